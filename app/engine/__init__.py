@@ -1,0 +1,1 @@
+"""The voice engine: one transport-agnostic session per call."""

@@ -1,0 +1,49 @@
+"""What a call leaves behind: turns, events and metrics, handed to the recorder when it ends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+TurnRole = Literal["user", "agent"]
+CallStatus = Literal["done", "failed"]
+
+
+@dataclass(slots=True)
+class CallEvent:
+    at_ms: int  # since the call's media started
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class TurnRecord:
+    role: TurnRole
+    message: str
+    started_ms: int  # since the call's media started
+    interrupted: bool = False
+    source: Literal["voice", "dtmf", "text", "reprompt", "greeting", "fallback"] = "voice"
+    # Latencies in milliseconds; None where the stage did not happen in this turn.
+    metrics: dict[str, float | None] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class CallRecord:
+    call_id: str
+    organization_id: str
+    agent_id: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    status: CallStatus = "done"
+    termination_reason: str = ""
+    turns: list[TurnRecord] = field(default_factory=list)
+    events: list[CallEvent] = field(default_factory=list)
+    # Call-level figures: counters (barge-ins, malformed frames...) and latency summaries.
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+class CallRecorder(Protocol):
+    """Persists a finished call in one transaction."""
+
+    async def save(self, record: CallRecord) -> None: ...

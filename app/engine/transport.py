@@ -1,0 +1,38 @@
+"""What the engine needs from a transport (Twilio, SIP, WebSocket), and nothing more."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from app.engine.audio_format import AudioChunk, AudioFormat
+
+
+class AudioEncoder(Protocol):
+    """Turns agent audio into the transport's wire format, keeping resampler state."""
+
+    def encode(self, chunk: AudioChunk) -> bytes: ...
+
+    def reset(self) -> None:
+        """Forget buffered state (after a barge-in the next audio is unrelated)."""
+
+
+class CallTransport(Protocol):
+    """The engine's view of the line. Frames are one 20 ms frame of `output_format`."""
+
+    @property
+    def output_format(self) -> AudioFormat: ...
+
+    def new_encoder(self) -> AudioEncoder: ...
+
+    async def send_audio(self, frame: bytes) -> None: ...
+
+    async def send_mark(self, name: str) -> None:
+        """Ask the far end to report `name` back (via `CallSession.on_mark`) once played."""
+
+    async def send_clear(self) -> None:
+        """Drop agent audio the far end has buffered but not yet played."""
+
+    async def hang_up(self) -> None: ...
+
+    async def transfer(self, phone_number: str) -> None:
+        """Hand the caller to a person at `phone_number`; the session ends afterwards."""

@@ -1,0 +1,1 @@
+"""Speech and language providers, each one module behind one small Protocol."""

@@ -1,0 +1,137 @@
+"""The Protocols every provider implements, and the values that cross them.
+
+Providers are process-wide objects (models load once); each call opens its own streams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from app.engine.audio_format import AudioChunk, AudioFormat
+
+
+class ProviderError(Exception):
+    """A provider failed; carries which one and what the operator can do about it."""
+
+    def __init__(self, provider: str, message: str) -> None:
+        super().__init__(f"{provider}: {message}")
+        self.provider = provider
+
+
+# --- voice activity -------------------------------------------------------------------------
+
+
+class VadStream(Protocol):
+    """Scores 20 ms PCM16 16 kHz frames of one call; keeps that call's state."""
+
+    def speech_probability(self, frame: bytes) -> float: ...
+
+
+@runtime_checkable
+class VoiceActivityDetector(Protocol):
+    name: str
+
+    def open_stream(self) -> VadStream: ...
+
+
+# --- speech to text -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    text: str
+    is_final: bool
+    confidence: float | None = None
+
+
+class SttStream(Protocol):
+    """One call's recognizer. Audio goes in as PCM16 16 kHz; transcripts come out."""
+
+    async def push_audio(self, frame: bytes) -> None: ...
+
+    async def finalize(self) -> None:
+        """The caller paused: emit a final for everything heard since the last final."""
+
+    def transcripts(self) -> AsyncIterator[Transcript]: ...
+
+    async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class SpeechToText(Protocol):
+    name: str
+
+    async def open_stream(self, language: str) -> SttStream: ...
+
+
+# --- language model -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    name: str
+    description: str
+    parameters: dict[str, Any] = field(default_factory=dict)  # JSON schema
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    text: str
+
+
+LlmEvent = TextDelta | ToolCall
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationOptions:
+    temperature: float = 0.7
+    max_tokens: int | None = None
+
+
+@runtime_checkable
+class LanguageModel(Protocol):
+    name: str
+
+    def stream(
+        self,
+        messages: list[ChatMessage],
+        tools: list[ToolSpec],
+        options: GenerationOptions,
+    ) -> AsyncIterator[LlmEvent]:
+        """Tokens as they are generated, then any tool calls. Cancel by closing the iterator."""
+        ...
+
+
+# --- text to speech -------------------------------------------------------------------------
+
+
+@runtime_checkable
+class TextToSpeech(Protocol):
+    name: str
+
+    def output_format(self, preferred: AudioFormat) -> AudioFormat:
+        """The format `synthesize` will yield: `preferred` when the voice can make it."""
+        ...
+
+    def synthesize(
+        self, text: str, voice_id: str, audio_format: AudioFormat
+    ) -> AsyncIterator[AudioChunk]:
+        """Audio for `text` as it is produced. Cancel by closing the iterator."""
+        ...

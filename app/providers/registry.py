@@ -1,0 +1,90 @@
+"""Where provider names chosen in an agent's settings become provider objects.
+
+A provider module registers a factory under its name; the object is built on first use and
+shared by every call in the process (models load once).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from app.agent_config import ProviderChoice
+from app.providers.base import LanguageModel, SpeechToText, TextToSpeech, VoiceActivityDetector
+
+P = TypeVar("P")
+
+
+class UnknownProviderError(LookupError):
+    def __init__(self, role: str, name: str, known: list[str]) -> None:
+        super().__init__(
+            f"no {role} provider named {name!r}; available: {', '.join(known) or 'none'}"
+        )
+        self.role = role
+        self.name = name
+
+
+class _Role(Generic[P]):
+    def __init__(self, role: str) -> None:
+        self.role = role
+        self._factories: dict[str, Callable[[], P]] = {}
+        self._instances: dict[str, P] = {}
+        self._lock = threading.Lock()
+
+    def register(self, name: str, factory: Callable[[], P]) -> None:
+        with self._lock:
+            self._factories[name] = factory
+            self._instances.pop(name, None)
+
+    def names(self) -> list[str]:
+        return sorted(self._factories)
+
+    def get(self, name: str) -> P:
+        with self._lock:
+            if name in self._instances:
+                return self._instances[name]
+            factory = self._factories.get(name)
+            if factory is None:
+                raise UnknownProviderError(self.role, name, sorted(self._factories))
+            instance = factory()
+            self._instances[name] = instance
+            return instance
+
+    def loaded(self) -> dict[str, P]:
+        with self._lock:
+            return dict(self._instances)
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSet:
+    vad: VoiceActivityDetector
+    stt: SpeechToText
+    llm: LanguageModel
+    tts: TextToSpeech
+
+
+class ProviderRegistry:
+    def __init__(self) -> None:
+        self.vad: _Role[VoiceActivityDetector] = _Role("VAD")
+        self.stt: _Role[SpeechToText] = _Role("speech-to-text")
+        self.llm: _Role[LanguageModel] = _Role("language model")
+        self.tts: _Role[TextToSpeech] = _Role("text-to-speech")
+
+    def resolve(self, choice: ProviderChoice) -> ProviderSet:
+        """The providers an agent chose; raises `UnknownProviderError` naming the missing one."""
+        return ProviderSet(
+            vad=self.vad.get(choice.vad),
+            stt=self.stt.get(choice.stt),
+            llm=self.llm.get(choice.llm),
+            tts=self.tts.get(choice.tts),
+        )
+
+    def available(self) -> dict[str, list[str]]:
+        return {
+            "vad": self.vad.names(),
+            "stt": self.stt.names(),
+            "llm": self.llm.names(),
+            "tts": self.tts.names(),
+        }

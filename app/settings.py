@@ -1,0 +1,56 @@
+"""Service settings, read once from the environment and `.env` (all prefixed ``VELOX_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
+
+
+class Settings(BaseSettings):
+    """Every knob an operator may turn; the README lists each with its default."""
+
+    model_config = SettingsConfigDict(env_prefix="VELOX_", env_file=".env", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str = ""
+    public_url: str = ""
+
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_api_base_url: str = "https://api.twilio.com"
+
+    # Twilio plays what it is sent as fast as it arrives; playout stays this far ahead of
+    # real time so a barge-in `clear` has little to discard and the line never starves.
+    playout_lead_ms: int = Field(default=200, ge=20, le=2000)
+    # Inbound frames waiting for the engine; past this a call is falling behind and the
+    # oldest audio is dropped (and counted) rather than letting latency grow without bound.
+    inbound_queue_frames: int = Field(default=50, ge=5, le=1000)
+    # Seconds a hung-up call may take to wind down its tasks before they are cancelled.
+    call_shutdown_timeout_s: float = Field(default=5.0, gt=0)
+    dtmf_collect_timeout_s: float = Field(default=1.5, gt=0)
+
+    def resolved_database_url(self) -> str:
+        """The configured URL, or a SQLite file under the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'velox.db'}"
+
+    def resolved_public_url(self) -> str:
+        """Base URL that Twilio reaches this service at (no trailing slash)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.host}:{self.port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

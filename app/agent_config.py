@@ -1,4 +1,4 @@
-"""An agent's configuration: ElevenLabs' field names where they exist, one `velox` section otherwise.
+"""An agent's configuration: ElevenLabs' field names where they exist, a `velox` section else.
 
 The REST API validates request bodies with these models and stores the result as JSON; the
 voice engine reads the same models when a call starts. Unknown ElevenLabs fields are kept
@@ -33,6 +33,7 @@ class AgentSection(_ElevenLabsSection):
     language: str = Field(default="en", min_length=2, max_length=16)
     prompt: PromptSettings = Field(default_factory=PromptSettings)
     max_conversation_duration_message: str | None = None
+    disable_first_message_interruptions: bool = False
 
 
 class TtsSection(_ElevenLabsSection):

@@ -1,0 +1,192 @@
+"""ElevenLabs-compatible agent endpoints under ``/v1/convai/agents``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.agent_config import AgentConfig, ConversationConfig, VeloxSection
+from app.api.deps import OrganizationDep, SessionDep
+from app.api.errors import api_error, body_validation_error, not_found
+from app.db import agents as agent_queries
+from app.db.models import Agent, Organization
+from app.db.paging import InvalidCursorError
+
+router = APIRouter(prefix="/v1/convai/agents", tags=["agents"])
+
+
+class AgentCreateRequest(BaseModel):
+    """ElevenLabs' create body plus Velox's own section; fields Velox does not use are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    conversation_config: ConversationConfig
+    platform_settings: dict[str, Any] | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    tags: list[str] | None = None
+    velox: VeloxSection | None = None
+
+
+class AgentUpdateRequest(BaseModel):
+    """Every field optional; objects are deep-merged into the stored agent, lists replace."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    conversation_config: dict[str, Any] | None = None
+    platform_settings: dict[str, Any] | None = None
+    name: str | None = None
+    tags: list[str] | None = None
+    velox: dict[str, Any] | None = None
+
+
+class CreateAgentResponse(BaseModel):
+    agent_id: str
+
+
+class AccessInfo(BaseModel):
+    is_creator: bool = True
+    creator_name: str
+    creator_email: str = ""
+    role: str = "admin"
+
+
+class AgentMetadata(BaseModel):
+    created_at_unix_secs: int
+    updated_at_unix_secs: int
+
+
+class AgentResponse(BaseModel):
+    agent_id: str
+    name: str
+    conversation_config: dict[str, Any]
+    platform_settings: dict[str, Any]
+    metadata: AgentMetadata
+    tags: list[str]
+    access_info: AccessInfo
+    velox: dict[str, Any]
+
+
+class AgentSummary(BaseModel):
+    agent_id: str
+    name: str
+    voice_id: str
+    tags: list[str]
+    created_at_unix_secs: int
+    updated_at_unix_secs: int
+    access_info: AccessInfo
+    archived: bool = False
+
+
+class AgentsPage(BaseModel):
+    agents: list[AgentSummary]
+    has_more: bool
+    next_cursor: str | None
+
+
+def unix_secs(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _access_info(organization: Organization) -> AccessInfo:
+    return AccessInfo(creator_name=organization.name)
+
+
+def _agent_response(agent: Agent, organization: Organization) -> AgentResponse:
+    config = agent_queries.agent_config(agent)
+    return AgentResponse(
+        agent_id=agent.id,
+        name=config.name,
+        conversation_config=config.conversation_config.model_dump(mode="json"),
+        platform_settings=config.platform_settings,
+        metadata=AgentMetadata(
+            created_at_unix_secs=unix_secs(agent.created_at),
+            updated_at_unix_secs=unix_secs(agent.updated_at),
+        ),
+        tags=config.tags,
+        access_info=_access_info(organization),
+        velox=config.velox.model_dump(mode="json"),
+    )
+
+
+@router.post("/create", response_model=CreateAgentResponse)
+def create_agent(
+    body: AgentCreateRequest, organization: OrganizationDep, session: SessionDep
+) -> CreateAgentResponse:
+    """Create an agent; omitted sections take Velox's defaults."""
+    try:
+        config = AgentConfig.model_validate(body.model_dump(exclude_none=True))
+    except ValidationError as error:
+        raise body_validation_error(error) from error
+    agent = agent_queries.create_agent(session, organization.id, config)
+    return CreateAgentResponse(agent_id=agent.id)
+
+
+@router.get("", response_model=AgentsPage)
+def list_agents(
+    organization: OrganizationDep,
+    session: SessionDep,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 30,
+    cursor: str | None = None,
+    search: str | None = None,
+) -> AgentsPage:
+    """The organization's agents, newest first, in pages linked by ``next_cursor``."""
+    try:
+        page = agent_queries.list_agents(
+            session, organization.id, page_size=page_size, cursor=cursor, search=search
+        )
+    except InvalidCursorError as error:
+        raise api_error(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_cursor", str(error)
+        ) from error
+    summaries = []
+    for agent in page.items:
+        config = agent_queries.agent_config(agent)
+        summaries.append(
+            AgentSummary(
+                agent_id=agent.id,
+                name=config.name,
+                voice_id=config.conversation_config.tts.voice_id,
+                tags=config.tags,
+                created_at_unix_secs=unix_secs(agent.created_at),
+                updated_at_unix_secs=unix_secs(agent.updated_at),
+                access_info=_access_info(organization),
+            )
+        )
+    return AgentsPage(agents=summaries, has_more=page.has_more, next_cursor=page.next_cursor)
+
+
+@router.get("/{agent_id}", response_model=AgentResponse)
+def get_agent(agent_id: str, organization: OrganizationDep, session: SessionDep) -> AgentResponse:
+    agent = agent_queries.get_agent(session, organization.id, agent_id)
+    if agent is None:
+        raise not_found("agent", agent_id)
+    return _agent_response(agent, organization)
+
+
+@router.patch("/{agent_id}", response_model=AgentResponse)
+def update_agent(
+    agent_id: str, body: AgentUpdateRequest, organization: OrganizationDep, session: SessionDep
+) -> AgentResponse:
+    """Change only the given fields; the merged agent must still be valid or nothing changes."""
+    try:
+        agent = agent_queries.update_agent(
+            session, organization.id, agent_id, body.model_dump(exclude_none=True)
+        )
+    except ValidationError as error:
+        raise body_validation_error(error) from error
+    if agent is None:
+        raise not_found("agent", agent_id)
+    return _agent_response(agent, organization)
+
+
+@router.delete("/{agent_id}")
+def delete_agent(
+    agent_id: str, organization: OrganizationDep, session: SessionDep
+) -> dict[str, Any]:
+    """Delete the agent; its past conversations stay readable."""
+    if not agent_queries.delete_agent(session, organization.id, agent_id):
+        raise not_found("agent", agent_id)
+    return {}

@@ -1,0 +1,196 @@
+"""ElevenLabs-compatible conversation history under ``/v1/convai/conversations``.
+
+A conversation is a Velox call; Velox-only detail (events, call metrics, per-turn latencies)
+rides along under ``velox`` and ``velox_metrics`` keys that ElevenLabs clients ignore.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel
+
+from app.api.deps import OrganizationDep, SessionDep
+from app.api.errors import api_error, not_found
+from app.db import calls as call_queries
+from app.db.models import Call, Turn
+from app.db.paging import InvalidCursorError
+
+router = APIRouter(prefix="/v1/convai/conversations", tags=["conversations"])
+
+# ElevenLabs' ``metadata.phone_call.type`` for each Velox telephony channel.
+PHONE_CALL_TYPES = {"twilio": "twilio", "sip": "sip_trunking"}
+
+
+class ConversationSummary(BaseModel):
+    agent_id: str
+    agent_name: str
+    conversation_id: str
+    start_time_unix_secs: int
+    call_duration_secs: int
+    message_count: int
+    status: str
+    call_successful: str = "unknown"
+    direction: str
+    termination_reason: str
+
+
+class ConversationsPage(BaseModel):
+    conversations: list[ConversationSummary]
+    has_more: bool
+    next_cursor: str | None
+
+
+class TranscriptEntry(BaseModel):
+    role: str
+    message: str
+    time_in_call_secs: int
+    interrupted: bool
+    velox_source: str
+    velox_metrics: dict[str, Any]
+
+
+class PhoneCallMetadata(BaseModel):
+    type: str
+    direction: str
+    phone_number_id: str
+    agent_number: str
+    external_number: str
+    call_sid: str
+    stream_sid: str
+
+
+class ConversationMetadata(BaseModel):
+    start_time_unix_secs: int
+    call_duration_secs: int
+    termination_reason: str
+    phone_call: PhoneCallMetadata | None
+
+
+class VeloxCallDetail(BaseModel):
+    channel: str
+    provider_status: str | None
+    metrics: dict[str, Any]
+    events: list[dict[str, Any]]
+
+
+class ConversationResponse(BaseModel):
+    agent_id: str
+    conversation_id: str
+    status: str
+    transcript: list[TranscriptEntry]
+    metadata: ConversationMetadata
+    user_message_count: int
+    agent_message_count: int
+    has_audio: bool = False
+    has_user_audio: bool = False
+    has_response_audio: bool = False
+    has_auxiliary_audio: bool = False
+    velox: VeloxCallDetail
+
+
+def _start_time_unix_secs(call: Call) -> int:
+    return int((call.started_at or call.created_at).timestamp())
+
+
+def _duration_secs(call: Call) -> int:
+    return round(call.duration_secs or 0.0)
+
+
+def _phone_call(call: Call) -> PhoneCallMetadata | None:
+    phone_call_type = PHONE_CALL_TYPES.get(call.channel)
+    if phone_call_type is None or call.provider_call_sid is None:
+        return None
+    inbound = call.direction == "inbound"
+    return PhoneCallMetadata(
+        type=phone_call_type,
+        direction=call.direction,
+        phone_number_id=call.phone_number_id or "",
+        agent_number=call.to_number if inbound else call.from_number,
+        external_number=call.from_number if inbound else call.to_number,
+        call_sid=call.provider_call_sid,
+        stream_sid=call.stream_sid or "",
+    )
+
+
+def _transcript_entry(turn: Turn) -> TranscriptEntry:
+    return TranscriptEntry(
+        role=turn.role,
+        message=turn.message,
+        # The SDK's model declares whole seconds; a float here would fail its parsing.
+        time_in_call_secs=int(turn.time_in_call_secs),
+        interrupted=turn.interrupted,
+        velox_source=turn.source,
+        velox_metrics=turn.metrics,
+    )
+
+
+@router.get("", response_model=ConversationsPage)
+def list_conversations(
+    organization: OrganizationDep,
+    session: SessionDep,
+    agent_id: str | None = None,
+    cursor: str | None = None,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 30,
+) -> ConversationsPage:
+    """The organization's conversations, newest first, optionally one agent's only."""
+    try:
+        page = call_queries.list_calls(
+            session, organization.id, agent_id=agent_id, page_size=page_size, cursor=cursor
+        )
+    except InvalidCursorError as error:
+        raise api_error(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_cursor", str(error)
+        ) from error
+    return ConversationsPage(
+        conversations=[
+            ConversationSummary(
+                agent_id=summary.call.agent_id,
+                agent_name=summary.agent_name,
+                conversation_id=summary.call.id,
+                start_time_unix_secs=_start_time_unix_secs(summary.call),
+                call_duration_secs=_duration_secs(summary.call),
+                message_count=summary.message_count,
+                status=summary.call.status,
+                direction=summary.call.direction,
+                termination_reason=summary.call.termination_reason,
+            )
+            for summary in page.items
+        ],
+        has_more=page.has_more,
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.get("/{conversation_id}", response_model=ConversationResponse)
+def get_conversation(
+    conversation_id: str, organization: OrganizationDep, session: SessionDep
+) -> ConversationResponse:
+    """One conversation with its transcript, per-turn latencies and call events."""
+    call = call_queries.get_call(session, organization.id, conversation_id)
+    if call is None:
+        raise not_found("conversation", conversation_id)
+    return ConversationResponse(
+        agent_id=call.agent_id,
+        conversation_id=call.id,
+        status=call.status,
+        transcript=[_transcript_entry(turn) for turn in call.turns],
+        metadata=ConversationMetadata(
+            start_time_unix_secs=_start_time_unix_secs(call),
+            call_duration_secs=_duration_secs(call),
+            termination_reason=call.termination_reason,
+            phone_call=_phone_call(call),
+        ),
+        user_message_count=sum(1 for turn in call.turns if turn.role == "user"),
+        agent_message_count=sum(1 for turn in call.turns if turn.role == "agent"),
+        velox=VeloxCallDetail(
+            channel=call.channel,
+            provider_status=call.provider_status,
+            metrics=call.metrics,
+            events=[
+                {"at_ms": event.at_ms, "kind": event.kind, "data": event.data}
+                for event in call.events
+            ],
+        ),
+    )

@@ -1,0 +1,51 @@
+"""`GET /health` (what is running and in what state) and `GET /metrics` (Prometheus text)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from app.observability import REGISTRY
+from app.runtime import VoiceRuntime
+
+router = APIRouter(tags=["service"])
+
+
+@router.get("/health")
+def health(request: Request, response: Response) -> dict[str, Any]:
+    runtime: VoiceRuntime = request.app.state.voice
+    components: dict[str, Any] = {}
+    try:
+        with runtime.database.session() as session:
+            session.execute(text("SELECT 1"))
+        components["database"] = {"state": "ok", "backend": runtime.database.engine.name}
+    except Exception as error:
+        components["database"] = {"state": "error", "error": str(error)}
+    loaded = {
+        role: sorted(getattr(runtime.providers, role).loaded())
+        for role in ("vad", "stt", "llm", "tts")
+    }
+    components["providers"] = {
+        "state": "ok",
+        "available": runtime.providers.available(),
+        "loaded": loaded,
+    }
+    components["calls"] = {"state": "ok", "live": len(runtime.live_calls)}
+    components["twilio"] = {
+        "state": "ok",
+        "signature_checks": bool(runtime.settings.twilio_auth_token),
+        "rest_configured": bool(
+            runtime.settings.twilio_account_sid and runtime.settings.twilio_auth_token
+        ),
+    }
+    healthy = all(c["state"] == "ok" for c in components.values())
+    response.status_code = 200 if healthy else 503
+    return {"status": "ok" if healthy else "degraded", "components": components}
+
+
+@router.get("/metrics")
+def metrics() -> Response:
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,93 @@
+"""The `velox` command: serve, migrate, and create organizations with their first API key."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from app.db import organizations as org_queries
+from app.db.migrate import upgrade
+from app.db.session import Database
+from app.settings import Settings, get_settings
+
+DEFAULT_ORGANIZATION = "default"
+
+
+def _migrate(settings: Settings) -> None:
+    upgrade(settings.resolved_database_url())
+
+
+def _create_organization(settings: Settings, name: str) -> str:
+    database = Database(settings.resolved_database_url())
+    try:
+        with database.session() as session:
+            _, key = org_queries.create_organization(session, name)
+        return key
+    finally:
+        database.dispose()
+
+
+def _first_start(settings: Settings) -> str | None:
+    """On a database with no organization yet, create the default one; return its key."""
+    database = Database(settings.resolved_database_url())
+    try:
+        with database.session() as session:
+            if org_queries.count_organizations(session) > 0:
+                return None
+            _, key = org_queries.create_organization(session, DEFAULT_ORGANIZATION)
+            return key
+    finally:
+        database.dispose()
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    from app.main import create_app
+
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    _migrate(settings)
+    key = _first_start(settings)
+    base = settings.resolved_public_url()
+    print(f"Velox listening on http://{settings.host}:{settings.port} (public URL {base})")
+    print(f"Twilio voice webhook: {base}/twilio/voice")
+    if key is not None:
+        print(f"Created organization '{DEFAULT_ORGANIZATION}'. Its API key (shown only once):")
+        print(key)
+    sys.stdout.flush()
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="velox", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="migrate, then run the service (host/port from settings)")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    orgs = commands.add_parser("orgs", help="organizations")
+    org_commands = orgs.add_subparsers(dest="org_command", required=True)
+    create = org_commands.add_parser("create", help="create one; prints its first API key")
+    create.add_argument("name")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    if args.command == "serve":
+        serve(settings)
+    elif args.command == "migrate":
+        _migrate(settings)
+        print(f"database at {settings.resolved_database_url()} is up to date", file=sys.stderr)
+    elif args.command == "orgs":
+        _migrate(settings)
+        print(_create_organization(settings, args.name))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

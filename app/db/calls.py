@@ -1,0 +1,230 @@
+"""Calls and what they leave behind: turns, events and metrics, written when a call ends."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.db.models import Agent, Call, CallEvent, Turn, new_id, utc_now
+from app.db.paging import Page, clamp_page_size, decode_cursor, encode_cursor
+from app.engine.record import CallRecord
+
+CallDirection = Literal["inbound", "outbound"]
+
+TWILIO_STATUS_EVENT = "twilio_status"
+# Twilio's CallStatus values after which the call will never get (more) media.
+TERMINAL_TWILIO_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+
+
+@dataclass(frozen=True, slots=True)
+class CallSummary:
+    """One row of a call list: the call plus what the list shows without loading turns."""
+
+    call: Call
+    agent_name: str
+    message_count: int
+
+
+def create_call(
+    session: Session,
+    organization_id: str,
+    *,
+    agent_id: str,
+    direction: CallDirection,
+    channel: str,
+    from_number: str = "",
+    to_number: str = "",
+    provider_call_sid: str | None = None,
+    phone_number_id: str | None = None,
+    call_id: str | None = None,
+) -> Call:
+    """Open a call in status ``initiated``; its id is the ElevenLabs ``conversation_id``."""
+    call = Call(
+        id=call_id or new_id("conv"),
+        organization_id=organization_id,
+        agent_id=agent_id,
+        direction=direction,
+        channel=channel,
+        from_number=from_number,
+        to_number=to_number,
+        provider_call_sid=provider_call_sid,
+        phone_number_id=phone_number_id,
+        status="initiated",
+        metrics={},
+    )
+    session.add(call)
+    session.flush()
+    return call
+
+
+def _find_call(session: Session, organization_id: str, call_id: str) -> Call | None:
+    return session.scalar(
+        select(Call).where(Call.organization_id == organization_id, Call.id == call_id)
+    )
+
+
+def mark_in_progress(
+    session: Session,
+    organization_id: str,
+    call_id: str,
+    *,
+    stream_sid: str | None = None,
+    started_at: datetime | None = None,
+) -> Call | None:
+    """Record that media started flowing; None if the organization has no such call."""
+    call = _find_call(session, organization_id, call_id)
+    if call is None:
+        return None
+    call.status = "in-progress"
+    call.started_at = started_at or utc_now()
+    if stream_sid is not None:
+        call.stream_sid = stream_sid
+    session.flush()
+    return call
+
+
+def save_call_record(session: Session, record: CallRecord) -> Call:
+    """Store a finished call's outcome, turns and events in the session's one transaction.
+
+    Saving the same call again replaces its turns and engine events instead of adding to them,
+    so a retried save cannot duplicate a transcript. Carrier status events (no ``at_ms``) stay.
+    A call row that was never opened is created, so a call is never lost for want of one.
+    """
+    call = _find_call(session, record.organization_id, record.call_id)
+    if call is None:
+        call = Call(
+            id=record.call_id,
+            organization_id=record.organization_id,
+            agent_id=record.agent_id,
+            direction="inbound",
+            channel="unknown",
+        )
+        session.add(call)
+    call.status = record.status
+    call.started_at = call.started_at or record.started_at
+    call.ended_at = record.ended_at or utc_now()
+    call.duration_secs = max(0.0, (call.ended_at - record.started_at).total_seconds())
+    call.termination_reason = record.termination_reason
+    call.metrics = dict(record.metrics)
+    session.flush()
+
+    session.execute(
+        delete(Turn).where(Turn.organization_id == record.organization_id, Turn.call_id == call.id)
+    )
+    session.execute(
+        delete(CallEvent).where(
+            CallEvent.organization_id == record.organization_id,
+            CallEvent.call_id == call.id,
+            CallEvent.at_ms.is_not(None),
+        )
+    )
+    session.add_all(
+        Turn(
+            call_id=call.id,
+            organization_id=record.organization_id,
+            position=position,
+            role=turn.role,
+            message=turn.message,
+            time_in_call_secs=turn.started_ms / 1000,
+            interrupted=turn.interrupted,
+            source=turn.source,
+            metrics=dict(turn.metrics),
+        )
+        for position, turn in enumerate(record.turns)
+    )
+    session.add_all(
+        CallEvent(
+            call_id=call.id,
+            organization_id=record.organization_id,
+            at_ms=event.at_ms,
+            kind=event.kind,
+            data=dict(event.data),
+        )
+        for event in record.events
+    )
+    session.flush()
+    return call
+
+
+def record_status_callback(
+    session: Session, call_sid: str, status: str, payload: Mapping[str, Any]
+) -> Call | None:
+    """Store a Twilio status callback against the call with that CallSid; None if unknown.
+
+    Found by CallSid alone because the callback is authenticated by Twilio's signature, not an
+    API key. A call that ends before any media (busy, unanswered, cancelled) is closed here,
+    since no engine session will ever record it.
+    """
+    call = session.scalar(select(Call).where(Call.provider_call_sid == call_sid))
+    if call is None:
+        return None
+    call.provider_status = status
+    session.add(
+        CallEvent(
+            call_id=call.id,
+            organization_id=call.organization_id,
+            at_ms=None,
+            kind=TWILIO_STATUS_EVENT,
+            data={"status": status, "payload": dict(payload)},
+        )
+    )
+    if status in TERMINAL_TWILIO_STATUSES and call.status == "initiated":
+        call.status = "done" if status == "completed" else "failed"
+        call.termination_reason = f"twilio call status: {status}"
+        call.ended_at = utc_now()
+        call.duration_secs = float(payload.get("CallDuration") or 0)
+    session.flush()
+    return call
+
+
+def get_call(session: Session, organization_id: str, call_id: str) -> Call | None:
+    """The organization's call with its turns and events loaded, or None."""
+    return session.scalar(
+        select(Call)
+        .where(Call.organization_id == organization_id, Call.id == call_id)
+        .options(selectinload(Call.turns), selectinload(Call.events))
+    )
+
+
+def count_turns(session: Session, organization_id: str, call_id: str) -> int:
+    query = select(func.count()).where(
+        Turn.organization_id == organization_id, Turn.call_id == call_id
+    )
+    return session.scalar(query) or 0
+
+
+def list_calls(
+    session: Session,
+    organization_id: str,
+    *,
+    agent_id: str | None = None,
+    page_size: int = 30,
+    cursor: str | None = None,
+) -> Page[CallSummary]:
+    """The organization's calls, newest first, optionally only one agent's."""
+    limit = clamp_page_size(page_size)
+    message_count = (
+        select(func.count(Turn.id)).where(Turn.call_id == Call.id).correlate(Call).scalar_subquery()
+    )
+    query = (
+        select(Call, Agent.name, message_count)
+        .join(Agent, Agent.id == Call.agent_id)
+        .where(Call.organization_id == organization_id)
+    )
+    if agent_id is not None:
+        query = query.where(Call.agent_id == agent_id)
+    if cursor is not None:
+        query = query.where(Call.seq < decode_cursor(cursor))
+    rows = session.execute(query.order_by(Call.seq.desc()).limit(limit + 1)).all()
+    summaries = [
+        CallSummary(call=call, agent_name=name, message_count=count) for call, name, count in rows
+    ]
+    if len(summaries) > limit:
+        last = summaries[limit - 1].call.seq
+        return Page(items=summaries[:limit], next_cursor=encode_cursor(last))
+    return Page(items=summaries, next_cursor=None)

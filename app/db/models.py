@@ -1,0 +1,189 @@
+"""The relational schema: organizations own every other row, so each tenant table carries its id.
+
+Migrations under ``migrations/`` create this schema; the models here are what queries use and
+what the migration is checked against.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Explicit constraint names keep migrations identical on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY columns, so the big integer is PostgreSQL-only.
+SurrogateKey = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id(prefix: str) -> str:
+    """A public identifier such as ``agent_3f9c...``: unguessable and typed by its prefix."""
+    return f"{prefix}_{secrets.token_hex(16)}"
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend; SQLite alone would return naive ones."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime(),
+        dict[str, Any]: JSON,
+    }
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key_prefix: Mapped[str] = mapped_column(String(16))
+    # SHA-256 without salt or stretching is right here: keys are 32 random bytes, so there is
+    # no dictionary to guess from, and the lookup by hash must be fast on every request.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    # The surrogate gives a stable newest-first order for cursor paging.
+    seq: Mapped[int] = mapped_column(SurrogateKey, primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), unique=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    config: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # Soft delete: past calls keep pointing at the agent that handled them.
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class PhoneNumber(Base):
+    __tablename__ = "phone_numbers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    phone_number: Mapped[str] = mapped_column(String(32), unique=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    provider: Mapped[str] = mapped_column(String(16))
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Call(Base):
+    __tablename__ = "calls"
+
+    seq: Mapped[int] = mapped_column(SurrogateKey, primary_key=True)
+    # The ElevenLabs "conversation_id".
+    id: Mapped[str] = mapped_column(String(64), unique=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
+    phone_number_id: Mapped[str | None] = mapped_column(
+        ForeignKey("phone_numbers.id", ondelete="SET NULL"), default=None
+    )
+    direction: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(32))
+    from_number: Mapped[str] = mapped_column(String(64), default="")
+    to_number: Mapped[str] = mapped_column(String(64), default="")
+    provider_call_sid: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    stream_sid: Mapped[str | None] = mapped_column(String(64), default=None)
+    status: Mapped[str] = mapped_column(String(16), default="initiated")
+    termination_reason: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    duration_secs: Mapped[float | None] = mapped_column(Float, default=None)
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    provider_status: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    turns: Mapped[list[Turn]] = relationship(
+        order_by="Turn.position", cascade="all, delete-orphan", lazy="raise"
+    )
+    events: Mapped[list[CallEvent]] = relationship(
+        order_by="CallEvent.id", cascade="all, delete-orphan", lazy="raise"
+    )
+
+
+class Turn(Base):
+    __tablename__ = "turns"
+    __table_args__ = (Index(None, "call_id", "position", unique=True),)
+
+    id: Mapped[int] = mapped_column(SurrogateKey, primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)
+    time_in_call_secs: Mapped[float] = mapped_column(Float)
+    interrupted: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(16), default="voice")
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CallEvent(Base):
+    __tablename__ = "call_events"
+
+    id: Mapped[int] = mapped_column(SurrogateKey, primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    at_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    kind: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)

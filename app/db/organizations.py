@@ -1,0 +1,73 @@
+"""Organizations and their API keys: creation, key issue and revocation, and key authentication."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app.db.models import ApiKey, Organization, new_id, utc_now
+
+API_KEY_PREFIX = "vx_"
+DISPLAY_PREFIX_LENGTH = 8
+
+
+def hash_api_key(plaintext_key: str) -> str:
+    return hashlib.sha256(plaintext_key.encode("utf-8")).hexdigest()
+
+
+def create_organization(session: Session, name: str) -> tuple[Organization, str]:
+    """Create an organization with its first API key; the plaintext key is returned only here."""
+    organization = Organization(id=new_id("org"), name=name)
+    session.add(organization)
+    session.flush()
+    _, plaintext_key = create_api_key(session, organization.id, name="default")
+    return organization, plaintext_key
+
+
+def create_api_key(session: Session, organization_id: str, name: str) -> tuple[ApiKey, str]:
+    """Issue a new key for the organization; only its hash and a display prefix are stored."""
+    plaintext_key = API_KEY_PREFIX + secrets.token_hex(32)
+    api_key = ApiKey(
+        id=new_id("key"),
+        organization_id=organization_id,
+        name=name,
+        key_prefix=plaintext_key[:DISPLAY_PREFIX_LENGTH],
+        key_hash=hash_api_key(plaintext_key),
+    )
+    session.add(api_key)
+    session.flush()
+    return api_key, plaintext_key
+
+
+def revoke_api_key(session: Session, organization_id: str, api_key_id: str) -> bool:
+    """Revoke one of the organization's keys; False if it has no such live key."""
+    result = session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.organization_id == organization_id,
+            ApiKey.id == api_key_id,
+            ApiKey.revoked_at.is_(None),
+        )
+        .values(revoked_at=utc_now())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def authenticate(session: Session, plaintext_key: str) -> Organization | None:
+    """The organization owning this live key (recording that it was used), or None."""
+    api_key = session.scalar(
+        select(ApiKey).where(
+            ApiKey.key_hash == hash_api_key(plaintext_key), ApiKey.revoked_at.is_(None)
+        )
+    )
+    if api_key is None:
+        return None
+    api_key.last_used_at = utc_now()
+    return session.get(Organization, api_key.organization_id)
+
+
+def count_organizations(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Organization)) or 0

@@ -1,0 +1,203 @@
+"""How the agent answers a turn: LLM rounds with tools, scripted lines, and failure recovery."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from app.agent_config import AgentConfig
+from app.engine.audio_format import AudioFormat
+from app.engine.conversation import END_CALL, TRANSFER_CALL, Conversation
+from app.engine.playout import Playout
+from app.engine.response import AgentResponse, ResponseResult, fixed_text
+from app.engine.transcript import TranscriptLog
+from app.engine.transport import AudioEncoder, CallTransport
+from app.providers.base import GenerationOptions, LlmEvent, ToolCall, ToolSpec
+from app.providers.registry import ProviderSet
+
+log = logging.getLogger(__name__)
+
+MAX_TOOL_ROUNDS = 3
+LLM_SOURCES = frozenset({"voice", "dtmf", "text"})
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseRequest:
+    text: str
+    source: str  # voice | dtmf | text (answered by the LLM) or greeting | reprompt | goodbye
+    number: int
+    end_of_speech: float | None = None
+    then_end: str | None = None  # hang up with this reason once it has been heard
+
+
+class Responder:
+    """Owns the response in flight; the session cancels it on barge-in or hang-up."""
+
+    def __init__(
+        self,
+        *,
+        config: AgentConfig,
+        providers: ProviderSet,
+        conversation: Conversation,
+        tools: list[ToolSpec],
+        transport: CallTransport,
+        playout: Playout,
+        encoder: AudioEncoder,
+        tts_format: AudioFormat,
+        log: TranscriptLog,
+        end_call: Callable[[str], None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._config = config
+        self._providers = providers
+        self._conversation = conversation
+        self._tools = tools
+        self._transport = transport
+        self._playout = playout
+        self._encoder = encoder
+        self._tts_format = tts_format
+        self._log = log
+        self._end_call = end_call
+        self._clock = clock
+        self.current: AgentResponse | None = None
+        self.current_request: ResponseRequest | None = None
+
+    async def answer(self, request: ResponseRequest) -> None:
+        self.current_request = request
+        try:
+            if request.source in LLM_SOURCES:
+                self._conversation.add_user(request.text)
+                await self._answer_with_llm(request)
+            else:
+                await self._say(request.text, request, f"f{request.number}")
+            if request.then_end:
+                self._end_call(request.then_end)
+        finally:
+            self.current = None
+            self.current_request = None
+
+    def record_interrupted(self) -> None:
+        """The caller cut in: keep in history only what they heard of the current response."""
+        response, request = self.current, self.current_request
+        if response is None or request is None:
+            return
+        heard = self._log.interrupted_agent_turn(
+            response, self._playout, request.source, self._first_round_end_of_speech(response)
+        )
+        self._conversation.add_agent(heard)
+        self.current = None
+
+    def _first_round_end_of_speech(self, response: AgentResponse) -> float | None:
+        request = self.current_request
+        if request is None or not response.turn_id.endswith(".0"):
+            return None
+        return request.end_of_speech
+
+    async def _answer_with_llm(self, request: ResponseRequest) -> None:
+        config = self._config.conversation_config.agent.prompt
+        options = GenerationOptions(
+            temperature=config.temperature,
+            max_tokens=config.max_tokens if config.max_tokens > 0 else None,
+        )
+        for round_number in range(MAX_TOOL_ROUNDS):
+            turn_id = f"r{request.number}.{round_number}"
+            events = self._providers.llm.stream(
+                list(self._conversation.messages), self._tools, options
+            )
+            try:
+                response, result = await self._speak(turn_id, events, from_llm=True)
+            except Exception as error:
+                await self._recover(turn_id, error)
+                return
+            end_of_speech = request.end_of_speech if round_number == 0 else None
+            self._log_agent(response, result, request.source, end_of_speech)
+            self._conversation.add_agent(result.text, tuple(result.tool_calls))
+            if not result.tool_calls:
+                return
+            for call in result.tool_calls:
+                outcome = await self._run_tool(call)
+                self._conversation.add_tool_result(call, outcome)
+            if any(call.name in (END_CALL, TRANSFER_CALL) for call in result.tool_calls):
+                return
+        self._log.event("tool_rounds_exhausted", rounds=MAX_TOOL_ROUNDS)
+
+    async def _say(self, text: str, request: ResponseRequest, turn_id: str) -> None:
+        try:
+            response, result = await self._speak(turn_id, fixed_text(text), from_llm=False)
+        except Exception as error:
+            self._log.event("provider_error", role="tts", error=repr(error), turn=turn_id)
+            return
+        self._log_agent(response, result, request.source, None)
+        self._conversation.add_agent(result.text)
+
+    async def _speak(
+        self, turn_id: str, events: AsyncIterator[LlmEvent], *, from_llm: bool
+    ) -> tuple[AgentResponse, ResponseResult]:
+        response = AgentResponse(
+            turn_id=turn_id,
+            events=events,
+            tts=self._providers.tts,
+            voice_id=self._config.conversation_config.tts.voice_id,
+            tts_format=self._tts_format,
+            encoder=self._encoder,
+            playout=self._playout,
+            from_llm=from_llm,
+            clock=self._clock,
+        )
+        self.current = response
+        result = await response.run()
+        self.current = None  # heard in full: nothing left for a barge-in to trim
+        return response, result
+
+    def _log_agent(
+        self,
+        response: AgentResponse,
+        result: ResponseResult,
+        source: str,
+        end_of_speech: float | None,
+    ) -> None:
+        if result.text or result.tool_calls:
+            self._log.agent_turn(response, result.text, source, end_of_speech)
+
+    async def _recover(self, turn_id: str, error: Exception) -> None:
+        """A provider failed mid-answer: keep what was heard, say so, and go on listening."""
+        provider = getattr(error, "provider", None)
+        log.warning("response %s failed: %r", turn_id, error)
+        self._log.event("provider_error", provider=provider, error=repr(error), turn=turn_id)
+        self._log.count("provider_errors")
+        response = self.current
+        if response is not None and response.result.sentences:
+            heard = self._playout.heard_text(response.result.marks)
+            self._log.agent_turn(response, heard, "voice", None, interrupted=True)
+            self._conversation.add_agent(heard)
+        fallback = self._config.velox.fallback_message
+        if fallback:
+            await self._say(fallback, ResponseRequest(fallback, "fallback", 0), f"{turn_id}.fb")
+
+    async def _run_tool(self, call: ToolCall) -> str:
+        self._log.event("tool_call", name=call.name, arguments=call.arguments)
+        if call.name == END_CALL:
+            self._end_call("agent_ended_call")
+            return "The call is ending."
+        if call.name == TRANSFER_CALL:
+            return await self._transfer(call)
+        self._log.count("unknown_tool_calls")
+        return json.dumps({"error": f"unknown tool {call.name!r}"})
+
+    async def _transfer(self, call: ToolCall) -> str:
+        allowed = [d.phone_number for d in self._config.velox.transfer_destinations]
+        number = str(call.arguments.get("phone_number") or (allowed[0] if allowed else ""))
+        if number not in allowed:
+            self._log.event("transfer_refused", phone_number=number)
+            return json.dumps({"error": f"{number!r} is not an allowed transfer destination"})
+        try:
+            await self._transport.transfer(number)
+        except Exception as error:
+            self._log.event("transfer_failed", phone_number=number, error=repr(error))
+            return json.dumps({"error": "the transfer failed; apologise and offer to help"})
+        self._log.event("transferred", phone_number=number, reason=call.arguments.get("reason"))
+        self._end_call("transferred")
+        return "The caller has been transferred."

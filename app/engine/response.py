@@ -1,0 +1,151 @@
+"""One agent turn on its way out: LLM tokens → sentences → TTS audio → playout, with timings.
+
+The whole response runs as one task so a barge-in or hang-up cancels exactly this turn's
+work: the LLM stream, the TTS stream and the sentences still waiting to be spoken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+from app.engine.audio_format import AudioFormat
+from app.engine.playout import Playout
+from app.engine.sentences import SentenceAggregator
+from app.engine.transport import AudioEncoder
+from app.providers.base import LlmEvent, ProviderError, TextDelta, TextToSpeech, ToolCall
+
+
+@dataclass(slots=True)
+class ResponseTimings:
+    """Wall-clock instants (monotonic seconds) of the stages of one response."""
+
+    llm_started: float | None = None
+    llm_first_token: float | None = None
+    tts_first_request: float | None = None
+    tts_first_byte: float | None = None
+    first_frame_sent: float | None = None
+
+
+@dataclass(slots=True)
+class SpokenSentence:
+    mark: str
+    text: str
+
+
+@dataclass(slots=True)
+class ResponseResult:
+    sentences: list[SpokenSentence] = field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    timings: ResponseTimings = field(default_factory=ResponseTimings)
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.sentences).strip()
+
+    @property
+    def marks(self) -> list[str]:
+        return [s.mark for s in self.sentences]
+
+
+async def fixed_text(text: str) -> AsyncIterator[LlmEvent]:
+    """A scripted utterance (greeting, re-prompt) travelling the same path as LLM output."""
+    yield TextDelta(text)
+
+
+class AgentResponse:
+    """Speaks what `events` produce; `result` fills in as it goes, also when cancelled."""
+
+    def __init__(
+        self,
+        *,
+        turn_id: str,
+        events: AsyncIterator[LlmEvent],
+        tts: TextToSpeech,
+        voice_id: str,
+        tts_format: AudioFormat,
+        encoder: AudioEncoder,
+        playout: Playout,
+        from_llm: bool,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.turn_id = turn_id
+        self._events = events
+        self._tts = tts
+        self._voice_id = voice_id
+        self._tts_format = tts_format
+        self._encoder = encoder
+        self._playout = playout
+        self._from_llm = from_llm
+        self._clock = clock
+        self.result = ResponseResult()
+        self._sentences: asyncio.Queue[str | None] = asyncio.Queue()
+
+    async def run(self) -> ResponseResult:
+        """Generate, speak and wait until the caller has heard all of it."""
+        timings = self.result.timings
+        timings.llm_started = self._clock()
+        self._playout.expect_first_frame(self._first_frame_sent)
+        producer = asyncio.create_task(self._produce_sentences())
+        try:
+            await self._speak_sentences()
+            await producer  # re-raises an LLM failure
+            await self._playout.wait_played()
+        finally:
+            if not producer.done():
+                producer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await producer
+        return self.result
+
+    def _first_frame_sent(self, at: float) -> None:
+        self.result.timings.first_frame_sent = at
+
+    async def _produce_sentences(self) -> None:
+        aggregator = SentenceAggregator()
+        timings = self.result.timings
+        try:
+            async for event in self._events:
+                if isinstance(event, ToolCall):
+                    self.result.tool_calls.append(event)
+                    continue
+                if self._from_llm and timings.llm_first_token is None and event.text:
+                    timings.llm_first_token = self._clock()
+                for sentence in aggregator.push(event.text):
+                    self._sentences.put_nowait(sentence)
+            rest = aggregator.flush()
+            if rest:
+                self._sentences.put_nowait(rest)
+        finally:
+            self._sentences.put_nowait(None)
+            aclose = getattr(self._events, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    async def _speak_sentences(self) -> None:
+        timings = self.result.timings
+        index = 0
+        while (sentence := await self._sentences.get()) is not None:
+            if timings.tts_first_request is None:
+                timings.tts_first_request = self._clock()
+            stream = self._tts.synthesize(sentence, self._voice_id, self._tts_format)
+            try:
+                async for chunk in stream:
+                    if timings.tts_first_byte is None:
+                        timings.tts_first_byte = self._clock()
+                    self._playout.enqueue_audio(self._encoder.encode(chunk))
+            except ProviderError:
+                raise
+            except Exception as error:
+                raise ProviderError(self._tts.name, f"synthesis failed: {error!r}") from error
+            finally:
+                aclose = getattr(stream, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+            mark = f"{self.turn_id}.{index}"
+            self._playout.enqueue_mark(mark, sentence)
+            self.result.sentences.append(SpokenSentence(mark, sentence))
+            index += 1

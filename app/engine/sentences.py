@@ -1,0 +1,87 @@
+"""Cuts a stream of LLM tokens into sentences (and long clauses) that TTS can speak at once."""
+
+from __future__ import annotations
+
+import re
+
+# Words that end with a period without ending a sentence.
+ABBREVIATIONS = frozenset(
+    {
+        "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "ave", "rd", "blvd",
+        "vs", "etc", "e.g", "i.e", "approx", "dept", "est", "fig", "inc", "ltd", "co",
+        "no", "vol", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
+        "oct", "nov", "dec", "a.m", "p.m", "u.s", "u.k",
+    }
+)  # fmt: skip
+_TERMINATORS = ".?!"
+_CLOSERS = "\"')]”’"
+_CLAUSE_BREAKS = ",;:—"
+_WORD_BEFORE = re.compile(r"([\w.]+)$")
+
+
+class SentenceAggregator:
+    """Accumulates text deltas and hands back complete sentences as soon as they are complete.
+
+    A sentence ends at `. ? !` followed by white space, except after an abbreviation, a single
+    initial or inside a number. A clause longer than `max_clause_chars` is cut at its last comma
+    so the voice never waits on one long sentence.
+    """
+
+    def __init__(self, max_clause_chars: int = 140, min_clause_chars: int = 40) -> None:
+        self._buffer = ""
+        self._max_clause_chars = max_clause_chars
+        self._min_clause_chars = min_clause_chars
+
+    def push(self, text: str) -> list[str]:
+        self._buffer += text
+        sentences: list[str] = []
+        while True:
+            cut = self._sentence_end() or self._clause_end()
+            if cut is None:
+                break
+            sentence = self._buffer[:cut].strip()
+            self._buffer = self._buffer[cut:].lstrip()
+            if sentence:
+                sentences.append(sentence)
+        return sentences
+
+    def flush(self) -> str:
+        """Whatever is left once the LLM is done."""
+        rest, self._buffer = self._buffer.strip(), ""
+        return rest
+
+    def _sentence_end(self) -> int | None:
+        text = self._buffer
+        for i, char in enumerate(text):
+            if char not in _TERMINATORS:
+                continue
+            end = i + 1
+            while end < len(text) and (text[end] in _TERMINATORS or text[end] in _CLOSERS):
+                end += 1
+            if end >= len(text):
+                return None  # need the next character to know
+            if not text[end].isspace():
+                continue  # "3.5", "e.g.x", "www.site"
+            if char == "." and self._is_abbreviation(text[:i]):
+                continue
+            return end
+        return None
+
+    def _clause_end(self) -> int | None:
+        text = self._buffer
+        if len(text) < self._max_clause_chars:
+            return None
+        for i in range(len(text) - 1, self._min_clause_chars - 1, -1):
+            if text[i] in _CLAUSE_BREAKS and i + 1 < len(text) and text[i + 1].isspace():
+                return i + 1
+        return None
+
+    @staticmethod
+    def _is_abbreviation(before: str) -> bool:
+        match = _WORD_BEFORE.search(before)
+        if match is None:
+            return False
+        word = match.group(1)
+        if len(word) == 1 and word.isalpha() and word.isupper():
+            return True  # an initial: "J. Smith"
+        return word.lower() in ABBREVIATIONS

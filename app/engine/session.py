@@ -1,0 +1,442 @@
+"""One call: listens, decides when the caller is done, answers, yields to barge-in, is saved.
+
+The transport feeds it PCM16 16 kHz frames, marks and DTMF; the session drives the playout
+and the transport's controls. Tasks: the inbound loop (VAD, turn rules, timers), the
+transcript loop (STT), the playout loop, and at most one agent response at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any
+
+from app.agent_config import AgentConfig
+from app.engine.answering import Responder, ResponseRequest
+from app.engine.audio_format import FRAME_MS
+from app.engine.conversation import CallContext, Conversation, builtin_tools, render_template
+from app.engine.options import EngineOptions
+from app.engine.playout import Playout
+from app.engine.record import CallRecord, CallRecorder
+from app.engine.speech import SpeechChange, SpeechSegmenter
+from app.engine.transcript import TranscriptLog
+from app.engine.transport import CallTransport
+from app.engine.turns import EndOfTurnWindows, UserTurn, end_of_turn_window_ms
+from app.providers.base import SttStream, Transcript
+from app.providers.registry import ProviderSet
+
+log = logging.getLogger(__name__)
+
+# After asking STT for a final, how long to wait for it before using the interim text.
+FINAL_WAIT_CAP_MS = 2500
+
+
+class CallSession:
+    def __init__(
+        self,
+        *,
+        context: CallContext,
+        config: AgentConfig,
+        providers: ProviderSet,
+        transport: CallTransport,
+        recorder: CallRecorder,
+        options: EngineOptions,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.context = context
+        self.config = config
+        self._providers = providers
+        self._transport = transport
+        self._recorder = recorder
+        self._options = options
+        self._clock = clock
+        velox = config.velox
+        self._windows = EndOfTurnWindows(
+            velox.end_of_turn_silence_ms,
+            velox.end_of_turn_complete_ms,
+            velox.end_of_turn_incomplete_ms,
+        )
+        self._inbound: asyncio.Queue[bytes] = asyncio.Queue(options.inbound_queue_frames)
+        self._segmenter = SpeechSegmenter()
+        self._vad = providers.vad.open_stream()
+        self._stt: SttStream | None = None
+        self._playout = Playout(transport, options.playout_lead_ms, clock)
+        self._encoder = transport.new_encoder()
+        self._user_turn = UserTurn()
+        self._last_speech_wall: float | None = None
+        self._response_task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._dtmf_digits = ""
+        self._dtmf_last: float | None = None
+        self._turn_counter = 0
+        self._closing = False
+        self._closed = asyncio.Event()
+        self._started_wall = clock()
+        self._idle_since = clock()
+        self._reprompted_at: float | None = None
+        self._ending: str | None = None
+        self.log = TranscriptLog(clock=clock, started=self._started_wall)
+        self._record = CallRecord(
+            call_id=context.call_id,
+            organization_id=context.organization_id,
+            agent_id=context.agent_id,
+            started_at=datetime.now(UTC),
+        )
+        variables = context.template_variables(velox.dynamic_variables)
+        agent = config.conversation_config.agent
+        prompt, error = render_template(agent.prompt.prompt, variables)
+        if error:
+            self.log.event("prompt_template_error", error=error)
+        self._first_message, error = render_template(agent.first_message, variables)
+        if error:
+            self.log.event("first_message_template_error", error=error)
+        self.conversation = Conversation(prompt)
+        self._responder = Responder(
+            config=config,
+            providers=providers,
+            conversation=self.conversation,
+            tools=builtin_tools(config),
+            transport=transport,
+            playout=self._playout,
+            encoder=self._encoder,
+            tts_format=providers.tts.output_format(transport.output_format),
+            log=self.log,
+            end_call=self._request_end,
+            clock=clock,
+        )
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open the STT stream, start the loops and greet the caller."""
+        self.log.event("call_started", channel=self.context.channel)
+        self._stt = await self._providers.stt.open_stream(
+            self.config.conversation_config.agent.language
+        )
+        self._spawn(self._playout.run(), "playout")
+        self._spawn(self._inbound_loop(self._stt), "inbound")
+        self._spawn(self._transcript_loop(self._stt), "transcripts")
+        if self._first_message.strip():
+            self._start_response(self._first_message, "greeting")
+
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+        task_name = f"{name}:{self.context.call_id}"
+        self._tasks.append(asyncio.create_task(self._guard(coroutine, name), name=task_name))
+
+    async def _guard(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+        """A loop that dies ends the call (saved), instead of leaving a silent line."""
+        try:
+            await coroutine
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.exception("call %s: %s loop failed", self.context.call_id, name)
+            self.log.event("engine_error", loop=name, error=repr(error))
+            self._request_end(f"engine_error:{name}")
+
+    # --- input from the transport ----------------------------------------------------------
+
+    def push_audio(self, frame: bytes) -> None:
+        """One 20 ms PCM16 16 kHz caller frame. Never blocks; drops the oldest if behind."""
+        if self._closing:
+            return
+        if self._inbound.full():
+            self._inbound.get_nowait()
+            self.log.count("inbound_frames_dropped")
+        self._inbound.put_nowait(frame)
+
+    def on_mark(self, name: str) -> None:
+        if self._playout.on_mark(name) is None:
+            self.log.count("unknown_marks")
+
+    def on_dtmf(self, digit: str) -> None:
+        self.log.event("dtmf", digit=digit)
+        self._dtmf_digits += digit
+        self._dtmf_last = self._clock()
+        if digit == "#":
+            self._flush_dtmf()
+
+    def count_malformed(self, reason: str) -> None:
+        self.log.count("malformed_frames")
+        self.log.count(f"malformed_frames.{reason}")
+
+    # --- the inbound loop: VAD, barge-in, end of turn, timers ------------------------------
+
+    async def _inbound_loop(self, stt: SttStream) -> None:
+        while True:
+            try:
+                frame = await asyncio.wait_for(self._inbound.get(), FRAME_MS / 1000)
+            except TimeoutError:
+                self._tick()
+                continue
+            change = self._segmenter.push(self._vad.speech_probability(frame))
+            if self._segmenter.in_speech:
+                self._last_speech_wall = self._clock()
+            await stt.push_audio(frame)
+            if change is SpeechChange.STARTED:
+                self._on_speech_started()
+            elif change is SpeechChange.PAUSED:
+                self._user_turn.awaiting_final = True
+                self._user_turn.finalize_requested_ms = self._segmenter.now_ms
+                await stt.finalize()
+            if self._segmenter.in_speech:
+                await self._check_barge_in()
+            self._tick()
+
+    def _on_speech_started(self) -> None:
+        self._reprompted_at = None
+        if self._user_turn.first_speech_ms is None:
+            self._user_turn.first_speech_ms = self.log.media_ms() - (
+                self._segmenter.speech_duration_ms()
+            )
+        self.log.event("user_speech_started")
+
+    async def _check_barge_in(self) -> None:
+        response, request = self._responder.current, self._responder.current_request
+        if response is None or request is None or self._ending is not None:
+            return
+        velox = self.config.velox
+        if not velox.allow_barge_in:
+            return
+        agent = self.config.conversation_config.agent
+        if request.source == "greeting" and agent.disable_first_message_interruptions:
+            return
+        if self._segmenter.speech_duration_ms() < velox.barge_in_min_speech_ms:
+            return
+        heard_anything = any(self._playout.is_confirmed(m) for m in response.result.marks)
+        if self._playout.audible or heard_anything:
+            await self._barge_in(response.turn_id)
+        elif request.source in ("voice", "text"):
+            # The agent was still thinking: the caller had not finished. Take the answer back
+            # and let this speech continue the same turn.
+            await self._cancel_response()
+            carried = self.conversation.drop_last_user()
+            self.log.drop_last_user_turn()
+            self._user_turn.prepend(carried)
+            self.log.event("premature_end_of_turn", carried_text=carried)
+
+    async def _barge_in(self, turn_id: str) -> None:
+        detected = self._clock()
+        await self._playout.clear()
+        self._encoder.reset()
+        clear_ms = round((self._clock() - detected) * 1000, 1)
+        self._responder.record_interrupted()
+        await self._cancel_response()
+        self.log.count("barge_ins")
+        self.log.event(
+            "barge_in",
+            turn=turn_id,
+            speech_ms=self._segmenter.speech_duration_ms(),
+            clear_ms=clear_ms,
+        )
+
+    def _tick(self) -> None:
+        now = self._clock()
+        if self._dtmf_last is not None and now - self._dtmf_last >= (
+            self._options.dtmf_collect_timeout_s
+        ):
+            self._flush_dtmf()
+        self._maybe_end_user_turn(now)
+        self._check_timers(now)
+
+    def _maybe_end_user_turn(self, now: float) -> None:
+        turn = self._user_turn
+        if self._segmenter.in_speech or turn.first_speech_ms is None:
+            return
+        if turn.awaiting_final:
+            waited_ms = self._segmenter.now_ms - (turn.finalize_requested_ms or 0)
+            if waited_ms < FINAL_WAIT_CAP_MS:
+                return
+            self.log.event("stt_final_timeout", waited_ms=waited_ms, interim=turn.interim)
+            turn.awaiting_final = False
+            if turn.interim:
+                turn.finals.append(turn.interim)
+                turn.interim = ""
+        if not turn.text:
+            self._user_turn = UserTurn()  # noise with no words: not a turn
+            return
+        if self._segmenter.silence_ms() < end_of_turn_window_ms(turn.text, self._windows):
+            return
+        self._user_turn = UserTurn()
+        last_speech = self._last_speech_wall or now
+        stt_final = turn.final_received_wall
+        metrics: dict[str, float | None] = {
+            "end_of_speech_to_endpoint_ms": _ms(now - last_speech),
+            "stt_final_ms": _ms(stt_final - last_speech) if stt_final is not None else None,
+        }
+        self.log.user_turn(turn.text, turn.first_speech_ms, metrics)
+        self.log.event("user_turn_ended", text=turn.text)
+        self._start_response(turn.text, "voice", end_of_speech=last_speech)
+
+    def _flush_dtmf(self) -> None:
+        digits, self._dtmf_digits, self._dtmf_last = self._dtmf_digits, "", None
+        if digits:
+            text = f"[The caller pressed on the keypad: {' '.join(digits)}]"
+            self.log.user_turn(text, self.log.media_ms(), {}, source="dtmf")
+            self._start_response(text, "dtmf")
+
+    def _check_timers(self, now: float) -> None:
+        if self._ending is not None:
+            return
+        conversation = self.config.conversation_config
+        if now - self._started_wall >= conversation.conversation.max_duration_seconds:
+            message = conversation.agent.max_conversation_duration_message or ""
+            self._end_call_after("max_duration_reached", message)
+            return
+        busy = (
+            self._responder.current_request is not None
+            or self._segmenter.in_speech
+            or not self._user_turn.is_empty()
+            or self._playout.audible
+        )
+        if busy:
+            self._idle_since = now
+            return
+        hang_up_after = conversation.turn.silence_end_call_timeout
+        if hang_up_after > 0 and now - self._idle_since >= hang_up_after:
+            self._end_call_after("silence_timeout", self.config.velox.goodbye_message)
+            return
+        reprompt_after = conversation.turn.turn_timeout
+        last_prompt = max(self._idle_since, self._reprompted_at or 0.0)
+        if reprompt_after > 0 and now - last_prompt >= reprompt_after:
+            self._reprompted_at = now
+            self.log.event("silence_reprompt")
+            self._start_response(self.config.velox.reprompt_message, "reprompt")
+
+    # --- the transcript loop ---------------------------------------------------------------
+
+    async def _transcript_loop(self, stt: SttStream) -> None:
+        async for transcript in stt.transcripts():
+            self._on_transcript(transcript)
+
+    def _on_transcript(self, transcript: Transcript) -> None:
+        turn = self._user_turn
+        text = transcript.text.strip()
+        if turn.first_speech_ms is None and text:
+            turn.first_speech_ms = self.log.media_ms()
+        if not transcript.is_final:
+            turn.interim = text
+            return
+        turn.interim = ""
+        turn.awaiting_final = False
+        turn.final_received_wall = self._clock()
+        if text:
+            turn.finals.append(text)
+        self.log.event("user_transcript", text=text)
+
+    # --- responses -------------------------------------------------------------------------
+
+    def _start_response(
+        self,
+        text: str,
+        source: str,
+        *,
+        end_of_speech: float | None = None,
+        then_end: str | None = None,
+    ) -> None:
+        previous = self._response_task
+        self._turn_counter += 1
+        request = ResponseRequest(text, source, self._turn_counter, end_of_speech, then_end)
+        self._response_task = asyncio.create_task(
+            self._respond(request, previous),
+            name=f"response:{self.context.call_id}:{self._turn_counter}",
+        )
+
+    async def _respond(self, request: ResponseRequest, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None and not previous.done():
+            previous.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await previous
+        try:
+            await self._responder.answer(request)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.exception("call %s: response failed", self.context.call_id)
+            self.log.event("response_error", error=repr(error))
+        finally:
+            self._idle_since = self._clock()
+
+    async def _cancel_response(self) -> None:
+        task, self._response_task = self._response_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # --- ending ----------------------------------------------------------------------------
+
+    def _end_call_after(self, reason: str, message: str) -> None:
+        """Say `message` (if any), then hang up."""
+        self._ending = reason
+        self.log.event("ending", reason=reason)
+        if message:
+            self._start_response(message, "goodbye", then_end=reason)
+        else:
+            self._request_end(reason)
+
+    def _request_end(self, reason: str) -> None:
+        if self._closing:
+            return
+        self._ending = self._ending or reason
+        self._tasks.append(asyncio.get_running_loop().create_task(self._hang_up(reason)))
+
+    async def _hang_up(self, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self._transport.hang_up()
+        await self.close(reason)
+
+    async def close(self, reason: str, *, failed: bool = False) -> None:
+        """End the call and save it; safe to call more than once, from anywhere."""
+        if self._closing:
+            await self._closed.wait()
+            return
+        self._closing = True
+        try:
+            self._responder.record_interrupted()
+            await self._cancel_response()
+            current = asyncio.current_task()
+            others = [t for t in self._tasks if t is not current]
+            for task in others:
+                task.cancel()
+            await asyncio.wait_for(
+                asyncio.gather(*others, return_exceptions=True),
+                self._options.call_shutdown_timeout_s,
+            )
+        except Exception:
+            log.exception("call %s: shutdown did not finish cleanly", self.context.call_id)
+        finally:
+            if self._stt is not None:
+                with contextlib.suppress(Exception):
+                    await self._stt.aclose()
+            await self._save(self._ending or reason, failed)
+            self._closed.set()
+
+    async def _save(self, reason: str, failed: bool) -> None:
+        record = self._record
+        record.ended_at = datetime.now(UTC)
+        record.status = "failed" if failed else "done"
+        record.termination_reason = reason
+        self.log.event("call_ended", reason=reason)
+        record.turns = self.log.turns
+        record.events = self.log.events
+        record.metrics = self.log.summary(self._playout.stats)
+        try:
+            await self._recorder.save(record)
+        except Exception:
+            log.exception("call %s: could not be saved", self.context.call_id)
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)

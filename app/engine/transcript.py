@@ -1,0 +1,122 @@
+"""The running record of a call: turns as the caller experienced them, events and counters."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from app.engine.playout import Playout, PlayoutStats
+from app.engine.record import CallEvent, TurnRecord
+from app.engine.response import AgentResponse, ResponseTimings
+
+LATENCY_KEYS = (
+    "end_of_speech_to_endpoint_ms",
+    "stt_final_ms",
+    "llm_first_token_ms",
+    "tts_first_byte_ms",
+    "voice_to_voice_ms",
+)
+
+
+def response_metrics(
+    timings: ResponseTimings, end_of_speech: float | None
+) -> dict[str, float | None]:
+    def span(start: float | None, end: float | None) -> float | None:
+        if start is None or end is None:
+            return None
+        return round((end - start) * 1000, 1)
+
+    return {
+        "llm_first_token_ms": span(timings.llm_started, timings.llm_first_token),
+        "tts_first_byte_ms": span(timings.tts_first_request, timings.tts_first_byte),
+        "voice_to_voice_ms": span(end_of_speech, timings.first_frame_sent),
+    }
+
+
+class TranscriptLog:
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic, started: float) -> None:
+        self._clock = clock
+        self._started = started
+        self.turns: list[TurnRecord] = []
+        self.events: list[CallEvent] = []
+        self.counters: Counter[str] = Counter()
+
+    def media_ms(self, at: float | None = None) -> int:
+        return int(((self._clock() if at is None else at) - self._started) * 1000)
+
+    def event(self, kind: str, **data: Any) -> None:
+        self.events.append(CallEvent(self.media_ms(), kind, data))
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.counters[name] += n
+
+    def user_turn(
+        self,
+        text: str,
+        started_ms: int,
+        metrics: dict[str, float | None],
+        source: str = "voice",
+    ) -> None:
+        self.turns.append(
+            TurnRecord("user", text, started_ms, source=source, metrics=metrics)  # type: ignore[arg-type]
+        )
+
+    def agent_turn(
+        self,
+        response: AgentResponse,
+        text: str,
+        source: str,
+        end_of_speech: float | None,
+        *,
+        interrupted: bool = False,
+    ) -> None:
+        timings = response.result.timings
+        started = timings.first_frame_sent or timings.llm_started or self._clock()
+        self.turns.append(
+            TurnRecord(
+                "agent",
+                text,
+                self.media_ms(started),
+                interrupted=interrupted,
+                source=source,  # type: ignore[arg-type]
+                metrics=response_metrics(timings, end_of_speech),
+            )
+        )
+        # The user turn that this answers carries the full chain for that exchange.
+        if end_of_speech is not None and self.turns[-2:-1] and self.turns[-2].role == "user":
+            self.turns[-2].metrics.update(response_metrics(timings, end_of_speech))
+
+    def interrupted_agent_turn(
+        self, response: AgentResponse, playout: Playout, source: str, end_of_speech: float | None
+    ) -> str:
+        heard = playout.heard_text(response.result.marks)
+        self.agent_turn(response, heard, source, end_of_speech, interrupted=True)
+        return heard
+
+    def drop_last_user_turn(self) -> None:
+        for index in range(len(self.turns) - 1, -1, -1):
+            if self.turns[index].role == "user":
+                del self.turns[index]
+                return
+
+    def summary(self, playout: PlayoutStats) -> dict[str, Any]:
+        figures: dict[str, Any] = {"counters": dict(self.counters)}
+        for key in LATENCY_KEYS:
+            values = [
+                v for t in self.turns if t.role == "user" and (v := t.metrics.get(key)) is not None
+            ]
+            if values:
+                figures[key] = {
+                    "count": len(values),
+                    "p50": round(statistics.median(values), 1),
+                    "max": round(max(values), 1),
+                }
+        figures["playout"] = {
+            "frames_sent": playout.frames_sent,
+            "marks_sent": playout.marks_sent,
+            "clears_sent": playout.clears_sent,
+        }
+        return figures

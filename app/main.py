@@ -1,0 +1,68 @@
+"""The composition root: builds the service from settings, wiring every part to the others."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api import agents, conversations, health, phone_numbers
+from app.call_store import DatabaseCallRecorder
+from app.db.session import Database
+from app.engine.record import CallRecorder
+from app.providers.builtin import register_builtin_providers
+from app.providers.registry import ProviderRegistry
+from app.runtime import VoiceRuntime
+from app.settings import Settings, get_settings
+from telephony.twilio import routes as twilio_routes
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    providers: ProviderRegistry | None = None,
+    recorder: CallRecorder | None = None,
+) -> FastAPI:
+    """The whole service. Tests pass their own provider registry (fakes) and settings."""
+    settings = settings or get_settings()
+    database = Database(settings.resolved_database_url())
+    if providers is None:
+        providers = ProviderRegistry()
+        register_builtin_providers(providers)
+    runtime = VoiceRuntime(
+        settings=settings,
+        database=database,
+        providers=providers,
+        recorder=recorder or DatabaseCallRecorder(database),
+        options=VoiceRuntime.engine_options(settings),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        for session in list(runtime.live_calls.values()):
+            await session.close("service_shutdown")
+        database.dispose()
+
+    app = FastAPI(
+        title="Velox",
+        version="0.1.0",
+        description="Contact-center voice AI. ElevenLabs Agents-compatible REST under /v1/convai.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.voice = runtime
+    for router in (
+        health.router,
+        agents.router,
+        conversations.router,
+        phone_numbers.router,
+        twilio_routes.router,
+    ):
+        app.include_router(router)
+    return app

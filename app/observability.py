@@ -1,0 +1,35 @@
+"""Prometheus metrics of the voice service, in one registry that `/metrics` exposes."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+CALLS_STARTED = Counter(
+    "velox_calls_started", "Calls whose media stream started", ["channel"], registry=REGISTRY
+)
+CALLS_ENDED = Counter(
+    "velox_calls_ended", "Calls that ended, by how they ended", ["reason"], registry=REGISTRY
+)
+LIVE_CALLS = Gauge("velox_live_calls", "Calls in progress on this node", registry=REGISTRY)
+MALFORMED_FRAMES = Counter(
+    "velox_malformed_frames",
+    "Inbound transport messages rejected and skipped",
+    ["channel", "reason"],
+    registry=REGISTRY,
+)
+BARGE_INS = Counter("velox_barge_ins", "Agent turns cut short by the caller", registry=REGISTRY)
+WEBHOOK_REJECTIONS = Counter(
+    "velox_webhook_signature_rejections",
+    "Carrier requests refused for a bad or missing signature",
+    ["endpoint"],
+    registry=REGISTRY,
+)
+TURN_LATENCY = Histogram(
+    "velox_turn_latency_seconds",
+    "Per-turn latencies by stage (voice_to_voice: caller stops -> first agent audio leaves)",
+    ["stage"],
+    buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0),
+    registry=REGISTRY,
+)

@@ -1,0 +1,10 @@
+"""Registers the providers that ship with Velox. One line per provider."""
+
+from __future__ import annotations
+
+from app.providers.energy_vad import EnergyVad
+from app.providers.registry import ProviderRegistry
+
+
+def register_builtin_providers(registry: ProviderRegistry) -> None:
+    registry.vad.register("energy", EnergyVad)

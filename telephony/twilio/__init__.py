@@ -1,0 +1,1 @@
+"""Twilio: Media Streams codec, and the transport and webhooks built on it."""

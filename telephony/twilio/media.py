@@ -1,0 +1,238 @@
+"""The Twilio Media Streams transport: one WebSocket per call, bridged to a `CallSession`.
+
+The codec (`media_stream`) turns frames into events; this module does the I/O: it finds the
+call and its agent when `start` arrives, converts audio at the edge, and feeds the session.
+A malformed frame is counted and skipped; the call goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from app.agent_config import AgentConfig
+from app.db import agents as agent_queries
+from app.db import calls as call_queries
+from app.engine.audio_format import MULAW_8K, AudioFormat
+from app.engine.conversation import CallContext
+from app.engine.session import CallSession
+from app.observability import CALLS_STARTED, LIVE_CALLS, MALFORMED_FRAMES
+from app.providers.registry import UnknownProviderError
+from app.runtime import VoiceRuntime
+from telephony.audio import InboundConverter, OutboundEncoder
+from telephony.twilio.media_stream import (
+    Dtmf,
+    MalformedMessage,
+    Mark,
+    Media,
+    MediaStreamParser,
+    Start,
+    Stop,
+    render_clear,
+    render_mark,
+    render_media,
+)
+from telephony.twilio.rest import TwilioRest
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "twilio"
+
+
+class TwilioMediaTransport:
+    """The engine's `CallTransport` over one Media Streams socket."""
+
+    def __init__(self, websocket: WebSocket, start: Start, rest: TwilioRest) -> None:
+        self._websocket = websocket
+        self._stream_sid = start.stream_sid
+        self._call_sid = start.call_sid
+        self._rest = rest
+        self._send_lock = asyncio.Lock()
+        self.closed = False
+
+    @property
+    def output_format(self) -> AudioFormat:
+        return MULAW_8K
+
+    def new_encoder(self) -> OutboundEncoder:
+        return OutboundEncoder(MULAW_8K)
+
+    async def send_audio(self, frame: bytes) -> None:
+        await self._send(render_media(self._stream_sid, frame))
+
+    async def send_mark(self, name: str) -> None:
+        await self._send(render_mark(self._stream_sid, name))
+
+    async def send_clear(self) -> None:
+        await self._send(render_clear(self._stream_sid))
+
+    async def hang_up(self) -> None:
+        """Closing the stream ends a `<Connect><Stream>` call: no TwiML follows it."""
+        self.closed = True
+        if self._websocket.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await self._websocket.close(code=1000)
+
+    async def transfer(self, phone_number: str) -> None:
+        await self._rest.redirect_to_dial(self._call_sid, phone_number)
+
+    async def _send(self, text: str) -> None:
+        if self.closed:
+            return
+        try:
+            async with self._send_lock:
+                await self._websocket.send_text(text)
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            # The caller is gone; the receive loop notices and ends the call.
+            self.closed = True
+
+
+@dataclass
+class _CallSetup:
+    session: CallSession
+    transport: TwilioMediaTransport
+    inbound: InboundConverter
+
+
+async def serve_media_stream(websocket: WebSocket, runtime: VoiceRuntime) -> None:
+    """Run one call's Media Stream from `connected` to `stop` or a dropped socket."""
+    parser = MediaStreamParser()
+    setup: _CallSetup | None = None
+    reason = "socket_dropped"
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            raw = message.get("text")
+            if raw is None:
+                raw = message.get("bytes") or b""
+            try:
+                event = parser.parse(raw)
+            except MalformedMessage as error:
+                _count_malformed(error, setup)
+                continue
+            if isinstance(event, Start):
+                if setup is not None:
+                    _count_malformed(MalformedMessage("repeated_start"), setup)
+                    continue
+                setup = await _start_call(websocket, event, runtime)
+                if setup is None:
+                    reason = "rejected_at_start"
+                    break
+            elif setup is None:
+                continue  # `connected` arrives before `start`; the parser rejects media early
+            elif isinstance(event, Media):
+                if event.track not in ("inbound", "inbound_track"):
+                    continue
+                for frame in setup.inbound.push(event.payload):
+                    setup.session.push_audio(frame)
+            elif isinstance(event, Mark):
+                setup.session.on_mark(event.name)
+            elif isinstance(event, Dtmf):
+                setup.session.on_dtmf(event.digit)
+            elif isinstance(event, Stop):
+                reason = "caller_hung_up"
+                break
+            if setup.session.closed:
+                break
+    except WebSocketDisconnect:
+        reason = "socket_dropped"
+    finally:
+        if setup is not None:
+            await _finish_call(setup, reason, runtime)
+        if websocket.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await websocket.close(code=1000)
+
+
+def _count_malformed(error: MalformedMessage, setup: _CallSetup | None) -> None:
+    MALFORMED_FRAMES.labels(channel=CHANNEL, reason=error.reason).inc()
+    log.warning("malformed Media Streams message skipped: %s", error)
+    if setup is not None:
+        setup.session.count_malformed(error.reason)
+
+
+async def _start_call(
+    websocket: WebSocket, start: Start, runtime: VoiceRuntime
+) -> _CallSetup | None:
+    params = start.custom_parameters
+    organization_id = params.get("organization_id", "")
+    agent_id = params.get("agent_id", "")
+    call_id = params.get("conversation_id", "")
+    found = await asyncio.to_thread(
+        _load_call, runtime, organization_id, agent_id, call_id, start.stream_sid
+    )
+    if found is None:
+        log.warning("media stream %s names no known call (%s)", start.stream_sid, params)
+        return None
+    config, caller, called = found
+    try:
+        providers = runtime.providers.resolve(config.velox.providers)
+    except UnknownProviderError as error:
+        log.error("call %s cannot start: %s", call_id, error)
+        return None
+    settings = runtime.settings
+    rest = TwilioRest(
+        settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url
+    )
+    transport = TwilioMediaTransport(websocket, start, rest)
+    dynamic = {k: v for k, v in params.items() if k not in _ROUTING_PARAMETERS}
+    session = CallSession(
+        context=CallContext(
+            call_id=call_id,
+            organization_id=organization_id,
+            agent_id=agent_id,
+            caller_number=caller,
+            called_number=called,
+            provider_call_sid=start.call_sid,
+            channel=CHANNEL,
+            dynamic_variables=dynamic,
+        ),
+        config=config,
+        providers=providers,
+        transport=transport,
+        recorder=runtime.recorder,
+        options=runtime.options,
+    )
+    wire = AudioFormat("mulaw", start.media_format.sample_rate)
+    setup = _CallSetup(session, transport, InboundConverter(wire))
+    runtime.live_calls[call_id] = session
+    LIVE_CALLS.inc()
+    CALLS_STARTED.labels(channel=CHANNEL).inc()
+    try:
+        await session.start()
+    except Exception as error:
+        log.exception("call %s failed to start", call_id)
+        session.log.event("start_failed", error=repr(error))
+        await _finish_call(setup, "start_failed", runtime, failed=True)
+        return None
+    return setup
+
+
+_ROUTING_PARAMETERS = frozenset({"organization_id", "agent_id", "conversation_id"})
+
+
+def _load_call(
+    runtime: VoiceRuntime, organization_id: str, agent_id: str, call_id: str, stream_sid: str
+) -> tuple[AgentConfig, str, str] | None:
+    with runtime.database.session() as db:
+        agent = agent_queries.get_agent(db, organization_id, agent_id)
+        call = call_queries.mark_in_progress(db, organization_id, call_id, stream_sid=stream_sid)
+        if agent is None or call is None or call.agent_id != agent_id:
+            return None
+        return agent_queries.agent_config(agent), call.from_number or "", call.to_number or ""
+
+
+async def _finish_call(
+    setup: _CallSetup, reason: str, runtime: VoiceRuntime, *, failed: bool = False
+) -> None:
+    session = setup.session
+    setup.transport.closed = True
+    if runtime.live_calls.pop(session.context.call_id, None) is not None:
+        LIVE_CALLS.dec()
+    await session.close(reason, failed=failed)

@@ -1,0 +1,162 @@
+"""Twilio's HTTP and WebSocket endpoints: voice webhook, status callback, Media Streams."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request, Response, WebSocket
+
+from app.agent_config import AgentConfig
+from app.db import agents as agent_queries
+from app.db import calls as call_queries
+from app.db import phone_numbers as number_queries
+from app.engine.record import CallRecord
+from app.observability import WEBHOOK_REJECTIONS
+from app.providers.registry import UnknownProviderError
+from app.runtime import VoiceRuntime
+from telephony.twilio import twiml
+from telephony.twilio.media import serve_media_stream
+from telephony.twilio.signature import SIGNATURE_HEADER, TwilioSignature
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/twilio", tags=["twilio"])
+
+NO_AGENT_MESSAGE = "Sorry, this number is not connected to an agent. Goodbye."
+UNAVAILABLE_MESSAGE = "Sorry, the assistant is not available right now. Please call again later."
+XML = "application/xml"
+
+
+def _runtime(request: Request | WebSocket) -> VoiceRuntime:
+    runtime: VoiceRuntime = request.app.state.voice
+    return runtime
+
+
+def _signed_urls(request: Request | WebSocket, runtime: VoiceRuntime) -> list[str]:
+    """The URL Twilio requested, as the public base URL says, and as this server saw it."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    public = runtime.settings.resolved_public_url() + request.url.path + query
+    return [public, str(request.url)]
+
+
+async def _verified_form(request: Request, endpoint: str) -> dict[str, str] | None:
+    runtime = _runtime(request)
+    form = {key: str(value) for key, value in (await request.form()).items()}
+    checker = TwilioSignature(runtime.settings.twilio_auth_token)
+    signature = request.headers.get(SIGNATURE_HEADER)
+    if not checker.is_valid(_signed_urls(request, runtime), form, signature):
+        WEBHOOK_REJECTIONS.labels(endpoint=endpoint).inc()
+        log.warning("rejected %s request with a bad Twilio signature", endpoint)
+        return None
+    return form
+
+
+@router.post("/voice")
+async def voice_webhook(request: Request) -> Response:
+    """A call came in: answer with `<Connect><Stream>` to this service's Media Streams socket."""
+    form = await _verified_form(request, "voice")
+    if form is None:
+        return Response("invalid Twilio signature", status_code=403)
+    runtime = _runtime(request)
+    agent_id = request.query_params.get("agent_id")
+    opened = await asyncio.to_thread(_open_inbound_call, runtime, form, agent_id)
+    if opened is None:
+        return Response(twiml.apology(NO_AGENT_MESSAGE), media_type=XML)
+    call_id, organization_id, resolved_agent_id, config = opened
+    try:
+        runtime.providers.resolve(config.velox.providers)
+    except UnknownProviderError as error:
+        log.error("agent %s cannot take calls: %s", resolved_agent_id, error)
+        await runtime.recorder.save(
+            _failed_call(call_id, organization_id, resolved_agent_id, error)
+        )
+        return Response(twiml.apology(UNAVAILABLE_MESSAGE), media_type=XML)
+    document = twiml.connect_stream(
+        twiml.media_stream_url(runtime.settings.resolved_public_url()),
+        {
+            "organization_id": organization_id,
+            "agent_id": resolved_agent_id,
+            "conversation_id": call_id,
+        },
+    )
+    return Response(document, media_type=XML)
+
+
+def _open_inbound_call(
+    runtime: VoiceRuntime, form: dict[str, str], agent_id: str | None
+) -> tuple[str, str, str, AgentConfig] | None:
+    called, caller = form.get("To", ""), form.get("From", "")
+    with runtime.database.session() as db:
+        phone_number_id = None
+        if agent_id:
+            agent = agent_queries.get_agent_for_call(db, agent_id)
+        else:
+            number = number_queries.find_by_number(db, called)
+            if number is None or number.agent_id is None:
+                log.warning("inbound call to %s: no agent is assigned to that number", called)
+                return None
+            phone_number_id = number.id
+            agent = agent_queries.get_agent_for_call(db, number.agent_id)
+        if agent is None:
+            return None
+        call = call_queries.create_call(
+            db,
+            agent.organization_id,
+            agent_id=agent.id,
+            direction="inbound",
+            channel="twilio",
+            from_number=caller,
+            to_number=called,
+            provider_call_sid=form.get("CallSid") or None,
+            phone_number_id=phone_number_id,
+        )
+        return call.id, agent.organization_id, agent.id, agent_queries.agent_config(agent)
+
+
+def _failed_call(call_id: str, organization_id: str, agent_id: str, error: Exception) -> CallRecord:
+    now = datetime.now(UTC)
+    return CallRecord(
+        call_id=call_id,
+        organization_id=organization_id,
+        agent_id=agent_id,
+        started_at=now,
+        ended_at=now,
+        status="failed",
+        termination_reason=f"providers_unavailable: {error}",
+    )
+
+
+@router.post("/status")
+async def status_callback(request: Request) -> Response:
+    """Twilio reports a call's progress (ringing, answered, completed, busy...)."""
+    form = await _verified_form(request, "status")
+    if form is None:
+        return Response("invalid Twilio signature", status_code=403)
+    runtime = _runtime(request)
+    call_sid, status = form.get("CallSid", ""), form.get("CallStatus", "")
+    if not call_sid or not status:
+        return Response("CallSid and CallStatus are required", status_code=400)
+
+    def record() -> bool:
+        with runtime.database.session() as db:
+            return call_queries.record_status_callback(db, call_sid, status, form) is not None
+
+    if not await asyncio.to_thread(record):
+        log.info("status callback for unknown call %s (%s)", call_sid, status)
+    return Response(status_code=204)
+
+
+@router.websocket("/media")
+async def media_stream(websocket: WebSocket) -> None:
+    runtime = _runtime(websocket)
+    checker = TwilioSignature(runtime.settings.twilio_auth_token)
+    signature = websocket.headers.get(SIGNATURE_HEADER)
+    if not checker.is_valid(_signed_urls(websocket, runtime), {}, signature):
+        WEBHOOK_REJECTIONS.labels(endpoint="media").inc()
+        log.warning("rejected a Media Streams upgrade with a bad Twilio signature")
+        await websocket.close(code=1008)  # before accept: the upgrade is answered 403
+        return
+    await websocket.accept()
+    await serve_media_stream(websocket, runtime)

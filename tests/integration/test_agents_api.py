@@ -1,0 +1,129 @@
+"""Agents are validated, deep-merged on PATCH and paged newest first."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.tenants import Tenant
+
+pytestmark = pytest.mark.integration
+
+
+def test_invalid_agent_body_is_rejected_naming_the_field(
+    client: TestClient, tenant_a: Tenant
+) -> None:
+    response = client.post(
+        "/v1/convai/agents/create",
+        json={"conversation_config": {"turn": {"turn_timeout": "soon"}}},
+        headers=tenant_a.headers,
+    )
+
+    assert response.status_code == 422
+    locations = [error["loc"] for error in response.json()["detail"]]
+    assert ["body", "conversation_config", "turn", "turn_timeout"] in locations
+
+
+def test_invalid_patch_is_rejected_naming_the_field_and_changes_nothing(
+    client: TestClient, tenant_a: Tenant
+) -> None:
+    created = client.post(
+        "/v1/convai/agents/create", json={"conversation_config": {}}, headers=tenant_a.headers
+    )
+    agent_id = created.json()["agent_id"]
+
+    response = client.patch(
+        f"/v1/convai/agents/{agent_id}",
+        json={"name": "Renamed", "velox": {"barge_in_min_speech_ms": 1}},
+        headers=tenant_a.headers,
+    )
+
+    assert response.status_code == 422
+    locations = [error["loc"] for error in response.json()["detail"]]
+    assert ["body", "velox", "barge_in_min_speech_ms"] in locations
+    stored = client.get(f"/v1/convai/agents/{agent_id}", headers=tenant_a.headers).json()
+    assert stored["name"] == "Agent"
+
+
+def test_patch_deep_merges_nested_settings(client: TestClient, tenant_a: Tenant) -> None:
+    created = client.post(
+        "/v1/convai/agents/create",
+        json={
+            "name": "Sales",
+            "conversation_config": {
+                "agent": {"first_message": "Hello from Acme", "prompt": {"prompt": "Sell."}}
+            },
+        },
+        headers=tenant_a.headers,
+    )
+    agent_id = created.json()["agent_id"]
+
+    response = client.patch(
+        f"/v1/convai/agents/{agent_id}",
+        json={"conversation_config": {"agent": {"prompt": {"temperature": 0.2}}}, "tags": ["q3"]},
+        headers=tenant_a.headers,
+    )
+
+    assert response.status_code == 200
+    agent = response.json()["conversation_config"]["agent"]
+    assert agent["first_message"] == "Hello from Acme"
+    assert (agent["prompt"]["prompt"], agent["prompt"]["temperature"]) == ("Sell.", 0.2)
+    assert response.json()["tags"] == ["q3"]
+
+
+def test_agent_list_pages_newest_first_with_a_cursor(client: TestClient, tenant_a: Tenant) -> None:
+    created = [
+        client.post(
+            "/v1/convai/agents/create",
+            json={"name": f"Agent {index}", "conversation_config": {}},
+            headers=tenant_a.headers,
+        ).json()["agent_id"]
+        for index in range(5)
+    ]
+
+    seen: list[str] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        params: dict[str, str | int] = {"page_size": 2}
+        if cursor is not None:
+            params["cursor"] = cursor
+        page = client.get("/v1/convai/agents", params=params, headers=tenant_a.headers).json()
+        seen += [agent["agent_id"] for agent in page["agents"]]
+        pages += 1
+        if not page["has_more"]:
+            break
+        cursor = page["next_cursor"]
+
+    assert seen == list(reversed(created))
+    assert pages == 3
+
+
+def test_agent_search_matches_part_of_the_name(client: TestClient, tenant_a: Tenant) -> None:
+    for name in ("Billing desk", "Sales line", "billing overflow"):
+        client.post(
+            "/v1/convai/agents/create",
+            json={"name": name, "conversation_config": {}},
+            headers=tenant_a.headers,
+        )
+
+    page = client.get(
+        "/v1/convai/agents", params={"search": "BILLING"}, headers=tenant_a.headers
+    ).json()
+
+    assert sorted(agent["name"] for agent in page["agents"]) == [
+        "Billing desk",
+        "billing overflow",
+    ]
+
+
+def test_deleted_agent_is_gone_from_get_and_list(client: TestClient, tenant_a: Tenant) -> None:
+    agent_id = client.post(
+        "/v1/convai/agents/create", json={"conversation_config": {}}, headers=tenant_a.headers
+    ).json()["agent_id"]
+
+    deleted = client.delete(f"/v1/convai/agents/{agent_id}", headers=tenant_a.headers)
+
+    assert deleted.status_code == 200
+    assert client.get(f"/v1/convai/agents/{agent_id}", headers=tenant_a.headers).status_code == 404
+    assert client.get("/v1/convai/agents", headers=tenant_a.headers).json()["agents"] == []

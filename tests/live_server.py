@@ -22,7 +22,9 @@ def free_port() -> int:
 @contextmanager
 def serve(app: FastAPI, port: int) -> Iterator[str]:
     """Serve `app` on 127.0.0.1:`port` until the block ends; yields the base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -175,8 +175,11 @@ class CallSession:
 
     async def _inbound_loop(self, stt: SttStream) -> None:
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that races
+            # its own timeout, and a hung-up call would then linger until the shutdown limit.
             try:
-                frame = await asyncio.wait_for(self._inbound.get(), FRAME_MS / 1000)
+                async with asyncio.timeout(FRAME_MS / 1000):
+                    frame = await self._inbound.get()
             except TimeoutError:
                 self._tick()
                 continue
@@ -410,10 +413,8 @@ class CallSession:
             others = [t for t in self._tasks if t is not current]
             for task in others:
                 task.cancel()
-            await asyncio.wait_for(
-                asyncio.gather(*others, return_exceptions=True),
-                self._options.call_shutdown_timeout_s,
-            )
+            async with asyncio.timeout(self._options.call_shutdown_timeout_s):
+                await asyncio.gather(*others, return_exceptions=True)
         except Exception:
             log.exception("call %s: shutdown did not finish cleanly", self.context.call_id)
         finally:

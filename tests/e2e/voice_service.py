@@ -1,0 +1,147 @@
+"""The real service on a real port, with test-double providers, and a way to dial it."""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from twilio.request_validator import RequestValidator
+
+from app.agent_config import AgentConfig
+from app.db import agents as agent_queries
+from app.db import organizations as org_queries
+from app.db import phone_numbers as number_queries
+from app.db.migrate import upgrade
+from app.db.session import Database
+from app.main import create_app
+from app.providers.energy_vad import EnergyVad
+from app.providers.registry import ProviderRegistry
+from app.settings import Settings
+from tests.fakes.providers import ScriptedLanguageModel, ScriptedSpeechToText, ToneTextToSpeech
+from tests.live_server import free_port, serve
+
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+AGENT_NUMBER = "+15550001111"
+CALLER_NUMBER = "+15552223333"
+
+
+@dataclass
+class VoiceService:
+    base_url: str
+    settings: Settings
+    database: Database
+    api_key: str
+    organization_id: str
+    agent_id: str
+    stt: ScriptedSpeechToText
+    llm: ScriptedLanguageModel
+    tts: ToneTextToSpeech
+    validator: RequestValidator = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.validator = RequestValidator(AUTH_TOKEN)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"xi-api-key": self.api_key}
+
+    def sign(self, url: str, params: dict[str, str]) -> str:
+        signature: str = self.validator.compute_signature(url, params)
+        return signature
+
+    def dial(self, call_sid: str = "CA" + "1" * 32, **form: str) -> tuple[str, dict[str, str]]:
+        """POST the voice webhook as Twilio would; returns the stream URL and its parameters."""
+        params = {
+            "CallSid": call_sid,
+            "AccountSid": "AC" + "0" * 32,
+            "From": CALLER_NUMBER,
+            "To": AGENT_NUMBER,
+            "Direction": "inbound",
+            "CallStatus": "ringing",
+            **form,
+        }
+        url = f"{self.base_url}/twilio/voice"
+        response = httpx.post(
+            url, data=params, headers={"X-Twilio-Signature": self.sign(url, params)}
+        )
+        response.raise_for_status()
+        stream = ET.fromstring(response.text).find("./Connect/Stream")
+        assert stream is not None, response.text
+        parameters = {p.attrib["name"]: p.attrib["value"] for p in stream.findall("Parameter")}
+        return stream.attrib["url"], parameters
+
+    def stream_headers(self, stream_url: str) -> dict[str, str]:
+        # Twilio signs the upgrade over the stream URL it connected to, with no parameters.
+        return {"X-Twilio-Signature": self.sign(stream_url, {})}
+
+    def ended_conversation(self, conversation_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        """The conversation once the call has been saved (status done or failed)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            body = self.conversation(conversation_id)
+            if body["status"] in ("done", "failed") or time.monotonic() > deadline:
+                return body
+            time.sleep(0.05)
+
+    def conversation(self, conversation_id: str) -> dict[str, Any]:
+        response = httpx.get(
+            f"{self.base_url}/v1/convai/conversations/{conversation_id}", headers=self.headers
+        )
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@contextmanager
+def voice_service(
+    tmp_path: Path,
+    *,
+    config: AgentConfig,
+    stt: ScriptedSpeechToText,
+    llm: ScriptedLanguageModel,
+    tts: ToneTextToSpeech,
+) -> Iterator[VoiceService]:
+    port = free_port()
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'velox.db'}",
+        public_url=f"http://127.0.0.1:{port}",
+        port=port,
+        twilio_auth_token=AUTH_TOKEN,
+        twilio_account_sid="AC" + "0" * 32,
+    )
+    upgrade(settings.resolved_database_url())
+    database = Database(settings.resolved_database_url())
+    config = config.model_copy(deep=True)
+    config.velox.providers.vad = "energy"
+    config.velox.providers.stt = stt.name
+    config.velox.providers.llm = llm.name
+    config.velox.providers.tts = tts.name
+    with database.session() as session:
+        organization, key = org_queries.create_organization(session, "Acme")
+        agent = agent_queries.create_agent(session, organization.id, config)
+        number_queries.create_phone_number(
+            session,
+            organization.id,
+            phone_number=AGENT_NUMBER,
+            label="main line",
+            provider="twilio",
+            agent_id=agent.id,
+        )
+        organization_id, agent_id = organization.id, agent.id
+    registry = ProviderRegistry()
+    registry.vad.register("energy", EnergyVad)
+    registry.stt.register(stt.name, lambda: stt)
+    registry.llm.register(llm.name, lambda: llm)
+    registry.tts.register(tts.name, lambda: tts)
+    app = create_app(settings, providers=registry)
+    with serve(app, port) as base_url:
+        yield VoiceService(
+            base_url, settings, database, key, organization_id, agent_id, stt, llm, tts
+        )
+    database.dispose()

@@ -76,7 +76,8 @@ class CallSession:
         self._closing = False
         self._closed = asyncio.Event()
         self._started_wall = clock()
-        self._idle_since = clock()
+        self._idle_since = clock()  # the agent finished speaking and nobody is talking
+        self._caller_heard_at = clock()  # the caller's last speech or key press
         self._reprompted_at: float | None = None
         self._ending: str | None = None
         self.log = TranscriptLog(clock=clock, started=self._started_wall)
@@ -162,6 +163,7 @@ class CallSession:
 
     def on_dtmf(self, digit: str) -> None:
         self.log.event("dtmf", digit=digit)
+        self._caller_heard_at = self._clock()
         self._dtmf_digits += digit
         self._dtmf_last = self._clock()
         if digit == "#":
@@ -199,6 +201,7 @@ class CallSession:
 
     def _on_speech_started(self) -> None:
         self._reprompted_at = None
+        self._caller_heard_at = self._clock()
         if self._user_turn.first_speech_ms is None:
             self._user_turn.first_speech_ms = self.log.media_ms() - (
                 self._segmenter.speech_duration_ms()
@@ -303,11 +306,14 @@ class CallSession:
             or not self._user_turn.is_empty()
             or self._playout.audible
         )
+        if self._segmenter.in_speech:
+            self._caller_heard_at = now
         if busy:
             self._idle_since = now
             return
+        # Counted from the caller's last word: the agent's own re-prompts do not reset it.
         hang_up_after = conversation.turn.silence_end_call_timeout
-        if hang_up_after > 0 and now - self._idle_since >= hang_up_after:
+        if hang_up_after > 0 and now - self._caller_heard_at >= hang_up_after:
             self._end_call_after("silence_timeout", self.config.velox.goodbye_message)
             return
         reprompt_after = conversation.turn.turn_timeout

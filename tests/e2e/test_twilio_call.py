@@ -99,12 +99,14 @@ async def test_greeting_answer_and_barge_in_are_heard_and_saved(service: VoiceSe
     assert transcript[1]["message"] == "What are your opening hours?"
     heard = transcript[2]["message"]
     assert heard.startswith("We open at nine in the morning on weekdays.")
-    assert heard != ANSWER and ANSWER.startswith(heard)
+    assert heard != ANSWER
+    assert ANSWER.startswith(heard)
     assert transcript[3]["message"] == "Do you open on Sundays?"
     assert body["status"] == "done"
     assert body["metadata"]["termination_reason"] == "caller_hung_up"
     latency = transcript[1]["velox_metrics"]
-    assert latency["voice_to_voice_ms"] is not None and latency["voice_to_voice_ms"] > 0
+    assert latency["voice_to_voice_ms"] is not None
+    assert latency["voice_to_voice_ms"] > 0
     assert latency["llm_first_token_ms"] is not None
     # What the LLM saw next holds only what the caller heard of the interrupted answer.
     later_request = service.llm.requests[-1]

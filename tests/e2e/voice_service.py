@@ -55,8 +55,8 @@ class VoiceService:
         signature: str = self.validator.compute_signature(url, params)
         return signature
 
-    def dial(self, call_sid: str = "CA" + "1" * 32, **form: str) -> tuple[str, dict[str, str]]:
-        """POST the voice webhook as Twilio would; returns the stream URL and its parameters."""
+    def post_voice(self, call_sid: str = "CA" + "1" * 32, **form: str) -> httpx.Response:
+        """POST the voice webhook, signed, as Twilio would."""
         params = {
             "CallSid": call_sid,
             "AccountSid": "AC" + "0" * 32,
@@ -67,9 +67,11 @@ class VoiceService:
             **form,
         }
         url = f"{self.base_url}/twilio/voice"
-        response = httpx.post(
-            url, data=params, headers={"X-Twilio-Signature": self.sign(url, params)}
-        )
+        return httpx.post(url, data=params, headers={"X-Twilio-Signature": self.sign(url, params)})
+
+    def dial(self, call_sid: str = "CA" + "1" * 32, **form: str) -> tuple[str, dict[str, str]]:
+        """Place a call through the webhook; returns the stream URL and its parameters."""
+        response = self.post_voice(call_sid, **form)
         response.raise_for_status()
         stream = ET.fromstring(response.text).find("./Connect/Stream")
         assert stream is not None, response.text
@@ -106,6 +108,7 @@ def voice_service(
     stt: ScriptedSpeechToText,
     llm: ScriptedLanguageModel,
     tts: ToneTextToSpeech,
+    twilio_api_base_url: str = "https://api.twilio.com",
 ) -> Iterator[VoiceService]:
     port = free_port()
     settings = Settings(
@@ -114,6 +117,7 @@ def voice_service(
         port=port,
         twilio_auth_token=AUTH_TOKEN,
         twilio_account_sid="AC" + "0" * 32,
+        twilio_api_base_url=twilio_api_base_url,
     )
     upgrade(settings.resolved_database_url())
     database = Database(settings.resolved_database_url())

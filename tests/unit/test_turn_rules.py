@@ -42,9 +42,7 @@ def test_short_gaps_between_words_do_not_pause_speech() -> None:
     assert segmenter.in_speech
 
 
-def test_pause_is_reported_after_the_pause_window_and_silence_is_measured_from_last_speech() -> (
-    None
-):
+def test_pause_comes_after_the_pause_window_and_silence_counts_from_last_speech() -> None:
     segmenter = SpeechSegmenter()
     run(segmenter, [0.9] * 10)
     changes = run(segmenter, [0.0] * 8)

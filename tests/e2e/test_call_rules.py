@@ -78,11 +78,11 @@ def caller_for(service: VoiceService, call_sid: str = "CA" + "1" * 32) -> tuple[
     return caller, parameters["conversation_id"]
 
 
-async def wait_for_hang_up(caller: TwilioCaller, timeout: float) -> None:
+async def wait_for_hang_up(caller: TwilioCaller, within_s: float) -> None:
     """Keep streaming silence, as Twilio does, until the agent closes the stream."""
-    line = asyncio.create_task(caller.silence(timeout))
+    line = asyncio.create_task(caller.silence(within_s))
     try:
-        await caller.wait_for_close(timeout=timeout)
+        await caller.wait_for_close(timeout=within_s)
     finally:
         line.cancel()
         with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
@@ -107,7 +107,7 @@ def test_voice_webhook_with_a_bad_signature_is_refused(service: VoiceService) ->
 
 
 def test_status_callback_is_checked_and_recorded(service: VoiceService) -> None:
-    stream_url, parameters = service.dial(call_sid="CA" + "7" * 32)
+    _, parameters = service.dial(call_sid="CA" + "7" * 32)
     url = f"{service.base_url}/twilio/status"
     form = {"CallSid": "CA" + "7" * 32, "CallStatus": "busy", "CallDuration": "0"}
     assert httpx.post(url, data=form, headers={"X-Twilio-Signature": "bad"}).status_code == 403
@@ -201,7 +201,8 @@ async def test_malformed_frames_are_skipped_and_counted_and_the_call_goes_on(
     counters = body["velox"]["metrics"]["counters"]
     assert counters["malformed_frames"] == 4
     assert body["transcript"][1]["message"] == "What are your hours?"
-    metrics = httpx.get(f"{service.base_url}/metrics").text
+    async with httpx.AsyncClient() as client:
+        metrics = (await client.get(f"{service.base_url}/metrics")).text
     assert 'velox_malformed_frames_total{channel="twilio",reason="bad_json"}' in metrics
 
 
@@ -251,7 +252,7 @@ async def test_end_call_tool_hangs_up_after_the_goodbye_is_heard(tmp_path: Path)
         async with caller:
             await listen_to_greeting(caller)
             await caller.play(speech_like(0.6))
-            await wait_for_hang_up(caller, timeout=5)
+            await wait_for_hang_up(caller, within_s=5)
             assert caller.playback_finished
         body = service.ended_conversation(conversation_id)
         assert body["metadata"]["termination_reason"] == "agent_ended_call"
@@ -275,7 +276,7 @@ async def test_transfer_call_redirects_the_call_through_twilio_rest(tmp_path: Pa
             async with caller:
                 await listen_to_greeting(caller)
                 await caller.play(speech_like(0.6))
-                await wait_for_hang_up(caller, timeout=5)
+                await wait_for_hang_up(caller, within_s=5)
             body = service.ended_conversation(conversation_id)
     assert body["metadata"]["termination_reason"] == "transferred"
     [update] = rest.requests

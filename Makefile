@@ -1,0 +1,72 @@
+# Velox developer commands. `make` (or `make help`) lists them.
+# Every target installs what is missing first; nothing is reinstalled unless
+# pyproject.toml or requirements.lock changed since the last install.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-m unit -x"`.
+PYTEST_ARGS ?=
+LINT_PATHS := app telephony campaigns workers tests migrations
+
+.DEFAULT_GOAL := help
+.PHONY: help install dashboard services run test lint format typecheck check bench clean distclean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install -c requirements.lock -e ".[dev]"
+	@touch $@
+
+install: $(STAMP) ## create .venv and install the project with its dev tools (only when needed)
+
+dashboard: ## build web_dashboard (npm ci && npm run build) once it has a package.json
+	@if [ -f web_dashboard/package.json ]; then \
+		cd web_dashboard && npm ci && npm run build; \
+	else \
+		echo "web_dashboard/package.json does not exist yet: no dashboard to build"; \
+	fi
+
+services: ## start PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379) if they are down
+	scripts/ensure_services.sh
+
+run: install dashboard ## serve the API and Twilio webhooks (migrates; prints the first API key)
+	$(BIN)/velox serve
+
+test: install services ## run the whole test suite (unit, integration, e2e, models)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install ## ruff check and ruff format --check
+	@status=0; \
+	$(BIN)/ruff check $(LINT_PATHS) || status=1; \
+	$(BIN)/ruff format --check $(LINT_PATHS) || status=1; \
+	exit $$status
+
+format: install ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix $(LINT_PATHS)
+	$(BIN)/ruff format $(LINT_PATHS)
+
+typecheck: install ## mypy (strict; packages and settings from pyproject.toml)
+	$(BIN)/mypy
+
+check: lint typecheck test ## lint + typecheck + test
+
+bench: install ## run the benchmarks (python -m bench) once bench/__main__.py exists
+	@if [ -f bench/__main__.py ]; then \
+		$(BIN)/python -m bench; \
+	else \
+		echo "No benchmark exists yet (bench/__main__.py is missing); nothing was measured."; \
+	fi
+
+clean: ## remove caches and build output (keeps .venv and var/, where the database lives)
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
+	rm -rf web_dashboard/out web_dashboard/.next
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean ## clean, and also remove .venv and web_dashboard/node_modules
+	rm -rf $(VENV) web_dashboard/node_modules

@@ -11,7 +11,7 @@ ENGINE_SAMPLE_RATE = 16_000
 
 @dataclass(frozen=True, slots=True)
 class AudioFormat:
-    encoding: Literal["pcm16", "mulaw"]
+    encoding: Literal["pcm16", "mulaw", "alaw"]
     sample_rate: int
 
     @property

@@ -145,6 +145,7 @@ class AgentResponse:
                 aclose = getattr(stream, "aclose", None)
                 if aclose is not None:
                     await aclose()
+            self._playout.enqueue_audio(self._encoder.flush())
             mark = f"{self.turn_id}.{index}"
             self._playout.enqueue_mark(mark, sentence)
             self.result.sentences.append(SpokenSentence(mark, sentence))

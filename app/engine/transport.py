@@ -12,6 +12,10 @@ class AudioEncoder(Protocol):
 
     def encode(self, chunk: AudioChunk) -> bytes: ...
 
+    def flush(self) -> bytes:
+        """The last few samples held for resampling, at the end of an utterance."""
+        ...
+
     def reset(self) -> None:
         """Forget buffered state (after a barge-in the next audio is unrelated)."""
 

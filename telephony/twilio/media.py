@@ -116,10 +116,7 @@ async def serve_media_stream(websocket: WebSocket, runtime: VoiceRuntime) -> Non
             except MalformedMessage as error:
                 _count_malformed(error, setup)
                 continue
-            if isinstance(event, Start):
-                if setup is not None:
-                    _count_malformed(MalformedMessage("repeated_start"), setup)
-                    continue
+            if isinstance(event, Start):  # the parser refuses a second one
                 setup = await _start_call(websocket, event, runtime)
                 if setup is None:
                     reason = "rejected_at_start"

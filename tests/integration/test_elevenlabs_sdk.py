@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import uvicorn
 from elevenlabs import ElevenLabs
 from elevenlabs.core.api_error import ApiError
 
@@ -17,6 +13,7 @@ from app.db.calls import create_call, save_call_record
 from app.db.session import Database
 from app.engine.record import CallEvent, CallRecord, TurnRecord
 from tests.api_app import build_api_app
+from tests.live_server import free_port, serve
 from tests.tenants import Tenant
 
 pytestmark = pytest.mark.integration
@@ -25,23 +22,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def server_url(database: Database) -> Iterator[str]:
     """A real uvicorn server for the REST API on a free local port, in a background thread."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        build_api_app(database), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(build_api_app(database), free_port()) as url:
+        yield url
 
 
 @pytest.fixture

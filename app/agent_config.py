@@ -7,9 +7,25 @@ voice engine reads the same models when a call starts. Unknown ElevenLabs fields
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from jinja2 import TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+_syntax_check = SandboxedEnvironment(autoescape=False)
+
+
+def _template(source: str) -> str:
+    """Reject a prompt template that cannot be parsed, naming the line and the problem."""
+    try:
+        _syntax_check.parse(source)
+    except TemplateSyntaxError as error:
+        raise ValueError(f"template error on line {error.lineno}: {error.message}") from error
+    return source
+
+
+Template = Annotated[str, AfterValidator(_template)]
 
 DEFAULT_PROMPT = (
     "You are a friendly, concise phone assistant. Answer in one or two short sentences."
@@ -22,14 +38,14 @@ class _ElevenLabsSection(BaseModel):
 
 
 class PromptSettings(_ElevenLabsSection):
-    prompt: str = DEFAULT_PROMPT
+    prompt: Template = DEFAULT_PROMPT
     llm: str | None = None
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     max_tokens: int = Field(default=-1, ge=-1, description="-1 means the provider's default")
 
 
 class AgentSection(_ElevenLabsSection):
-    first_message: str = DEFAULT_FIRST_MESSAGE
+    first_message: Template = DEFAULT_FIRST_MESSAGE
     language: str = Field(default="en", min_length=2, max_length=16)
     prompt: PromptSettings = Field(default_factory=PromptSettings)
     max_conversation_duration_message: str | None = None

@@ -41,6 +41,8 @@ from telephony.twilio.rest import TwilioRest
 log = logging.getLogger(__name__)
 
 CHANNEL = "twilio"
+# `<Parameter>`s that route the stream to its call; any others are the prompt's variables.
+ROUTING_PARAMETERS = frozenset({"organization_id", "agent_id", "conversation_id"})
 
 
 class TwilioMediaTransport:
@@ -178,7 +180,7 @@ async def _start_call(
         settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url
     )
     transport = TwilioMediaTransport(websocket, start, rest)
-    dynamic = {k: v for k, v in params.items() if k not in _ROUTING_PARAMETERS}
+    dynamic = {k: v for k, v in params.items() if k not in ROUTING_PARAMETERS}
     session = CallSession(
         context=CallContext(
             call_id=call_id,
@@ -209,9 +211,6 @@ async def _start_call(
         await _finish_call(setup, "start_failed", runtime, failed=True)
         return None
     return setup
-
-
-_ROUTING_PARAMETERS = frozenset({"organization_id", "agent_id", "conversation_id"})
 
 
 def _load_call(

@@ -17,7 +17,7 @@ from app.observability import WEBHOOK_REJECTIONS
 from app.providers.registry import UnknownProviderError
 from app.runtime import VoiceRuntime
 from telephony.twilio import twiml
-from telephony.twilio.media import serve_media_stream
+from telephony.twilio.media import ROUTING_PARAMETERS, serve_media_stream
 from telephony.twilio.signature import SIGNATURE_HEADER, TwilioSignature
 
 log = logging.getLogger(__name__)
@@ -73,9 +73,12 @@ async def voice_webhook(request: Request) -> Response:
             _failed_call(call_id, organization_id, resolved_agent_id, error)
         )
         return Response(twiml.apology(UNAVAILABLE_MESSAGE), media_type=XML)
+    # Other query parameters of the webhook URL become the prompt's dynamic variables.
+    variables = {k: v for k, v in request.query_params.items() if k not in ROUTING_PARAMETERS}
     document = twiml.connect_stream(
         twiml.media_stream_url(runtime.settings.resolved_public_url()),
         {
+            **variables,
             "organization_id": organization_id,
             "agent_id": resolved_agent_id,
             "conversation_id": call_id,

@@ -344,3 +344,26 @@ async def test_an_llm_failure_is_apologised_for_and_the_next_turn_is_answered(
         errors = [e for e in body["velox"]["events"] if e["kind"] == "provider_error"]
         assert errors
         assert "upstream 503" in errors[0]["data"]["error"]
+
+
+async def test_webhook_query_parameters_become_the_prompts_dynamic_variables(
+    tmp_path: Path,
+) -> None:
+    agent = config()
+    agent.conversation_config.agent.prompt.prompt = "Customer tier: {{ tier }}."
+    agent.conversation_config.agent.first_message = "Hello, {{ tier }} member."
+    for service in running(tmp_path, lambda m: "Sure.", [], agent):
+        stream_url, parameters = service.dial(
+            "CA" + "4" * 32, f"agent_id={service.agent_id}&tier=gold", To="+15559990000"
+        )
+        assert parameters["tier"] == "gold"
+        caller = TwilioCaller(
+            stream_url,
+            custom_parameters=parameters,
+            call_sid="CA" + "4" * 32,
+            headers=service.stream_headers(stream_url),
+        )
+        async with caller:
+            await listen_to_greeting(caller)
+        body = service.ended_conversation(parameters["conversation_id"])
+        assert body["transcript"][0]["message"] == "Hello, gold member."

@@ -55,7 +55,9 @@ class VoiceService:
         signature: str = self.validator.compute_signature(url, params)
         return signature
 
-    def post_voice(self, call_sid: str = "CA" + "1" * 32, **form: str) -> httpx.Response:
+    def post_voice(
+        self, call_sid: str = "CA" + "1" * 32, query: str = "", **form: str
+    ) -> httpx.Response:
         """POST the voice webhook, signed, as Twilio would."""
         params = {
             "CallSid": call_sid,
@@ -66,12 +68,14 @@ class VoiceService:
             "CallStatus": "ringing",
             **form,
         }
-        url = f"{self.base_url}/twilio/voice"
+        url = f"{self.base_url}/twilio/voice" + (f"?{query}" if query else "")
         return httpx.post(url, data=params, headers={"X-Twilio-Signature": self.sign(url, params)})
 
-    def dial(self, call_sid: str = "CA" + "1" * 32, **form: str) -> tuple[str, dict[str, str]]:
+    def dial(
+        self, call_sid: str = "CA" + "1" * 32, query: str = "", **form: str
+    ) -> tuple[str, dict[str, str]]:
         """Place a call through the webhook; returns the stream URL and its parameters."""
-        response = self.post_voice(call_sid, **form)
+        response = self.post_voice(call_sid, query, **form)
         response.raise_for_status()
         stream = ET.fromstring(response.text).find("./Connect/Stream")
         assert stream is not None, response.text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -127,3 +129,13 @@ def test_deleted_agent_is_gone_from_get_and_list(client: TestClient, tenant_a: T
     assert deleted.status_code == 200
     assert client.get(f"/v1/convai/agents/{agent_id}", headers=tenant_a.headers).status_code == 404
     assert client.get("/v1/convai/agents", headers=tenant_a.headers).json()["agents"] == []
+
+
+def test_a_prompt_template_that_does_not_parse_is_refused_naming_the_field(
+    client: TestClient, tenant_a: Tenant
+) -> None:
+    body = {"conversation_config": {"agent": {"prompt": {"prompt": "Hi {{ name "}}}}
+    response = client.post("/v1/convai/agents/create", json=body, headers=tenant_a.headers)
+    assert response.status_code == 422
+    assert "prompt" in json.dumps(response.json())
+    assert "template error" in json.dumps(response.json())

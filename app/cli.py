@@ -55,6 +55,11 @@ def serve(settings: Settings) -> None:
     base = settings.resolved_public_url()
     print(f"Velox listening on http://{settings.host}:{settings.port} (public URL {base})")
     print(f"Twilio voice webhook: {base}/twilio/voice")
+    if not settings.twilio_auth_token:
+        print(
+            "WARNING: VELOX_TWILIO_AUTH_TOKEN is not set, so Twilio signatures are NOT checked;"
+            " set it before exposing this service."
+        )
     if key is not None:
         print(f"Created organization '{DEFAULT_ORGANIZATION}'. Its API key (shown only once):")
         print(key)

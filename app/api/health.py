@@ -28,9 +28,13 @@ def health(request: Request, response: Response) -> dict[str, Any]:
         role: sorted(getattr(runtime.providers, role).loaded())
         for role in ("vad", "stt", "llm", "tts")
     }
+    available = runtime.providers.available()
+    missing = [role for role, names in available.items() if not names]
     components["providers"] = {
-        "state": "ok",
-        "available": runtime.providers.available(),
+        # A role with no provider at all means no call can be answered.
+        "state": "missing" if missing else "ok",
+        "missing_roles": missing,
+        "available": available,
         "loaded": loaded,
     }
     components["calls"] = {"state": "ok", "live": len(runtime.live_calls)}

@@ -367,3 +367,11 @@ async def test_webhook_query_parameters_become_the_prompts_dynamic_variables(
             await listen_to_greeting(caller)
         body = service.ended_conversation(parameters["conversation_id"])
         assert body["transcript"][0]["message"] == "Hello, gold member."
+
+
+def test_health_reports_the_database_and_the_providers(service: VoiceService) -> None:
+    response = httpx.get(f"{service.base_url}/health")
+    assert response.status_code == 200
+    components = response.json()["components"]
+    assert components["database"]["state"] == "ok"
+    assert components["providers"]["available"]["stt"] == ["scripted"]

@@ -1,0 +1,48 @@
+"""Real speech for model tests: espeak-ng sentences as PCM16 16 kHz, clean or phone-degraded."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import wave
+from collections.abc import Iterator
+
+import pytest
+
+from app.engine.audio_format import ENGINE_SAMPLE_RATE
+from telephony.audio import StreamingResampler, mulaw_to_pcm16, pcm16_to_mulaw
+
+FRAME_BYTES = ENGINE_SAMPLE_RATE * 2 // 50  # 20 ms of PCM16
+# Slow, with short gaps between words: espeak-ng at its default pace is hard even for people.
+ESPEAK_VOICE = ("-v", "en-us", "-s", "130", "-g", "5")
+
+
+def speak(text: str) -> bytes:
+    """`text` spoken by espeak-ng, as PCM16 16 kHz mono."""
+    if shutil.which("espeak-ng") is None:
+        pytest.fail("espeak-ng is not installed: apt-get install -y espeak-ng")
+    wav = subprocess.run(
+        ["espeak-ng", *ESPEAK_VOICE, "--stdout", text], capture_output=True, check=True
+    ).stdout
+    with wave.open(io.BytesIO(wav)) as reader:
+        rate = reader.getframerate()
+        pcm = reader.readframes(reader.getnframes())
+    resampler = StreamingResampler(rate, ENGINE_SAMPLE_RATE)
+    return resampler.resample_chunk(pcm) + resampler.flush()
+
+
+def over_the_phone(pcm16: bytes) -> bytes:
+    """The same audio after a phone line: down to 8 kHz mu-law and back up to 16 kHz."""
+    down = StreamingResampler(ENGINE_SAMPLE_RATE, 8000)
+    narrow = down.resample_chunk(pcm16) + down.flush()
+    up = StreamingResampler(8000, ENGINE_SAMPLE_RATE)
+    decoded = mulaw_to_pcm16(pcm16_to_mulaw(narrow))
+    return up.resample_chunk(decoded) + up.flush()
+
+
+def frames(pcm16: bytes) -> Iterator[bytes]:
+    """20 ms frames, the last one padded with silence, as the engine hands them out."""
+    for start in range(0, len(pcm16), FRAME_BYTES):
+        frame = pcm16[start : start + FRAME_BYTES]
+        yield frame + bytes(FRAME_BYTES - len(frame))

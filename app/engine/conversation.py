@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
@@ -16,6 +16,10 @@ END_CALL = "end_call"
 TRANSFER_CALL = "transfer_call"
 
 _templates = SandboxedEnvironment(autoescape=False)
+
+
+class EventLog(Protocol):
+    def event(self, kind: str, **data: Any) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,25 @@ class Conversation:
 
     def __init__(self, system_prompt: str) -> None:
         self.messages: list[ChatMessage] = [ChatMessage("system", system_prompt)]
+
+    @classmethod
+    def for_call(
+        cls, config: AgentConfig, context: CallContext, log: EventLog
+    ) -> tuple[Conversation, str]:
+        """The call's conversation and first message, rendered with its variables.
+
+        A template that fails to render (say, a filter misused) is used as written and the
+        error is a call event: a call is never refused over its prompt.
+        """
+        variables = context.template_variables(config.velox.dynamic_variables)
+        agent = config.conversation_config.agent
+        prompt, error = render_template(agent.prompt.prompt, variables)
+        if error:
+            log.event("prompt_template_error", error=error)
+        first_message, error = render_template(agent.first_message, variables)
+        if error:
+            log.event("first_message_template_error", error=error)
+        return cls(prompt), first_message
 
     def add_user(self, text: str) -> None:
         self.messages.append(ChatMessage("user", text))

@@ -18,21 +18,20 @@ from typing import Any
 from app.agent_config import AgentConfig
 from app.engine.answering import Responder, ResponseRequest
 from app.engine.audio_format import FRAME_MS
-from app.engine.conversation import CallContext, Conversation, builtin_tools, render_template
+from app.engine.conversation import CallContext, Conversation, builtin_tools
+from app.engine.keypad import KeypadEntry
 from app.engine.options import EngineOptions
 from app.engine.playout import Playout
 from app.engine.record import CallRecord, CallRecorder
 from app.engine.speech import SpeechChange, SpeechSegmenter
+from app.engine.timers import CallTimers, TimerAction, TimerSettings
 from app.engine.transcript import TranscriptLog
 from app.engine.transport import CallTransport
-from app.engine.turns import EndOfTurnWindows, UserTurn, end_of_turn_window_ms
+from app.engine.turns import EndOfTurnWindows, TurnState, UserTurn
 from app.providers.base import SttStream, Transcript
 from app.providers.registry import ProviderSet
 
 log = logging.getLogger(__name__)
-
-# After asking STT for a final, how long to wait for it before using the interim text.
-FINAL_WAIT_CAP_MS = 2500
 
 
 class CallSession:
@@ -70,15 +69,20 @@ class CallSession:
         self._last_speech_wall: float | None = None
         self._response_task: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._dtmf_digits = ""
-        self._dtmf_last: float | None = None
+        self._keypad = KeypadEntry(options.dtmf_collect_timeout_s)
         self._turn_counter = 0
         self._closing = False
         self._closed = asyncio.Event()
         self._started_wall = clock()
-        self._idle_since = clock()  # the agent finished speaking and nobody is talking
-        self._caller_heard_at = clock()  # the caller's last speech or key press
-        self._reprompted_at: float | None = None
+        turn = config.conversation_config.turn
+        self._timers = CallTimers(
+            TimerSettings(
+                reprompt_after_s=turn.turn_timeout,
+                hang_up_after_s=turn.silence_end_call_timeout,
+                max_duration_s=config.conversation_config.conversation.max_duration_seconds,
+            ),
+            self._started_wall,
+        )
         self._ending: str | None = None
         self.log = TranscriptLog(clock=clock, started=self._started_wall)
         self._record = CallRecord(
@@ -87,15 +91,7 @@ class CallSession:
             agent_id=context.agent_id,
             started_at=datetime.now(UTC),
         )
-        variables = context.template_variables(velox.dynamic_variables)
-        agent = config.conversation_config.agent
-        prompt, error = render_template(agent.prompt.prompt, variables)
-        if error:
-            self.log.event("prompt_template_error", error=error)
-        self._first_message, error = render_template(agent.first_message, variables)
-        if error:
-            self.log.event("first_message_template_error", error=error)
-        self.conversation = Conversation(prompt)
+        self.conversation, self._first_message = Conversation.for_call(config, context, self.log)
         self._responder = Responder(
             config=config,
             providers=providers,
@@ -163,11 +159,8 @@ class CallSession:
 
     def on_dtmf(self, digit: str) -> None:
         self.log.event("dtmf", digit=digit)
-        self._caller_heard_at = self._clock()
-        self._dtmf_digits += digit
-        self._dtmf_last = self._clock()
-        if digit == "#":
-            self._flush_dtmf()
+        self._timers.caller_active(self._clock())
+        self._answer_keypad(self._keypad.press(digit, self._clock()))
 
     def count_malformed(self, reason: str) -> None:
         self.log.count("malformed_frames")
@@ -200,8 +193,7 @@ class CallSession:
             self._tick()
 
     def _on_speech_started(self) -> None:
-        self._reprompted_at = None
-        self._caller_heard_at = self._clock()
+        self._timers.caller_active(self._clock())
         if self._user_turn.first_speech_ms is None:
             self._user_turn.first_speech_ms = self.log.media_ms() - (
                 self._segmenter.speech_duration_ms()
@@ -249,44 +241,36 @@ class CallSession:
 
     def _tick(self) -> None:
         now = self._clock()
-        if self._dtmf_last is not None and now - self._dtmf_last >= (
-            self._options.dtmf_collect_timeout_s
-        ):
-            self._flush_dtmf()
+        self._answer_keypad(self._keypad.due(now))
         self._maybe_end_user_turn(now)
         self._check_timers(now)
 
     def _maybe_end_user_turn(self, now: float) -> None:
         turn = self._user_turn
-        if self._segmenter.in_speech or turn.first_speech_ms is None:
-            return
-        if turn.awaiting_final:
-            waited_ms = self._segmenter.now_ms - (turn.finalize_requested_ms or 0)
-            if waited_ms < FINAL_WAIT_CAP_MS:
-                return
-            self.log.event("stt_final_timeout", waited_ms=waited_ms, interim=turn.interim)
-            turn.awaiting_final = False
-            if turn.interim:
-                turn.finals.append(turn.interim)
-                turn.interim = ""
-        if not turn.text:
-            self._user_turn = UserTurn()  # noise with no words: not a turn
-            return
-        if self._segmenter.silence_ms() < end_of_turn_window_ms(turn.text, self._windows):
+        state = turn.state(
+            in_speech=self._segmenter.in_speech,
+            now_ms=self._segmenter.now_ms,
+            silence_ms=self._segmenter.silence_ms(),
+            windows=self._windows,
+        )
+        if state is TurnState.LISTENING:
             return
         self._user_turn = UserTurn()
+        if turn.final_overdue:
+            self.log.event("stt_final_timeout", used_interim=bool(turn.text))
+        if state is TurnState.NOISE:
+            return
         last_speech = self._last_speech_wall or now
         stt_final = turn.final_received_wall
         metrics: dict[str, float | None] = {
             "end_of_speech_to_endpoint_ms": _ms(now - last_speech),
             "stt_final_ms": _ms(stt_final - last_speech) if stt_final is not None else None,
         }
-        self.log.user_turn(turn.text, turn.first_speech_ms, metrics)
+        self.log.user_turn(turn.text, turn.first_speech_ms or 0, metrics)
         self.log.event("user_turn_ended", text=turn.text)
         self._start_response(turn.text, "voice", end_of_speech=last_speech)
 
-    def _flush_dtmf(self) -> None:
-        digits, self._dtmf_digits, self._dtmf_last = self._dtmf_digits, "", None
+    def _answer_keypad(self, digits: str | None) -> None:
         if digits:
             text = f"[The caller pressed on the keypad: {' '.join(digits)}]"
             self.log.user_turn(text, self.log.media_ms(), {}, source="dtmf")
@@ -295,31 +279,21 @@ class CallSession:
     def _check_timers(self, now: float) -> None:
         if self._ending is not None:
             return
-        conversation = self.config.conversation_config
-        if now - self._started_wall >= conversation.conversation.max_duration_seconds:
-            message = conversation.agent.max_conversation_duration_message or ""
-            self._end_call_after("max_duration_reached", message)
-            return
+        if self._segmenter.in_speech:
+            self._timers.caller_active(now)
         busy = (
             self._responder.current_request is not None
             or self._segmenter.in_speech
             or not self._user_turn.is_empty()
             or self._playout.audible
         )
-        if self._segmenter.in_speech:
-            self._caller_heard_at = now
-        if busy:
-            self._idle_since = now
-            return
-        # Counted from the caller's last word: the agent's own re-prompts do not reset it.
-        hang_up_after = conversation.turn.silence_end_call_timeout
-        if hang_up_after > 0 and now - self._caller_heard_at >= hang_up_after:
-            self._end_call_after("silence_timeout", self.config.velox.goodbye_message)
-            return
-        reprompt_after = conversation.turn.turn_timeout
-        last_prompt = max(self._idle_since, self._reprompted_at or 0.0)
-        if reprompt_after > 0 and now - last_prompt >= reprompt_after:
-            self._reprompted_at = now
+        action = self._timers.due(now, busy=busy)
+        if action is TimerAction.MAX_DURATION:
+            message = self.config.conversation_config.agent.max_conversation_duration_message
+            self._end_call_after(action.value, message or "")
+        elif action is TimerAction.SILENCE_TIMEOUT:
+            self._end_call_after(action.value, self.config.velox.goodbye_message)
+        elif action is TimerAction.REPROMPT:
             self.log.event("silence_reprompt")
             self._start_response(self.config.velox.reprompt_message, "reprompt")
 
@@ -330,19 +304,9 @@ class CallSession:
             self._on_transcript(transcript)
 
     def _on_transcript(self, transcript: Transcript) -> None:
-        turn = self._user_turn
-        text = transcript.text.strip()
-        if turn.first_speech_ms is None and text:
-            turn.first_speech_ms = self.log.media_ms()
-        if not transcript.is_final:
-            turn.interim = text
-            return
-        turn.interim = ""
-        turn.awaiting_final = False
-        turn.final_received_wall = self._clock()
-        if text:
-            turn.finals.append(text)
-        self.log.event("user_transcript", text=text)
+        self._user_turn.add(transcript, media_ms=self.log.media_ms(), now=self._clock())
+        if transcript.is_final:
+            self.log.event("user_transcript", text=transcript.text.strip())
 
     # --- responses -------------------------------------------------------------------------
 
@@ -375,7 +339,7 @@ class CallSession:
             log.exception("call %s: response failed", self.context.call_id)
             self.log.event("response_error", error=repr(error))
         finally:
-            self._idle_since = self._clock()
+            self._timers.busy(self._clock())
 
     async def _cancel_response(self) -> None:
         task, self._response_task = self._response_task, None

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import Enum
+
+from app.providers.base import Transcript
 
 # A turn that ends on one of these is probably not finished ("I'd like to book and ...").
 DANGLING_WORDS = frozenset(
@@ -38,6 +41,16 @@ def end_of_turn_window_ms(text: str, windows: EndOfTurnWindows) -> int:
     return windows.default_ms
 
 
+class TurnState(Enum):
+    LISTENING = "listening"  # the caller may still be talking, or a final is on its way
+    NOISE = "noise"  # sound but no words: not a turn
+    ENDED = "ended"
+
+
+# After asking STT for a final, how long to wait for it before using the interim text.
+FINAL_WAIT_CAP_MS = 2500
+
+
 class UserTurn:
     """The caller's words of the turn in progress, final segments and the latest interim."""
 
@@ -48,6 +61,7 @@ class UserTurn:
         self.finalize_requested_ms: int | None = None
         self.first_speech_ms: int | None = None
         self.final_received_wall: float | None = None
+        self.final_overdue = False
 
     @property
     def text(self) -> str:
@@ -58,6 +72,39 @@ class UserTurn:
 
     def is_empty(self) -> bool:
         return not self.text and not self.interim and not self.awaiting_final
+
+    def add(self, transcript: Transcript, *, media_ms: int, now: float) -> None:
+        text = transcript.text.strip()
+        if self.first_speech_ms is None and text:
+            self.first_speech_ms = media_ms
+        if not transcript.is_final:
+            self.interim = text
+            return
+        self.interim = ""
+        self.awaiting_final = False
+        self.final_received_wall = now
+        if text:
+            self.finals.append(text)
+
+    def state(
+        self, *, in_speech: bool, now_ms: int, silence_ms: int, windows: EndOfTurnWindows
+    ) -> TurnState:
+        """Whether the turn has ended, in media time; takes an overdue interim as final."""
+        if in_speech or self.first_speech_ms is None:
+            return TurnState.LISTENING
+        if self.awaiting_final:
+            if now_ms - (self.finalize_requested_ms or 0) < FINAL_WAIT_CAP_MS:
+                return TurnState.LISTENING
+            self.awaiting_final = False
+            self.final_overdue = True
+            if self.interim:
+                self.finals.append(self.interim)
+                self.interim = ""
+        if not self.text:
+            return TurnState.NOISE
+        if silence_ms < end_of_turn_window_ms(self.text, windows):
+            return TurnState.LISTENING
+        return TurnState.ENDED
 
     def prepend(self, earlier_text: str) -> None:
         """Carry words of an abandoned turn into this one (the caller was not finished)."""

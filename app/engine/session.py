@@ -178,8 +178,11 @@ class CallSession:
             except TimeoutError:
                 self._tick()
                 continue
-            change = self._segmenter.push(self._vad.speech_probability(frame))
-            if self._segmenter.in_speech:
+            probability = self._vad.speech_probability(frame)
+            change = self._segmenter.push(probability)
+            # Only a speech frame moves "last speech", not the pause hangover after it, so
+            # end-of-speech latencies are measured from the caller's real last sound.
+            if self._segmenter.in_speech and probability >= self._segmenter.config.threshold:
                 self._last_speech_wall = self._clock()
             await stt.push_audio(frame)
             if change is SpeechChange.STARTED:

@@ -81,7 +81,7 @@ class ProviderChoice(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    vad: str = "energy"
+    vad: str = "silero"
     stt: str = "whisper"
     llm: str = "smollm2"
     tts: str = "piper"

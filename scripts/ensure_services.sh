@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Make sure the services the integration tests use are up on this machine:
+# Make sure the services and tools the tests use are on this machine:
 #   PostgreSQL at 127.0.0.1:5432, user `postgres`, no password (trust for 127.0.0.1)
 #   Redis      at 127.0.0.1:6379
+#   espeak-ng  (speech synthesis for the real-speech tests)
 # Starts whatever is down, installs it with apt-get if it is missing, and exits non-zero
 # with a clear message if a service still cannot be reached. Safe to run any number of times.
 set -euo pipefail
@@ -115,5 +116,17 @@ ensure_redis() {
     say "Redis ok at $REDIS_HOST:$REDIS_PORT"
 }
 
+# ------------------------------------------------------------- test tools
+# espeak-ng speaks the callers of the real-speech tests (a second voice beside piper).
+ensure_test_tools() {
+    if ! command -v espeak-ng >/dev/null 2>&1; then
+        say "espeak-ng is not installed"
+        apt_install espeak-ng
+    fi
+    command -v espeak-ng >/dev/null 2>&1 || die "espeak-ng is still missing after apt-get install"
+    say "espeak-ng ok"
+}
+
 ensure_postgres
 ensure_redis
+ensure_test_tools

@@ -15,7 +15,7 @@ from telephony.audio import StreamingResampler, mulaw_to_pcm16, pcm16_to_mulaw
 
 FRAME_BYTES = ENGINE_SAMPLE_RATE * 2 // 50  # 20 ms of PCM16
 # Slow, with short gaps between words: espeak-ng at its default pace is hard even for people.
-ESPEAK_VOICE = ("-v", "en-us", "-s", "130", "-g", "5")
+ESPEAK_VOICE = ("-v", "en-us", "-s", "140", "-g", "4")
 
 
 def speak(text: str) -> bytes:

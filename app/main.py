@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.agent_config import ProviderChoice
 from app.api import agents, conversations, health, phone_numbers
 from app.call_store import DatabaseCallRecorder
 from app.db.session import Database
@@ -26,6 +28,7 @@ def create_app(
     *,
     providers: ProviderRegistry | None = None,
     recorder: CallRecorder | None = None,
+    preload: bool = True,
 ) -> FastAPI:
     """The whole service. Tests pass their own provider registry (fakes) and settings."""
     settings = settings or get_settings()
@@ -43,7 +46,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if preload:
+            # Models load in the background so the service answers /health at once; the first
+            # call then finds them ready instead of waiting seconds for a load.
+            loading = asyncio.create_task(_preload(providers))
         yield
+        if preload and not loading.done():
+            loading.cancel()
         for session in list(runtime.live_calls.values()):
             await session.close("service_shutdown")
         database.dispose()
@@ -66,3 +75,9 @@ def create_app(
     ):
         app.include_router(router)
     return app
+
+
+async def _preload(providers: ProviderRegistry) -> None:
+    errors = await asyncio.to_thread(providers.preload, ProviderChoice())
+    for error in errors:
+        log.warning("default provider not available: %s", error)

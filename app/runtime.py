@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from app.db.session import Database
 from app.engine.options import EngineOptions
+from app.engine.phrases import PhraseCache
 from app.engine.record import CallRecorder
 from app.engine.session import CallSession
 from app.providers.registry import ProviderRegistry
@@ -20,6 +21,7 @@ class VoiceRuntime:
     recorder: CallRecorder
     options: EngineOptions
     live_calls: dict[str, CallSession] = field(default_factory=dict)
+    phrases: PhraseCache = field(default_factory=PhraseCache)
 
     @classmethod
     def engine_options(cls, settings: Settings) -> EngineOptions:

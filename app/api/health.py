@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from app.agent_config import ProviderChoice
 from app.observability import REGISTRY
 from app.runtime import VoiceRuntime
 
@@ -24,10 +25,13 @@ def health(request: Request, response: Response) -> dict[str, Any]:
         components["database"] = {"state": "ok", "backend": runtime.database.engine.name}
     except Exception as error:
         components["database"] = {"state": "error", "error": str(error)}
-    loaded = {
-        role: sorted(getattr(runtime.providers, role).loaded())
-        for role in ("vad", "stt", "llm", "tts")
-    }
+    loaded = {}
+    for role in ("vad", "stt", "llm", "tts"):
+        providers = getattr(runtime.providers, role)
+        loaded[role] = {
+            name: {"load_seconds": _rounded(providers.load_seconds(name))}
+            for name in sorted(providers.loaded())
+        }
     available = runtime.providers.available()
     missing = [role for role, names in available.items() if not names]
     components["providers"] = {
@@ -36,6 +40,7 @@ def health(request: Request, response: Response) -> dict[str, Any]:
         "missing_roles": missing,
         "available": available,
         "loaded": loaded,
+        "default": ProviderChoice().model_dump(),
     }
     components["calls"] = {"state": "ok", "live": len(runtime.live_calls)}
     components["twilio"] = {
@@ -48,6 +53,10 @@ def health(request: Request, response: Response) -> dict[str, Any]:
     healthy = all(c["state"] == "ok" for c in components.values())
     response.status_code = 200 if healthy else 503
     return {"status": "ok" if healthy else "degraded", "components": components}
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 3)
 
 
 @router.get("/metrics")

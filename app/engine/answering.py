@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from app.agent_config import AgentConfig
 from app.engine.audio_format import AudioFormat
 from app.engine.conversation import END_CALL, TRANSFER_CALL, Conversation
+from app.engine.phrases import PhraseCache
 from app.engine.playout import Playout
 from app.engine.response import AgentResponse, ResponseResult, fixed_text
 from app.engine.transcript import TranscriptLog
 from app.engine.transport import AudioEncoder, CallTransport
-from app.providers.base import GenerationOptions, LlmEvent, ToolCall, ToolSpec
+from app.providers.base import GenerationOptions, LlmEvent, TextToSpeech, ToolCall, ToolSpec
 from app.providers.registry import ProviderSet
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Responder:
         tts_format: AudioFormat,
         log: TranscriptLog,
         end_call: Callable[[str], None],
+        phrases: PhraseCache | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._config = config
@@ -62,6 +64,10 @@ class Responder:
         self._log = log
         self._end_call = end_call
         self._clock = clock
+        # Fixed lines are spoken through the phrase cache; LLM answers never repeat exactly.
+        self._fixed_voice: TextToSpeech = (
+            phrases.voice(providers.tts) if phrases is not None else providers.tts
+        )
         self.current: AgentResponse | None = None
         self.current_request: ResponseRequest | None = None
 
@@ -139,7 +145,7 @@ class Responder:
         response = AgentResponse(
             turn_id=turn_id,
             events=events,
-            tts=self._providers.tts,
+            tts=self._providers.tts if from_llm else self._fixed_voice,
             voice_id=self._config.conversation_config.tts.voice_id,
             tts_format=self._tts_format,
             encoder=self._encoder,

@@ -85,3 +85,11 @@ class SentenceAggregator:
         if len(word) == 1 and word.isalpha() and word.isupper():
             return True  # an initial: "J. Smith"
         return word.lower() in ABBREVIATIONS
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences a whole text is spoken as (the same cuts as a token stream gets)."""
+    aggregator = SentenceAggregator()
+    sentences = aggregator.push(text)
+    rest = aggregator.flush()
+    return [*sentences, rest] if rest else sentences

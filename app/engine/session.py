@@ -21,6 +21,7 @@ from app.engine.audio_format import FRAME_MS
 from app.engine.conversation import CallContext, Conversation, builtin_tools
 from app.engine.keypad import KeypadEntry
 from app.engine.options import EngineOptions
+from app.engine.phrases import PhraseCache
 from app.engine.playout import Playout
 from app.engine.record import CallRecord, CallRecorder
 from app.engine.speech import SpeechChange, SpeechSegmenter
@@ -44,6 +45,7 @@ class CallSession:
         transport: CallTransport,
         recorder: CallRecorder,
         options: EngineOptions,
+        phrases: PhraseCache | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.context = context
@@ -103,6 +105,7 @@ class CallSession:
             tts_format=providers.tts.output_format(transport.output_format),
             log=self.log,
             end_call=self._request_end,
+            phrases=phrases,
             clock=clock,
         )
 

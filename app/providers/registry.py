@@ -7,6 +7,7 @@ shared by every call in the process (models load once).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -31,6 +32,7 @@ class _Role(Generic[P]):
         self.role = role
         self._factories: dict[str, Callable[[], P]] = {}
         self._instances: dict[str, P] = {}
+        self._load_seconds: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def register(self, name: str, factory: Callable[[], P]) -> None:
@@ -48,13 +50,23 @@ class _Role(Generic[P]):
             factory = self._factories.get(name)
             if factory is None:
                 raise UnknownProviderError(self.role, name, sorted(self._factories))
+            started = time.perf_counter()
             instance = factory()
+            self._load_seconds[name] = time.perf_counter() - started
             self._instances[name] = instance
             return instance
 
     def loaded(self) -> dict[str, P]:
         with self._lock:
             return dict(self._instances)
+
+    def load_seconds(self, name: str) -> float | None:
+        """How long the provider took to load: its own figure if it loads in the background."""
+        instance = self._instances.get(name)
+        own = getattr(instance, "load_seconds", None)
+        if isinstance(own, float):
+            return own
+        return self._load_seconds.get(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +92,16 @@ class ProviderRegistry:
             llm=self.llm.get(choice.llm),
             tts=self.tts.get(choice.tts),
         )
+
+    def preload(self, choice: ProviderChoice) -> list[str]:
+        """Load the chosen providers now (at start-up); returns the errors, one line each."""
+        errors = []
+        for role, name in choice.model_dump().items():
+            try:
+                getattr(self, role).get(name)
+            except Exception as error:
+                errors.append(f"{role} {name!r}: {error}")
+        return errors
 
     def available(self) -> dict[str, list[str]]:
         return {

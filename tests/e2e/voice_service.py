@@ -6,14 +6,14 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import httpx
 from twilio.request_validator import RequestValidator
 
-from app.agent_config import AgentConfig
+from app.agent_config import AgentConfig, ProviderChoice
 from app.db import agents as agent_queries
 from app.db import organizations as org_queries
 from app.db import phone_numbers as number_queries
@@ -32,16 +32,15 @@ CALLER_NUMBER = "+15552223333"
 
 
 @dataclass
-class VoiceService:
+class RunningService:
+    """The real service on a real port, with one organization, one agent and its number."""
+
     base_url: str
     settings: Settings
     database: Database
     api_key: str
     organization_id: str
     agent_id: str
-    stt: ScriptedSpeechToText
-    llm: ScriptedLanguageModel
-    tts: ToneTextToSpeech
     validator: RequestValidator = field(init=False)
 
     def __post_init__(self) -> None:
@@ -104,16 +103,24 @@ class VoiceService:
         return body
 
 
+@dataclass(kw_only=True)
+class VoiceService(RunningService):
+    """A running service whose speech providers are the test doubles named here."""
+
+    stt: ScriptedSpeechToText
+    llm: ScriptedLanguageModel
+    tts: ToneTextToSpeech
+
+
 @contextmanager
-def voice_service(
+def running_service(
     tmp_path: Path,
     *,
     config: AgentConfig,
-    stt: ScriptedSpeechToText,
-    llm: ScriptedLanguageModel,
-    tts: ToneTextToSpeech,
+    registry: ProviderRegistry,
     twilio_api_base_url: str = "https://api.twilio.com",
-) -> Iterator[VoiceService]:
+) -> Iterator[RunningService]:
+    """Serve `registry`'s providers, with an agent (as `config` chooses them) on AGENT_NUMBER."""
     port = free_port()
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'velox.db'}",
@@ -125,11 +132,6 @@ def voice_service(
     )
     upgrade(settings.resolved_database_url())
     database = Database(settings.resolved_database_url())
-    config = config.model_copy(deep=True)
-    config.velox.providers.vad = "energy"
-    config.velox.providers.stt = stt.name
-    config.velox.providers.llm = llm.name
-    config.velox.providers.tts = tts.name
     with database.session() as session:
         organization, key = org_queries.create_organization(session, "Acme")
         agent = agent_queries.create_agent(session, organization.id, config)
@@ -142,14 +144,38 @@ def voice_service(
             agent_id=agent.id,
         )
         organization_id, agent_id = organization.id, agent.id
+    app = create_app(settings, providers=registry, preload=False)
+    try:
+        with serve(app, port) as base_url:
+            yield RunningService(base_url, settings, database, key, organization_id, agent_id)
+    finally:
+        database.dispose()
+
+
+@contextmanager
+def voice_service(
+    tmp_path: Path,
+    *,
+    config: AgentConfig,
+    stt: ScriptedSpeechToText,
+    llm: ScriptedLanguageModel,
+    tts: ToneTextToSpeech,
+    twilio_api_base_url: str = "https://api.twilio.com",
+) -> Iterator[VoiceService]:
+    """A running service whose agent uses these test doubles (and the energy VAD)."""
+    config = config.model_copy(deep=True)
+    config.velox.providers = ProviderChoice(vad="energy", stt=stt.name, llm=llm.name, tts=tts.name)
     registry = ProviderRegistry()
     registry.vad.register("energy", EnergyVad)
     registry.stt.register(stt.name, lambda: stt)
     registry.llm.register(llm.name, lambda: llm)
     registry.tts.register(tts.name, lambda: tts)
-    app = create_app(settings, providers=registry)
-    with serve(app, port) as base_url:
+    with running_service(
+        tmp_path, config=config, registry=registry, twilio_api_base_url=twilio_api_base_url
+    ) as running:
         yield VoiceService(
-            base_url, settings, database, key, organization_id, agent_id, stt, llm, tts
+            **{f.name: getattr(running, f.name) for f in fields(RunningService) if f.init},
+            stt=stt,
+            llm=llm,
+            tts=tts,
         )
-    database.dispose()

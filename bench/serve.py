@@ -1,0 +1,128 @@
+"""`python -m bench.serve`: the real Velox service with a benchmark agent, ready to be dialled.
+
+Runs `create_app` under uvicorn the way `velox serve` does (same loop and WebSocket
+implementation), on 127.0.0.1:`VELOX_PORT` (default 8000), with SQLite in a fresh directory and
+no Twilio auth token (so no signatures are needed). It creates one organization and one agent,
+then prints `agent_id=<id>` and `api_key=<key>`, so any Twilio-protocol harness can dial
+`POST /twilio/voice?agent_id=<id>` and read the saved conversation afterwards.
+
+Stacks: `instant` (instant STT/LLM/TTS from `bench.instant_providers` and the real Silero VAD,
+or the energy VAD if Silero is not registered), `offline` (the product's default providers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import uvicorn
+
+from app.agent_config import AgentConfig, ProviderChoice
+from app.db import agents as agent_queries
+from app.db import organizations as org_queries
+from app.db.migrate import upgrade
+from app.db.session import Database
+from app.main import create_app
+from app.providers.builtin import register_builtin_providers
+from app.providers.registry import ProviderRegistry
+from app.settings import Settings
+from bench.instant_providers import NAME as INSTANT, register_instant_providers
+
+GREETING = "Hello! How can I help you today?"
+# End-of-turn windows of the instant agent, set explicitly so the bench knows what it waits.
+# The instant transcript ends in "?", so the "complete" window is the one that applies.
+END_OF_TURN_SILENCE_MS = 600
+END_OF_TURN_COMPLETE_MS = 200
+END_OF_TURN_INCOMPLETE_MS = 1200
+BARGE_IN_MIN_SPEECH_MS = 200  # the product default, stated so the report can name it
+
+
+def provider_registry(settings: Settings) -> ProviderRegistry:
+    registry = ProviderRegistry()
+    register_builtin_providers(registry, settings)
+    register_instant_providers(registry)
+    return registry
+
+
+def instant_vad(registry: ProviderRegistry) -> str:
+    """The real VAD ("silero") when registered, else "energy"."""
+    return "silero" if "silero" in registry.vad.names() else "energy"
+
+
+def missing_offline_providers(registry: ProviderRegistry) -> list[str]:
+    """Roles of the product's default (offline) stack that are not registered, as `role name`."""
+    available = registry.available()
+    return [
+        f"{role} {name!r}"
+        for role, name in ProviderChoice().model_dump().items()
+        if name not in available[role]
+    ]
+
+
+def agent_config(stack: str, registry: ProviderRegistry) -> AgentConfig:
+    config = AgentConfig(name=f"bench-{stack}")
+    config.conversation_config.agent.first_message = GREETING
+    # No re-prompts or silence hang-ups: the bench caller decides when it speaks and hangs up.
+    config.conversation_config.turn.turn_timeout = -1
+    config.conversation_config.turn.silence_end_call_timeout = -1
+    config.velox.barge_in_min_speech_ms = BARGE_IN_MIN_SPEECH_MS
+    if stack == "instant":
+        config.velox.providers = ProviderChoice(
+            vad=instant_vad(registry), stt=INSTANT, llm=INSTANT, tts=INSTANT
+        )
+        config.velox.end_of_turn_silence_ms = END_OF_TURN_SILENCE_MS
+        config.velox.end_of_turn_complete_ms = END_OF_TURN_COMPLETE_MS
+        config.velox.end_of_turn_incomplete_ms = END_OF_TURN_INCOMPLETE_MS
+    return config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.serve", description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("VELOX_PORT", "8000")))
+    parser.add_argument("--stack", choices=("instant", "offline"), default="instant")
+    parser.add_argument("--data-dir", type=Path, help="where the SQLite file goes (default: temp)")
+    args = parser.parse_args(argv)
+
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="velox-bench-"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = Settings(
+        host="127.0.0.1",
+        port=args.port,
+        log_level="WARNING",
+        data_dir=data_dir,
+        database_url=f"sqlite:///{data_dir / 'bench.db'}",
+        public_url=f"http://127.0.0.1:{args.port}",
+        twilio_auth_token="",
+    )
+    registry = provider_registry(settings)
+    if args.stack == "offline" and (missing := missing_offline_providers(registry)):
+        print(f"missing={'; '.join(missing)}", flush=True)
+        return 2
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    upgrade(settings.resolved_database_url())
+    config = agent_config(args.stack, registry)
+    database = Database(settings.resolved_database_url())
+    with database.session() as session:
+        organization, key = org_queries.create_organization(session, "bench")
+        agent_id = agent_queries.create_agent(session, organization.id, config).id
+    database.dispose()
+    # Load the agent's models before answering, so the first call does not pay for them.
+    errors = registry.preload(config.velox.providers)
+    if errors:
+        print(f"missing={'; '.join(errors)}", flush=True)
+        return 2
+    app = create_app(settings, providers=registry, preload=False)
+    print(f"vad={config.velox.providers.vad}")
+    print(f"database={settings.resolved_database_url()}")
+    print(f"api_key={key}")
+    print(f"agent_id={agent_id}", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

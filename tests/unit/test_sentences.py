@@ -52,3 +52,12 @@ def test_a_long_clause_is_cut_at_its_last_comma() -> None:
     assert len(pieces) > 1
     assert all(len(p) <= 160 for p in pieces)
     assert pieces[0].endswith(",")
+
+
+def test_the_first_piece_of_an_answer_is_cut_at_its_first_comma_past_a_short_clause() -> None:
+    answer = "Yes, we are open on Saturdays, from ten in the morning until two. Call us any time."
+    assert feed(answer) == [
+        "Yes, we are open on Saturdays,",
+        "from ten in the morning until two.",
+        "Call us any time.",
+    ]

@@ -16,6 +16,7 @@ from app.db.session import Database
 from app.engine.record import CallRecorder
 from app.providers.builtin import register_builtin_providers
 from app.providers.registry import ProviderRegistry
+from app.providers.warm_up import warm_up
 from app.runtime import VoiceRuntime
 from app.settings import Settings, get_settings
 from telephony.twilio import routes as twilio_routes
@@ -81,3 +82,4 @@ async def _preload(providers: ProviderRegistry) -> None:
     errors = await asyncio.to_thread(providers.preload, ProviderChoice())
     for error in errors:
         log.warning("default provider not available: %s", error)
+    await warm_up(providers, ProviderChoice())

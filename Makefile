@@ -63,12 +63,12 @@ typecheck: install ## mypy (strict; packages and settings from pyproject.toml)
 
 check: lint typecheck test ## lint + typecheck + test
 
-bench: install ## run the benchmarks (python -m bench) once bench/__main__.py exists
-	@if [ -f bench/__main__.py ]; then \
-		$(BIN)/python -m bench; \
-	else \
-		echo "No benchmark exists yet (bench/__main__.py is missing); nothing was measured."; \
-	fi
+bench: install ## run the benchmarks (python -m bench, ~15 min) and write bench/RESULTS.md
+	$(BIN)/python -m bench
+
+.PHONY: bench-serve
+bench-serve: install ## serve an instant-provider agent to dial (VELOX_PORT, default 8000); prints agent_id=
+	$(BIN)/python -m bench.serve
 
 clean: ## remove caches and build output (keeps .venv and var/, where the database lives)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info

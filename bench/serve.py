@@ -30,7 +30,8 @@ from app.main import create_app
 from app.providers.builtin import register_builtin_providers
 from app.providers.registry import ProviderRegistry
 from app.settings import Settings
-from bench.instant_providers import NAME as INSTANT, register_instant_providers
+from bench.instant_providers import NAME as INSTANT
+from bench.instant_providers import register_instant_providers
 
 GREETING = "Hello! How can I help you today?"
 # End-of-turn windows of the instant agent, set explicitly so the bench knows what it waits.
@@ -118,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app(settings, providers=registry, preload=False)
     print(f"vad={config.velox.providers.vad}")
     print(f"database={settings.resolved_database_url()}")
+    print(f"playout_lead_ms={settings.playout_lead_ms}")
     print(f"api_key={key}")
     print(f"agent_id={agent_id}", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

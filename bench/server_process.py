@@ -35,6 +35,7 @@ class ServerProcess:
     agent_id: str = ""
     api_key: str = ""
     vad: str = ""
+    playout_lead_ms: int = 200
     _process: subprocess.Popen[str] | None = None
 
     @property
@@ -81,13 +82,16 @@ class ServerProcess:
         self.stop()
 
     def _read_banner(self) -> None:
-        assert self._process is not None and self._process.stdout is not None
+        assert self._process is not None
+        assert self._process.stdout is not None
         for line in self._process.stdout:
             key, _, value = line.strip().partition("=")
             if key == "missing":
                 raise ServerUnavailableError(f"bench server lacks providers: {value}", value)
             if key in ("agent_id", "api_key", "vad"):
                 setattr(self, key, value)
+            elif key == "playout_lead_ms":
+                self.playout_lead_ms = int(value)
             if key == "agent_id":
                 return
         raise ServerUnavailableError(f"bench server exited with {self._process.wait()}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -56,6 +57,9 @@ def revoke_api_key(session: Session, organization_id: str, api_key_id: str) -> b
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
 def authenticate(session: Session, plaintext_key: str) -> Organization | None:
     """The organization owning this live key (recording that it was used), or None."""
     api_key = session.scalar(
@@ -65,7 +69,10 @@ def authenticate(session: Session, plaintext_key: str) -> Organization | None:
     )
     if api_key is None:
         return None
-    api_key.last_used_at = utc_now()
+    now = utc_now()
+    # Recorded at minute resolution: a write on every request would make every read a write.
+    if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
+        api_key.last_used_at = now
     return session.get(Organization, api_key.organization_id)
 
 

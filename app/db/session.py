@@ -25,6 +25,9 @@ def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # SQLite has one writer at a time: a second one waits for the lock (up to 5 s) rather
+    # than failing at once with "database is locked".
+    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
 
 

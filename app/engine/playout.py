@@ -61,6 +61,8 @@ class Playout:
         self._idle = asyncio.Event()
         self._idle.set()
         self._on_first_frame: Callable[[float], None] | None = None
+        # Bumped by `clear`: a frame taken off the queue before a clear is never sent after it.
+        self._generation = 0
         self.stats = PlayoutStats()
 
     # --- producer side ---------------------------------------------------------------------
@@ -134,6 +136,7 @@ class Playout:
         self._pending.clear()
         self._play_end = self._clock()
         self._on_first_frame = None
+        self._generation += 1
         self.stats.clears_sent += 1
         self._idle.set()
         await self._transport.send_clear()
@@ -152,9 +155,12 @@ class Playout:
                 self.stats.marks_sent += 1
                 await self._transport.send_mark(item.name)
                 continue
+            generation = self._generation
             ahead = self._play_end - self._clock()
             if ahead > self._lead_s:
                 await asyncio.sleep(ahead - self._lead_s)
+                if generation != self._generation:
+                    continue  # cleared while this frame waited for its turn
             now = self._clock()
             if self._on_first_frame is not None:
                 callback, self._on_first_frame = self._on_first_frame, None

@@ -17,7 +17,6 @@ from typing import Any
 
 from app.agent_config import AgentConfig
 from app.engine.answering import Responder, ResponseRequest
-from app.engine.audio_format import FRAME_MS
 from app.engine.conversation import CallContext, Conversation, builtin_tools
 from app.engine.keypad import KeypadEntry
 from app.engine.options import EngineOptions
@@ -33,6 +32,8 @@ from app.providers.base import SttStream, Transcript
 from app.providers.registry import ProviderSet
 
 log = logging.getLogger(__name__)
+
+WATCHDOG_INTERVAL_S = 0.1
 
 
 class CallSession:
@@ -76,6 +77,7 @@ class CallSession:
         self._closing = False
         self._closed = asyncio.Event()
         self._started_wall = clock()
+        self._last_tick = self._started_wall
         turn = config.conversation_config.turn
         self._timers = CallTimers(
             TimerSettings(
@@ -119,6 +121,7 @@ class CallSession:
         )
         self._spawn(self._playout.run(), "playout")
         self._spawn(self._inbound_loop(self._stt), "inbound")
+        self._spawn(self._watchdog(), "watchdog")
         self._spawn(self._transcript_loop(self._stt), "transcripts")
         if self._first_message.strip():
             self._start_response(self._first_message, "greeting")
@@ -173,14 +176,8 @@ class CallSession:
 
     async def _inbound_loop(self, stt: SttStream) -> None:
         while True:
-            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that races
-            # its own timeout, and a hung-up call would then linger until the shutdown limit.
-            try:
-                async with asyncio.timeout(FRAME_MS / 1000):
-                    frame = await self._inbound.get()
-            except TimeoutError:
-                self._tick()
-                continue
+            frame = await self._inbound.get()
+            self._last_tick = self._clock()
             probability = self._vad.speech_probability(frame)
             change = self._segmenter.push(probability)
             # Only a speech frame moves "last speech", not the pause hangover after it, so
@@ -197,6 +194,17 @@ class CallSession:
             if self._segmenter.in_speech:
                 await self._check_barge_in()
             self._tick()
+
+    async def _watchdog(self) -> None:
+        """Keeps the clock rules running when the line sends no frames (a stalled socket).
+
+        While frames flow (every 20 ms) each one drives a tick; a timer per frame would cost
+        more than the rest of the frame's work on a busy node.
+        """
+        while True:
+            await asyncio.sleep(WATCHDOG_INTERVAL_S)
+            if self._clock() - self._last_tick >= WATCHDOG_INTERVAL_S:
+                self._tick()
 
     def _on_speech_started(self) -> None:
         self._timers.caller_active(self._clock())
@@ -247,6 +255,7 @@ class CallSession:
 
     def _tick(self) -> None:
         now = self._clock()
+        self._last_tick = now
         self._answer_keypad(self._keypad.due(now))
         self._maybe_end_user_turn(now)
         self._check_timers(now)

@@ -101,3 +101,15 @@ async def test_clear_drops_queued_audio_and_wait_played_returns() -> None:
 def test_audio_chunk_knows_its_duration() -> None:
     chunk = AudioChunk(b"\x00" * 640, AudioFormat("pcm16", 16000))
     assert chunk.format.duration_ms(len(chunk.data)) == 20
+
+
+async def test_no_frame_of_the_cleared_audio_is_sent_after_the_clear() -> None:
+    line = RecordingLine()
+    playout = Playout(line, lead_ms=20)  # type: ignore[arg-type]
+    async with running(playout):
+        playout.enqueue_audio(b"\xff" * 8000)  # one second: the loop soon waits to pace
+        await asyncio.sleep(0.15)
+        await playout.clear()
+        await asyncio.sleep(0.1)
+    kinds = [kind for _, kind, _ in line.sent]
+    assert kinds[-1] == "clear"

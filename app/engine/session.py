@@ -178,7 +178,7 @@ class CallSession:
         while True:
             frame = await self._inbound.get()
             self._last_tick = self._clock()
-            probability = self._vad.speech_probability(frame)
+            probability = await self._vad.speech_probability(frame)
             change = self._segmenter.push(probability)
             # Only a speech frame moves "last speech", not the pause hangover after it, so
             # end-of-speech latencies are measured from the caller's real last sound.

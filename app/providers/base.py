@@ -24,9 +24,12 @@ class ProviderError(Exception):
 
 
 class VadStream(Protocol):
-    """Scores 20 ms PCM16 16 kHz frames of one call; keeps that call's state."""
+    """Scores 20 ms PCM16 16 kHz frames of one call; keeps that call's state.
 
-    def speech_probability(self, frame: bytes) -> float: ...
+    Async so that a model can score many calls' frames in one batch, off the event loop.
+    """
+
+    async def speech_probability(self, frame: bytes) -> float: ...
 
 
 @runtime_checkable

@@ -31,7 +31,7 @@ class EnergyVadStream:
     def __init__(self) -> None:
         self._floor_db = FLOOR_START_DB
 
-    def speech_probability(self, frame: bytes) -> float:
+    async def speech_probability(self, frame: bytes) -> float:
         level = frame_level_dbfs(frame)
         if level < self._floor_db:
             self._floor_db = level

@@ -47,7 +47,7 @@ async def warm_up(registry: ProviderRegistry, choice: ProviderChoice) -> dict[st
 async def _vad(registry: ProviderRegistry, name: str) -> None:
     stream = registry.vad.get(name).open_stream()
     for frame in _murmur(0.2):
-        stream.speech_probability(frame)
+        await stream.speech_probability(frame)
 
 
 async def _stt(registry: ProviderRegistry, name: str) -> None:

@@ -64,6 +64,17 @@ def serve(settings: Settings) -> None:
         print(f"Created organization '{DEFAULT_ORGANIZATION}'. Its API key (shown only once):")
         print(key)
     sys.stdout.flush()
+    if settings.workers > 1:
+        # Each worker process builds its own app (and models) from the same environment.
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            workers=settings.workers,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+        )
+        return
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -43,6 +43,7 @@ def create_app(
         providers=providers,
         recorder=recorder or DatabaseCallRecorder(database),
         options=VoiceRuntime.engine_options(settings),
+        phrases=VoiceRuntime.phrase_cache(settings),
     )
 
     @asynccontextmanager

@@ -24,6 +24,10 @@ class VoiceRuntime:
     phrases: PhraseCache = field(default_factory=PhraseCache)
 
     @classmethod
+    def phrase_cache(cls, settings: Settings) -> PhraseCache:
+        return PhraseCache(directory=settings.data_dir / "phrases")
+
+    @classmethod
     def engine_options(cls, settings: Settings) -> EngineOptions:
         return EngineOptions(
             playout_lead_ms=settings.playout_lead_ms,

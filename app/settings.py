@@ -19,6 +19,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # Server processes. One event loop holds about 100 calls on this machine kind; each worker
+    # adds one, loading its own copy of the models. Calls never move between workers.
+    workers: int = Field(default=1, ge=1, le=64)
     log_level: str = "INFO"
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str = ""

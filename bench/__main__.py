@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -31,7 +32,9 @@ INTERRUPTION = "Hold on a second"
 SCALE_BUDGET_S = 9 * 60
 
 
-async def _scale(steps: tuple[int, ...], talk_s: float, log: list[str]) -> list[StepResult]:
+async def _scale(
+    steps: tuple[int, ...], talk_s: float, log: list[str], workers: int = 1
+) -> list[StepResult]:
     script = Script(
         question=Utterance.from_pcm16(peak_normalized(espeak_pcm16(QUESTION))),
         interruption=Utterance.from_pcm16(peak_normalized(espeak_pcm16(INTERRUPTION))),
@@ -44,7 +47,7 @@ async def _scale(steps: tuple[int, ...], talk_s: float, log: list[str]) -> list[
             _say(f"scale: time budget spent, not running {calls} calls", log)
             break
         _say(f"scale: {calls} concurrent calls for {talk_s:.0f} s each ...", log)
-        step = await run_step(calls, script, ramp_seconds(calls))
+        step = await run_step(calls, script, ramp_seconds(calls), workers)
         results.append(step)
         _say(
             f"  lateness p99 {step.lateness.p99:.1f} ms, response p50 {step.response.p50:.0f} ms, "
@@ -76,7 +79,7 @@ async def _main(args: argparse.Namespace) -> int:
             if args.steps
             else (QUICK_STEPS if args.quick else FULL_STEPS)
         )
-        steps = await _scale(chosen, 12.0 if args.quick else 30.0, log)
+        steps = await _scale(chosen, 12.0 if args.quick else 30.0, log, args.workers)
     offline: OfflineResult | None = None
     if not args.skip_offline:
         _say("offline stack: voice-to-voice ...", log)
@@ -106,6 +109,12 @@ def main() -> int:
     parser.add_argument("--steps", help="comma-separated call counts, e.g. 10,50")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--skip-offline", action="store_true")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="server processes in the scale section (default: one per core, as VELOX_WORKERS)",
+    )
     parser.add_argument(
         "--output", type=Path, help="default bench/RESULTS.md (quick: RESULTS-quick.md)"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,3 +69,37 @@ def resident_bytes(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process descended from it (uvicorn's workers are children)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+    tree, frontier = [pid], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        tree += children
+        frontier = children
+    return tree
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    return sum(_quietly(cpu_seconds, p) for p in process_tree(pid))
+
+
+def tree_resident_bytes(pid: int) -> int:
+    return int(sum(_quietly(resident_bytes, p) for p in process_tree(pid)))
+
+
+def _quietly(measure: Callable[[int], float], pid: int) -> float:
+    try:
+        return measure(pid)
+    except OSError:
+        return 0.0  # the process ended between listing and reading

@@ -153,7 +153,8 @@ def _scale(add: Callable[[str], None], run: Run, steps: Sequence[StepResult], la
         + f". Playout lead {steps[0].playout_lead_ms} ms. Caller question {run.question_s:.2f} s "
         f"of espeak-ng speech (interruption {run.interruption_s:.2f} s); agent reply 3 "
         "sentences × 1.5 s of tone; every 3rd reply is "
-        "interrupted. One fresh server process per step. Times in ms as p50 / p95 / (p99 /) max.\n"
+        f"interrupted. A fresh server per step with {steps[0].workers} worker process(es) "
+        "(CPU and memory summed over all of them). Times in ms as p50 / p95 / (p99 /) max.\n"
     )
     add(
         "| calls | connected / errors / unanswered | frame lateness p50/p95/p99/max | "

@@ -39,6 +39,7 @@ class Script:
 @dataclass
 class StepResult:
     calls: int
+    workers: int
     vad: str
     playout_lead_ms: int
     load_average: tuple[float, float, float]
@@ -180,9 +181,9 @@ async def _sample_rss(server: ServerProcess, peak: list[int]) -> None:
         await asyncio.sleep(0.5)
 
 
-async def run_step(calls: int, script: Script, ramp_s: float) -> StepResult:
+async def run_step(calls: int, script: Script, ramp_s: float, workers: int = 1) -> StepResult:
     """N concurrent calls against a fresh server; the server's CPU and memory over the step."""
-    with ServerProcess("instant") as server:
+    with ServerProcess("instant", workers=workers) as server:
         await asyncio.sleep(1.0)  # let start-up work settle before taking the baseline
         load = load_average()
         rss_idle = server.resident_bytes()
@@ -209,6 +210,7 @@ async def run_step(calls: int, script: Script, ramp_s: float) -> StepResult:
         saved = await user_turn_metrics(server.base_url, server.api_key, ids)
         return StepResult(
             calls=calls,
+            workers=workers,
             vad=server.vad,
             playout_lead_ms=server.playout_lead_ms,
             load_average=load,

@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 
 from app.agent_config import AgentConfig, ProviderChoice
 from app.db import agents as agent_queries
@@ -86,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("VELOX_PORT", "8000")))
     parser.add_argument("--stack", choices=("instant", "offline"), default="instant")
     parser.add_argument("--data-dir", type=Path, help="where the SQLite file goes (default: temp)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (as VELOX_WORKERS)"
+    )
     args = parser.parse_args(argv)
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="velox-bench-"))
@@ -116,14 +120,38 @@ def main(argv: list[str] | None = None) -> int:
     if errors:
         print(f"missing={'; '.join(errors)}", flush=True)
         return 2
-    app = create_app(settings, providers=registry, preload=False)
     print(f"vad={config.velox.providers.vad}")
     print(f"database={settings.resolved_database_url()}")
     print(f"playout_lead_ms={settings.playout_lead_ms}")
     print(f"api_key={key}")
     print(f"agent_id={agent_id}", flush=True)
+    if args.workers > 1:
+        # Each worker builds its own app from these settings, as `velox serve` does.
+        os.environ.update(
+            VELOX_DATA_DIR=str(data_dir),
+            VELOX_DATABASE_URL=settings.resolved_database_url(),
+            VELOX_PUBLIC_URL=settings.resolved_public_url(),
+            VELOX_LOG_LEVEL="WARNING",
+            VELOX_TWILIO_AUTH_TOKEN="",
+        )
+        uvicorn.run(
+            "bench.serve:worker_app",
+            factory=True,
+            workers=args.workers,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+        )
+        return 0
+    app = create_app(settings, providers=registry, preload=False)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     return 0
+
+
+def worker_app() -> FastAPI:
+    """One worker process's app: the instant providers beside the product's, no preloading."""
+    settings = Settings()
+    return create_app(settings, providers=provider_registry(settings), preload=False)
 
 
 if __name__ == "__main__":

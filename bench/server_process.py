@@ -13,7 +13,7 @@ from types import TracebackType
 
 import httpx
 
-from bench.machine import cpu_seconds, resident_bytes
+from bench.machine import tree_cpu_seconds, tree_resident_bytes
 from tests.live_server import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +36,7 @@ class ServerProcess:
     api_key: str = ""
     vad: str = ""
     playout_lead_ms: int = 200
+    workers: int = 1
     _process: subprocess.Popen[str] | None = None
 
     @property
@@ -44,7 +45,10 @@ class ServerProcess:
 
     @property
     def command(self) -> str:
-        return f"python -m bench.serve --stack {self.stack} --port {self.port}"
+        return (
+            f"python -m bench.serve --stack {self.stack} --port {self.port}"
+            f" --workers {self.workers}"
+        )
 
     @property
     def pid(self) -> int:
@@ -52,14 +56,17 @@ class ServerProcess:
         return self._process.pid
 
     def cpu_seconds(self) -> float:
-        return cpu_seconds(self.pid)
+        return tree_cpu_seconds(self.pid)
 
     def resident_bytes(self) -> int:
-        return resident_bytes(self.pid)
+        return tree_resident_bytes(self.pid)
 
     def __enter__(self) -> ServerProcess:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "bench.serve", "--stack", self.stack, "--port", str(self.port)],
+            [
+                *(sys.executable, "-m", "bench.serve", "--stack", self.stack),
+                *("--port", str(self.port), "--workers", str(self.workers)),
+            ],
             cwd=PROJECT_ROOT,
             stdout=subprocess.PIPE,
             text=True,

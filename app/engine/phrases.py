@@ -8,9 +8,12 @@ so a changed first message or voice is simply a new entry; the oldest entries ar
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import os
 from collections import OrderedDict
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from app.engine.audio_format import AudioChunk, AudioFormat
 from app.engine.sentences import split_sentences
@@ -22,10 +25,13 @@ PhraseKey = tuple[str, str, AudioFormat, str]
 
 
 class PhraseCache:
-    """Process-wide; shared by every call on this node."""
+    """Shared by every call on this node: in memory, and on disk when given a directory, so
+    that worker processes share what any of them synthesized (the webhook that warms a
+    greeting and the stream that plays it may land on different workers)."""
 
-    def __init__(self, max_phrases: int = 512) -> None:
+    def __init__(self, max_phrases: int = 512, directory: Path | None = None) -> None:
         self._max = max_phrases
+        self._directory = directory
         self._audio: OrderedDict[PhraseKey, tuple[AudioChunk, ...]] = OrderedDict()
         self._warming: set[asyncio.Task[None]] = set()
         self.hits = 0
@@ -37,15 +43,55 @@ class PhraseCache:
 
     def lookup(self, key: PhraseKey) -> tuple[AudioChunk, ...] | None:
         audio = self._audio.get(key)
-        if audio is not None:
+        if audio is None:
+            audio = self._read(key)
+            if audio is not None:
+                self._remember(key, audio)
+        else:
             self._audio.move_to_end(key)
         return audio
 
     def store(self, key: PhraseKey, audio: tuple[AudioChunk, ...]) -> None:
+        self._remember(key, audio)
+        self._write(key, audio)
+
+    def _remember(self, key: PhraseKey, audio: tuple[AudioChunk, ...]) -> None:
         self._audio[key] = audio
         self._audio.move_to_end(key)
         while len(self._audio) > self._max:
             self._audio.popitem(last=False)
+
+    def _path(self, key: PhraseKey) -> Path | None:
+        if self._directory is None:
+            return None
+        name, voice_id, audio_format, text = key
+        identity = (
+            f"{name}\0{voice_id}\0{audio_format.encoding}\0{audio_format.sample_rate}\0{text}"
+        )
+        return self._directory / f"{hashlib.sha256(identity.encode()).hexdigest()}.audio"
+
+    def _read(self, key: PhraseKey) -> tuple[AudioChunk, ...] | None:
+        path = self._path(key)
+        if path is None or not path.is_file():
+            return None
+        try:
+            return (AudioChunk(path.read_bytes(), key[2]),)
+        except OSError as error:
+            log.warning("could not read cached phrase %s: %s", path, error)
+            return None
+
+    def _write(self, key: PhraseKey, audio: tuple[AudioChunk, ...]) -> None:
+        path = self._path(key)
+        if path is None or len({chunk.format for chunk in audio}) > 1:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Written aside and renamed, so another worker never reads half a phrase.
+            partial = path.with_suffix(f".{os.getpid()}.partial")
+            partial.write_bytes(b"".join(chunk.data for chunk in audio))
+            partial.replace(path)
+        except OSError as error:
+            log.warning("could not store phrase audio in %s: %s", path, error)
 
     def warm(self, tts: TextToSpeech, text: str, voice_id: str, audio_format: AudioFormat) -> None:
         """Synthesize `text` in the background, sentence by sentence as a call will speak it."""

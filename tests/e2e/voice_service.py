@@ -123,6 +123,7 @@ def running_service(
     """Serve `registry`'s providers, with an agent (as `config` chooses them) on AGENT_NUMBER."""
     port = free_port()
     settings = Settings(
+        data_dir=tmp_path,
         database_url=f"sqlite:///{tmp_path / 'velox.db'}",
         public_url=f"http://127.0.0.1:{port}",
         port=port,

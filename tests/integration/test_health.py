@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 def test_health_is_503_and_names_the_missing_roles_when_calls_cannot_be_answered(
     tmp_path: Path,
 ) -> None:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'velox.db'}")
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'velox.db'}")
     upgrade(settings.resolved_database_url())
     registry = ProviderRegistry()
     registry.vad.register("energy", EnergyVad)

@@ -15,7 +15,7 @@ from app.engine.phrases import PhraseCache
 from app.engine.playout import Playout
 from app.engine.response import AgentResponse, ResponseResult, fixed_text
 from app.engine.transcript import TranscriptLog
-from app.engine.transport import AudioEncoder, CallTransport
+from app.engine.transport import AudioEncoder, CallTransport, ConversationEvents
 from app.providers.base import GenerationOptions, LlmEvent, TextToSpeech, ToolCall, ToolSpec
 from app.providers.registry import ProviderSet
 
@@ -50,6 +50,7 @@ class Responder:
         tts_format: AudioFormat,
         log: TranscriptLog,
         end_call: Callable[[str], None],
+        events: ConversationEvents | None = None,
         phrases: PhraseCache | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -63,6 +64,7 @@ class Responder:
         self._tts_format = tts_format
         self._log = log
         self._end_call = end_call
+        self._events = events or ConversationEvents()
         self._clock = clock
         # Fixed lines are spoken through the phrase cache; LLM answers never repeat exactly.
         self._fixed_voice: TextToSpeech = (
@@ -94,6 +96,7 @@ class Responder:
             response, self._playout, request.source, self._first_round_end_of_speech(response)
         )
         self._conversation.add_agent(heard)
+        self._events.agent_response_correction(response.generated_text.strip(), heard)
         self.current = None
 
     def _first_round_end_of_speech(self, response: AgentResponse) -> float | None:
@@ -151,6 +154,7 @@ class Responder:
             encoder=self._encoder,
             playout=self._playout,
             from_llm=from_llm,
+            on_text_complete=self._events.agent_response,
             clock=self._clock,
         )
         self.current = response

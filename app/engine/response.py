@@ -70,9 +70,12 @@ class AgentResponse:
         encoder: AudioEncoder,
         playout: Playout,
         from_llm: bool,
+        on_text_complete: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.turn_id = turn_id
+        self.generated_text = ""
+        self._on_text_complete = on_text_complete
         self._events = events
         self._tts = tts
         self._voice_id = voice_id
@@ -114,11 +117,14 @@ class AgentResponse:
                     continue
                 if self._from_llm and timings.llm_first_token is None and event.text:
                     timings.llm_first_token = self._clock()
+                self.generated_text += event.text
                 for sentence in aggregator.push(event.text):
                     self._sentences.put_nowait(sentence)
             rest = aggregator.flush()
             if rest:
                 self._sentences.put_nowait(rest)
+            if self._on_text_complete is not None and self.generated_text.strip():
+                self._on_text_complete(self.generated_text.strip())
         finally:
             self._sentences.put_nowait(None)
             aclose = getattr(self._events, "aclose", None)

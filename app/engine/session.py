@@ -26,7 +26,7 @@ from app.engine.record import CallRecord, CallRecorder
 from app.engine.speech import SpeechChange, SpeechSegmenter
 from app.engine.timers import CallTimers, TimerAction, TimerSettings
 from app.engine.transcript import TranscriptLog
-from app.engine.transport import CallTransport
+from app.engine.transport import CallTransport, ConversationEvents
 from app.engine.turns import EndOfTurnWindows, TurnState, UserTurn
 from app.providers.base import SttStream, Transcript
 from app.providers.registry import ProviderSet
@@ -47,6 +47,7 @@ class CallSession:
         recorder: CallRecorder,
         options: EngineOptions,
         phrases: PhraseCache | None = None,
+        events: ConversationEvents | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.context = context
@@ -56,6 +57,7 @@ class CallSession:
         self._recorder = recorder
         self._options = options
         self._clock = clock
+        self._events = events or ConversationEvents()
         velox = config.velox
         self._windows = EndOfTurnWindows(
             velox.end_of_turn_silence_ms,
@@ -107,6 +109,7 @@ class CallSession:
             tts_format=providers.tts.output_format(transport.output_format),
             log=self.log,
             end_call=self._request_end,
+            events=self._events,
             phrases=phrases,
             clock=clock,
         )
@@ -180,6 +183,7 @@ class CallSession:
             self._last_tick = self._clock()
             probability = await self._vad.speech_probability(frame)
             change = self._segmenter.push(probability)
+            self._events.vad_score(probability)
             # Only a speech frame moves "last speech", not the pause hangover after it, so
             # end-of-speech latencies are measured from the caller's real last sound.
             if self._segmenter.in_speech and probability >= self._segmenter.config.threshold:
@@ -240,6 +244,7 @@ class CallSession:
 
     async def _barge_in(self, turn_id: str) -> None:
         detected = self._clock()
+        self._events.interruption()
         await self._playout.clear()
         self._encoder.reset()
         clear_ms = round((self._clock() - detected) * 1000, 1)
@@ -283,6 +288,7 @@ class CallSession:
         }
         self.log.user_turn(turn.text, turn.first_speech_ms or 0, metrics)
         self.log.event("user_turn_ended", text=turn.text)
+        self._events.user_transcript(turn.text)
         self._start_response(turn.text, "voice", end_of_speech=last_speech)
 
     def _answer_keypad(self, digits: str | None) -> None:

@@ -40,3 +40,26 @@ class CallTransport(Protocol):
 
     async def transfer(self, phone_number: str) -> None:
         """Hand the caller to a person at `phone_number`; the session ends afterwards."""
+
+
+class ConversationEvents:
+    """What a far end that shows the conversation (a web or app client) is told as it happens.
+
+    A phone line has no screen, so the defaults do nothing; a transport that has one
+    overrides what it can show.
+    """
+
+    def user_transcript(self, text: str) -> None:
+        """The caller's finished turn, as understood."""
+
+    def agent_response(self, text: str) -> None:
+        """All the text of an agent response, once the LLM has finished it."""
+
+    def agent_response_correction(self, original: str, heard: str) -> None:
+        """A barge-in cut the response: `heard` is what the caller actually heard of it."""
+
+    def interruption(self) -> None:
+        """The caller cut in: drop agent audio not yet played."""
+
+    def vad_score(self, probability: float) -> None:
+        """Speech probability of the caller's latest 20 ms frame."""

@@ -1,0 +1,126 @@
+"""A transport with a screen is told the conversation as it happens (no sockets involved)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from app.agent_config import AgentConfig
+from app.engine.audio_format import PCM16_16K, AudioFormat
+from app.engine.conversation import CallContext
+from app.engine.options import EngineOptions
+from app.engine.record import CallRecord
+from app.engine.session import CallSession
+from app.engine.transport import ConversationEvents
+from app.providers.energy_vad import EnergyVad
+from app.providers.registry import ProviderSet
+from telephony.audio import OutboundEncoder
+from tests.audio_samples import speech_like
+from tests.fakes.providers import ScriptedLanguageModel, ScriptedSpeechToText, ToneTextToSpeech
+
+pytestmark = pytest.mark.unit
+
+ANSWER = "We open at nine on weekdays. On Saturdays we open at ten. We close at five."
+
+
+class Screen(ConversationEvents):
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, Any]] = []
+
+    def user_transcript(self, text: str) -> None:
+        self.seen.append(("user_transcript", text))
+
+    def agent_response(self, text: str) -> None:
+        self.seen.append(("agent_response", text))
+
+    def agent_response_correction(self, original: str, heard: str) -> None:
+        self.seen.append(("correction", (original, heard)))
+
+    def interruption(self) -> None:
+        self.seen.append(("interruption", None))
+
+    def vad_score(self, probability: float) -> None:
+        pass
+
+
+class PacedLine:
+    """A line that reports each mark as played once its audio's duration has passed."""
+
+    output_format: AudioFormat = PCM16_16K
+
+    def __init__(self) -> None:
+        self.session: CallSession | None = None
+        self.sent_seconds = 0.0
+        self.started = 0.0
+
+    def new_encoder(self) -> OutboundEncoder:
+        return OutboundEncoder(PCM16_16K)
+
+    async def send_audio(self, frame: bytes) -> None:
+        self.sent_seconds += PCM16_16K.duration_ms(len(frame)) / 1000
+
+    async def send_mark(self, name: str) -> None:
+        loop = asyncio.get_running_loop()
+        played_at = self.started + self.sent_seconds
+        assert self.session is not None
+        loop.call_at(max(loop.time(), played_at), self.session.on_mark, name)
+
+    async def send_clear(self) -> None:
+        return None
+
+    async def hang_up(self) -> None:
+        return None
+
+    async def transfer(self, phone_number: str) -> None:
+        return None
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.records: list[CallRecord] = []
+
+    async def save(self, record: CallRecord) -> None:
+        self.records.append(record)
+
+
+async def feed(session: CallSession, pcm: bytes) -> None:
+    for start in range(0, len(pcm), 640):
+        session.push_audio(pcm[start : start + 640].ljust(640, b"\0"))
+        await asyncio.sleep(0.02)
+
+
+async def test_transcripts_responses_and_interruptions_reach_the_screen() -> None:
+    config = AgentConfig()
+    config.conversation_config.agent.first_message = ""
+    screen, line = Screen(), PacedLine()
+    session = CallSession(
+        context=CallContext(call_id="conv_1", organization_id="org_1", agent_id="agent_1"),
+        config=config,
+        providers=ProviderSet(
+            vad=EnergyVad(),
+            stt=ScriptedSpeechToText(["When do you open?", "Thanks, bye."]),
+            llm=ScriptedLanguageModel(lambda m: ANSWER),
+            tts=ToneTextToSpeech(),
+        ),
+        transport=line,
+        recorder=Recorder(),
+        options=EngineOptions(),
+        events=screen,
+    )
+    line.session = session
+    line.started = asyncio.get_running_loop().time()
+    await session.start()
+    await feed(session, speech_like(0.8) + bytes(640 * 60))  # ask, then 1.2 s of listening
+    await feed(session, speech_like(0.6) + bytes(640 * 10))  # cut in during the answer
+    await session.close("test_over")
+
+    kinds = [kind for kind, _ in screen.seen]
+    assert kinds[:4] == ["user_transcript", "agent_response", "interruption", "correction"]
+    assert screen.seen[0] == ("user_transcript", "When do you open?")
+    assert screen.seen[1] == ("agent_response", ANSWER)
+    original, heard = screen.seen[3][1]
+    assert original == ANSWER
+    assert ANSWER.startswith(heard)
+    assert heard != ANSWER

@@ -73,6 +73,7 @@ def create_app(
         agents.router,
         conversations.router,
         phone_numbers.router,
+        # signed_urls.router joins once the conversation WebSocket it points at is served.
         twilio_routes.router,
     ):
         app.include_router(router)

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     database_url: str = ""
     public_url: str = ""
 
+    # Signs conversation URLs for browsers (hex). Empty: a random key is created once under
+    # the data directory and shared by the workers.
+    secret_key: str = ""
+    signed_url_ttl_s: int = Field(default=900, ge=10, le=24 * 3600)
+
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
     twilio_api_base_url: str = "https://api.twilio.com"
@@ -52,6 +57,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'velox.db'}"
+
+    def signing_secret(self) -> bytes:
+        if self.secret_key:
+            return bytes.fromhex(self.secret_key)
+        from app.signed_urls import load_or_create_secret
+
+        return load_or_create_secret(self.data_dir / "secret_key")
 
     def resolved_public_url(self) -> str:
         """Base URL that Twilio reaches this service at (no trailing slash)."""

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from app.api import agents, conversations, phone_numbers
+from app.api import agents, conversations, phone_numbers, signed_urls
 from app.db.session import Database
+from app.settings import Settings
+
+TEST_SECRET = bytes(range(32))
+TEST_PUBLIC_URL = "https://velox.example.com"
 
 
 def build_api_app(database: Database) -> FastAPI:
     """The REST API over ``database``, wired the way the service's app factory wires it."""
     api = FastAPI(title="Velox API (test)")
     api.state.database = database
-    for router in (agents.router, conversations.router, phone_numbers.router):
+    api.state.settings = Settings(secret_key=TEST_SECRET.hex(), public_url=TEST_PUBLIC_URL)
+    for router in (agents.router, conversations.router, phone_numbers.router, signed_urls.router):
         api.include_router(router)
     return api

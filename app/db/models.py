@@ -187,3 +187,14 @@ class CallEvent(Base):
     kind: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class UsedConversationToken(Base):
+    """A signed conversation URL that has been used: each one opens one conversation only."""
+
+    __tablename__ = "used_conversation_tokens"
+
+    token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -10,8 +10,8 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.orm import Session
 
 from app.api.errors import api_error
-from app.db.models import Organization
-from app.db.organizations import authenticate
+from app.db.models import Organization, utc_now
+from app.db.organizations import LAST_USED_RESOLUTION, authenticate, record_key_use
 from app.db.session import Database
 
 _api_key_header = APIKeyHeader(name="xi-api-key", auto_error=False)
@@ -35,6 +35,7 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def current_organization(
+    request: Request,
     session: SessionDep,
     api_key: Annotated[str | None, Depends(_api_key_header)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -47,13 +48,17 @@ def current_organization(
             "invalid_api_key",
             "Send an API key in the xi-api-key header or as 'Authorization: Bearer <key>'.",
         )
-    organization = authenticate(session, plaintext_key)
-    if organization is None:
+    found = authenticate(session, plaintext_key)
+    if found is None:
         raise api_error(
             status.HTTP_401_UNAUTHORIZED,
             "invalid_api_key",
             "The API key is unknown or revoked; create a new key for your organization.",
         )
+    organization, key = found
+    if key.last_used_at is None or utc_now() - key.last_used_at >= LAST_USED_RESOLUTION:
+        with get_database(request).session() as own_transaction:
+            record_key_use(own_transaction, key.id)
     return organization
 
 

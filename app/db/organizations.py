@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import ApiKey, Organization, new_id, utc_now
@@ -60,8 +60,8 @@ def revoke_api_key(session: Session, organization_id: str, api_key_id: str) -> b
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def authenticate(session: Session, plaintext_key: str) -> Organization | None:
-    """The organization owning this live key (recording that it was used), or None."""
+def authenticate(session: Session, plaintext_key: str) -> tuple[Organization, ApiKey] | None:
+    """The organization owning this live key, and the key; None if unknown or revoked."""
     api_key = session.scalar(
         select(ApiKey).where(
             ApiKey.key_hash == hash_api_key(plaintext_key), ApiKey.revoked_at.is_(None)
@@ -69,11 +69,25 @@ def authenticate(session: Session, plaintext_key: str) -> Organization | None:
     )
     if api_key is None:
         return None
+    organization = session.get(Organization, api_key.organization_id)
+    return (organization, api_key) if organization is not None else None
+
+
+def record_key_use(session: Session, api_key_id: str) -> None:
+    """Note that a key was used, at minute resolution.
+
+    Meant for its own short transaction: done inside a request's transaction, concurrent
+    requests with the same key would queue on this row until each request finished.
+    """
     now = utc_now()
-    # Recorded at minute resolution: a write on every request would make every read a write.
-    if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
-        api_key.last_used_at = now
-    return session.get(Organization, api_key.organization_id)
+    session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.id == api_key_id,
+            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - LAST_USED_RESOLUTION),
+        )
+        .values(last_used_at=now)
+    )
 
 
 def count_organizations(session: Session) -> int:

@@ -40,7 +40,8 @@ def create_database_engine(url: str) -> Engine:
         engine = create_engine(normalized, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _enable_sqlite_pragmas)
         return engine
-    return create_engine(normalized, pool_pre_ping=True)
+    # FastAPI serves sync routes from 40 threads: let each of them hold a connection.
+    return create_engine(normalized, pool_pre_ping=True, pool_size=10, max_overflow=30)
 
 
 class Database:

@@ -1,0 +1,1 @@
+"""ElevenLabs Agents conversation WebSocket (`/v1/convai/conversation`): the server-side codec."""

@@ -1,0 +1,188 @@
+"""ElevenLabs Agents conversation WebSocket, server side, sans-I/O: the server's messages.
+
+Rendered as the official clients read them (sources as in `client_events`).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
+
+Scalar = str | int | float | bool
+
+
+class AudioFormatError(ValueError):
+    """An audio format name that ElevenLabs does not define; use one of `AUDIO_FORMATS`."""
+
+
+class AudioFormat(NamedTuple):
+    encoding: Literal["pcm", "ulaw"]
+    sample_rate: int
+
+
+# The AudioFormat enum of agent.asyncapi.yaml; the JS client splits the name on "_" the same way.
+AUDIO_FORMATS: dict[str, AudioFormat] = {
+    "pcm_8000": AudioFormat("pcm", 8000),
+    "pcm_16000": AudioFormat("pcm", 16000),
+    "pcm_22050": AudioFormat("pcm", 22050),
+    "pcm_24000": AudioFormat("pcm", 24000),
+    "pcm_44100": AudioFormat("pcm", 44100),
+    "pcm_48000": AudioFormat("pcm", 48000),
+    "ulaw_8000": AudioFormat("ulaw", 8000),
+}
+
+
+def parse_audio_format(name: str) -> AudioFormat:
+    """Split an ElevenLabs format name such as `pcm_16000` into its encoding and sample rate."""
+    try:
+        return AUDIO_FORMATS[name]
+    except (KeyError, TypeError):
+        known = ", ".join(AUDIO_FORMATS)
+        raise AudioFormatError(f"unknown audio format {name!r:.40}; use one of {known}") from None
+
+
+# ---- server -> client messages -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AudioAlignment:
+    """Character timing for an audio chunk, read by the Python SDK's `callback_audio_alignment`."""
+
+    chars: tuple[str, ...]
+    char_start_times_ms: tuple[int, ...]
+    char_durations_ms: tuple[int, ...]
+
+
+def _message(kind: str, key: str, event: dict[str, Any], event_id: int | None = None) -> str:
+    """Compact JSON `{"type": kind, key: event}`, adding `event_id` to the event when given."""
+    if event_id is not None:
+        event = {**event, "event_id": event_id}
+    return json.dumps({"type": kind, key: event}, separators=(",", ":"), ensure_ascii=False)
+
+
+def render_initiation_metadata(
+    conversation_id: str,
+    agent_output_audio_format: str = "pcm_16000",
+    user_input_audio_format: str = "pcm_16000",
+) -> str:
+    """The first message a client must receive: it waits for it before anything else.
+
+    conversation.py:608-611 reads `conversation_id`; WebSocketConnection.ts parses both formats
+    with `parseFormat` (throwing on an unknown one), so they are checked here.
+    """
+    parse_audio_format(agent_output_audio_format)
+    parse_audio_format(user_input_audio_format)
+    event = {
+        "conversation_id": conversation_id,
+        "agent_output_audio_format": agent_output_audio_format,
+        "user_input_audio_format": user_input_audio_format,
+    }
+    return _message(
+        "conversation_initiation_metadata", "conversation_initiation_metadata_event", event
+    )
+
+
+def render_audio(event_id: int, pcm: bytes, alignment: AudioAlignment | None = None) -> str:
+    """Agent audio in the announced output format; clients drop it if `event_id` <= an interruption.
+
+    conversation.py:613-627 (`alignment` optional, read only when present), VoiceConversation.ts.
+    """
+    event: dict[str, Any] = {"audio_base_64": base64.b64encode(pcm).decode("ascii")}
+    if alignment is not None:
+        event["alignment"] = {
+            "chars": list(alignment.chars),
+            "char_start_times_ms": list(alignment.char_start_times_ms),
+            "char_durations_ms": list(alignment.char_durations_ms),
+        }
+    return _message("audio", "audio_event", event, event_id)
+
+
+def render_agent_response(text: str, *, event_id: int | None = None) -> str:
+    """The agent's full reply text for the turn (conversation.py:629-632, BaseConversation.ts)."""
+    return _message("agent_response", "agent_response_event", {"agent_response": text}, event_id)
+
+
+def render_agent_response_correction(
+    original: str, corrected: str, *, event_id: int | None = None
+) -> str:
+    """The reply as actually heard after a barge-in cut it short (conversation.py:645-650)."""
+    event = {"original_agent_response": original, "corrected_agent_response": corrected}
+    return _message("agent_response_correction", "agent_response_correction_event", event, event_id)
+
+
+def render_agent_chat_response_part(
+    text: str, part_type: Literal["start", "delta", "stop"], *, event_id: int | None = None
+) -> str:
+    """One streamed piece of a text-mode reply (conversation.py:634-643; asyncapi)."""
+    part = {"text": text, "type": part_type}
+    return _message("agent_chat_response_part", "text_response_part", part, event_id)
+
+
+def render_internal_tentative_agent_response(text: str) -> str:
+    """A not-yet-final agent reply; the JS client passes it to `onDebug` (BaseConversation.ts)."""
+    return _message(
+        "internal_tentative_agent_response",
+        "tentative_agent_response_internal_event",
+        {"tentative_agent_response": text},
+    )
+
+
+def render_user_transcript(text: str, *, event_id: int | None = None) -> str:
+    """The caller's final transcript for a turn (conversation.py:652-655, BaseConversation.ts)."""
+    event = {"user_transcript": text}
+    return _message("user_transcript", "user_transcription_event", event, event_id)
+
+
+def render_interruption(event_id: int) -> str:
+    """Barge-in: clients stop playback and drop audio whose `event_id` is <= this one.
+
+    conversation.py:657-660 (and its audio filter at 615), VoiceConversation.ts.
+    """
+    return _message("interruption", "interruption_event", {}, event_id)
+
+
+def render_ping(event_id: int, ping_ms: int | None = None) -> str:
+    """A keep-alive the client answers with `pong`; `ping_ms` is the last measured round trip.
+
+    `ping_ms` is always present, null when unknown: conversation.py:665 indexes it directly, so a
+    ping without the key ends a Python SDK session that has a latency callback.
+    """
+    return _message("ping", "ping_event", {"event_id": event_id, "ping_ms": ping_ms})
+
+
+def render_vad_score(score: float) -> str:
+    """Probability (0 to 1) that the caller is speaking (JS `onVadScore`; asyncapi VADScoreData)."""
+    if not (isinstance(score, int | float) and math.isfinite(score) and 0.0 <= score <= 1.0):
+        raise ValueError(f"a VAD score is a probability between 0 and 1, got {score!r}")
+    return _message("vad_score", "vad_score_event", {"vad_score": score})
+
+
+def render_client_tool_call(
+    tool_name: str, tool_call_id: str, parameters: dict[str, Any], *, event_id: int | None = None
+) -> str:
+    """Ask the client to run one of its tools; it answers with `client_tool_result`.
+
+    conversation.py:668-672 merges `tool_call_id` into the parameters (so a parameter of that
+    name is shadowed); BaseConversation.ts `handleClientToolCall`.
+    """
+    call = {"tool_name": tool_name, "tool_call_id": tool_call_id, "parameters": parameters}
+    return _message("client_tool_call", "client_tool_call", call, event_id)
+
+
+ERROR_CLOSE_CODES = frozenset({1000, 1002, 1008, 1011})
+
+
+def render_error(message: str, code: int = 1011, error_type: str | None = None) -> str:
+    """The error sent just before closing with the same WebSocket `code` (asyncapi ErrorPayload).
+
+    Codes: 1000 normal end, 1002 operational failure, 1008 bad client input, 1011 internal error.
+    """
+    if code not in ERROR_CLOSE_CODES:
+        raise ValueError(f"error code {code} is not one of {sorted(ERROR_CLOSE_CODES)}")
+    event: dict[str, Any] = {"code": code, "message": message}
+    if error_type is not None:
+        event["error_type"] = error_type
+    return _message("error", "error_event", event)

@@ -8,26 +8,21 @@ cross-checked against the published contract `packages/types/schemas/agent.async
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from telephony.json_frames import (
+    MalformedMessage,
+    decode_base64,
+    json_object,
+    optional,
+    require,
+    require_int,
+)
+
 Scalar = str | int | float | bool
-
-
-class MalformedMessage(Exception):  # noqa: N818 - the protocol's own word for a bad frame
-    """A frame that is not a valid client message; count it and skip it.
-
-    `reason` is a short stable code (used as the counter key), `detail` says what was wrong.
-    """
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
 
 
 # ---- client -> server events -------------------------------------------------------------------
@@ -139,33 +134,6 @@ ClientEvent = (
 )
 
 
-def _require(obj: dict[str, Any], key: str, kind: type, where: str) -> Any:
-    value = obj.get(key)
-    if value is None:
-        raise MalformedMessage("missing_field", f"{where} has no {key!r}")
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise MalformedMessage(
-            "bad_field", f"{where}.{key} should be {kind.__name__}, got {type(value).__name__}"
-        )
-    return value
-
-
-def _optional(obj: dict[str, Any], key: str, kind: type, where: str) -> Any:
-    return None if obj.get(key) is None else _require(obj, key, kind, where)
-
-
-def _require_int(obj: dict[str, Any], key: str, where: str) -> int:
-    """Event ids are integers on the wire, but some clients echo them as decimal text."""
-    value = obj.get(key)
-    if value is None:
-        raise MalformedMessage("missing_field", f"{where} has no {key!r}")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
-        return int(value)
-    raise MalformedMessage("bad_field", f"{where}.{key} should be an integer, got {value!r:.40}")
-
-
 class ConversationParser:
     """Parses one conversation's inbound frames and remembers its initiation message.
 
@@ -185,30 +153,23 @@ class ConversationParser:
             raise
 
     def _parse(self, message: str | bytes) -> ClientEvent:
-        if not isinstance(message, str):
-            raise MalformedMessage("binary_frame", "conversation frames are JSON text")
-        try:
-            obj = json.loads(message)
-        except (ValueError, RecursionError) as error:
-            raise MalformedMessage("bad_json", str(error)[:80]) from None
-        if not isinstance(obj, dict):
-            raise MalformedMessage("not_an_object", f"top level is {type(obj).__name__}")
+        obj = json_object(message, "conversation")
         kind = obj.get("type")
         # Audio carries no `type` (conversation.py:1336-1340, VoiceConversation.ts, asyncapi).
         if (kind is None and "user_audio_chunk" in obj) or kind == "user_audio_chunk":
-            chunk = _require(obj, "user_audio_chunk", str, "user_audio_chunk")
-            return UserAudioChunk(audio=_decode_base64(chunk))
+            chunk = require(obj, "user_audio_chunk", str, "user_audio_chunk")
+            return UserAudioChunk(audio=decode_base64(chunk))
         if kind is None:
             raise MalformedMessage("missing_type", "no 'type' and no 'user_audio_chunk'")
         if kind == "conversation_initiation_client_data":
             return self._initiation(obj)
         if kind == "pong":
-            return Pong(event_id=_require_int(obj, "event_id", "pong"))
+            return Pong(event_id=require_int(obj, "event_id", "pong"))
         if kind == "user_message":
-            text = _optional(obj, "text", str, "user_message")
+            text = optional(obj, "text", str, "user_message")
             return UserMessage(text=text or "")
         if kind == "contextual_update":
-            return ContextualUpdate(text=_require(obj, "text", str, "contextual_update"))
+            return ContextualUpdate(text=require(obj, "text", str, "contextual_update"))
         if kind == "user_activity":
             return UserActivity()
         if kind == "client_tool_result":
@@ -217,13 +178,13 @@ class ConversationParser:
             score = obj.get("score")
             if score not in ("like", "dislike"):
                 raise MalformedMessage("bad_field", f"feedback.score {score!r:.40}")
-            return Feedback(event_id=_require_int(obj, "event_id", "feedback"), score=score)
+            return Feedback(event_id=require_int(obj, "event_id", "feedback"), score=score)
         if kind == "multimodal_message":
             return _multimodal_message(obj)
         if kind == "mcp_tool_approval_result":
             return McpToolApprovalResult(
-                tool_call_id=_require(obj, "tool_call_id", str, "mcp_tool_approval_result"),
-                is_approved=_require(obj, "is_approved", bool, "mcp_tool_approval_result"),
+                tool_call_id=require(obj, "tool_call_id", str, "mcp_tool_approval_result"),
+                is_approved=require(obj, "is_approved", bool, "mcp_tool_approval_result"),
             )
         raise MalformedMessage("unknown_type", f"type {kind!r:.40}")
 
@@ -231,19 +192,19 @@ class ConversationParser:
         where = "conversation_initiation_client_data"
         if self.initiation is not None:
             raise MalformedMessage("duplicate_initiation", "the conversation was already initiated")
-        variables = _optional(obj, "dynamic_variables", dict, where) or {}
+        variables = optional(obj, "dynamic_variables", dict, where) or {}
         for name, value in variables.items():
             if not isinstance(value, Scalar):
                 raise MalformedMessage(
                     "bad_field", f"dynamic variable {name!r:.40} is {type(value).__name__}"
                 )
-        source_info = _optional(obj, "source_info", dict, where) or {}
+        source_info = optional(obj, "source_info", dict, where) or {}
         source, version = source_info.get("source"), source_info.get("version")
         initiation = ConversationInitiation(
             dynamic_variables=dict(variables),
-            overrides=_optional(obj, "conversation_config_override", dict, where) or {},
-            custom_llm_extra_body=_optional(obj, "custom_llm_extra_body", dict, where),
-            user_id=_optional(obj, "user_id", str, where),
+            overrides=optional(obj, "conversation_config_override", dict, where) or {},
+            custom_llm_extra_body=optional(obj, "custom_llm_extra_body", dict, where),
+            user_id=optional(obj, "user_id", str, where),
             source=source if isinstance(source, str) else None,
             source_version=version if isinstance(version, str) else None,
         )
@@ -260,30 +221,23 @@ def _client_tool_result(obj: dict[str, Any]) -> ClientToolResult:
         # number arrives as JSON; the JS client stringifies it first. Keep it as JSON text.
         result = json.dumps(result, separators=(",", ":"))
     return ClientToolResult(
-        tool_call_id=_require(obj, "tool_call_id", str, "client_tool_result"),
+        tool_call_id=require(obj, "tool_call_id", str, "client_tool_result"),
         result=result,
-        is_error=_require(obj, "is_error", bool, "client_tool_result"),
+        is_error=require(obj, "is_error", bool, "client_tool_result"),
     )
 
 
 def _multimodal_message(obj: dict[str, Any]) -> MultimodalMessage:
     # conversation.py:133-141: text is a nested user_message; `files` is the list, `file` the first.
-    text_event = _optional(obj, "text", dict, "multimodal_message")
-    text = _optional(text_event, "text", str, "multimodal_message.text") if text_event else None
-    files = _optional(obj, "files", list, "multimodal_message")
+    text_event = optional(obj, "text", dict, "multimodal_message")
+    text = optional(text_event, "text", str, "multimodal_message.text") if text_event else None
+    files = optional(obj, "files", list, "multimodal_message")
     if files is None:
-        single = _optional(obj, "file", dict, "multimodal_message")
+        single = optional(obj, "file", dict, "multimodal_message")
         files = [single] if single is not None else []
     file_ids = []
     for file in files:
         if not isinstance(file, dict):
             raise MalformedMessage("bad_field", "multimodal_message.files holds a non-object")
-        file_ids.append(_require(file, "file_id", str, "multimodal_message.file"))
+        file_ids.append(require(file, "file_id", str, "multimodal_message.file"))
     return MultimodalMessage(text=text, file_ids=tuple(file_ids))
-
-
-def _decode_base64(payload: str) -> bytes:
-    try:
-        return base64.b64decode(payload, validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise MalformedMessage("bad_base64", str(error)[:80]) from None

@@ -24,9 +24,9 @@ from app.observability import CALLS_STARTED, LIVE_CALLS, MALFORMED_FRAMES
 from app.providers.registry import UnknownProviderError
 from app.runtime import VoiceRuntime
 from telephony.audio import InboundConverter, OutboundEncoder
+from telephony.json_frames import MalformedMessage
 from telephony.twilio.media_stream import (
     Dtmf,
-    MalformedMessage,
     Mark,
     Media,
     MediaStreamParser,

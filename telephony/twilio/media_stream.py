@@ -7,23 +7,12 @@ The transport owns the socket; this module only parses what Twilio sends (`conne
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-
-class MalformedMessage(Exception):  # noqa: N818 - the protocol's own word for a bad frame
-    """A frame that is not a valid Twilio Media Streams message; count it and skip it.
-
-    `reason` is a short stable code (used as the counter key), `detail` says what was wrong.
-    """
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
+from telephony.json_frames import MalformedMessage, decode_base64, json_object, require, require_int
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,29 +68,6 @@ class Stop:
 Event = Connected | Start | Media | Dtmf | Mark | Stop
 
 
-def _require(obj: dict[str, Any], key: str, kind: type, where: str) -> Any:
-    value = obj.get(key)
-    if value is None:
-        raise MalformedMessage("missing_field", f"{where} has no {key!r}")
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise MalformedMessage(
-            "bad_field", f"{where}.{key} should be {kind.__name__}, got {type(value).__name__}"
-        )
-    return value
-
-
-def _require_int(obj: dict[str, Any], key: str, where: str) -> int:
-    """Twilio sends most numbers as decimal strings ("chunk": "1"); accept either form."""
-    value = obj.get(key)
-    if value is None:
-        raise MalformedMessage("missing_field", f"{where} has no {key!r}")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
-        return int(value)
-    raise MalformedMessage("bad_field", f"{where}.{key} should be an integer, got {value!r:.40}")
-
-
 class MediaStreamParser:
     """Parses one Media Stream's inbound frames, checking each against the stream it started.
 
@@ -121,21 +87,14 @@ class MediaStreamParser:
             raise
 
     def _parse(self, message: str | bytes) -> Event:
-        if not isinstance(message, str):
-            raise MalformedMessage("binary_frame", "Media Streams frames are JSON text")
-        try:
-            obj = json.loads(message)
-        except (ValueError, RecursionError) as error:
-            raise MalformedMessage("bad_json", str(error)[:80]) from None
-        if not isinstance(obj, dict):
-            raise MalformedMessage("not_an_object", f"top level is {type(obj).__name__}")
+        obj = json_object(message, "Media Streams")
         event = obj.get("event")
         if event is None:
             raise MalformedMessage("missing_event", "no 'event' field")
         if event == "connected":
             return Connected(
-                protocol=_require(obj, "protocol", str, "connected"),
-                version=_require(obj, "version", str, "connected"),
+                protocol=require(obj, "protocol", str, "connected"),
+                version=require(obj, "version", str, "connected"),
             )
         if event == "start":
             return self._start(obj)
@@ -143,22 +102,22 @@ class MediaStreamParser:
             raise MalformedMessage("unknown_event", f"event {event!r:.40}")
         self._check_stream(obj, event)
         if event == "media":
-            media = _require(obj, "media", dict, "media")
+            media = require(obj, "media", dict, "media")
             return Media(
-                payload=_decode_payload(_require(media, "payload", str, "media")),
-                track=_require(media, "track", str, "media"),
-                chunk=_require_int(media, "chunk", "media"),
-                timestamp_ms=_require_int(media, "timestamp", "media"),
+                payload=decode_base64(require(media, "payload", str, "media")),
+                track=require(media, "track", str, "media"),
+                chunk=require_int(media, "chunk", "media"),
+                timestamp_ms=require_int(media, "timestamp", "media"),
             )
         if event == "dtmf":
-            dtmf = _require(obj, "dtmf", dict, "dtmf")
+            dtmf = require(obj, "dtmf", dict, "dtmf")
             track = dtmf.get("track", "inbound_track")
             return Dtmf(
-                digit=_require(dtmf, "digit", str, "dtmf"),
+                digit=require(dtmf, "digit", str, "dtmf"),
                 track=track if isinstance(track, str) else "inbound_track",
             )
         if event == "mark":
-            return Mark(name=_require(_require(obj, "mark", dict, "mark"), "name", str, "mark"))
+            return Mark(name=require(require(obj, "mark", dict, "mark"), "name", str, "mark"))
         stop = obj.get("stop")
         stop = stop if isinstance(stop, dict) else {}
         account_sid, call_sid = stop.get("accountSid"), stop.get("callSid")
@@ -170,14 +129,14 @@ class MediaStreamParser:
     def _start(self, obj: dict[str, Any]) -> Start:
         if self.stream_sid is not None:
             raise MalformedMessage("duplicate_start", f"stream {self.stream_sid} already started")
-        start = _require(obj, "start", dict, "start")
+        start = require(obj, "start", dict, "start")
         stream_sid = start.get("streamSid", obj.get("streamSid"))
         if not isinstance(stream_sid, str) or not stream_sid:
             raise MalformedMessage("missing_field", "start has no 'streamSid'")
         top_level_sid = obj.get("streamSid")
         if top_level_sid is not None and top_level_sid != stream_sid:
             raise MalformedMessage("stream_sid_mismatch", "start and its envelope name two streams")
-        tracks = _require(start, "tracks", list, "start")
+        tracks = require(start, "tracks", list, "start")
         if not all(isinstance(track, str) for track in tracks):
             raise MalformedMessage("bad_field", "start.tracks should be a list of strings")
         parameters = start.get("customParameters", {})
@@ -185,16 +144,16 @@ class MediaStreamParser:
             isinstance(value, str) for value in parameters.values()
         ):
             raise MalformedMessage("bad_field", "start.customParameters should map names to text")
-        media_format = _require(start, "mediaFormat", dict, "start")
+        media_format = require(start, "mediaFormat", dict, "start")
         parsed = Start(
             stream_sid=stream_sid,
-            call_sid=_require(start, "callSid", str, "start"),
-            account_sid=_require(start, "accountSid", str, "start"),
+            call_sid=require(start, "callSid", str, "start"),
+            account_sid=require(start, "accountSid", str, "start"),
             tracks=tuple(tracks),
             media_format=MediaFormat(
-                encoding=_require(media_format, "encoding", str, "start.mediaFormat"),
-                sample_rate=_require_int(media_format, "sampleRate", "start.mediaFormat"),
-                channels=_require_int(media_format, "channels", "start.mediaFormat"),
+                encoding=require(media_format, "encoding", str, "start.mediaFormat"),
+                sample_rate=require_int(media_format, "sampleRate", "start.mediaFormat"),
+                channels=require_int(media_format, "channels", "start.mediaFormat"),
             ),
             custom_parameters=dict(parameters),
         )
@@ -211,13 +170,6 @@ class MediaStreamParser:
             raise MalformedMessage(
                 "stream_sid_mismatch", f"{event} for {stream_sid!r:.40}, started {self.stream_sid}"
             )
-
-
-def _decode_payload(payload: str) -> bytes:
-    try:
-        return base64.b64decode(payload, validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise MalformedMessage("bad_base64", str(error)[:80]) from None
 
 
 def _compact(message: dict[str, Any]) -> str:

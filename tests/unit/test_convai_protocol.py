@@ -37,7 +37,6 @@ from telephony.convai.client_events import (
     ConversationInitiation,
     ConversationParser,
     Feedback,
-    MalformedMessage,
     McpToolApprovalResult,
     MultimodalMessage,
     Pong,
@@ -64,6 +63,7 @@ from telephony.convai.server_events import (
     render_user_transcript,
     render_vad_score,
 )
+from telephony.json_frames import MalformedMessage
 
 pytestmark = pytest.mark.unit
 

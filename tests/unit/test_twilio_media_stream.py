@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from telephony.json_frames import MalformedMessage
 from telephony.twilio.media_stream import (
     Connected,
     Dtmf,
-    MalformedMessage,
     Mark,
     Media,
     MediaFormat,

@@ -13,7 +13,8 @@ import wave
 
 import numpy as np
 
-from telephony.audio import StreamingResampler, pcm16_dbfs
+from app.engine.audio_level import pcm16_dbfs
+from telephony.audio import StreamingResampler
 
 ENGINE_RATE = 16_000
 FRAME_BYTES_16K = 640  # 20 ms of PCM16 16 kHz

@@ -22,8 +22,6 @@ MULAW_SILENCE = 0xFF
 """The mu-law code of a zero sample."""
 ALAW_SILENCE = 0xD5
 """The A-law code of a zero sample."""
-DBFS_FLOOR = -120.0
-"""What `pcm16_dbfs` reports for digital silence (below any non-zero 16-bit signal)."""
 
 
 class UnsupportedAudioFormatError(ValueError):
@@ -163,21 +161,6 @@ def silence_byte(audio_format: AudioFormat) -> int:
 
 
 # --- levels --------------------------------------------------------------------------------------
-
-
-def pcm16_rms(frame: bytes) -> float:
-    """Linear RMS level of PCM16 audio as a fraction of full scale (0.0 silence, 1.0 max)."""
-    samples = _as_samples(frame)
-    if samples.size == 0:
-        return 0.0
-    as_float = samples.astype(np.float64) / _FULL_SCALE
-    return float(np.sqrt(np.mean(as_float * as_float)))
-
-
-def pcm16_dbfs(frame: bytes) -> float:
-    """RMS level in dBFS (20·log10 of `pcm16_rms`), `DBFS_FLOOR` for digital silence."""
-    rms = pcm16_rms(frame)
-    return max(20.0 * math.log10(rms), DBFS_FLOOR) if rms > 0 else DBFS_FLOOR
 
 
 # --- resampling ----------------------------------------------------------------------------------

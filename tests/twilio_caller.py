@@ -22,8 +22,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from app.engine.audio_format import MULAW_8K
-from telephony.audio import MULAW_SILENCE, InboundConverter, StreamingResampler, pcm16_to_mulaw
+from telephony.audio import MULAW_SILENCE, StreamingResampler, pcm16_to_mulaw
 
 FRAME_SECONDS = 0.02
 FRAME_BYTES = 160  # 20 ms of mu-law at 8 kHz
@@ -201,10 +200,6 @@ class TwilioCaller:
     def received_audio(self) -> bytes:
         """All agent audio received, as mu-law 8 kHz, in arrival order."""
         return b"".join(item.mulaw for item in self.media)
-
-    def received_audio_pcm16(self) -> bytes:
-        """All agent audio received, decoded to PCM16 16 kHz (as the engine would hear it)."""
-        return b"".join(InboundConverter(MULAW_8K).push(self.received_audio()))
 
     @property
     def first_audio_at(self) -> float | None:

@@ -191,13 +191,6 @@ def get_call(session: Session, organization_id: str, call_id: str) -> Call | Non
     )
 
 
-def count_turns(session: Session, organization_id: str, call_id: str) -> int:
-    query = select(func.count()).where(
-        Turn.organization_id == organization_id, Turn.call_id == call_id
-    )
-    return session.scalar(query) or 0
-
-
 def list_calls(
     session: Session,
     organization_id: str,

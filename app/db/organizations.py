@@ -43,20 +43,6 @@ def create_api_key(session: Session, organization_id: str, name: str) -> tuple[A
     return api_key, plaintext_key
 
 
-def revoke_api_key(session: Session, organization_id: str, api_key_id: str) -> bool:
-    """Revoke one of the organization's keys; False if it has no such live key."""
-    result = session.execute(
-        update(ApiKey)
-        .where(
-            ApiKey.organization_id == organization_id,
-            ApiKey.id == api_key_id,
-            ApiKey.revoked_at.is_(None),
-        )
-        .values(revoked_at=utc_now())
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 

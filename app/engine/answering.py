@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -50,6 +52,7 @@ class Responder:
         tts_format: AudioFormat,
         log: TranscriptLog,
         end_call: Callable[[str], None],
+        on_done: Callable[[], None],
         events: ConversationEvents | None = None,
         phrases: PhraseCache | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -64,6 +67,9 @@ class Responder:
         self._tts_format = tts_format
         self._log = log
         self._end_call = end_call
+        self._on_done = on_done
+        self._task: asyncio.Task[None] | None = None
+        self._counter = 0
         self._events = events or ConversationEvents()
         self._clock = clock
         # Fixed lines are spoken through the phrase cache; LLM answers never repeat exactly.
@@ -73,7 +79,45 @@ class Responder:
         self.current: AgentResponse | None = None
         self.current_request: ResponseRequest | None = None
 
-    async def answer(self, request: ResponseRequest) -> None:
+    def start(
+        self,
+        text: str,
+        source: str,
+        *,
+        end_of_speech: float | None = None,
+        then_end: str | None = None,
+    ) -> None:
+        """Answer in a task of its own, replacing any response in flight (one at a time)."""
+        previous = self._task
+        self._counter += 1
+        request = ResponseRequest(text, source, self._counter, end_of_speech, then_end)
+        self._task = asyncio.create_task(
+            self._run(request, previous), name=f"response:{self._counter}"
+        )
+
+    async def cancel(self) -> None:
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self, request: ResponseRequest, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None and not previous.done():
+            previous.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await previous
+        try:
+            await self._answer(request)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.exception("response %d failed", request.number)
+            self._log.event("response_error", error=repr(error))
+        finally:
+            self._on_done()
+
+    async def _answer(self, request: ResponseRequest) -> None:
         self.current_request = request
         try:
             if request.source in LLM_SOURCES:

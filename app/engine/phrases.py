@@ -42,18 +42,25 @@ class PhraseCache:
         return CachedVoice(tts, self)
 
     def lookup(self, key: PhraseKey) -> tuple[AudioChunk, ...] | None:
+        """The phrase if this process holds it (memory only: safe on the event loop)."""
         audio = self._audio.get(key)
-        if audio is None:
-            audio = self._read(key)
-            if audio is not None:
-                self._remember(key, audio)
-        else:
+        if audio is not None:
             self._audio.move_to_end(key)
         return audio
 
-    def store(self, key: PhraseKey, audio: tuple[AudioChunk, ...]) -> None:
+    async def fetch(self, key: PhraseKey) -> tuple[AudioChunk, ...] | None:
+        """The phrase from memory, else from the shared directory (read in a worker thread)."""
+        audio = self.lookup(key)
+        if audio is None and self._directory is not None:
+            audio = await asyncio.to_thread(self._read, key)
+            if audio is not None:
+                self._remember(key, audio)
+        return audio
+
+    async def store(self, key: PhraseKey, audio: tuple[AudioChunk, ...]) -> None:
         self._remember(key, audio)
-        self._write(key, audio)
+        if self._directory is not None:
+            await asyncio.to_thread(self._write, key, audio)
 
     def _remember(self, key: PhraseKey, audio: tuple[AudioChunk, ...]) -> None:
         self._audio[key] = audio
@@ -133,7 +140,7 @@ class CachedVoice:
         self, text: str, voice_id: str, audio_format: AudioFormat
     ) -> AsyncIterator[AudioChunk]:
         key: PhraseKey = (self._tts.name, voice_id, audio_format, text)
-        cached = self._cache.lookup(key)
+        cached = await self._cache.fetch(key)
         if cached is not None:
             self._cache.hits += 1
             for chunk in cached:
@@ -151,4 +158,4 @@ class CachedVoice:
             if aclose is not None:
                 await aclose()
         # Only a phrase synthesized to its end is kept (a barge-in cuts it short).
-        self._cache.store(key, tuple(produced))
+        await self._cache.store(key, tuple(produced))

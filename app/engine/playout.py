@@ -9,9 +9,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from app.engine.audio_format import FRAME_MS
 from app.engine.transport import CallTransport
 
 
@@ -37,7 +36,6 @@ class PlayoutStats:
     frames_sent: int = 0
     marks_sent: int = 0
     clears_sent: int = 0
-    first_frame_times: list[float] = field(default_factory=list)
 
 
 class Playout:
@@ -170,6 +168,3 @@ class Playout:
             frame_s = self._transport.output_format.duration_ms(len(item.data)) / 1000
             self._play_end = max(self._play_end, now) + frame_s
             self._update_idle()
-
-
-__all__ = ["FRAME_MS", "PlayedMark", "Playout", "PlayoutStats"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 TurnRole = Literal["user", "agent"]
@@ -41,6 +41,11 @@ class CallRecord:
     events: list[CallEvent] = field(default_factory=list)
     # Call-level figures: counters (barge-ins, malformed frames...) and latency summaries.
     metrics: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def opened(cls, call_id: str, organization_id: str, agent_id: str) -> CallRecord:
+        """The record of a call whose media starts now."""
+        return cls(call_id, organization_id, agent_id, started_at=datetime.now(UTC))
 
 
 class CallRecorder(Protocol):

@@ -12,11 +12,11 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
 from typing import Any
 
 from app.agent_config import AgentConfig
-from app.engine.answering import Responder, ResponseRequest
+from app.engine.answering import Responder
+from app.engine.barge_in import BargeInVerdict, judge
 from app.engine.conversation import CallContext, Conversation, builtin_tools
 from app.engine.keypad import KeypadEntry
 from app.engine.options import EngineOptions
@@ -58,12 +58,7 @@ class CallSession:
         self._options = options
         self._clock = clock
         self._events = events or ConversationEvents()
-        velox = config.velox
-        self._windows = EndOfTurnWindows(
-            velox.end_of_turn_silence_ms,
-            velox.end_of_turn_complete_ms,
-            velox.end_of_turn_incomplete_ms,
-        )
+        self._windows = EndOfTurnWindows.for_agent(config)
         self._inbound: asyncio.Queue[bytes] = asyncio.Queue(options.inbound_queue_frames)
         self._segmenter = SpeechSegmenter()
         self._vad = providers.vad.open_stream()
@@ -72,31 +67,16 @@ class CallSession:
         self._encoder = transport.new_encoder()
         self._user_turn = UserTurn()
         self._last_speech_wall: float | None = None
-        self._response_task: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._keypad = KeypadEntry(options.dtmf_collect_timeout_s)
-        self._turn_counter = 0
         self._closing = False
         self._closed = asyncio.Event()
         self._started_wall = clock()
         self._last_tick = self._started_wall
-        turn = config.conversation_config.turn
-        self._timers = CallTimers(
-            TimerSettings(
-                reprompt_after_s=turn.turn_timeout,
-                hang_up_after_s=turn.silence_end_call_timeout,
-                max_duration_s=config.conversation_config.conversation.max_duration_seconds,
-            ),
-            self._started_wall,
-        )
+        self._timers = CallTimers(TimerSettings.for_agent(config), self._started_wall)
         self._ending: str | None = None
         self.log = TranscriptLog(clock=clock, started=self._started_wall)
-        self._record = CallRecord(
-            call_id=context.call_id,
-            organization_id=context.organization_id,
-            agent_id=context.agent_id,
-            started_at=datetime.now(UTC),
-        )
+        self._record = CallRecord.opened(context.call_id, context.organization_id, context.agent_id)
         self.conversation, self._first_message = Conversation.for_call(config, context, self.log)
         self._responder = Responder(
             config=config,
@@ -109,6 +89,7 @@ class CallSession:
             tts_format=providers.tts.output_format(transport.output_format),
             log=self.log,
             end_call=self._request_end,
+            on_done=lambda: self._timers.busy(self._clock()),
             events=self._events,
             phrases=phrases,
             clock=clock,
@@ -127,10 +108,7 @@ class CallSession:
         self._spawn(self._watchdog(), "watchdog")
         self._spawn(self._transcript_loop(self._stt), "transcripts")
         if self._first_message.strip():
-            self._start_response(self._first_message, "greeting")
-
-    async def wait_closed(self) -> None:
-        await self._closed.wait()
+            self._responder.start(self._first_message, "greeting")
 
     @property
     def closed(self) -> bool:
@@ -222,21 +200,17 @@ class CallSession:
         response, request = self._responder.current, self._responder.current_request
         if response is None or request is None or self._ending is not None:
             return
-        velox = self.config.velox
-        if not velox.allow_barge_in:
-            return
-        agent = self.config.conversation_config.agent
-        if request.source == "greeting" and agent.disable_first_message_interruptions:
-            return
-        if self._segmenter.speech_duration_ms() < velox.barge_in_min_speech_ms:
-            return
-        heard_anything = any(self._playout.is_confirmed(m) for m in response.result.marks)
-        if self._playout.audible or heard_anything:
+        verdict = judge(
+            self.config,
+            source=request.source,
+            speech_ms=self._segmenter.speech_duration_ms(),
+            agent_audible=self._playout.audible,
+            heard_anything=any(self._playout.is_confirmed(m) for m in response.result.marks),
+        )
+        if verdict is BargeInVerdict.INTERRUPT:
             await self._barge_in(response.turn_id)
-        elif request.source in ("voice", "text"):
-            # The agent was still thinking: the caller had not finished. Take the answer back
-            # and let this speech continue the same turn.
-            await self._cancel_response()
+        elif verdict is BargeInVerdict.TAKE_BACK:
+            await self._responder.cancel()
             carried = self.conversation.drop_last_user()
             self.log.drop_last_user_turn()
             self._user_turn.prepend(carried)
@@ -249,7 +223,7 @@ class CallSession:
         self._encoder.reset()
         clear_ms = round((self._clock() - detected) * 1000, 1)
         self._responder.record_interrupted()
-        await self._cancel_response()
+        await self._responder.cancel()
         self.log.count("barge_ins")
         self.log.event(
             "barge_in",
@@ -289,13 +263,13 @@ class CallSession:
         self.log.user_turn(turn.text, turn.first_speech_ms or 0, metrics)
         self.log.event("user_turn_ended", text=turn.text)
         self._events.user_transcript(turn.text)
-        self._start_response(turn.text, "voice", end_of_speech=last_speech)
+        self._responder.start(turn.text, "voice", end_of_speech=last_speech)
 
     def _answer_keypad(self, digits: str | None) -> None:
         if digits:
             text = f"[The caller pressed on the keypad: {' '.join(digits)}]"
             self.log.user_turn(text, self.log.media_ms(), {}, source="dtmf")
-            self._start_response(text, "dtmf")
+            self._responder.start(text, "dtmf")
 
     def _check_timers(self, now: float) -> None:
         if self._ending is not None:
@@ -316,7 +290,7 @@ class CallSession:
             self._end_call_after(action.value, self.config.velox.goodbye_message)
         elif action is TimerAction.REPROMPT:
             self.log.event("silence_reprompt")
-            self._start_response(self.config.velox.reprompt_message, "reprompt")
+            self._responder.start(self.config.velox.reprompt_message, "reprompt")
 
     # --- the transcript loop ---------------------------------------------------------------
 
@@ -331,44 +305,6 @@ class CallSession:
 
     # --- responses -------------------------------------------------------------------------
 
-    def _start_response(
-        self,
-        text: str,
-        source: str,
-        *,
-        end_of_speech: float | None = None,
-        then_end: str | None = None,
-    ) -> None:
-        previous = self._response_task
-        self._turn_counter += 1
-        request = ResponseRequest(text, source, self._turn_counter, end_of_speech, then_end)
-        self._response_task = asyncio.create_task(
-            self._respond(request, previous),
-            name=f"response:{self.context.call_id}:{self._turn_counter}",
-        )
-
-    async def _respond(self, request: ResponseRequest, previous: asyncio.Task[None] | None) -> None:
-        if previous is not None and not previous.done():
-            previous.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await previous
-        try:
-            await self._responder.answer(request)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            log.exception("call %s: response failed", self.context.call_id)
-            self.log.event("response_error", error=repr(error))
-        finally:
-            self._timers.busy(self._clock())
-
-    async def _cancel_response(self) -> None:
-        task, self._response_task = self._response_task, None
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
     # --- ending ----------------------------------------------------------------------------
 
     def _end_call_after(self, reason: str, message: str) -> None:
@@ -376,7 +312,7 @@ class CallSession:
         self._ending = reason
         self.log.event("ending", reason=reason)
         if message:
-            self._start_response(message, "goodbye", then_end=reason)
+            self._responder.start(message, "goodbye", then_end=reason)
         else:
             self._request_end(reason)
 
@@ -399,7 +335,7 @@ class CallSession:
         self._closing = True
         try:
             self._responder.record_interrupted()
-            await self._cancel_response()
+            await self._responder.cancel()
             current = asyncio.current_task()
             others = [t for t in self._tasks if t is not current]
             for task in others:
@@ -416,14 +352,7 @@ class CallSession:
             self._closed.set()
 
     async def _save(self, reason: str, failed: bool) -> None:
-        record = self._record
-        record.ended_at = datetime.now(UTC)
-        record.status = "failed" if failed else "done"
-        record.termination_reason = reason
-        self.log.event("call_ended", reason=reason)
-        record.turns = self.log.turns
-        record.events = self.log.events
-        record.metrics = self.log.summary(self._playout.stats)
+        record = self.log.finish(self._record, reason, failed, self._playout.stats)
         try:
             await self._recorder.save(record)
         except Exception:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from app.agent_config import AgentConfig
+
 
 class TimerAction(Enum):
     REPROMPT = "reprompt"
@@ -17,6 +19,15 @@ class TimerSettings:
     reprompt_after_s: float  # <= 0: never
     hang_up_after_s: float  # <= 0: never
     max_duration_s: float
+
+    @classmethod
+    def for_agent(cls, config: AgentConfig) -> TimerSettings:
+        conversation = config.conversation_config
+        return cls(
+            reprompt_after_s=conversation.turn.turn_timeout,
+            hang_up_after_s=conversation.turn.silence_end_call_timeout,
+            max_duration_s=conversation.conversation.max_duration_seconds,
+        )
 
 
 class CallTimers:

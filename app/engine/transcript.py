@@ -6,10 +6,11 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from app.engine.playout import Playout, PlayoutStats
-from app.engine.record import CallEvent, TurnRecord
+from app.engine.record import CallEvent, CallRecord, TurnRecord
 from app.engine.response import AgentResponse, ResponseTimings
 
 LATENCY_KEYS = (
@@ -101,6 +102,19 @@ class TranscriptLog:
             if self.turns[index].role == "user":
                 del self.turns[index]
                 return
+
+    def finish(
+        self, record: CallRecord, reason: str, failed: bool, playout: PlayoutStats
+    ) -> CallRecord:
+        """`record` completed with how the call ended and everything logged."""
+        self.event("call_ended", reason=reason)
+        record.ended_at = datetime.now(UTC)
+        record.status = "failed" if failed else "done"
+        record.termination_reason = reason
+        record.turns = self.turns
+        record.events = self.events
+        record.metrics = self.summary(playout)
+        return record
 
     def summary(self, playout: PlayoutStats) -> dict[str, Any]:
         figures: dict[str, Any] = {"counters": dict(self.counters)}

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from app.agent_config import AgentConfig
 from app.providers.base import Transcript
 
 # A turn that ends on one of these is probably not finished ("I'd like to book and ...").
@@ -24,6 +25,15 @@ class EndOfTurnWindows:
     default_ms: int
     complete_ms: int
     incomplete_ms: int
+
+    @classmethod
+    def for_agent(cls, config: AgentConfig) -> EndOfTurnWindows:
+        velox = config.velox
+        return cls(
+            velox.end_of_turn_silence_ms,
+            velox.end_of_turn_complete_ms,
+            velox.end_of_turn_incomplete_ms,
+        )
 
 
 def end_of_turn_window_ms(text: str, windows: EndOfTurnWindows) -> int:
@@ -66,9 +76,6 @@ class UserTurn:
     @property
     def text(self) -> str:
         return " ".join(part for part in self.finals if part).strip()
-
-    def text_with_interim(self) -> str:
-        return " ".join(part for part in [*self.finals, self.interim] if part).strip()
 
     def is_empty(self) -> bool:
         return not self.text and not self.interim and not self.awaiting_final

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
+from app.engine.audio_level import pcm16_dbfs
 
 # Frames quieter than this are silence whatever the floor (dBFS).
 ABSOLUTE_FLOOR_DB = -55.0
@@ -19,20 +19,12 @@ FLOOR_RISE_PER_FRAME_DB = 0.05  # the floor climbs slowly, so speech does not li
 FLOOR_START_DB = -60.0
 
 
-def frame_level_dbfs(frame: bytes) -> float:
-    samples = np.frombuffer(frame, dtype="<i2").astype(np.float32)
-    if samples.size == 0:
-        return -120.0
-    rms = float(np.sqrt(np.mean(samples * samples)))
-    return 20 * math.log10(max(rms, 1e-3) / 32768.0)
-
-
 class EnergyVadStream:
     def __init__(self) -> None:
         self._floor_db = FLOOR_START_DB
 
     async def speech_probability(self, frame: bytes) -> float:
-        level = frame_level_dbfs(frame)
+        level = pcm16_dbfs(frame)
         if level < self._floor_db:
             self._floor_db = level
         else:

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from app.engine.audio_level import pcm16_dbfs
 from app.providers.base import ProviderError, Transcript
-from app.providers.energy_vad import frame_level_dbfs
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -72,7 +72,7 @@ class UtteranceAudio:
 
     def push(self, frame: bytes) -> None:
         if not self._frames:
-            if frame_level_dbfs(frame) < VOICED_FLOOR_DBFS:
+            if pcm16_dbfs(frame) < VOICED_FLOOR_DBFS:
                 self._lead_in.append(frame)
                 return
             self._frames.extend(self._lead_in)

@@ -26,10 +26,6 @@ class TwilioSignature:
     def __init__(self, auth_token: str) -> None:
         self._validator = RequestValidator(auth_token) if auth_token else None
 
-    @property
-    def enabled(self) -> bool:
-        return self._validator is not None
-
     def is_valid(
         self, urls: Iterable[str], params: Mapping[str, str], signature: str | None
     ) -> bool:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.engine.audio_format import AudioChunk, AudioFormat
+from app.engine.audio_level import pcm16_dbfs
 from app.providers.base import (
     ChatMessage,
     GenerationOptions,
@@ -28,7 +29,6 @@ from app.providers.base import (
     ToolSpec,
     Transcript,
 )
-from app.providers.energy_vad import frame_level_dbfs
 
 SPEECH_LEVEL_DBFS = -40.0
 
@@ -39,11 +39,9 @@ class ScriptedSttStream:
         self._queue: asyncio.Queue[Transcript | None] = asyncio.Queue()
         self._speech_frames = 0
         self._pending: list[asyncio.Task[None]] = []
-        self.frames_received = 0
 
     async def push_audio(self, frame: bytes) -> None:
-        self.frames_received += 1
-        if frame_level_dbfs(frame) < SPEECH_LEVEL_DBFS:
+        if pcm16_dbfs(frame) < SPEECH_LEVEL_DBFS:
             return
         self._speech_frames += 1
         every = max(1, int(self._owner.interim_every_s * 50))

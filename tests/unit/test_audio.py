@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from app.engine.audio_format import MULAW_8K, PCM16_16K, AudioChunk, AudioFormat
+from app.engine.audio_level import DBFS_FLOOR, pcm16_dbfs, pcm16_rms
 from telephony.audio import (
-    DBFS_FLOOR,
     FrameSlicer,
     InboundConverter,
     OutboundEncoder,
@@ -17,8 +17,6 @@ from telephony.audio import (
     UnsupportedAudioFormatError,
     alaw_to_pcm16,
     mulaw_to_pcm16,
-    pcm16_dbfs,
-    pcm16_rms,
     pcm16_to_alaw,
     pcm16_to_mulaw,
 )

@@ -112,7 +112,7 @@ async def test_transcripts_responses_and_interruptions_reach_the_screen() -> Non
     line.session = session
     line.started = asyncio.get_running_loop().time()
     await session.start()
-    await feed(session, speech_like(0.8) + bytes(640 * 60))  # ask, then 1.2 s of listening
+    await feed(session, speech_like(0.8) + bytes(640 * 110))  # ask, then 2.2 s of listening
     await feed(session, speech_like(0.6) + bytes(640 * 10))  # cut in during the answer
     await session.close("test_over")
 
@@ -122,5 +122,4 @@ async def test_transcripts_responses_and_interruptions_reach_the_screen() -> Non
     assert screen.seen[1] == ("agent_response", ANSWER)
     original, heard = screen.seen[3][1]
     assert original == ANSWER
-    assert ANSWER.startswith(heard)
-    assert heard != ANSWER
+    assert heard == "We open at nine on weekdays."  # the one sentence played to its mark

@@ -6,6 +6,7 @@ import pytest
 
 from app.engine.audio_format import MULAW_8K, AudioChunk, AudioFormat
 from app.engine.playout import Playout
+from telephony.audio import OutboundEncoder
 
 pytestmark = pytest.mark.unit
 
@@ -18,8 +19,8 @@ class RecordingLine:
     def __init__(self) -> None:
         self.sent: list[tuple[float, str, bytes | str]] = []
 
-    def new_encoder(self) -> object:
-        raise NotImplementedError
+    def new_encoder(self) -> OutboundEncoder:
+        return OutboundEncoder(MULAW_8K)
 
     async def send_audio(self, frame: bytes) -> None:
         self.sent.append((time.monotonic(), "audio", frame))

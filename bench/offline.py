@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from bench.phone_line import LineRecord, PhoneLine, Utterance
+from bench.phone_line import LineRecord, MeasuredCalls, PhoneLine, Utterance
 from bench.saved_calls import SavedTurns, user_turn_metrics
 from bench.server_process import ServerProcess, ServerUnavailableError
 from bench.stats import Summary, summarize
@@ -30,20 +30,12 @@ PLAYED_TIMEOUT_S = 60.0
 
 
 @dataclass
-class OfflineResult:
+class OfflineResult(MeasuredCalls):
     unavailable: str = ""  # why the section could not run, if it could not
     vad: str = ""
     records: list[LineRecord] = field(default_factory=list)
     saved: SavedTurns = field(default_factory=SavedTurns)
     utterance_seconds: list[float] = field(default_factory=list)
-
-    @property
-    def response(self) -> Summary:
-        return summarize([x for r in self.records for x in r.response_ms])
-
-    @property
-    def greeting(self) -> Summary:
-        return summarize([r.greeting_ms for r in self.records if r.greeting_ms is not None])
 
     def stage(self, key: str) -> Summary:
         return summarize([t[key] for t in self.saved.turns if key in t])

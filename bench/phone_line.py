@@ -24,6 +24,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from bench.stats import Summary, summarize
 from telephony.audio import MULAW_SILENCE, StreamingResampler, pcm16_to_mulaw
 
 FRAME_S = 0.02
@@ -335,3 +336,17 @@ class PhoneLine:
             self._pending_marks.clear()
             if self._barge_in is not None and self._barge_in.clear_at is None:
                 self._barge_in.clear_at = now
+
+
+class MeasuredCalls:
+    """Response and greeting figures over a set of calls (mixed into the sections' results)."""
+
+    records: list[LineRecord]
+
+    @property
+    def response(self) -> Summary:
+        return summarize([x for r in self.records for x in r.response_ms])
+
+    @property
+    def greeting(self) -> Summary:
+        return summarize([r.greeting_ms for r in self.records if r.greeting_ms is not None])

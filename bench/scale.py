@@ -17,7 +17,7 @@ import httpx
 
 from bench.client_load import ClientLoad
 from bench.machine import load_average
-from bench.phone_line import LineRecord, PhoneLine, Utterance
+from bench.phone_line import LineRecord, MeasuredCalls, PhoneLine, Utterance
 from bench.saved_calls import SavedTurns, user_turn_metrics
 from bench.server_process import ServerProcess
 from bench.stats import Summary, summarize
@@ -37,7 +37,7 @@ class Script:
 
 
 @dataclass
-class StepResult:
+class StepResult(MeasuredCalls):
     calls: int
     workers: int
     vad: str
@@ -80,14 +80,6 @@ class StepResult:
     @property
     def lateness(self) -> Summary:
         return summarize([x for r in self.records for x in r.lateness_ms])
-
-    @property
-    def response(self) -> Summary:
-        return summarize([x for r in self.records for x in r.response_ms])
-
-    @property
-    def greeting(self) -> Summary:
-        return summarize([r.greeting_ms for r in self.records if r.greeting_ms is not None])
 
     @property
     def barge_in_to_clear(self) -> Summary:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from app.engine.audio_format import AudioChunk, AudioFormat
 from app.engine.sentences import split_sentences
-from app.providers.base import TextToSpeech
+from app.providers.base import TextToSpeech, close_stream
 
 log = logging.getLogger(__name__)
 
@@ -154,8 +154,6 @@ class CachedVoice:
                 produced.append(chunk)
                 yield chunk
         finally:
-            aclose = getattr(stream, "aclose", None)
-            if aclose is not None:
-                await aclose()
+            await close_stream(stream)
         # Only a phrase synthesized to its end is kept (a barge-in cuts it short).
         await self._cache.store(key, tuple(produced))

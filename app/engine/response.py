@@ -16,7 +16,14 @@ from app.engine.audio_format import AudioFormat
 from app.engine.playout import Playout
 from app.engine.sentences import SentenceAggregator
 from app.engine.transport import AudioEncoder
-from app.providers.base import LlmEvent, ProviderError, TextDelta, TextToSpeech, ToolCall
+from app.providers.base import (
+    LlmEvent,
+    ProviderError,
+    TextDelta,
+    TextToSpeech,
+    ToolCall,
+    close_stream,
+)
 
 
 @dataclass(slots=True)
@@ -127,9 +134,7 @@ class AgentResponse:
                 self._on_text_complete(self.generated_text.strip())
         finally:
             self._sentences.put_nowait(None)
-            aclose = getattr(self._events, "aclose", None)
-            if aclose is not None:
-                await aclose()
+            await close_stream(self._events)
 
     async def _speak_sentences(self) -> None:
         timings = self.result.timings
@@ -148,9 +153,7 @@ class AgentResponse:
             except Exception as error:
                 raise ProviderError(self._tts.name, f"synthesis failed: {error!r}") from error
             finally:
-                aclose = getattr(stream, "aclose", None)
-                if aclose is not None:
-                    await aclose()
+                await close_stream(stream)
             self._playout.enqueue_audio(self._encoder.flush())
             mark = f"{self.turn_id}.{index}"
             self._playout.enqueue_mark(mark, sentence)

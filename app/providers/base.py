@@ -138,3 +138,11 @@ class TextToSpeech(Protocol):
     ) -> AsyncIterator[AudioChunk]:
         """Audio for `text` as it is produced. Cancel by closing the iterator."""
         ...
+
+
+async def close_stream(stream: object) -> None:
+    """Stop a provider's stream: async generators close (running their cleanup); others need
+    nothing. Cancelling a turn must stop the provider's work, not only stop reading it."""
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()

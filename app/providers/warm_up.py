@@ -11,7 +11,7 @@ import numpy as np
 
 from app.agent_config import ProviderChoice
 from app.engine.audio_format import PCM16_16K
-from app.providers.base import ChatMessage, GenerationOptions
+from app.providers.base import ChatMessage, GenerationOptions, close_stream
 from app.providers.registry import ProviderRegistry
 
 log = logging.getLogger(__name__)
@@ -70,9 +70,7 @@ async def _llm(registry: ProviderRegistry, name: str) -> None:
         async for _ in tokens:
             break
     finally:
-        aclose = getattr(tokens, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        await close_stream(tokens)
 
 
 async def _tts(registry: ProviderRegistry, name: str) -> None:
@@ -82,6 +80,4 @@ async def _tts(registry: ProviderRegistry, name: str) -> None:
         async for _ in audio:
             break
     finally:
-        aclose = getattr(audio, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        await close_stream(audio)

@@ -8,6 +8,7 @@ import contextlib
 import json
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -45,6 +46,7 @@ def config(**velox: object) -> AgentConfig:
     return agent
 
 
+@contextmanager
 def running(
     tmp_path: Path,
     reply: Callable[[list[ChatMessage]], Reply],
@@ -65,7 +67,10 @@ def running(
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[VoiceService]:
-    yield from running(tmp_path, lambda m: ANSWER, ["What are your hours?", "Thanks."])
+    with running(
+        tmp_path, lambda m: ANSWER, ["What are your hours?", "Thanks."]
+    ) as running_service:
+        yield running_service
 
 
 def caller_for(service: VoiceService, call_sid: str = "CA" + "1" * 32) -> tuple[TwilioCaller, str]:
@@ -228,7 +233,7 @@ async def test_a_dropped_socket_mid_sentence_saves_everything_up_to_that_moment(
 
 
 async def test_dtmf_digits_are_events_and_reach_the_llm(tmp_path: Path) -> None:
-    for service in running(tmp_path, lambda m: "Got it.", []):
+    with running(tmp_path, lambda m: "Got it.", []) as service:
         caller, conversation_id = caller_for(service)
         async with caller:
             await listen_to_greeting(caller)
@@ -248,7 +253,7 @@ async def test_end_call_tool_hangs_up_after_the_goodbye_is_heard(tmp_path: Path)
     def goodbye(messages: list[ChatMessage]) -> Reply:
         return [TextDelta("Goodbye, have a nice day."), tool_call("end_call")]
 
-    for service in running(tmp_path, goodbye, ["That's all, bye."]):
+    with running(tmp_path, goodbye, ["That's all, bye."]) as service:
         caller, conversation_id = caller_for(service)
         async with caller:
             await listen_to_greeting(caller)
@@ -269,16 +274,18 @@ async def test_transfer_call_redirects_the_call_through_twilio_rest(tmp_path: Pa
             tool_call("transfer_call", phone_number="+15557654321"),
         ]
 
-    with twilio_rest_double() as rest:
-        for service in running(
+    with (
+        twilio_rest_double() as rest,
+        running(
             tmp_path, transfer, ["A person please."], agent, twilio_api_base_url=rest.base_url
-        ):
-            caller, conversation_id = caller_for(service, call_sid="CA" + "9" * 32)
-            async with caller:
-                await listen_to_greeting(caller)
-                await caller.play(speech_like(0.6))
-                await wait_for_hang_up(caller, within_s=5)
-            body = service.ended_conversation(conversation_id)
+        ) as service,
+    ):
+        caller, conversation_id = caller_for(service, call_sid="CA" + "9" * 32)
+        async with caller:
+            await listen_to_greeting(caller)
+            await caller.play(speech_like(0.6))
+            await wait_for_hang_up(caller, within_s=5)
+        body = service.ended_conversation(conversation_id)
     assert body["metadata"]["termination_reason"] == "transferred"
     [update] = rest.requests
     assert update.path == f"/2010-04-01/Accounts/AC{'0' * 32}/Calls/CA{'9' * 32}.json"
@@ -293,7 +300,7 @@ async def test_silence_gets_a_reprompt_and_then_a_goodbye_and_hang_up(tmp_path: 
     agent = config(reprompt_message="Are you there?", goodbye_message="Bye now.")
     agent.conversation_config.turn.turn_timeout = 1.0
     agent.conversation_config.turn.silence_end_call_timeout = 2.5
-    for service in running(tmp_path, lambda m: ANSWER, [], agent):
+    with running(tmp_path, lambda m: ANSWER, [], agent) as service:
         caller, conversation_id = caller_for(service)
         async with caller:
             await caller.silence(0.2)
@@ -312,7 +319,7 @@ async def test_maximum_duration_ends_the_call_with_its_message(tmp_path: Path) -
     agent.conversation_config.agent.max_conversation_duration_message = "Time is up."
     agent.conversation_config.turn.turn_timeout = -1
     agent.conversation_config.turn.silence_end_call_timeout = -1
-    for service in running(tmp_path, lambda m: ANSWER, [], agent):
+    with running(tmp_path, lambda m: ANSWER, [], agent) as service:
         caller, conversation_id = caller_for(service)
         async with caller:
             await caller.silence(0.2)
@@ -331,7 +338,7 @@ async def test_an_llm_failure_is_apologised_for_and_the_next_turn_is_answered(
         return "Yes, we are open on Saturdays."
 
     agent = config(fallback_message="Sorry, say that again?")
-    for service in running(tmp_path, flaky, ["What are your hours?", "Open Saturday?"], agent):
+    with running(tmp_path, flaky, ["What are your hours?", "Open Saturday?"], agent) as service:
         caller, conversation_id = caller_for(service)
         async with caller:
             await listen_to_greeting(caller)
@@ -353,7 +360,7 @@ async def test_webhook_query_parameters_become_the_prompts_dynamic_variables(
     agent = config()
     agent.conversation_config.agent.prompt.prompt = "Customer tier: {{ tier }}."
     agent.conversation_config.agent.first_message = "Hello, {{ tier }} member."
-    for service in running(tmp_path, lambda m: "Sure.", [], agent):
+    with running(tmp_path, lambda m: "Sure.", [], agent) as service:
         stream_url, parameters = service.dial(
             "CA" + "4" * 32, f"agent_id={service.agent_id}&tier=gold", To="+15559990000"
         )

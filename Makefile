@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 LINT_PATHS := app telephony campaigns workers tests migrations
 
 .DEFAULT_GOAL := help
-.PHONY: help install dashboard services run test lint format typecheck check bench clean distclean
+.PHONY: help install dashboard services browser run test lint format typecheck check bench clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,10 +42,13 @@ dashboard: ## build web_dashboard (npm ci && npm run build) once it has a packag
 services: ## start PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379) if they are down
 	scripts/ensure_services.sh
 
-run: install dashboard ## serve the API and Twilio webhooks (migrates; prints the first API key)
-	$(BIN)/velox serve
+browser: ## install Debian chromium and the browser test page's npm packages if missing
+	scripts/ensure_browser.sh
 
-test: install services ## run the whole test suite (unit, integration, e2e, models)
+run: install dashboard ## serve the API and Twilio webhooks with the workers (prints the first API key)
+	scripts/run_all.sh $(BIN)
+
+test: install services browser ## run the whole test suite (unit, integration, e2e, models)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install ## ruff check and ruff format --check
@@ -75,5 +78,5 @@ clean: ## remove caches and build output (keeps .venv and var/, where the databa
 	rm -rf web_dashboard/out web_dashboard/.next
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
-distclean: clean ## clean, and also remove .venv and web_dashboard/node_modules
-	rm -rf $(VENV) web_dashboard/node_modules
+distclean: clean ## clean, and also remove .venv and the node_modules folders
+	rm -rf $(VENV) web_dashboard/node_modules tests/e2e/browser/node_modules

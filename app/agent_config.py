@@ -11,7 +11,9 @@ from typing import Annotated, Any
 
 from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from app.engine.audio_format import format_named
 
 _syntax_check = SandboxedEnvironment(autoescape=False)
 
@@ -37,11 +39,59 @@ class _ElevenLabsSection(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+RESERVED_TOOL_NAMES = frozenset({"end_call", "transfer_call"})
+
+
+class PromptTool(_ElevenLabsSection):
+    """One tool in ElevenLabs' `prompt.tools` list.
+
+    Velox runs `client` tools (executed by a web or app client over the conversation socket);
+    other kinds are kept as written and not offered to the LLM.
+    """
+
+    type: str = "client"
+    name: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,64}$")
+    description: str = Field(default="", max_length=2000)
+    parameters: dict[str, Any] | None = Field(
+        default=None, description="a JSON schema of type object for the tool's arguments"
+    )
+    expects_response: bool = Field(
+        default=False, description="wait for the client's result before the agent goes on"
+    )
+    response_timeout_secs: int = Field(default=20, ge=1, le=120)
+
+    @field_validator("parameters")
+    @classmethod
+    def _object_schema(cls, schema: dict[str, Any] | None) -> dict[str, Any] | None:
+        if schema is None:
+            return None
+        if schema.get("type") != "object":
+            raise ValueError('parameters must be a JSON schema with "type": "object"')
+        if not isinstance(schema.get("properties", {}), dict):
+            raise ValueError("parameters.properties must be an object")
+        return schema
+
+
 class PromptSettings(_ElevenLabsSection):
     prompt: Template = DEFAULT_PROMPT
     llm: str | None = None
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     max_tokens: int = Field(default=-1, ge=-1, description="-1 means the provider's default")
+    tools: list[PromptTool] = Field(default_factory=list)
+
+    @field_validator("tools")
+    @classmethod
+    def _distinct_names(cls, tools: list[PromptTool]) -> list[PromptTool]:
+        names = [tool.name for tool in tools]
+        for name in names:
+            if name in RESERVED_TOOL_NAMES:
+                raise ValueError(f"tool name {name!r} is reserved for a built-in tool")
+            if names.count(name) > 1:
+                raise ValueError(f"tool name {name!r} is used twice")
+        return tools
+
+    def client_tools(self) -> list[PromptTool]:
+        return [tool for tool in self.tools if tool.type == "client"]
 
 
 class AgentSection(_ElevenLabsSection):
@@ -52,8 +102,25 @@ class AgentSection(_ElevenLabsSection):
     disable_first_message_interruptions: bool = False
 
 
+def _format_name(name: str) -> str:
+    format_named(name)
+    return name
+
+
+FormatName = Annotated[str, AfterValidator(_format_name)]
+
+
 class TtsSection(_ElevenLabsSection):
     voice_id: str = "default"
+    agent_output_audio_format: FormatName = Field(
+        default="pcm_16000", description="format of agent audio on the conversation WebSocket"
+    )
+
+
+class AsrSection(_ElevenLabsSection):
+    user_input_audio_format: FormatName = Field(
+        default="pcm_16000", description="format of caller audio on the conversation WebSocket"
+    )
 
 
 class TurnSection(_ElevenLabsSection):
@@ -67,13 +134,34 @@ class TurnSection(_ElevenLabsSection):
 
 class ConversationSection(_ElevenLabsSection):
     max_duration_seconds: int = Field(default=600, ge=10, le=4 * 3600)
+    text_only: bool = False
 
 
 class ConversationConfig(_ElevenLabsSection):
     agent: AgentSection = Field(default_factory=AgentSection)
     tts: TtsSection = Field(default_factory=TtsSection)
+    asr: AsrSection = Field(default_factory=AsrSection)
     turn: TurnSection = Field(default_factory=TurnSection)
     conversation: ConversationSection = Field(default_factory=ConversationSection)
+
+
+class AuthSettings(_ElevenLabsSection):
+    enable_auth: bool = Field(
+        default=False,
+        description="private agent: a conversation needs a signed URL or the organization's key",
+    )
+
+
+class OverrideSettings(_ElevenLabsSection):
+    conversation_config_override: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the conversation_config fields a client may override, as nested true flags",
+    )
+
+
+class PlatformSettings(_ElevenLabsSection):
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    overrides: OverrideSettings = Field(default_factory=OverrideSettings)
 
 
 class ProviderChoice(BaseModel):
@@ -85,6 +173,28 @@ class ProviderChoice(BaseModel):
     stt: str = "whisper"
     llm: str = "smollm2"
     tts: str = "piper"
+
+
+class FallbackChoice(BaseModel):
+    """Providers to fall back on, in order, per role. None (the default) means the offline
+    provider of that role when the agent's own choice is a cloud one; [] means no fallback."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stt: list[str] | None = None
+    llm: list[str] | None = None
+    tts: list[str] | None = None
+
+
+class ProviderTimeouts(BaseModel):
+    """How long a provider may take before the call moves on without it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stt_connect_ms: int = Field(default=3000, ge=100, le=30000)
+    stt_final_ms: int = Field(default=2000, ge=100, le=30000)
+    llm_first_token_ms: int = Field(default=3000, ge=100, le=60000)
+    tts_first_byte_ms: int = Field(default=2500, ge=100, le=30000)
 
 
 class TransferDestination(BaseModel):
@@ -100,13 +210,34 @@ class VeloxSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     providers: ProviderChoice = Field(default_factory=ProviderChoice)
+    fallbacks: FallbackChoice = Field(default_factory=FallbackChoice)
+    # Voice ids for fallback voices (a provider's voice ids mean nothing to another provider).
+    fallback_voices: dict[str, str] = Field(default_factory=dict)
+    provider_timeouts: ProviderTimeouts = Field(default_factory=ProviderTimeouts)
     # End of turn: silence after the caller's last speech before the agent answers. A finished
-    # question answers sooner, a dangling "and ..." waits longer.
-    end_of_turn_silence_ms: int = Field(default=600, ge=100, le=5000)
-    end_of_turn_complete_ms: int = Field(default=350, ge=50, le=5000)
+    # question answers sooner; a statement waits out a thinking pause; a dangling "and ..." or
+    # "um" waits longer still.
+    end_of_turn_silence_ms: int = Field(default=800, ge=100, le=5000)
+    end_of_turn_complete_ms: int = Field(default=280, ge=50, le=5000)
     end_of_turn_incomplete_ms: int = Field(default=1200, ge=100, le=10000)
-    # Caller speech shorter than this while the agent talks (a cough, a click) is not barge-in.
-    barge_in_min_speech_ms: int = Field(default=200, ge=20, le=2000)
+    # Caller speech over the agent: the agent stops (yields) after this much of it, and keeps
+    # the rest of its reply until it knows what the speech was.
+    barge_in_min_speech_ms: int = Field(default=80, ge=20, le=2000)
+    # Speech over the agent that lasts this long, or says more than backchannels, is a real
+    # interruption; a shorter burst of backchannels ("mm-hmm", "okay"), a cough or a noise lets
+    # the reply resume from the last word boundary the caller heard.
+    interruption_min_speech_ms: int = Field(default=900, ge=100, le=5000)
+    backchannel_phrases: list[str] | None = Field(
+        default=None, description="replaces the default backchannels of the agent's language"
+    )
+    # A caller who speaks over an answer within this long of their own last words had not
+    # finished: the answer is withdrawn and the whole utterance answered once.
+    premature_recovery_ms: int = Field(default=1000, ge=0, le=10000)
+    # The agent's echo on a speakerphone is not the caller: caller audio must be louder than the
+    # agent's own audio of the last `echo_tail_ms` less the echo loss measured on the line (and
+    # at most this many dB below it before the line is measured). 0 turns the echo gate off.
+    echo_suppression_db: float = Field(default=12.0, ge=0.0, le=40.0)
+    echo_tail_ms: int = Field(default=300, ge=50, le=2000)
     allow_barge_in: bool = True
     reprompt_message: str = "Are you still there?"
     goodbye_message: str = "I haven't heard anything, so I'll end the call now. Goodbye!"
@@ -125,5 +256,5 @@ class AgentConfig(BaseModel):
     name: str = Field(default="Agent", min_length=1, max_length=200)
     tags: list[str] = Field(default_factory=list)
     conversation_config: ConversationConfig = Field(default_factory=ConversationConfig)
-    platform_settings: dict[str, Any] = Field(default_factory=dict)
+    platform_settings: PlatformSettings = Field(default_factory=PlatformSettings)
     velox: VeloxSection = Field(default_factory=VeloxSection)

@@ -49,5 +49,5 @@ def _observe(record: CallRecord) -> None:
             continue
         for key, stage in _STAGES.items():
             value = turn.metrics.get(key)
-            if value is not None:
+            if isinstance(value, int | float):
                 TURN_LATENCY.labels(stage=stage).observe(value / 1000)

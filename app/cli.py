@@ -12,6 +12,8 @@ from app.db.session import Database
 from app.settings import Settings, get_settings
 
 DEFAULT_ORGANIZATION = "default"
+# The sans-I/O websockets server (the legacy one is deprecated); the tests serve with the same.
+WEBSOCKET_IMPLEMENTATION = "websockets-sansio"
 
 
 def _migrate(settings: Settings) -> None:
@@ -73,6 +75,7 @@ def serve(settings: Settings) -> None:
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level.lower(),
+            ws=WEBSOCKET_IMPLEMENTATION,
         )
         return
     uvicorn.run(
@@ -80,7 +83,28 @@ def serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        ws=WEBSOCKET_IMPLEMENTATION,
     )
+
+
+def worker(settings: Settings, concurrency: int | None, beat: bool) -> None:
+    """Migrate, then run a Celery worker; with ``beat`` it also sends the periodic tasks."""
+    from workers.celery_app import make_celery
+
+    _migrate(settings)
+    argv = [
+        "worker",
+        f"--loglevel={settings.log_level.upper()}",
+        "--hostname=velox@%h",
+        # Worker-to-worker chatter that the embedded broker cannot carry and Velox does not use.
+        "--without-mingle",
+        "--without-gossip",
+    ]
+    if concurrency is not None:
+        argv.append(f"--concurrency={concurrency}")
+    if beat:
+        argv.append("--beat")
+    make_celery(settings).worker_main(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,6 +112,16 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="migrate, then run the service (host/port from settings)")
     commands.add_parser("migrate", help="bring the database schema up to date")
+    work = commands.add_parser(
+        "worker", help="migrate, then run a Celery worker with beat (broker from settings)"
+    )
+    work.add_argument("--concurrency", type=int, default=None, help="task processes (CPUs)")
+    work.add_argument(
+        "--no-beat",
+        dest="beat",
+        action="store_false",
+        help="leave the periodic tasks to a beat elsewhere (exactly one must run)",
+    )
     orgs = commands.add_parser("orgs", help="organizations")
     org_commands = orgs.add_subparsers(dest="org_command", required=True)
     create = org_commands.add_parser("create", help="create one; prints its first API key")
@@ -96,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     if args.command == "serve":
         serve(settings)
+    elif args.command == "worker":
+        worker(settings, args.concurrency, args.beat)
     elif args.command == "migrate":
         _migrate(settings)
         print(f"database at {settings.resolved_database_url()} is up to date", file=sys.stderr)

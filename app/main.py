@@ -10,7 +10,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.agent_config import ProviderChoice
-from app.api import agents, conversations, health, phone_numbers
+from app.api import (
+    agents,
+    conversations,
+    health,
+    phone_numbers,
+    provider_keys,
+    signed_urls,
+)
 from app.call_store import DatabaseCallRecorder
 from app.db.session import Database
 from app.engine.record import CallRecorder
@@ -19,6 +26,7 @@ from app.providers.registry import ProviderRegistry
 from app.providers.warm_up import warm_up
 from app.runtime import VoiceRuntime
 from app.settings import Settings, get_settings
+from telephony.convai import routes as convai_routes
 from telephony.twilio import routes as twilio_routes
 
 log = logging.getLogger(__name__)
@@ -73,8 +81,10 @@ def create_app(
         agents.router,
         conversations.router,
         phone_numbers.router,
-        # signed_urls.router joins once the conversation WebSocket it points at is served.
+        provider_keys.router,
+        signed_urls.router,
         twilio_routes.router,
+        convai_routes.router,
     ):
         app.include_router(router)
     return app

@@ -26,10 +26,35 @@ WEBHOOK_REJECTIONS = Counter(
     ["endpoint"],
     registry=REGISTRY,
 )
+CONVERSATION_REFUSALS = Counter(
+    "velox_conversation_refusals",
+    "Conversation WebSocket upgrades refused (unknown agent, bad or reused token, no key)",
+    ["reason"],
+    registry=REGISTRY,
+)
 TURN_LATENCY = Histogram(
     "velox_turn_latency_seconds",
     "Per-turn latencies by stage (voice_to_voice: caller stops -> first agent audio leaves)",
     ["stage"],
     buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0),
+    registry=REGISTRY,
+)
+PROVIDER_LATENCY = Histogram(
+    "velox_provider_latency_seconds",
+    "Provider latency by role and stage (stt final, llm first token, tts first byte)",
+    ["role", "provider", "stage"],
+    buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0),
+    registry=REGISTRY,
+)
+PROVIDER_FAILURES = Counter(
+    "velox_provider_failures",
+    "Provider failures (timeouts, errors, dropped streams) that moved a call to a fallback",
+    ["role", "provider"],
+    registry=REGISTRY,
+)
+PROVIDER_BREAKER_OPENS = Counter(
+    "velox_provider_breaker_opens",
+    "Circuit breakers opened: a provider kept failing for one organization",
+    ["provider"],
     registry=REGISTRY,
 )

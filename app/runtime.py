@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.agent_config import AgentConfig
+from app.credentials import CredentialBox
+from app.db import provider_credentials as credential_queries
 from app.db.session import Database
 from app.engine.options import EngineOptions
 from app.engine.phrases import PhraseCache
 from app.engine.record import CallRecorder
 from app.engine.session import CallSession
-from app.providers.registry import ProviderRegistry
+from app.providers.breakers import CircuitBreakers
+from app.providers.call_providers import providers_for_call
+from app.providers.registry import ProviderRegistry, ProviderSet
 from app.settings import Settings
 
 
@@ -22,6 +27,22 @@ class VoiceRuntime:
     options: EngineOptions
     live_calls: dict[str, CallSession] = field(default_factory=dict)
     phrases: PhraseCache = field(default_factory=PhraseCache)
+    breakers: CircuitBreakers = field(default_factory=CircuitBreakers)
+
+    def call_providers(self, organization_id: str, config: AgentConfig) -> ProviderSet:
+        """The providers a call of this organization runs on (blocking: reads its keys).
+
+        Raises `UnknownProviderError` or `MissingKeyError` when a role has no usable provider.
+        """
+        keys: dict[str, str] = {}
+        with self.database.session() as db:
+            encrypted = credential_queries.encrypted_keys(db, organization_id)
+        if encrypted:
+            box = CredentialBox(self.settings.signing_secret())
+            keys = {name: box.decrypt(token) for name, token in encrypted.items()}
+        return providers_for_call(
+            self.providers, config, keys=keys, breakers=self.breakers, scope=organization_id
+        )
 
     @classmethod
     def phrase_cache(cls, settings: Settings) -> PhraseCache:

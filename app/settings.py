@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     openai_api_key: str = ""
     openai_model: str = "gpt-4o-mini"
 
+    # Cloud providers' endpoints (tests point them at local doubles of the same wire format).
+    # Their keys are per organization: PUT /v1/provider-keys/<provider>.
+    deepgram_base_url: str = "https://api.deepgram.com"
+    groq_base_url: str = "https://api.groq.com"
+    elevenlabs_base_url: str = "https://api.elevenlabs.io"
+    cartesia_base_url: str = "https://api.cartesia.ai"
+
     # Twilio plays what it is sent as fast as it arrives; playout stays this far ahead of
     # real time so a barge-in `clear` has little to discard and the line never starves.
     playout_lead_ms: int = Field(default=200, ge=20, le=2000)
@@ -51,6 +58,13 @@ class Settings(BaseSettings):
     # Seconds a hung-up call may take to wind down its tasks before they are cancelled.
     call_shutdown_timeout_s: float = Field(default=5.0, gt=0)
     dtmf_collect_timeout_s: float = Field(default=1.5, gt=0)
+
+    # The workers' message broker, e.g. redis://127.0.0.1:6379/0 in production. Empty: an
+    # embedded broker in a SQLite file under the data directory (one machine, no Redis).
+    broker_url: str = ""
+    # Where task results are kept, e.g. redis://127.0.0.1:6379/0. Empty: a SQLite file under
+    # the data directory.
+    result_backend: str = ""
 
     def resolved_database_url(self) -> str:
         """The configured URL, or a SQLite file under the data directory."""

@@ -14,6 +14,7 @@ import soxr
 from numpy.typing import NDArray
 
 from app.engine.audio_format import ENGINE_SAMPLE_RATE, PCM16_16K, AudioChunk, AudioFormat
+from app.engine.audio_level import pcm16_dbfs
 
 _PCM16 = np.dtype("<i2")
 _FULL_SCALE = 32768.0
@@ -353,3 +354,7 @@ class OutboundEncoder:
     def reset(self) -> None:
         """Forget resampler state (after a barge-in the next audio is unrelated)."""
         self._resampler = None
+
+    def level_dbfs(self, frame: bytes) -> float:
+        """RMS level of a frame in the wire format, in dBFS."""
+        return pcm16_dbfs(_TO_PCM16[self.wire_format.encoding](frame))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from app.api import agents, conversations, phone_numbers, signed_urls
+from app.api import agents, conversations, phone_numbers, provider_keys, signed_urls
 from app.db.session import Database
 from app.settings import Settings
 
@@ -17,6 +17,13 @@ def build_api_app(database: Database) -> FastAPI:
     api = FastAPI(title="Velox API (test)")
     api.state.database = database
     api.state.settings = Settings(secret_key=TEST_SECRET.hex(), public_url=TEST_PUBLIC_URL)
-    for router in (agents.router, conversations.router, phone_numbers.router, signed_urls.router):
+    routers = (
+        agents.router,
+        conversations.router,
+        phone_numbers.router,
+        provider_keys.router,
+        signed_urls.router,
+    )
+    for router in routers:
         api.include_router(router)
     return api

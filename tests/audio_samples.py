@@ -40,3 +40,17 @@ def noise(seconds: float, dbfs: float = -40.0, sample_rate: int = 16_000, seed: 
 def silence(seconds: float, sample_rate: int = 16_000) -> bytes:
     """Digital silence (all-zero PCM16)."""
     return bytes(2 * _n_samples(seconds, sample_rate))
+
+
+def trim_silence(pcm16: bytes, threshold_dbfs: float = -45.0, sample_rate: int = 16_000) -> bytes:
+    """`pcm16` without the quiet lead-in and tail (a synthesizer pads its speech with them)."""
+    samples = np.frombuffer(pcm16, dtype="<i2").astype(np.float64) / 32768.0
+    frame = sample_rate // 50
+    loud = [
+        start
+        for start in range(0, len(samples), frame)
+        if np.sqrt(np.mean(samples[start : start + frame] ** 2)) > 10 ** (threshold_dbfs / 20)
+    ]
+    if not loud:
+        return b""
+    return pcm16[loud[0] * 2 : (loud[-1] + frame) * 2]

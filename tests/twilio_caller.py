@@ -3,7 +3,8 @@
 It sends `connected`, `start` and real-time 20 ms mu-law `media` frames like Twilio does, and it
 models Twilio's playback buffer: agent audio "plays" at real-time rate from its arrival, a `mark`
 is echoed back when playback reaches it, and `clear` drops unplayed audio and echoes every
-pending mark at once.
+pending mark at once. With `echo_agent`, the agent's audio as it plays also returns into the
+caller's microphone, quieter and later, as on a speakerphone.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from telephony.audio import MULAW_SILENCE, StreamingResampler, pcm16_to_mulaw
+from telephony.audio import MULAW_SILENCE, StreamingResampler, mulaw_to_pcm16, pcm16_to_mulaw
 
 FRAME_SECONDS = 0.02
 FRAME_BYTES = 160  # 20 ms of mu-law at 8 kHz
@@ -93,6 +95,9 @@ class TwilioCaller:
         self._marks_changed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._ended = False
+        # What the speaker plays: (start time, PCM16 8 kHz samples), cut short by a `clear`.
+        self._speaker: list[tuple[float, np.ndarray]] = []
+        self._agent_echo: tuple[float, float] | None = None  # (linear gain, delay in seconds)
 
     # --- connection ---------------------------------------------------------------------------
 
@@ -166,6 +171,7 @@ class TwilioCaller:
             if delay > 0:
                 await asyncio.sleep(delay)
             self._chunk += 1
+            frame = self._with_echo(frame, t0 + n * FRAME_SECONDS)
             await self._send_event(
                 "media",
                 media={
@@ -175,6 +181,25 @@ class TwilioCaller:
                     "payload": base64.b64encode(frame).decode("ascii"),
                 },
             )
+
+    def echo_agent(self, *, gain_db: float, delay_s: float) -> None:
+        """From now on the agent's played audio returns in what the caller sends."""
+        self._agent_echo = (10 ** (gain_db / 20), delay_s)
+
+    def _with_echo(self, frame: bytes, due: float) -> bytes:
+        if self._agent_echo is None:
+            return frame
+        gain, delay = self._agent_echo
+        start = due - delay
+        echo = np.zeros(FRAME_BYTES)
+        for played_at, samples in self._speaker:
+            offset = round((start - played_at) * MULAW_RATE)
+            if offset >= len(samples) or offset + FRAME_BYTES <= 0:
+                continue
+            lo, hi = max(0, offset), min(len(samples), offset + FRAME_BYTES)
+            echo[lo - offset : hi - offset] += samples[lo:hi]
+        mixed = np.frombuffer(mulaw_to_pcm16(frame), dtype="<i2") + gain * echo
+        return pcm16_to_mulaw(np.clip(mixed, -32768, 32767).astype("<i2").tobytes())
 
     async def silence(self, seconds: float) -> None:
         """Send `seconds` of mu-law silence in real time (a caller who says nothing)."""
@@ -290,6 +315,8 @@ class TwilioCaller:
                 return
             self.media.append(ReceivedMedia(now, mulaw))
             duration = len(mulaw) / MULAW_RATE
+            samples = np.frombuffer(mulaw_to_pcm16(mulaw), dtype="<i2").astype(np.float64)
+            self._speaker.append((max(self._play_end, now), samples))
             self._queued_seconds += duration
             self._play_end = max(self._play_end, now) + duration
         elif event == "mark" and isinstance(parsed.get("mark"), dict):
@@ -299,6 +326,11 @@ class TwilioCaller:
             self._marks_changed.set()
         elif event == "clear":
             self.clears.append(now)
+            self._speaker = [
+                (at, samples[: max(0, round((now - at) * MULAW_RATE))])
+                for at, samples in self._speaker
+                if at < now
+            ]
             self._discarded_seconds += max(0.0, self._play_end - now)
             self._play_end = now
             cleared = list(self._pending_marks)

@@ -100,7 +100,7 @@ def _agent_response(agent: Agent, organization: Organization) -> AgentResponse:
         agent_id=agent.id,
         name=config.name,
         conversation_config=config.conversation_config.model_dump(mode="json"),
-        platform_settings=config.platform_settings,
+        platform_settings=config.platform_settings.model_dump(mode="json"),
         metadata=AgentMetadata(
             created_at_unix_secs=unix_secs(agent.created_at),
             updated_at_unix_secs=unix_secs(agent.updated_at),

@@ -34,6 +34,7 @@ class ConversationSummary(BaseModel):
     call_successful: str = "unknown"
     direction: str
     termination_reason: str
+    channel: str  # Velox: twilio, sip or websocket (web and app conversations)
 
 
 class ConversationsPage(BaseModel):
@@ -155,6 +156,7 @@ def list_conversations(
                 status=summary.call.status,
                 direction=summary.call.direction,
                 termination_reason=summary.call.termination_reason,
+                channel=summary.call.channel,
             )
             for summary in page.items
         ],

@@ -198,3 +198,46 @@ class UsedConversationToken(Base):
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     used_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class ProviderCredential(Base):
+    """An organization's key for a cloud provider, encrypted at rest (never returned by the API)."""
+
+    __tablename__ = "provider_credentials"
+
+    id: Mapped[int] = mapped_column(SurrogateKey, primary_key=True, autoincrement=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    encrypted_api_key: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+    __table_args__ = (
+        Index(
+            "uq_provider_credentials_organization_id_provider",
+            "organization_id",
+            "provider",
+            unique=True,
+        ),
+    )
+
+
+class TaskRun(Base):
+    """One idempotency key of a worker task: claimed by a lease, then marked done with its result.
+
+    Not a tenant row: maintenance work spans organizations, so a key names its organization
+    itself when it has one.
+    """
+
+    __tablename__ = "task_runs"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    task_name: Mapped[str] = mapped_column(String(200))
+    # "running" while a worker holds the lease, "done" once its work is committed.
+    status: Mapped[str] = mapped_column(String(16))
+    # Counts claims: a worker that died leaves its lease to expire and the next one takes over.
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    lease_until: Mapped[datetime]
+    result: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    started_at: Mapped[datetime] = mapped_column(default=utc_now)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None, index=True)

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 from app.agent_config import AgentConfig
 from app.engine.audio_format import AudioFormat
+from app.engine.client_tools import ClientTools
 from app.engine.conversation import END_CALL, TRANSFER_CALL, Conversation
 from app.engine.phrases import PhraseCache
 from app.engine.playout import Playout
 from app.engine.response import AgentResponse, ResponseResult, fixed_text
 from app.engine.transcript import TranscriptLog
 from app.engine.transport import AudioEncoder, CallTransport, ConversationEvents
+from app.engine.voice import CallVoice
 from app.providers.base import GenerationOptions, LlmEvent, TextToSpeech, ToolCall, ToolSpec
 from app.providers.registry import ProviderSet
 
@@ -46,6 +48,7 @@ class Responder:
         providers: ProviderSet,
         conversation: Conversation,
         tools: list[ToolSpec],
+        client_tools: ClientTools,
         transport: CallTransport,
         playout: Playout,
         encoder: AudioEncoder,
@@ -55,16 +58,17 @@ class Responder:
         on_done: Callable[[], None],
         events: ConversationEvents | None = None,
         phrases: PhraseCache | None = None,
+        voice: TextToSpeech | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._config = config
         self._providers = providers
         self._conversation = conversation
-        self._tools = tools
+        self._client_tools = client_tools
+        self._tools = [*tools, *client_tools.specs()]
         self._transport = transport
         self._playout = playout
         self._encoder = encoder
-        self._tts_format = tts_format
         self._log = log
         self._end_call = end_call
         self._on_done = on_done
@@ -72,9 +76,16 @@ class Responder:
         self._counter = 0
         self._events = events or ConversationEvents()
         self._clock = clock
-        # Fixed lines are spoken through the phrase cache; LLM answers never repeat exactly.
-        self._fixed_voice: TextToSpeech = (
-            phrases.voice(providers.tts) if phrases is not None else providers.tts
+        # `voice` replaces the agent's TTS (a text-only conversation has none). Fixed lines are
+        # spoken through the phrase cache; LLM answers never repeat exactly.
+        tts: TextToSpeech = voice or providers.tts
+        voice_id = config.conversation_config.tts.voice_id
+        # One connection for the call's answers; fixed lines one by one through the cache.
+        self.voice = CallVoice(tts, voice_id, tts_format)
+        self._fixed_voice = CallVoice(
+            phrases.voice(tts) if phrases is not None and voice is None else tts,
+            voice_id,
+            tts_format,
         )
         self.current: AgentResponse | None = None
         self.current_request: ResponseRequest | None = None
@@ -166,6 +177,7 @@ class Responder:
                 await self._recover(turn_id, error)
                 return
             end_of_speech = request.end_of_speech if round_number == 0 else None
+            result.timings.llm_provider = self._providers.llm.name
             self._log_agent(response, result, request.source, end_of_speech)
             self._conversation.add_agent(result.text, tuple(result.tool_calls))
             if not result.tool_calls:
@@ -189,12 +201,11 @@ class Responder:
     async def _speak(
         self, turn_id: str, events: AsyncIterator[LlmEvent], *, from_llm: bool
     ) -> tuple[AgentResponse, ResponseResult]:
+        self._events.response_started()
         response = AgentResponse(
             turn_id=turn_id,
             events=events,
-            tts=self._providers.tts if from_llm else self._fixed_voice,
-            voice_id=self._config.conversation_config.tts.voice_id,
-            tts_format=self._tts_format,
+            voice=self.voice if from_llm else self._fixed_voice,
             encoder=self._encoder,
             playout=self._playout,
             from_llm=from_llm,
@@ -238,6 +249,8 @@ class Responder:
             return "The call is ending."
         if call.name == TRANSFER_CALL:
             return await self._transfer(call)
+        if self._client_tools.handles(call.name):
+            return await self._client_tools.run(call)
         self._log.count("unknown_tool_calls")
         return json.dumps({"error": f"unknown tool {call.name!r}"})
 

@@ -34,6 +34,34 @@ PCM16_16K = AudioFormat("pcm16", ENGINE_SAMPLE_RATE)
 MULAW_8K = AudioFormat("mulaw", 8000)
 
 
+class UnknownFormatNameError(ValueError):
+    """An audio format name that ElevenLabs does not define; use one of `NAMED_FORMATS`."""
+
+
+# ElevenLabs' names for the formats of its conversation socket (the AudioFormat enum of
+# agent.asyncapi.yaml); agents name their formats this way and the clients parse these names.
+NAMED_FORMATS: dict[str, AudioFormat] = {
+    "pcm_8000": AudioFormat("pcm16", 8000),
+    "pcm_16000": PCM16_16K,
+    "pcm_22050": AudioFormat("pcm16", 22050),
+    "pcm_24000": AudioFormat("pcm16", 24000),
+    "pcm_44100": AudioFormat("pcm16", 44100),
+    "pcm_48000": AudioFormat("pcm16", 48000),
+    "ulaw_8000": MULAW_8K,
+}
+
+
+def format_named(name: str) -> AudioFormat:
+    """The format an ElevenLabs name such as `pcm_16000` stands for."""
+    try:
+        return NAMED_FORMATS[name]
+    except (KeyError, TypeError):
+        known = ", ".join(NAMED_FORMATS)
+        raise UnknownFormatNameError(
+            f"unknown audio format {name!r:.40}; use one of {known}"
+        ) from None
+
+
 @dataclass(frozen=True, slots=True)
 class AudioChunk:
     """A piece of audio in a known format (what a TTS yields)."""

@@ -1,39 +1,75 @@
-"""Whether caller speech during an agent response interrupts it: the barge-in policy."""
+"""What caller speech over the agent means: yield at once, then decide (the barge-in policy).
+
+The agent stops the moment the caller's voice starts (yield). While it listens it decides: words
+that are more than backchannels, or speech that goes on, are a real interruption; a burst that
+ends as a backchannel or a cough lets the reply resume where it stopped. A caller who goes on
+talking right after the agent began answering had not finished: that answer is taken back.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 
 from app.agent_config import AgentConfig
-
-
-class BargeInVerdict(Enum):
-    NONE = "none"  # not (yet) an interruption: too short, not allowed, or nothing to cut
-    INTERRUPT = "interrupt"  # the caller is cutting in on audio they hear: stop and clear
-    TAKE_BACK = "take_back"  # the caller had not finished: withdraw the unheard answer
-
+from app.engine.backchannels import is_backchannel
 
 # Answers to the caller's own words can be taken back; scripted lines cannot.
 ANSWERING_SOURCES = frozenset({"voice", "text"})
 
 
-def judge(
-    config: AgentConfig,
-    *,
-    source: str,
-    speech_ms: int,
-    agent_audible: bool,
-    heard_anything: bool,
-) -> BargeInVerdict:
-    """The verdict on `speech_ms` of caller speech while a response from `source` is running."""
+class Decision(Enum):
+    WAIT = "wait"  # still listening: the burst goes on and says nothing yet
+    INTERRUPT = "interrupt"  # a real interruption: drop the reply, the caller has the turn
+    TAKE_BACK = "take_back"  # the caller had not finished: withdraw the reply, answer it all
+    RESUME = "resume"  # a backchannel, a cough, a noise: go on with the reply
+
+
+def may_yield(config: AgentConfig, *, source: str, speech_ms: int) -> bool:
+    """Whether `speech_ms` of caller speech over a response from `source` makes the agent stop."""
     velox = config.velox
     if not velox.allow_barge_in or speech_ms < velox.barge_in_min_speech_ms:
-        return BargeInVerdict.NONE
+        return False
     agent = config.conversation_config.agent
-    if source == "greeting" and agent.disable_first_message_interruptions:
-        return BargeInVerdict.NONE
-    if agent_audible or heard_anything:
-        return BargeInVerdict.INTERRUPT
-    if source in ANSWERING_SOURCES:
-        return BargeInVerdict.TAKE_BACK
-    return BargeInVerdict.NONE
+    return not (source == "greeting" and agent.disable_first_message_interruptions)
+
+
+def unheard_answer_verdict(source: str) -> Decision:
+    """Caller speech before any of the response was heard: take an answer back, else wait."""
+    return Decision.TAKE_BACK if source in ANSWERING_SOURCES else Decision.WAIT
+
+
+@dataclass(frozen=True, slots=True)
+class Burst:
+    """The caller's speech since the agent yielded, as far as it is known."""
+
+    speech_ms: int  # longest run of speech so far
+    in_speech: bool  # still talking
+    words: str  # what the recognizer has made of it so far (may lag behind)
+
+
+def decide(
+    config: AgentConfig,
+    burst: Burst,
+    *,
+    source: str,
+    caller_pause_ms: float | None,
+    backchannels: frozenset[tuple[str, ...]],
+) -> Decision:
+    """The decision on a burst of caller speech while the agent holds its reply.
+
+    `caller_pause_ms` is how long the caller had been silent, after the words this response
+    answers, when the burst began (None if the response does not answer their words).
+    """
+    velox = config.velox
+    interrupting = burst.speech_ms >= velox.interruption_min_speech_ms or not is_backchannel(
+        burst.words, backchannels
+    )
+    if interrupting:
+        premature = (
+            source in ANSWERING_SOURCES
+            and caller_pause_ms is not None
+            and caller_pause_ms <= velox.premature_recovery_ms
+        )
+        return Decision.TAKE_BACK if premature else Decision.INTERRUPT
+    return Decision.WAIT if burst.in_speech else Decision.RESUME

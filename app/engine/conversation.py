@@ -32,7 +32,7 @@ class CallContext:
     caller_number: str = ""
     called_number: str = ""
     provider_call_sid: str = ""
-    channel: str = "twilio"
+    channel: str = ""  # how the caller reached the agent: twilio, sip, websocket
     dynamic_variables: dict[str, str] = field(default_factory=dict)
 
     def template_variables(self, defaults: dict[str, str]) -> dict[str, Any]:
@@ -56,7 +56,7 @@ def render_template(source: str, variables: dict[str, Any]) -> tuple[str, str | 
         return source, f"{type(error).__name__}: {error}"
 
 
-def builtin_tools(config: AgentConfig) -> list[ToolSpec]:
+def builtin_tools(config: AgentConfig, *, can_transfer: bool = True) -> list[ToolSpec]:
     tools = [
         ToolSpec(
             name=END_CALL,
@@ -65,7 +65,7 @@ def builtin_tools(config: AgentConfig) -> list[ToolSpec]:
         )
     ]
     destinations = config.velox.transfer_destinations
-    if destinations:
+    if destinations and can_transfer:
         tools.append(
             ToolSpec(
                 name=TRANSFER_CALL,
@@ -118,6 +118,10 @@ class Conversation:
     def add_agent(self, text: str, tool_calls: tuple[ToolCall, ...] = ()) -> None:
         if text or tool_calls:
             self.messages.append(ChatMessage("assistant", text, tool_calls=tool_calls))
+
+    def add_context(self, text: str) -> None:
+        """Background information from the client: for the agent to know, not to answer."""
+        self.messages.append(ChatMessage("system", f"Context update: {text}"))
 
     def add_tool_result(self, call: ToolCall, result: str) -> None:
         self.messages.append(ChatMessage("tool", result, tool_call_id=call.id))

@@ -2,11 +2,17 @@
 
 A mark follows each sentence; the far end reports a mark back once it has played everything
 before it, so `heard` always says what the caller really heard, not what was merely sent.
+
+When the caller's voice starts over the agent, the playout can `hold`: it stops sending, has
+the far end drop what it buffered, and keeps every frame the caller did not hear (from the last
+word boundary they reached). The session then either `resume`s (a backchannel, a cough: the
+reply goes on where it stopped) or `discard`s (a real interruption).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +28,14 @@ class _Frame:
 @dataclass(slots=True)
 class _Mark:
     name: str
+    wire: str  # the name sent; a mark re-sent after a hold gets a new one
+
+
+# How far back from where the caller stopped hearing a resume may start (a word boundary),
+# and how much quieter than the audio around it a frame must be to count as a gap between words.
+MAX_REWIND_MS = 600
+WORD_GAP_DB = 15.0
+MAX_SENT_KEPT = 500  # frames and marks: ten seconds is far more than any rewind needs
 
 
 @dataclass(slots=True)
@@ -36,6 +50,8 @@ class PlayoutStats:
     frames_sent: int = 0
     marks_sent: int = 0
     clears_sent: int = 0
+    holds: int = 0
+    resumes: int = 0
 
 
 class Playout:
@@ -46,8 +62,12 @@ class Playout:
         transport: CallTransport,
         lead_ms: int,
         clock: Callable[[], float] = time.monotonic,
+        frame_level: Callable[[bytes], float] | None = None,
+        on_frame_sent: Callable[[bytes, float], None] | None = None,
     ) -> None:
         self._transport = transport
+        self._frame_level = frame_level
+        self._on_frame_sent = on_frame_sent
         self._frame_bytes = transport.output_format.frame_bytes
         self._lead_s = lead_ms / 1000
         self._clock = clock
@@ -55,7 +75,15 @@ class Playout:
         self._partial = b""
         self._play_end = 0.0
         self._marks: dict[str, PlayedMark] = {}
-        self._pending: list[str] = []
+        # Wire names of marks sent and not yet reported back, in order, with their own names.
+        self._pending: dict[str, str] = {}
+        # What was sent since the last mark the far end reported: a hold rewinds into it.
+        self._sent: list[_Frame | _Mark] = []
+        self._in_flight: _Frame | None = None
+        self._held: list[_Frame | _Mark] | None = None
+        self._resumed = asyncio.Event()
+        self._resumed.set()
+        self._resends = 0
         self._idle = asyncio.Event()
         self._idle.set()
         self._on_first_frame: Callable[[float], None] | None = None
@@ -82,7 +110,7 @@ class Playout:
             self._put(_Frame(self._partial))
             self._partial = b""
         self._marks[name] = PlayedMark(name, text)
-        self._put(_Mark(name))
+        self._put(_Mark(name, name))
 
     def _put(self, item: _Frame | _Mark) -> None:
         self._idle.clear()
@@ -90,15 +118,20 @@ class Playout:
 
     # --- far-end feedback ------------------------------------------------------------------
 
-    def on_mark(self, name: str) -> PlayedMark | None:
-        """The far end played up to `name`. Unknown or cleared marks are ignored."""
-        if name not in self._pending:
+    def on_mark(self, wire: str) -> PlayedMark | None:
+        """The far end played up to `wire`. Unknown or cleared marks are ignored."""
+        if wire not in self._pending:
             return None
         # Marks are played in order: reaching this one means every earlier one was reached.
-        index = self._pending.index(name)
-        for reached in self._pending[: index + 1]:
-            self._marks[reached].confirmed = True
-        del self._pending[: index + 1]
+        for reached in list(self._pending):
+            name = self._pending.pop(reached)
+            self._marks[name].confirmed = True
+            if reached == wire:
+                break
+        for index, item in enumerate(self._sent):
+            if isinstance(item, _Mark) and item.wire == wire:
+                del self._sent[: index + 1]
+                break
         self._update_idle()
         return self._marks[name]
 
@@ -113,7 +146,9 @@ class Playout:
 
     @property
     def audible(self) -> bool:
-        """The caller is hearing, or about to hear, agent audio."""
+        """The caller is hearing, or about to hear, agent audio (not while held)."""
+        if self._held is not None:
+            return False
         return (
             not self._queue.empty()
             or bool(self._pending)
@@ -121,50 +156,151 @@ class Playout:
             or self._play_end > self._clock()
         )
 
+    @property
+    def held(self) -> bool:
+        return self._held is not None
+
     async def wait_played(self) -> None:
         """Until everything enqueued has been sent and every mark reported back."""
         await self._idle.wait()
 
     async def clear(self) -> None:
         """Barge-in: drop what is queued, tell the far end to drop what it buffered."""
+        if self._held is None:
+            self._stop_sending()
+            await self._transport.send_clear()
+        self.discard()
+
+    async def hold(self) -> bool:
+        """Stop at once and keep what the caller has not heard; False if nothing is playing."""
+        if self._held is not None or not self.audible:
+            return False
+        now = self._clock()
+        frame_s = self._transport.output_format.duration_ms(self._frame_bytes) / 1000
+        unplayed = math.ceil(max(0.0, self._play_end - now) / frame_s - 1e-9)
+        cut = self._word_boundary(self._cut_before(unplayed))
+        # What was sent before the cut was played: its marks count as heard.
+        for item in self._sent[:cut]:
+            if isinstance(item, _Mark) and self._pending.pop(item.wire, None) is not None:
+                self._marks[item.name].confirmed = True
+        held = self._sent[cut:]
+        if self._in_flight is not None:
+            held.append(self._in_flight)
+        while not self._queue.empty():
+            held.append(self._queue.get_nowait())
+        self._held = held
+        self._stop_sending()
+        self.stats.holds += 1
+        await self._transport.send_clear()
+        return True
+
+    def resume(self) -> None:
+        """Play the held audio again from the word boundary, then whatever followed it."""
+        if self._held is None:
+            return
+        later = []
+        while not self._queue.empty():
+            later.append(self._queue.get_nowait())
+        self._resends += 1
+        for item in self._held:
+            if isinstance(item, _Mark):
+                item.wire = f"{item.name}~{self._resends}"
+        for item in [*self._held, *later]:
+            self._queue.put_nowait(item)
+        self._held = None
+        self.stats.resumes += 1
+        self._resumed.set()
+        self._update_idle()
+
+    def discard(self) -> None:
+        """Drop the held (or queued) audio: the caller really interrupted."""
         while not self._queue.empty():
             self._queue.get_nowait()
         self._partial = b""
+        self._held = None
+        self._resumed.set()
+        self._idle.set()
+
+    def _stop_sending(self) -> None:
         # Marks the far end reports after a clear were not heard; forget them.
         self._pending.clear()
+        self._sent = []
+        self._in_flight = None
         self._play_end = self._clock()
         self._on_first_frame = None
         self._generation += 1
         self.stats.clears_sent += 1
-        self._idle.set()
-        await self._transport.send_clear()
+        self._resumed.clear()
+
+    def _cut_before(self, unplayed_frames: int) -> int:
+        """Index in `_sent` of the first item the far end had not played."""
+        cut = len(self._sent)
+        while cut > 0 and unplayed_frames > 0:
+            cut -= 1
+            if isinstance(self._sent[cut], _Frame):
+                unplayed_frames -= 1
+        return cut
+
+    def _word_boundary(self, cut: int) -> int:
+        """Move `cut` back to the quietest frame shortly before it, if that is a gap in speech."""
+        if self._frame_level is None:
+            return cut
+        frame_ms = self._transport.output_format.duration_ms(self._frame_bytes)
+        window: list[tuple[int, float]] = []
+        index = cut - 1
+        while index >= 0 and len(window) * frame_ms < MAX_REWIND_MS:
+            item = self._sent[index]
+            if isinstance(item, _Mark):
+                break  # a sentence boundary is a word boundary
+            window.append((index, self._frame_level(item.data)))
+            index -= 1
+        # Reaching a mark or the first frame sent since the last one is reaching a sentence start.
+        reached_sentence_start = index < 0 or isinstance(self._sent[index], _Mark)
+        if window:
+            quietest, quietest_level = min(window, key=lambda entry: entry[1])
+            if max(level for _, level in window) - quietest_level >= WORD_GAP_DB:
+                return quietest
+        return index + 1 if reached_sentence_start else cut
 
     def _update_idle(self) -> None:
-        if self._queue.empty() and not self._pending and not self._partial:
+        if self._queue.empty() and not self._pending and not self._partial and self._held is None:
             self._idle.set()
 
     # --- the pacing loop -------------------------------------------------------------------
 
     async def run(self) -> None:
         while True:
+            await self._resumed.wait()
             item = await self._queue.get()
+            if self._held is not None:  # held while waiting for audio: keep it for the resume
+                self._held.append(item)
+                continue
             if isinstance(item, _Mark):
-                self._pending.append(item.name)
+                self._pending[item.wire] = item.name
+                self._sent.append(item)
                 self.stats.marks_sent += 1
-                await self._transport.send_mark(item.name)
+                await self._transport.send_mark(item.wire)
                 continue
             generation = self._generation
             ahead = self._play_end - self._clock()
             if ahead > self._lead_s:
+                self._in_flight = item
                 await asyncio.sleep(ahead - self._lead_s)
                 if generation != self._generation:
-                    continue  # cleared while this frame waited for its turn
+                    continue  # cleared or held while this frame waited (a hold kept it)
+                self._in_flight = None
             now = self._clock()
             if self._on_first_frame is not None:
                 callback, self._on_first_frame = self._on_first_frame, None
                 callback(now)
+            self._sent.append(item)
+            if len(self._sent) > MAX_SENT_KEPT:  # a far end that never reports marks
+                del self._sent[: len(self._sent) - MAX_SENT_KEPT]
             await self._transport.send_audio(item.data)
             self.stats.frames_sent += 1
             frame_s = self._transport.output_format.duration_ms(len(item.data)) / 1000
-            self._play_end = max(self._play_end, now) + frame_s
+            plays_at = max(self._play_end, now)
+            self._play_end = plays_at + frame_s
+            if self._on_frame_sent is not None:
+                self._on_frame_sent(item.data, plays_at)
             self._update_idle()

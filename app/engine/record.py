@@ -25,7 +25,7 @@ class TurnRecord:
     interrupted: bool = False
     source: Literal["voice", "dtmf", "text", "reprompt", "greeting", "fallback"] = "voice"
     # Latencies in milliseconds; None where the stage did not happen in this turn.
-    metrics: dict[str, float | None] = field(default_factory=dict)
+    metrics: dict[str, float | str | None] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

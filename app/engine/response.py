@@ -12,15 +12,15 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from app.engine.audio_format import AudioFormat
+from app.engine.audio_format import AudioChunk, AudioFormat
 from app.engine.playout import Playout
 from app.engine.sentences import SentenceAggregator
 from app.engine.transport import AudioEncoder
+from app.engine.voice import CallVoice
 from app.providers.base import (
     LlmEvent,
     ProviderError,
     TextDelta,
-    TextToSpeech,
     ToolCall,
     close_stream,
 )
@@ -35,6 +35,9 @@ class ResponseTimings:
     tts_first_request: float | None = None
     tts_first_byte: float | None = None
     first_frame_sent: float | None = None
+    # Which providers served it (a fallback chain may have moved on).
+    llm_provider: str | None = None
+    tts_provider: str | None = None
 
 
 @dataclass(slots=True)
@@ -63,6 +66,21 @@ async def fixed_text(text: str) -> AsyncIterator[LlmEvent]:
     yield TextDelta(text)
 
 
+class TextOnlyVoice:
+    """The voice of a text-only conversation: the agent's words travel as text, never as audio."""
+
+    name = "text_only"
+
+    def output_format(self, preferred: AudioFormat) -> AudioFormat:
+        return preferred
+
+    async def synthesize(
+        self, text: str, voice_id: str, audio_format: AudioFormat
+    ) -> AsyncIterator[AudioChunk]:
+        return
+        yield
+
+
 class AgentResponse:
     """Speaks what `events` produce; `result` fills in as it goes, also when cancelled."""
 
@@ -71,9 +89,7 @@ class AgentResponse:
         *,
         turn_id: str,
         events: AsyncIterator[LlmEvent],
-        tts: TextToSpeech,
-        voice_id: str,
-        tts_format: AudioFormat,
+        voice: CallVoice,
         encoder: AudioEncoder,
         playout: Playout,
         from_llm: bool,
@@ -84,9 +100,7 @@ class AgentResponse:
         self.generated_text = ""
         self._on_text_complete = on_text_complete
         self._events = events
-        self._tts = tts
-        self._voice_id = voice_id
-        self._tts_format = tts_format
+        self._voice = voice
         self._encoder = encoder
         self._playout = playout
         self._from_llm = from_llm
@@ -100,11 +114,17 @@ class AgentResponse:
         timings.llm_started = self._clock()
         self._playout.expect_first_frame(self._first_frame_sent)
         producer = asyncio.create_task(self._produce_sentences())
+        finished = False
         try:
             await self._speak_sentences()
             await producer  # re-raises an LLM failure
+            await self._voice.end_turn(self.turn_id)
+            finished = True
             await self._playout.wait_played()
         finally:
+            if not finished:  # barge-in, hang-up or failure: stop the voice service at once
+                with contextlib.suppress(Exception):
+                    await self._voice.cancel(self.turn_id)
             if not producer.done():
                 producer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -142,16 +162,17 @@ class AgentResponse:
         while (sentence := await self._sentences.get()) is not None:
             if timings.tts_first_request is None:
                 timings.tts_first_request = self._clock()
-            stream = self._tts.synthesize(sentence, self._voice_id, self._tts_format)
+            stream = self._voice.synthesize(sentence, self.turn_id)
             try:
                 async for chunk in stream:
                     if timings.tts_first_byte is None:
                         timings.tts_first_byte = self._clock()
+                        timings.tts_provider = self._voice.name
                     self._playout.enqueue_audio(self._encoder.encode(chunk))
             except ProviderError:
                 raise
             except Exception as error:
-                raise ProviderError(self._tts.name, f"synthesis failed: {error!r}") from error
+                raise ProviderError(self._voice.name, f"synthesis failed: {error!r}") from error
             finally:
                 await close_stream(stream)
             self._playout.enqueue_audio(self._encoder.flush())

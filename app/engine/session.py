@@ -16,13 +16,17 @@ from typing import Any
 
 from app.agent_config import AgentConfig
 from app.engine.answering import Responder
-from app.engine.barge_in import BargeInVerdict, judge
+from app.engine.audio_level import pcm16_dbfs
+from app.engine.client_tools import ClientTools
 from app.engine.conversation import CallContext, Conversation, builtin_tools
+from app.engine.echo import EchoGate
+from app.engine.interruptions import Interruptions
 from app.engine.keypad import KeypadEntry
 from app.engine.options import EngineOptions
 from app.engine.phrases import PhraseCache
 from app.engine.playout import Playout
 from app.engine.record import CallRecord, CallRecorder
+from app.engine.response import TextOnlyVoice
 from app.engine.speech import SpeechChange, SpeechSegmenter
 from app.engine.timers import CallTimers, TimerAction, TimerSettings
 from app.engine.transcript import TranscriptLog
@@ -48,6 +52,8 @@ class CallSession:
         options: EngineOptions,
         phrases: PhraseCache | None = None,
         events: ConversationEvents | None = None,
+        text_only: bool = False,
+        can_transfer: bool = True,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.context = context
@@ -63,8 +69,15 @@ class CallSession:
         self._segmenter = SpeechSegmenter()
         self._vad = providers.vad.open_stream()
         self._stt: SttStream | None = None
-        self._playout = Playout(transport, options.playout_lead_ms, clock)
         self._encoder = transport.new_encoder()
+        self._echo = EchoGate(config.velox.echo_suppression_db, config.velox.echo_tail_ms)
+        self._playout = Playout(
+            transport,
+            options.playout_lead_ms,
+            clock,
+            frame_level=self._encoder.level_dbfs,
+            on_frame_sent=self._on_agent_frame,
+        )
         self._user_turn = UserTurn()
         self._last_speech_wall: float | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -76,33 +89,56 @@ class CallSession:
         self._timers = CallTimers(TimerSettings.for_agent(config), self._started_wall)
         self._ending: str | None = None
         self.log = TranscriptLog(clock=clock, started=self._started_wall)
+        providers.observe(self.log)
         self._record = CallRecord.opened(context.call_id, context.organization_id, context.agent_id)
         self.conversation, self._first_message = Conversation.for_call(config, context, self.log)
+        self._client_tools = ClientTools(config, self._events, self.log)
+        voice = TextOnlyVoice() if text_only else None
         self._responder = Responder(
             config=config,
             providers=providers,
             conversation=self.conversation,
-            tools=builtin_tools(config),
+            tools=builtin_tools(config, can_transfer=can_transfer),
+            client_tools=self._client_tools,
             transport=transport,
             playout=self._playout,
             encoder=self._encoder,
-            tts_format=providers.tts.output_format(transport.output_format),
+            tts_format=(voice or providers.tts).output_format(transport.output_format),
             log=self.log,
             end_call=self._request_end,
             on_done=lambda: self._timers.busy(self._clock()),
             events=self._events,
             phrases=phrases,
+            voice=voice,
             clock=clock,
         )
+
+        self._interruptions = Interruptions(
+            config=config,
+            playout=self._playout,
+            responder=self._responder,
+            conversation=self.conversation,
+            encoder=self._encoder,
+            log=self.log,
+            events=self._events,
+            clock=clock,
+        )
+
+    def _on_agent_frame(self, frame: bytes, plays_at: float) -> None:
+        self._echo.agent_frame(self._encoder.level_dbfs(frame), plays_at)
 
     # --- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Open the STT stream, start the loops and greet the caller."""
         self.log.event("call_started", channel=self.context.channel)
+        for reason in self._providers.unavailable:
+            self.log.event("provider_unavailable", reason=reason)
         self._stt = await self._providers.stt.open_stream(
             self.config.conversation_config.agent.language
         )
+        # The voice connects while the greeting (a cached phrase) plays.
+        self._spawn(self._responder.voice.open(), "voice")
         self._spawn(self._playout.run(), "playout")
         self._spawn(self._inbound_loop(self._stt), "inbound")
         self._spawn(self._watchdog(), "watchdog")
@@ -149,6 +185,30 @@ class CallSession:
         self._timers.caller_active(self._clock())
         self._answer_keypad(self._keypad.press(digit, self._clock()))
 
+    async def on_user_message(self, text: str) -> None:
+        """Typed text from the caller: a whole turn at once, interrupting the agent if needed."""
+        text = text.strip()
+        if self._closing or not text:
+            return
+        self._timers.caller_active(self._clock())
+        await self._interruptions.give_turn()
+        self.log.user_turn(text, self.log.media_ms(), {}, source="text")
+        self.log.event("user_message", text=text)
+        self._responder.start(text, "text")
+
+    def on_contextual_update(self, text: str) -> None:
+        """Background the agent should know, without it being a turn to answer."""
+        if text.strip():
+            self.conversation.add_context(text.strip())
+            self.log.event("contextual_update", text=text.strip())
+
+    def on_user_activity(self) -> None:
+        """The caller is active without speaking (typing, say): no re-prompt, no hang-up."""
+        self._timers.caller_active(self._clock())
+
+    def on_client_tool_result(self, tool_call_id: str, result: str, is_error: bool) -> None:
+        self._client_tools.resolve(tool_call_id, result, is_error)
+
     def count_malformed(self, reason: str) -> None:
         self.log.count("malformed_frames")
         self.log.count(f"malformed_frames.{reason}")
@@ -158,14 +218,22 @@ class CallSession:
     async def _inbound_loop(self, stt: SttStream) -> None:
         while True:
             frame = await self._inbound.get()
-            self._last_tick = self._clock()
+            now = self._last_tick = self._clock()
             probability = await self._vad.speech_probability(frame)
+            voiced = probability >= self._segmenter.config.threshold
+            if not self._segmenter.in_speech and self._echo.is_echo(
+                pcm16_dbfs(frame), now, caller_silent=not voiced
+            ):
+                # The agent's own voice returning: neither speech nor words of the caller.
+                if voiced:
+                    self.log.count("echo_frames_gated")
+                probability, frame = 0.0, bytes(len(frame))
             change = self._segmenter.push(probability)
             self._events.vad_score(probability)
             # Only a speech frame moves "last speech", not the pause hangover after it, so
             # end-of-speech latencies are measured from the caller's real last sound.
             if self._segmenter.in_speech and probability >= self._segmenter.config.threshold:
-                self._last_speech_wall = self._clock()
+                self._last_speech_wall = now
             await stt.push_audio(frame)
             if change is SpeechChange.STARTED:
                 self._on_speech_started()
@@ -173,9 +241,24 @@ class CallSession:
                 self._user_turn.awaiting_final = True
                 self._user_turn.finalize_requested_ms = self._segmenter.now_ms
                 await stt.finalize()
-            if self._segmenter.in_speech:
-                await self._check_barge_in()
+            await self._on_caller_audio()
             self._tick()
+
+    async def _on_caller_audio(self) -> None:
+        if self._ending is not None:
+            return
+        speech_ms = self._segmenter.speech_duration_ms()
+        if self._interruptions.holding:
+            await self._interruptions.on_held_frame(
+                speech_ms=speech_ms,
+                in_speech=self._segmenter.in_speech,
+                turn=self._user_turn,
+                last_speech=self._last_speech_wall,
+            )
+        elif self._segmenter.in_speech:
+            await self._interruptions.on_speech(speech_ms, self._user_turn)
+            if self._interruptions.holding:
+                self._echo.forget_unplayed(self._clock())
 
     async def _watchdog(self) -> None:
         """Keeps the clock rules running when the line sends no frames (a stalled socket).
@@ -196,42 +279,6 @@ class CallSession:
             )
         self.log.event("user_speech_started")
 
-    async def _check_barge_in(self) -> None:
-        response, request = self._responder.current, self._responder.current_request
-        if response is None or request is None or self._ending is not None:
-            return
-        verdict = judge(
-            self.config,
-            source=request.source,
-            speech_ms=self._segmenter.speech_duration_ms(),
-            agent_audible=self._playout.audible,
-            heard_anything=any(self._playout.is_confirmed(m) for m in response.result.marks),
-        )
-        if verdict is BargeInVerdict.INTERRUPT:
-            await self._barge_in(response.turn_id)
-        elif verdict is BargeInVerdict.TAKE_BACK:
-            await self._responder.cancel()
-            carried = self.conversation.drop_last_user()
-            self.log.drop_last_user_turn()
-            self._user_turn.prepend(carried)
-            self.log.event("premature_end_of_turn", carried_text=carried)
-
-    async def _barge_in(self, turn_id: str) -> None:
-        detected = self._clock()
-        self._events.interruption()
-        await self._playout.clear()
-        self._encoder.reset()
-        clear_ms = round((self._clock() - detected) * 1000, 1)
-        self._responder.record_interrupted()
-        await self._responder.cancel()
-        self.log.count("barge_ins")
-        self.log.event(
-            "barge_in",
-            turn=turn_id,
-            speech_ms=self._segmenter.speech_duration_ms(),
-            clear_ms=clear_ms,
-        )
-
     def _tick(self) -> None:
         now = self._clock()
         self._last_tick = now
@@ -250,15 +297,18 @@ class CallSession:
         if state is TurnState.LISTENING:
             return
         self._user_turn = UserTurn()
+        if self._interruptions.is_probe(turn) and self._interruptions.absorbs(turn):
+            return
         if turn.final_overdue:
             self.log.event("stt_final_timeout", used_interim=bool(turn.text))
         if state is TurnState.NOISE:
             return
         last_speech = self._last_speech_wall or now
         stt_final = turn.final_received_wall
-        metrics: dict[str, float | None] = {
+        metrics: dict[str, float | str | None] = {
             "end_of_speech_to_endpoint_ms": _ms(now - last_speech),
             "stt_final_ms": _ms(stt_final - last_speech) if stt_final is not None else None,
+            "stt_provider": self._providers.stt.name,
         }
         self.log.user_turn(turn.text, turn.first_speech_ms or 0, metrics)
         self.log.event("user_turn_ended", text=turn.text)
@@ -296,12 +346,15 @@ class CallSession:
 
     async def _transcript_loop(self, stt: SttStream) -> None:
         async for transcript in stt.transcripts():
-            self._on_transcript(transcript)
+            await self._on_transcript(transcript)
 
-    def _on_transcript(self, transcript: Transcript) -> None:
-        self._user_turn.add(transcript, media_ms=self.log.media_ms(), now=self._clock())
+    async def _on_transcript(self, transcript: Transcript) -> None:
+        turn = self._user_turn
+        turn.add(transcript, media_ms=self.log.media_ms(), now=self._clock())
         if transcript.is_final:
             self.log.event("user_transcript", text=transcript.text.strip())
+            if await self._interruptions.on_final(turn) and self._user_turn is turn:
+                self._user_turn = UserTurn()  # said over the agent, and not a turn
 
     # --- responses -------------------------------------------------------------------------
 
@@ -348,6 +401,8 @@ class CallSession:
             if self._stt is not None:
                 with contextlib.suppress(Exception):
                     await self._stt.aclose()
+            with contextlib.suppress(Exception):
+                await self._responder.voice.aclose()
             await self._save(self._ending or reason, failed)
             self._closed.set()
 

@@ -24,7 +24,7 @@ LATENCY_KEYS = (
 
 def response_metrics(
     timings: ResponseTimings, end_of_speech: float | None
-) -> dict[str, float | None]:
+) -> dict[str, float | str | None]:
     def span(start: float | None, end: float | None) -> float | None:
         if start is None or end is None:
             return None
@@ -34,6 +34,8 @@ def response_metrics(
         "llm_first_token_ms": span(timings.llm_started, timings.llm_first_token),
         "tts_first_byte_ms": span(timings.tts_first_request, timings.tts_first_byte),
         "voice_to_voice_ms": span(end_of_speech, timings.first_frame_sent),
+        "llm_provider": timings.llm_provider,
+        "tts_provider": timings.tts_provider,
     }
 
 
@@ -58,7 +60,7 @@ class TranscriptLog:
         self,
         text: str,
         started_ms: int,
-        metrics: dict[str, float | None],
+        metrics: dict[str, float | str | None],
         source: str = "voice",
     ) -> None:
         self.turns.append(
@@ -120,7 +122,9 @@ class TranscriptLog:
         figures: dict[str, Any] = {"counters": dict(self.counters)}
         for key in LATENCY_KEYS:
             values = [
-                v for t in self.turns if t.role == "user" and (v := t.metrics.get(key)) is not None
+                v
+                for t in self.turns
+                if t.role == "user" and isinstance(v := t.metrics.get(key), int | float)
             ]
             if values:
                 figures[key] = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.engine.audio_format import AudioChunk, AudioFormat
 
@@ -18,6 +18,10 @@ class AudioEncoder(Protocol):
 
     def reset(self) -> None:
         """Forget buffered state (after a barge-in the next audio is unrelated)."""
+
+    def level_dbfs(self, frame: bytes) -> float:
+        """How loud an encoded frame is (dBFS), to find gaps between words and agent echo."""
+        ...
 
 
 class CallTransport(Protocol):
@@ -49,6 +53,12 @@ class ConversationEvents:
     overrides what it can show.
     """
 
+    # Whether the far end can run the agent's client tools (a phone line cannot).
+    runs_client_tools = False
+
+    def response_started(self) -> None:
+        """An agent response begins: the audio and text that follow belong to it."""
+
     def user_transcript(self, text: str) -> None:
         """The caller's finished turn, as understood."""
 
@@ -63,3 +73,8 @@ class ConversationEvents:
 
     def vad_score(self, probability: float) -> None:
         """Speech probability of the caller's latest 20 ms frame."""
+
+    def client_tool_call(
+        self, tool_name: str, tool_call_id: str, parameters: dict[str, Any]
+    ) -> None:
+        """Ask the far end to run one of its tools; it answers through the session."""

@@ -36,8 +36,16 @@ class EndOfTurnWindows:
         )
 
 
-def end_of_turn_window_ms(text: str, windows: EndOfTurnWindows) -> int:
-    """How long a silence ends a turn that has said `text` so far."""
+def end_of_turn_window_ms(
+    text: str, windows: EndOfTurnWindows, *, recognizer_ended: bool = False
+) -> int:
+    """How long a silence ends a turn that has said `text` so far.
+
+    Only a question (or an exclamation) is surely finished; a statement may be a thinking pause
+    away from its second half ("I'd like to book ... for Tuesday"), so it waits the default,
+    unless the recognizer itself says the utterance ended (Deepgram's endpointing): then it is
+    treated as finished. Words left dangling always wait longest.
+    """
     stripped = text.strip()
     if not stripped:
         return windows.default_ms
@@ -46,9 +54,7 @@ def end_of_turn_window_ms(text: str, windows: EndOfTurnWindows) -> int:
     match = _LAST_WORD.search(stripped.lower())
     if stripped[-1] in ",-" or (match is not None and match.group(1) in DANGLING_WORDS):
         return windows.incomplete_ms
-    if stripped[-1] == ".":
-        return windows.complete_ms
-    return windows.default_ms
+    return windows.complete_ms if recognizer_ended else windows.default_ms
 
 
 class TurnState(Enum):
@@ -72,6 +78,7 @@ class UserTurn:
         self.first_speech_ms: int | None = None
         self.final_received_wall: float | None = None
         self.final_overdue = False
+        self.recognizer_ended = False  # the recognizer's own end-of-utterance, since the last words
 
     @property
     def text(self) -> str:
@@ -86,7 +93,9 @@ class UserTurn:
             self.first_speech_ms = media_ms
         if not transcript.is_final:
             self.interim = text
+            self.recognizer_ended = False
             return
+        self.recognizer_ended = transcript.end_of_speech or (self.recognizer_ended and not text)
         self.interim = ""
         self.awaiting_final = False
         self.final_received_wall = now
@@ -109,7 +118,8 @@ class UserTurn:
                 self.interim = ""
         if not self.text:
             return TurnState.NOISE
-        if silence_ms < end_of_turn_window_ms(self.text, windows):
+        window = end_of_turn_window_ms(self.text, windows, recognizer_ended=self.recognizer_ended)
+        if silence_ms < window:
             return TurnState.LISTENING
         return TurnState.ENDED
 

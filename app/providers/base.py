@@ -13,11 +13,16 @@ from app.engine.audio_format import AudioChunk, AudioFormat
 
 
 class ProviderError(Exception):
-    """A provider failed; carries which one and what the operator can do about it."""
+    """A provider failed; carries which one and what the operator can do about it.
 
-    def __init__(self, provider: str, message: str) -> None:
+    `status` is the service's HTTP status when it gave one (401, 429, 503...): the resilience
+    layer retries set-up on 429 and 5xx and never on 401/403.
+    """
+
+    def __init__(self, provider: str, message: str, *, status: int | None = None) -> None:
         super().__init__(f"{provider}: {message}")
         self.provider = provider
+        self.status = status
 
 
 # --- voice activity -------------------------------------------------------------------------
@@ -34,7 +39,8 @@ class VadStream(Protocol):
 
 @runtime_checkable
 class VoiceActivityDetector(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def open_stream(self) -> VadStream: ...
 
@@ -44,9 +50,13 @@ class VoiceActivityDetector(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Transcript:
+    """Words heard. `end_of_speech` is the recognizer's own view that the caller finished an
+    utterance (Deepgram's `speech_final` or `UtteranceEnd`); the turn rules may use it."""
+
     text: str
     is_final: bool
     confidence: float | None = None
+    end_of_speech: bool = False
 
 
 class SttStream(Protocol):
@@ -64,7 +74,8 @@ class SttStream(Protocol):
 
 @runtime_checkable
 class SpeechToText(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     async def open_stream(self, language: str) -> SttStream: ...
 
@@ -110,7 +121,8 @@ class GenerationOptions:
 
 @runtime_checkable
 class LanguageModel(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def stream(
         self,
@@ -127,7 +139,8 @@ class LanguageModel(Protocol):
 
 @runtime_checkable
 class TextToSpeech(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def output_format(self, preferred: AudioFormat) -> AudioFormat:
         """The format `synthesize` will yield: `preferred` when the voice can make it."""
@@ -138,6 +151,33 @@ class TextToSpeech(Protocol):
     ) -> AsyncIterator[AudioChunk]:
         """Audio for `text` as it is produced. Cancel by closing the iterator."""
         ...
+
+
+class TtsSession(Protocol):
+    """One call's open connection to a voice service, reused by every sentence of the call.
+
+    Opened when the call starts (so the first sentence pays no connection set-up); sentences of
+    one agent turn share `turn_id`, so a service that supports it continues their prosody.
+    """
+
+    def synthesize(self, text: str, *, turn_id: str) -> AsyncIterator[AudioChunk]:
+        """Audio for one sentence, as it is produced; ends when that sentence's audio is done."""
+        ...
+
+    async def end_turn(self, turn_id: str) -> None:
+        """No more sentences will follow in this turn (lets the service flush)."""
+
+    async def cancel(self, turn_id: str) -> None:
+        """Barge-in: stop generating this turn's audio at once."""
+
+    async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class SessionTextToSpeech(TextToSpeech, Protocol):
+    """A voice that can also hold a connection open for a whole call."""
+
+    async def open_session(self, voice_id: str, audio_format: AudioFormat) -> TtsSession: ...
 
 
 async def close_stream(stream: object) -> None:

@@ -6,9 +6,10 @@ shared by every call in the process (models load once).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -27,11 +28,29 @@ class UnknownProviderError(LookupError):
         self.name = name
 
 
+class MissingKeyError(LookupError):
+    """A cloud provider chosen by an agent whose organization has stored no key for it."""
+
+    def __init__(self, role: str, name: str) -> None:
+        super().__init__(
+            f"the {role} provider {name!r} needs the organization's key: "
+            f"PUT /v1/provider-keys/{name}"
+        )
+        self.role = role
+        self.name = name
+
+
+# Cloud provider clients per organization key; each holds connection pools, so keep them.
+MAX_CLOUD_CLIENTS = 256
+
+
 class _Role(Generic[P]):
     def __init__(self, role: str) -> None:
         self.role = role
         self._factories: dict[str, Callable[[], P]] = {}
+        self._cloud_factories: dict[str, Callable[[str], P]] = {}
         self._instances: dict[str, P] = {}
+        self._cloud_instances: dict[tuple[str, str], P] = {}
         self._load_seconds: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -40,8 +59,41 @@ class _Role(Generic[P]):
             self._factories[name] = factory
             self._instances.pop(name, None)
 
+    def register_cloud(self, name: str, factory: Callable[[str], P]) -> None:
+        """A provider that needs the calling organization's API key (`factory(api_key)`)."""
+        with self._lock:
+            self._cloud_factories[name] = factory
+            self._cloud_instances = {
+                key: value for key, value in self._cloud_instances.items() if key[0] != name
+            }
+
     def names(self) -> list[str]:
-        return sorted(self._factories)
+        return sorted({*self._factories, *self._cloud_factories})
+
+    def is_cloud(self, name: str) -> bool:
+        return name in self._cloud_factories
+
+    def get_for(self, name: str, keys: Mapping[str, str]) -> P:
+        """The provider `name`, built with the organization's key when it is a cloud one.
+
+        A provider registered both ways (an OpenAI-compatible endpoint) uses the organization's
+        key when it has one, else the service-wide one.
+        """
+        factory = self._cloud_factories.get(name)
+        api_key = keys.get(name)
+        if factory is None or (not api_key and name in self._factories):
+            return self.get(name)
+        if not api_key:
+            raise MissingKeyError(self.role, name)
+        fingerprint = hashlib.sha256(api_key.encode()).hexdigest()
+        with self._lock:
+            instance = self._cloud_instances.get((name, fingerprint))
+            if instance is None:
+                if len(self._cloud_instances) >= MAX_CLOUD_CLIENTS:
+                    self._cloud_instances.pop(next(iter(self._cloud_instances)))
+                instance = factory(api_key)
+                self._cloud_instances[(name, fingerprint)] = instance
+            return instance
 
     def get(self, name: str) -> P:
         with self._lock:
@@ -49,7 +101,7 @@ class _Role(Generic[P]):
                 return self._instances[name]
             factory = self._factories.get(name)
             if factory is None:
-                raise UnknownProviderError(self.role, name, sorted(self._factories))
+                raise UnknownProviderError(self.role, name, self.names())
             started = time.perf_counter()
             instance = factory()
             self._load_seconds[name] = time.perf_counter() - started
@@ -75,6 +127,15 @@ class ProviderSet:
     stt: SpeechToText
     llm: LanguageModel
     tts: TextToSpeech
+    # Providers of the agent's chains that could not be used for this call, and why.
+    unavailable: tuple[str, ...] = ()
+
+    def observe(self, observer: object) -> None:
+        """Send the providers' failures and fallbacks to the call's log (fallback chains)."""
+        for provider in (self.stt, self.llm, self.tts):
+            chain = getattr(provider, "chain", None)
+            if chain is not None:
+                chain.observer = observer
 
 
 class ProviderRegistry:

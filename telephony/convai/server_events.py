@@ -9,39 +9,11 @@ import base64
 import json
 import math
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
+
+from app.engine.audio_format import format_named
 
 Scalar = str | int | float | bool
-
-
-class AudioFormatError(ValueError):
-    """An audio format name that ElevenLabs does not define; use one of `AUDIO_FORMATS`."""
-
-
-class AudioFormat(NamedTuple):
-    encoding: Literal["pcm", "ulaw"]
-    sample_rate: int
-
-
-# The AudioFormat enum of agent.asyncapi.yaml; the JS client splits the name on "_" the same way.
-AUDIO_FORMATS: dict[str, AudioFormat] = {
-    "pcm_8000": AudioFormat("pcm", 8000),
-    "pcm_16000": AudioFormat("pcm", 16000),
-    "pcm_22050": AudioFormat("pcm", 22050),
-    "pcm_24000": AudioFormat("pcm", 24000),
-    "pcm_44100": AudioFormat("pcm", 44100),
-    "pcm_48000": AudioFormat("pcm", 48000),
-    "ulaw_8000": AudioFormat("ulaw", 8000),
-}
-
-
-def parse_audio_format(name: str) -> AudioFormat:
-    """Split an ElevenLabs format name such as `pcm_16000` into its encoding and sample rate."""
-    try:
-        return AUDIO_FORMATS[name]
-    except (KeyError, TypeError):
-        known = ", ".join(AUDIO_FORMATS)
-        raise AudioFormatError(f"unknown audio format {name!r:.40}; use one of {known}") from None
 
 
 # ---- server -> client messages -----------------------------------------------------------------
@@ -73,8 +45,8 @@ def render_initiation_metadata(
     conversation.py:608-611 reads `conversation_id`; WebSocketConnection.ts parses both formats
     with `parseFormat` (throwing on an unknown one), so they are checked here.
     """
-    parse_audio_format(agent_output_audio_format)
-    parse_audio_format(user_input_audio_format)
+    format_named(agent_output_audio_format)
+    format_named(user_input_audio_format)
     event = {
         "conversation_id": conversation_id,
         "agent_output_audio_format": agent_output_audio_format,

@@ -21,7 +21,6 @@ from app.engine.audio_format import MULAW_8K, AudioFormat
 from app.engine.conversation import CallContext
 from app.engine.session import CallSession
 from app.observability import CALLS_STARTED, LIVE_CALLS, MALFORMED_FRAMES
-from app.providers.registry import UnknownProviderError
 from app.runtime import VoiceRuntime
 from telephony.audio import InboundConverter, OutboundEncoder
 from telephony.json_frames import MalformedMessage
@@ -171,8 +170,8 @@ async def _start_call(
         return None
     config, caller, called = found
     try:
-        providers = runtime.providers.resolve(config.velox.providers)
-    except UnknownProviderError as error:
+        providers = await asyncio.to_thread(runtime.call_providers, organization_id, config)
+    except Exception as error:  # no usable provider for a role: unknown, no key, not loadable
         log.error("call %s cannot start: %s", call_id, error)
         return None
     settings = runtime.settings

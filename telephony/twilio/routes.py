@@ -16,7 +16,6 @@ from app.engine.audio_format import MULAW_8K
 from app.engine.conversation import CallContext, render_template
 from app.engine.record import CallRecord
 from app.observability import WEBHOOK_REJECTIONS
-from app.providers.registry import UnknownProviderError
 from app.runtime import VoiceRuntime
 from telephony.twilio import twiml
 from telephony.twilio.media import ROUTING_PARAMETERS, serve_media_stream
@@ -68,8 +67,8 @@ async def voice_webhook(request: Request) -> Response:
         return Response(twiml.apology(NO_AGENT_MESSAGE), media_type=XML)
     call_id, organization_id, resolved_agent_id, config = opened
     try:
-        providers = runtime.providers.resolve(config.velox.providers)
-    except UnknownProviderError as error:
+        providers = await asyncio.to_thread(runtime.call_providers, organization_id, config)
+    except Exception as error:  # no usable provider for a role: unknown, no key, not loadable
         log.error("agent %s cannot take calls: %s", resolved_agent_id, error)
         await runtime.recorder.save(
             _failed_call(call_id, organization_id, resolved_agent_id, error)

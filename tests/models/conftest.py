@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from app.providers.builtin import register_builtin_providers
+from app.providers.registry import ProviderRegistry
 from app.providers.silero_vad import SileroVad
 from app.providers.whisper_stt import WhisperSpeechToText
+from app.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +19,11 @@ def silero() -> SileroVad:
 @pytest.fixture(scope="session")
 def whisper() -> WhisperSpeechToText:
     return WhisperSpeechToText()
+
+
+@pytest.fixture(scope="session")
+def registry() -> ProviderRegistry:
+    """The product's own providers (the offline stack), loaded once for every whole-call test."""
+    providers = ProviderRegistry()
+    register_builtin_providers(providers, Settings())
+    return providers

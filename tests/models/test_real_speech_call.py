@@ -14,39 +14,22 @@ from pathlib import Path
 
 import pytest
 
-from app.agent_config import AgentConfig
 from app.engine.audio_format import ENGINE_SAMPLE_RATE, AudioFormat
-from app.providers.builtin import register_builtin_providers
 from app.providers.piper_tts import PiperTextToSpeech
 from app.providers.registry import ProviderRegistry
 from app.providers.whisper_stt import WhisperSpeechToText
-from app.settings import Settings
 from telephony.audio import StreamingResampler, mulaw_to_pcm16
 from tests.e2e.voice_service import RunningService, running_service
+from tests.models.dental_agent import dental_agent
 from tests.models.spoken import speak
-from tests.twilio_caller import TwilioCaller
+from tests.twilio_caller import ReceivedMedia, TwilioCaller
 
 pytestmark = pytest.mark.models
-
-PROMPT = (
-    "You are the receptionist of Acme Dental. We are open Monday to Friday from 9 am to 5 pm "
-    "and on Saturday from 10 am to 2 pm. Answer in one or two short sentences."
-)
-
-
-@pytest.fixture(scope="module")
-def registry() -> ProviderRegistry:
-    providers = ProviderRegistry()
-    register_builtin_providers(providers, Settings())
-    return providers
 
 
 @pytest.fixture
 def service(tmp_path: Path, registry: ProviderRegistry) -> Iterator[RunningService]:
-    config = AgentConfig(name="Acme Dental")
-    config.conversation_config.agent.first_message = "Hello, Acme Dental, how can I help?"
-    config.conversation_config.agent.prompt.prompt = PROMPT
-    with running_service(tmp_path, config=config, registry=registry) as running:
+    with running_service(tmp_path, config=dental_agent(), registry=registry) as running:
         yield running
 
 
@@ -70,7 +53,7 @@ async def test_a_real_caller_is_understood_answered_in_english_and_can_barge_in(
     service: RunningService, registry: ProviderRegistry
 ) -> None:
     question = await piper_voice(registry, "What are your opening hours on Saturday?")
-    interruption = speak("Sorry, can I book a cleaning for Tuesday morning?")
+    interruption = speak("Sorry can I book a cleaning for Tuesday morning?")
     stream_url, parameters = service.dial()
     async with TwilioCaller(
         stream_url, custom_parameters=parameters, headers=service.stream_headers(stream_url)
@@ -98,15 +81,25 @@ async def test_a_real_caller_is_understood_answered_in_english_and_can_barge_in(
     assert user_turns, body["transcript"]
     said = " ".join(user_turns).lower()
     assert "saturday" in said or "opening hours" in said
-    assert {"book", "cleaning", "tuesday"} & set(words(said))
+    assert any(w.startswith(("book", "clean", "tuesday")) for w in words(said)), said
     assert any(t["interrupted"] for t in body["transcript"] if t["role"] == "agent")
 
-    # What the caller heard from the agent, transcribed back: English words.
-    heard = mulaw_to_pcm16(caller.received_audio())
-    up = StreamingResampler(8000, ENGINE_SAMPLE_RATE)
+    # What the caller heard from the agent, transcribed back: English words. Each utterance is
+    # transcribed on its own: Whisper tiny, given the greeting, a cut-off answer and the reply
+    # joined end to end, sometimes returns only the first word.
     stt = registry.stt.get("whisper")
     assert isinstance(stt, WhisperSpeechToText)
+    cleared_at = caller.clears[0]
+    greeting = await heard_words(stt, caller.media[:answered_from])
+    assert len(greeting) >= 5, greeting
+    assert {"acme", "dental", "help", "hello"} & set(greeting), greeting
+    reply = await heard_words(stt, [m for m in caller.media if m.at > cleared_at])
+    assert len(reply) >= 3, reply
+
+
+async def heard_words(stt: WhisperSpeechToText, media: list[ReceivedMedia]) -> list[str]:
+    """The words Whisper hears in `media` (agent audio as the caller received it)."""
+    heard = mulaw_to_pcm16(b"".join(item.mulaw for item in media))
+    up = StreamingResampler(8000, ENGINE_SAMPLE_RATE)
     transcript = await stt.transcribe(up.resample_chunk(heard) + up.flush(), "en")
-    heard_words = words(transcript.text)
-    assert len(heard_words) >= 5, transcript.text
-    assert {"acme", "dental", "help", "hello"} & set(heard_words), transcript.text
+    return words(transcript.text)

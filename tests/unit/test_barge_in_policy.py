@@ -1,37 +1,89 @@
 import pytest
 
 from app.agent_config import AgentConfig
-from app.engine.barge_in import BargeInVerdict, judge
+from app.engine.backchannels import is_backchannel, vocabulary
+from app.engine.barge_in import Burst, Decision, decide, may_yield, unheard_answer_verdict
 
 pytestmark = pytest.mark.unit
 
-
-def verdict(config: AgentConfig | None = None, **situation: object) -> BargeInVerdict:
-    facts = {"source": "voice", "speech_ms": 300, "agent_audible": True, "heard_anything": False}
-    facts.update(situation)
-    return judge(config or AgentConfig(), **facts)  # type: ignore[arg-type]
+ENGLISH = vocabulary(AgentConfig())
 
 
-def test_speech_past_the_minimum_over_audible_agent_audio_interrupts() -> None:
-    assert verdict() is BargeInVerdict.INTERRUPT
-    assert verdict(agent_audible=False, heard_anything=True) is BargeInVerdict.INTERRUPT
+def decision(
+    config: AgentConfig | None = None,
+    *,
+    speech_ms: int = 300,
+    in_speech: bool = True,
+    words: str = "",
+    source: str = "voice",
+    caller_pause_ms: float | None = 3000,
+) -> Decision:
+    config = config or AgentConfig()
+    return decide(
+        config,
+        Burst(speech_ms, in_speech, words),
+        source=source,
+        caller_pause_ms=caller_pause_ms,
+        backchannels=vocabulary(config),
+    )
 
 
-def test_speech_shorter_than_the_minimum_is_not_an_interruption() -> None:
-    assert verdict(speech_ms=199) is BargeInVerdict.NONE
-    assert verdict(speech_ms=200) is BargeInVerdict.INTERRUPT
-
-
-def test_an_answer_nobody_heard_yet_is_taken_back_but_a_scripted_line_is_not() -> None:
-    assert verdict(agent_audible=False) is BargeInVerdict.TAKE_BACK
-    assert verdict(agent_audible=False, source="reprompt") is BargeInVerdict.NONE
+def test_the_agent_yields_once_the_caller_has_spoken_past_the_minimum() -> None:
+    config = AgentConfig()
+    assert not may_yield(config, source="voice", speech_ms=60)
+    assert may_yield(config, source="voice", speech_ms=80)
 
 
 def test_agents_can_forbid_barge_in_or_protect_their_greeting() -> None:
     closed = AgentConfig()
     closed.velox.allow_barge_in = False
-    assert verdict(closed) is BargeInVerdict.NONE
+    assert not may_yield(closed, source="voice", speech_ms=500)
     protected = AgentConfig()
     protected.conversation_config.agent.disable_first_message_interruptions = True
-    assert verdict(protected, source="greeting") is BargeInVerdict.NONE
-    assert verdict(protected, source="voice") is BargeInVerdict.INTERRUPT
+    assert not may_yield(protected, source="greeting", speech_ms=500)
+    assert may_yield(protected, source="voice", speech_ms=500)
+
+
+def test_a_short_burst_that_ends_without_words_resumes_the_reply() -> None:
+    assert decision(in_speech=True) is Decision.WAIT
+    assert decision(in_speech=False) is Decision.RESUME
+
+
+def test_a_backchannel_resumes_the_reply_but_other_words_interrupt() -> None:
+    assert decision(in_speech=False, words="Mm-hmm.") is Decision.RESUME
+    assert decision(in_speech=False, words="okay yeah") is Decision.RESUME
+    assert decision(in_speech=True, words="wait") is Decision.INTERRUPT
+    assert decision(in_speech=False, words="no") is Decision.INTERRUPT
+
+
+def test_speech_that_goes_on_is_an_interruption_before_its_words_are_known() -> None:
+    assert decision(speech_ms=899) is Decision.WAIT
+    assert decision(speech_ms=900) is Decision.INTERRUPT
+
+
+def test_a_caller_who_resumes_right_after_their_pause_had_not_finished() -> None:
+    assert decision(speech_ms=900, caller_pause_ms=800) is Decision.TAKE_BACK
+    assert decision(speech_ms=900, caller_pause_ms=1500) is Decision.INTERRUPT
+    assert decision(speech_ms=900, caller_pause_ms=800, source="greeting") is Decision.INTERRUPT
+
+
+def test_an_answer_nobody_heard_yet_is_taken_back_but_a_scripted_line_is_not() -> None:
+    assert unheard_answer_verdict("voice") is Decision.TAKE_BACK
+    assert unheard_answer_verdict("reprompt") is Decision.WAIT
+
+
+def test_backchannels_are_per_language_and_per_agent() -> None:
+    spanish = AgentConfig()
+    spanish.conversation_config.agent.language = "es"
+    assert is_backchannel("Sí, vale", vocabulary(spanish))
+    assert not is_backchannel("Sí, vale", ENGLISH)
+    own = AgentConfig()
+    own.velox.backchannel_phrases = ["roger that"]
+    assert is_backchannel("Roger that.", vocabulary(own))
+    assert not is_backchannel("okay", vocabulary(own))
+
+
+def test_multi_word_backchannels_and_empty_text_count_as_backchannel() -> None:
+    assert is_backchannel("I see, got it.", ENGLISH)
+    assert is_backchannel("", ENGLISH)
+    assert not is_backchannel("I see a problem", ENGLISH)

@@ -31,6 +31,7 @@ from elevenlabs.conversational_ai.conversation import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.engine.audio_format import NAMED_FORMATS, AudioFormat, UnknownFormatNameError, format_named
 from telephony.convai.client_events import (
     ClientToolResult,
     ContextualUpdate,
@@ -45,11 +46,7 @@ from telephony.convai.client_events import (
     UserMessage,
 )
 from telephony.convai.server_events import (
-    AUDIO_FORMATS,
     AudioAlignment,
-    AudioFormat,
-    AudioFormatError,
-    parse_audio_format,
     render_agent_chat_response_part,
     render_agent_response,
     render_agent_response_correction,
@@ -474,7 +471,7 @@ def test_initiation_metadata_shape() -> None:
 
 
 def test_initiation_metadata_refuses_a_format_the_js_client_cannot_parse() -> None:
-    with pytest.raises(AudioFormatError):
+    with pytest.raises(UnknownFormatNameError):
         render_initiation_metadata("conv_1", agent_output_audio_format="mp3_44100_128")
 
 
@@ -675,28 +672,27 @@ def test_rendered_messages_are_compact_json() -> None:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("pcm_8000", ("pcm", 8000)),
-        ("pcm_16000", ("pcm", 16000)),
-        ("pcm_22050", ("pcm", 22050)),
-        ("pcm_24000", ("pcm", 24000)),
-        ("pcm_44100", ("pcm", 44100)),
-        ("pcm_48000", ("pcm", 48000)),
-        ("ulaw_8000", ("ulaw", 8000)),
+        ("pcm_8000", ("pcm16", 8000)),
+        ("pcm_16000", ("pcm16", 16000)),
+        ("pcm_22050", ("pcm16", 22050)),
+        ("pcm_24000", ("pcm16", 24000)),
+        ("pcm_44100", ("pcm16", 44100)),
+        ("pcm_48000", ("pcm16", 48000)),
+        ("ulaw_8000", ("mulaw", 8000)),
     ],
 )
 def test_audio_format_name_splits_into_encoding_and_sample_rate(
     name: str, expected: tuple[str, int]
 ) -> None:
-    assert parse_audio_format(name) == expected
-    assert parse_audio_format(name) == AudioFormat(*expected)
+    assert format_named(name) == AudioFormat(*expected)
 
 
 @pytest.mark.parametrize("name", ["mp3_44100_128", "pcm_11025", "ulaw_16000", "PCM_16000", ""])
 def test_unknown_audio_format_raises_a_typed_error_naming_the_choices(name: str) -> None:
-    with pytest.raises(AudioFormatError, match="pcm_16000"):
-        parse_audio_format(name)
+    with pytest.raises(UnknownFormatNameError, match="pcm_16000"):
+        format_named(name)
 
 
 def test_every_known_format_is_accepted_in_initiation_metadata() -> None:
-    for name in AUDIO_FORMATS:
+    for name in NAMED_FORMATS:
         render_initiation_metadata("conv_1", name, name)

@@ -12,7 +12,7 @@ WINDOWS = EndOfTurnWindows(default_ms=600, complete_ms=300, incomplete_ms=1200)
     ("text", "window"),
     [
         ("What time do you open?", 300),
-        ("I'd like to book a table.", 300),
+        ("I'd like to book a table.", 600),  # a statement may go on after a pause
         ("I'd like to book a table and", 1200),
         ("for next Tuesday, um", 1200),
         ("my number is", 1200),
@@ -49,3 +49,9 @@ def test_pause_comes_after_the_pause_window_and_silence_counts_from_last_speech(
     assert changes[-1] is SpeechChange.PAUSED
     assert segmenter.silence_ms() == 160
     assert segmenter.speech_duration_ms() == 0
+
+
+def test_a_statement_the_recognizer_says_is_over_ends_as_soon_as_a_question() -> None:
+    statement = "I'd like to book a table."
+    assert end_of_turn_window_ms(statement, WINDOWS, recognizer_ended=True) == 300
+    assert end_of_turn_window_ms("a table for", WINDOWS, recognizer_ended=True) == 1200

@@ -1,0 +1,68 @@
+"""Echo gate: the agent's own voice coming back on the line is not the caller speaking.
+
+Speakerphones and poor echo cancellation return the agent's audio a little later and quieter.
+The gate remembers how loud the agent was when each of its frames played and learns how much
+quieter its echo comes back on this line (the echo return loss, measured while the agent talks
+and the caller does not). Caller audio that is not clearly louder than the echo can be (the
+loudest agent frame of the last few hundred milliseconds, less that loss, plus a margin) cannot
+start the caller's speech. Until the line has been measured, the agent's `echo_suppression_db`
+is the loss assumed. Once the caller is talking, their quieter sounds are theirs: the gate
+decides onsets, not every frame.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+# How far above the loudest echo seen caller audio must be, and how many measurements of the
+# line it takes before they replace the assumed loss (half a second of agent speech).
+MARGIN_DB = 6.0
+MEASUREMENTS_NEEDED = 25
+MEASUREMENTS_KEPT = 250
+# The quietest 10% of measurements: the echo at its strongest, so the gate errs on the side of
+# not mistaking echo for the caller.
+STRONG_ECHO_QUANTILE = 0.1
+
+
+class EchoGate:
+    def __init__(self, suppression_db: float, tail_ms: int) -> None:
+        self._suppression_db = suppression_db
+        self._tail_s = tail_ms / 1000
+        self._played: deque[tuple[float, float]] = deque()  # (plays at, level dBFS)
+        self._losses: deque[float] = deque(maxlen=MEASUREMENTS_KEPT)
+
+    def agent_frame(self, level_dbfs: float, plays_at: float) -> None:
+        """An agent frame that the caller's side starts playing at `plays_at`."""
+        self._played.append((plays_at, level_dbfs))
+
+    def forget_unplayed(self, now: float) -> None:
+        """The agent stopped: frames due to play after `now` never will, so cannot echo."""
+        while self._played and self._played[-1][0] > now:
+            self._played.pop()
+
+    def is_echo(self, caller_level_dbfs: float, now: float, *, caller_silent: bool) -> bool:
+        """Whether caller audio at this level, now, could be the agent's own audio returning.
+
+        `caller_silent`: the caller is not talking, so this frame measures the line's echo.
+        """
+        if self._suppression_db <= 0:
+            return False
+        loudest = self._loudest(now)
+        if loudest is None:
+            return False
+        if caller_silent:
+            self._losses.append(loudest - caller_level_dbfs)
+        return caller_level_dbfs < loudest - self.loss_db() + MARGIN_DB
+
+    def loss_db(self) -> float:
+        """How much quieter the agent's echo returns: measured on this line, else assumed."""
+        if len(self._losses) < MEASUREMENTS_NEEDED:
+            return self._suppression_db + MARGIN_DB
+        ordered = sorted(self._losses)
+        measured = ordered[int(len(ordered) * STRONG_ECHO_QUANTILE)]
+        return max(self._suppression_db + MARGIN_DB, measured)
+
+    def _loudest(self, now: float) -> float | None:
+        while self._played and self._played[0][0] < now - self._tail_s:
+            self._played.popleft()
+        return max((level for at, level in self._played if at <= now), default=None)

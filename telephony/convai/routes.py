@@ -1,0 +1,80 @@
+"""`WS /v1/convai/conversation`: the ElevenLabs Agents conversation socket, for web and app calls.
+
+The upgrade is where access is decided (public agent, signed URL or API key); a refused upgrade
+gets an HTTP error response naming the reason. The subprotocol `convai` is accepted when the
+client offers it (the browser client does; the Python SDK offers none), and a signed URL's token
+may also travel as a `bearer.<token>` subprotocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi import APIRouter, WebSocket
+from fastapi.responses import JSONResponse
+
+from app.conversation_access import AccessRefusedError, Admission, admit
+from app.observability import CONVERSATION_REFUSALS
+from app.runtime import VoiceRuntime
+from telephony.convai.conversation_socket import serve_conversation
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/v1/convai", tags=["conversations"])
+
+SUBPROTOCOL = "convai"
+BEARER_PREFIX = "bearer."
+
+
+def _offered_subprotocols(websocket: WebSocket) -> list[str]:
+    return [str(p) for p in websocket.scope.get("subprotocols", [])]
+
+
+def _token(websocket: WebSocket) -> str | None:
+    query_token = websocket.query_params.get("conversation_signature")
+    if query_token:
+        return query_token
+    for protocol in _offered_subprotocols(websocket):
+        if protocol.startswith(BEARER_PREFIX):
+            return protocol[len(BEARER_PREFIX) :]
+    return None
+
+
+def _api_key(websocket: WebSocket) -> str | None:
+    key = websocket.headers.get("xi-api-key")
+    if key:
+        return key
+    scheme, _, credentials = websocket.headers.get("authorization", "").partition(" ")
+    return credentials if scheme.lower() == "bearer" and credentials else None
+
+
+@router.websocket("/conversation")
+async def conversation_socket(websocket: WebSocket) -> None:
+    runtime: VoiceRuntime = websocket.app.state.voice
+    secret = runtime.settings.signing_secret()
+
+    def decide() -> Admission:
+        with runtime.database.session() as db:
+            return admit(
+                db,
+                secret=secret,
+                agent_id=websocket.query_params.get("agent_id"),
+                token=_token(websocket),
+                api_key=_api_key(websocket),
+            )
+
+    try:
+        admission = await asyncio.to_thread(decide)
+    except AccessRefusedError as refusal:
+        CONVERSATION_REFUSALS.labels(reason=refusal.reason).inc()
+        log.info("conversation refused at the upgrade: %s (%s)", refusal.reason, refusal)
+        body = {"detail": {"status": refusal.reason, "message": str(refusal)}}
+        if "websocket.http.response" in websocket.scope.get("extensions", {}):
+            await websocket.send_denial_response(JSONResponse(body, status_code=refusal.status))
+        else:  # a server without denial responses answers a close before accept with 403
+            await websocket.close(code=1008, reason=str(refusal)[:120])
+        return
+    subprotocol = SUBPROTOCOL if SUBPROTOCOL in _offered_subprotocols(websocket) else None
+    await websocket.accept(subprotocol=subprotocol)
+    await serve_conversation(websocket, runtime, admission)

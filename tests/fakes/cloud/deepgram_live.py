@@ -1,0 +1,392 @@
+"""A local stand-in for Deepgram's live streaming API (`wss://api.deepgram.com/v1/listen`).
+
+It speaks the documented wire format: `Authorization: Token <key>` on the upgrade, refusals as
+HTTP errors with an `err_code`/`err_msg` JSON body and `dg-request-id`/`dg-error` headers;
+binary PCM16 audio and `KeepAlive`/`Finalize`/`CloseStream` text frames in; `Results`,
+`SpeechStarted`, `UtteranceEnd` and `Metadata` out; errors as close frames (1011 `NET-0001`
+when nothing arrives for a while).
+
+It "hears" audio by its level, in audio time, like a recognizer: while frames are loud it
+sends `SpeechStarted` and interims revealing the scripted utterance word by word; after
+`endpointing` ms of quiet a final (`speech_final` as scripted); after `utterance_end_ms` of
+quiet an `UtteranceEnd`, which Deepgram sends even after a `speech_final`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import numpy as np
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+BYTES_PER_MS = 32  # PCM16 mono at 16 kHz
+VOICED_DBFS = -45.0
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An HTTP answer to the upgrade instead of `101 Switching Protocols`."""
+
+    status: int
+    err_code: str
+    err_msg: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def unauthorized() -> Refusal:
+    return Refusal(401, "INVALID_AUTH", "Invalid credentials.")
+
+
+def rate_limited() -> Refusal:
+    return Refusal(429, "TOO_MANY_REQUESTS", "Too many requests. Please try again later")
+
+
+def unavailable(status: int = 503) -> Refusal:
+    return Refusal(status, "INTERNAL_SERVER_ERROR", "The service is temporarily unavailable.")
+
+
+@dataclass
+class DeepgramScript:
+    """What the double answers; tests change it before the client connects."""
+
+    utterances: list[str] = field(default_factory=lambda: ["hello there", "book a table"])
+    speech_final: bool = True  # False: finals carry is_final only and UtteranceEnd ends speech
+    interim_every_ms: int = 100
+    first_result_delay_s: float = 0.0
+    malformed: list[str | bytes] = field(default_factory=list)  # sent before the first result
+    refuse: Refusal | None = None
+    drop_after_audio_ms: int | None = None  # then close with `drop_code` (None: TCP reset)
+    drop_code: int | None = 1011
+    drop_reason: str = "NET-0000"
+    idle_timeout_s: float = 10.0  # NET-0001 when neither audio nor a text frame arrives
+
+
+@dataclass
+class LiveConnection:
+    """What one client sent: the upgrade request, then audio and control messages."""
+
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    audio_bytes: int = 0
+    controls: list[str] = field(default_factory=list)
+    closed_by_client: bool = False
+    client_close_code: int | None = None
+
+    @property
+    def audio_ms(self) -> int:
+        return self.audio_bytes // BYTES_PER_MS
+
+
+class _Recognizer:
+    """Turns audio level into Deepgram's messages, in audio time."""
+
+    def __init__(self, script: DeepgramScript, query: dict[str, str], request_id: str) -> None:
+        self._script = script
+        self._utterances = list(script.utterances)
+        self._endpointing_ms = int(query.get("endpointing", "10"))
+        self._utterance_end_ms = int(query.get("utterance_end_ms", "0")) or None
+        self._vad_events = query.get("vad_events") == "true"
+        self._request_id = request_id
+        self._clock_ms = 0
+        self._words: list[str] = []
+        self._heard_ms = 0
+        self._quiet_ms = 0
+        self._shown = 0
+        self._pending = False  # words heard that no final has carried yet
+        self._last_word_end_ms: int | None = None
+
+    def audio(self, frame: bytes) -> list[dict[str, Any]]:
+        duration = len(frame) // BYTES_PER_MS
+        start = self._clock_ms
+        self._clock_ms += duration
+        samples = np.frombuffer(frame[: len(frame) // 2 * 2], dtype="<i2").astype(np.float64)
+        rms = math.sqrt(float(np.mean(samples**2))) if samples.size else 0.0
+        voiced = rms > 0 and 20 * math.log10(rms / 32768) > VOICED_DBFS
+        out: list[dict[str, Any]] = []
+        if voiced:
+            if not self._pending:
+                self._words = (self._utterances.pop(0) if self._utterances else "mm").split()
+                self._heard_ms = self._shown = 0
+                self._pending = True
+                if self._vad_events:
+                    out.append(self._speech_started(start))
+            self._heard_ms += duration
+            self._quiet_ms = 0
+            every = self._script.interim_every_ms
+            if self._heard_ms // every > (self._heard_ms - duration) // every:
+                self._shown = min(len(self._words), self._shown + 1)
+                out.append(self._results(" ".join(self._words[: self._shown]), is_final=False))
+            return out
+        self._quiet_ms += duration
+        if self._pending and self._quiet_ms >= self._endpointing_ms:
+            out.append(self._final(speech_final=self._script.speech_final))
+        if (
+            self._utterance_end_ms is not None
+            and self._last_word_end_ms is not None
+            and self._clock_ms - self._last_word_end_ms >= self._utterance_end_ms
+        ):
+            out.append(
+                {
+                    "type": "UtteranceEnd",
+                    "channel": [0, 1],
+                    "last_word_end": self._last_word_end_ms / 1000,
+                }
+            )
+            self._last_word_end_ms = None
+        return out
+
+    def finalize(self) -> dict[str, Any]:
+        if self._pending:
+            return self._final(speech_final=False, from_finalize=True)
+        return self._results("", is_final=True, from_finalize=True)
+
+    def flush(self) -> list[dict[str, Any]]:
+        return [self._final(speech_final=False)] if self._pending else []
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "type": "Metadata",
+            "transaction_key": "deprecated",
+            "request_id": self._request_id,
+            "sha256": "0" * 64,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+            "duration": self._clock_ms / 1000,
+            "channels": 1,
+            "models": ["1abfe86b-e047-4eed-858a-35e5625b41ee"],
+            "model_info": {
+                "1abfe86b-e047-4eed-858a-35e5625b41ee": {
+                    "name": "2-general-nova",
+                    "version": "2024-01-06.5664",
+                    "arch": "nova-3",
+                }
+            },
+        }
+
+    def _final(self, *, speech_final: bool, from_finalize: bool = False) -> dict[str, Any]:
+        self._pending = False
+        self._last_word_end_ms = self._clock_ms - self._quiet_ms
+        text = " ".join(self._words)
+        return self._results(
+            text, is_final=True, speech_final=speech_final, from_finalize=from_finalize
+        )
+
+    def _speech_started(self, start_ms: int) -> dict[str, Any]:
+        return {"type": "SpeechStarted", "channel": [0, 1], "timestamp": start_ms / 1000}
+
+    def _results(
+        self,
+        text: str,
+        *,
+        is_final: bool,
+        speech_final: bool = False,
+        from_finalize: bool = False,
+    ) -> dict[str, Any]:
+        words = text.split()
+        span = self._heard_ms / 1000 / max(len(words), 1)
+        return {
+            "type": "Results",
+            "channel_index": [0, 1],
+            "duration": self._heard_ms / 1000,
+            "start": max(self._clock_ms - self._heard_ms - self._quiet_ms, 0) / 1000,
+            "is_final": is_final,
+            "speech_final": speech_final,
+            "channel": {
+                "alternatives": [
+                    {
+                        "transcript": text,
+                        "confidence": 0.98 if words else 0.0,
+                        "words": [
+                            {
+                                "word": word,
+                                "start": round(i * span, 3),
+                                "end": round((i + 1) * span, 3),
+                                "confidence": 0.98,
+                                "punctuated_word": word,
+                            }
+                            for i, word in enumerate(words)
+                        ],
+                    }
+                ]
+            },
+            "metadata": {
+                "request_id": self._request_id,
+                "model_info": {"name": "2-general-nova", "version": "2024-01-06", "arch": "nova-3"},
+                "model_uuid": "1abfe86b-e047-4eed-858a-35e5625b41ee",
+            },
+            "from_finalize": from_finalize,
+        }
+
+
+class DeepgramLiveDouble:
+    """The live API on a free local port, run in its own thread and event loop."""
+
+    def __init__(self, api_key: str, script: DeepgramScript | None = None) -> None:
+        self.api_key = api_key
+        self.script = script or DeepgramScript()
+        self.connections: list[LiveConnection] = []
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._server: Server | None = None
+        self.base_url = ""
+
+    def __enter__(self) -> DeepgramLiveDouble:
+        self._thread.start()
+        self._server = asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(5)
+        port = self._server.sockets[0].getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{port}"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        self._loop.close()
+
+    @property
+    def ws_url(self) -> str:
+        return self.base_url.replace("http://", "ws://")
+
+    async def wait_until(self, condition: Callable[[], bool], timeout_s: float = 3.0) -> None:
+        """Poll (from the test's loop) until `condition` holds; fail after `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError("the Deepgram double never saw what the test waited for")
+            await asyncio.sleep(0.01)
+
+    async def _serve(self) -> Server:
+        return await serve(
+            self._handle,
+            "127.0.0.1",
+            0,
+            process_request=self._process_request,
+            process_response=self._process_response,
+        )
+
+    async def _shutdown(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        parts = urlsplit(request.path)
+        record = LiveConnection(
+            path=parts.path,
+            query=dict(parse_qsl(parts.query)),
+            headers={name: value for name, value in request.headers.raw_items()},
+        )
+        self.connections.append(record)
+        request_id = str(uuid.uuid4())
+        connection.request_id = request_id  # type: ignore[attr-defined]
+        connection.record = record  # type: ignore[attr-defined]
+        refusal = self.script.refuse
+        if refusal is None and request.headers.get("Authorization") != f"Token {self.api_key}":
+            refusal = unauthorized()
+        if refusal is None and parts.path != "/v1/listen":
+            refusal = Refusal(404, "NOT_FOUND", f"Unknown path {parts.path}")
+        if refusal is None:
+            return None
+        body = {"err_code": refusal.err_code, "err_msg": refusal.err_msg, "request_id": request_id}
+        payload = json.dumps(body).encode()
+        headers = Headers(
+            {
+                "Content-Type": "application/json",
+                "Content-Length": str(len(payload)),
+                "dg-request-id": request_id,
+                "dg-error": refusal.err_msg,
+                **refusal.headers,
+            }
+        )
+        return Response(refusal.status, HTTPStatus(refusal.status).phrase, headers, payload)
+
+    def _process_response(
+        self, connection: ServerConnection, request: Request, response: Response
+    ) -> None:
+        if "dg-request-id" not in response.headers:
+            response.headers["dg-request-id"] = connection.request_id  # type: ignore[attr-defined]
+
+    async def _handle(self, connection: ServerConnection) -> None:
+        record: LiveConnection = connection.record  # type: ignore[attr-defined]
+        script = self.script
+        recognizer = _Recognizer(script, record.query, connection.request_id)  # type: ignore[attr-defined]
+        sent_results = False
+
+        async def send(messages: list[dict[str, Any]]) -> None:
+            nonlocal sent_results
+            for message in messages:
+                if message["type"] == "Results" and not sent_results:
+                    sent_results = True
+                    await asyncio.sleep(script.first_result_delay_s)
+                    for raw in script.malformed:
+                        await connection.send(raw)
+                await connection.send(json.dumps(message))
+
+        try:
+            while True:
+                try:
+                    async with asyncio.timeout(script.idle_timeout_s):
+                        data = await connection.recv()
+                except TimeoutError:
+                    await connection.close(1011, "NET-0001")
+                    return
+                if isinstance(data, bytes):
+                    if not data:
+                        await send([*recognizer.flush(), recognizer.metadata()])
+                        await connection.close()
+                        return
+                    record.audio_bytes += len(data)
+                    await send(recognizer.audio(data))
+                    if (
+                        script.drop_after_audio_ms is not None
+                        and record.audio_ms >= script.drop_after_audio_ms
+                    ):
+                        if script.drop_code is None:
+                            connection.transport.abort()
+                        else:
+                            await connection.close(script.drop_code, script.drop_reason)
+                        return
+                    continue
+                kind = _control_type(data)
+                record.controls.append(kind)
+                if kind == "Finalize":
+                    await send([recognizer.finalize()])
+                elif kind == "CloseStream":
+                    await send([*recognizer.flush(), recognizer.metadata()])
+                    await connection.close()
+                    return
+                elif kind != "KeepAlive":
+                    await connection.send(
+                        json.dumps(
+                            {
+                                "type": "Error",
+                                "variant": "SchemaError",
+                                "description": "Could not parse the client message.",
+                                "message": data,
+                            }
+                        )
+                    )
+        except ConnectionClosed as closed:
+            record.closed_by_client = True
+            record.client_close_code = closed.rcvd.code if closed.rcvd else None
+
+
+def _control_type(data: str) -> str:
+    try:
+        message = json.loads(data)
+    except json.JSONDecodeError:
+        return f"<not JSON: {data[:40]!r}>"
+    return str(message.get("type")) if isinstance(message, dict) else f"<{data[:40]!r}>"

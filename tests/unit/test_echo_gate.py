@@ -1,0 +1,54 @@
+"""The echo gate learns the line's echo loss while the agent talks, and only echo is gated."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.engine.echo import EchoGate
+
+pytestmark = pytest.mark.unit
+
+AGENT_DBFS = -15.0
+
+
+def playing(gate: EchoGate, seconds: float) -> None:
+    for n in range(int(seconds * 50)):
+        gate.agent_frame(AGENT_DBFS, n * 0.02)
+
+
+def test_before_the_line_is_measured_audio_close_to_the_agent_level_gets_through() -> None:
+    gate = EchoGate(suppression_db=12.0, tail_ms=300)
+    playing(gate, 1.0)
+    assert gate.is_echo(-30.0, 0.5, caller_silent=False)  # 15 dB under the agent: echo
+    assert not gate.is_echo(-25.0, 0.5, caller_silent=False)  # 10 dB under: the caller
+
+
+def test_an_echo_20_db_down_is_measured_and_gated_but_speech_above_it_is_not() -> None:
+    gate = EchoGate(suppression_db=12.0, tail_ms=300)
+    playing(gate, 2.0)
+    for n in range(40):  # the agent talks, the caller does not: the line returns -35 dBFS
+        gate.is_echo(AGENT_DBFS - 20, 0.2 + n * 0.02, caller_silent=True)
+    assert gate.loss_db() == pytest.approx(20.0)
+    assert gate.is_echo(AGENT_DBFS - 20, 1.5, caller_silent=False)
+    assert not gate.is_echo(AGENT_DBFS - 12, 1.5, caller_silent=False)
+
+
+def test_a_line_without_echo_stops_gating_quiet_callers() -> None:
+    gate = EchoGate(suppression_db=12.0, tail_ms=300)
+    playing(gate, 2.0)
+    for n in range(40):  # digital silence while the agent talks: no echo path at all
+        gate.is_echo(-120.0, 0.2 + n * 0.02, caller_silent=True)
+    assert not gate.is_echo(AGENT_DBFS - 30, 1.5, caller_silent=False)
+
+
+def test_audio_after_the_agent_stopped_is_never_echo() -> None:
+    gate = EchoGate(suppression_db=12.0, tail_ms=300)
+    playing(gate, 1.0)
+    gate.forget_unplayed(0.5)
+    assert not gate.is_echo(-60.0, 0.9, caller_silent=False)
+
+
+def test_a_zero_suppression_turns_the_gate_off() -> None:
+    gate = EchoGate(suppression_db=0.0, tail_ms=300)
+    playing(gate, 1.0)
+    assert not gate.is_echo(-90.0, 0.5, caller_silent=False)

@@ -1,0 +1,139 @@
+"""The Celery app: Redis as broker and result store in production, SQLite files on one machine.
+
+``make_celery(settings)`` builds it; ``celery -A workers.celery_app worker`` finds ``app`` here,
+built from the environment on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from celery import Celery, shared_task
+from celery.schedules import crontab
+
+from app.settings import Settings, get_settings
+
+# Modules whose tasks every worker registers.
+TASK_MODULES = ("workers.maintenance",)
+
+# Declares a task of every app (celery's shared_task); celery has no type information, so this
+# gives mypy a typed decorator.
+worker_task: Callable[..., Callable[[Callable[..., Any]], Any]] = shared_task
+
+# A task past the soft limit gets SoftTimeLimitExceeded to clean up; at the hard limit the pool
+# kills it. No task may run longer, so an idempotency lease of this length plus a margin is safe.
+# A task that lowers time_limit must lower soft_time_limit below it too, or Celery rejects it
+# when it is redelivered.
+TASK_SOFT_TIME_LIMIT_S = 240
+TASK_TIME_LIMIT_S = 300
+# Redis hands an unacknowledged message to another worker after this long: it must outlast the
+# longest task (and any countdown), or a running task would be delivered twice.
+VISIBILITY_TIMEOUT_S = 3600
+# The embedded broker's file is written by the API, the worker and beat: a writer waits this
+# long for the lock before failing.
+EMBEDDED_LOCK_TIMEOUT_S = 30.0
+# Results are kept this long, then removed by Celery's own clean-up.
+RESULT_EXPIRES_S = 24 * 3600
+
+
+@dataclass(frozen=True)
+class PeriodicTask:
+    """A task that beat sends on a schedule (seconds between runs, or a crontab)."""
+
+    task: str
+    every: float | crontab
+    kwargs: dict[str, Any] | None = None
+
+    def schedule_entry(self) -> dict[str, Any]:
+        """The entry for Celery's ``beat_schedule``."""
+        if isinstance(self.every, crontab):
+            return {"task": self.task, "schedule": self.every, "kwargs": self.kwargs or {}}
+        return {
+            "task": self.task,
+            "schedule": timedelta(seconds=self.every),
+            "kwargs": self.kwargs or {},
+            # A run still queued when the next one is due is stale: the next one replaces it.
+            "options": {"expires": self.every},
+        }
+
+
+# Beat's schedule. The campaign dialer adds its tick here (every few seconds) when it exists.
+PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
+    PeriodicTask("workers.maintenance.purge_used_conversation_tokens", every=3600.0),
+)
+
+
+def beat_schedule(tasks: tuple[PeriodicTask, ...] = PERIODIC_TASKS) -> dict[str, dict[str, Any]]:
+    """Celery's ``beat_schedule`` for ``tasks``, one entry named after each task."""
+    return {task.task: task.schedule_entry() for task in tasks}
+
+
+def is_embedded(settings: Settings) -> bool:
+    """True when no broker is configured, so the SQLite broker under the data directory is used."""
+    return not settings.broker_url
+
+
+def broker_url(settings: Settings) -> str:
+    """The configured broker, or kombu's SQLAlchemy transport on a SQLite file."""
+    if settings.broker_url:
+        return settings.broker_url
+    return f"sqla+sqlite:///{settings.data_dir / 'broker.sqlite'}"
+
+
+def result_backend(settings: Settings) -> str:
+    """The configured result store, or Celery's database backend on a SQLite file."""
+    if settings.result_backend:
+        return settings.result_backend
+    return f"db+sqlite:///{settings.data_dir / 'celery-results.sqlite'}"
+
+
+def make_celery(settings: Settings) -> Celery:
+    """A Celery app whose tasks survive a killed worker: acknowledged late, one at a time."""
+    # The embedded broker, the default result store and beat's schedule live in the data dir.
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    celery = Celery("velox", include=list(TASK_MODULES))
+    transport_options: dict[str, Any] = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
+    if is_embedded(settings):
+        # kombu hands these to SQLAlchemy's create_engine.
+        transport_options = {"connect_args": {"timeout": EMBEDDED_LOCK_TIMEOUT_S}}
+    celery.conf.update(
+        broker_url=broker_url(settings),
+        result_backend=result_backend(settings),
+        broker_transport_options=transport_options,
+        broker_connection_retry_on_startup=True,
+        # Acknowledge after the task ran, and requeue it if its process died: a task is never
+        # lost, and the idempotency keys (workers.idempotency) keep it from running twice.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        result_accept_content=["json"],
+        timezone="UTC",
+        enable_utc=True,
+        task_soft_time_limit=TASK_SOFT_TIME_LIMIT_S,
+        task_time_limit=TASK_TIME_LIMIT_S,
+        result_expires=RESULT_EXPIRES_S,
+        beat_schedule=beat_schedule(),
+        beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
+        # Read by the tasks (workers.database): the service's own database.
+        velox_database_url=settings.resolved_database_url(),
+    )
+    return celery
+
+
+@lru_cache(maxsize=1)
+def _app_from_environment() -> Celery:
+    return make_celery(get_settings())
+
+
+def __getattr__(name: str) -> Celery:
+    """``app``: the Celery app for the environment's settings, made on first use."""
+    if name == "app":
+        return _app_from_environment()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,8 +1,10 @@
 """`python -m bench`: run the benchmarks and write `bench/RESULTS.md`.
 
 Sections: scale with instant providers and the real VAD (calls stepped up until frames run late),
-barge-in latency, engine overhead at 100 calls, and voice-to-voice on the offline stack.
+barge-in latency, engine overhead at 100 calls, voice-to-voice on the offline stack, and
+conversational feel (backchannels, coughs, echo, hesitations, interruptions).
 Bounded: every step has a fixed talk time, and the scale section stops past its time budget.
+`--only feel` runs the last section alone and replaces it in an existing RESULTS.md.
 """
 
 from __future__ import annotations
@@ -15,6 +17,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.feel import (
+    SCRIPTED_CONCURRENCY,
+    FeelRun,
+    offline_plan,
+    run_feel,
+    scripted_plan,
+)
+from bench.feel_report import engine_version, previous_block, render_feel, splice
 from bench.machine import this_machine
 from bench.offline import OfflineResult, run_offline
 from bench.phone_line import Utterance
@@ -30,6 +40,9 @@ QUICK_STEPS = (5, 20)
 QUESTION = "What are your opening hours?"
 INTERRUPTION = "Hold on a second"
 SCALE_BUDGET_S = 9 * 60
+# Conversational-feel probes per kind (scripted stack), and per kind on the offline stack.
+FEEL_PROBES, QUICK_FEEL_PROBES = 24, 2
+FEEL_OFFLINE_PROBES, QUICK_FEEL_OFFLINE_PROBES = 20, 1
 
 
 async def _scale(
@@ -61,6 +74,25 @@ async def _scale(
     return results
 
 
+async def _feel(args: argparse.Namespace, log: list[str]) -> list[FeelRun]:
+    per_kind = args.feel_probes or (QUICK_FEEL_PROBES if args.quick else FEEL_PROBES)
+    plans = [("scripted", scripted_plan(per_kind), SCRIPTED_CONCURRENCY)]
+    if not args.skip_offline:
+        offline = args.feel_offline_probes
+        if offline is None:
+            offline = QUICK_FEEL_OFFLINE_PROBES if args.quick else FEEL_OFFLINE_PROBES
+        if offline > 0:
+            plans.append(("offline", offline_plan(offline), 1))
+    runs = []
+    for stack, plan, concurrency in plans:
+        _say(f"conversational feel, {stack} stack: {len(plan)} calls ...", log)
+        run = await run_feel(stack, plan, concurrency, say=lambda line: _say(line, log))
+        if run.unavailable:
+            _say(f"  not measured: {run.unavailable}", log)
+        runs.append(run)
+    return runs
+
+
 def _say(line: str, log: list[str]) -> None:
     log.append(line)
     print(line, flush=True)
@@ -72,6 +104,8 @@ async def _main(args: argparse.Namespace) -> int:
     machine = this_machine()
     log: list[str] = []
     _say(f"machine: {machine.describe()}", log)
+    if args.only == "feel":
+        args.skip_scale = True
     steps: list[StepResult] = []
     if not args.skip_scale:
         chosen = (
@@ -81,7 +115,7 @@ async def _main(args: argparse.Namespace) -> int:
         )
         steps = await _scale(chosen, 12.0 if args.quick else 30.0, log, args.workers)
     offline: OfflineResult | None = None
-    if not args.skip_offline:
+    if not args.skip_offline and args.only is None:
         _say("offline stack: voice-to-voice ...", log)
         offline = await (run_offline(1, 2) if args.quick else run_offline(4, 6))
         if offline.unavailable:
@@ -89,6 +123,26 @@ async def _main(args: argparse.Namespace) -> int:
         else:
             _say(f"  voice-to-voice p50 {offline.response.p50:.0f} ms", log)
     command = "python -m bench" + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else "")
+    feel_block = previous_block(args.output)
+    if not args.skip_feel:
+        engine = engine_version()  # before the run: others may commit while it goes on
+        feel_block = render_feel(
+            await _feel(args, log),
+            engine=engine,
+            started=started,
+            command=command,
+            machine=machine.describe(),
+            quick=args.quick,
+        )
+    if args.only == "feel":
+        assert feel_block is not None
+        existing = (
+            args.output.read_text() if args.output.exists() else "# Velox benchmark results\n"
+        )
+        args.output.write_text(splice(existing, feel_block))
+        minutes = (time.monotonic() - started_wall) / 60
+        _say(f"updated section 4 of {args.output} in {minutes:.1f} min", log)
+        return 0
     run = Run(
         started=started,
         command=command,
@@ -98,7 +152,7 @@ async def _main(args: argparse.Namespace) -> int:
         question_s=len(espeak_pcm16(QUESTION)) / 32000,
         interruption_s=len(espeak_pcm16(INTERRUPTION)) / 32000,
     )
-    args.output.write_text(render(run, steps, offline))
+    args.output.write_text(render(run, steps, offline, feel_block))
     _say(f"wrote {args.output} in {run.wall_s / 60:.1f} min", log)
     return 0
 
@@ -108,7 +162,21 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a short smoke run (~1 minute)")
     parser.add_argument("--steps", help="comma-separated call counts, e.g. 10,50")
     parser.add_argument("--skip-scale", action="store_true")
-    parser.add_argument("--skip-offline", action="store_true")
+    parser.add_argument("--skip-offline", action="store_true", help="also skips feel's offline run")
+    parser.add_argument("--skip-feel", action="store_true", help="keeps the file's section 4")
+    parser.add_argument(
+        "--only",
+        choices=("feel",),
+        help="run one section and replace it in the existing output file",
+    )
+    parser.add_argument(
+        "--feel-probes", type=int, help=f"probes per kind (default {FEEL_PROBES}, quick 2)"
+    )
+    parser.add_argument(
+        "--feel-offline-probes",
+        type=int,
+        help=f"hesitations and backchannels on the offline stack (default {FEEL_OFFLINE_PROBES})",
+    )
     parser.add_argument(
         "--workers",
         type=int,

@@ -75,8 +75,11 @@ class InstantLanguageModel:
     async def stream(
         self, messages: list[ChatMessage], tools: list[ToolSpec], options: GenerationOptions
     ) -> AsyncIterator[LlmEvent]:
-        for word in REPLY.split(" "):
+        for word in self.reply(messages).split(" "):
             yield TextDelta(word + " ")
+
+    def reply(self, messages: list[ChatMessage]) -> str:
+        return REPLY
 
 
 @cache
@@ -101,7 +104,10 @@ class InstantTextToSpeech:
     async def synthesize(
         self, text: str, voice_id: str, audio_format: AudioFormat
     ) -> AsyncIterator[AudioChunk]:
-        yield AudioChunk(tone(audio_format), audio_format)
+        yield AudioChunk(await self.audio(text, audio_format), audio_format)
+
+    async def audio(self, text: str, audio_format: AudioFormat) -> bytes:
+        return tone(audio_format)
 
 
 def register_instant_providers(registry: ProviderRegistry) -> None:

@@ -17,6 +17,7 @@ import time
 import xml.etree.ElementTree as ET
 from array import array
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -118,6 +119,11 @@ class PhoneLine:
         self._speech: deque[str] = deque()
         self._speech_sent = asyncio.Event()
         self._speech_is_barge_in = False
+        # When each utterance's first and last frames left (send times), in order.
+        self.utterances_sent: list[tuple[float, float]] = []
+        self._utterance_started: float | None = None
+        # Rewrites each outgoing payload at its send time (a line that echoes the agent).
+        self._outgoing: Callable[[str, float], str] | None = None
         self._pending_marks: deque[tuple[str, float]] = deque()
         self._echo_now: list[str] = []
         self._play_end = 0.0
@@ -249,10 +255,14 @@ class PhoneLine:
             speaking = bool(self._speech)
             if speaking:
                 payload = self._speech.popleft()
+                if self._utterance_started is None:
+                    self._utterance_started = now
                 if self._speech_is_barge_in and self._barge_in is None:
                     self._barge_in = BargeIn(started_at=now)
             else:
                 payload = SILENCE_PAYLOAD
+            if self._outgoing is not None:
+                payload = self._outgoing(payload, now)
             self._sequence += 1
             self._chunk += 1
             await self._connection.send(
@@ -266,6 +276,9 @@ class PhoneLine:
             n += 1
 
     def _on_speech_sent(self, at: float) -> None:
+        if self._utterance_started is not None:
+            self.utterances_sent.append((self._utterance_started, at))
+            self._utterance_started = None
         barge_in, self._barge_in = self._barge_in, None
         if barge_in is not None:
             barge_in.last_media_at = self._last_media_at if self._last_media_at else None

@@ -54,7 +54,13 @@ def _step(steps: Sequence[StepResult], calls: int) -> StepResult | None:
     return next((s for s in steps if s.calls == calls), None)
 
 
-def render(run: Run, steps: Sequence[StepResult], offline: OfflineResult | None) -> str:
+def render(
+    run: Run,
+    steps: Sequence[StepResult],
+    offline: OfflineResult | None,
+    feel_block: str | None = None,
+) -> str:
+    """The whole RESULTS.md; `feel_block` is section 4 as `bench.feel_report` renders it."""
     out: list[str] = []
     add = out.append
     add("# Velox benchmark results\n")
@@ -83,6 +89,8 @@ def render(run: Run, steps: Sequence[StepResult], offline: OfflineResult | None)
         _failed_reads(add, steps)
         _barge_in(add, steps)
     _offline(add, offline)
+    if feel_block:
+        add(feel_block)
     _method(add, run)
     return "\n".join(out) + "\n"
 

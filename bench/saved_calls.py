@@ -32,20 +32,37 @@ async def user_turn_metrics(
 ) -> SavedTurns:
     """`velox_metrics` of every answered voice turn of these (ended) conversations."""
     saved = SavedTurns()
+    bodies = await ended_conversations(
+        base_url, api_key, conversation_ids, saved.failed_reads, wait_s=wait_s
+    )
+    for body in bodies.values():
+        for entry in body.get("transcript", []):
+            metrics = entry.get("velox_metrics") or {}
+            if entry.get("role") == "user" and metrics.get("voice_to_voice_ms") is not None:
+                saved.turns.append({k: float(v) for k, v in metrics.items() if v is not None})
+    return saved
+
+
+async def ended_conversations(
+    base_url: str,
+    api_key: str,
+    conversation_ids: list[str],
+    failed_reads: list[str],
+    *,
+    wait_s: float = 15.0,
+) -> dict[str, dict[str, Any]]:
+    """These conversations as `GET /v1/convai/conversations/{id}` returns them once ended;
+    one line per conversation that could not be read goes to `failed_reads`."""
+    bodies: dict[str, dict[str, Any]] = {}
     async with httpx.AsyncClient(
         base_url=base_url, headers={"xi-api-key": api_key}, timeout=30
     ) as http:
         for conversation_id in filter(None, conversation_ids):
             try:
-                body = await _ended_conversation(http, conversation_id, wait_s)
+                bodies[conversation_id] = await _ended_conversation(http, conversation_id, wait_s)
             except httpx.HTTPError as error:
-                saved.failed_reads.append(f"{conversation_id}: {type(error).__name__} {error}")
-                continue
-            for entry in body.get("transcript", []):
-                metrics = entry.get("velox_metrics") or {}
-                if entry.get("role") == "user" and metrics.get("voice_to_voice_ms") is not None:
-                    saved.turns.append({k: float(v) for k, v in metrics.items() if v is not None})
-    return saved
+                failed_reads.append(f"{conversation_id}: {type(error).__name__} {error}")
+    return bodies
 
 
 async def _ended_conversation(

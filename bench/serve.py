@@ -7,7 +7,12 @@ then prints `agent_id=<id>` and `api_key=<key>`, so any Twilio-protocol harness 
 `POST /twilio/voice?agent_id=<id>` and read the saved conversation afterwards.
 
 Stacks: `instant` (instant STT/LLM/TTS from `bench.instant_providers` and the real Silero VAD,
-or the energy VAD if Silero is not registered), `offline` (the product's default providers).
+or the energy VAD if Silero is not registered), `offline` (the product's default providers),
+`scripted` (Silero with the scripted recognizer, LLM and espeak-ng voice of
+`bench.feel_providers`; always `--feel`).
+
+`--feel` creates one agent per conversational-feel probe kind instead, with the product's own
+interruption, echo and end-of-turn settings, and prints `agent.<kind>=<id>` for each.
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ from app.main import create_app
 from app.providers.builtin import register_builtin_providers
 from app.providers.registry import ProviderRegistry
 from app.settings import Settings
+from bench.feel_probes import GREETING as FEEL_GREETING
+from bench.feel_probes import Probe
+from bench.feel_providers import SCRIPTED, SPOKEN, register_feel_providers, stt_name
 from bench.instant_providers import NAME as INSTANT
 from bench.instant_providers import register_instant_providers
 
@@ -41,12 +49,18 @@ END_OF_TURN_SILENCE_MS = 600
 END_OF_TURN_COMPLETE_MS = 200
 END_OF_TURN_INCOMPLETE_MS = 1200
 BARGE_IN_MIN_SPEECH_MS = 200  # the product default, stated so the report can name it
+# The offline feel agents answer the probes' question in two sentences, long enough to probe.
+FEEL_PROMPT = (
+    "You are the front desk of Acme, a hair salon. We open weekdays from nine to five and "
+    "Saturdays from ten to two. Answer in two full sentences."
+)
 
 
 def provider_registry(settings: Settings) -> ProviderRegistry:
     registry = ProviderRegistry()
     register_builtin_providers(registry, settings)
     register_instant_providers(registry)
+    register_feel_providers(registry)
     return registry
 
 
@@ -82,10 +96,36 @@ def agent_config(stack: str, registry: ProviderRegistry) -> AgentConfig:
     return config
 
 
+def feel_agent_config(stack: str, probe: Probe) -> AgentConfig:
+    """A probe kind's agent: the product's barge-in, echo and end-of-turn settings untouched."""
+    config = AgentConfig(name=f"bench-feel-{probe.value}")
+    agent = config.conversation_config.agent
+    agent.first_message = FEEL_GREETING
+    config.conversation_config.turn.turn_timeout = -1
+    config.conversation_config.turn.silence_end_call_timeout = -1
+    if stack == "scripted":
+        config.velox.providers = ProviderChoice(
+            vad="silero", stt=stt_name(probe), llm=SCRIPTED, tts=SPOKEN
+        )
+    else:
+        agent.prompt.prompt = FEEL_PROMPT
+    return config
+
+
+def agent_configs(stack: str, registry: ProviderRegistry, feel: bool) -> dict[str, AgentConfig]:
+    """The agents to create, by name: one per probe kind with `feel`, else one."""
+    if feel or stack == "scripted":
+        return {probe.value: feel_agent_config(stack, probe) for probe in Probe}
+    return {stack: agent_config(stack, registry)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.serve", description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("VELOX_PORT", "8000")))
-    parser.add_argument("--stack", choices=("instant", "offline"), default="instant")
+    parser.add_argument("--stack", choices=("instant", "offline", "scripted"), default="instant")
+    parser.add_argument(
+        "--feel", action="store_true", help="one agent per conversational-feel probe kind"
+    )
     parser.add_argument("--data-dir", type=Path, help="where the SQLite file goes (default: temp)")
     parser.add_argument(
         "--workers", type=int, default=1, help="server processes (as VELOX_WORKERS)"
@@ -109,17 +149,25 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     upgrade(settings.resolved_database_url())
-    config = agent_config(args.stack, registry)
+    configs = agent_configs(args.stack, registry, args.feel)
     database = Database(settings.resolved_database_url())
     with database.session() as session:
         organization, key = org_queries.create_organization(session, "bench")
-        agent_id = agent_queries.create_agent(session, organization.id, config).id
+        agent_ids = {
+            name: agent_queries.create_agent(session, organization.id, config).id
+            for name, config in configs.items()
+        }
     database.dispose()
-    # Load the agent's models before answering, so the first call does not pay for them.
-    errors = registry.preload(config.velox.providers)
+    # Load the agents' models before answering, so the first call does not pay for them.
+    errors = sorted({e for c in configs.values() for e in registry.preload(c.velox.providers)})
     if errors:
         print(f"missing={'; '.join(errors)}", flush=True)
         return 2
+    config = next(iter(configs.values()))
+    if len(configs) > 1:
+        for name, agent_id in agent_ids.items():
+            print(f"agent.{name}={agent_id}")
+    agent_id = next(iter(agent_ids.values()))
     print(f"vad={config.velox.providers.vad}")
     print(f"database={settings.resolved_database_url()}")
     print(f"playout_lead_ms={settings.playout_lead_ms}")

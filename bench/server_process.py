@@ -37,6 +37,8 @@ class ServerProcess:
     vad: str = ""
     playout_lead_ms: int = 200
     workers: int = 1
+    feel: bool = False  # one agent per conversational-feel probe kind (`agents`)
+    agents: dict[str, str] = field(default_factory=dict)
     _process: subprocess.Popen[str] | None = None
 
     @property
@@ -47,7 +49,7 @@ class ServerProcess:
     def command(self) -> str:
         return (
             f"python -m bench.serve --stack {self.stack} --port {self.port}"
-            f" --workers {self.workers}"
+            f" --workers {self.workers}" + (" --feel" if self.feel else "")
         )
 
     @property
@@ -66,6 +68,7 @@ class ServerProcess:
             [
                 *(sys.executable, "-m", "bench.serve", "--stack", self.stack),
                 *("--port", str(self.port), "--workers", str(self.workers)),
+                *(["--feel"] if self.feel else []),
             ],
             cwd=PROJECT_ROOT,
             stdout=subprocess.PIPE,
@@ -95,7 +98,9 @@ class ServerProcess:
             key, _, value = line.strip().partition("=")
             if key == "missing":
                 raise ServerUnavailableError(f"bench server lacks providers: {value}", value)
-            if key in ("agent_id", "api_key", "vad"):
+            if key.startswith("agent."):
+                self.agents[key.removeprefix("agent.")] = value
+            elif key in ("agent_id", "api_key", "vad"):
                 setattr(self, key, value)
             elif key == "playout_lead_ms":
                 self.playout_lead_ms = int(value)

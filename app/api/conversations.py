@@ -72,6 +72,8 @@ class ConversationMetadata(BaseModel):
 class VeloxCallDetail(BaseModel):
     channel: str
     provider_status: str | None
+    # Twilio's answering-machine verdict, for an outbound call that asked for detection.
+    answered_by: str | None = None
     metrics: dict[str, Any]
     events: list[dict[str, Any]]
 
@@ -189,6 +191,7 @@ def get_conversation(
         velox=VeloxCallDetail(
             channel=call.channel,
             provider_status=call.provider_status,
+            answered_by=call.answered_by,
             metrics=call.metrics,
             events=[
                 {"at_ms": event.at_ms, "kind": event.kind, "data": event.data}

@@ -17,6 +17,7 @@ from app.engine.record import CallRecord
 CallDirection = Literal["inbound", "outbound"]
 
 TWILIO_STATUS_EVENT = "twilio_status"
+ANSWERING_MACHINE_EVENT = "answering_machine_detection"
 # Twilio's CallStatus values after which the call will never get (more) media.
 TERMINAL_TWILIO_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 
@@ -152,15 +153,22 @@ def save_call_record(session: Session, record: CallRecord) -> Call:
 
 
 def record_status_callback(
-    session: Session, call_sid: str, status: str, payload: Mapping[str, Any]
+    session: Session,
+    call_sid: str,
+    status: str,
+    payload: Mapping[str, Any],
+    *,
+    call_id: str | None = None,
 ) -> Call | None:
     """Store a Twilio status callback against the call with that CallSid; None if unknown.
 
     Found by CallSid alone because the callback is authenticated by Twilio's signature, not an
-    API key. A call that ends before any media (busy, unanswered, cancelled) is closed here,
-    since no engine session will ever record it.
+    API key; an outbound call's callback also names its conversation (`call_id`), since the
+    first one can arrive before the CallSid Twilio returned is stored. A call that ends before
+    any media (busy, unanswered, cancelled) is closed here, since no engine session will ever
+    record it.
     """
-    call = session.scalar(select(Call).where(Call.provider_call_sid == call_sid))
+    call = find_call_for_webhook(session, call_sid, call_id)
     if call is None:
         return None
     call.provider_status = status
@@ -178,6 +186,74 @@ def record_status_callback(
         call.termination_reason = f"twilio call status: {status}"
         call.ended_at = utc_now()
         call.duration_secs = float(payload.get("CallDuration") or 0)
+    session.flush()
+    return call
+
+
+def find_call_for_webhook(session: Session, call_sid: str, call_id: str | None) -> Call | None:
+    """The call a signed Twilio webhook is about: by conversation id if it names one, else by
+    CallSid. A conversation whose stored CallSid differs from the webhook's is not it."""
+    if call_id:
+        call = session.scalar(select(Call).where(Call.id == call_id))
+        if call is None or (
+            call.provider_call_sid and call_sid and call.provider_call_sid != call_sid
+        ):
+            return None
+        if call_sid and not call.provider_call_sid:
+            call.provider_call_sid = call_sid
+        return call
+    if not call_sid:
+        return None
+    return session.scalar(select(Call).where(Call.provider_call_sid == call_sid))
+
+
+def set_provider_call_sid(
+    session: Session, organization_id: str, call_id: str, call_sid: str
+) -> None:
+    call = _find_call(session, organization_id, call_id)
+    if call is not None and not call.provider_call_sid:
+        call.provider_call_sid = call_sid
+        session.flush()
+
+
+def fail_unstarted_call(session: Session, organization_id: str, call_id: str, reason: str) -> None:
+    """Close a call that never started (Twilio refused to place it) as failed, with the reason."""
+    call = _find_call(session, organization_id, call_id)
+    if call is None or call.status != "initiated":
+        return
+    call.status = "failed"
+    call.termination_reason = reason
+    call.ended_at = utc_now()
+    call.duration_secs = 0.0
+    session.add(
+        CallEvent(
+            call_id=call.id,
+            organization_id=organization_id,
+            at_ms=None,
+            kind="call_refused",
+            data={"error": reason},
+        )
+    )
+    session.flush()
+
+
+def record_answered_by(
+    session: Session, call_sid: str, call_id: str | None, payload: Mapping[str, Any]
+) -> Call | None:
+    """Store Twilio's answering-machine verdict (`AnsweredBy`) for a call; None if unknown."""
+    call = find_call_for_webhook(session, call_sid, call_id)
+    if call is None:
+        return None
+    call.answered_by = str(payload.get("AnsweredBy") or "unknown")
+    session.add(
+        CallEvent(
+            call_id=call.id,
+            organization_id=call.organization_id,
+            at_ms=None,
+            kind=ANSWERING_MACHINE_EVENT,
+            data={"answered_by": call.answered_by, "payload": dict(payload)},
+        )
+    )
     session.flush()
     return call
 

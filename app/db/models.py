@@ -151,6 +151,11 @@ class Call(Base):
     duration_secs: Mapped[float | None] = mapped_column(Float, default=None)
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
     provider_status: Mapped[str | None] = mapped_column(String(32), default=None)
+    # Twilio's answering-machine verdict (`AnsweredBy`) for an outbound call that asked for one.
+    answered_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    # How an outbound call was asked for: the client's dynamic variables and overrides, the
+    # answering-machine rules; read when the call is answered (see app/outbound_calls.py).
+    initiation: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
     turns: Mapped[list[Turn]] = relationship(

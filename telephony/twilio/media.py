@@ -21,6 +21,7 @@ from app.engine.audio_format import MULAW_8K, AudioFormat
 from app.engine.conversation import CallContext
 from app.engine.session import CallSession
 from app.observability import CALLS_STARTED, LIVE_CALLS, MALFORMED_FRAMES
+from app.outbound_calls import answered_config, twilio_rest
 from app.runtime import VoiceRuntime
 from telephony.audio import InboundConverter, OutboundEncoder
 from telephony.json_frames import MalformedMessage
@@ -174,11 +175,7 @@ async def _start_call(
     except Exception as error:  # no usable provider for a role: unknown, no key, not loadable
         log.error("call %s cannot start: %s", call_id, error)
         return None
-    settings = runtime.settings
-    rest = TwilioRest(
-        settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url
-    )
-    transport = TwilioMediaTransport(websocket, start, rest)
+    transport = TwilioMediaTransport(websocket, start, twilio_rest(runtime.settings))
     dynamic = {k: v for k, v in params.items() if k not in ROUTING_PARAMETERS}
     session = CallSession(
         context=CallContext(
@@ -221,7 +218,8 @@ def _load_call(
         call = call_queries.mark_in_progress(db, organization_id, call_id, stream_sid=stream_sid)
         if agent is None or call is None or call.agent_id != agent_id:
             return None
-        return agent_queries.agent_config(agent), call.from_number or "", call.to_number or ""
+        config = answered_config(agent_queries.agent_config(agent), call.initiation)
+        return config, call.from_number or "", call.to_number or ""
 
 
 async def _finish_call(

@@ -1,4 +1,4 @@
-"""Calls to Twilio's REST API (transfer, hang-up), through the official client.
+"""Calls to Twilio's REST API (outbound calls, transfer, hang-up), through the official client.
 
 The client is synchronous, so every call runs in a worker thread. The API base URL comes
 from settings, so tests point the real client at a local server speaking Twilio's format.
@@ -7,15 +7,53 @@ from settings, so tests point the real client at a local server speaking Twilio'
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
-from twilio.base.exceptions import TwilioException
+from twilio.base import values
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
 from telephony.twilio.twiml import dial
 
+# Every progress event Twilio can report for an outbound call.
+CALL_PROGRESS_EVENTS = ("initiated", "ringing", "answered", "completed")
+
 
 class TwilioRestError(RuntimeError):
-    """Twilio refused or could not be reached; the message says which call and why."""
+    """Twilio refused or could not be reached; the message says which call and why.
+
+    `status` is Twilio's HTTP status and `code` its error code (21211: invalid `To`, say) when
+    Twilio answered; both are None when it could not be reached.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, code: int | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundCallRequest:
+    """What `calls.create` needs: who to ring, from which number, where its TwiML and events go.
+
+    `machine_detection` is Twilio's `MachineDetection` (`Enable` or `DetectMessageEnd`), run
+    asynchronously so the conversation starts at once and the verdict arrives at `amd_callback`.
+    """
+
+    to: str
+    from_: str
+    twiml_url: str
+    status_callback: str
+    timeout_s: int | None = None
+    record: bool = False
+    machine_detection: str | None = None
+    amd_callback: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedCall:
+    sid: str
+    status: str
 
 
 class TwilioRest:
@@ -37,6 +75,41 @@ class TwilioRest:
         client = Client(self._account_sid, self._auth_token)
         client.api.base_url = self._api_base_url
         return client
+
+    async def place_call(self, request: OutboundCallRequest) -> PlacedCall:
+        """Ask Twilio to dial `request.to`; when answered, Twilio fetches `request.twiml_url`."""
+        detection = request.machine_detection
+
+        def create() -> PlacedCall:
+            call = self._client().calls.create(
+                to=request.to,
+                from_=request.from_,
+                url=request.twiml_url,
+                method="POST",
+                status_callback=request.status_callback,
+                status_callback_method="POST",
+                status_callback_event=list(CALL_PROGRESS_EVENTS),
+                timeout=values.unset if request.timeout_s is None else request.timeout_s,
+                record=request.record or values.unset,
+                machine_detection=detection or values.unset,
+                async_amd="true" if detection else values.unset,
+                async_amd_status_callback=(request.amd_callback or values.unset)
+                if detection
+                else values.unset,
+                async_amd_status_callback_method="POST" if detection else values.unset,
+            )
+            return PlacedCall(sid=call.sid or "", status=str(call.status or ""))
+
+        try:
+            return await asyncio.to_thread(create)
+        except TwilioRestException as error:
+            raise TwilioRestError(
+                f"Twilio refused the call to {request.to}: {error.msg} (code {error.code})",
+                status=error.status,
+                code=error.code,
+            ) from error
+        except TwilioException as error:
+            raise TwilioRestError(f"calling {request.to} failed: {error}") from error
 
     async def redirect_to_dial(self, call_sid: str, phone_number: str) -> None:
         """Replace the live call's TwiML with `<Dial>` to `phone_number`."""

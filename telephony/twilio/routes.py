@@ -16,9 +16,16 @@ from app.engine.audio_format import MULAW_8K
 from app.engine.conversation import CallContext, render_template
 from app.engine.record import CallRecord
 from app.observability import WEBHOOK_REJECTIONS
+from app.outbound_calls import (
+    answered_config,
+    answered_variables,
+    hang_up_verdicts,
+    twilio_rest,
+)
 from app.runtime import VoiceRuntime
 from telephony.twilio import twiml
 from telephony.twilio.media import ROUTING_PARAMETERS, serve_media_stream
+from telephony.twilio.rest import TwilioRestError
 from telephony.twilio.signature import SIGNATURE_HEADER, TwilioSignature
 
 log = logging.getLogger(__name__)
@@ -61,11 +68,17 @@ async def voice_webhook(request: Request) -> Response:
     if form is None:
         return Response("invalid Twilio signature", status_code=403)
     runtime = _runtime(request)
-    agent_id = request.query_params.get("agent_id")
-    opened = await asyncio.to_thread(_open_inbound_call, runtime, form, agent_id)
-    if opened is None:
-        return Response(twiml.apology(NO_AGENT_MESSAGE), media_type=XML)
-    call_id, organization_id, resolved_agent_id, config = opened
+    outbound_id = request.query_params.get("conversation_id")
+    if outbound_id:  # an outbound call we placed has been answered
+        opened = await asyncio.to_thread(_open_outbound_call, runtime, form, outbound_id)
+        if opened is None:
+            return Response(twiml.apology(UNAVAILABLE_MESSAGE), media_type=XML)
+    else:
+        agent_id = request.query_params.get("agent_id")
+        opened = await asyncio.to_thread(_open_inbound_call, runtime, form, agent_id)
+        if opened is None:
+            return Response(twiml.apology(NO_AGENT_MESSAGE), media_type=XML)
+    call_id, organization_id, resolved_agent_id, config, stored_variables = opened
     try:
         providers = await asyncio.to_thread(runtime.call_providers, organization_id, config)
     except Exception as error:  # no usable provider for a role: unknown, no key, not loadable
@@ -74,8 +87,11 @@ async def voice_webhook(request: Request) -> Response:
             _failed_call(call_id, organization_id, resolved_agent_id, error)
         )
         return Response(twiml.apology(UNAVAILABLE_MESSAGE), media_type=XML)
-    # Other query parameters of the webhook URL become the prompt's dynamic variables.
-    variables = {k: v for k, v in request.query_params.items() if k not in ROUTING_PARAMETERS}
+    # Other query parameters of the webhook URL become the prompt's dynamic variables, after
+    # those the client gave when it placed an outbound call.
+    variables = stored_variables | {
+        k: v for k, v in request.query_params.items() if k not in ROUTING_PARAMETERS
+    }
     context = CallContext(
         call_id=call_id,
         organization_id=organization_id,
@@ -108,9 +124,13 @@ async def voice_webhook(request: Request) -> Response:
     return Response(document, media_type=XML)
 
 
+# The answered call: its id, organization, agent, the agent's settings for it, its variables.
+OpenedCall = tuple[str, str, str, AgentConfig, dict[str, str]]
+
+
 def _open_inbound_call(
     runtime: VoiceRuntime, form: dict[str, str], agent_id: str | None
-) -> tuple[str, str, str, AgentConfig] | None:
+) -> OpenedCall | None:
     called, caller = form.get("To", ""), form.get("From", "")
     with runtime.database.session() as db:
         phone_number_id = None
@@ -136,7 +156,24 @@ def _open_inbound_call(
             provider_call_sid=form.get("CallSid") or None,
             phone_number_id=phone_number_id,
         )
-        return call.id, agent.organization_id, agent.id, agent_queries.agent_config(agent)
+        return call.id, agent.organization_id, agent.id, agent_queries.agent_config(agent), {}
+
+
+def _open_outbound_call(
+    runtime: VoiceRuntime, form: dict[str, str], call_id: str
+) -> OpenedCall | None:
+    with runtime.database.session() as db:
+        call = call_queries.find_call_for_webhook(db, form.get("CallSid", ""), call_id)
+        if call is None or call.direction != "outbound" or call.status != "initiated":
+            log.warning("answered outbound call %s is unknown or already over", call_id)
+            return None
+        agent = agent_queries.get_agent(db, call.organization_id, call.agent_id)
+        if agent is None:
+            log.warning("outbound call %s: its agent %s was deleted", call_id, call.agent_id)
+            return None
+        config = answered_config(agent_queries.agent_config(agent), call.initiation)
+        variables = answered_variables(call.initiation)
+        return call.id, call.organization_id, agent.id, config, variables
 
 
 def _failed_call(call_id: str, organization_id: str, agent_id: str, error: Exception) -> CallRecord:
@@ -162,13 +199,51 @@ async def status_callback(request: Request) -> Response:
     call_sid, status = form.get("CallSid", ""), form.get("CallStatus", "")
     if not call_sid or not status:
         return Response("CallSid and CallStatus are required", status_code=400)
+    call_id = request.query_params.get("conversation_id")
 
     def record() -> bool:
         with runtime.database.session() as db:
-            return call_queries.record_status_callback(db, call_sid, status, form) is not None
+            found = call_queries.record_status_callback(db, call_sid, status, form, call_id=call_id)
+            return found is not None
 
     if not await asyncio.to_thread(record):
         log.info("status callback for unknown call %s (%s)", call_sid, status)
+    return Response(status_code=204)
+
+
+@router.post("/amd")
+async def answering_machine_callback(request: Request) -> Response:
+    """Twilio's asynchronous answering-machine verdict for an outbound call we placed.
+
+    Stored on the call; when the verdict is one the call was told to hang up on (a machine,
+    say), the call is hung up through Twilio's REST API.
+    """
+    form = await _verified_form(request, "amd")
+    if form is None:
+        return Response("invalid Twilio signature", status_code=403)
+    runtime = _runtime(request)
+    call_sid, answered_by = form.get("CallSid", ""), form.get("AnsweredBy", "")
+    if not call_sid or not answered_by:
+        return Response("CallSid and AnsweredBy are required", status_code=400)
+    call_id = request.query_params.get("conversation_id")
+
+    def record() -> tuple[str, frozenset[str]] | None:
+        with runtime.database.session() as db:
+            call = call_queries.record_answered_by(db, call_sid, call_id, form)
+            return None if call is None else (call.id, hang_up_verdicts(call.initiation))
+
+    found = await asyncio.to_thread(record)
+    if found is None:
+        log.info("answering-machine verdict for unknown call %s (%s)", call_sid, answered_by)
+        return Response(status_code=204)
+    conversation_id, hang_up_on = found
+    if answered_by in hang_up_on:
+        try:
+            await twilio_rest(runtime.settings).hang_up(call_sid)
+        except TwilioRestError as error:
+            log.error("could not hang up on %s (%s): %s", call_sid, answered_by, error)
+            return Response(status_code=204)
+        log.info("hung up call %s: answered by %s", conversation_id, answered_by)
     return Response(status_code=204)
 
 

@@ -1,7 +1,14 @@
-"""A local stand-in for Twilio's REST API that answers the Calls resource in Twilio's format."""
+"""A local stand-in for Twilio's REST API that answers the Calls resource in Twilio's format.
+
+`POST .../Calls.json` creates a call (201 and the call resource, status `queued`), or refuses it
+as Twilio does (400 with Twilio's error body) for a number listed in `refuse`;
+`POST .../Calls/{Sid}.json` updates one. Forms are recorded as the `twilio` client sent them
+(repeated fields such as `StatusCallbackEvent` keep every value in `lists`).
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Iterator
@@ -17,12 +24,55 @@ class RecordedRequest:
     path: str
     form: dict[str, str]
     authorization: str
+    lists: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
 class TwilioRestDouble:
     base_url: str
     requests: list[RecordedRequest] = field(default_factory=list)
+    # Numbers whose call Twilio refuses: `To` → (error code, message).
+    refuse: dict[str, tuple[int, str]] = field(default_factory=dict)
+
+    @property
+    def created(self) -> list[RecordedRequest]:
+        """The call-create requests, in order."""
+        return [r for r in self.requests if r.path.endswith("/Calls.json")]
+
+
+_sids = (f"CA{n:032x}" for n in itertools.count(0xA000))
+
+
+def _call_resource(
+    account_sid: str, sid: str, form: dict[str, str], status: str
+) -> dict[str, object]:
+    return {
+        "sid": sid,
+        "account_sid": account_sid,
+        "parent_call_sid": None,
+        "to": form.get("To", ""),
+        "to_formatted": form.get("To", ""),
+        "from": form.get("From", ""),
+        "from_formatted": form.get("From", ""),
+        "phone_number_sid": None,
+        "status": status,
+        "start_time": None,
+        "end_time": None,
+        "duration": None,
+        "price": None,
+        "price_unit": "USD",
+        "direction": "outbound-api",
+        "answered_by": None,
+        "api_version": "2010-04-01",
+        "forwarded_from": None,
+        "caller_name": None,
+        "queue_time": "0",
+        "trunk_sid": None,
+        "date_created": "Sat, 21 Nov 2026 12:00:00 +0000",
+        "date_updated": "Sat, 21 Nov 2026 12:00:00 +0000",
+        "uri": f"/2010-04-01/Accounts/{account_sid}/Calls/{sid}.json",
+        "subresource_uris": {},
+    }
 
 
 @contextmanager
@@ -33,21 +83,35 @@ def twilio_rest_double() -> Iterator[TwilioRestDouble]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length).decode()
-            form = {k: v[0] for k, v in parse_qs(raw).items()}
+            lists = parse_qs(raw)
+            form = {k: v[0] for k, v in lists.items()}
             double.requests.append(
-                RecordedRequest("POST", self.path, form, self.headers.get("Authorization", ""))
+                RecordedRequest(
+                    "POST", self.path, form, self.headers.get("Authorization", ""), lists
+                )
             )
+            account_sid = self.path.split("/")[3]
+            if self.path.endswith("/Calls.json"):
+                refused = double.refuse.get(form.get("To", ""))
+                if refused is not None:
+                    code, message = refused
+                    error = {
+                        "code": code,
+                        "message": message,
+                        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                        "status": 400,
+                    }
+                    self._send(400, error)
+                    return
+                self._send(201, _call_resource(account_sid, next(_sids), form, "queued"))
+                return
             call_sid = self.path.rsplit("/", 1)[-1].removesuffix(".json")
-            body = json.dumps(
-                {
-                    "sid": call_sid,
-                    "account_sid": self.path.split("/")[3],
-                    "status": form.get("Status", "in-progress"),
-                    "api_version": "2010-04-01",
-                    "uri": self.path,
-                }
-            ).encode()
-            self.send_response(200)
+            status = form.get("Status", "in-progress")
+            self._send(200, _call_resource(account_sid, call_sid, form, status))
+
+        def _send(self, code: int, payload: dict[str, object]) -> None:
+            body = json.dumps(payload).encode()
+            self.send_response(code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

@@ -1,0 +1,306 @@
+"""Outbound calls: the ElevenLabs SDK asks, the real `twilio` client dials a local Twilio double,
+and the test plays Twilio's part from there (signed status callbacks, the TwiML fetch on answer,
+the Media Streams socket, the answering-machine verdict)."""
+
+from __future__ import annotations
+
+import asyncio
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from elevenlabs import ElevenLabs
+from elevenlabs.core.api_error import ApiError
+
+from app.agent_config import AgentConfig
+from tests.e2e.twilio_rest_double import TwilioRestDouble, twilio_rest_double
+from tests.e2e.voice_service import AGENT_NUMBER, VoiceService, voice_service
+from tests.fakes.providers import ScriptedLanguageModel, ScriptedSpeechToText, ToneTextToSpeech
+from tests.twilio_caller import TwilioCaller
+
+pytestmark = pytest.mark.e2e
+
+LEAD = "+14155552671"
+ACCOUNT_SID = "AC" + "0" * 32
+
+
+@contextmanager
+def outbound_service(tmp_path: Path) -> Iterator[tuple[VoiceService, TwilioRestDouble, str]]:
+    agent = AgentConfig(name="Sales")
+    agent.conversation_config.agent.first_message = "Hi {{customer_name}}, this is Acme."
+    agent.platform_settings.overrides.conversation_config_override = {
+        "agent": {"first_message": True}
+    }
+    with (
+        twilio_rest_double() as rest,
+        voice_service(
+            tmp_path,
+            config=agent,
+            stt=ScriptedSpeechToText(["Yes I am interested."]),
+            llm=ScriptedLanguageModel(lambda messages: "Great, I will send the details."),
+            tts=ToneTextToSpeech(),
+            twilio_api_base_url=rest.base_url,
+        ) as service,
+    ):
+        numbers = httpx.get(f"{service.base_url}/v1/convai/phone-numbers", headers=service.headers)
+        [number] = [n for n in numbers.json() if n["phone_number"] == AGENT_NUMBER]
+        yield service, rest, number["phone_number_id"]
+
+
+def sdk(service: VoiceService) -> ElevenLabs:
+    return ElevenLabs(api_key=service.api_key, base_url=service.base_url)
+
+
+def twilio_posts(service: VoiceService, url: str, **form: str) -> httpx.Response:
+    """A signed webhook POST, as Twilio sends it for the call."""
+    params = {"AccountSid": ACCOUNT_SID, **form}
+    return httpx.post(url, data=params, headers={"X-Twilio-Signature": service.sign(url, params)})
+
+
+def answer(service: VoiceService, url: str, call_sid: str) -> tuple[str, dict[str, str]]:
+    """Twilio fetches the call's TwiML when the lead answers: the stream URL and parameters."""
+    response = twilio_posts(
+        service,
+        url,
+        CallSid=call_sid,
+        From=AGENT_NUMBER,
+        To=LEAD,
+        Direction="outbound-api",
+        CallStatus="in-progress",
+    )
+    response.raise_for_status()
+    stream = ET.fromstring(response.text).find("./Connect/Stream")
+    assert stream is not None, response.text
+    return stream.attrib["url"], {p.attrib["name"]: p.attrib["value"] for p in stream}
+
+
+def conversation(service: VoiceService, conversation_id: str) -> dict[str, Any]:
+    return service.conversation(conversation_id)
+
+
+async def test_the_sdk_places_a_call_that_is_answered_through_the_media_path(
+    tmp_path: Path,
+) -> None:
+    with outbound_service(tmp_path) as (service, rest, number_id):
+        placed = await asyncio.to_thread(
+            sdk(service).conversational_ai.twilio.outbound_call,
+            agent_id=service.agent_id,
+            agent_phone_number_id=number_id,
+            to_number=LEAD,
+            conversation_initiation_client_data={
+                "dynamic_variables": {"customer_name": "Ada", "plan": "gold"},
+            },
+            telephony_call_config={
+                "ringing_timeout_secs": 25,
+                "twilio_machine_detection": {
+                    "mode": "detect_message_end",
+                    "actions": [{"action": "hang_up", "answered_by": ["machine_end_beep"]}],
+                },
+            },
+        )
+        assert placed.success, placed.message
+        assert placed.conversation_id
+        assert placed.call_sid
+
+        [create] = rest.created
+        assert create.path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json"
+        assert create.authorization.startswith("Basic ")
+        form = create.form
+        assert (form["To"], form["From"], form["Timeout"]) == (LEAD, AGENT_NUMBER, "25")
+        assert form["Url"].endswith(f"/twilio/voice?conversation_id={placed.conversation_id}")
+        assert form["StatusCallback"].endswith(
+            f"/twilio/status?conversation_id={placed.conversation_id}"
+        )
+        assert create.lists["StatusCallbackEvent"] == [
+            "initiated",
+            "ringing",
+            "answered",
+            "completed",
+        ]
+        assert (form["MachineDetection"], form["AsyncAmd"]) == ("DetectMessageEnd", "true")
+        assert form["AsyncAmdStatusCallback"].endswith(
+            f"/twilio/amd?conversation_id={placed.conversation_id}"
+        )
+
+        for status in ("initiated", "ringing"):
+            callback = twilio_posts(
+                service, form["StatusCallback"], CallSid=placed.call_sid, CallStatus=status
+            )
+            assert callback.status_code == 204
+        stream_url, parameters = answer(service, form["Url"], placed.call_sid)
+        assert parameters["conversation_id"] == placed.conversation_id
+        assert (parameters["customer_name"], parameters["plan"]) == ("Ada", "gold")
+
+        async with TwilioCaller(
+            stream_url,
+            custom_parameters=parameters,
+            call_sid=placed.call_sid,
+            headers=service.stream_headers(stream_url),
+        ) as caller:
+            await caller.silence(0.2)
+            await caller.wait_for_audio(timeout=3)
+            verdict = twilio_posts(
+                service,
+                form["AsyncAmdStatusCallback"],
+                CallSid=placed.call_sid,
+                AnsweredBy="human",
+                MachineDetectionDuration="2140",
+            )
+            assert verdict.status_code == 204
+            await caller.silence(1.0)
+        body = service.ended_conversation(placed.conversation_id)
+
+    assert body["status"] == "done"
+    assert body["transcript"][0]["message"] == "Hi Ada, this is Acme."
+    assert body["metadata"]["phone_call"]["direction"] == "outbound"
+    assert body["metadata"]["phone_call"]["external_number"] == LEAD
+    assert body["metadata"]["phone_call"]["call_sid"] == placed.call_sid
+    assert len(rest.requests) == 1  # a person answered: nobody hung up
+
+
+async def test_a_machine_verdict_in_the_hang_up_rules_hangs_the_call_up(tmp_path: Path) -> None:
+    with outbound_service(tmp_path) as (service, rest, number_id):
+        placed = await asyncio.to_thread(
+            sdk(service).conversational_ai.twilio.outbound_call,
+            agent_id=service.agent_id,
+            agent_phone_number_id=number_id,
+            to_number=LEAD,
+            telephony_call_config={
+                "twilio_machine_detection": {
+                    "mode": "enable",
+                    "actions": [{"answered_by": ["machine_start", "fax"]}],
+                },
+            },
+        )
+        assert placed.success
+        assert placed.call_sid
+        amd_url = rest.created[0].form["AsyncAmdStatusCallback"]
+        verdict = twilio_posts(
+            service, amd_url, CallSid=placed.call_sid, AnsweredBy="machine_start"
+        )
+        assert verdict.status_code == 204
+        hang_up = rest.requests[-1]
+        assert hang_up.path.endswith(f"/Calls/{placed.call_sid}.json")
+        assert hang_up.form == {"Status": "completed"}
+
+        no_answer = twilio_posts(
+            service,
+            rest.created[0].form["StatusCallback"],
+            CallSid=placed.call_sid,
+            CallStatus="completed",
+            CallDuration="0",
+        )
+        assert no_answer.status_code == 204
+        body = service.ended_conversation(placed.conversation_id)
+    assert body["status"] == "done"
+    assert body["velox"]["answered_by"] == "machine_start"
+    [verdict_event] = [
+        e for e in body["velox"]["events"] if e["kind"] == "answering_machine_detection"
+    ]
+    assert verdict_event["data"]["answered_by"] == "machine_start"
+
+
+async def test_a_call_twilio_refuses_is_reported_and_kept_as_failed(tmp_path: Path) -> None:
+    with outbound_service(tmp_path) as (service, rest, number_id):
+        rest.refuse[LEAD] = (21215, "Account not authorized to call +14155552671.")
+        placed = await asyncio.to_thread(
+            sdk(service).conversational_ai.twilio.outbound_call,
+            agent_id=service.agent_id,
+            agent_phone_number_id=number_id,
+            to_number=LEAD,
+        )
+        assert not placed.success
+        assert "21215" in placed.message
+        assert "not authorized" in placed.message
+        assert placed.call_sid is None
+        assert placed.conversation_id
+        body = conversation(service, placed.conversation_id)
+    assert body["status"] == "failed"
+    assert "not authorized" in body["metadata"]["termination_reason"]
+
+
+async def test_an_unanswered_call_is_closed_by_its_status_callback(tmp_path: Path) -> None:
+    with outbound_service(tmp_path) as (service, rest, number_id):
+        placed = await asyncio.to_thread(
+            sdk(service).conversational_ai.twilio.outbound_call,
+            agent_id=service.agent_id,
+            agent_phone_number_id=number_id,
+            to_number=LEAD,
+        )
+        assert placed.call_sid
+        status_url = rest.created[0].form["StatusCallback"]
+        for status in ("initiated", "ringing", "no-answer"):
+            twilio_posts(service, status_url, CallSid=placed.call_sid, CallStatus=status)
+        body = conversation(service, placed.conversation_id)
+    assert body["status"] == "failed"
+    assert body["metadata"]["termination_reason"] == "twilio call status: no-answer"
+
+
+def test_invalid_outbound_requests_are_refused_with_reasons(tmp_path: Path) -> None:
+    with outbound_service(tmp_path) as (service, rest, number_id):
+        url = f"{service.base_url}/v1/convai/twilio/outbound-call"
+        base = {"agent_id": service.agent_id, "agent_phone_number_id": number_id}
+
+        def post(body: dict[str, Any], **headers: str) -> httpx.Response:
+            return httpx.post(url, json=body, headers=headers or service.headers)
+
+        assert post({**base, "to_number": LEAD}, **{"xi-api-key": "wrong"}).status_code == 401
+        unknown_agent = post({**base, "agent_id": "agent_nope", "to_number": LEAD})
+        assert unknown_agent.status_code == 404
+        assert unknown_agent.json()["detail"]["status"] == "agent_not_found"
+        unknown_number = post({**base, "agent_phone_number_id": "phnum_nope", "to_number": LEAD})
+        assert unknown_number.status_code == 404
+        bad_number = post({**base, "to_number": "12345"})
+        assert bad_number.status_code == 422
+        assert bad_number.json()["detail"]["status"] == "invalid_to_number"
+        refused_override = post(
+            {
+                **base,
+                "to_number": LEAD,
+                "conversation_initiation_client_data": {
+                    "conversation_config_override": {"agent": {"prompt": {"prompt": "Be rude."}}}
+                },
+            }
+        )
+        assert refused_override.status_code == 422
+        assert "agent.prompt.prompt" in refused_override.json()["detail"]["message"]
+        missing = post({"agent_id": service.agent_id})
+        assert missing.status_code == 422
+        assert rest.created == []  # nothing was dialed
+
+        with pytest.raises(ApiError) as refused:
+            sdk(service).conversational_ai.twilio.outbound_call(
+                agent_id=service.agent_id, agent_phone_number_id=number_id, to_number="+1"
+            )
+        assert refused.value.status_code == 422
+
+
+async def test_a_client_override_of_the_first_message_is_spoken(tmp_path: Path) -> None:
+    with outbound_service(tmp_path) as (service, rest, number_id):
+        placed = await asyncio.to_thread(
+            sdk(service).conversational_ai.twilio.outbound_call,
+            agent_id=service.agent_id,
+            agent_phone_number_id=number_id,
+            to_number=LEAD,
+            conversation_initiation_client_data={
+                "conversation_config_override": {"agent": {"first_message": "Good morning."}}
+            },
+        )
+        assert placed.call_sid
+        assert placed.conversation_id
+        stream_url, parameters = answer(service, rest.created[0].form["Url"], placed.call_sid)
+        async with TwilioCaller(
+            stream_url,
+            custom_parameters=parameters,
+            call_sid=placed.call_sid,
+            headers=service.stream_headers(stream_url),
+        ) as caller:
+            await caller.silence(0.2)
+            await caller.wait_for_audio(timeout=3)
+            await caller.silence(0.6)
+        body = service.ended_conversation(placed.conversation_id)
+    assert body["transcript"][0]["message"] == "Good morning."

@@ -3,7 +3,9 @@
 Speakerphones and poor echo cancellation return the agent's audio a little later and quieter.
 The gate remembers how loud the agent was when each of its frames played and learns how much
 quieter its echo comes back on this line (the echo return loss, measured while the agent talks
-and the caller does not). Caller audio that is not clearly louder than the echo can be (the
+and the caller does not: the loudest agent frame of the last few hundred milliseconds against
+the loudest line audio of the same span, so the quiet gaps between the agent's words do not
+pass for a weak echo). Caller audio that is not clearly louder than the echo can be (the
 loudest agent frame of the last few hundred milliseconds, less that loss, plus a margin) cannot
 start the caller's speech. Until the line has been measured, the agent's `echo_suppression_db`
 is the loss assumed. Once the caller is talking, their quieter sounds are theirs: the gate
@@ -29,6 +31,7 @@ class EchoGate:
         self._suppression_db = suppression_db
         self._tail_s = tail_ms / 1000
         self._played: deque[tuple[float, float]] = deque()  # (plays at, level dBFS)
+        self._heard: deque[tuple[float, float]] = deque()  # (arrived at, level dBFS)
         self._losses: deque[float] = deque(maxlen=MEASUREMENTS_KEPT)
 
     def agent_frame(self, level_dbfs: float, plays_at: float) -> None:
@@ -43,15 +46,20 @@ class EchoGate:
     def is_echo(self, caller_level_dbfs: float, now: float, *, caller_silent: bool) -> bool:
         """Whether caller audio at this level, now, could be the agent's own audio returning.
 
-        `caller_silent`: the caller is not talking, so this frame measures the line's echo.
+        `caller_silent`: the caller is not talking, so the line's audio now measures its echo
+        (a caller who has just begun makes the measured echo louder, never quieter: the gate
+        errs on the side of gating).
         """
         if self._suppression_db <= 0:
             return False
+        self._heard.append((now, caller_level_dbfs))
+        while self._heard[0][0] < now - self._tail_s:
+            self._heard.popleft()
         loudest = self._loudest(now)
         if loudest is None:
             return False
         if caller_silent:
-            self._losses.append(loudest - caller_level_dbfs)
+            self._losses.append(loudest - max(level for _, level in self._heard))
         return caller_level_dbfs < loudest - self.loss_db() + MARGIN_DB
 
     def loss_db(self) -> float:
@@ -59,8 +67,7 @@ class EchoGate:
         if len(self._losses) < MEASUREMENTS_NEEDED:
             return self._suppression_db + MARGIN_DB
         ordered = sorted(self._losses)
-        measured = ordered[int(len(ordered) * STRONG_ECHO_QUANTILE)]
-        return max(self._suppression_db + MARGIN_DB, measured)
+        return ordered[int(len(ordered) * STRONG_ECHO_QUANTILE)]
 
     def _loudest(self, now: float) -> float | None:
         while self._played and self._played[0][0] < now - self._tail_s:

@@ -52,3 +52,24 @@ def test_a_zero_suppression_turns_the_gate_off() -> None:
     gate = EchoGate(suppression_db=0.0, tail_ms=300)
     playing(gate, 1.0)
     assert not gate.is_echo(-90.0, 0.5, caller_silent=False)
+
+
+def test_the_gaps_between_the_agents_words_do_not_pass_for_a_weak_echo() -> None:
+    """Speech is loud words and quiet gaps; its echo, 100 ms late and 20 dB down, likewise. The
+    line is measured on its quiet frames (the VAD hears no voice there), which are far quieter
+    than the echo of a word: the loss learnt must still be the echo's 20 dB."""
+    gate = EchoGate(suppression_db=12.0, tail_ms=300)
+
+    def agent_level(n: int) -> float:
+        return AGENT_DBFS if (n // 10) % 2 == 0 else -60.0  # 200 ms words, 200 ms gaps
+
+    for n in range(150):
+        gate.agent_frame(agent_level(n), n * 0.02)
+    gated = 0
+    for n in range(5, 150):
+        echo = agent_level(n - 5) - 20  # 100 ms late
+        quiet = echo < -50
+        gated += gate.is_echo(echo, n * 0.02, caller_silent=quiet)
+    assert gate.loss_db() == pytest.approx(20.0, abs=1.0)
+    assert gated == 145  # every echo frame, loud or quiet
+    assert not gate.is_echo(AGENT_DBFS - 8, 150 * 0.02 - 0.01, caller_silent=False)

@@ -12,12 +12,14 @@ from fastapi import FastAPI
 from app.agent_config import ProviderChoice
 from app.api import (
     agents,
+    batch_calling,
+    campaigns,
     conversations,
     health,
-    outbound_calls,
     phone_numbers,
     provider_keys,
     signed_urls,
+    webhooks,
 )
 from app.call_store import DatabaseCallRecorder
 from app.db.session import Database
@@ -28,6 +30,7 @@ from app.providers.warm_up import warm_up
 from app.runtime import VoiceRuntime
 from app.settings import Settings, get_settings
 from telephony.convai import routes as convai_routes
+from telephony.twilio import outbound_api as twilio_outbound
 from telephony.twilio import routes as twilio_routes
 
 log = logging.getLogger(__name__)
@@ -81,10 +84,13 @@ def create_app(
         health.router,
         agents.router,
         conversations.router,
+        campaigns.router,
+        batch_calling.router,
         phone_numbers.router,
-        outbound_calls.router,
+        twilio_outbound.router,
         provider_keys.router,
         signed_urls.router,
+        webhooks.router,
         twilio_routes.router,
         convai_routes.router,
     ):

@@ -65,6 +65,15 @@ class Settings(BaseSettings):
     # Where task results are kept, e.g. redis://127.0.0.1:6379/0. Empty: a SQLite file under
     # the data directory.
     result_backend: str = ""
+    # Seconds between the campaign dialer's ticks (each claims the attempts that may start).
+    dialer_tick_s: float = Field(default=5.0, ge=0.5, le=300)
+    # Longest a dial task (recording the call, asking Twilio) may run; one unfinished twice
+    # this long later has died, and the tick mends its attempt (workers/dialer.py).
+    dial_time_limit_s: int = Field(default=60, ge=2, le=600)
+    # Webhooks: how often the workers look for deliveries due, and the first retry's delay
+    # (doubling on each further failure, up to an hour; 8 tries in all).
+    webhook_poll_s: float = Field(default=2.0, ge=0.5, le=300)
+    webhook_retry_base_s: float = Field(default=10.0, ge=0.1, le=3600)
 
     def resolved_database_url(self) -> str:
         """The configured URL, or a SQLite file under the data directory."""

@@ -60,6 +60,14 @@ def transition(current: CampaignState, target: CampaignState) -> CampaignState:
     return target
 
 
+def reopen(current: CampaignState) -> CampaignState:
+    """A completed campaign runs again to retry the leads it failed to reach (ElevenLabs' batch
+    "retry"); this is the one way out of `completed`. A cancelled campaign stays cancelled."""
+    if current is not CampaignState.COMPLETED:
+        raise InvalidTransitionError(current, CampaignState.RUNNING)
+    return CampaignState.RUNNING
+
+
 @dataclass(frozen=True, slots=True)
 class CampaignProgress:
     """Counts of the campaign's leads that still have work: due or waiting, and on a call now."""

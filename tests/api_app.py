@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from app.api import agents, conversations, phone_numbers, provider_keys, signed_urls
+from app.api import (
+    agents,
+    batch_calling,
+    campaigns,
+    conversations,
+    phone_numbers,
+    provider_keys,
+    signed_urls,
+    webhooks,
+)
 from app.db.session import Database
 from app.settings import Settings
 
@@ -23,6 +32,9 @@ def build_api_app(database: Database) -> FastAPI:
         phone_numbers.router,
         provider_keys.router,
         signed_urls.router,
+        campaigns.router,
+        batch_calling.router,
+        webhooks.router,
     )
     for router in routers:
         api.include_router(router)

@@ -18,7 +18,7 @@ from celery.schedules import crontab
 from app.settings import Settings, get_settings
 
 # Modules whose tasks every worker registers.
-TASK_MODULES = ("workers.maintenance",)
+TASK_MODULES = ("workers.maintenance", "workers.dialer", "workers.webhooks")
 
 # Declares a task of every app (celery's shared_task); celery has no type information, so this
 # gives mypy a typed decorator.
@@ -61,13 +61,18 @@ class PeriodicTask:
         }
 
 
-# Beat's schedule. The campaign dialer adds its tick here (every few seconds) when it exists.
-PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
-    PeriodicTask("workers.maintenance.purge_used_conversation_tokens", every=3600.0),
-)
+def periodic_tasks(settings: Settings) -> tuple[PeriodicTask, ...]:
+    """What beat sends: hourly clean-ups; the campaign dialer's tick and webhook delivery every
+    few seconds."""
+    return (
+        PeriodicTask("workers.maintenance.purge_used_conversation_tokens", every=3600.0),
+        PeriodicTask("workers.maintenance.purge_delivered_broker_messages", every=3600.0),
+        PeriodicTask("workers.dialer.tick", every=settings.dialer_tick_s),
+        PeriodicTask("workers.webhooks.deliver", every=settings.webhook_poll_s),
+    )
 
 
-def beat_schedule(tasks: tuple[PeriodicTask, ...] = PERIODIC_TASKS) -> dict[str, dict[str, Any]]:
+def beat_schedule(tasks: tuple[PeriodicTask, ...]) -> dict[str, dict[str, Any]]:
     """Celery's ``beat_schedule`` for ``tasks``, one entry named after each task."""
     return {task.task: task.schedule_entry() for task in tasks}
 
@@ -119,10 +124,18 @@ def make_celery(settings: Settings) -> Celery:
         task_soft_time_limit=TASK_SOFT_TIME_LIMIT_S,
         task_time_limit=TASK_TIME_LIMIT_S,
         result_expires=RESULT_EXPIRES_S,
-        beat_schedule=beat_schedule(),
+        beat_schedule=beat_schedule(periodic_tasks(settings)),
+        # A dial's limit is a setting: the tick mends a dial that outlived it (workers/dialer.py).
+        task_annotations={
+            "workers.dialer.dial": {
+                "time_limit": settings.dial_time_limit_s,
+                "soft_time_limit": max(1, settings.dial_time_limit_s * 5 // 6),
+            }
+        },
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
-        # Read by the tasks (workers.database): the service's own database.
+        # Read by the tasks (workers.database): the service's own database and settings.
         velox_database_url=settings.resolved_database_url(),
+        velox_settings=settings,
     )
     return celery
 

@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from app.db.session import Database
+from app.settings import Settings
 
 # Keyed by process too: a pool process forked from the worker must not share its parent's
 # connections.
@@ -20,3 +21,9 @@ def task_database(celery: Any) -> Database:
     if database is None:
         database = _databases[key] = Database(url)
     return database
+
+
+def task_settings(celery: Any) -> Settings:
+    """The service settings the Celery app was made with (see workers.celery_app)."""
+    settings: Settings = celery.conf["velox_settings"]
+    return settings

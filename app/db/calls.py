@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.db.models import Agent, Call, CallEvent, Turn, new_id, utc_now
 from app.db.paging import Page, clamp_page_size, decode_cursor, encode_cursor
+from app.db.webhooks import enqueue_event
 from app.engine.record import CallRecord
 
 CallDirection = Literal["inbound", "outbound"]
@@ -85,8 +86,34 @@ def mark_in_progress(
     call.started_at = started_at or utc_now()
     if stream_sid is not None:
         call.stream_sid = stream_sid
+    enqueue_event(session, organization_id, "call_started", _call_summary(call))
     session.flush()
     return call
+
+
+def _call_summary(call: Call) -> dict[str, Any]:
+    """What a webhook says about a call (its conversation id is the API's `conversation_id`)."""
+    return {
+        "conversation_id": call.id,
+        "agent_id": call.agent_id,
+        "status": call.status,
+        "direction": call.direction,
+        "channel": call.channel,
+        "from_number": call.from_number,
+        "to_number": call.to_number,
+        "call_sid": call.provider_call_sid,
+        "start_time_unix_secs": int(call.started_at.timestamp()) if call.started_at else None,
+    }
+
+
+def _call_ended(session: Session, call: Call, transcript: list[dict[str, Any]]) -> None:
+    data = _call_summary(call) | {
+        "termination_reason": call.termination_reason,
+        "call_duration_secs": call.duration_secs,
+        "end_time_unix_secs": int(call.ended_at.timestamp()) if call.ended_at else None,
+        "transcript": transcript,
+    }
+    enqueue_event(session, call.organization_id, "call_ended", data)
 
 
 def save_call_record(session: Session, record: CallRecord) -> Call:
@@ -106,6 +133,7 @@ def save_call_record(session: Session, record: CallRecord) -> Call:
             channel="unknown",
         )
         session.add(call)
+    already_ended = call.status in ("done", "failed")
     call.status = record.status
     call.started_at = call.started_at or record.started_at
     call.ended_at = record.ended_at or utc_now()
@@ -148,6 +176,17 @@ def save_call_record(session: Session, record: CallRecord) -> Call:
         )
         for event in record.events
     )
+    if not already_ended:  # a repeated save is not a second end
+        transcript = [
+            {
+                "role": turn.role,
+                "message": turn.message,
+                "time_in_call_secs": turn.started_ms / 1000,
+                "interrupted": turn.interrupted,
+            }
+            for turn in record.turns
+        ]
+        _call_ended(session, call, transcript)
     session.flush()
     return call
 
@@ -186,6 +225,7 @@ def record_status_callback(
         call.termination_reason = f"twilio call status: {status}"
         call.ended_at = utc_now()
         call.duration_secs = float(payload.get("CallDuration") or 0)
+        _call_ended(session, call, [])
     session.flush()
     return call
 
@@ -225,6 +265,7 @@ def fail_unstarted_call(session: Session, organization_id: str, call_id: str, re
     call.termination_reason = reason
     call.ended_at = utc_now()
     call.duration_secs = 0.0
+    _call_ended(session, call, [])
     session.add(
         CallEvent(
             call_id=call.id,

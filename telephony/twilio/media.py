@@ -21,7 +21,6 @@ from app.engine.audio_format import MULAW_8K, AudioFormat
 from app.engine.conversation import CallContext
 from app.engine.session import CallSession
 from app.observability import CALLS_STARTED, LIVE_CALLS, MALFORMED_FRAMES
-from app.outbound_calls import answered_config, twilio_rest
 from app.runtime import VoiceRuntime
 from telephony.audio import InboundConverter, OutboundEncoder
 from telephony.json_frames import MalformedMessage
@@ -36,6 +35,7 @@ from telephony.twilio.media_stream import (
     render_mark,
     render_media,
 )
+from telephony.twilio.outbound import answered_config, twilio_rest
 from telephony.twilio.rest import TwilioRest
 
 log = logging.getLogger(__name__)

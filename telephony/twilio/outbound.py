@@ -59,6 +59,8 @@ class OutboundCall:
     ringing_timeout_s: int | None = None
     record: bool = False
     machine_detection: MachineDetection | None = None
+    # Chosen by the caller when it must know the id before the call exists (the dialer).
+    conversation_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +146,7 @@ def _open_call(database: Database, call: OutboundCall) -> tuple[str, str]:
             from_number=number.phone_number,
             to_number=to_number,
             phone_number_id=number.id,
+            call_id=call.conversation_id,
         )
         record.initiation = initiation_of(call)
         return record.id, number.phone_number

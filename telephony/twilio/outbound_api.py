@@ -1,4 +1,8 @@
-"""`POST /v1/convai/twilio/outbound-call`: an agent calls a phone number (ElevenLabs' shape)."""
+"""`POST /v1/convai/twilio/outbound-call`: an agent calls a phone number (ElevenLabs' shape).
+
+An ElevenLabs-compatible REST route, kept beside the Twilio dialer it drives (as the
+conversation socket's routes are kept in telephony/convai).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import OrganizationDep, get_database
 from app.api.errors import api_error
-from app.outbound_calls import (
+from app.runtime import VoiceRuntime
+from telephony.twilio.outbound import (
     MachineDetection,
     OutboundCall,
     OutboundCallError,
     place_outbound_call,
 )
-from app.runtime import VoiceRuntime
 
 router = APIRouter(prefix="/v1/convai/twilio", tags=["twilio"])
 

@@ -16,15 +16,15 @@ from app.engine.audio_format import MULAW_8K
 from app.engine.conversation import CallContext, render_template
 from app.engine.record import CallRecord
 from app.observability import WEBHOOK_REJECTIONS
-from app.outbound_calls import (
+from app.runtime import VoiceRuntime
+from telephony.twilio import twiml
+from telephony.twilio.media import ROUTING_PARAMETERS, serve_media_stream
+from telephony.twilio.outbound import (
     answered_config,
     answered_variables,
     hang_up_verdicts,
     twilio_rest,
 )
-from app.runtime import VoiceRuntime
-from telephony.twilio import twiml
-from telephony.twilio.media import ROUTING_PARAMETERS, serve_media_stream
 from telephony.twilio.rest import TwilioRestError
 from telephony.twilio.signature import SIGNATURE_HEADER, TwilioSignature
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ class TwilioRestDouble:
     requests: list[RecordedRequest] = field(default_factory=list)
     # Numbers whose call Twilio refuses: `To` → (error code, message).
     refuse: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # Seconds Twilio takes to answer a call-create request (a slow API, or a dial to kill midway).
+    create_delay_s: float = 0.0
 
     @property
     def created(self) -> list[RecordedRequest]:
@@ -92,6 +95,7 @@ def twilio_rest_double() -> Iterator[TwilioRestDouble]:
             )
             account_sid = self.path.split("/")[3]
             if self.path.endswith("/Calls.json"):
+                time.sleep(double.create_delay_s)
                 refused = double.refuse.get(form.get("To", ""))
                 if refused is not None:
                     code, message = refused

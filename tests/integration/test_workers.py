@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import redis
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from app.db.migrate import upgrade
@@ -23,7 +20,8 @@ from app.db.models import TaskRun, UsedConversationToken, utc_now
 from app.db.organizations import create_organization
 from app.db.session import Database
 from app.db.task_runs import claim_run, finish_run
-from app.settings import PROJECT_ROOT, Settings
+from app.settings import Settings
+from tests.integration.worker_processes import Worker, start_worker
 from workers.celery_app import make_celery, worker_task
 from workers.idempotency import run_idempotently
 
@@ -40,7 +38,6 @@ pytestmark = [
 REDIS_URL = "redis://127.0.0.1:6379/15"
 PURGE = "workers.maintenance.purge_used_conversation_tokens"
 SLOW_TASK = "tests.workers.write_journal_slowly"
-WORKER_READY_S = 30.0
 RESULT_WAIT_S = 20.0
 
 # A worker whose Redis broker hands an unacknowledged message to another worker after 2 s and
@@ -78,70 +75,10 @@ def write_journal_slowly(self: Any, journal: str, seconds: float) -> dict[str, A
     return run_idempotently(self, body, key=f"journal:{journal}", lease_s=0.5)
 
 
-@dataclass
-class Worker:
-    """A worker process (with its pool) in its own process group, logging to a file."""
-
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def wait_until_ready(self) -> None:
-        deadline = time.monotonic() + WORKER_READY_S
-        while time.monotonic() < deadline:
-            if " ready." in self.log.read_text(errors="replace"):
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.1)
-        self.stop()
-        pytest.fail(f"the worker did not start:\n{self.log.read_text(errors='replace')[-3000:]}")
-
-    def kill(self) -> None:
-        """SIGKILL the worker and its pool at once, as a crash of the machine would."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-def _environment(settings: Settings) -> dict[str, str]:
-    # Set even when empty, so a developer's .env cannot point the worker elsewhere.
-    return {
-        **os.environ,
-        "VELOX_DATA_DIR": str(settings.data_dir),
-        "VELOX_DATABASE_URL": settings.database_url,
-        "VELOX_BROKER_URL": settings.broker_url,
-        "VELOX_RESULT_BACKEND": settings.result_backend,
-        "VELOX_LOG_LEVEL": "INFO",
-    }
-
-
-def _start(command: list[str], settings: Settings, log: Path) -> Worker:
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            env=_environment(settings),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    worker = Worker(process, log)
-    worker.wait_until_ready()
-    return worker
-
-
 def _start_velox_worker(settings: Settings, log: Path) -> Worker:
     """``velox worker``: the single-machine worker and its embedded beat, as `make run` runs it."""
     velox = Path(sys.executable).with_name("velox")
-    return _start([str(velox), "worker", "--concurrency=1"], settings, log)
+    return start_worker([str(velox), "worker", "--concurrency=1"], settings, log)
 
 
 def _seed_tokens(database: Database, *, expired: int, live: int) -> None:
@@ -267,7 +204,7 @@ def test_a_task_whose_worker_is_killed_midway_completes_once_on_another_worker(
     journal.touch()
     command = [sys.executable, "-c", SHORT_VISIBILITY_WORKER, str(Path(__file__).parent)]
     celery = make_celery(on_redis)
-    first = _start([*command, "first"], on_redis, tmp_path / "first.log")
+    first = start_worker([*command, "first"], on_redis, tmp_path / "first.log")
     try:
         sent = celery.send_task(SLOW_TASK, kwargs={"journal": str(journal), "seconds": 1.0})
         deadline = time.monotonic() + RESULT_WAIT_S
@@ -276,7 +213,7 @@ def test_a_task_whose_worker_is_killed_midway_completes_once_on_another_worker(
         assert "started" in journal.read_text(), first.log.read_text()[-3000:]
         first.kill()
 
-        second = _start([*command, "second"], on_redis, tmp_path / "second.log")
+        second = start_worker([*command, "second"], on_redis, tmp_path / "second.log")
         try:
             assert sent.get(timeout=RESULT_WAIT_S) == {"finished": True}
         finally:
@@ -309,3 +246,29 @@ def test_a_worker_whose_lease_was_taken_over_cannot_finish_the_key(database: Dat
         assert finish_run(session, "dial:1", second.attempt, {"by": "second"})
         again = claim_run(session, "dial:1", "dialer", 1.0, now=start + timedelta(seconds=9))
         assert (again.state, again.result) == ("done", {"by": "second"})
+
+
+def test_the_embedded_broker_file_is_cleared_of_delivered_messages(embedded: Settings) -> None:
+    celery = make_celery(embedded)
+    broker = create_engine(f"sqlite:///{embedded.data_dir / 'broker.sqlite'}")
+    try:
+        for _ in range(3):
+            celery.send_task(PURGE).get(timeout=RESULT_WAIT_S)
+        with broker.connect() as connection:
+            delivered = connection.execute(
+                text("SELECT count(*) FROM kombu_message WHERE visible = 0")
+            ).scalar_one()
+        assert delivered >= 3
+
+        purge = celery.send_task(
+            "workers.maintenance.purge_delivered_broker_messages", kwargs={"older_than_s": 0}
+        )
+        assert purge.get(timeout=RESULT_WAIT_S)["deleted"] >= 3
+        with broker.connect() as connection:
+            left = connection.execute(
+                text("SELECT count(*) FROM kombu_message WHERE visible = 0")
+            ).scalar_one()
+        assert left <= 1  # at most the purge's own message, delivered as it ran
+    finally:
+        broker.dispose()
+        celery.close()

@@ -7,6 +7,7 @@ from campaigns.states import (
     CampaignState,
     InvalidTransitionError,
     is_complete,
+    reopen,
     transition,
 )
 
@@ -98,3 +99,10 @@ def test_paused_campaign_with_leads_left_is_not_complete_before_its_end() -> Non
 @pytest.mark.parametrize("state", [S.DRAFT, S.SCHEDULED, S.COMPLETED, S.CANCELLED])
 def test_campaigns_that_are_not_running_or_paused_never_complete(state: S) -> None:
     assert not is_complete(state, DONE, NOW, ends_at=NOW)
+
+
+def test_only_a_completed_campaign_can_be_reopened_to_retry_its_leads() -> None:
+    assert reopen(S.COMPLETED) is S.RUNNING
+    for state in (S.DRAFT, S.SCHEDULED, S.RUNNING, S.PAUSED, S.CANCELLED):
+        with pytest.raises(InvalidTransitionError):
+            reopen(state)

@@ -1,0 +1,369 @@
+"""Outbound campaigns under `/v1/campaigns`, and the organization's do-not-call list.
+
+A campaign is created in draft with its agent, caller-ID number and settings; leads are
+uploaded as CSV (streamed to a spool file, then imported in batches; bad rows are reported by
+line and reason while the good ones are kept); `start` hands it to the dialer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import tempfile
+from datetime import datetime
+from typing import IO, Any, Literal
+
+from fastapi import APIRouter, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from app import campaign_runs
+from app.api.deps import OrganizationDep, SessionDep, get_database
+from app.api.errors import api_error, not_found
+from app.campaign_settings import CampaignSettings
+from app.db import campaigns as campaign_queries
+from app.db import phone_numbers as number_queries
+from app.db.agents import get_agent
+from app.db.campaigns import NewLead
+from app.db.models import CallAttempt, Campaign, DoNotCallEntry, utc_now
+from app.db.session import Database
+from campaigns.do_not_call import normalize_do_not_call_entry
+from campaigns.leads_csv import BadRow, Lead, LeadsFileError, read_leads
+from campaigns.phone_numbers import InvalidPhoneNumberError
+from campaigns.states import CampaignState
+
+router = APIRouter(tags=["campaigns"])
+
+MAX_LEADS_FILE_BYTES = 64 * 1024 * 1024
+# Bad rows listed in an upload's answer; the count covers them all.
+MAX_REPORTED_BAD_ROWS = 1000
+SPOOL_IN_MEMORY_BYTES = 1024 * 1024
+
+
+class CampaignCreateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    agent_id: str = Field(min_length=1, max_length=64)
+    agent_phone_number_id: str = Field(min_length=1, max_length=64)
+    settings: CampaignSettings = Field(default_factory=CampaignSettings)
+
+
+class CampaignProgress(BaseModel):
+    leads_total: int
+    leads_pending: int
+    leads_calling: int
+    leads_finished: int
+    attempts: int
+    attempts_in_progress: int
+    outcomes: dict[str, int]
+
+
+class CampaignResponse(BaseModel):
+    campaign_id: str
+    name: str
+    agent_id: str
+    agent_phone_number_id: str
+    state: str
+    settings: dict[str, Any]
+    created_at_unix_secs: int
+    completed_at_unix_secs: int | None
+    progress: CampaignProgress
+
+
+class BadRowResponse(BaseModel):
+    line: int
+    reason: str
+
+
+class LeadsUploadResponse(BaseModel):
+    imported: int
+    duplicates_skipped: int
+    rejected: int
+    rejected_rows: list[BadRowResponse]
+
+
+class AttemptResponse(BaseModel):
+    attempt_id: str
+    lead_id: str
+    number: int
+    status: str
+    conversation_id: str
+    call_sid: str | None
+    outcome: str | None
+    detail: str
+    claimed_at_unix_secs: int
+    ended_at_unix_secs: int | None
+
+
+def _unix(at: datetime | None) -> int | None:
+    return int(at.timestamp()) if at is not None else None
+
+
+def _response(session: Session, campaign: Campaign) -> CampaignResponse:
+    counts = campaign_queries.progress(session, campaign.id)
+    return CampaignResponse(
+        campaign_id=campaign.id,
+        name=campaign.name,
+        agent_id=campaign.agent_id,
+        agent_phone_number_id=campaign.phone_number_id,
+        state=campaign.state,
+        settings=campaign.settings,
+        created_at_unix_secs=int(campaign.created_at.timestamp()),
+        completed_at_unix_secs=_unix(campaign.completed_at),
+        progress=CampaignProgress(
+            leads_total=sum(counts.leads.values()),
+            leads_pending=counts.leads.get("pending", 0),
+            leads_calling=counts.leads.get("calling", 0),
+            leads_finished=counts.leads.get("finished", 0),
+            attempts=counts.attempts,
+            attempts_in_progress=counts.attempts_in_progress,
+            outcomes=counts.outcomes,
+        ),
+    )
+
+
+def _campaign(session: Session, organization_id: str, campaign_id: str) -> Campaign:
+    campaign = campaign_queries.get_campaign(session, organization_id, campaign_id)
+    if campaign is None:
+        raise not_found("campaign", campaign_id)
+    return campaign
+
+
+@router.post("/v1/campaigns", status_code=status.HTTP_201_CREATED)
+def create_campaign(
+    body: CampaignCreateRequest, session: SessionDep, organization: OrganizationDep
+) -> CampaignResponse:
+    if get_agent(session, organization.id, body.agent_id) is None:
+        raise not_found("agent", body.agent_id)
+    number = number_queries.get_phone_number(session, organization.id, body.agent_phone_number_id)
+    if number is None:
+        raise not_found("phone number", body.agent_phone_number_id)
+    campaign = campaign_queries.create_campaign(
+        session,
+        organization.id,
+        name=body.name,
+        agent_id=body.agent_id,
+        phone_number_id=number.id,
+        state=CampaignState.DRAFT.value,
+        settings=body.settings.model_dump(mode="json"),
+    )
+    return _response(session, campaign)
+
+
+@router.get("/v1/campaigns")
+def list_campaigns(session: SessionDep, organization: OrganizationDep) -> list[CampaignResponse]:
+    return [
+        _response(session, c) for c in campaign_queries.list_campaigns(session, organization.id)
+    ]
+
+
+@router.get("/v1/campaigns/{campaign_id}")
+def get_campaign(
+    campaign_id: str, session: SessionDep, organization: OrganizationDep
+) -> CampaignResponse:
+    return _response(session, _campaign(session, organization.id, campaign_id))
+
+
+@router.get("/v1/campaigns/{campaign_id}/attempts")
+def list_attempts(
+    campaign_id: str, session: SessionDep, organization: OrganizationDep
+) -> list[AttemptResponse]:
+    _campaign(session, organization.id, campaign_id)
+    return [
+        _attempt(a) for a in campaign_queries.list_attempts(session, organization.id, campaign_id)
+    ]
+
+
+def _attempt(attempt: CallAttempt) -> AttemptResponse:
+    return AttemptResponse(
+        attempt_id=attempt.id,
+        lead_id=attempt.lead_id,
+        number=attempt.number,
+        status=attempt.status,
+        conversation_id=attempt.conversation_id,
+        call_sid=attempt.call_sid,
+        outcome=attempt.outcome,
+        detail=attempt.detail,
+        claimed_at_unix_secs=int(attempt.claimed_at.timestamp()),
+        ended_at_unix_secs=_unix(attempt.ended_at),
+    )
+
+
+@router.post("/v1/campaigns/{campaign_id}/leads")
+async def upload_leads(
+    campaign_id: str, request: Request, organization: OrganizationDep
+) -> LeadsUploadResponse:
+    """The body is the CSV itself (`text/csv`): a header with a phone number column, then one
+    lead per row; a `timezone` column names the lead's zone, others become prompt variables."""
+    database = get_database(request)
+    with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY_BYTES, mode="w+b") as spool:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_LEADS_FILE_BYTES:
+                raise api_error(
+                    status.HTTP_413_CONTENT_TOO_LARGE,
+                    "file_too_large",
+                    f"a leads file may hold at most {MAX_LEADS_FILE_BYTES // 2**20} MiB; "
+                    "split it and upload the parts",
+                )
+            spool.write(chunk)
+        spool.seek(0)
+        return await asyncio.to_thread(_import, database, organization.id, campaign_id, spool)
+
+
+def _lines(binary: IO[bytes]) -> Any:
+    """The file's text lines, decoded as UTF-8 (a byte the file cannot be read as is replaced,
+    and the row it is in then fails its number check rather than the whole upload)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    pending = ""
+    for chunk in iter(lambda: binary.read(64 * 1024), b""):
+        pending += decoder.decode(chunk)
+        *complete, pending = pending.split("\n")
+        for line in complete:
+            yield line + "\n"
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield pending
+
+
+def new_lead(lead: Lead) -> NewLead:
+    """The row to store for a lead read from a file; its name, if any, becomes `{{name}}`."""
+    variables = dict(lead.variables)
+    if lead.name:
+        variables.setdefault("name", lead.name)
+    return NewLead(lead.phone_number, lead.time_zone, variables, lead.line)
+
+
+def _import(
+    database: Database, organization_id: str, campaign_id: str, spool: IO[bytes]
+) -> LeadsUploadResponse:
+    with database.session() as session:
+        campaign = _campaign(session, organization_id, campaign_id)
+        if CampaignState(campaign.state).is_terminal:
+            raise api_error(
+                status.HTTP_409_CONFLICT,
+                "invalid_state",
+                f"a {campaign.state} campaign takes no more leads",
+            )
+        region = campaign_runs.settings_of(campaign).default_region
+        bad: list[BadRow] = []
+        rejected = 0
+        offered = 0
+
+        def good_rows() -> Any:
+            nonlocal rejected, offered
+            for row in read_leads(_lines(spool), default_region=region):
+                if isinstance(row, Lead):
+                    offered += 1
+                    yield new_lead(row)
+                else:
+                    rejected += 1
+                    if len(bad) < MAX_REPORTED_BAD_ROWS:
+                        bad.append(row)
+
+        try:
+            imported = campaign_queries.add_leads(session, campaign, good_rows())
+        except LeadsFileError as error:
+            raise api_error(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_leads_file", str(error)
+            ) from None
+    return LeadsUploadResponse(
+        imported=imported,
+        duplicates_skipped=offered - imported,
+        rejected=rejected,
+        rejected_rows=[BadRowResponse(line=b.line, reason=b.reason) for b in bad],
+    )
+
+
+# Each action: the states it moves through, in order (start goes through scheduled).
+_ACTIONS: dict[str, tuple[CampaignState, ...]] = {
+    "start": (CampaignState.SCHEDULED, CampaignState.RUNNING),
+    "pause": (CampaignState.PAUSED,),
+    "resume": (CampaignState.RUNNING,),
+    "cancel": (CampaignState.CANCELLED,),
+}
+
+
+# After `/leads`, which this path would otherwise shadow.
+@router.post("/v1/campaigns/{campaign_id}/{action}")
+def change_state(
+    campaign_id: str,
+    action: Literal["start", "pause", "resume", "cancel"],
+    session: SessionDep,
+    organization: OrganizationDep,
+) -> CampaignResponse:
+    """`start` (draft → running, or scheduled until its start time), `pause`, `resume`,
+    `cancel`."""
+    steps = _ACTIONS[action]
+    campaign = _campaign(session, organization.id, campaign_id)
+    if action == "start":
+        starts_at = campaign_runs.settings_of(campaign).starts_at
+        if starts_at is not None and starts_at > utc_now():
+            steps = steps[:1]  # the dialer's tick starts it at its start time
+    try:
+        for target in steps:
+            campaign_runs.change_state(session, campaign, target)
+    except campaign_runs.CampaignStateError as error:
+        raise api_error(status.HTTP_409_CONFLICT, "invalid_state", str(error)) from None
+    return _response(session, campaign)
+
+
+# --- do-not-call ---------------------------------------------------------------------------
+
+
+class DoNotCallRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone_number: str = Field(min_length=1, max_length=40)
+    note: str = Field(default="", max_length=500)
+
+
+class DoNotCallResponse(BaseModel):
+    phone_number: str
+    source: str
+    note: str
+    created_at_unix_secs: int
+
+
+def _entry(entry: DoNotCallEntry) -> DoNotCallResponse:
+    return DoNotCallResponse(
+        phone_number=entry.phone_number,
+        source=entry.source,
+        note=entry.note,
+        created_at_unix_secs=int(entry.created_at.timestamp()),
+    )
+
+
+def _e164(raw: str) -> str:
+    try:
+        return normalize_do_not_call_entry(raw)
+    except InvalidPhoneNumberError as error:
+        raise api_error(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_phone_number", str(error)
+        ) from None
+
+
+@router.get("/v1/do-not-call")
+def list_do_not_call(session: SessionDep, organization: OrganizationDep) -> list[DoNotCallResponse]:
+    return [_entry(e) for e in campaign_queries.list_do_not_call(session, organization.id)]
+
+
+@router.post("/v1/do-not-call", status_code=status.HTTP_201_CREATED)
+def add_do_not_call(
+    body: DoNotCallRequest, session: SessionDep, organization: OrganizationDep
+) -> DoNotCallResponse:
+    entry = campaign_queries.add_do_not_call(
+        session, organization.id, _e164(body.phone_number), source="api", note=body.note
+    )
+    return _entry(entry)
+
+
+@router.delete("/v1/do-not-call/{phone_number}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_do_not_call(
+    phone_number: str, session: SessionDep, organization: OrganizationDep
+) -> Response:
+    if not campaign_queries.remove_do_not_call(session, organization.id, _e164(phone_number)):
+        raise not_found("do-not-call entry", phone_number)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

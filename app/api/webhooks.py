@@ -1,0 +1,186 @@
+"""Webhook endpoints under `/v1/workspace/webhooks` (ElevenLabs' shape), and their delivery log.
+
+An endpoint is created with a name and an http(s) URL; the answer carries its signing secret,
+the only time it is shown. It receives the events it lists (all of Velox's by default:
+`call_started`, `call_ended`, `analysis_ready`, `campaign_completed`), each a JSON body
+`{type, event_id, event_timestamp, data}` signed in the `ElevenLabs-Signature` header.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response, status
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+
+from app.api.deps import OrganizationDep, SessionDep
+from app.api.errors import not_found
+from app.credentials import CredentialBox
+from app.db import webhooks as webhook_rows
+from app.db.models import WebhookDelivery, WebhookEndpoint
+from app.settings import Settings
+from app.webhook_signing import new_secret
+
+router = APIRouter(prefix="/v1/workspace/webhooks", tags=["webhooks"])
+
+EventType = Literal["call_started", "call_ended", "analysis_ready", "campaign_completed"]
+HeaderMap = Annotated[dict[str, str], Field(max_length=20)]
+
+
+class WebhookSettings(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    auth_type: Literal["hmac"] = "hmac"
+    name: str = Field(min_length=1, max_length=200)
+    webhook_url: AnyHttpUrl
+    request_headers: HeaderMap | None = None
+
+
+class WebhookCreateRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    settings: WebhookSettings
+    events: list[EventType] | None = None
+
+
+class WebhookUpdateRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    is_disabled: bool | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    retry_enabled: bool | None = None
+    request_headers: HeaderMap | None = None
+    events: list[EventType] | None = None
+
+
+class WebhookCreateResponse(BaseModel):
+    webhook_id: str
+    webhook_secret: str
+
+
+class WebhookResponse(BaseModel):
+    name: str
+    webhook_id: str
+    webhook_url: str
+    is_disabled: bool
+    is_auto_disabled: bool = False
+    created_at_unix: int
+    auth_type: str = "hmac"
+    events: list[str]
+    retry_enabled: bool
+    most_recent_failure_error_code: int | None
+    most_recent_failure_timestamp: int | None
+
+
+class WebhookListResponse(BaseModel):
+    webhooks: list[WebhookResponse]
+
+
+class DeliveryResponse(BaseModel):
+    delivery_id: str
+    event_type: str
+    status: str
+    attempts: int
+    last_status_code: int | None
+    last_error: str
+    created_at_unix: int
+    delivered_at_unix: int | None
+    next_attempt_at_unix: int | None
+    payload: dict[str, Any]
+
+
+class DeliveryListResponse(BaseModel):
+    deliveries: list[DeliveryResponse]
+
+
+def _unix(at: datetime | None) -> int | None:
+    return int(at.timestamp()) if at is not None else None
+
+
+def _response(endpoint: WebhookEndpoint) -> WebhookResponse:
+    return WebhookResponse(
+        name=endpoint.name,
+        webhook_id=endpoint.id,
+        webhook_url=endpoint.url,
+        is_disabled=endpoint.is_disabled,
+        created_at_unix=int(endpoint.created_at.timestamp()),
+        events=list(endpoint.events),
+        retry_enabled=endpoint.retry_enabled,
+        most_recent_failure_error_code=endpoint.most_recent_failure_status,
+        most_recent_failure_timestamp=_unix(endpoint.most_recent_failure_at),
+    )
+
+
+def _delivery(delivery: WebhookDelivery) -> DeliveryResponse:
+    pending = delivery.status in ("pending", "sending")
+    return DeliveryResponse(
+        delivery_id=delivery.id,
+        event_type=delivery.event_type,
+        status=delivery.status,
+        attempts=delivery.attempts,
+        last_status_code=delivery.last_status_code,
+        last_error=delivery.last_error,
+        created_at_unix=int(delivery.created_at.timestamp()),
+        delivered_at_unix=_unix(delivery.delivered_at),
+        next_attempt_at_unix=_unix(delivery.next_attempt_at) if pending else None,
+        payload=delivery.payload,
+    )
+
+
+@router.post("")
+def create_webhook(
+    body: WebhookCreateRequest, request: Request, session: SessionDep, organization: OrganizationDep
+) -> WebhookCreateResponse:
+    settings: Settings = request.app.state.settings
+    secret = new_secret()
+    endpoint = webhook_rows.create_endpoint(
+        session,
+        organization.id,
+        name=body.settings.name,
+        url=str(body.settings.webhook_url),
+        encrypted_secret=CredentialBox(settings.signing_secret()).encrypt(secret),
+        request_headers=body.settings.request_headers or {},
+        events=list(body.events or webhook_rows.EVENT_TYPES),
+    )
+    return WebhookCreateResponse(webhook_id=endpoint.id, webhook_secret=secret)
+
+
+@router.get("")
+def list_webhooks(session: SessionDep, organization: OrganizationDep) -> WebhookListResponse:
+    endpoints = webhook_rows.list_endpoints(session, organization.id)
+    return WebhookListResponse(webhooks=[_response(e) for e in endpoints])
+
+
+@router.patch("/{webhook_id}")
+def update_webhook(
+    webhook_id: str, body: WebhookUpdateRequest, session: SessionDep, organization: OrganizationDep
+) -> WebhookResponse:
+    endpoint = webhook_rows.get_endpoint(session, organization.id, webhook_id)
+    if endpoint is None:
+        raise not_found("webhook", webhook_id)
+    for name, value in body.model_dump(exclude_none=True).items():
+        setattr(endpoint, name, list(value) if name == "events" else value)
+    session.flush()
+    return _response(endpoint)
+
+
+@router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_webhook(webhook_id: str, session: SessionDep, organization: OrganizationDep) -> Response:
+    if not webhook_rows.delete_endpoint(session, organization.id, webhook_id):
+        raise not_found("webhook", webhook_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{webhook_id}/deliveries")
+def list_deliveries(
+    webhook_id: str,
+    session: SessionDep,
+    organization: OrganizationDep,
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> DeliveryListResponse:
+    """The endpoint's most recent deliveries, newest first: every try's status code and error."""
+    if webhook_rows.get_endpoint(session, organization.id, webhook_id) is None:
+        raise not_found("webhook", webhook_id)
+    deliveries = webhook_rows.list_deliveries(session, organization.id, webhook_id, limit)
+    return DeliveryListResponse(deliveries=[_delivery(d) for d in deliveries])

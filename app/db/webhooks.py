@@ -1,0 +1,191 @@
+"""Webhook endpoints and deliveries: an outbox written in the same transaction as the event.
+
+`enqueue_event` adds one delivery per enabled endpoint that wants the event, so an event is
+sent exactly when what it reports is committed; the workers deliver (workers/webhooks.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.db.models import WebhookDelivery, WebhookEndpoint, new_id, utc_now
+
+# Events Velox sends, in the order of a call's life.
+EVENT_TYPES = ("call_started", "call_ended", "analysis_ready", "campaign_completed")
+
+
+def create_endpoint(
+    session: Session,
+    organization_id: str,
+    *,
+    name: str,
+    url: str,
+    encrypted_secret: str,
+    request_headers: Mapping[str, str],
+    events: list[str],
+) -> WebhookEndpoint:
+    endpoint = WebhookEndpoint(
+        id=new_id("whk"),
+        organization_id=organization_id,
+        name=name,
+        url=url,
+        encrypted_secret=encrypted_secret,
+        request_headers=dict(request_headers),
+        events=events,
+        is_disabled=False,
+        retry_enabled=True,
+    )
+    session.add(endpoint)
+    session.flush()
+    return endpoint
+
+
+def list_endpoints(session: Session, organization_id: str) -> list[WebhookEndpoint]:
+    query = select(WebhookEndpoint).where(WebhookEndpoint.organization_id == organization_id)
+    return list(session.scalars(query.order_by(WebhookEndpoint.created_at)))
+
+
+def get_endpoint(
+    session: Session, organization_id: str, endpoint_id: str
+) -> WebhookEndpoint | None:
+    return session.scalar(
+        select(WebhookEndpoint).where(
+            WebhookEndpoint.organization_id == organization_id, WebhookEndpoint.id == endpoint_id
+        )
+    )
+
+
+def delete_endpoint(session: Session, organization_id: str, endpoint_id: str) -> bool:
+    endpoint = get_endpoint(session, organization_id, endpoint_id)
+    if endpoint is None:
+        return False
+    session.delete(endpoint)
+    session.flush()
+    return True
+
+
+def enqueue_event(
+    session: Session, organization_id: str, event_type: str, data: Mapping[str, Any]
+) -> int:
+    """Queue `event_type` with `data` for every enabled endpoint of the organization that wants
+    it; returns how many deliveries were queued."""
+    endpoints = session.scalars(
+        select(WebhookEndpoint).where(
+            WebhookEndpoint.organization_id == organization_id,
+            WebhookEndpoint.is_disabled.is_(False),
+        )
+    ).all()
+    now = utc_now()
+    queued = 0
+    for endpoint in endpoints:
+        if event_type not in endpoint.events:
+            continue
+        delivery_id = new_id("whd")
+        payload = {
+            "type": event_type,
+            "event_id": delivery_id,
+            "event_timestamp": int(now.timestamp()),
+            "data": dict(data),
+        }
+        session.add(
+            WebhookDelivery(
+                id=delivery_id,
+                endpoint_id=endpoint.id,
+                organization_id=organization_id,
+                event_type=event_type,
+                payload=payload,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                last_error="",
+            )
+        )
+        queued += 1
+    if queued:
+        session.flush()
+    return queued
+
+
+def claim_due(
+    session: Session, now: datetime, lease: timedelta, limit: int
+) -> list[tuple[WebhookDelivery, WebhookEndpoint]]:
+    """Take up to `limit` due deliveries for this worker: each becomes `sending` until `now +
+    lease`; one whose worker died is due again when that runs out. Locked rows are skipped."""
+    due = (WebhookDelivery.status == "pending") | (WebhookDelivery.status == "sending")
+    rows = session.execute(
+        select(WebhookDelivery, WebhookEndpoint)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(due, WebhookDelivery.next_attempt_at <= now)
+        .order_by(WebhookDelivery.next_attempt_at)
+        .limit(limit)
+        .with_for_update(of=WebhookDelivery, skip_locked=True)
+    ).all()
+    claimed = []
+    for delivery, endpoint in rows:
+        delivery.status = "sending"
+        delivery.attempts += 1
+        delivery.next_attempt_at = now + lease
+        claimed.append((delivery, endpoint))
+    session.flush()
+    return claimed
+
+
+def record_attempt(
+    session: Session,
+    delivery_id: str,
+    attempt: int,
+    *,
+    status_code: int | None,
+    error: str,
+    retry_at: datetime | None,
+) -> None:
+    """Store one try's result: delivered (2xx), due again at `retry_at`, or failed for good.
+    Only the try that holds the delivery (its `attempt`) may write."""
+    delivered = status_code is not None and 200 <= status_code < 300
+    now = utc_now()
+    values: dict[str, Any] = {"last_status_code": status_code, "last_error": error}
+    if delivered:
+        values |= {"status": "delivered", "delivered_at": now}
+    elif retry_at is not None:
+        values |= {"status": "pending", "next_attempt_at": retry_at}
+    else:
+        values |= {"status": "failed"}
+    session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.attempts == attempt,
+            WebhookDelivery.status == "sending",
+        )
+        .values(**values)
+    )
+    if not delivered:
+        endpoint_id = session.scalar(
+            select(WebhookDelivery.endpoint_id).where(WebhookDelivery.id == delivery_id)
+        )
+        session.execute(
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.id == endpoint_id)
+            .values(most_recent_failure_status=status_code, most_recent_failure_at=now)
+        )
+    session.flush()
+
+
+def list_deliveries(
+    session: Session, organization_id: str, endpoint_id: str, limit: int
+) -> list[WebhookDelivery]:
+    query = (
+        select(WebhookDelivery)
+        .where(
+            WebhookDelivery.organization_id == organization_id,
+            WebhookDelivery.endpoint_id == endpoint_id,
+        )
+        .order_by(WebhookDelivery.seq.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))

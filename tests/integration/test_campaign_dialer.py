@@ -1,0 +1,590 @@
+"""The campaign dialer on real PostgreSQL and Redis, with real Celery worker processes.
+
+The service runs on a real port (campaigns, leads and the do-not-call list through its API;
+Twilio's status callbacks, signed, to its webhook); the workers dial through the real `twilio`
+client pointed at a local double of Twilio's REST API, which records every call it is asked to
+place. Ticks are sent with a frozen `now`, so which leads are inside their windows is fixed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+import redis
+from celery import Celery
+from elevenlabs import ElevenLabs
+from elevenlabs.errors import BadRequestError
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+
+from app.agent_config import AgentConfig
+from app.db import agents as agent_queries
+from app.db import organizations as org_queries
+from app.db import phone_numbers as number_queries
+from app.db.migrate import upgrade
+from app.db.models import Call, utc_now
+from app.db.session import Database
+from app.main import create_app
+from app.providers.registry import ProviderRegistry
+from app.settings import Settings
+from tests.e2e.twilio_rest_double import TwilioRestDouble, twilio_rest_double
+from tests.integration.worker_processes import Worker, start_worker
+from tests.live_server import free_port, serve
+from workers.celery_app import make_celery
+
+if TYPE_CHECKING:
+    from tests.conftest import PostgresDatabases
+
+pytestmark = pytest.mark.integration
+
+REDIS_URL = "redis://127.0.0.1:6379/14"
+AUTH_TOKEN = "dialer-test-token-0123456789abcdef"
+ACCOUNT_SID = "AC" + "1" * 32
+CALLER_ID = "+12125550100"
+TICK = "workers.dialer.tick"
+# Wednesday 6 January 2027, 16:00 UTC: 11:00 in New York, 08:00 in Los Angeles, 16:00 in London.
+WEDNESDAY_4PM_UTC = datetime(2027, 1, 6, 16, 0, tzinfo=UTC)
+NEW_YORK, LOS_ANGELES, LONDON = "+12122345678", "+14155552671", "+442079460958"
+# A Redis broker that hands back a message whose worker died after 2 s (for the kill test).
+SHORT_VISIBILITY_WORKER = """
+import sys
+from app.settings import get_settings
+from workers.celery_app import make_celery
+
+app = make_celery(get_settings())
+app.conf.broker_transport_options = {
+    "visibility_timeout": 2, "unacked_restore_interval": 1, "unacked_restore_throttle": 1,
+}
+app.worker_main(["worker", "--concurrency=1", "--without-mingle", "--without-gossip",
+                 "--loglevel=INFO", "--hostname=" + sys.argv[1] + "@%h"])
+"""
+
+
+def new_york_numbers(count: int, first: int = 2000000) -> list[str]:
+    return [f"+1212{first + n:07d}" for n in range(count)]
+
+
+@dataclass
+class Dialer:
+    """The service, the Twilio double, a Celery client and the workers of one test."""
+
+    base_url: str
+    api_key: str
+    settings: Settings
+    rest: TwilioRestDouble
+    celery: Celery
+    agent_id: str
+    number_id: str
+    tmp_path: Path
+    workers: list[Worker] = field(default_factory=list)
+    validator: RequestValidator = field(default_factory=lambda: RequestValidator(AUTH_TOKEN))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"xi-api-key": self.api_key}
+
+    def start_workers(self, count: int, command: list[str] | None = None) -> list[Worker]:
+        started = []
+        for _ in range(count):
+            name = f"w{len(self.workers)}"
+            velox = str(Path(sys.executable).with_name("velox"))
+            argv = (
+                [*command, name] if command else [velox, "worker", "--no-beat", "--concurrency=1"]
+            )
+            worker = start_worker(argv, self.settings, self.tmp_path / f"{name}.log", wait=False)
+            self.workers.append(worker)
+            started.append(worker)
+        for worker in started:
+            worker.wait_until_ready()
+        return started
+
+    def api(self, method: str, path: str, **options: Any) -> httpx.Response:
+        response = httpx.request(
+            method, f"{self.base_url}{path}", headers=self.headers, timeout=60, **options
+        )
+        assert response.status_code < 300, (response.status_code, response.text)
+        return response
+
+    def campaign(self, numbers: list[str], *, start: bool = True, **settings: Any) -> str:
+        """A campaign of these numbers (one CSV row each), started unless told otherwise."""
+        body = {
+            "name": "January outreach",
+            "agent_id": self.agent_id,
+            "agent_phone_number_id": self.number_id,
+            "settings": {"retry": {"rules": {}}, **settings},
+        }
+        campaign_id: str = self.api("POST", "/v1/campaigns", json=body).json()["campaign_id"]
+        csv = "phone_number,first_name\n" + "".join(f"{n},Lead{i}\n" for i, n in enumerate(numbers))
+        uploaded = self.api("POST", f"/v1/campaigns/{campaign_id}/leads", content=csv).json()
+        assert uploaded["imported"] == len(numbers), uploaded
+        if start:
+            self.api("POST", f"/v1/campaigns/{campaign_id}/start")
+        return campaign_id
+
+    def tick(self, now: datetime) -> dict[str, Any]:
+        result: dict[str, Any] = self.celery.send_task(TICK, kwargs={"now": now.isoformat()}).get(
+            timeout=30
+        )
+        return result
+
+    def wait_for_dials(self, count: int, timeout: float = 20.0) -> list[str]:
+        """The numbers Twilio was asked to call, once there are `count` of them."""
+        deadline = time.monotonic() + timeout
+        while len(self.rest.created) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        dialed = [r.form["To"] for r in self.rest.created]
+        assert len(dialed) >= count, (dialed, self.worker_logs())
+        return dialed
+
+    def settle(self, seconds: float = 1.5) -> None:
+        """Let any dial still in flight arrive (to show that none does)."""
+        time.sleep(seconds)
+
+    def attempts(self, campaign_id: str) -> list[dict[str, Any]]:
+        body: list[dict[str, Any]] = self.api("GET", f"/v1/campaigns/{campaign_id}/attempts").json()
+        return body
+
+    def wait_for_attempts(self, campaign_id: str, status: str, count: int) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            matching = [a for a in self.attempts(campaign_id) if a["status"] == status]
+            if len(matching) >= count:
+                return matching
+            time.sleep(0.1)
+        raise AssertionError((self.attempts(campaign_id), self.worker_logs()))
+
+    def twilio_reports(self, attempt: dict[str, Any], status: str, **extra: str) -> None:
+        """Twilio's signed status callback for the attempt's call."""
+        url = f"{self.base_url}/twilio/status?conversation_id={attempt['conversation_id']}"
+        form = {"AccountSid": ACCOUNT_SID, "CallSid": attempt["call_sid"], "CallStatus": status}
+        form |= extra
+        signature = self.validator.compute_signature(url, form)
+        response = httpx.post(url, data=form, headers={"X-Twilio-Signature": signature})
+        assert response.status_code == 204, response.text
+
+    def campaign_state(self, campaign_id: str) -> dict[str, Any]:
+        body: dict[str, Any] = self.api("GET", f"/v1/campaigns/{campaign_id}").json()
+        return body
+
+    def worker_logs(self) -> str:
+        return "\n".join(w.log.read_text(errors="replace")[-1500:] for w in self.workers)
+
+
+@pytest.fixture
+def redis_db() -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.ConnectionError as error:
+        pytest.fail(f"Redis is not reachable at {REDIS_URL} ({error}); start it: make services")
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def dialer(
+    redis_db: redis.Redis, postgres_databases: PostgresDatabases, tmp_path: Path
+) -> Iterator[Dialer]:
+    url = postgres_databases.create()
+    upgrade(url)
+    port = free_port()
+    with twilio_rest_double() as rest:
+        settings = Settings(
+            data_dir=tmp_path,
+            database_url=url,
+            broker_url=REDIS_URL,
+            result_backend=REDIS_URL,
+            public_url=f"http://127.0.0.1:{port}",
+            port=port,
+            twilio_account_sid=ACCOUNT_SID,
+            twilio_auth_token=AUTH_TOKEN,
+            twilio_api_base_url=rest.base_url,
+            dial_time_limit_s=4,
+            webhook_retry_base_s=0.5,
+        )
+        database = Database(url)
+        with database.session() as session:
+            organization, key = org_queries.create_organization(session, "Acme Sales")
+            agent = agent_queries.create_agent(session, organization.id, AgentConfig(name="Rep"))
+            number = number_queries.create_phone_number(
+                session,
+                organization.id,
+                phone_number=CALLER_ID,
+                label="sales",
+                provider="twilio",
+                agent_id=agent.id,
+            )
+            ids = (key, agent.id, number.id)
+        database.dispose()
+        app = create_app(settings, providers=ProviderRegistry(), preload=False)
+        celery = make_celery(settings)
+        with serve(app, port) as base_url:
+            running = Dialer(base_url, ids[0], settings, rest, celery, ids[1], ids[2], tmp_path)
+            try:
+                yield running
+            finally:
+                for worker in running.workers:
+                    worker.stop()
+                celery.close()
+
+
+def test_leads_are_dialed_only_inside_their_own_calling_window(dialer: Dialer) -> None:
+    dialer.start_workers(1)
+    campaign_id = dialer.campaign(
+        [NEW_YORK, LOS_ANGELES, LONDON],
+        calling_hours={day: ["09:00-19:00"] for day in ("mon", "tue", "wed", "thu", "fri")},
+        max_concurrent_calls=10,
+    )
+    result = dialer.tick(WEDNESDAY_4PM_UTC)
+    assert len(result["claimed"]) == 2
+    assert result["waiting"] == 1
+
+    dialed = dialer.wait_for_dials(2)
+    dialer.settle()
+    assert sorted(r.form["To"] for r in dialer.rest.created) == sorted([NEW_YORK, LONDON])
+    assert LOS_ANGELES not in dialed
+    for create in dialer.rest.created:
+        assert create.form["From"] == CALLER_ID
+        assert "/twilio/voice?conversation_id=conv_" in create.form["Url"]
+        assert create.form["MachineDetection"] == "Enable"
+
+    # At 17:00 UTC it is 09:00 in Los Angeles: its window opens.
+    later = dialer.tick(WEDNESDAY_4PM_UTC.replace(hour=17))
+    assert len(later["claimed"]) == 1
+    assert dialer.wait_for_dials(3)[-1] == LOS_ANGELES
+    progress = dialer.campaign_state(campaign_id)["progress"]
+    assert (progress["leads_calling"], progress["attempts"]) == (3, 3)
+
+
+def test_pacing_holds_concurrent_calls_and_calls_per_minute(dialer: Dialer) -> None:
+    dialer.start_workers(1)
+    numbers = new_york_numbers(6)
+    campaign_id = dialer.campaign(numbers, max_concurrent_calls=2, calls_per_minute=3)
+
+    assert len(dialer.tick(WEDNESDAY_4PM_UTC)["claimed"]) == 2
+    assert dialer.tick(WEDNESDAY_4PM_UTC)["claimed"] == []  # two calls in progress
+    first_two = dialer.wait_for_attempts(campaign_id, "dialed", 2)
+    for attempt in first_two:
+        dialer.twilio_reports(attempt, "completed", CallDuration="42")
+
+    # Both calls ended: room for two, but only one more start fits in this minute.
+    assert len(dialer.tick(WEDNESDAY_4PM_UTC)["claimed"]) == 1
+    dialer.wait_for_dials(3)
+    a_minute_later = WEDNESDAY_4PM_UTC.replace(minute=1, second=1)
+    assert len(dialer.tick(a_minute_later)["claimed"]) == 1  # concurrency: 1 running + 1
+    dialer.wait_for_dials(4)
+    dialer.settle()
+    assert len(dialer.rest.created) == 4
+    outcomes = dialer.campaign_state(campaign_id)["progress"]["outcomes"]
+    assert outcomes == {"completed": 2}
+
+
+def test_four_workers_ticking_at_once_never_dial_a_lead_twice(dialer: Dialer) -> None:
+    dialer.start_workers(4)
+    numbers = new_york_numbers(40)
+    campaign_id = dialer.campaign(numbers, max_concurrent_calls=100, calls_per_minute=1000)
+
+    sent = [
+        dialer.celery.send_task(TICK, kwargs={"now": WEDNESDAY_4PM_UTC.isoformat()})
+        for _ in range(12)
+    ]
+    claimed = [attempt for tick in sent for attempt in tick.get(timeout=60)["claimed"]]
+    assert len(claimed) == len(set(claimed)) == 40
+
+    dialer.wait_for_dials(40, timeout=60)
+    dialer.settle(2.0)
+    per_number = Counter(r.form["To"] for r in dialer.rest.created)
+    assert per_number == Counter(numbers)
+    attempts = dialer.attempts(campaign_id)
+    assert len(attempts) == 40
+    assert Counter(a["lead_id"] for a in attempts).most_common(1)[0][1] == 1
+    assert {a["status"] for a in attempts} == {"dialed"}
+    assert len({w.process.pid for w in dialer.workers}) == 4
+
+
+def test_a_worker_killed_mid_dial_leaves_every_lead_dialed_exactly_once(
+    dialer: Dialer, tmp_path: Path
+) -> None:
+    command = [sys.executable, "-c", SHORT_VISIBILITY_WORKER]
+    [first] = dialer.start_workers(1, command)
+    numbers = new_york_numbers(4)
+    campaign_id = dialer.campaign(numbers, max_concurrent_calls=10)
+    dialer.rest.create_delay_s = 2.0  # Twilio is slow to answer: the dial is killed midway
+
+    assert len(dialer.tick(WEDNESDAY_4PM_UTC)["claimed"]) == 4
+    dialer.wait_for_dials(1)  # the first dial has reached Twilio ...
+    first.kill()  # ... and its worker dies before Twilio answers
+    dialer.rest.create_delay_s = 0.0
+
+    dialer.start_workers(1, command)  # the rest of the queue, and the dial redelivered
+    dialer.wait_for_dials(4, timeout=30)
+    # The killed dial is mended once it is surely dead (twice the dial time limit, plus 5 s).
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        dialer.tick(WEDNESDAY_4PM_UTC)
+        statuses = Counter(a["status"] for a in dialer.attempts(campaign_id))
+        if statuses["dialing"] == 0:
+            break
+        time.sleep(1.0)
+    dialer.settle()
+
+    assert Counter(r.form["To"] for r in dialer.rest.created) == Counter(numbers)
+    attempts = dialer.attempts(campaign_id)
+    assert len(attempts) == 4
+    assert Counter(a["status"] for a in attempts) == {"dialed": 3, "ended": 1}
+    [interrupted] = [a for a in attempts if a["status"] == "ended"]
+    assert "not dialed again" in interrupted["detail"]
+
+
+def test_retries_follow_the_policy_and_the_do_not_call_list_is_never_dialed(
+    dialer: Dialer,
+) -> None:
+    dialer.start_workers(1)
+    blocked, mid_campaign, retried = new_york_numbers(3)
+    dialer.api("POST", "/v1/do-not-call", json={"phone_number": blocked})
+    campaign_id = dialer.campaign(
+        [blocked, mid_campaign, retried],
+        max_concurrent_calls=5,
+        retry={
+            "max_total_attempts": 5,
+            "rules": {"no_answer": {"delay_minutes": 0, "max_attempts": 2}},
+        },
+    )
+    first = dialer.tick(WEDNESDAY_4PM_UTC)
+    assert len(first["claimed"]) == 2
+    assert first["skipped"] == 1  # on the do-not-call list
+    attempts = dialer.wait_for_attempts(campaign_id, "dialed", 2)
+    for attempt in attempts:
+        dialer.twilio_reports(attempt, "no-answer")
+
+    # The manager adds the second lead to the list while its retry waits.
+    dialer.api("POST", "/v1/do-not-call", json={"phone_number": mid_campaign})
+    second = dialer.tick(WEDNESDAY_4PM_UTC)
+    assert len(second["claimed"]) == 1
+    [retry] = [a for a in dialer.wait_for_attempts(campaign_id, "dialed", 1) if a["number"] == 2]
+    dialer.twilio_reports(retry, "no-answer")
+
+    third = dialer.tick(WEDNESDAY_4PM_UTC)  # no_answer twice: the policy's two attempts are used
+    assert third["claimed"] == []
+    dialer.settle()
+    dialed = Counter(r.form["To"] for r in dialer.rest.created)
+    assert dialed == Counter({retried: 2, mid_campaign: 1})
+    assert blocked not in dialed
+    state = dialer.campaign_state(campaign_id)
+    assert state["state"] == "completed"
+    assert state["progress"]["outcomes"] == {"no_answer": 3}
+
+
+def test_a_leads_file_with_bad_rows_imports_the_good_ones_and_reports_the_bad(
+    dialer: Dialer,
+) -> None:
+    body = {
+        "name": "Import",
+        "agent_id": dialer.agent_id,
+        "agent_phone_number_id": dialer.number_id,
+        "settings": {"default_region": "US"},
+    }
+    campaign_id = dialer.api("POST", "/v1/campaigns", json=body).json()["campaign_id"]
+    csv = (
+        "Phone Number,Company Name,timezone\n"
+        "+12122345678,Acme,America/New_York\n"
+        "not a number,Broken,\n"
+        "(415) 555-2671,West,\n"
+        "+12122345678,Again,\n"
+        "+44 20 7946 0958,London Ltd,Mars/Olympus\n"
+    )
+    uploaded = dialer.api("POST", f"/v1/campaigns/{campaign_id}/leads", content=csv).json()
+    assert uploaded["imported"] == 2
+    assert uploaded["rejected"] == 3
+    lines = {row["line"]: row["reason"] for row in uploaded["rejected_rows"]}
+    assert set(lines) == {3, 5, 6}
+    assert "duplicate" in lines[5]
+    assert "Mars/Olympus" in lines[6]
+    progress = dialer.campaign_state(campaign_id)["progress"]
+    assert progress["leads_total"] == 2
+
+
+def test_a_hundred_thousand_leads_import_in_one_upload(dialer: Dialer) -> None:
+    body = {
+        "name": "Big list",
+        "agent_id": dialer.agent_id,
+        "agent_phone_number_id": dialer.number_id,
+    }
+    campaign_id = dialer.api("POST", "/v1/campaigns", json=body).json()["campaign_id"]
+    numbers = new_york_numbers(100_000)
+    csv = "phone_number,first_name,plan\n" + "".join(f"{n},Ada,gold\n" for n in numbers)
+    started = time.monotonic()
+    uploaded = dialer.api("POST", f"/v1/campaigns/{campaign_id}/leads", content=csv).json()
+    elapsed = time.monotonic() - started
+    assert (uploaded["imported"], uploaded["rejected"]) == (100_000, 0)
+    assert elapsed < 120, f"100k leads took {elapsed:.0f} s"  # a generous sanity bound
+    assert dialer.campaign_state(campaign_id)["progress"]["leads_total"] == 100_000
+
+
+def test_the_sdk_drives_a_batch_call_through_dialing_results_and_retry(dialer: Dialer) -> None:
+    dialer.start_workers(1)
+    client = ElevenLabs(api_key=dialer.api_key, base_url=dialer.base_url)
+    numbers = new_york_numbers(3)
+    batch = client.conversational_ai.batch_calls.create(
+        call_name="Renewals",
+        agent_id=dialer.agent_id,
+        agent_phone_number_id=dialer.number_id,
+        recipients=[
+            {
+                "id": f"crm-{i}",
+                "phone_number": number,
+                "conversation_initiation_client_data": {"dynamic_variables": {"plan": f"p{i}"}},
+            }
+            for i, number in enumerate(numbers)
+        ],
+        target_concurrency_limit=3,
+    )
+    assert (batch.status, batch.total_calls_scheduled) == ("in_progress", 3)
+
+    assert len(dialer.tick(utc_now())["claimed"]) == 3
+    attempts = dialer.wait_for_attempts(batch.id, "dialed", 3)
+    by_number = {r.form["To"]: r for r in dialer.rest.created}
+    assert set(by_number) == set(numbers)
+    database = Database(dialer.settings.resolved_database_url())
+    with database.session() as session:
+        calls = session.scalars(select(Call).where(Call.direction == "outbound")).all()
+        assert sorted(c.initiation["dynamic_variables"]["plan"] for c in calls if c.initiation) == [
+            "p0",
+            "p1",
+            "p2",
+        ]
+    database.dispose()
+
+    results = {numbers[0]: "completed", numbers[1]: "no-answer", numbers[2]: "busy"}
+    number_of = {
+        r.form["Url"].split("conversation_id=")[1]: r.form["To"] for r in by_number.values()
+    }
+    for attempt in attempts:
+        dialer.twilio_reports(attempt, results[number_of[attempt["conversation_id"]]])
+    dialer.tick(utc_now())
+
+    detail = client.conversational_ai.batch_calls.get(batch.id)
+    assert detail.status == "completed"
+    statuses = {r.phone_number: r.status for r in detail.recipients}
+    assert statuses == {numbers[0]: "completed", numbers[1]: "failed", numbers[2]: "failed"}
+    assert {r.id for r in detail.recipients} == {"crm-0", "crm-1", "crm-2"}
+    assert all(r.conversation_id for r in detail.recipients)
+
+    retried = client.conversational_ai.batch_calls.retry(batch.id)
+    assert (retried.status, retried.retry_count) == ("in_progress", 1)
+    assert len(dialer.tick(utc_now())["claimed"]) == 2
+    dialer.wait_for_dials(5)
+    dialer.settle()
+    assert Counter(r.form["To"] for r in dialer.rest.created) == Counter(
+        {numbers[0]: 1, numbers[1]: 2, numbers[2]: 2}
+    )
+    listed = client.conversational_ai.batch_calls.list()
+    assert [b.id for b in listed.batch_calls] == [batch.id]
+
+    cancelled = client.conversational_ai.batch_calls.cancel(batch.id)
+    assert cancelled.status == "cancelled"
+
+
+@dataclass
+class Receiver:
+    """A business's webhook endpoint: answers 500 to its first `failures` requests, then 200."""
+
+    url: str
+    failures: int
+    received: list[tuple[str, dict[str, str], int]] = field(default_factory=list)
+
+
+@contextmanager
+def webhook_receiver(failures: int) -> Iterator[Receiver]:
+    receiver = Receiver(url="", failures=failures)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            answer = 500 if len(receiver.received) < receiver.failures else 200
+            receiver.received.append((body, dict(self.headers), answer))
+            self.send_response(answer)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/velox"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_webhooks_reach_the_business_signed_and_are_retried_after_a_500(dialer: Dialer) -> None:
+    dialer.start_workers(1)
+    client = ElevenLabs(api_key=dialer.api_key, base_url=dialer.base_url)
+    with webhook_receiver(failures=1) as receiver:
+        created = client.webhooks.create(
+            settings={"auth_type": "hmac", "name": "CRM", "webhook_url": receiver.url}
+        )
+        assert created.webhook_secret
+        [listed] = client.webhooks.list().webhooks
+        assert (listed.webhook_id, listed.webhook_url) == (created.webhook_id, receiver.url)
+
+        lead = new_york_numbers(1)[0]
+        campaign_id = dialer.campaign([lead])
+        dialer.tick(WEDNESDAY_4PM_UTC)
+        [attempt] = dialer.wait_for_attempts(campaign_id, "dialed", 1)
+        dialer.twilio_reports(attempt, "no-answer")
+        assert dialer.tick(WEDNESDAY_4PM_UTC)["completed"] == [campaign_id]
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            dialer.celery.send_task("workers.webhooks.deliver").get(timeout=30)
+            if sum(answer == 200 for _, _, answer in receiver.received) >= 2:
+                break
+            time.sleep(0.3)
+
+    delivered = [(body, headers) for body, headers, answer in receiver.received if answer == 200]
+    events = [
+        client.webhooks.construct_event(
+            body, headers["ElevenLabs-Signature"], created.webhook_secret
+        )
+        for body, headers in delivered
+    ]
+    assert sorted(e["type"] for e in events) == ["call_ended", "campaign_completed"]
+    ended = next(e for e in events if e["type"] == "call_ended")
+    assert ended["data"]["conversation_id"] == attempt["conversation_id"]
+    assert ended["data"]["termination_reason"] == "twilio call status: no-answer"
+    completed = next(e for e in events if e["type"] == "campaign_completed")
+    assert completed["data"]["outcomes"] == {"no_answer": 1}
+
+    first_body, first_headers, first_answer = receiver.received[0]
+    assert first_answer == 500
+    retried = [body for body, _, _ in receiver.received[1:] if body == first_body]
+    assert retried, "the event answered with 500 was sent again"
+    assert first_headers["Velox-Delivery"] == json.loads(first_body)["event_id"]
+    with pytest.raises(BadRequestError):
+        client.webhooks.construct_event(first_body, first_headers["ElevenLabs-Signature"], "wrong")
+
+    log = dialer.api("GET", f"/v1/workspace/webhooks/{created.webhook_id}/deliveries").json()
+    by_id = {d["delivery_id"]: d for d in log["deliveries"]}
+    first = by_id[json.loads(first_body)["event_id"]]
+    assert (first["status"], first["attempts"], first["last_status_code"]) == ("delivered", 2, 200)
+    assert {d["status"] for d in log["deliveries"]} == {"delivered"}

@@ -1,0 +1,119 @@
+"""The campaign dialer: beat's tick claims the attempts that may start, one task dials each.
+
+A tick walks the running campaigns; for each it locks the campaign row (skipping one another
+worker holds), asks the domain which leads to dial within the pace, and claims them as attempts
+in one transaction; only then are the dial tasks sent. A dial takes its attempt from `claimed`
+to `dialing` by a conditional update and commits that before Twilio is asked, so a redelivered
+dial finds the attempt taken and does nothing. What a crash leaves half done, the tick mends:
+a claim whose dial task was never sent is sent again; a dial that died before recording its
+conversation is claimed again (Twilio cannot have been asked); one that died after is not
+dialed again, since Twilio may have placed the call (see `recover_interrupted_dials`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from app import campaign_runs
+from app.db import campaigns as campaign_rows
+from app.db.models import utc_now
+from telephony.twilio.outbound import (
+    MachineDetection,
+    OutboundCall,
+    OutboundCallError,
+    PlacedOutboundCall,
+    place_outbound_call,
+)
+from workers.celery_app import worker_task
+from workers.database import task_database, task_settings
+
+log = logging.getLogger(__name__)
+
+DIAL_TASK = "workers.dialer.dial"
+# A claim whose dial has not begun after this long lost its task message: send it again.
+UNSENT_CLAIM_S = 30.0
+# Verdicts on which a campaign that does not leave voicemail hangs up.
+MACHINE_VERDICTS = frozenset(
+    {"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"}
+)
+
+
+def _now(now: str | None) -> datetime:
+    return datetime.fromisoformat(now) if now else utc_now()
+
+
+@worker_task(bind=True, name="workers.dialer.tick", time_limit=120, soft_time_limit=100)
+def tick(self: Any, now: str | None = None) -> dict[str, Any]:
+    """One pass of the dialer over every running campaign, at `now` (ISO; default: the clock).
+
+    First the attempts whose call is over are ended (outcome, retry). Returns what it did:
+    attempts ended, claimed and sent, leads set aside, campaigns completed.
+    """
+    at = _now(now)
+    database = task_database(self.app)
+    settings = task_settings(self.app)
+    with database.session() as session:
+        campaign_ids = campaign_runs.campaigns_to_tick(session, at)
+        ended = campaign_runs.settle_ended_calls(session, at)  # frees their places first
+    claimed: list[str] = []
+    skipped = waiting = 0
+    completed: list[str] = []
+    for campaign_id in campaign_ids:
+        with database.session() as session:  # one transaction, and one lock, per campaign
+            result = campaign_runs.tick_campaign(session, campaign_id, at)
+        claimed += result.claimed
+        skipped += result.skipped
+        waiting += result.waiting
+        if result.completed:
+            completed.append(campaign_id)
+    with database.session() as session:
+        lost = campaign_rows.unsent_claims(session, at - timedelta(seconds=UNSENT_CLAIM_S))
+        # By the real clock, whatever `now` the tick was given: this is about dead processes.
+        dead_before = utc_now() - timedelta(seconds=settings.dial_time_limit_s * 2 + 5)
+        recovered = campaign_runs.recover_interrupted_dials(session, dead_before)
+    resend = [a for a in lost if a not in claimed] + recovered
+    for attempt_id in claimed + resend:
+        dial.apply_async((attempt_id,))
+    return {
+        "ended": ended,
+        "claimed": claimed,
+        "resent": resend,
+        "skipped": skipped,
+        "waiting": waiting,
+        "completed": completed,
+    }
+
+
+@worker_task(bind=True, name=DIAL_TASK)  # time limit: settings.dial_time_limit_s
+def dial(self: Any, attempt_id: str) -> dict[str, Any]:
+    """Place the call of one claimed attempt, once however often this task is delivered."""
+    database = task_database(self.app)
+    settings = task_settings(self.app)
+    with database.session() as session:  # committed before Twilio is asked
+        order = campaign_runs.begin_dial(session, attempt_id)
+    if order is None:
+        return {"attempt_id": attempt_id, "dialed": False}
+    call = OutboundCall(
+        organization_id=order.organization_id,
+        agent_id=order.agent_id,
+        phone_number_id=order.phone_number_id,
+        to_number=order.to_number,
+        dynamic_variables=order.variables,
+        machine_detection=MachineDetection(
+            mode="enable" if order.voicemail_hang_up else "detect_message_end",
+            hang_up_on=MACHINE_VERDICTS if order.voicemail_hang_up else frozenset({"fax"}),
+        ),
+        conversation_id=order.conversation_id,
+    )
+    try:
+        placed = asyncio.run(place_outbound_call(database, settings, call))
+    except OutboundCallError as error:
+        placed = PlacedOutboundCall(order.conversation_id, None, str(error))
+    with database.session() as session:
+        campaign_runs.record_dial(session, attempt_id, placed.call_sid, placed.error, utc_now())
+    if placed.call_sid is None:
+        log.warning("attempt %s was not dialed: %s", attempt_id, placed.error)
+    return {"attempt_id": attempt_id, "dialed": placed.call_sid is not None, "error": placed.error}

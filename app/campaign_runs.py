@@ -29,6 +29,10 @@ from campaigns.states import CampaignProgress, CampaignState, is_complete, reope
 LOOK_AHEAD = 200
 # A conversation that ended this long ago without Twilio's final status is taken as over.
 FINAL_STATUS_WAIT = timedelta(minutes=2)
+UNCERTAIN_DIAL = "Twilio may have placed the call, so the lead is not dialed again"
+# A call still on after this long never reported its end (its callbacks were lost).
+NO_END_REPORTED = timedelta(hours=6)
+NO_END_DETAIL = "Twilio never reported the end of this call; the lead is not dialed again"
 INTERRUPTED_DIAL = (
     "the dial was interrupted after its conversation was recorded: Twilio may have placed the "
     "call, so the lead is not dialed again"
@@ -102,10 +106,11 @@ def change_state(session: Session, campaign: Campaign, target: CampaignState) ->
 
 def campaigns_to_tick(session: Session, now: datetime) -> list[str]:
     """Running and paused campaigns, after starting the scheduled ones whose start has come."""
-    for campaign in rows.campaigns_in_states(session, [CampaignState.SCHEDULED.value]):
+    scheduled, running = CampaignState.SCHEDULED.value, CampaignState.RUNNING.value
+    for campaign in rows.campaigns_in_states(session, [scheduled]):
         starts_at = settings_of(campaign).starts_at
         if starts_at is None or starts_at <= now:
-            change_state(session, campaign, CampaignState.RUNNING)
+            rows.start_scheduled(session, campaign.id, running, scheduled)
     states = [CampaignState.RUNNING.value, CampaignState.PAUSED.value]
     return [campaign.id for campaign in rows.campaigns_in_states(session, states)]
 
@@ -192,7 +197,8 @@ def begin_dial(session: Session, attempt_id: str) -> DialOrder | None:
     campaign = rows.campaign_by_id(session, attempt.campaign_id)
     lead = rows.lead_by_id(session, attempt.lead_id)
     if campaign.state != CampaignState.RUNNING.value:
-        _close(attempt, None, f"not dialed: the campaign is {campaign.state}")
+        # Paused or stopped before the dial began: as if never claimed.
+        rows.delete_attempt(session, attempt)
         lead.status = "pending"
         lead.attempts_made -= 1
         session.flush()
@@ -210,17 +216,23 @@ def begin_dial(session: Session, attempt_id: str) -> DialOrder | None:
 
 
 def record_dial(
-    session: Session, attempt_id: str, call_sid: str | None, error: str | None, now: datetime
+    session: Session,
+    attempt_id: str,
+    call_sid: str | None,
+    error: str | None,
+    now: datetime,
+    *,
+    uncertain: bool = False,
 ) -> None:
     """Store the dial's result: dialed with its CallSid, or ended as failed (and retried as the
-    campaign's policy says). An attempt already ended meanwhile (its call is over) stays so."""
-    attempt = rows.attempt_by_id(session, attempt_id)
-    if attempt.status != "dialing":
-        return
+    campaign's policy says; never when Twilio may have placed the call after all). An attempt
+    its call's end already ended meanwhile stays as it is."""
     if call_sid is not None:
-        attempt.status = "dialed"
-        attempt.call_sid = call_sid
-        session.flush()
+        rows.mark_dialed(session, attempt_id, call_sid)
+        return
+    attempt = rows.attempt_by_id(session, attempt_id)
+    if uncertain:
+        _end_without_redial(session, attempt, f"{error}; {UNCERTAIN_DIAL}")
         return
     end_attempt(session, attempt, Outcome.FAILED, now, detail=error or "dial failed")
 
@@ -230,13 +242,13 @@ def end_attempt(
 ) -> None:
     """End `attempt` with `outcome`, then schedule the lead's retry or finish it (a "remove me"
     puts the number on the do-not-call list). Ending an ended attempt changes nothing."""
-    if attempt.status == "ended":
-        return
-    lead = rows.lead_by_id(session, attempt.lead_id)
-    campaign = rows.campaign_by_id(session, attempt.campaign_id)
+    attempt_id, lead_id, campaign_id = attempt.id, attempt.lead_id, attempt.campaign_id
     history = [Outcome(o) for o in rows.earlier_outcomes(session, attempt)]
+    if not rows.close_attempt(session, attempt_id, outcome.value, detail, attempt.call_sid):
+        return  # ended by someone else first
+    lead = rows.lead_by_id(session, lead_id)
+    campaign = rows.campaign_by_id(session, campaign_id)
     decision = next_attempt(history, outcome, now, settings_of(campaign).retry_policy())
-    _close(attempt, outcome, detail)
     lead.last_outcome = outcome.value
     if decision.is_final:
         _finish(lead, decision.reason)
@@ -272,6 +284,9 @@ def settle_ended_calls(session: Session, now: datetime) -> int:
         attempt.call_sid = attempt.call_sid or call.provider_call_sid
         end_attempt(session, attempt, outcome, now, detail=f"twilio call status: {status}")
         ended += 1
+    for attempt in rows.attempts_dialed_before(session, utc_now() - NO_END_REPORTED):
+        _end_without_redial(session, attempt, NO_END_DETAIL)
+        ended += 1
     return ended
 
 
@@ -292,10 +307,7 @@ def recover_interrupted_dials(session: Session, dead_before: datetime) -> list[s
             attempt.status = "dialed"
             attempt.call_sid = call.provider_call_sid
         else:
-            lead = rows.lead_by_id(session, attempt.lead_id)
-            _close(attempt, Outcome.FAILED, INTERRUPTED_DIAL)
-            lead.last_outcome = Outcome.FAILED.value
-            _finish(lead, INTERRUPTED_DIAL)
+            _end_without_redial(session, attempt, INTERRUPTED_DIAL)
     session.flush()
     return resend
 
@@ -315,11 +327,14 @@ def retry_unreached(session: Session, campaign: Campaign) -> int:
     return len(leads)
 
 
-def _close(attempt: CallAttempt, outcome: Outcome | None, detail: str) -> None:
-    attempt.status = "ended"
-    attempt.outcome = outcome.value if outcome is not None else None
-    attempt.detail = detail
-    attempt.ended_at = utc_now()
+def _end_without_redial(session: Session, attempt: CallAttempt, detail: str) -> None:
+    """End an attempt as failed and finish its lead: Twilio may have placed that call."""
+    lead_id = attempt.lead_id
+    if rows.close_attempt(session, attempt.id, Outcome.FAILED.value, detail, attempt.call_sid):
+        lead = rows.lead_by_id(session, lead_id)
+        lead.last_outcome = Outcome.FAILED.value
+        _finish(lead, detail)
+        session.flush()
 
 
 def _finish(lead: CampaignLead, reason: str) -> None:

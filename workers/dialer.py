@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -61,10 +62,17 @@ def tick(self: Any, now: str | None = None) -> dict[str, Any]:
     claimed: list[str] = []
     skipped = waiting = 0
     completed: list[str] = []
+    locked: list[str] = []
     for campaign_id in campaign_ids:
-        with database.session() as session:  # one transaction, and one lock, per campaign
-            result = campaign_runs.tick_campaign(session, campaign_id, at)
+        try:
+            with database.session() as session:  # one transaction, and one lock, per campaign
+                result = campaign_runs.tick_campaign(session, campaign_id, at)
+        except Exception:  # one campaign's fault must not stop the others
+            log.exception("the dialer could not tick campaign %s", campaign_id)
+            continue
         claimed += result.claimed
+        if result.locked:
+            locked.append(campaign_id)
         skipped += result.skipped
         waiting += result.waiting
         if result.completed:
@@ -84,6 +92,8 @@ def tick(self: Any, now: str | None = None) -> dict[str, Any]:
         "skipped": skipped,
         "waiting": waiting,
         "completed": completed,
+        "locked": locked,  # ticked by another worker at the same time
+        "worker_pid": os.getpid(),
     }
 
 
@@ -113,7 +123,14 @@ def dial(self: Any, attempt_id: str) -> dict[str, Any]:
     except OutboundCallError as error:
         placed = PlacedOutboundCall(order.conversation_id, None, str(error))
     with database.session() as session:
-        campaign_runs.record_dial(session, attempt_id, placed.call_sid, placed.error, utc_now())
+        campaign_runs.record_dial(
+            session,
+            attempt_id,
+            placed.call_sid,
+            placed.error,
+            utc_now(),
+            uncertain=placed.uncertain,
+        )
     if placed.call_sid is None:
         log.warning("attempt %s was not dialed: %s", attempt_id, placed.error)
     return {"attempt_id": attempt_id, "dialed": placed.call_sid is not None, "error": placed.error}

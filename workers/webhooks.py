@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -29,78 +31,83 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_S = 3600.0
 REQUEST_TIMEOUT_S = 10.0
-BATCH = 50
-# A delivery being sent is someone's for this long; then it is due again.
-LEASE = timedelta(seconds=REQUEST_TIMEOUT_S * 3)
+# How long one run of the task keeps sending before it leaves the rest to the next run.
+WORK_S = 60.0
+# A delivery being sent is its worker's for this long (well past one request's timeouts);
+# then it is due again.
+LEASE = timedelta(seconds=REQUEST_TIMEOUT_S * 6)
 
 
-@worker_task(bind=True, name="workers.webhooks.deliver", time_limit=120, soft_time_limit=100)
+@worker_task(bind=True, name="workers.webhooks.deliver", time_limit=240, soft_time_limit=200)
 def deliver(self: Any) -> dict[str, Any]:
-    """Send every due delivery once; returns how many were delivered, retried and failed."""
+    """Send the due deliveries one at a time, for up to `WORK_S`; returns how many were
+    delivered, retried and failed. Each is claimed just before it is sent, so a slow endpoint
+    never lets another worker's claim catch up with a delivery still being sent."""
     database = task_database(self.app)
     settings = task_settings(self.app)
     box = CredentialBox(settings.signing_secret())
-    with database.session() as session:
-        claimed = [
-            (delivery.id, delivery.attempts, delivery.payload, endpoint)
-            for delivery, endpoint in webhook_rows.claim_due(session, utc_now(), LEASE, BATCH)
-        ]
-        sends = [
-            (
-                delivery_id,
-                attempt,
-                payload,
-                endpoint.url,
-                dict(endpoint.request_headers),
-                box.decrypt(endpoint.encrypted_secret),
-                endpoint.retry_enabled,
-            )
-            for delivery_id, attempt, payload, endpoint in claimed
-        ]
     counts = {"delivered": 0, "retried": 0, "failed": 0}
+    deadline = time.monotonic() + WORK_S
     with httpx.Client(timeout=REQUEST_TIMEOUT_S, follow_redirects=False) as client:
-        for delivery_id, attempt, payload, url, headers, secret, retry_enabled in sends:
-            body = json.dumps(payload, separators=(",", ":"))
-            status_code, error = _post(client, url, body, secret, headers, delivery_id, payload)
+        while time.monotonic() < deadline:
+            with database.session() as session:
+                claimed = webhook_rows.claim_next(session, utc_now(), LEASE)
+                if claimed is None:
+                    break
+                delivery, endpoint = claimed
+                send = _Send(
+                    delivery.id,
+                    delivery.attempts,
+                    delivery.payload,
+                    endpoint.url,
+                    dict(endpoint.request_headers),
+                    endpoint.encrypted_secret,
+                    endpoint.retry_enabled,
+                )
+            status_code, error = _post(client, box, send)
             delivered = status_code is not None and 200 <= status_code < 300
             retry_at = None
-            if not delivered and retry_enabled and attempt < MAX_ATTEMPTS:
-                backoff = min(settings.webhook_retry_base_s * 2 ** (attempt - 1), MAX_BACKOFF_S)
-                retry_at = utc_now() + timedelta(seconds=backoff)
+            if not delivered and send.retry_enabled and send.attempt < MAX_ATTEMPTS:
+                backoff = settings.webhook_retry_base_s * 2 ** (send.attempt - 1)
+                retry_at = utc_now() + timedelta(seconds=min(backoff, MAX_BACKOFF_S))
             with database.session() as session:
                 webhook_rows.record_attempt(
                     session,
-                    delivery_id,
-                    attempt,
+                    send.delivery_id,
+                    send.attempt,
                     status_code=status_code,
                     error=error,
                     retry_at=retry_at,
                 )
-            outcome = "delivered" if delivered else "retried" if retry_at else "failed"
-            counts[outcome] += 1
+            counts["delivered" if delivered else "retried" if retry_at else "failed"] += 1
     return counts
 
 
-def _post(
-    client: httpx.Client,
-    url: str,
-    body: str,
-    secret: str,
-    headers: dict[str, str],
-    delivery_id: str,
-    payload: dict[str, Any],
-) -> tuple[int | None, str]:
-    timestamp = int(utc_now().timestamp())
-    sent_headers = {
-        **headers,
-        "Content-Type": "application/json",
-        SIGNATURE_HEADER: signature(secret, timestamp, body),
-        "Velox-Event": str(payload.get("type", "")),
-        "Velox-Delivery": delivery_id,
-    }
+@dataclass(frozen=True, slots=True)
+class _Send:
+    delivery_id: str
+    attempt: int
+    payload: dict[str, Any]
+    url: str
+    headers: dict[str, str]
+    encrypted_secret: str
+    retry_enabled: bool
+
+
+def _post(client: httpx.Client, box: CredentialBox, send: _Send) -> tuple[int | None, str]:
+    """POST the delivery, signed; its HTTP status, or None and why nothing was answered."""
+    body = json.dumps(send.payload, separators=(",", ":"))
     try:
-        response = client.post(url, content=body.encode(), headers=sent_headers)
-    except httpx.HTTPError as failure:
-        log.warning("webhook %s to %s failed: %s", delivery_id, url, failure)
+        secret = box.decrypt(send.encrypted_secret)
+        headers = {
+            **send.headers,
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: signature(secret, int(utc_now().timestamp()), body),
+            "Velox-Event": str(send.payload.get("type", "")),
+            "Velox-Delivery": send.delivery_id,
+        }
+        response = client.post(send.url, content=body.encode(), headers=headers)
+    except Exception as failure:  # any failure is this delivery's, never the batch's
+        log.warning("webhook %s to %s failed: %s", send.delivery_id, send.url, failure)
         return None, f"{type(failure).__name__}: {failure}"[:500]
     return response.status_code, "" if response.is_success else response.text[:500]

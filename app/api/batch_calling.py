@@ -67,7 +67,7 @@ class BatchSubmitRequest(BaseModel):
     agent_id: str = Field(min_length=1, max_length=64)
     agent_phone_number_id: str = Field(min_length=1, max_length=64)
     recipients: list[Recipient] = Field(min_length=1, max_length=MAX_RECIPIENTS)
-    scheduled_time_unix: int | None = Field(default=None, ge=0)
+    scheduled_time_unix: int | None = Field(default=None, ge=0, le=4_102_444_800)  # ≤ 2100
     timezone: str | None = Field(default=None, max_length=64)
     # Kept and shown as sent; a batch's calls follow the campaign's voicemail setting.
     telephony_call_config: dict[str, Any] | None = None
@@ -162,6 +162,13 @@ def submit(
     number = number_queries.get_phone_number(session, organization.id, body.agent_phone_number_id)
     if number is None:
         raise not_found("phone_number", body.agent_phone_number_id)
+    if number.provider != "twilio":
+        raise api_error(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "unsupported_provider",
+            f"batch calls are placed through Twilio numbers; {number.phone_number} is "
+            f"a {number.provider} number",
+        )
     settings = _settings(body)
     leads = _leads(body.recipients)
     campaign = campaign_queries.create_campaign(
@@ -215,7 +222,7 @@ def get_batch(
 
 @router.post("/{batch_id}/cancel")
 def cancel(batch_id: str, session: SessionDep, organization: OrganizationDep) -> BatchCallResponse:
-    campaign = _campaign(session, organization.id, batch_id)
+    campaign = _campaign(session, organization.id, batch_id, lock=True)
     try:
         campaign_runs.change_state(session, campaign, CampaignState.CANCELLED)
     except campaign_runs.CampaignStateError as error:
@@ -226,7 +233,7 @@ def cancel(batch_id: str, session: SessionDep, organization: OrganizationDep) ->
 @router.post("/{batch_id}/retry")
 def retry(batch_id: str, session: SessionDep, organization: OrganizationDep) -> BatchCallResponse:
     """Dial again the recipients nobody answered (no answer, busy, failed, voicemail)."""
-    campaign = _campaign(session, organization.id, batch_id)
+    campaign = _campaign(session, organization.id, batch_id, lock=True)
     if campaign.state == CampaignState.CANCELLED.value:
         raise api_error(
             status.HTTP_409_CONFLICT, "invalid_state", "a cancelled batch cannot be retried"
@@ -237,8 +244,11 @@ def retry(batch_id: str, session: SessionDep, organization: OrganizationDep) -> 
     return _batch(session, campaign)
 
 
-def _campaign(session: Session, organization_id: str, batch_id: str) -> Campaign:
-    campaign = campaign_queries.get_campaign(session, organization_id, batch_id)
+def _campaign(
+    session: Session, organization_id: str, batch_id: str, *, lock: bool = False
+) -> Campaign:
+    find = campaign_queries.get_campaign_for_update if lock else campaign_queries.get_campaign
+    campaign = find(session, organization_id, batch_id)
     if campaign is None:
         raise not_found("batch_call", batch_id)
     return campaign

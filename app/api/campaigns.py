@@ -139,6 +139,13 @@ def create_campaign(
     number = number_queries.get_phone_number(session, organization.id, body.agent_phone_number_id)
     if number is None:
         raise not_found("phone number", body.agent_phone_number_id)
+    if number.provider != "twilio":
+        raise api_error(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "unsupported_provider",
+            f"campaigns call through Twilio numbers; {number.phone_number} is a "
+            f"{number.provider} number",
+        )
     campaign = campaign_queries.create_campaign(
         session,
         organization.id,
@@ -297,7 +304,10 @@ def change_state(
     """`start` (draft → running, or scheduled until its start time), `pause`, `resume`,
     `cancel`."""
     steps = _ACTIONS[action]
-    campaign = _campaign(session, organization.id, campaign_id)
+    # Locked, so a tick completing or starting it cannot interleave with this change.
+    campaign = campaign_queries.get_campaign_for_update(session, organization.id, campaign_id)
+    if campaign is None:
+        raise not_found("campaign", campaign_id)
     if action == "start":
         starts_at = campaign_runs.settings_of(campaign).starts_at
         if starts_at is not None and starts_at > utc_now():

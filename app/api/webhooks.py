@@ -8,11 +8,12 @@ the only time it is shown. It receives the events it lists (all of Velox's by de
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field
 
 from app.api.deps import OrganizationDep, SessionDep
 from app.api.errors import not_found
@@ -25,7 +26,21 @@ from app.webhook_signing import new_secret
 router = APIRouter(prefix="/v1/workspace/webhooks", tags=["webhooks"])
 
 EventType = Literal["call_started", "call_ended", "analysis_ready", "campaign_completed"]
-HeaderMap = Annotated[dict[str, str], Field(max_length=20)]
+# Header names are HTTP tokens; values printable ASCII on one line.
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
+HEADER_VALUE = re.compile(r"^[\x20-\x7e]{0,1000}$")
+
+
+def _valid_headers(headers: dict[str, str] | None) -> dict[str, str] | None:
+    for name, value in (headers or {}).items():
+        if not HEADER_NAME.match(name):
+            raise ValueError(f"header name {name!r:.60} is not an HTTP token")
+        if not HEADER_VALUE.match(value):
+            raise ValueError(f"header {name}: value must be printable ASCII on one line")
+    return headers
+
+
+HeaderMap = Annotated[dict[str, str], Field(max_length=20), AfterValidator(_valid_headers)]
 
 
 class WebhookSettings(BaseModel):

@@ -351,6 +351,76 @@ def take_claimed_attempt(session: Session, attempt_id: str) -> CallAttempt | Non
     return session.scalars(select(CallAttempt).where(CallAttempt.id == attempt_id)).one()
 
 
+def mark_dialed(session: Session, attempt_id: str, call_sid: str) -> bool:
+    """`dialing` → `dialed` with its CallSid; False if the attempt was ended meanwhile."""
+    done = session.execute(
+        update(CallAttempt)
+        .where(CallAttempt.id == attempt_id, CallAttempt.status == "dialing")
+        .values(status="dialed", call_sid=call_sid)
+    )
+    return getattr(done, "rowcount", 0) == 1
+
+
+def close_attempt(
+    session: Session, attempt_id: str, outcome: str | None, detail: str, call_sid: str | None
+) -> bool:
+    """End an attempt that is not ended yet; False if another transaction ended it first.
+
+    One conditional update: whoever ends an attempt (the dial that failed, the tick that saw
+    its call end, the recovery of a dead dial) does so once, and decides the lead's next step.
+    """
+    values: dict[str, Any] = {
+        "status": "ended",
+        "outcome": outcome,
+        "detail": detail,
+        "ended_at": utc_now(),
+    }
+    if call_sid:
+        values["call_sid"] = call_sid
+    done = session.execute(
+        update(CallAttempt)
+        .where(CallAttempt.id == attempt_id, CallAttempt.status != "ended")
+        .values(**values)
+    )
+    session.expire_all()
+    return getattr(done, "rowcount", 0) == 1
+
+
+def delete_attempt(session: Session, attempt: CallAttempt) -> None:
+    """Forget an attempt that never began (its number is then free for the next one)."""
+    session.delete(attempt)
+    session.flush()
+
+
+def start_scheduled(session: Session, campaign_id: str, running: str, scheduled: str) -> bool:
+    """Scheduled → running, unless its state changed meanwhile (a cancel, say)."""
+    done = session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.state == scheduled)
+        .values(state=running)
+    )
+    return getattr(done, "rowcount", 0) == 1
+
+
+def get_campaign_for_update(
+    session: Session, organization_id: str, campaign_id: str
+) -> Campaign | None:
+    """The campaign, locked until the transaction ends (waits for a tick that holds it)."""
+    return session.scalar(
+        select(Campaign)
+        .where(Campaign.organization_id == organization_id, Campaign.id == campaign_id)
+        .with_for_update()
+    )
+
+
+def attempts_dialed_before(session: Session, cutoff: datetime) -> list[CallAttempt]:
+    """Attempts on a call since before `cutoff` whose call never reported an end."""
+    query = select(CallAttempt).where(
+        CallAttempt.status == "dialed", CallAttempt.dialed_at < cutoff
+    )
+    return list(session.scalars(query.with_for_update(skip_locked=True)))
+
+
 def attempt_by_id(session: Session, attempt_id: str) -> CallAttempt:
     return session.scalars(select(CallAttempt).where(CallAttempt.id == attempt_id)).one()
 

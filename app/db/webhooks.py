@@ -111,28 +111,42 @@ def enqueue_event(
     return queued
 
 
-def claim_due(
-    session: Session, now: datetime, lease: timedelta, limit: int
-) -> list[tuple[WebhookDelivery, WebhookEndpoint]]:
-    """Take up to `limit` due deliveries for this worker: each becomes `sending` until `now +
-    lease`; one whose worker died is due again when that runs out. Locked rows are skipped."""
+def claim_next(
+    session: Session, now: datetime, lease: timedelta
+) -> tuple[WebhookDelivery, WebhookEndpoint] | None:
+    """Take the next due delivery of an enabled endpoint for this worker: it becomes `sending`
+    until `now + lease` (then due again, should this worker die). A conditional update makes
+    the claim, so two workers never hold one delivery, on PostgreSQL or SQLite."""
     due = (WebhookDelivery.status == "pending") | (WebhookDelivery.status == "sending")
-    rows = session.execute(
-        select(WebhookDelivery, WebhookEndpoint)
+    row = session.execute(
+        select(WebhookDelivery.id, WebhookDelivery.attempts, WebhookDelivery.status)
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .where(due, WebhookDelivery.next_attempt_at <= now)
+        .where(due, WebhookDelivery.next_attempt_at <= now, WebhookEndpoint.is_disabled.is_(False))
         .order_by(WebhookDelivery.next_attempt_at)
-        .limit(limit)
+        .limit(1)
         .with_for_update(of=WebhookDelivery, skip_locked=True)
-    ).all()
-    claimed = []
-    for delivery, endpoint in rows:
-        delivery.status = "sending"
-        delivery.attempts += 1
-        delivery.next_attempt_at = now + lease
-        claimed.append((delivery, endpoint))
-    session.flush()
-    return claimed
+    ).first()
+    if row is None:
+        return None
+    delivery_id, attempts, status = row
+    taken = session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.attempts == attempts,
+            WebhookDelivery.status == status,
+        )
+        .values(status="sending", attempts=attempts + 1, next_attempt_at=now + lease)
+    )
+    if getattr(taken, "rowcount", 0) != 1:
+        return None
+    delivery = session.scalars(
+        select(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
+    ).one()
+    endpoint = session.scalars(
+        select(WebhookEndpoint).where(WebhookEndpoint.id == delivery.endpoint_id)
+    ).one()
+    return delivery, endpoint
 
 
 def record_attempt(

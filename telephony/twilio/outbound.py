@@ -70,6 +70,8 @@ class PlacedOutboundCall:
     conversation_id: str
     call_sid: str | None
     error: str | None = None
+    # Twilio was asked but did not answer: it may have placed the call (never dial it again).
+    uncertain: bool = False
 
 
 def twilio_rest(settings: Settings) -> TwilioRest:
@@ -107,7 +109,9 @@ async def place_outbound_call(
         placed = await rest.place_call(request)
     except TwilioRestError as error:
         await asyncio.to_thread(_record_refusal, database, call, conversation_id, str(error))
-        return PlacedOutboundCall(conversation_id, None, str(error))
+        return PlacedOutboundCall(
+            conversation_id, None, str(error), uncertain=error.may_have_reached_twilio
+        )
     await asyncio.to_thread(_record_sid, database, call, conversation_id, placed.sid)
     return PlacedOutboundCall(conversation_id, placed.sid)
 

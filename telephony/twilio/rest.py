@@ -9,12 +9,16 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+import requests
 from twilio.base import values
 from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from telephony.twilio.twiml import dial
 
+# Seconds to connect to Twilio, and then to wait for its answer.
+REQUEST_TIMEOUT_S = 15.0
 # Every progress event Twilio can report for an outbound call.
 CALL_PROGRESS_EVENTS = ("initiated", "ringing", "answered", "completed")
 
@@ -26,10 +30,20 @@ class TwilioRestError(RuntimeError):
     Twilio answered; both are None when it could not be reached.
     """
 
-    def __init__(self, message: str, *, status: int | None = None, code: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: int | None = None,
+        may_have_reached_twilio: bool = False,
+    ):
         super().__init__(message)
         self.status = status
         self.code = code
+        # True when the request was sent and no answer came back (a read timeout, a reset):
+        # Twilio may have acted on it. False when Twilio answered, or was never reached.
+        self.may_have_reached_twilio = may_have_reached_twilio
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +86,8 @@ class TwilioRest:
                 "Twilio credentials are not set: set VELOX_TWILIO_ACCOUNT_SID and "
                 "VELOX_TWILIO_AUTH_TOKEN"
             )
-        client = Client(self._account_sid, self._auth_token)
+        http = TwilioHttpClient(timeout=REQUEST_TIMEOUT_S)
+        client = Client(self._account_sid, self._auth_token, http_client=http)
         client.api.base_url = self._api_base_url
         return client
 
@@ -110,6 +125,11 @@ class TwilioRest:
             ) from error
         except TwilioException as error:
             raise TwilioRestError(f"calling {request.to} failed: {error}") from error
+        except requests.RequestException as error:
+            raise TwilioRestError(
+                f"calling {request.to} failed: Twilio could not be reached ({error})",
+                may_have_reached_twilio=not _never_sent(error),
+            ) from error
 
     async def redirect_to_dial(self, call_sid: str, phone_number: str) -> None:
         """Replace the live call's TwiML with `<Dial>` to `phone_number`."""
@@ -124,5 +144,15 @@ class TwilioRest:
 
         try:
             await asyncio.to_thread(update)
-        except TwilioException as error:
+        except (TwilioException, requests.RequestException) as error:
             raise TwilioRestError(f"updating call {call_sid} failed: {error}") from error
+
+
+def _never_sent(error: requests.RequestException) -> bool:
+    """Whether the request surely never reached Twilio (no connection was made)."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    if isinstance(error, requests.ConnectionError):
+        reason = error.args[0] if error.args else None
+        return "NewConnectionError" in type(getattr(reason, "reason", reason)).__name__
+    return False

@@ -78,6 +78,18 @@ def answer(service: VoiceService, url: str, call_sid: str) -> tuple[str, dict[st
     return stream.attrib["url"], {p.attrib["name"]: p.attrib["value"] for p in stream}
 
 
+def on_the_line(
+    service: VoiceService, stream_url: str, parameters: dict[str, str], call_sid: str
+) -> TwilioCaller:
+    """The lead's phone, connected by Twilio to the answered call's Media Stream."""
+    return TwilioCaller(
+        stream_url,
+        custom_parameters=parameters,
+        call_sid=call_sid,
+        headers=service.stream_headers(stream_url),
+    )
+
+
 def conversation(service: VoiceService, conversation_id: str) -> dict[str, Any]:
     return service.conversation(conversation_id)
 
@@ -135,12 +147,7 @@ async def test_the_sdk_places_a_call_that_is_answered_through_the_media_path(
         assert parameters["conversation_id"] == placed.conversation_id
         assert (parameters["customer_name"], parameters["plan"]) == ("Ada", "gold")
 
-        async with TwilioCaller(
-            stream_url,
-            custom_parameters=parameters,
-            call_sid=placed.call_sid,
-            headers=service.stream_headers(stream_url),
-        ) as caller:
+        async with on_the_line(service, stream_url, parameters, placed.call_sid) as caller:
             await caller.silence(0.2)
             await caller.wait_for_audio(timeout=3)
             verdict = twilio_posts(
@@ -293,12 +300,7 @@ async def test_a_client_override_of_the_first_message_is_spoken(tmp_path: Path) 
         assert placed.call_sid
         assert placed.conversation_id
         stream_url, parameters = answer(service, rest.created[0].form["Url"], placed.call_sid)
-        async with TwilioCaller(
-            stream_url,
-            custom_parameters=parameters,
-            call_sid=placed.call_sid,
-            headers=service.stream_headers(stream_url),
-        ) as caller:
+        async with on_the_line(service, stream_url, parameters, placed.call_sid) as caller:
             await caller.silence(0.2)
             await caller.wait_for_audio(timeout=3)
             await caller.silence(0.6)

@@ -21,7 +21,7 @@ from app.db.organizations import create_organization
 from app.db.session import Database
 from app.db.task_runs import claim_run, finish_run
 from app.settings import Settings
-from tests.integration.worker_processes import Worker, start_worker
+from tests.integration.worker_processes import Worker, flushed_redis, start_worker
 from workers.celery_app import make_celery, worker_task
 from workers.idempotency import run_idempotently
 
@@ -117,16 +117,8 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 
 @pytest.fixture
 def redis_db() -> Iterator[redis.Redis]:
-    """Database 15 of the local Redis, flushed before and after; unreachable fails, never skips."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.ConnectionError as error:
-        pytest.fail(f"Redis is not reachable at {REDIS_URL} ({error}); start it: make services")
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
+    with flushed_redis(REDIS_URL) as client:
+        yield client
 
 
 @pytest.fixture

@@ -7,10 +7,13 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 
 from app.settings import PROJECT_ROOT, Settings
 
@@ -83,3 +86,19 @@ def start_worker(command: list[str], settings: Settings, log: Path, *, wait: boo
     if wait:
         worker.wait_until_ready()
     return worker
+
+
+@contextmanager
+def flushed_redis(url: str) -> Iterator[redis.Redis]:
+    """The Redis database at `url`, emptied before and after; unreachable fails, never skips."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.ConnectionError as error:
+        pytest.fail(f"Redis is not reachable at {url} ({error}); start it: make services")
+    client.flushdb()
+    try:
+        yield client
+    finally:
+        client.flushdb()
+        client.close()

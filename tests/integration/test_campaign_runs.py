@@ -1,0 +1,162 @@
+"""The dialer's decisions against the database, step by step, on SQLite and PostgreSQL: the
+orders of events a crash, a pause or an early callback can produce."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from app import campaign_runs
+from app.agent_config import AgentConfig
+from app.campaign_settings import CampaignSettings
+from app.db import agents as agent_queries
+from app.db import calls as call_queries
+from app.db import campaigns as rows
+from app.db import organizations as org_queries
+from app.db import phone_numbers as number_queries
+from app.db.models import CallAttempt, Campaign, utc_now
+from app.db.session import Database
+from campaigns.states import CampaignState
+
+pytestmark = pytest.mark.integration
+
+WEDNESDAY_NOON_UTC = datetime(2027, 1, 6, 17, 0, tzinfo=UTC)  # noon in New York
+LEAD = "+12122345678"
+
+
+def campaign_of(database: Database, **settings: object) -> str:
+    with database.session() as session:
+        organization, _ = org_queries.create_organization(session, "Acme")
+        agent = agent_queries.create_agent(session, organization.id, AgentConfig(name="Rep"))
+        number = number_queries.create_phone_number(
+            session, organization.id, phone_number="+12125550100", label="", provider="twilio"
+        )
+        plan = CampaignSettings.model_validate({"retry": {"rules": {}}, **settings})
+        campaign = rows.create_campaign(
+            session,
+            organization.id,
+            name="c",
+            agent_id=agent.id,
+            phone_number_id=number.id,
+            state=CampaignState.DRAFT.value,
+            settings=plan.model_dump(mode="json"),
+        )
+        rows.add_leads(session, campaign, [rows.NewLead(LEAD, None, {})])
+        campaign_runs.change_state(session, campaign, CampaignState.SCHEDULED)
+        campaign_runs.change_state(session, campaign, CampaignState.RUNNING)
+        return campaign.id
+
+
+def claim(database: Database, campaign_id: str) -> list[str]:
+    with database.session() as session:
+        return campaign_runs.tick_campaign(session, campaign_id, WEDNESDAY_NOON_UTC).claimed
+
+
+def set_state(session: Session, campaign_id: str, state: CampaignState) -> None:
+    campaign_runs.change_state(session, rows.campaign_by_id(session, campaign_id), state)
+
+
+def test_a_pause_before_the_dial_began_forgets_the_claim_and_resume_claims_again(
+    database: Database,
+) -> None:
+    campaign_id = campaign_of(database)
+    [first] = claim(database, campaign_id)
+    with database.session() as session:
+        set_state(session, campaign_id, CampaignState.PAUSED)
+    with database.session() as session:
+        assert campaign_runs.begin_dial(session, first) is None
+    with database.session() as session:
+        set_state(session, campaign_id, CampaignState.RUNNING)
+    [again] = claim(database, campaign_id)
+    with database.session() as session:
+        order = campaign_runs.begin_dial(session, again)
+        assert order is not None
+        assert rows.attempt_by_id(session, again).number == 1
+        assert (
+            rows.lead_by_id(session, rows.attempt_by_id(session, again).lead_id).attempts_made == 1
+        )
+
+
+def test_a_call_that_ended_before_its_dial_was_recorded_stays_ended(database: Database) -> None:
+    campaign_id = campaign_of(
+        database, retry={"rules": {"busy": {"delay_minutes": 10, "max_attempts": 3}}}
+    )
+    [attempt_id] = claim(database, campaign_id)
+    with database.session() as session:
+        order = campaign_runs.begin_dial(session, attempt_id)
+        assert order is not None
+        organization_id = order.organization_id
+        call_queries.create_call(
+            session,
+            organization_id,
+            agent_id=order.agent_id,
+            direction="outbound",
+            channel="twilio",
+            call_id=order.conversation_id,
+        )
+    with database.session() as session:  # Twilio says busy before the dial task wrote its sid
+        call_queries.record_status_callback(
+            session, "CA" + "7" * 32, "busy", {}, call_id=order.conversation_id
+        )
+        assert campaign_runs.settle_ended_calls(session, WEDNESDAY_NOON_UTC) == 1
+    with database.session() as session:
+        campaign_runs.record_dial(session, attempt_id, "CA" + "7" * 32, None, WEDNESDAY_NOON_UTC)
+    with database.session() as session:
+        attempt = rows.attempt_by_id(session, attempt_id)
+        lead = rows.lead_by_id(session, attempt.lead_id)
+        assert (attempt.status, attempt.outcome) == ("ended", "busy")
+        assert lead.status == "pending"
+        assert lead.due_at == WEDNESDAY_NOON_UTC + timedelta(minutes=10)
+        assert campaign_runs.settle_ended_calls(session, WEDNESDAY_NOON_UTC) == 0
+
+
+def test_a_dial_twilio_may_have_received_is_never_dialed_again(database: Database) -> None:
+    campaign_id = campaign_of(database)
+    [attempt_id] = claim(database, campaign_id)
+    with database.session() as session:
+        assert campaign_runs.begin_dial(session, attempt_id) is not None
+        campaign_runs.record_dial(
+            session, attempt_id, None, "read timed out", WEDNESDAY_NOON_UTC, uncertain=True
+        )
+    with database.session() as session:
+        attempt = rows.attempt_by_id(session, attempt_id)
+        assert (attempt.status, attempt.outcome) == ("ended", "failed")
+        assert rows.lead_by_id(session, attempt.lead_id).status == "finished"
+    assert claim(database, campaign_id) == []
+
+
+def test_a_call_that_never_reports_its_end_frees_its_place_without_a_redial(
+    database: Database,
+) -> None:
+    campaign_id = campaign_of(database)
+    [attempt_id] = claim(database, campaign_id)
+    with database.session() as session:
+        assert campaign_runs.begin_dial(session, attempt_id) is not None
+        campaign_runs.record_dial(session, attempt_id, "CA" + "8" * 32, None, WEDNESDAY_NOON_UTC)
+        attempt = session.get(CallAttempt, rows.attempt_by_id(session, attempt_id).seq)
+        assert attempt is not None
+        attempt.dialed_at = utc_now() - timedelta(hours=7)
+    with database.session() as session:
+        assert campaign_runs.settle_ended_calls(session, WEDNESDAY_NOON_UTC) == 1
+    with database.session() as session:
+        assert rows.count_active_attempts(session, campaign_id) == 0
+        result = campaign_runs.tick_campaign(session, campaign_id, WEDNESDAY_NOON_UTC)
+        assert (result.claimed, result.completed) == ([], True)
+
+
+def test_a_tick_does_not_start_a_campaign_cancelled_meanwhile(database: Database) -> None:
+    campaign_id = campaign_of(database, starts_at="2027-01-06T18:00:00Z")
+    with database.session() as session:
+        campaign = session.get(Campaign, rows.campaign_by_id(session, campaign_id).seq)
+        assert campaign is not None
+        campaign.state = CampaignState.SCHEDULED.value
+    with database.session() as session:
+        set_state(session, campaign_id, CampaignState.CANCELLED)
+    with database.session() as session:
+        started = rows.start_scheduled(
+            session, campaign_id, CampaignState.RUNNING.value, CampaignState.SCHEDULED.value
+        )
+        assert not started
+        assert rows.campaign_by_id(session, campaign_id).state == "cancelled"

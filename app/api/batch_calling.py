@@ -17,11 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from app import campaign_runs
+from app.api.campaigns import caller_number
 from app.api.deps import OrganizationDep, SessionDep
 from app.api.errors import api_error, not_found
 from app.campaign_settings import CampaignSettings, RetrySettings
 from app.db import campaigns as campaign_queries
-from app.db import phone_numbers as number_queries
 from app.db.agents import get_agent
 from app.db.campaigns import NewLead
 from app.db.models import Campaign, utc_now
@@ -157,18 +157,7 @@ def _leads(recipients: list[Recipient]) -> list[NewLead]:
 def submit(
     body: BatchSubmitRequest, session: SessionDep, organization: OrganizationDep
 ) -> BatchCallResponse:
-    if get_agent(session, organization.id, body.agent_id) is None:
-        raise not_found("agent", body.agent_id)
-    number = number_queries.get_phone_number(session, organization.id, body.agent_phone_number_id)
-    if number is None:
-        raise not_found("phone_number", body.agent_phone_number_id)
-    if number.provider != "twilio":
-        raise api_error(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            "unsupported_provider",
-            f"batch calls are placed through Twilio numbers; {number.phone_number} is "
-            f"a {number.provider} number",
-        )
+    number = caller_number(session, organization.id, body.agent_id, body.agent_phone_number_id)
     settings = _settings(body)
     leads = _leads(body.recipients)
     campaign = campaign_queries.create_campaign(

@@ -25,7 +25,7 @@ from app.db import campaigns as campaign_queries
 from app.db import phone_numbers as number_queries
 from app.db.agents import get_agent
 from app.db.campaigns import NewLead
-from app.db.models import CallAttempt, Campaign, DoNotCallEntry, utc_now
+from app.db.models import CallAttempt, Campaign, DoNotCallEntry, PhoneNumber, utc_now
 from app.db.session import Database
 from campaigns.do_not_call import normalize_do_not_call_entry
 from campaigns.leads_csv import BadRow, Lead, LeadsFileError, read_leads
@@ -130,22 +130,30 @@ def _campaign(session: Session, organization_id: str, campaign_id: str) -> Campa
     return campaign
 
 
-@router.post("/v1/campaigns", status_code=status.HTTP_201_CREATED)
-def create_campaign(
-    body: CampaignCreateRequest, session: SessionDep, organization: OrganizationDep
-) -> CampaignResponse:
-    if get_agent(session, organization.id, body.agent_id) is None:
-        raise not_found("agent", body.agent_id)
-    number = number_queries.get_phone_number(session, organization.id, body.agent_phone_number_id)
+def caller_number(
+    session: Session, organization_id: str, agent_id: str, phone_number_id: str
+) -> PhoneNumber:
+    """The Twilio number an outbound campaign calls from, its agent checked too; else 404/422."""
+    if get_agent(session, organization_id, agent_id) is None:
+        raise not_found("agent", agent_id)
+    number = number_queries.get_phone_number(session, organization_id, phone_number_id)
     if number is None:
-        raise not_found("phone number", body.agent_phone_number_id)
+        raise not_found("phone_number", phone_number_id)
     if number.provider != "twilio":
         raise api_error(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             "unsupported_provider",
-            f"campaigns call through Twilio numbers; {number.phone_number} is a "
+            f"outbound calls go through Twilio numbers; {number.phone_number} is a "
             f"{number.provider} number",
         )
+    return number
+
+
+@router.post("/v1/campaigns", status_code=status.HTTP_201_CREATED)
+def create_campaign(
+    body: CampaignCreateRequest, session: SessionDep, organization: OrganizationDep
+) -> CampaignResponse:
+    number = caller_number(session, organization.id, body.agent_id, body.agent_phone_number_id)
     campaign = campaign_queries.create_campaign(
         session,
         organization.id,

@@ -55,6 +55,17 @@ def sdk(service: VoiceService) -> ElevenLabs:
     return ElevenLabs(api_key=service.api_key, base_url=service.base_url)
 
 
+async def place(service: VoiceService, number_id: str, **options: Any) -> Any:
+    """The ElevenLabs SDK asks Velox to call the lead."""
+    return await asyncio.to_thread(
+        sdk(service).conversational_ai.twilio.outbound_call,
+        agent_id=service.agent_id,
+        agent_phone_number_id=number_id,
+        to_number=LEAD,
+        **options,
+    )
+
+
 def twilio_posts(service: VoiceService, url: str, **form: str) -> httpx.Response:
     """A signed webhook POST, as Twilio sends it for the call."""
     params = {"AccountSid": ACCOUNT_SID, **form}
@@ -98,11 +109,9 @@ async def test_the_sdk_places_a_call_that_is_answered_through_the_media_path(
     tmp_path: Path,
 ) -> None:
     with outbound_service(tmp_path) as (service, rest, number_id):
-        placed = await asyncio.to_thread(
-            sdk(service).conversational_ai.twilio.outbound_call,
-            agent_id=service.agent_id,
-            agent_phone_number_id=number_id,
-            to_number=LEAD,
+        placed = await place(
+            service,
+            number_id,
             conversation_initiation_client_data={
                 "dynamic_variables": {"customer_name": "Ada", "plan": "gold"},
             },
@@ -171,11 +180,9 @@ async def test_the_sdk_places_a_call_that_is_answered_through_the_media_path(
 
 async def test_a_machine_verdict_in_the_hang_up_rules_hangs_the_call_up(tmp_path: Path) -> None:
     with outbound_service(tmp_path) as (service, rest, number_id):
-        placed = await asyncio.to_thread(
-            sdk(service).conversational_ai.twilio.outbound_call,
-            agent_id=service.agent_id,
-            agent_phone_number_id=number_id,
-            to_number=LEAD,
+        placed = await place(
+            service,
+            number_id,
             telephony_call_config={
                 "twilio_machine_detection": {
                     "mode": "enable",
@@ -214,12 +221,7 @@ async def test_a_machine_verdict_in_the_hang_up_rules_hangs_the_call_up(tmp_path
 async def test_a_call_twilio_refuses_is_reported_and_kept_as_failed(tmp_path: Path) -> None:
     with outbound_service(tmp_path) as (service, rest, number_id):
         rest.refuse[LEAD] = (21215, "Account not authorized to call +14155552671.")
-        placed = await asyncio.to_thread(
-            sdk(service).conversational_ai.twilio.outbound_call,
-            agent_id=service.agent_id,
-            agent_phone_number_id=number_id,
-            to_number=LEAD,
-        )
+        placed = await place(service, number_id)
         assert not placed.success
         assert "21215" in placed.message
         assert "not authorized" in placed.message
@@ -232,12 +234,7 @@ async def test_a_call_twilio_refuses_is_reported_and_kept_as_failed(tmp_path: Pa
 
 async def test_an_unanswered_call_is_closed_by_its_status_callback(tmp_path: Path) -> None:
     with outbound_service(tmp_path) as (service, rest, number_id):
-        placed = await asyncio.to_thread(
-            sdk(service).conversational_ai.twilio.outbound_call,
-            agent_id=service.agent_id,
-            agent_phone_number_id=number_id,
-            to_number=LEAD,
-        )
+        placed = await place(service, number_id)
         assert placed.call_sid
         status_url = rest.created[0].form["StatusCallback"]
         for status in ("initiated", "ringing", "no-answer"):
@@ -288,11 +285,9 @@ def test_invalid_outbound_requests_are_refused_with_reasons(tmp_path: Path) -> N
 
 async def test_a_client_override_of_the_first_message_is_spoken(tmp_path: Path) -> None:
     with outbound_service(tmp_path) as (service, rest, number_id):
-        placed = await asyncio.to_thread(
-            sdk(service).conversational_ai.twilio.outbound_call,
-            agent_id=service.agent_id,
-            agent_phone_number_id=number_id,
-            to_number=LEAD,
+        placed = await place(
+            service,
+            number_id,
             conversation_initiation_client_data={
                 "conversation_config_override": {"agent": {"first_message": "Good morning."}}
             },

@@ -9,7 +9,9 @@ pass for a weak echo). Caller audio that is not clearly louder than the echo can
 loudest agent frame of the last few hundred milliseconds, less that loss, plus a margin) cannot
 start the caller's speech. Until the line has been measured, the agent's `echo_suppression_db`
 is the loss assumed. Once the caller is talking, their quieter sounds are theirs: the gate
-decides onsets, not every frame.
+decides onsets, not every frame. A measurement counts only once the caller has not started
+speaking for a short probation: the first frames of a caller's speech, before the VAD calls it
+speech, would otherwise pass for a loud echo and make the gate shut the caller out.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ MEASUREMENTS_KEPT = 250
 # The quietest 10% of measurements: the echo at its strongest, so the gate errs on the side of
 # not mistaking echo for the caller.
 STRONG_ECHO_QUANTILE = 0.1
+# A measurement waits this long before it counts: long enough for a caller's onset to become
+# speech (the VAD's start run and its lag), which throws the waiting measurements away.
+PROBATION_S = 0.4
 
 
 class EchoGate:
@@ -33,6 +38,8 @@ class EchoGate:
         self._played: deque[tuple[float, float]] = deque()  # (plays at, level dBFS)
         self._heard: deque[tuple[float, float]] = deque()  # (arrived at, level dBFS)
         self._losses: deque[float] = deque(maxlen=MEASUREMENTS_KEPT)
+        self._pending: deque[tuple[float, float]] = deque()  # (measured at, loss dB)
+        self._caller_spoke_at: float | None = None
 
     def agent_frame(self, level_dbfs: float, plays_at: float) -> None:
         """An agent frame that the caller's side starts playing at `plays_at`."""
@@ -43,12 +50,15 @@ class EchoGate:
         while self._played and self._played[-1][0] > now:
             self._played.pop()
 
+    def caller_speaking(self, now: float) -> None:
+        """The caller is talking: the line measures them, not the echo, for a while."""
+        self._caller_spoke_at = now
+        self._pending.clear()
+
     def is_echo(self, caller_level_dbfs: float, now: float, *, caller_silent: bool) -> bool:
         """Whether caller audio at this level, now, could be the agent's own audio returning.
 
-        `caller_silent`: the caller is not talking, so the line's audio now measures its echo
-        (a caller who has just begun makes the measured echo louder, never quieter: the gate
-        errs on the side of gating).
+        `caller_silent`: the VAD hears no voice now, so the line's audio may measure its echo.
         """
         if self._suppression_db <= 0:
             return False
@@ -58,8 +68,11 @@ class EchoGate:
         loudest = self._loudest(now)
         if loudest is None:
             return False
-        if caller_silent:
-            self._losses.append(loudest - max(level for _, level in self._heard))
+        while self._pending and self._pending[0][0] <= now - PROBATION_S:
+            self._losses.append(self._pending.popleft()[1])
+        spoke = self._caller_spoke_at
+        if caller_silent and (spoke is None or now - spoke > self._tail_s):
+            self._pending.append((now, loudest - max(level for _, level in self._heard)))
         return caller_level_dbfs < loudest - self.loss_db() + MARGIN_DB
 
     def loss_db(self) -> float:

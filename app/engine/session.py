@@ -229,6 +229,8 @@ class CallSession:
                     self.log.count("echo_frames_gated")
                 probability, frame = 0.0, bytes(len(frame))
             change = self._segmenter.push(probability)
+            if self._segmenter.in_speech:
+                self._echo.caller_speaking(now)
             self._events.vad_score(probability)
             # Only a speech frame moves "last speech", not the pause hangover after it, so
             # end-of-speech latencies are measured from the caller's real last sound.

@@ -26,7 +26,7 @@ def test_before_the_line_is_measured_audio_close_to_the_agent_level_gets_through
 def test_an_echo_20_db_down_is_measured_and_gated_but_speech_above_it_is_not() -> None:
     gate = EchoGate(suppression_db=12.0, tail_ms=300)
     playing(gate, 2.0)
-    for n in range(40):  # the agent talks, the caller does not: the line returns -35 dBFS
+    for n in range(60):  # the agent talks, the caller does not: the line returns -35 dBFS
         gate.is_echo(AGENT_DBFS - 20, 0.2 + n * 0.02, caller_silent=True)
     assert gate.loss_db() == pytest.approx(20.0)
     assert gate.is_echo(AGENT_DBFS - 20, 1.5, caller_silent=False)
@@ -36,7 +36,7 @@ def test_an_echo_20_db_down_is_measured_and_gated_but_speech_above_it_is_not() -
 def test_a_line_without_echo_stops_gating_quiet_callers() -> None:
     gate = EchoGate(suppression_db=12.0, tail_ms=300)
     playing(gate, 2.0)
-    for n in range(40):  # digital silence while the agent talks: no echo path at all
+    for n in range(60):  # digital silence while the agent talks: no echo path at all
         gate.is_echo(-120.0, 0.2 + n * 0.02, caller_silent=True)
     assert not gate.is_echo(AGENT_DBFS - 30, 1.5, caller_silent=False)
 
@@ -73,3 +73,19 @@ def test_the_gaps_between_the_agents_words_do_not_pass_for_a_weak_echo() -> None
     assert gate.loss_db() == pytest.approx(20.0, abs=1.0)
     assert gated == 145  # every echo frame, loud or quiet
     assert not gate.is_echo(AGENT_DBFS - 8, 150 * 0.02 - 0.01, caller_silent=False)
+
+
+def test_the_first_frames_of_a_callers_speech_are_not_taken_for_a_loud_echo() -> None:
+    """Before the VAD calls it speech, a caller's onset is loud audio on a "silent" line: had it
+    counted as the echo, the gate would shut the caller out a moment later."""
+    gate = EchoGate(suppression_db=12.0, tail_ms=300)
+    playing(gate, 3.0)
+    for n in range(45):  # a line without echo, measured
+        gate.is_echo(-120.0, 0.2 + n * 0.02, caller_silent=True)
+    for n in range(8):  # the caller begins: loud, not yet voiced to the VAD
+        assert not gate.is_echo(AGENT_DBFS - 3, 1.1 + n * 0.02, caller_silent=True)
+    gate.caller_speaking(1.28)  # then it is speech
+    for n in range(30):  # and after it, the line is measured again only once it is quiet
+        gate.is_echo(-120.0, 1.3 + n * 0.02, caller_silent=True)
+    assert gate.loss_db() > 60
+    assert not gate.is_echo(AGENT_DBFS - 3, 2.0, caller_silent=True)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.campaign_settings import CampaignSettings
 from app.db import campaigns as rows
+from app.db import do_not_call
 from app.db.calls import TERMINAL_TWILIO_STATUSES
 from app.db.models import CallAttempt, Campaign, CampaignLead, utc_now
 from app.db.webhooks import enqueue_event
@@ -160,7 +161,7 @@ def _claim(
     result: TickResult,
 ) -> None:
     leads = rows.due_leads(session, campaign.id, now, may_start + LOOK_AHEAD)
-    blocked = rows.do_not_call_among(
+    blocked = do_not_call.do_not_call_among(
         session, campaign.organization_id, (lead.phone_number for lead in leads)
     )
     for lead in leads:
@@ -256,7 +257,7 @@ def end_attempt(
         lead.status = "pending"
         lead.due_at = decision.retry_at
     if decision.add_to_do_not_call:
-        rows.add_do_not_call(
+        do_not_call.add_do_not_call(
             session, campaign.organization_id, lead.phone_number, source="call", note=attempt.id
         )
     session.flush()

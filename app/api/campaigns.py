@@ -22,6 +22,7 @@ from app.api.deps import OrganizationDep, SessionDep, get_database
 from app.api.errors import api_error, not_found
 from app.campaign_settings import CampaignSettings
 from app.db import campaigns as campaign_queries
+from app.db import do_not_call as do_not_call_rows
 from app.db import phone_numbers as number_queries
 from app.db.agents import get_agent
 from app.db.campaigns import NewLead
@@ -365,14 +366,14 @@ def _e164(raw: str) -> str:
 
 @router.get("/v1/do-not-call")
 def list_do_not_call(session: SessionDep, organization: OrganizationDep) -> list[DoNotCallResponse]:
-    return [_entry(e) for e in campaign_queries.list_do_not_call(session, organization.id)]
+    return [_entry(e) for e in do_not_call_rows.list_do_not_call(session, organization.id)]
 
 
 @router.post("/v1/do-not-call", status_code=status.HTTP_201_CREATED)
 def add_do_not_call(
     body: DoNotCallRequest, session: SessionDep, organization: OrganizationDep
 ) -> DoNotCallResponse:
-    entry = campaign_queries.add_do_not_call(
+    entry = do_not_call_rows.add_do_not_call(
         session, organization.id, _e164(body.phone_number), source="api", note=body.note
     )
     return _entry(entry)
@@ -382,6 +383,6 @@ def add_do_not_call(
 def remove_do_not_call(
     phone_number: str, session: SessionDep, organization: OrganizationDep
 ) -> Response:
-    if not campaign_queries.remove_do_not_call(session, organization.id, _e164(phone_number)):
+    if not do_not_call_rows.remove_do_not_call(session, organization.id, _e164(phone_number)):
         raise not_found("do-not-call entry", phone_number)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -7,7 +7,7 @@ voice engine reads the same models when a call starts. Unknown ElevenLabs fields
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
@@ -159,9 +159,34 @@ class OverrideSettings(_ElevenLabsSection):
     )
 
 
+class DataCollectionField(_ElevenLabsSection):
+    """One value the post-call analysis extracts from the transcript (ElevenLabs'
+    `platform_settings.data_collection` entries)."""
+
+    type: Literal["string", "boolean", "integer", "number"] = "string"
+    description: str = Field(default="", max_length=1000)
+
+
+class EvaluationCriterion(_ElevenLabsSection):
+    """A goal the post-call analysis judges the call against (success, failure or unknown)."""
+
+    id: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,64}$")
+    name: str = Field(default="", max_length=200)
+    type: Literal["prompt"] = "prompt"
+    conversation_goal_prompt: str = Field(default="", max_length=2000)
+
+
+class EvaluationSettings(_ElevenLabsSection):
+    criteria: list[EvaluationCriterion] = Field(default_factory=list, max_length=30)
+
+
 class PlatformSettings(_ElevenLabsSection):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     overrides: OverrideSettings = Field(default_factory=OverrideSettings)
+    data_collection: dict[
+        Annotated[str, Field(pattern=r"^[a-zA-Z0-9_-]{1,64}$")], DataCollectionField
+    ] = Field(default_factory=dict, max_length=40)
+    evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
 
 
 class ProviderChoice(BaseModel):

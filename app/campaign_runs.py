@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from app.campaign_settings import CampaignSettings
+from app.db import analyses, do_not_call
+from app.db import call_attempts as attempt_rows
 from app.db import campaigns as rows
-from app.db import do_not_call
 from app.db.calls import TERMINAL_TWILIO_STATUSES
 from app.db.models import CallAttempt, Campaign, CampaignLead, utc_now
 from app.db.webhooks import enqueue_event
@@ -80,6 +81,7 @@ class DialOrder:
     conversation_id: str
     variables: dict[str, str]
     voicemail_hang_up: bool
+    voicemail_message: str | None = None
 
 
 def settings_of(campaign: Campaign) -> CampaignSettings:
@@ -185,21 +187,21 @@ def _claim(
             lead.due_at = decision.look_again_at
             result.waiting += 1
         else:
-            result.claimed.append(rows.add_attempt(session, campaign, lead, now).id)
+            result.claimed.append(attempt_rows.add_attempt(session, campaign, lead, now).id)
     session.flush()
 
 
 def begin_dial(session: Session, attempt_id: str) -> DialOrder | None:
     """Take the attempt from `claimed` to `dialing`; None if it is not `claimed` any more (this
     is a repeated delivery, or the campaign stopped). The caller commits before dialing."""
-    attempt = rows.take_claimed_attempt(session, attempt_id)
+    attempt = attempt_rows.take_claimed_attempt(session, attempt_id)
     if attempt is None:
         return None
     campaign = rows.campaign_by_id(session, attempt.campaign_id)
     lead = rows.lead_by_id(session, attempt.lead_id)
     if campaign.state != CampaignState.RUNNING.value:
         # Paused or stopped before the dial began: as if never claimed.
-        rows.delete_attempt(session, attempt)
+        attempt_rows.delete_attempt(session, attempt)
         lead.status = "pending"
         lead.attempts_made -= 1
         session.flush()
@@ -213,6 +215,7 @@ def begin_dial(session: Session, attempt_id: str) -> DialOrder | None:
         conversation_id=attempt.conversation_id,
         variables={str(k): str(v) for k, v in lead.variables.items()},
         voicemail_hang_up=settings_of(campaign).voicemail.action == "hang_up",
+        voicemail_message=settings_of(campaign).voicemail.message,
     )
 
 
@@ -229,9 +232,9 @@ def record_dial(
     campaign's policy says; never when Twilio may have placed the call after all). An attempt
     its call's end already ended meanwhile stays as it is."""
     if call_sid is not None:
-        rows.mark_dialed(session, attempt_id, call_sid)
+        attempt_rows.mark_dialed(session, attempt_id, call_sid)
         return
-    attempt = rows.attempt_by_id(session, attempt_id)
+    attempt = attempt_rows.attempt_by_id(session, attempt_id)
     if uncertain:
         _end_without_redial(session, attempt, f"{error}; {UNCERTAIN_DIAL}")
         return
@@ -244,9 +247,29 @@ def end_attempt(
     """End `attempt` with `outcome`, then schedule the lead's retry or finish it (a "remove me"
     puts the number on the do-not-call list). Ending an ended attempt changes nothing."""
     attempt_id, lead_id, campaign_id = attempt.id, attempt.lead_id, attempt.campaign_id
-    history = [Outcome(o) for o in rows.earlier_outcomes(session, attempt)]
-    if not rows.close_attempt(session, attempt_id, outcome.value, detail, attempt.call_sid):
+    conversation_id = attempt.conversation_id
+    history = [Outcome(o) for o in attempt_rows.earlier_outcomes(session, attempt)]
+    if not attempt_rows.close_attempt(session, attempt_id, outcome.value, detail, attempt.call_sid):
         return  # ended by someone else first
+    if outcome is Outcome.COMPLETED:
+        # Read after the close, which holds the attempt's row: an analysis that finished first
+        # is seen here; one that finishes later sees the attempt ended (`refine_outcome`).
+        analysed = analyses.outcome_of(session, conversation_id)
+        if analysed is not None and Outcome(analysed).reached_a_person:
+            outcome = Outcome(analysed)
+            attempt_rows.set_attempt_outcome(session, attempt_id, outcome.value)
+    _decide_next(session, lead_id, campaign_id, attempt_id, history, outcome, now)
+
+
+def _decide_next(
+    session: Session,
+    lead_id: str,
+    campaign_id: str,
+    attempt_id: str,
+    history: list[Outcome],
+    outcome: Outcome,
+    now: datetime,
+) -> None:
     lead = rows.lead_by_id(session, lead_id)
     campaign = rows.campaign_by_id(session, campaign_id)
     decision = next_attempt(history, outcome, now, settings_of(campaign).retry_policy())
@@ -258,9 +281,58 @@ def end_attempt(
         lead.due_at = decision.retry_at
     if decision.add_to_do_not_call:
         do_not_call.add_do_not_call(
-            session, campaign.organization_id, lead.phone_number, source="call", note=attempt.id
+            session, campaign.organization_id, lead.phone_number, source="call", note=attempt_id
         )
     session.flush()
+
+
+def refine_outcome(session: Session, conversation_id: str, outcome: Outcome, now: datetime) -> bool:
+    """The analysis of a campaign call found what the person said (meeting booked, call back,
+    "remove me"...): it replaces the provisional `completed` of the call's attempt, and the
+    lead's next step is decided again (a call back is scheduled, a "remove me" is listed). An
+    attempt not ended yet takes the analysis' outcome when it ends (`end_attempt`). Returns
+    whether an attempt was refined."""
+    attempt = attempt_rows.lock_attempt_of_conversation(session, conversation_id)
+    if attempt is None or attempt.status != "ended":
+        return False
+    if attempt.outcome != Outcome.COMPLETED.value or outcome is Outcome.COMPLETED:
+        return False
+    if not outcome.reached_a_person:
+        return False
+    history = [Outcome(o) for o in attempt_rows.earlier_outcomes(session, attempt)]
+    attempt_id, lead_id, campaign_id = attempt.id, attempt.lead_id, attempt.campaign_id
+    # The campaign is locked before the lead is looked at, so a tick cannot claim the lead or
+    # complete the campaign meanwhile (a tick skips a locked campaign).
+    campaign = rows.get_campaign_for_update(session, attempt.organization_id, campaign_id)
+    lead = rows.lead_by_id(session, lead_id)
+    attempt_rows.set_attempt_outcome(session, attempt_id, outcome.value)
+    if lead.status == "calling" or lead.attempts_made != attempt.number:
+        # A later attempt has begun (a retry rule for `completed`): it decides the lead now;
+        # this one only records what was said, and a "remove me" still lists the number.
+        if outcome.adds_to_do_not_call:
+            do_not_call.add_do_not_call(
+                session, lead.organization_id, lead.phone_number, source="call", note=attempt_id
+            )
+        session.flush()
+        return True
+    _decide_next(session, lead_id, campaign_id, attempt_id, history, outcome, now)
+    lead = rows.lead_by_id(session, lead_id)
+    if (
+        campaign is not None
+        and lead.status == "pending"
+        and campaign.state == CampaignState.COMPLETED.value
+        and _window_still_open(campaign, now)
+    ):
+        # Reopened for the call back; it completes again (and says so again) when done.
+        campaign.state = reopen(CampaignState.COMPLETED).value
+        campaign.completed_at = None
+    session.flush()
+    return True
+
+
+def _window_still_open(campaign: Campaign, now: datetime) -> bool:
+    ends_at = settings_of(campaign).ends_at
+    return ends_at is None or now < ends_at
 
 
 def settle_ended_calls(session: Session, now: datetime) -> int:
@@ -268,7 +340,7 @@ def settle_ended_calls(session: Session, now: datetime) -> int:
     verdict give. A conversation that ended without Twilio's final status is taken as over
     once `FINAL_STATUS_WAIT` has passed. Returns how many attempts were ended."""
     ended = 0
-    for attempt, call in rows.attempts_whose_call_ended(session):
+    for attempt, call in attempt_rows.attempts_whose_call_ended(session):
         status = call.provider_status or ""
         if status not in TERMINAL_TWILIO_STATUSES:
             if call.ended_at is None or now - call.ended_at < FINAL_STATUS_WAIT:
@@ -285,7 +357,7 @@ def settle_ended_calls(session: Session, now: datetime) -> int:
         attempt.call_sid = attempt.call_sid or call.provider_call_sid
         end_attempt(session, attempt, outcome, now, detail=f"twilio call status: {status}")
         ended += 1
-    for attempt in rows.attempts_dialed_before(session, utc_now() - NO_END_REPORTED):
+    for attempt in attempt_rows.attempts_dialed_before(session, utc_now() - NO_END_REPORTED):
         _end_without_redial(session, attempt, NO_END_DETAIL)
         ended += 1
     return ended
@@ -300,7 +372,7 @@ def recover_interrupted_dials(session: Session, dead_before: datetime) -> list[s
     may or may not have placed it: the attempt ends and the lead is not dialed again.
     """
     resend: list[str] = []
-    for attempt, call in rows.attempts_dialing_since_before(session, dead_before):
+    for attempt, call in attempt_rows.attempts_dialing_since_before(session, dead_before):
         if call is None:
             attempt.status = "claimed"
             resend.append(attempt.id)
@@ -331,7 +403,9 @@ def retry_unreached(session: Session, campaign: Campaign) -> int:
 def _end_without_redial(session: Session, attempt: CallAttempt, detail: str) -> None:
     """End an attempt as failed and finish its lead: Twilio may have placed that call."""
     lead_id = attempt.lead_id
-    if rows.close_attempt(session, attempt.id, Outcome.FAILED.value, detail, attempt.call_sid):
+    if attempt_rows.close_attempt(
+        session, attempt.id, Outcome.FAILED.value, detail, attempt.call_sid
+    ):
         lead = rows.lead_by_id(session, lead_id)
         lead.last_outcome = Outcome.FAILED.value
         _finish(lead, detail)

@@ -87,7 +87,9 @@ def serve(settings: Settings) -> None:
     )
 
 
-def worker(settings: Settings, concurrency: int | None, beat: bool) -> None:
+def worker(
+    settings: Settings, concurrency: int | None, beat: bool, queues: str | None = None
+) -> None:
     """Migrate, then run a Celery worker; with ``beat`` it also sends the periodic tasks."""
     from workers.celery_app import make_celery
 
@@ -95,7 +97,8 @@ def worker(settings: Settings, concurrency: int | None, beat: bool) -> None:
     argv = [
         "worker",
         f"--loglevel={settings.log_level.upper()}",
-        "--hostname=velox@%h",
+        # One name per kind of worker on a machine (Celery warns about two with one name).
+        f"--hostname=velox{'-' + queues.replace(',', '-') if queues else ''}@%h",
         # Worker-to-worker chatter that the embedded broker cannot carry and Velox does not use.
         "--without-mingle",
         "--without-gossip",
@@ -104,6 +107,8 @@ def worker(settings: Settings, concurrency: int | None, beat: bool) -> None:
         argv.append(f"--concurrency={concurrency}")
     if beat:
         argv.append("--beat")
+    if queues:
+        argv.append(f"--queues={queues}")
     make_celery(settings).worker_main(argv)
 
 
@@ -122,6 +127,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_false",
         help="leave the periodic tasks to a beat elsewhere (exactly one must run)",
     )
+    work.add_argument(
+        "--queues",
+        default=None,
+        help="the queues to take tasks from, comma-separated (default: all: celery,analysis)",
+    )
     orgs = commands.add_parser("orgs", help="organizations")
     org_commands = orgs.add_subparsers(dest="org_command", required=True)
     create = org_commands.add_parser("create", help="create one; prints its first API key")
@@ -131,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         serve(settings)
     elif args.command == "worker":
-        worker(settings, args.concurrency, args.beat)
+        worker(settings, args.concurrency, args.beat, args.queues)
     elif args.command == "migrate":
         _migrate(settings)
         print(f"database at {settings.resolved_database_url()} is up to date", file=sys.stderr)

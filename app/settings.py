@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     # (doubling on each further failure, up to an hour; 8 tries in all).
     webhook_poll_s: float = Field(default=2.0, ge=0.5, le=300)
     webhook_retry_base_s: float = Field(default=10.0, ge=0.1, le=3600)
+    # Post-call analysis: how often the workers look for calls to analyse, and the first
+    # retry's delay when no model could answer (doubling; 5 tries in all).
+    analysis_poll_s: float = Field(default=3.0, ge=0.5, le=300)
+    analysis_retry_base_s: float = Field(default=30.0, ge=0.1, le=3600)
 
     def resolved_database_url(self) -> str:
         """The configured URL, or a SQLite file under the data directory."""

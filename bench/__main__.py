@@ -4,7 +4,9 @@ Sections: scale with instant providers and the real VAD (calls stepped up until 
 barge-in latency, engine overhead at 100 calls, voice-to-voice on the offline stack, and
 conversational feel (backchannels, coughs, echo, hesitations, interruptions).
 Bounded: every step has a fixed talk time, and the scale section stops past its time budget.
-`--only feel` runs the last section alone and replaces it in an existing RESULTS.md.
+`--only feel` runs the feel section alone and replaces it in an existing RESULTS.md;
+`--only dialer` does the same for the campaign dialer's throughput (PostgreSQL, Redis, real
+workers), which a full run leaves as it was.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.dialer import run_dialer
+from bench.dialer_report import code_version, render_dialer
+from bench.dialer_setup import services_missing
 from bench.feel import (
     SCRIPTED_CONCURRENCY,
     FeelRun,
@@ -30,6 +35,7 @@ from bench.offline import OfflineResult, run_offline
 from bench.phone_line import Utterance
 from bench.report import OVERHEAD_CALLS, Run, render
 from bench.scale import Script, StepResult, ramp_seconds, run_step
+from bench.sections import DIALER, section_of, splice_section
 from bench.utterances import espeak_pcm16, peak_normalized
 
 FULL_STEPS = (10, 25, 50, 100, 150, 200, 250, 300)
@@ -93,6 +99,37 @@ async def _feel(args: argparse.Namespace, log: list[str]) -> list[FeelRun]:
     return runs
 
 
+def _dialer(args: argparse.Namespace, started: str, machine: str, log: list[str]) -> int:
+    """Section 5 alone, replaced in the existing output file; non-zero if a check failed."""
+    started_wall = time.monotonic()
+    missing = services_missing()
+    if missing:
+        _say(f"dialer: not measured: {missing}", log)
+        return 1
+    version = code_version()  # before the run: others may commit while it goes on
+    result = run_dialer(lambda line: _say(line, log), quick=args.quick)
+    block = render_dialer(
+        result,
+        started=started,
+        command=_command(),
+        machine=machine,
+        engine=version,
+        quick=args.quick,
+    )
+    existing = args.output.read_text() if args.output.exists() else "# Velox benchmark results\n"
+    args.output.write_text(splice_section(existing, block, DIALER))
+    minutes = (time.monotonic() - started_wall) / 60
+    _say(f"updated section 5 of {args.output} in {minutes:.1f} min", log)
+    if not result.checks_passed:
+        _say("dialer: a check FAILED: a lead was claimed or dialed twice (see the section)", log)
+        return 1
+    return 0
+
+
+def _command() -> str:
+    return "python -m bench" + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else "")
+
+
 def _say(line: str, log: list[str]) -> None:
     log.append(line)
     print(line, flush=True)
@@ -104,6 +141,8 @@ async def _main(args: argparse.Namespace) -> int:
     machine = this_machine()
     log: list[str] = []
     _say(f"machine: {machine.describe()}", log)
+    if args.only == "dialer":
+        return _dialer(args, started, machine.describe(), log)
     if args.only == "feel":
         args.skip_scale = True
     steps: list[StepResult] = []
@@ -122,7 +161,7 @@ async def _main(args: argparse.Namespace) -> int:
             _say(f"  not measured: {offline.unavailable}", log)
         else:
             _say(f"  voice-to-voice p50 {offline.response.p50:.0f} ms", log)
-    command = "python -m bench" + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else "")
+    command = _command()
     feel_block = previous_block(args.output)
     if not args.skip_feel:
         engine = engine_version()  # before the run: others may commit while it goes on
@@ -152,7 +191,11 @@ async def _main(args: argparse.Namespace) -> int:
         question_s=len(espeak_pcm16(QUESTION)) / 32000,
         interruption_s=len(espeak_pcm16(INTERRUPTION)) / 32000,
     )
-    args.output.write_text(render(run, steps, offline, feel_block))
+    text = render(run, steps, offline, feel_block)
+    dialer_block = section_of(args.output, DIALER)  # only `--only dialer` measures it
+    if dialer_block:
+        text = splice_section(text, dialer_block, DIALER)
+    args.output.write_text(text)
     _say(f"wrote {args.output} in {run.wall_s / 60:.1f} min", log)
     return 0
 
@@ -166,7 +209,7 @@ def main() -> int:
     parser.add_argument("--skip-feel", action="store_true", help="keeps the file's section 4")
     parser.add_argument(
         "--only",
-        choices=("feel",),
+        choices=("feel", "dialer"),
         help="run one section and replace it in the existing output file",
     )
     parser.add_argument(

@@ -33,11 +33,10 @@ from bench.feel_probes import (
     Probe,
 )
 from bench.feel_providers import FINAL_DELAY_S
+from bench.sections import FEEL, markers, section_of, splice_section
 from bench.stats import Summary
 
-BEGIN = "<!-- feel:begin -->"
-END = "<!-- feel:end -->"
-METHOD_HEADING = "## How it is measured"
+BEGIN, END = markers(FEEL)
 TARGET_LOST_SHARE = 0.05
 TARGET_RESUME_P95_MS = 400.0
 TARGET_STARTED_SHARE = 0.10
@@ -55,24 +54,12 @@ Add = Callable[[str], None]
 
 def splice(existing: str, block: str) -> str:
     """`existing` RESULTS.md with its feel section replaced by `block` (or `block` inserted)."""
-    if BEGIN in existing and END in existing:
-        head, _, rest = existing.partition(BEGIN)
-        _, _, tail = rest.partition(END)
-        return head + block.strip() + tail
-    if METHOD_HEADING in existing:
-        head, _, tail = existing.partition(METHOD_HEADING)
-        return head + block.strip() + "\n\n" + METHOD_HEADING + tail
-    return existing.rstrip() + "\n\n" + block.strip() + "\n"
+    return splice_section(existing, block, FEEL)
 
 
 def previous_block(path: Path) -> str | None:
     """The feel section of the RESULTS.md at `path`, if it has one."""
-    if not path.exists():
-        return None
-    text = path.read_text()
-    if BEGIN not in text or END not in text:
-        return None
-    return BEGIN + text.partition(BEGIN)[2].partition(END)[0] + END
+    return section_of(path, FEEL)
 
 
 def engine_version() -> str:

@@ -14,11 +14,17 @@ from typing import Any
 
 from celery import Celery, shared_task
 from celery.schedules import crontab
+from kombu.entity import Exchange, Queue
 
 from app.settings import Settings, get_settings
 
 # Modules whose tasks every worker registers.
-TASK_MODULES = ("workers.maintenance", "workers.dialer", "workers.webhooks")
+TASK_MODULES = (
+    "workers.maintenance",
+    "workers.dialer",
+    "workers.webhooks",
+    "workers.analysis",
+)
 
 # Declares a task of every app (celery's shared_task); celery has no type information, so this
 # gives mypy a typed decorator.
@@ -36,6 +42,12 @@ VISIBILITY_TIMEOUT_S = 3600
 # The embedded broker's file is written by the API, the worker and beat: a writer waits this
 # long for the lock before failing.
 EMBEDDED_LOCK_TIMEOUT_S = 30.0
+# Post-call analysis runs a language model for seconds to minutes per call: it has a queue of
+# its own, so a backlog of analyses never holds up the dialer's ticks and dials. A worker
+# consumes both unless told otherwise (`velox worker --queues ...`).
+DEFAULT_QUEUE = "celery"
+ANALYSIS_QUEUE = "analysis"
+QUEUES = (DEFAULT_QUEUE, ANALYSIS_QUEUE)
 # Results are kept this long, then removed by Celery's own clean-up.
 RESULT_EXPIRES_S = 24 * 3600
 
@@ -69,6 +81,7 @@ def periodic_tasks(settings: Settings) -> tuple[PeriodicTask, ...]:
         PeriodicTask("workers.maintenance.purge_delivered_broker_messages", every=3600.0),
         PeriodicTask("workers.dialer.tick", every=settings.dialer_tick_s),
         PeriodicTask("workers.webhooks.deliver", every=settings.webhook_poll_s),
+        PeriodicTask("workers.analysis.analyze", every=settings.analysis_poll_s),
     )
 
 
@@ -125,6 +138,9 @@ def make_celery(settings: Settings) -> Celery:
         task_time_limit=TASK_TIME_LIMIT_S,
         result_expires=RESULT_EXPIRES_S,
         beat_schedule=beat_schedule(periodic_tasks(settings)),
+        task_default_queue=DEFAULT_QUEUE,
+        task_queues=[_queue(name) for name in QUEUES],
+        task_routes={"workers.analysis.analyze": {"queue": ANALYSIS_QUEUE}},
         # A dial's limit is a setting: the tick mends a dial that outlived it (workers/dialer.py).
         task_annotations={
             "workers.dialer.dial": {
@@ -138,6 +154,11 @@ def make_celery(settings: Settings) -> Celery:
         velox_settings=settings,
     )
     return celery
+
+
+def _queue(name: str) -> Queue:
+    """A queue on its own direct exchange, as Celery declares its default one."""
+    return Queue(name, Exchange(name), routing_key=name)  # type: ignore[no-untyped-call]
 
 
 @lru_cache(maxsize=1)

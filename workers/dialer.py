@@ -18,9 +18,12 @@ import os
 from datetime import datetime, timedelta
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
+
 from app import campaign_runs
-from app.db import campaigns as campaign_rows
+from app.db import call_attempts as attempt_rows
 from app.db.models import utc_now
+from app.db.session import Database
 from telephony.twilio.outbound import (
     MachineDetection,
     OutboundCall,
@@ -34,8 +37,12 @@ from workers.database import task_database, task_settings
 log = logging.getLogger(__name__)
 
 DIAL_TASK = "workers.dialer.dial"
-# A claim whose dial has not begun after this long lost its task message: send it again.
+# A claim this old whose dial task was never queued (its tick died first): queue it now.
 UNSENT_CLAIM_S = 30.0
+# A dial task queued this long ago whose attempt has still not begun was lost (the embedded
+# broker keeps a message taken by a killed worker): it is queued again. Far longer than a
+# backlog of dials takes to drain, so a long queue is not queued twice.
+LOST_DIAL_TASK_S = 900.0
 # Verdicts on which a campaign that does not leave voicemail hangs up.
 MACHINE_VERDICTS = frozenset(
     {"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"}
@@ -67,6 +74,9 @@ def tick(self: Any, now: str | None = None) -> dict[str, Any]:
         try:
             with database.session() as session:  # one transaction, and one lock, per campaign
                 result = campaign_runs.tick_campaign(session, campaign_id, at)
+            _send(database, result.claimed)  # at once: a tick killed later loses none of them
+        except SoftTimeLimitExceeded:
+            raise  # out of time: the claims not sent yet are sent again by a later tick
         except Exception:  # one campaign's fault must not stop the others
             log.exception("the dialer could not tick campaign %s", campaign_id)
             continue
@@ -78,13 +88,21 @@ def tick(self: Any, now: str | None = None) -> dict[str, Any]:
         if result.completed:
             completed.append(campaign_id)
     with database.session() as session:
-        lost = campaign_rows.unsent_claims(session, at - timedelta(seconds=UNSENT_CLAIM_S))
+        just_claimed = set(claimed)
+        lost = [
+            attempt_id
+            for attempt_id in attempt_rows.unsent_claims(
+                session,
+                at - timedelta(seconds=UNSENT_CLAIM_S),
+                utc_now() - timedelta(seconds=LOST_DIAL_TASK_S),
+            )
+            if attempt_id not in just_claimed
+        ]
         # By the real clock, whatever `now` the tick was given: this is about dead processes.
         dead_before = utc_now() - timedelta(seconds=settings.dial_time_limit_s * 2 + 5)
         recovered = campaign_runs.recover_interrupted_dials(session, dead_before)
-    resend = [a for a in lost if a not in claimed] + recovered
-    for attempt_id in claimed + resend:
-        dial.apply_async((attempt_id,))
+    resend = lost + recovered
+    _send(database, resend)
     return {
         "ended": ended,
         "claimed": claimed,
@@ -95,6 +113,16 @@ def tick(self: Any, now: str | None = None) -> dict[str, Any]:
         "locked": locked,  # ticked by another worker at the same time
         "worker_pid": os.getpid(),
     }
+
+
+def _send(database: Database, attempt_ids: list[str]) -> None:
+    """Queue the dial tasks of these claims, then record that they are queued."""
+    if not attempt_ids:
+        return
+    for attempt_id in attempt_ids:
+        dial.apply_async((attempt_id,))
+    with database.session() as session:
+        attempt_rows.mark_sent(session, attempt_ids, utc_now())
 
 
 @worker_task(bind=True, name=DIAL_TASK)  # time limit: settings.dial_time_limit_s
@@ -115,6 +143,7 @@ def dial(self: Any, attempt_id: str) -> dict[str, Any]:
         machine_detection=MachineDetection(
             mode="enable" if order.voicemail_hang_up else "detect_message_end",
             hang_up_on=MACHINE_VERDICTS if order.voicemail_hang_up else frozenset({"fax"}),
+            voicemail_message=None if order.voicemail_hang_up else order.voicemail_message,
         ),
         conversation_id=order.conversation_id,
     )

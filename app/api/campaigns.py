@@ -21,6 +21,7 @@ from app import campaign_runs
 from app.api.deps import OrganizationDep, SessionDep, get_database
 from app.api.errors import api_error, not_found
 from app.campaign_settings import CampaignSettings
+from app.db import call_attempts as attempt_rows
 from app.db import campaigns as campaign_queries
 from app.db import do_not_call as do_not_call_rows
 from app.db import phone_numbers as number_queries
@@ -186,9 +187,7 @@ def list_attempts(
     campaign_id: str, session: SessionDep, organization: OrganizationDep
 ) -> list[AttemptResponse]:
     _campaign(session, organization.id, campaign_id)
-    return [
-        _attempt(a) for a in campaign_queries.list_attempts(session, organization.id, campaign_id)
-    ]
+    return [_attempt(a) for a in attempt_rows.list_attempts(session, organization.id, campaign_id)]
 
 
 def _attempt(attempt: CallAttempt) -> AttemptResponse:

@@ -11,9 +11,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
+from app.analysis_runs import analysis_body
 from app.api.deps import OrganizationDep, SessionDep
 from app.api.errors import api_error, not_found
+from app.db import agents as agent_queries
+from app.db import analyses as analysis_queries
 from app.db import calls as call_queries
+from app.db.agents import agent_config
 from app.db.models import Call, Turn
 from app.db.paging import InvalidCursorError
 
@@ -74,6 +78,8 @@ class VeloxCallDetail(BaseModel):
     provider_status: str | None
     # Twilio's answering-machine verdict, for an outbound call that asked for detection.
     answered_by: str | None = None
+    # pending, running, done or failed; None for a call that never reached the engine.
+    analysis_status: str | None = None
     metrics: dict[str, Any]
     events: list[dict[str, Any]]
 
@@ -90,6 +96,9 @@ class ConversationResponse(BaseModel):
     has_user_audio: bool = False
     has_response_audio: bool = False
     has_auxiliary_audio: bool = False
+    # The post-call analysis, once a worker has made it (None until then; see
+    # `velox.analysis_status`): ElevenLabs' fields plus Velox's outcome, sentiment and metrics.
+    analysis: dict[str, Any] | None = None
     velox: VeloxCallDetail
 
 
@@ -156,6 +165,7 @@ def list_conversations(
                 call_duration_secs=_duration_secs(summary.call),
                 message_count=summary.message_count,
                 status=summary.call.status,
+                call_successful=summary.call_successful or "unknown",
                 direction=summary.call.direction,
                 termination_reason=summary.call.termination_reason,
                 channel=summary.call.channel,
@@ -175,6 +185,9 @@ def get_conversation(
     call = call_queries.get_call(session, organization.id, conversation_id)
     if call is None:
         raise not_found("conversation", conversation_id)
+    analysis = analysis_queries.analysis_of(session, call.id)
+    finished = analysis is not None and analysis.status in ("done", "failed")
+    agent = agent_queries.get_agent(session, organization.id, call.agent_id) if finished else None
     return ConversationResponse(
         agent_id=call.agent_id,
         conversation_id=call.id,
@@ -188,10 +201,14 @@ def get_conversation(
         ),
         user_message_count=sum(1 for turn in call.turns if turn.role == "user"),
         agent_message_count=sum(1 for turn in call.turns if turn.role == "agent"),
+        analysis=analysis_body(analysis, agent_config(agent) if agent else None)
+        if analysis is not None and finished
+        else None,
         velox=VeloxCallDetail(
             channel=call.channel,
             provider_status=call.provider_status,
             answered_by=call.answered_by,
+            analysis_status=analysis.status if analysis is not None else None,
             metrics=call.metrics,
             events=[
                 {"at_ms": event.at_ms, "kind": event.kind, "data": event.data}

@@ -10,7 +10,8 @@ from typing import Any, Literal
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.db.models import Agent, Call, CallEvent, Turn, new_id, utc_now
+from app.db.analyses import queue_analysis
+from app.db.models import Agent, Call, CallAnalysis, CallEvent, Turn, new_id, utc_now
 from app.db.paging import Page, clamp_page_size, decode_cursor, encode_cursor
 from app.db.webhooks import enqueue_event
 from app.engine.record import CallRecord
@@ -30,6 +31,8 @@ class CallSummary:
     call: Call
     agent_name: str
     message_count: int
+    # The post-call analysis' verdict once it is done.
+    call_successful: str | None = None
 
 
 def create_call(
@@ -187,6 +190,7 @@ def save_call_record(session: Session, record: CallRecord) -> Call:
             for turn in record.turns
         ]
         _call_ended(session, call, transcript)
+    queue_analysis(session, call)
     session.flush()
     return call
 
@@ -322,8 +326,12 @@ def list_calls(
         select(func.count(Turn.id)).where(Turn.call_id == Call.id).correlate(Call).scalar_subquery()
     )
     query = (
-        select(Call, Agent.name, message_count)
+        select(Call, Agent.name, message_count, CallAnalysis.call_successful)
         .join(Agent, Agent.id == Call.agent_id)
+        .outerjoin(
+            CallAnalysis,
+            (CallAnalysis.call_id == Call.id) & CallAnalysis.status.in_(("done", "failed")),
+        )
         .where(Call.organization_id == organization_id)
     )
     if agent_id is not None:
@@ -332,7 +340,7 @@ def list_calls(
         query = query.where(Call.seq < decode_cursor(cursor))
     rows = session.execute(query.order_by(Call.seq.desc()).limit(limit + 1)).all()
     summaries = [
-        CallSummary(call=call, agent_name=name, message_count=count) for call, name, count in rows
+        CallSummary(call, name, count, successful) for call, name, count, successful in rows
     ]
     if len(summaries) > limit:
         last = summaries[limit - 1].call.seq

@@ -194,6 +194,40 @@ class CallEvent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
+class CallAnalysis(Base):
+    """The post-call analysis of one call: queued when the call is stored, filled by a worker.
+
+    pending (due at `due_at`), running (a worker has it until `due_at`), done, failed (no tries
+    left; the computed metrics and the rules' outcome are still stored).
+    """
+
+    __tablename__ = "call_analyses"
+
+    call_id: Mapped[str] = mapped_column(
+        ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True
+    )
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(default=utc_now)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    sentiment: Mapped[str | None] = mapped_column(String(16), default=None)
+    outcome: Mapped[str | None] = mapped_column(String(32), default=None)
+    call_successful: Mapped[str] = mapped_column(String(16), default="unknown")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    criteria: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Which model wrote it ("rules" when none was needed), and what was off in its answer.
+    analyzed_by: Mapped[str] = mapped_column(String(64), default="")
+    notes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (Index("ix_call_analyses_status_due_at", "status", "due_at"),)
+
+
 class UsedConversationToken(Base):
     """A signed conversation URL that has been used: each one opens one conversation only."""
 
@@ -295,7 +329,14 @@ class CampaignLead(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
     __table_args__ = (
-        Index("ix_campaign_leads_campaign_id_status_due_at", "campaign_id", "status", "due_at"),
+        # The dialer's claim query reads it in order: (campaign, pending, due_at, seq).
+        Index(
+            "ix_campaign_leads_campaign_id_status_due_at_seq",
+            "campaign_id",
+            "status",
+            "due_at",
+            "seq",
+        ),
     )
 
 
@@ -321,12 +362,15 @@ class CallAttempt(Base):
     outcome: Mapped[str | None] = mapped_column(String(32), default=None)
     detail: Mapped[str] = mapped_column(Text, default="")
     claimed_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # When the tick put the dial task on the queue (None: the tick died before it could).
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
     dialed_at: Mapped[datetime | None] = mapped_column(default=None)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
 
     __table_args__ = (
         Index("uq_call_attempts_lead_id_number", "lead_id", "number", unique=True),
         Index("ix_call_attempts_campaign_id_status", "campaign_id", "status"),
+        Index("ix_call_attempts_status_claimed_at", "status", "claimed_at"),
     )
 
 

@@ -63,6 +63,11 @@ class Interruptions:
     def holding(self) -> bool:
         return self._yielded is not None
 
+    def forget(self) -> None:
+        """Nobody on the line to yield to any more (a voicemail box): drop what was pending."""
+        self._yielded = None
+        self._probe = None
+
     # --- each frame --------------------------------------------------------------------------
 
     async def on_speech(self, speech_ms: int, turn: UserTurn) -> None:

@@ -18,7 +18,7 @@ from app.agent_config import AgentConfig
 from app.engine.answering import Responder
 from app.engine.audio_level import pcm16_dbfs
 from app.engine.client_tools import ClientTools
-from app.engine.conversation import CallContext, Conversation, builtin_tools
+from app.engine.conversation import CallContext, Conversation, builtin_tools, render_template
 from app.engine.echo import EchoGate
 from app.engine.interruptions import Interruptions
 from app.engine.keypad import KeypadEntry
@@ -36,6 +36,9 @@ from app.providers.base import SttStream, Transcript
 from app.providers.registry import ProviderSet
 
 log = logging.getLogger(__name__)
+
+# The call event (and end reason) of a voicemail message heard to its end.
+VOICEMAIL_LEFT = "voicemail_left"
 
 WATCHDOG_INTERVAL_S = 0.1
 
@@ -88,6 +91,8 @@ class CallSession:
         self._last_tick = self._started_wall
         self._timers = CallTimers(TimerSettings.for_agent(config), self._started_wall)
         self._ending: str | None = None
+        # False once the caller's side is no longer a person to answer (a voicemail box).
+        self._listening = True
         self.log = TranscriptLog(clock=clock, started=self._started_wall)
         providers.observe(self.log)
         self._record = CallRecord.opened(context.call_id, context.organization_id, context.agent_id)
@@ -169,7 +174,7 @@ class CallSession:
 
     def push_audio(self, frame: bytes) -> None:
         """One 20 ms PCM16 16 kHz caller frame. Never blocks; drops the oldest if behind."""
-        if self._closing:
+        if self._closing or not self._listening:
             return
         if self._inbound.full():
             self._inbound.get_nowait()
@@ -289,6 +294,8 @@ class CallSession:
         self._check_timers(now)
 
     def _maybe_end_user_turn(self, now: float) -> None:
+        if not self._listening:
+            return
         turn = self._user_turn
         state = turn.state(
             in_speech=self._segmenter.in_speech,
@@ -312,6 +319,8 @@ class CallSession:
             "stt_final_ms": _ms(stt_final - last_speech) if stt_final is not None else None,
             "stt_provider": self._providers.stt.name,
         }
+        if turn.first_speech_ms is not None:
+            metrics["speech_ms"] = max(0, self.log.media_ms(last_speech) - turn.first_speech_ms)
         self.log.user_turn(turn.text, turn.first_speech_ms or 0, metrics)
         self.log.event("user_turn_ended", text=turn.text)
         self._events.user_transcript(turn.text)
@@ -351,6 +360,8 @@ class CallSession:
             await self._on_transcript(transcript)
 
     async def _on_transcript(self, transcript: Transcript) -> None:
+        if not self._listening:
+            return
         turn = self._user_turn
         turn.add(transcript, media_ms=self.log.media_ms(), now=self._clock())
         if transcript.is_final:
@@ -358,9 +369,28 @@ class CallSession:
             if await self._interruptions.on_final(turn) and self._user_turn is turn:
                 self._user_turn = UserTurn()  # said over the agent, and not a turn
 
-    # --- responses -------------------------------------------------------------------------
-
     # --- ending ----------------------------------------------------------------------------
+
+    async def leave_voicemail(self, message: str) -> bool:
+        """An answering machine took the call and its greeting is over: stop what is playing,
+        leave `message` (rendered with the call's variables; the line is no longer listened
+        to), then hang up. False when the call is already ending."""
+        if self._closing or self._ending is not None:
+            return False
+        self._listening = False
+        self._interruptions.forget()
+        self._responder.record_interrupted()
+        await self._responder.cancel()
+        await self._playout.clear()
+        self._encoder.reset()
+        text, error = render_template(
+            message, self.context.template_variables(self.config.velox.dynamic_variables)
+        )
+        if error:
+            self.log.event("voicemail_template_error", error=error)
+        self.log.event("voicemail_started", message=text)
+        self._end_call_after(VOICEMAIL_LEFT, text)
+        return True
 
     def _end_call_after(self, reason: str, message: str) -> None:
         """Say `message` (if any), then hang up."""
@@ -374,6 +404,8 @@ class CallSession:
     def _request_end(self, reason: str) -> None:
         if self._closing:
             return
+        if reason == VOICEMAIL_LEFT:  # the message was heard to its end
+            self.log.event(VOICEMAIL_LEFT)
         self._ending = self._ending or reason
         self._tasks.append(asyncio.get_running_loop().create_task(self._hang_up(reason)))
 

@@ -78,6 +78,10 @@ class TranscriptLog:
     ) -> None:
         timings = response.result.timings
         started = timings.first_frame_sent or timings.llm_started or self._clock()
+        metrics = response_metrics(timings, end_of_speech)
+        if timings.first_frame_sent is not None:
+            # Recorded once its audio has played (or when it was cut off).
+            metrics["speech_ms"] = round((self._clock() - timings.first_frame_sent) * 1000, 1)
         self.turns.append(
             TurnRecord(
                 "agent",
@@ -85,7 +89,7 @@ class TranscriptLog:
                 self.media_ms(started),
                 interrupted=interrupted,
                 source=source,  # type: ignore[arg-type]
-                metrics=response_metrics(timings, end_of_speech),
+                metrics=metrics,
             )
         )
         # The user turn that this answers carries the full chain for that exchange.

@@ -134,6 +134,20 @@ class LanguageModel(Protocol):
         ...
 
 
+@runtime_checkable
+class JsonLanguageModel(Protocol):
+    """A language model that can also give one whole reply as a JSON object (post-call
+    analysis). Constrained to `schema` where the model can be (a grammar); elsewhere JSON mode,
+    with the keys named in the prompt. The caller checks the text it gets."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def complete_json(
+        self, messages: list[ChatMessage], schema: dict[str, Any], options: GenerationOptions
+    ) -> str: ...
+
+
 # --- text to speech -------------------------------------------------------------------------
 
 

@@ -27,7 +27,12 @@ from app.providers.base import (
     TextDelta,
     ToolSpec,
 )
-from app.providers.openai_llm import ToolCallAssembler, to_wire_message, to_wire_tool
+from app.providers.openai_llm import (
+    WHOLE_REPLY_TIMEOUT,
+    ToolCallAssembler,
+    to_wire_message,
+    to_wire_tool,
+)
 
 if TYPE_CHECKING:
     from groq.types.chat import (
@@ -183,6 +188,34 @@ class GroqLanguageModel:
         self.skipped_tool_calls += assembler.skipped
         for call in calls:
             yield call
+
+    async def complete_json(
+        self, messages: list[ChatMessage], schema: dict[str, Any], options: GenerationOptions
+    ) -> str:
+        """One whole reply in Groq's JSON mode (not streamed: Groq's JSON mode does not stream);
+        `schema` is described in the prompt instead."""
+        try:
+            completion = await self._groq().chat.completions.create(
+                model=self.model,
+                messages=cast(
+                    "list[ChatCompletionMessageParam]", [to_wire_message(m) for m in messages]
+                ),
+                temperature=options.temperature,
+                max_tokens=options.max_tokens if options.max_tokens is not None else omit,
+                response_format={"type": "json_object"},
+                stream=False,
+                timeout=WHOLE_REPLY_TIMEOUT,
+            )
+        except groq.APIStatusError as error:
+            raise self._status_error(error) from error
+        except groq.APIError as error:
+            raise ProviderError(
+                self.name, f"could not get a reply from {self.base_url}: {error!r}"
+            ) from error
+        content = completion.choices[0].message.content if completion.choices else None
+        if not content:
+            raise ProviderError(self.name, "Groq's reply has no text content")
+        return content
 
     def _read(self, chunk: ChatCompletionChunk, assembler: ToolCallAssembler) -> tuple[str, bool]:
         """The text of choice 0 and whether it finished; tool-call fragments go to `assembler`."""

@@ -19,6 +19,7 @@ import codecs
 import contextlib
 import ctypes
 import importlib.util
+import json
 import logging
 import threading
 import time
@@ -26,11 +27,14 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import llama_cpp
 from llama_cpp import Llama
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+from llama_cpp.llama_grammar import LlamaGrammar
 from llama_cpp.llama_types import (
     ChatCompletionRequestAssistantMessage,
     ChatCompletionRequestMessage,
@@ -137,6 +141,14 @@ class PrefixCache:
             self._bytes -= len(evicted.kv_state)
 
 
+@lru_cache(maxsize=32)
+def _grammar(schema_json: str) -> LlamaGrammar:
+    try:
+        return LlamaGrammar.from_json_schema(schema_json, verbose=False)
+    except (ValueError, RuntimeError) as error:
+        raise ProviderError("smollm2", f"no grammar for the JSON schema: {error}") from error
+
+
 def common_prefix_length(a: Sequence[int], b: Sequence[int]) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):
@@ -191,8 +203,25 @@ class LlamaLanguageModel:
         """The reply as it is sampled; `tools` are ignored (see the module docstring)."""
         return self._stream(messages, options)
 
+    async def complete_json(
+        self, messages: list[ChatMessage], schema: dict[str, Any], options: GenerationOptions
+    ) -> str:
+        """One whole reply sampled under a grammar made from `schema`, so the 135M model can
+        only write a JSON object of that shape (its content is still a small model's)."""
+        grammar = _grammar(json.dumps(schema))
+        return "".join(
+            [
+                event.text
+                async for event in self._stream(messages, options, grammar)
+                if isinstance(event, TextDelta)
+            ]
+        )
+
     async def _stream(
-        self, messages: list[ChatMessage], options: GenerationOptions
+        self,
+        messages: list[ChatMessage],
+        options: GenerationOptions,
+        grammar: LlamaGrammar | None = None,
     ) -> AsyncIterator[LlmEvent]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[object] = asyncio.Queue()
@@ -212,6 +241,7 @@ class LlamaLanguageModel:
             options.temperature,
             stop,
             deliver,
+            grammar,
         )
         try:
             while (item := await queue.get()) is not _END:
@@ -231,10 +261,11 @@ class LlamaLanguageModel:
         temperature: float,
         stop: threading.Event,
         deliver: Callable[[object], None],
+        grammar: LlamaGrammar | None,
     ) -> None:
         try:
             if not stop.is_set():
-                self._generate(messages, max_tokens, temperature, stop, deliver)
+                self._generate(messages, max_tokens, temperature, stop, deliver, grammar)
         except Exception as error:
             deliver(error)
         finally:
@@ -247,6 +278,7 @@ class LlamaLanguageModel:
         temperature: float,
         stop: threading.Event,
         deliver: Callable[[object], None],
+        grammar: LlamaGrammar | None = None,
     ) -> None:
         llm = self._llm
         system_tokens, prompt = self._prompt_tokens(messages, max_tokens)
@@ -256,7 +288,15 @@ class LlamaLanguageModel:
             llm.input_ids[: llm.n_tokens].tolist(), prompt
         )
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        tokens = llm.generate(prompt, temp=max(temperature, 0.0), repeat_penalty=1.1)
+        # Under a grammar the penalty only reorders the tokens the grammar allows, so JSON's
+        # repeated quotes and braces are safe; a stronger one keeps a small model's free text
+        # (an analysis summary) from looping.
+        tokens = llm.generate(
+            prompt,
+            temp=max(temperature, 0.0),
+            repeat_penalty=1.1 if grammar is None else 1.3,
+            grammar=grammar,
+        )
         for produced, token in enumerate(tokens, start=1):
             if stop.is_set():
                 self.generations_cancelled += 1
@@ -271,7 +311,7 @@ class LlamaLanguageModel:
         tail = decoder.decode(b"", final=True)
         if tail:
             deliver(tail)
-        if self._cache is not None and not stop.is_set():
+        if self._cache is not None and not stop.is_set() and grammar is None:
             self._save_prefix(is_system_prompt=False)
 
     def _prompt_tokens(

@@ -69,6 +69,25 @@ def to_wire_tool(tool: ToolSpec) -> dict[str, Any]:
     }
 
 
+# A whole reply (post-call analysis) may take minutes on a CPU-hosted server; its caller bounds
+# it with its own deadline.
+WHOLE_REPLY_TIMEOUT = httpx.Timeout(connect=5.0, read=180.0, write=10.0, pool=5.0)
+
+
+def completion_text(provider: str, body: str) -> str:
+    """`choices[0].message.content` of a (non-streamed) `chat.completion` body."""
+    try:
+        completion = json.loads(body)
+        content = completion["choices"][0]["message"]["content"]
+    except (json.JSONDecodeError, KeyError, IndexError, TypeError) as error:
+        raise ProviderError(
+            provider, f"malformed chat completion {body[:BODY_EXCERPT_CHARS]!r}: {error!r}"
+        ) from error
+    if not isinstance(content, str):
+        raise ProviderError(provider, "the chat completion has no text content")
+    return content
+
+
 @dataclass(slots=True)
 class _ToolCallParts:
     id: str = ""
@@ -202,6 +221,31 @@ class OpenAiCompatibleLanguageModel:
         self.skipped_tool_calls += assembler.skipped
         for call in calls:
             yield call
+
+    async def complete_json(
+        self, messages: list[ChatMessage], schema: dict[str, Any], options: GenerationOptions
+    ) -> str:
+        """One whole reply in JSON mode (`response_format` json_object, which OpenAI, Ollama,
+        vLLM and llama.cpp's server all take); `schema` is described in the prompt instead."""
+        body = self.request_body(messages, [], options) | {
+            "stream": False,
+            "response_format": {"type": "json_object"},
+        }
+        try:
+            response = await self._http().post(
+                self._url,
+                json=body,
+                headers={"Accept": "application/json"},
+                timeout=WHOLE_REPLY_TIMEOUT,
+            )
+        except httpx.HTTPError as error:
+            raise ProviderError(
+                self.name,
+                f"request to {self._url} failed: {error!r}; check that the endpoint is reachable",
+            ) from error
+        if response.status_code != 200:
+            raise await self._status_error(response)
+        return completion_text(self.name, response.text)
 
     async def _status_error(self, response: httpx.Response) -> ProviderError:
         body = (await response.aread()).decode("utf-8", errors="replace")

@@ -42,10 +42,12 @@ class OutboundCallError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class MachineDetection:
-    """Run Twilio's answering-machine detection; hang up on the verdicts in `hang_up_on`."""
+    """Run Twilio's answering-machine detection; hang up on the verdicts in `hang_up_on`, or
+    leave `voicemail_message` once a machine's greeting has ended (mode detect_message_end)."""
 
     mode: str = "enable"
     hang_up_on: frozenset[str] = frozenset()
+    voicemail_message: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +165,11 @@ def initiation_of(call: OutboundCall) -> dict[str, Any]:
         "overrides": call.overrides,
         "machine_detection": None
         if detection is None
-        else {"mode": detection.mode, "hang_up_on": sorted(detection.hang_up_on)},
+        else {
+            "mode": detection.mode,
+            "hang_up_on": sorted(detection.hang_up_on),
+            "voicemail_message": detection.voicemail_message,
+        },
     }
 
 
@@ -171,6 +177,21 @@ def hang_up_verdicts(initiation: dict[str, Any] | None) -> frozenset[str]:
     """The answering-machine verdicts on which this call is hung up."""
     detection = (initiation or {}).get("machine_detection") or {}
     return frozenset(detection.get("hang_up_on") or ())
+
+
+# Twilio's verdicts once a machine's greeting has ended (with MachineDetection=DetectMessageEnd):
+# the moment to speak a voicemail message.
+MESSAGE_END_VERDICTS = frozenset({"machine_end_beep", "machine_end_silence", "machine_end_other"})
+
+
+def voicemail_message(initiation: dict[str, Any] | None, answered_by: str) -> str | None:
+    """The message to leave now, if this verdict ends a machine's greeting and the call was
+    placed to leave one."""
+    detection = (initiation or {}).get("machine_detection") or {}
+    message = detection.get("voicemail_message")
+    if answered_by in MESSAGE_END_VERDICTS and isinstance(message, str) and message.strip():
+        return message
+    return None
 
 
 def answered_config(config: AgentConfig, initiation: dict[str, Any] | None) -> AgentConfig:

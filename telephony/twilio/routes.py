@@ -24,6 +24,7 @@ from telephony.twilio.outbound import (
     answered_variables,
     hang_up_verdicts,
     twilio_rest,
+    voicemail_message,
 )
 from telephony.twilio.rest import TwilioRestError
 from telephony.twilio.signature import SIGNATURE_HEADER, TwilioSignature
@@ -215,8 +216,9 @@ async def status_callback(request: Request) -> Response:
 async def answering_machine_callback(request: Request) -> Response:
     """Twilio's asynchronous answering-machine verdict for an outbound call we placed.
 
-    Stored on the call; when the verdict is one the call was told to hang up on (a machine,
-    say), the call is hung up through Twilio's REST API.
+    Stored on the call; when the verdict ends a machine's greeting and the call was placed to
+    leave a voicemail, the live call speaks the message and hangs up; when it is one the call
+    was told to hang up on (a machine, say), the call is hung up through Twilio's REST API.
     """
     form = await _verified_form(request, "amd")
     if form is None:
@@ -227,17 +229,26 @@ async def answering_machine_callback(request: Request) -> Response:
         return Response("CallSid and AnsweredBy are required", status_code=400)
     call_id = request.query_params.get("conversation_id")
 
-    def record() -> tuple[str, frozenset[str]] | None:
+    def record() -> tuple[str, frozenset[str], str | None] | None:
         with runtime.database.session() as db:
             call = call_queries.record_answered_by(db, call_sid, call_id, form)
-            return None if call is None else (call.id, hang_up_verdicts(call.initiation))
+            if call is None:
+                return None
+            message = voicemail_message(call.initiation, answered_by)
+            return call.id, hang_up_verdicts(call.initiation), message
 
     found = await asyncio.to_thread(record)
     if found is None:
         log.info("answering-machine verdict for unknown call %s (%s)", call_sid, answered_by)
         return Response(status_code=204)
-    conversation_id, hang_up_on = found
-    if answered_by in hang_up_on:
+    conversation_id, hang_up_on, message = found
+    session = runtime.live_calls.get(conversation_id)
+    if message is not None and session is not None and await session.leave_voicemail(message):
+        log.info("leaving voicemail on call %s (%s)", conversation_id, answered_by)
+    elif message is not None or answered_by in hang_up_on:
+        # A voicemail this node cannot leave (the call's media is on another node, which cannot
+        # be reached from here yet, or already over) is a hang-up: better than the agent
+        # talking on to a machine.
         try:
             await twilio_rest(runtime.settings).hang_up(call_sid)
         except TwilioRestError as error:

@@ -17,6 +17,7 @@ from elevenlabs import ElevenLabs
 from elevenlabs.core.api_error import ApiError
 
 from app.agent_config import AgentConfig
+from telephony.twilio.outbound import MachineDetection, OutboundCall, place_outbound_call
 from tests.e2e.twilio_rest_double import TwilioRestDouble, twilio_rest_double
 from tests.e2e.voice_service import AGENT_NUMBER, VoiceService, voice_service
 from tests.fakes.providers import ScriptedLanguageModel, ScriptedSpeechToText, ToneTextToSpeech
@@ -216,6 +217,55 @@ async def test_a_machine_verdict_in_the_hang_up_rules_hangs_the_call_up(tmp_path
         e for e in body["velox"]["events"] if e["kind"] == "answering_machine_detection"
     ]
     assert verdict_event["data"]["answered_by"] == "machine_start"
+
+
+async def test_a_machine_whose_greeting_ended_gets_the_voicemail_then_the_call_hangs_up(
+    tmp_path: Path,
+) -> None:
+    with outbound_service(tmp_path) as (service, rest, number_id):
+        placed = await place_outbound_call(
+            service.database,
+            service.settings,
+            OutboundCall(
+                organization_id=service.organization_id,
+                agent_id=service.agent_id,
+                phone_number_id=number_id,
+                to_number=LEAD,
+                dynamic_variables={"customer_name": "Ada"},
+                machine_detection=MachineDetection(
+                    mode="detect_message_end",
+                    hang_up_on=frozenset({"fax"}),
+                    voicemail_message="Hi {{customer_name}}, Acme here. Call us back any time.",
+                ),
+            ),
+        )
+        assert placed.call_sid is not None
+        form = rest.created[0].form
+        stream_url, parameters = answer(service, form["Url"], placed.call_sid)
+        async with on_the_line(service, stream_url, parameters, placed.call_sid) as caller:
+            await caller.silence(0.2)
+            await caller.wait_for_audio(timeout=3)  # the greeting, over the machine's own
+            verdict = twilio_posts(
+                service,
+                form["AsyncAmdStatusCallback"],
+                CallSid=placed.call_sid,
+                AnsweredBy="machine_end_beep",
+            )
+            assert verdict.status_code == 204
+            await caller.wait_for_clear(timeout=3)
+            heard_before = caller.played_audio_seconds
+            await caller.wait_for_close(timeout=10)
+            assert caller.played_audio_seconds > heard_before  # the message was played
+        body = service.ended_conversation(placed.conversation_id)
+
+    kinds = [e["kind"] for e in body["velox"]["events"]]
+    [started] = [e for e in body["velox"]["events"] if e["kind"] == "voicemail_started"]
+    assert started["data"]["message"] == "Hi Ada, Acme here. Call us back any time."
+    assert kinds.index("voicemail_left") > kinds.index("voicemail_started")  # heard to its end
+    assert body["transcript"][-1]["role"] == "agent"
+    assert body["transcript"][-1]["message"] == "Hi Ada, Acme here. Call us back any time."
+    assert body["metadata"]["termination_reason"] == "voicemail_left"
+    assert len(rest.requests) == 1  # hung up by closing the stream, not by the REST API
 
 
 async def test_a_call_twilio_refuses_is_reported_and_kept_as_failed(tmp_path: Path) -> None:

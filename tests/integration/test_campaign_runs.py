@@ -12,6 +12,7 @@ from app import campaign_runs
 from app.agent_config import AgentConfig
 from app.campaign_settings import CampaignSettings
 from app.db import agents as agent_queries
+from app.db import call_attempts as attempt_rows
 from app.db import calls as call_queries
 from app.db import campaigns as rows
 from app.db import organizations as org_queries
@@ -73,9 +74,12 @@ def test_a_pause_before_the_dial_began_forgets_the_claim_and_resume_claims_again
     with database.session() as session:
         order = campaign_runs.begin_dial(session, again)
         assert order is not None
-        assert rows.attempt_by_id(session, again).number == 1
+        assert attempt_rows.attempt_by_id(session, again).number == 1
         assert (
-            rows.lead_by_id(session, rows.attempt_by_id(session, again).lead_id).attempts_made == 1
+            rows.lead_by_id(
+                session, attempt_rows.attempt_by_id(session, again).lead_id
+            ).attempts_made
+            == 1
         )
 
 
@@ -104,7 +108,7 @@ def test_a_call_that_ended_before_its_dial_was_recorded_stays_ended(database: Da
     with database.session() as session:
         campaign_runs.record_dial(session, attempt_id, "CA" + "7" * 32, None, WEDNESDAY_NOON_UTC)
     with database.session() as session:
-        attempt = rows.attempt_by_id(session, attempt_id)
+        attempt = attempt_rows.attempt_by_id(session, attempt_id)
         lead = rows.lead_by_id(session, attempt.lead_id)
         assert (attempt.status, attempt.outcome) == ("ended", "busy")
         assert lead.status == "pending"
@@ -121,7 +125,7 @@ def test_a_dial_twilio_may_have_received_is_never_dialed_again(database: Databas
             session, attempt_id, None, "read timed out", WEDNESDAY_NOON_UTC, uncertain=True
         )
     with database.session() as session:
-        attempt = rows.attempt_by_id(session, attempt_id)
+        attempt = attempt_rows.attempt_by_id(session, attempt_id)
         assert (attempt.status, attempt.outcome) == ("ended", "failed")
         assert rows.lead_by_id(session, attempt.lead_id).status == "finished"
     assert claim(database, campaign_id) == []
@@ -135,7 +139,7 @@ def test_a_call_that_never_reports_its_end_frees_its_place_without_a_redial(
     with database.session() as session:
         assert campaign_runs.begin_dial(session, attempt_id) is not None
         campaign_runs.record_dial(session, attempt_id, "CA" + "8" * 32, None, WEDNESDAY_NOON_UTC)
-        attempt = session.get(CallAttempt, rows.attempt_by_id(session, attempt_id).seq)
+        attempt = session.get(CallAttempt, attempt_rows.attempt_by_id(session, attempt_id).seq)
         assert attempt is not None
         attempt.dialed_at = utc_now() - timedelta(hours=7)
     with database.session() as session:
@@ -160,3 +164,46 @@ def test_a_tick_does_not_start_a_campaign_cancelled_meanwhile(database: Database
         )
         assert not started
         assert rows.campaign_by_id(session, campaign_id).state == "cancelled"
+
+
+def test_a_claim_whose_dial_task_is_queued_is_not_queued_again_by_the_next_tick(
+    database: Database,
+) -> None:
+    campaign_id = campaign_of(database)
+    [attempt_id] = claim(database, campaign_id)
+    later = WEDNESDAY_NOON_UTC + timedelta(minutes=5)
+    with database.session() as session:  # the tick that claimed it died before queueing it
+        assert attempt_rows.unsent_claims(session, later, WEDNESDAY_NOON_UTC) == [attempt_id]
+        attempt_rows.mark_sent(session, [attempt_id], WEDNESDAY_NOON_UTC)
+    with database.session() as session:  # queued: waiting its turn in a long queue
+        assert attempt_rows.unsent_claims(session, later, WEDNESDAY_NOON_UTC) == []
+    with database.session() as session:  # queued long ago and never begun: the message was lost
+        assert attempt_rows.unsent_claims(session, later, later) == [attempt_id]
+
+
+def test_due_leads_come_never_called_first_then_by_when_they_are_due(database: Database) -> None:
+    campaign_id = campaign_of(database)
+    with database.session() as session:
+        campaign = rows.campaign_by_id(session, campaign_id)
+        rows.add_leads(
+            session,
+            campaign,
+            [rows.NewLead(f"+1212555{n:04d}", None, {}) for n in range(4)],
+        )
+    with database.session() as session:
+        leads = rows.due_leads(session, campaign_id, WEDNESDAY_NOON_UTC, 10)
+        first, second, *rest = leads
+        first.due_at = WEDNESDAY_NOON_UTC - timedelta(minutes=1)  # a retry, due
+        second.due_at = WEDNESDAY_NOON_UTC - timedelta(minutes=2)  # an earlier retry, due
+        rest[0].due_at = WEDNESDAY_NOON_UTC + timedelta(hours=1)  # not due yet
+        expected = [lead.phone_number for lead in rest[1:]] + [
+            second.phone_number,
+            first.phone_number,
+        ]
+    with database.session() as session:
+        due = rows.due_leads(session, campaign_id, WEDNESDAY_NOON_UTC, 10)
+        assert [lead.phone_number for lead in due] == expected
+        assert [
+            lead.phone_number
+            for lead in rows.due_leads(session, campaign_id, WEDNESDAY_NOON_UTC, 2)
+        ] == expected[:2]

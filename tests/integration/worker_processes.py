@@ -67,6 +67,10 @@ def worker_environment(settings: Settings) -> dict[str, str]:
         "VELOX_PUBLIC_URL": settings.public_url,
         "VELOX_DIAL_TIME_LIMIT_S": str(settings.dial_time_limit_s),
         "VELOX_WEBHOOK_RETRY_BASE_S": str(settings.webhook_retry_base_s),
+        "VELOX_GROQ_BASE_URL": settings.groq_base_url,
+        "VELOX_OPENAI_BASE_URL": settings.openai_base_url,
+        "VELOX_ANALYSIS_POLL_S": str(settings.analysis_poll_s),
+        "VELOX_ANALYSIS_RETRY_BASE_S": str(settings.analysis_retry_base_s),
         "VELOX_LOG_LEVEL": "INFO",
     }
 

@@ -88,7 +88,8 @@ async def test_a_real_caller_is_understood_answered_in_english_and_can_barge_in(
     # phone line as anything from "can I book a cleaning for Tuesday" to "can I both go for two
     # days", so only that it was heard as words is asserted, not which.
     question_words = set(words("What are your opening hours on Saturday?"))
-    assert len([w for w in words(said) if w not in question_words]) >= 2, said
+    events = [(e["kind"], e["data"]) for e in body["velox"]["events"]]
+    assert len([w for w in words(said) if w not in question_words]) >= 2, (said, events)
     # The agent stopped for the caller: it yielded (`clear`) and its answer is saved as cut
     # short; or, when the caller spoke before any of the answer had been heard, it withdrew the
     # answer and took the caller's words as the rest of their turn. Both are the product's.

@@ -4,7 +4,9 @@ It speaks the wire format Groq serves: `Authorization: Bearer <key>`; a streamed
 server-sent events over chunked HTTP/1.1, one `data: {chat.completion.chunk}` per delta (text
 in `choices[0].delta.content`, tool calls in `delta.tool_calls[i]` with `index`, `id`,
 `function.name` and `function.arguments`), `x_groq` with the request id on the first chunk and
-the usage on the last, a `finish_reason`, then `data: [DONE]`; errors as
+the usage on the last, a `finish_reason`, then `data: [DONE]`; a request with `"stream": false`
+gets one `chat.completion` object (JSON mode, `response_format: {"type": "json_object"}`, answers
+400 `json_validate_failed` when the scripted text is not JSON, as Groq does); errors as
 `{"error": {"message", "type", "code"}}` with 401, 429 (with `retry-after`) or 5xx.
 """
 
@@ -84,6 +86,19 @@ class GroqScript:
     finish: bool = True  # False: end the body cleanly but without a finish_reason
 
 
+def usage(script: GroqScript) -> dict[str, float | int]:
+    """What Groq reports a reply cost (one token per scripted piece)."""
+    return {
+        "queue_time": 0.01,
+        "prompt_tokens": 24,
+        "prompt_time": 0.002,
+        "completion_tokens": len(script.text),
+        "completion_time": 0.01,
+        "total_tokens": 24 + len(script.text),
+        "total_time": 0.012,
+    }
+
+
 @dataclass
 class RecordedRequest:
     path: str
@@ -144,17 +159,8 @@ class GroqChatDouble:
                     fragment["function"]["name"] = call.name
                 out.append(chunk({"tool_calls": [fragment]}))
         if script.finish:
-            usage = {
-                "queue_time": 0.01,
-                "prompt_tokens": 24,
-                "prompt_time": 0.002,
-                "completion_tokens": len(script.text),
-                "completion_time": 0.01,
-                "total_tokens": 24 + len(script.text),
-                "total_time": 0.012,
-            }
             reason = "tool_calls" if script.tool_calls else "stop"
-            out.append(chunk({}, reason, x_groq={"id": request_id, "usage": usage}))
+            out.append(chunk({}, reason, x_groq={"id": request_id, "usage": usage(script)}))
         return out
 
 
@@ -191,6 +197,8 @@ def _handler(double: GroqChatDouble) -> type[BaseHTTPRequestHandler]:
                 )
             elif script.refuse is not None:
                 self._refuse(script.refuse)
+            elif not body.get("stream", False):
+                self._complete(script, body)
             else:
                 self._stream(script)
 
@@ -201,6 +209,50 @@ def _handler(double: GroqChatDouble) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(payload)))
             for name, value in refusal.headers.items():
                 self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def _complete(self, script: GroqScript, body: dict[str, Any]) -> None:
+            """A whole `chat.completion` (Groq's JSON mode is not streamed)."""
+            time.sleep(script.first_byte_delay_s)
+            text = "".join(script.text)
+            if (body.get("response_format") or {}).get("type") == "json_object":
+                try:
+                    json.loads(text)
+                except json.JSONDecodeError:
+                    # What Groq answers when the model's output is not valid JSON.
+                    self._refuse(
+                        Refusal(
+                            400,
+                            "Failed to generate JSON. Please adjust your prompt. "
+                            "See 'failed_generation' for more details.",
+                            "invalid_request_error",
+                            "json_validate_failed",
+                        )
+                    )
+                    return
+            completion = {
+                "id": "chatcmpl-01test",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model", ""),
+                "system_fingerprint": "fp_01test",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": text},
+                        "logprobs": None,
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": usage(script),
+                "x_groq": {"id": "req_01test"},
+            }
+            payload = json.dumps(completion).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("x-request-id", "req_01test")
             self.end_headers()
             self.wfile.write(payload)
 

@@ -1,0 +1,122 @@
+"""Call analyses: queued in the transaction that stores a finished call, taken by the analysis
+worker one at a time, written back with their results (workers/analysis.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from app.db.models import Agent, Call, CallAnalysis, CallEvent, utc_now
+
+
+def queue_analysis(session: Session, call: Call) -> None:
+    """Queue `call` for analysis, once: saving the call again does not analyse it again."""
+    if session.get(CallAnalysis, call.id) is None:
+        session.add(
+            CallAnalysis(
+                call_id=call.id,
+                organization_id=call.organization_id,
+                status="pending",
+                attempts=0,
+                due_at=utc_now(),
+            )
+        )
+        session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedAnalysis:
+    call_id: str
+    attempt: int
+
+
+def claim_next(session: Session, now: datetime, lease: timedelta) -> ClaimedAnalysis | None:
+    """Take the next due analysis: it is `running` for this worker until `now + lease` (then due
+    again, should the worker die). A conditional update makes the claim, so two workers never
+    hold one analysis, on PostgreSQL or SQLite."""
+    due = (CallAnalysis.status == "pending") | (CallAnalysis.status == "running")
+    row = session.execute(
+        select(CallAnalysis.call_id, CallAnalysis.attempts, CallAnalysis.status)
+        .where(due, CallAnalysis.due_at <= now)
+        .order_by(CallAnalysis.due_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).first()
+    if row is None:
+        return None
+    call_id, attempts, status = row
+    taken = session.execute(
+        update(CallAnalysis)
+        .where(
+            CallAnalysis.call_id == call_id,
+            CallAnalysis.attempts == attempts,
+            CallAnalysis.status == status,
+        )
+        .values(status="running", attempts=attempts + 1, due_at=now + lease)
+    )
+    if getattr(taken, "rowcount", 0) != 1:
+        return None
+    return ClaimedAnalysis(call_id, attempts + 1)
+
+
+def call_to_analyze(session: Session, call_id: str) -> tuple[Call, Agent, list[str]]:
+    """The call with its turns, its agent, and the kinds of its events in order."""
+    call = session.scalars(
+        select(Call).where(Call.id == call_id).options(selectinload(Call.turns))
+    ).one()
+    agent = session.scalars(select(Agent).where(Agent.id == call.agent_id)).one()
+    kinds = list(
+        session.scalars(
+            select(CallEvent.kind).where(CallEvent.call_id == call_id).order_by(CallEvent.id)
+        )
+    )
+    return call, agent, kinds
+
+
+def _still_held(call_id: str, attempt: int) -> Any:
+    return (
+        (CallAnalysis.call_id == call_id)
+        & (CallAnalysis.attempts == attempt)
+        & (CallAnalysis.status == "running")
+    )
+
+
+def store_result(
+    session: Session, claimed: ClaimedAnalysis, *, status: str, values: dict[str, Any]
+) -> bool:
+    """Write the analysis (`status` done or failed) if this worker still holds it."""
+    done = session.execute(
+        update(CallAnalysis)
+        .where(_still_held(claimed.call_id, claimed.attempt))
+        .values(status=status, completed_at=utc_now(), **values)
+    )
+    session.expire_all()
+    return getattr(done, "rowcount", 0) == 1
+
+
+def retry_later(
+    session: Session, claimed: ClaimedAnalysis, *, error: str, retry_at: datetime
+) -> None:
+    """This try failed: due again at `retry_at`, if this worker still holds it."""
+    session.execute(
+        update(CallAnalysis)
+        .where(_still_held(claimed.call_id, claimed.attempt))
+        .values(status="pending", due_at=retry_at, last_error=error[:2000])
+    )
+
+
+def analysis_of(session: Session, call_id: str) -> CallAnalysis | None:
+    return session.get(CallAnalysis, call_id)
+
+
+def outcome_of(session: Session, call_id: str) -> str | None:
+    """The outcome a finished analysis gave the call, if it has one yet."""
+    return session.scalar(
+        select(CallAnalysis.outcome).where(
+            CallAnalysis.call_id == call_id, CallAnalysis.status.in_(("done", "failed"))
+        )
+    )

@@ -1,0 +1,49 @@
+"""Sections of `bench/RESULTS.md` that a `--only` run replaces, leaving the rest as it was.
+
+Each such section sits between two HTML comments (`<!-- name:begin -->`, `<!-- name:end -->`).
+A section not yet in the file goes before the next such section that is there (in the order of
+`SECTIONS`), else before the file-wide "How it is measured", else at the end.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# The replaceable sections, in their order in the file: 4. conversational feel, 5. the dialer.
+FEEL = "feel"
+DIALER = "dialer"
+SECTIONS = (FEEL, DIALER)
+# The file-wide method section; a section's own "### How it is measured" must not match it.
+FILE_METHOD_HEADING = "\n## How it is measured"
+
+
+def markers(name: str) -> tuple[str, str]:
+    """The begin and end comments of the section called `name`."""
+    return f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+
+
+def splice_section(existing: str, block: str, name: str) -> str:
+    """`existing` with its `name` section replaced by `block` (or `block` inserted)."""
+    begin, end = markers(name)
+    later = SECTIONS[SECTIONS.index(name) + 1 :]
+    before = [markers(section)[0] for section in later] + [FILE_METHOD_HEADING]
+    if begin in existing and end in existing:
+        head, _, rest = existing.partition(begin)
+        _, _, tail = rest.partition(end)
+        return head + block.strip() + tail
+    for anchor in before:
+        if anchor in existing:
+            head, _, tail = existing.partition(anchor)
+            return head.rstrip() + "\n\n" + block.strip() + "\n" + anchor + tail
+    return existing.rstrip() + "\n\n" + block.strip() + "\n"
+
+
+def section_of(path: Path, name: str) -> str | None:
+    """The `name` section of the RESULTS.md at `path`, markers included, if it has one."""
+    if not path.exists():
+        return None
+    text = path.read_text()
+    begin, end = markers(name)
+    if begin not in text or end not in text:
+        return None
+    return begin + text.partition(begin)[2].partition(end)[0] + end

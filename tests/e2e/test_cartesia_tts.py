@@ -107,7 +107,7 @@ async def test_a_turn_is_one_context_continued_and_each_sentence_ends_at_its_flu
 async def test_barge_in_cancels_the_context_at_once_and_the_next_turn_speaks(
     double: CartesiaDouble,
 ) -> None:
-    double.behaviour.chunk_interval_s = 0.05
+    double.behaviour.chunk_interval_s = 0.5
     session = await voice(double).open_session("voice-1", MULAW_8K)
     stream = session.synthesize("This is a long answer that the caller cuts short.", turn_id="t1")
     await anext(stream)
@@ -117,7 +117,7 @@ async def test_barge_in_cancels_the_context_at_once_and_the_next_turn_speaks(
     await session.cancel("t1")
     with pytest.raises(StopAsyncIteration):
         await anext(stream)
-    assert time.monotonic() - started < 0.05
+    assert time.monotonic() - started < 0.25  # well before the next chunk was due
     cancelled = requests(double.messages())[0]["context_id"]
     await asyncio.sleep(0.02)
     assert {"context_id": cancelled, "cancel": True} in double.messages()

@@ -95,7 +95,7 @@ async def test_a_session_keeps_one_socket_for_several_turns_and_each_sentence_en
 async def test_barge_in_stops_the_sentence_at_once_and_the_next_turn_speaks(
     double: ElevenLabsDouble,
 ) -> None:
-    double.behaviour.chunk_interval_s = 0.05
+    double.behaviour.chunk_interval_s = 0.5
     session = await voice(double).open_session("voice-1", MULAW_8K)
     stream = session.synthesize("This is a long answer that the caller cuts short.", turn_id="t1")
     await anext(stream)
@@ -105,7 +105,7 @@ async def test_barge_in_stops_the_sentence_at_once_and_the_next_turn_speaks(
     await session.cancel("t1")
     with pytest.raises(StopAsyncIteration):
         await anext(stream)
-    assert time.monotonic() - started < 0.05
+    assert time.monotonic() - started < 0.25  # well before the next chunk was due
     cancelled = double.messages()[0]["context_id"]
     assert {"context_id": cancelled, "close_context": True} in double.messages()
 

@@ -75,11 +75,21 @@ async def test_a_real_caller_is_understood_answered_in_english_and_can_barge_in(
             with contextlib.suppress(asyncio.CancelledError):
                 await listening
 
+        cut_in_at, cut_in_frames = time.monotonic(), len(caller.media)
         await caller.play(interruption)  # cuts in while the answer plays
         interruption_over = time.monotonic()
         await caller.silence(6.0)
 
     body = service.ended_conversation(parameters["conversation_id"], timeout=20)
+    # Shown by pytest when the test fails (an assertion message would be cut short).
+    print(
+        f"frames: {answered_from} before the question, {cut_in_frames} at the cut-in, "
+        f"{len(caller.media)} in all; cut in at {cut_in_at:.3f}, over at "
+        f"{interruption_over:.3f}, clears at {caller.clears}"
+    )
+    for event in body["velox"]["events"]:
+        print(event["at_ms"], event["kind"], event["data"])
+    print("metrics:", body["velox"]["metrics"])
     user_turns = [t["message"] for t in body["transcript"] if t["role"] == "user"]
     assert user_turns, body["transcript"]
     said = " ".join(user_turns).lower()

@@ -55,7 +55,7 @@ async def test_a_hanging_model_fails_the_turn_in_time_and_the_next_turn_uses_the
     started = time.monotonic()
     with pytest.raises(ProviderError):
         await answer(model)
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 1.5  # the model hangs for ever; its timeout is 0.2 s
     assert model.name == "smollm2"
     assert (await answer(model)).strip() == "smollm2 answers"
     kind, data = log.events[0]
@@ -97,7 +97,7 @@ async def test_a_slow_voice_is_abandoned_after_its_deadline_when_another_is_left
     voice = FallbackTextToSpeech(Chain("tts", [slow, backup], CircuitBreakers(), "org"), 0.1, {})
     started = time.monotonic()
     await speak(voice, "Hi.")
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 1.5  # the slow voice's first byte would take 2 s
     assert backup.spoken == ["Hi."]
 
 

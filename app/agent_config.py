@@ -246,14 +246,22 @@ class VeloxSection(BaseModel):
     end_of_turn_complete_ms: int = Field(default=280, ge=50, le=5000)
     end_of_turn_incomplete_ms: int = Field(default=1200, ge=100, le=10000)
     # Caller speech over the agent: the agent stops (yields) after this much of it, and keeps
-    # the rest of its reply until it knows what the speech was.
-    barge_in_min_speech_ms: int = Field(default=80, ge=20, le=2000)
-    # Speech over the agent that lasts this long, or says more than backchannels, is a real
-    # interruption; a shorter burst of backchannels ("mm-hmm", "okay"), a cough or a noise lets
-    # the reply resume from the last word boundary the caller heard.
+    # the rest of its reply until it knows what the speech was. At the VAD's start run (60 ms)
+    # or below, it yields the moment the caller's speech starts.
+    barge_in_min_speech_ms: int = Field(default=60, ge=20, le=2000)
+    # Speech over the agent that lasts this long, or says an interrupting word ("wait",
+    # "sorry"), is a real interruption; so are other words that ask a question, or that outlast
+    # `short_burst_ms`. Backchannels ("mm-hmm", "okay"), a cough, a noise, or a shorter burst of
+    # other words (a recognizer without interim results often makes words of a murmur) let the
+    # reply resume from the last word boundary the caller heard.
     interruption_min_speech_ms: int = Field(default=900, ge=100, le=5000)
+    short_burst_ms: int = Field(default=800, ge=0, le=5000)
     backchannel_phrases: list[str] | None = Field(
         default=None, description="replaces the default backchannels of the agent's language"
+    )
+    interruption_phrases: list[str] | None = Field(
+        default=None,
+        description="replaces the default interrupting words of the agent's language",
     )
     # A caller who speaks over an answer within this long of their own last words had not
     # finished: the answer is withdrawn and the whole utterance answered once.

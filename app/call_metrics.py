@@ -109,6 +109,7 @@ def call_metrics(
             # Said over the agent without taking the turn: the agent resumed.
             "backchannels": kinds.count("backchannel"),
             "noises": kinds.count("noise"),
+            "murmurs": kinds.count("murmur"),
             "agent_resumed": kinds.count("agent_resumed"),
             # The agent began answering before the caller had finished, and took it back.
             "premature_ends_of_turn": kinds.count("premature_end_of_turn"),

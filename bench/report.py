@@ -237,9 +237,10 @@ def _barge_in(add: Callable[[str], None], steps: Sequence[StepResult]) -> None:
     add("## 2. Barge-in (instant providers)\n")
     add(
         "From the caller's first speech frame sent during agent playout to the `clear` received, "
-        "and to the last agent media frame received. The agent's `barge_in_min_speech_ms` is "
-        f"{BARGE_IN_MIN_SPEECH_MS} ms (the product default): speech shorter than that is not a "
-        "barge-in by design, so the last column subtracts it.\n"
+        "and to the last agent media frame received. The bench agent's `barge_in_min_speech_ms` "
+        f"is {BARGE_IN_MIN_SPEECH_MS} ms (set for this bench; section 4 measures the product's "
+        "default): speech shorter than that is not a barge-in by design, so the last column "
+        "subtracts it.\n"
     )
     add(
         "| calls | barge-ins | → clear | → last agent frame | frames after clear | no clear | "

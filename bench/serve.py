@@ -48,7 +48,7 @@ GREETING = "Hello! How can I help you today?"
 END_OF_TURN_SILENCE_MS = 600
 END_OF_TURN_COMPLETE_MS = 200
 END_OF_TURN_INCOMPLETE_MS = 1200
-BARGE_IN_MIN_SPEECH_MS = 200  # the product default, stated so the report can name it
+BARGE_IN_MIN_SPEECH_MS = 200  # the scale bench's agent (not the product default)
 # The offline feel agents answer the probes' question in two sentences, long enough to probe.
 FEEL_PROMPT = (
     "You are the front desk of Acme, a hair salon. We open weekdays from nine to five and "

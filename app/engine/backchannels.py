@@ -1,10 +1,11 @@
-"""Backchannels: what a listener says while the other talks ("mm-hmm", "okay") without taking
-the turn. Said over the agent, they are not interruptions; the vocabulary is per language, and an
-agent may replace it with its own."""
+"""What a caller's words over the agent mean: backchannels ("mm-hmm", "okay"), said while the
+other talks without taking the turn, and interrupting words ("wait", "sorry", "stop"), which take
+it however short. Both vocabularies are per language, and an agent may replace either."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from app.agent_config import AgentConfig
 
@@ -26,23 +27,67 @@ DEFAULT_BACKCHANNELS: dict[str, tuple[str, ...]] = {
     "pt": ("sim", "claro", "tá", "ok", "okay", "mhm", "mm", "certo", "pois", "entendi"),
 }  # fmt: skip
 
+DEFAULT_INTERRUPTIONS: dict[str, tuple[str, ...]] = {
+    "en": (
+        "stop", "wait", "no", "nope", "sorry", "what", "pardon", "excuse me", "hold on",
+        "hang on", "hello", "hey", "actually", "but", "listen", "one second", "one sec",
+        "just a second", "one moment",
+    ),
+    "es": (
+        "para", "espera", "espere", "no", "perdón", "perdona", "disculpa", "disculpe", "oiga",
+        "qué", "cómo", "un momento", "pero",
+    ),
+    "de": (
+        "stopp", "halt", "warte", "warten sie", "nein", "moment", "entschuldigung", "was",
+        "wie bitte", "hallo", "aber",
+    ),
+    "fr": (
+        "arrêtez", "attendez", "attends", "non", "pardon", "excusez-moi", "quoi", "comment",
+        "allô", "un instant", "mais",
+    ),
+    "it": (
+        "basta", "aspetta", "aspetti", "no", "scusi", "scusa", "cosa", "come", "pronto",
+        "un momento", "ma",
+    ),
+    "pt": (
+        "pare", "espera", "espere", "não", "desculpe", "o quê", "como", "alô", "um momento",
+        "mas",
+    ),
+}  # fmt: skip
+
+Phrases = frozenset[tuple[str, ...]]
+
 _WORDS = re.compile(r"[\w'’]+(?:-[\w'’]+)*")
 
 
-def vocabulary(config: AgentConfig) -> frozenset[tuple[str, ...]]:
-    """The agent's backchannels as word sequences: its own list, else its language's."""
-    phrases = config.velox.backchannel_phrases
-    if phrases is None:
-        language = config.conversation_config.agent.language.split("-")[0].lower()
-        phrases = list(DEFAULT_BACKCHANNELS.get(language, DEFAULT_BACKCHANNELS["en"]))
-    return frozenset(tuple(words(phrase)) for phrase in phrases if words(phrase))
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """An agent's backchannels and interrupting words, each phrase as its words."""
+
+    backchannels: Phrases
+    interruptions: Phrases
+
+
+def vocabulary(config: AgentConfig) -> Vocabulary:
+    """The agent's own lists where it has them, else its language's (English when unknown)."""
+    velox = config.velox
+    language = config.conversation_config.agent.language.split("-")[0].lower()
+
+    def phrases(own: list[str] | None, defaults: dict[str, tuple[str, ...]]) -> Phrases:
+        chosen = own if own is not None else defaults.get(language, defaults["en"])
+        return frozenset(tuple(words(phrase)) for phrase in chosen if words(phrase))
+
+    return Vocabulary(
+        backchannels=phrases(velox.backchannel_phrases, DEFAULT_BACKCHANNELS),
+        interruptions=phrases(velox.interruption_phrases, DEFAULT_INTERRUPTIONS),
+    )
 
 
 def words(text: str) -> list[str]:
     return [word.replace("’", "'") for word in _WORDS.findall(text.lower())]
 
 
-def is_backchannel(text: str, phrases: frozenset[tuple[str, ...]]) -> bool:
+def is_backchannel(text: str, phrases: Phrases) -> bool:
     """Whether `text` is nothing but backchannels (no words at all counts: a cough, a noise)."""
     remaining = words(text)
     longest = max((len(phrase) for phrase in phrases), default=1)
@@ -54,3 +99,13 @@ def is_backchannel(text: str, phrases: frozenset[tuple[str, ...]]) -> bool:
         else:
             return False
     return True
+
+
+def says_any(text: str, phrases: Phrases) -> bool:
+    """Whether `text` contains one of `phrases` as whole words ("oh wait" says "wait")."""
+    said = words(text)
+    return any(
+        tuple(said[start : start + len(phrase)]) == phrase
+        for phrase in phrases
+        for start in range(len(said) - len(phrase) + 1)
+    )

@@ -1,9 +1,11 @@
 """What caller speech over the agent means: yield at once, then decide (the barge-in policy).
 
-The agent stops the moment the caller's voice starts (yield). While it listens it decides: words
-that are more than backchannels, or speech that goes on, are a real interruption; a burst that
-ends as a backchannel or a cough lets the reply resume where it stopped. A caller who goes on
-talking right after the agent began answering had not finished: that answer is taken back.
+The agent stops the moment the caller's voice starts (yield). While it listens it decides:
+interrupting words ("wait", "sorry"), speech that goes on, a question, or words that are not
+backchannels once the burst is longer than a murmur are a real interruption; a burst that ends as a
+backchannel, a cough, or a murmur too short to be a sentence lets the reply resume where it
+stopped. A caller who goes on talking right after the agent began answering had not finished:
+that answer is taken back, whatever the length of the words that carry it on.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from app.agent_config import AgentConfig
-from app.engine.backchannels import is_backchannel
+from app.engine.backchannels import Vocabulary, is_backchannel, says_any
 
 # Answers to the caller's own words can be taken back; scripted lines cannot.
 ANSWERING_SOURCES = frozenset({"voice", "text"})
@@ -48,28 +50,45 @@ class Burst:
     words: str  # what the recognizer has made of it so far (may lag behind)
 
 
+def continues_turn(config: AgentConfig, *, source: str, caller_pause_ms: float | None) -> bool:
+    """Whether speech over a response from `source` carries on the caller's own last words.
+
+    `caller_pause_ms` is how long the caller had been silent, after the words the response
+    answers, when the speech began (None if the response does not answer their words).
+    """
+    return (
+        source in ANSWERING_SOURCES
+        and caller_pause_ms is not None
+        and caller_pause_ms <= config.velox.premature_recovery_ms
+    )
+
+
+def interrupts(
+    config: AgentConfig, speech_ms: int, text: str, vocabulary: Vocabulary, *, continuing: bool
+) -> bool:
+    """Whether a burst of `speech_ms` over the agent, heard as `text` so far, takes the turn."""
+    velox = config.velox
+    if speech_ms >= velox.interruption_min_speech_ms or says_any(text, vocabulary.interruptions):
+        return True
+    if is_backchannel(text, vocabulary.backchannels):
+        return False
+    # Other words: a question, or a caller carrying on with their sentence, takes the turn
+    # whatever its length; over an answer they had waited for, a burst too short to be a
+    # sentence is taken for a murmur the recognizer made words of ("mm-hmm" heard as "and
+    # remember.").
+    return continuing or text.rstrip().endswith("?") or speech_ms >= velox.short_burst_ms
+
+
 def decide(
     config: AgentConfig,
     burst: Burst,
     *,
     source: str,
     caller_pause_ms: float | None,
-    backchannels: frozenset[tuple[str, ...]],
+    vocabulary: Vocabulary,
 ) -> Decision:
-    """The decision on a burst of caller speech while the agent holds its reply.
-
-    `caller_pause_ms` is how long the caller had been silent, after the words this response
-    answers, when the burst began (None if the response does not answer their words).
-    """
-    velox = config.velox
-    interrupting = burst.speech_ms >= velox.interruption_min_speech_ms or not is_backchannel(
-        burst.words, backchannels
-    )
-    if interrupting:
-        premature = (
-            source in ANSWERING_SOURCES
-            and caller_pause_ms is not None
-            and caller_pause_ms <= velox.premature_recovery_ms
-        )
-        return Decision.TAKE_BACK if premature else Decision.INTERRUPT
+    """The decision on a burst of caller speech while the agent holds its reply."""
+    continuing = continues_turn(config, source=source, caller_pause_ms=caller_pause_ms)
+    if interrupts(config, burst.speech_ms, burst.words, vocabulary, continuing=continuing):
+        return Decision.TAKE_BACK if continuing else Decision.INTERRUPT
     return Decision.WAIT if burst.in_speech else Decision.RESUME

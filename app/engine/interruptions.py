@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from app.agent_config import AgentConfig
 from app.engine.answering import Responder, ResponseRequest
 from app.engine.backchannels import is_backchannel, vocabulary, words
-from app.engine.barge_in import Burst, Decision, decide, may_yield, unheard_answer_verdict
+from app.engine.barge_in import (
+    Burst,
+    Decision,
+    continues_turn,
+    decide,
+    interrupts,
+    may_yield,
+    unheard_answer_verdict,
+)
 from app.engine.conversation import Conversation
 from app.engine.playout import Playout
 from app.engine.response import AgentResponse
@@ -32,6 +40,15 @@ class _Yielded:
     at: float  # when the agent stopped
     burst_started: float  # when the caller's voice began
     longest_ms: int = 0  # longest run of caller speech since
+
+
+@dataclass(frozen=True, slots=True)
+class _Probe:
+    """A burst the reply resumed over, its words still to come."""
+
+    turn: UserTurn
+    speech_ms: int
+    continuing: bool  # it began right after the caller's own last words
 
 
 class Interruptions:
@@ -55,9 +72,9 @@ class Interruptions:
         self._log = log
         self._events = events
         self._clock = clock
-        self._backchannels = vocabulary(config)
+        self._vocabulary = vocabulary(config)
         self._yielded: _Yielded | None = None
-        self._probe: UserTurn | None = None  # a burst the reply resumed over, words pending
+        self._probe: _Probe | None = None
 
     @property
     def holding(self) -> bool:
@@ -96,16 +113,15 @@ class Interruptions:
             return
         yielded.longest_ms = max(yielded.longest_ms, speech_ms)
         end_of_speech = yielded.request.end_of_speech
+        caller_pause_ms = (
+            (yielded.burst_started - end_of_speech) * 1000 if end_of_speech is not None else None
+        )
         decision = decide(
             self._config,
             Burst(yielded.longest_ms, in_speech, turn.text or turn.interim),
             source=yielded.request.source,
-            caller_pause_ms=(
-                (yielded.burst_started - end_of_speech) * 1000
-                if end_of_speech is not None
-                else None
-            ),
-            backchannels=self._backchannels,
+            caller_pause_ms=caller_pause_ms,
+            vocabulary=self._vocabulary,
         )
         if decision is Decision.WAIT:
             return
@@ -113,7 +129,10 @@ class Interruptions:
         now = self._clock()
         if decision is Decision.RESUME:
             self._playout.resume()
-            self._probe = turn
+            continuing = continues_turn(
+                self._config, source=yielded.request.source, caller_pause_ms=caller_pause_ms
+            )
+            self._probe = _Probe(turn, yielded.longest_ms, continuing)
             self._log.count("resumes")
             self._log.event(
                 "agent_resumed",
@@ -132,11 +151,11 @@ class Interruptions:
 
     async def on_final(self, turn: UserTurn) -> bool:
         """A burst the reply resumed over has its words: True if it was no turn at all."""
-        if turn is not self._probe or turn.awaiting_final:
+        if not self.is_probe(turn) or turn.awaiting_final:
             return False
-        self._probe = None
         if self.absorbs(turn):
             return True
+        self._probe = None
         self._log.event("late_interruption", text=turn.text)
         response, request = self._responder.current, self._responder.current_request
         if response is not None and request is not None and await self._playout.hold():
@@ -145,20 +164,28 @@ class Interruptions:
         return False
 
     def absorbs(self, turn: UserTurn) -> bool:
-        """Whether `turn` is only a backchannel or a noise said over the agent (logged as such)."""
-        if turn is not self._probe and self._probe is not None:
+        """Whether `turn`, a burst the reply resumed over, was no turn (logged as what it was)."""
+        probe = self._probe
+        if probe is None or turn is not probe.turn:
             return False
         text = (turn.text or turn.interim).strip()
-        if not is_backchannel(text, self._backchannels):
+        if interrupts(
+            self._config, probe.speech_ms, text, self._vocabulary, continuing=probe.continuing
+        ):
             return False
         self._probe = None
-        kind = "backchannel" if words(text) else "noise"
+        if not words(text):
+            kind = "noise"
+        elif is_backchannel(text, self._vocabulary.backchannels):
+            kind = "backchannel"
+        else:
+            kind = "murmur"  # short, and no interrupting word: not a sentence said to the agent
         self._log.count(f"{kind}s")
-        self._log.event(kind, text=text)
+        self._log.event(kind, text=text, speech_ms=probe.speech_ms)
         return True
 
     def is_probe(self, turn: UserTurn) -> bool:
-        return turn is self._probe
+        return self._probe is not None and turn is self._probe.turn
 
     async def give_turn(self) -> None:
         """The caller took the turn some other way (typed text): a real interruption, at once."""

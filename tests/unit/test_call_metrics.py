@@ -34,7 +34,8 @@ def test_talk_time_silence_and_interruptions_of_a_call() -> None:
         SpokenTurn("agent", 9900, 1100),  # 9.9-11 s
         SpokenTurn("user", 11500, None),  # typed text: no speech time
     ]
-    figures = call_metrics(turns, ["backchannel", "agent_resumed", "barge_in"], 12.0)
+    kinds = ["backchannel", "agent_resumed", "murmur", "agent_resumed", "barge_in"]
+    figures = call_metrics(turns, kinds, 12.0)
     assert figures["turns"] == {"agent": 3, "user": 3}
     assert figures["talk_time_secs"] == {"agent": 6.1, "user": 2.5}
     assert figures["talk_ratio"] == {"agent": pytest.approx(0.709, abs=0.001), "user": 0.291}
@@ -46,7 +47,8 @@ def test_talk_time_silence_and_interruptions_of_a_call() -> None:
         "by_caller": 1,
         "backchannels": 1,
         "noises": 0,
-        "agent_resumed": 1,
+        "murmurs": 1,
+        "agent_resumed": 2,
         "premature_ends_of_turn": 0,
     }
     assert figures["voice_to_voice_ms"]["count"] == 2

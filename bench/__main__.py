@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import time
@@ -95,8 +96,24 @@ async def _feel(args: argparse.Namespace, log: list[str]) -> list[FeelRun]:
         run = await run_feel(stack, plan, concurrency, say=lambda line: _say(line, log))
         if run.unavailable:
             _say(f"  not measured: {run.unavailable}", log)
+        if args.feel_calls is not None:
+            _save_calls(run, args.feel_calls)
         runs.append(run)
     return runs
+
+
+def _save_calls(run: FeelRun, directory: Path) -> None:
+    """Each call's probe and saved conversation as JSON, to read what one call did."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for call in run.calls:
+        name = f"{run.stack}-{call.number:03d}-{call.probe.value}.json"
+        record = {
+            "probe": call.probe.value,
+            "error": call.error,
+            "yield_ms": call.yield_ms(),
+            "conversation": call.saved,
+        }
+        (directory / name).write_text(json.dumps(record, indent=1))
 
 
 def _dialer(args: argparse.Namespace, started: str, machine: str, log: list[str]) -> int:
@@ -219,6 +236,9 @@ def main() -> int:
         "--feel-offline-probes",
         type=int,
         help=f"hesitations and backchannels on the offline stack (default {FEEL_OFFLINE_PROBES})",
+    )
+    parser.add_argument(
+        "--feel-calls", type=Path, help="also write each feel call's conversation to this folder"
     )
     parser.add_argument(
         "--workers",

@@ -239,7 +239,7 @@ def _probe_table(add: Add, kinds: list[KindFigures]) -> None:
     )
     add("|---|---|---|---|---|---|---|---|---|---|")
     for kind in kinds:
-        shown = ("backchannel", "noise", "agent_resumed", "late_interruption", "barge_in")
+        shown = ("backchannel", "noise", "murmur", "agent_resumed", "late_interruption", "barge_in")
         events = ", ".join(f"{e} {kind.events[e]}" for e in shown if kind.events[e]) or "—"
         add(
             f"| {kind.probe.value} | {kind.calls}"
@@ -303,6 +303,7 @@ def _method(add: Add) -> None:
         "question); the agents keep the product's barge-in, backchannel, echo and "
         f"end-of-turn settings (`barge_in_min_speech_ms` {v.barge_in_min_speech_ms}, "
         f"`interruption_min_speech_ms` {v.interruption_min_speech_ms}, "
+        f"`short_burst_ms` {v.short_burst_ms}, "
         f"`premature_recovery_ms` {v.premature_recovery_ms}, `echo_suppression_db` "
         f"{v.echo_suppression_db:g} over {v.echo_tail_ms} ms; windows "
         f"{v.end_of_turn_complete_ms} ms after a question, {v.end_of_turn_silence_ms} after a "
@@ -321,7 +322,9 @@ def _method(add: Add) -> None:
         "resume has real word gaps to rewind to). An instant LLM and TTS are the worst case "
         "for a hesitation: the agent's audio leaves the moment the turn ends.\n"
         "- `offline` stack: the product's default providers, one call at a time "
-        "(Whisper gives no interims: a burst is judged on its length until its final).\n"
+        "(Whisper gives no interims: a burst is judged on its length until its final, and a "
+        "burst shorter than `short_burst_ms` whose words neither interrupt nor ask is a "
+        "`murmur`).\n"
         "- Lost reply: the saved answer turn is `interrupted`, or a `barge_in` / "
         "`late_interruption` event. Became a user turn: the saved transcript has a user turn "
         "besides the question.\n"

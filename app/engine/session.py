@@ -227,7 +227,10 @@ class CallSession:
             probability = await self._vad.speech_probability(frame)
             voiced = probability >= self._segmenter.config.threshold
             if not self._segmenter.in_speech and self._echo.is_echo(
-                pcm16_dbfs(frame), now, caller_silent=not voiced
+                pcm16_dbfs(frame),
+                now,
+                caller_silent=not voiced,
+                in_onset=self._segmenter.starting,
             ):
                 # The agent's own voice returning: neither speech nor words of the caller.
                 if voiced:

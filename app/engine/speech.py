@@ -37,6 +37,11 @@ class SpeechSegmenter:
     def now_ms(self) -> int:
         return self._now_ms
 
+    @property
+    def starting(self) -> bool:
+        """A run of speech frames has begun but is not yet long enough to be speech."""
+        return not self.in_speech and self._run_start_ms is not None
+
     def speech_duration_ms(self) -> int:
         """Length of the current speech run (0 when not in speech)."""
         if not self.in_speech:

@@ -41,6 +41,17 @@ def test_a_line_without_echo_stops_gating_quiet_callers() -> None:
     assert not gate.is_echo(AGENT_DBFS - 30, 1.5, caller_silent=False)
 
 
+def test_silence_inside_a_callers_onset_is_left_to_the_vad() -> None:
+    """The VAD's verdict on a silent frame inside an onset (it lags) must stand; silence that
+    would start speech on its own, as the echo of the agent's pauses would, is gated."""
+    gate = EchoGate(suppression_db=12.0, tail_ms=300)
+    playing(gate, 1.0)
+    assert not gate.is_echo(-120.0, 0.5, caller_silent=False, in_onset=True)  # digital silence
+    assert not gate.is_echo(-75.0, 0.5, caller_silent=False, in_onset=True)  # a noise floor
+    assert gate.is_echo(-60.0, 0.5, caller_silent=False, in_onset=True)  # could be echo
+    assert gate.is_echo(-120.0, 0.5, caller_silent=False)  # no onset: cannot start one
+
+
 def test_audio_after_the_agent_stopped_is_never_echo() -> None:
     gate = EchoGate(suppression_db=12.0, tail_ms=300)
     playing(gate, 1.0)
@@ -65,13 +76,13 @@ def test_the_gaps_between_the_agents_words_do_not_pass_for_a_weak_echo() -> None
 
     for n in range(150):
         gate.agent_frame(agent_level(n), n * 0.02)
-    gated = 0
+    verdicts: list[tuple[float, bool]] = []
     for n in range(5, 150):
         echo = agent_level(n - 5) - 20  # 100 ms late
         quiet = echo < -50
-        gated += gate.is_echo(echo, n * 0.02, caller_silent=quiet)
+        verdicts.append((echo, gate.is_echo(echo, n * 0.02, caller_silent=quiet)))
     assert gate.loss_db() == pytest.approx(20.0, abs=1.0)
-    assert gated == 145  # every echo frame, loud or quiet
+    assert all(gated for _, gated in verdicts)  # every echo frame, loud or quiet
     assert not gate.is_echo(AGENT_DBFS - 8, 150 * 0.02 - 0.01, caller_silent=False)
 
 

@@ -21,22 +21,18 @@ from annotated_types import Le
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from app.agent_config import AgentConfig
 from app.campaign_runs import LOOK_AHEAD
 from app.campaign_settings import DAY_NAMES, CampaignSettings
-from app.db import agents as agent_queries
 from app.db import campaigns as campaign_rows
-from app.db import organizations as org_queries
-from app.db import phone_numbers as number_queries
 from app.db.migrate import upgrade
 from app.db.models import utc_now
 from app.db.session import Database
 from bench.dialer_worker import is_claim_query
+from tests.integration.dialer_service import seed_sales_organization
 
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
 DATABASE = "velox_bench_dialer"
 REDIS_URL = "redis://127.0.0.1:6379/12"  # the integration tests use 14 and 15
-CALLER_ID = "+12125550100"
 # Numbers in four zones (New York, Chicago, Denver, San Francisco): each lead's zone comes from
 # its number, as it does for a real list without a time-zone column.
 AREA_CODES = ("212", "312", "303", "415")
@@ -99,21 +95,7 @@ class Tenant:
 
 def seed(url: str) -> Tenant:
     """An organization with its API key, an agent, and the Twilio number the campaigns call from."""
-    database = Database(url)
-    with database.session() as session:
-        organization, key = org_queries.create_organization(session, "Bench Sales")
-        agent = agent_queries.create_agent(session, organization.id, AgentConfig(name="Rep"))
-        number = number_queries.create_phone_number(
-            session,
-            organization.id,
-            phone_number=CALLER_ID,
-            label="sales",
-            provider="twilio",
-            agent_id=agent.id,
-        )
-        tenant = Tenant(key, agent.id, number.id)
-    database.dispose()
-    return tenant
+    return Tenant(*seed_sales_organization(url, "Bench Sales"))
 
 
 def free_port() -> int:

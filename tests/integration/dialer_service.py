@@ -162,6 +162,28 @@ def redis_db() -> Iterator[redis.Redis]:
         yield client
 
 
+def seed_sales_organization(url: str, name: str) -> tuple[str, str, str]:
+    """An organization with an agent and the Twilio number its campaigns call from.
+
+    Returns its API key, the agent's id and the number's id.
+    """
+    database = Database(url)
+    with database.session() as session:
+        organization, key = org_queries.create_organization(session, name)
+        agent = agent_queries.create_agent(session, organization.id, AgentConfig(name="Rep"))
+        number = number_queries.create_phone_number(
+            session,
+            organization.id,
+            phone_number=CALLER_ID,
+            label="sales",
+            provider="twilio",
+            agent_id=agent.id,
+        )
+        ids = (key, agent.id, number.id)
+    database.dispose()
+    return ids
+
+
 @pytest.fixture
 def dialer(
     redis_db: redis.Redis, postgres_databases: PostgresDatabases, tmp_path: Path
@@ -183,20 +205,7 @@ def dialer(
             dial_time_limit_s=4,
             webhook_retry_base_s=0.5,
         )
-        database = Database(url)
-        with database.session() as session:
-            organization, key = org_queries.create_organization(session, "Acme Sales")
-            agent = agent_queries.create_agent(session, organization.id, AgentConfig(name="Rep"))
-            number = number_queries.create_phone_number(
-                session,
-                organization.id,
-                phone_number=CALLER_ID,
-                label="sales",
-                provider="twilio",
-                agent_id=agent.id,
-            )
-            ids = (key, agent.id, number.id)
-        database.dispose()
+        ids = seed_sales_organization(url, "Acme Sales")
         app = create_app(settings, providers=ProviderRegistry(), preload=False)
         celery = make_celery(settings)
         with serve(app, port) as base_url:

@@ -16,12 +16,12 @@ from typing import Any
 
 from app.agent_config import AgentConfig
 from app.engine.answering import Responder
-from app.engine.audio_level import pcm16_dbfs
 from app.engine.client_tools import ClientTools
 from app.engine.conversation import CallContext, Conversation, builtin_tools, render_template
 from app.engine.echo import EchoGate
 from app.engine.interruptions import Interruptions
 from app.engine.keypad import KeypadEntry
+from app.engine.listening import CallerLine
 from app.engine.options import EngineOptions
 from app.engine.phrases import PhraseCache
 from app.engine.playout import Playout
@@ -70,10 +70,8 @@ class CallSession:
         self._windows = EndOfTurnWindows.for_agent(config)
         self._inbound: asyncio.Queue[bytes] = asyncio.Queue(options.inbound_queue_frames)
         self._segmenter = SpeechSegmenter()
-        self._vad = providers.vad.open_stream()
         self._stt: SttStream | None = None
         self._encoder = transport.new_encoder()
-        self._echo = EchoGate(config.velox.echo_suppression_db, config.velox.echo_tail_ms)
         self._playout = Playout(
             transport,
             options.playout_lead_ms,
@@ -94,6 +92,10 @@ class CallSession:
         # False once the caller's side is no longer a person to answer (a voicemail box).
         self._listening = True
         self.log = TranscriptLog(clock=clock, started=self._started_wall)
+        self._echo = EchoGate(
+            config.velox.echo_suppression_db, config.velox.echo_tail_ms, report=self.log.event
+        )
+        self._line = CallerLine(providers.vad.open_stream(), self._echo, self._segmenter, self.log)
         providers.observe(self.log)
         self._record = CallRecord.opened(context.call_id, context.organization_id, context.agent_id)
         self.conversation, self._first_message = Conversation.for_call(config, context, self.log)
@@ -224,21 +226,8 @@ class CallSession:
         while True:
             frame = await self._inbound.get()
             now = self._last_tick = self._clock()
-            probability = await self._vad.speech_probability(frame)
-            voiced = probability >= self._segmenter.config.threshold
-            if not self._segmenter.in_speech and self._echo.is_echo(
-                pcm16_dbfs(frame),
-                now,
-                caller_silent=not voiced,
-                in_onset=self._segmenter.starting,
-            ):
-                # The agent's own voice returning: neither speech nor words of the caller.
-                if voiced:
-                    self.log.count("echo_frames_gated")
-                probability, frame = 0.0, bytes(len(frame))
-            change = self._segmenter.push(probability)
-            if self._segmenter.in_speech:
-                self._echo.caller_speaking(now)
+            heard = await self._line.hear(frame, now)
+            probability, frame, change = heard.probability, heard.frame, heard.change
             self._events.vad_score(probability)
             # Only a speech frame moves "last speech", not the pause hangover after it, so
             # end-of-speech latencies are measured from the caller's real last sound.
@@ -445,6 +434,7 @@ class CallSession:
 
     async def _save(self, reason: str, failed: bool) -> None:
         record = self.log.finish(self._record, reason, failed, self._playout.stats)
+        record.metrics["echo"] = self._echo.summary()
         try:
             await self._recorder.save(record)
         except Exception:

@@ -10,7 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.engine.audio_format import ENGINE_SAMPLE_RATE
+from app.engine.audio_format import ENGINE_SAMPLE_RATE, AudioFormat
+from app.providers.piper_tts import PiperTextToSpeech
+from app.providers.registry import ProviderRegistry
 from telephony.audio import StreamingResampler, mulaw_to_pcm16, pcm16_to_mulaw
 
 FRAME_BYTES = ENGINE_SAMPLE_RATE * 2 // 50  # 20 ms of PCM16
@@ -46,3 +48,15 @@ def frames(pcm16: bytes) -> Iterator[bytes]:
     for start in range(0, len(pcm16), FRAME_BYTES):
         frame = pcm16[start : start + FRAME_BYTES]
         yield frame + bytes(FRAME_BYTES - len(frame))
+
+
+async def piper_voice(registry: ProviderRegistry, text: str) -> bytes:
+    """`text` in Piper's voice as PCM16 16 kHz (the caller's side of the line)."""
+    tts = registry.tts.get("piper")
+    assert isinstance(tts, PiperTextToSpeech)
+    native: AudioFormat = tts.output_format(tts.format)
+    resampler = StreamingResampler(native.sample_rate, ENGINE_SAMPLE_RATE)
+    audio = b""
+    async for chunk in tts.synthesize(text, "default", native):
+        audio += resampler.resample_chunk(chunk.data)
+    return audio + resampler.flush()

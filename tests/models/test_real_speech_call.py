@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from app.engine.audio_format import ENGINE_SAMPLE_RATE, AudioFormat
-from app.providers.piper_tts import PiperTextToSpeech
+from app.engine.audio_format import ENGINE_SAMPLE_RATE
 from app.providers.registry import ProviderRegistry
 from app.providers.whisper_stt import WhisperSpeechToText
 from telephony.audio import StreamingResampler, mulaw_to_pcm16
 from tests.e2e.voice_service import RunningService, running_service
 from tests.models.dental_agent import dental_agent
+from tests.models.spoken import piper_voice
 from tests.twilio_caller import ReceivedMedia, TwilioCaller
 
 pytestmark = pytest.mark.models
@@ -31,18 +31,6 @@ pytestmark = pytest.mark.models
 def service(tmp_path: Path, registry: ProviderRegistry) -> Iterator[RunningService]:
     with running_service(tmp_path, config=dental_agent(), registry=registry) as running:
         yield running
-
-
-async def piper_voice(registry: ProviderRegistry, text: str) -> bytes:
-    """`text` in Piper's voice as PCM16 16 kHz (the caller's side of the line)."""
-    tts = registry.tts.get("piper")
-    assert isinstance(tts, PiperTextToSpeech)
-    native: AudioFormat = tts.output_format(tts.format)
-    resampler = StreamingResampler(native.sample_rate, ENGINE_SAMPLE_RATE)
-    audio = b""
-    async for chunk in tts.synthesize(text, "default", native):
-        audio += resampler.resample_chunk(chunk.data)
-    return audio + resampler.flush()
 
 
 def words(text: str) -> list[str]:
@@ -90,6 +78,10 @@ async def test_a_real_caller_is_understood_answered_in_english_and_can_barge_in(
     for event in body["velox"]["events"]:
         print(event["at_ms"], event["kind"], event["data"])
     print("metrics:", body["velox"]["metrics"])
+    # A line without echo: nothing the caller said was held as the agent's echo (issue 12).
+    echo = body["velox"]["metrics"]["echo"]
+    assert echo["frames_held"] == 0, echo
+    assert echo["loss_db"] >= 6.0, echo
     user_turns = [t["message"] for t in body["transcript"] if t["role"] == "user"]
     assert user_turns, body["transcript"]
     said = " ".join(user_turns).lower()

@@ -18,6 +18,11 @@ from app.engine.audio_format import format_named
 _syntax_check = SandboxedEnvironment(autoescape=False)
 
 
+# The longest a prompt and a spoken message may be, as written and as rendered for a call.
+PROMPT_MAX_CHARS = 50_000
+MESSAGE_MAX_CHARS = 5_000
+
+
 def _template(source: str) -> str:
     """Reject a prompt template that cannot be parsed, naming the line and the problem."""
     try:
@@ -73,7 +78,7 @@ class PromptTool(_ElevenLabsSection):
 
 
 class PromptSettings(_ElevenLabsSection):
-    prompt: Template = DEFAULT_PROMPT
+    prompt: Annotated[Template, Field(max_length=PROMPT_MAX_CHARS)] = DEFAULT_PROMPT
     llm: str | None = None
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     max_tokens: int = Field(default=-1, ge=-1, description="-1 means the provider's default")
@@ -95,7 +100,7 @@ class PromptSettings(_ElevenLabsSection):
 
 
 class AgentSection(_ElevenLabsSection):
-    first_message: Template = DEFAULT_FIRST_MESSAGE
+    first_message: Annotated[Template, Field(max_length=MESSAGE_MAX_CHARS)] = DEFAULT_FIRST_MESSAGE
     language: str = Field(default="en", min_length=2, max_length=16)
     prompt: PromptSettings = Field(default_factory=PromptSettings)
     max_conversation_duration_message: str | None = None

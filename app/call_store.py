@@ -8,6 +8,7 @@ import logging
 from app.db import calls as call_queries
 from app.db.session import Database
 from app.engine.record import CallRecord
+from app.engine.text import clean_text, clean_value
 from app.observability import BARGE_INS, CALLS_ENDED, TURN_LATENCY
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,21 @@ class DatabaseCallRecorder:
         )
 
     def _save(self, record: CallRecord) -> None:
+        clean(record)
         with self._database.session() as session:
             call_queries.save_call_record(session, record)
+
+
+def clean(record: CallRecord) -> None:
+    """Every text of the record made storable (see `app.engine.text`), whatever reached it."""
+    record.termination_reason = clean_text(record.termination_reason)
+    for turn in record.turns:
+        turn.message = clean_text(turn.message)
+        turn.metrics = clean_value(turn.metrics)
+    for event in record.events:
+        event.kind = clean_text(event.kind)
+        event.data = clean_value(event.data)
+    record.metrics = clean_value(record.metrics)
 
 
 def _observe(record: CallRecord) -> None:

@@ -6,7 +6,8 @@ conversational feel (backchannels, coughs, echo, hesitations, interruptions).
 Bounded: every step has a fixed talk time, and the scale section stops past its time budget.
 `--only feel` runs the feel section alone and replaces it in an existing RESULTS.md;
 `--only dialer` does the same for the campaign dialer's throughput (PostgreSQL, Redis, real
-workers), which a full run leaves as it was.
+workers), and `--only stress` for the barge-in tests run many times, quiet and with one core
+busy; a full run leaves those two sections as they were.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.barge_in_stress import render_stress, run_stress
 from bench.dialer import run_dialer
 from bench.dialer_report import code_version, render_dialer
 from bench.dialer_setup import services_missing
@@ -36,7 +38,7 @@ from bench.offline import OfflineResult, run_offline
 from bench.phone_line import Utterance
 from bench.report import OVERHEAD_CALLS, Run, render
 from bench.scale import Script, StepResult, ramp_seconds, run_step
-from bench.sections import DIALER, section_of, splice_section
+from bench.sections import DIALER, STRESS, section_of, splice_section
 from bench.utterances import espeak_pcm16, peak_normalized
 
 FULL_STEPS = (10, 25, 50, 100, 150, 200, 250, 300)
@@ -143,6 +145,21 @@ def _dialer(args: argparse.Namespace, started: str, machine: str, log: list[str]
     return 0
 
 
+def _stress(args: argparse.Namespace, started: str, machine: str, log: list[str]) -> int:
+    """Section 6 alone, replaced in the existing output file; non-zero if any run failed."""
+    started_wall = time.monotonic()
+    engine = engine_version()  # before the run: others may commit while it goes on
+    results = run_stress(args.stress_runs, lambda line: _say(line, log))
+    block = render_stress(
+        results, started=started, command=_command(), machine=machine, engine=engine
+    )
+    existing = args.output.read_text() if args.output.exists() else "# Velox benchmark results\n"
+    args.output.write_text(splice_section(existing, block, STRESS))
+    minutes = (time.monotonic() - started_wall) / 60
+    _say(f"updated section 6 of {args.output} in {minutes:.1f} min", log)
+    return 1 if any(sum(c.failed.values()) for c in results) else 0
+
+
 def _command() -> str:
     return "python -m bench" + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else "")
 
@@ -160,6 +177,8 @@ async def _main(args: argparse.Namespace) -> int:
     _say(f"machine: {machine.describe()}", log)
     if args.only == "dialer":
         return _dialer(args, started, machine.describe(), log)
+    if args.only == "stress":
+        return _stress(args, started, machine.describe(), log)
     if args.only == "feel":
         args.skip_scale = True
     steps: list[StepResult] = []
@@ -209,9 +228,10 @@ async def _main(args: argparse.Namespace) -> int:
         interruption_s=len(espeak_pcm16(INTERRUPTION)) / 32000,
     )
     text = render(run, steps, offline, feel_block)
-    dialer_block = section_of(args.output, DIALER)  # only `--only dialer` measures it
-    if dialer_block:
-        text = splice_section(text, dialer_block, DIALER)
+    for kept in (DIALER, STRESS):  # only `--only dialer` / `--only stress` measure them
+        block = section_of(args.output, kept)
+        if block:
+            text = splice_section(text, block, kept)
     args.output.write_text(text)
     _say(f"wrote {args.output} in {run.wall_s / 60:.1f} min", log)
     return 0
@@ -226,7 +246,7 @@ def main() -> int:
     parser.add_argument("--skip-feel", action="store_true", help="keeps the file's section 4")
     parser.add_argument(
         "--only",
-        choices=("feel", "dialer"),
+        choices=("feel", "dialer", "stress"),
         help="run one section and replace it in the existing output file",
     )
     parser.add_argument(
@@ -239,6 +259,9 @@ def main() -> int:
     )
     parser.add_argument(
         "--feel-calls", type=Path, help="also write each feel call's conversation to this folder"
+    )
+    parser.add_argument(
+        "--stress-runs", type=int, default=20, help="runs per condition of `--only stress`"
     )
     parser.add_argument(
         "--workers",

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-# The replaceable sections, in their order in the file: 4. conversational feel, 5. the dialer.
+# The replaceable sections, in their order in the file: 4. conversational feel, 5. the dialer,
+# 6. barge-in under repetition and load.
 FEEL = "feel"
 DIALER = "dialer"
-SECTIONS = (FEEL, DIALER)
+STRESS = "barge-in-stress"
+SECTIONS = (FEEL, DIALER, STRESS)
 # The file-wide method section; a section's own "### How it is measured" must not match it.
 FILE_METHOD_HEADING = "\n## How it is measured"
 

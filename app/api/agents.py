@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.agent_config import AgentConfig, ConversationConfig, VeloxSection
@@ -14,6 +15,7 @@ from app.api.errors import api_error, body_validation_error, not_found
 from app.db import agents as agent_queries
 from app.db.models import Agent, Organization
 from app.db.paging import InvalidCursorError
+from app.engine.conversation import template_problems
 
 router = APIRouter(prefix="/v1/convai/agents", tags=["agents"])
 
@@ -120,6 +122,7 @@ def create_agent(
         config = AgentConfig.model_validate(body.model_dump(exclude_none=True))
     except ValidationError as error:
         raise body_validation_error(error) from error
+    _refuse_failing_templates(config)
     agent = agent_queries.create_agent(session, organization.id, config)
     return CreateAgentResponse(agent_id=agent.id)
 
@@ -179,7 +182,19 @@ def update_agent(
         raise body_validation_error(error) from error
     if agent is None:
         raise not_found("agent", agent_id)
+    _refuse_failing_templates(agent_queries.agent_config(agent))  # raising rolls the change back
     return _agent_response(agent, organization)
+
+
+def _refuse_failing_templates(config: AgentConfig) -> None:
+    problems = template_problems(config)
+    if problems:
+        raise RequestValidationError(
+            [
+                {"type": "template_error", "loc": ("body", *path), "msg": message, "input": None}
+                for path, message in problems
+            ]
+        )
 
 
 @router.delete("/{agent_id}")

@@ -6,16 +6,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from jinja2 import TemplateError
-from jinja2.sandbox import SandboxedEnvironment
-
-from app.agent_config import AgentConfig
+from app.agent_config import MESSAGE_MAX_CHARS, PROMPT_MAX_CHARS, AgentConfig
+from app.engine.templating import Rendered, has_template_syntax, render_template, shared_renderer
 from app.providers.base import ChatMessage, ToolCall, ToolSpec
 
 END_CALL = "end_call"
 TRANSFER_CALL = "transfer_call"
-
-_templates = SandboxedEnvironment(autoescape=False)
 
 
 class EventLog(Protocol):
@@ -46,14 +42,6 @@ class CallContext:
             "system__agent_id": self.agent_id,
             "system__time_utc": datetime.now(UTC).strftime("%A, %d %B %Y %H:%M UTC"),
         }
-
-
-def render_template(source: str, variables: dict[str, Any]) -> tuple[str, str | None]:
-    """Render in the sandbox; on a template error return the source unchanged and the error."""
-    try:
-        return _templates.from_string(source).render(variables), None
-    except TemplateError as error:
-        return source, f"{type(error).__name__}: {error}"
 
 
 def builtin_tools(config: AgentConfig, *, can_transfer: bool = True) -> list[ToolSpec]:
@@ -93,24 +81,8 @@ class Conversation:
     def __init__(self, system_prompt: str) -> None:
         self.messages: list[ChatMessage] = [ChatMessage("system", system_prompt)]
 
-    @classmethod
-    def for_call(
-        cls, config: AgentConfig, context: CallContext, log: EventLog
-    ) -> tuple[Conversation, str]:
-        """The call's conversation and first message, rendered with its variables.
-
-        A template that fails to render (say, a filter misused) is used as written and the
-        error is a call event: a call is never refused over its prompt.
-        """
-        variables = context.template_variables(config.velox.dynamic_variables)
-        agent = config.conversation_config.agent
-        prompt, error = render_template(agent.prompt.prompt, variables)
-        if error:
-            log.event("prompt_template_error", error=error)
-        first_message, error = render_template(agent.first_message, variables)
-        if error:
-            log.event("first_message_template_error", error=error)
-        return cls(prompt), first_message
+    def set_system_prompt(self, prompt: str) -> None:
+        self.messages[0] = ChatMessage("system", prompt)
 
     def add_user(self, text: str) -> None:
         self.messages.append(ChatMessage("user", text))
@@ -134,3 +106,77 @@ class Conversation:
                 del self.messages[index:]
                 return text
         return ""
+
+
+async def render_call_templates(
+    config: AgentConfig, context: CallContext, log: EventLog
+) -> tuple[str, str]:
+    """The call's system prompt and first message, rendered with its variables.
+
+    A prompt that fails to render is used as written (the model still learns its role);
+    a first message that fails is replaced by the agent's fallback message, never spoken
+    as raw template source. Either failure is a call event; a call is never refused over
+    its templates. A prompt rendered past the limit is cut there, with an event.
+    """
+    variables = context.template_variables(config.velox.dynamic_variables)
+    agent = config.conversation_config.agent
+    prompt = await render_template(agent.prompt.prompt, variables, PROMPT_MAX_CHARS)
+    text = prompt.text
+    if prompt.error:
+        log.event("prompt_template_error", error=prompt.error)
+        text = agent.prompt.prompt
+    if len(text) > PROMPT_MAX_CHARS:
+        log.event("prompt_truncated", characters=len(text), kept=PROMPT_MAX_CHARS)
+        text = text[:PROMPT_MAX_CHARS]
+    first = await render_first_message(config, context)
+    if first.error:
+        log.event("first_message_template_error", error=first.error)
+    return text, first.text
+
+
+async def render_first_message(config: AgentConfig, context: CallContext) -> Rendered:
+    """The call's first message; the agent's fallback message (and the error) if it fails."""
+    rendered = await render_template(
+        config.conversation_config.agent.first_message,
+        context.template_variables(config.velox.dynamic_variables),
+        MESSAGE_MAX_CHARS,
+    )
+    if rendered.error:
+        return Rendered(config.velox.fallback_message, rendered.error)
+    return rendered
+
+
+# A call's system variables, as a trial render at save time sees them.
+SAMPLE_CONTEXT = CallContext(
+    call_id="conv_0123456789abcdef",
+    organization_id="org_sample",
+    agent_id="agent_sample",
+    caller_number="+15550100000",
+    called_number="+15550100001",
+    provider_call_sid="CA0123456789abcdef0123456789abcdef",
+    channel="twilio",
+)
+
+
+def template_problems(config: AgentConfig) -> list[tuple[tuple[str, ...], str]]:
+    """Where the agent's templates fail a trial render (field path, what went wrong).
+
+    Run when an agent is saved, so a template that errors, overruns its time or memory, or
+    renders too long with the agent's own variable defaults is refused then, with the field
+    named, instead of failing every call. Blocks: call it from a worker thread.
+    """
+    variables = SAMPLE_CONTEXT.template_variables(config.velox.dynamic_variables)
+    agent = config.conversation_config.agent
+    at = ("conversation_config", "agent")
+    fields: tuple[tuple[tuple[str, ...], str, int], ...] = (
+        ((*at, "prompt", "prompt"), agent.prompt.prompt, PROMPT_MAX_CHARS),
+        ((*at, "first_message"), agent.first_message, MESSAGE_MAX_CHARS),
+    )
+    problems: list[tuple[tuple[str, ...], str]] = []
+    for path, source, max_chars in fields:
+        if not has_template_syntax(source):
+            continue
+        rendered = shared_renderer().render_blocking(source, variables, max_chars)
+        if rendered.error:
+            problems.append((path, f"the template fails to render: {rendered.error}"))
+    return problems

@@ -14,10 +14,15 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from app.agent_config import AgentConfig
+from app.agent_config import MESSAGE_MAX_CHARS, AgentConfig
 from app.engine.answering import Responder
 from app.engine.client_tools import ClientTools
-from app.engine.conversation import CallContext, Conversation, builtin_tools, render_template
+from app.engine.conversation import (
+    CallContext,
+    Conversation,
+    builtin_tools,
+    render_call_templates,
+)
 from app.engine.echo import EchoGate
 from app.engine.interruptions import Interruptions
 from app.engine.keypad import KeypadEntry
@@ -25,9 +30,11 @@ from app.engine.listening import CallerLine
 from app.engine.options import EngineOptions
 from app.engine.phrases import PhraseCache
 from app.engine.playout import Playout
-from app.engine.record import CallRecord, CallRecorder
+from app.engine.record import CallEvent, CallRecord, CallRecorder
 from app.engine.response import TextOnlyVoice
 from app.engine.speech import SpeechChange, SpeechSegmenter
+from app.engine.templating import render_template
+from app.engine.text import clean_text
 from app.engine.timers import CallTimers, TimerAction, TimerSettings
 from app.engine.transcript import TranscriptLog
 from app.engine.transport import CallTransport, ConversationEvents
@@ -98,7 +105,8 @@ class CallSession:
         self._line = CallerLine(providers.vad.open_stream(), self._echo, self._segmenter, self.log)
         providers.observe(self.log)
         self._record = CallRecord.opened(context.call_id, context.organization_id, context.agent_id)
-        self.conversation, self._first_message = Conversation.for_call(config, context, self.log)
+        # The prompt and first message render when the call starts (off the event loop).
+        self.conversation = Conversation("")
         self._client_tools = ClientTools(config, self._events, self.log)
         voice = TextOnlyVoice() if text_only else None
         self._responder = Responder(
@@ -139,6 +147,8 @@ class CallSession:
     async def start(self) -> None:
         """Open the STT stream, start the loops and greet the caller."""
         self.log.event("call_started", channel=self.context.channel)
+        prompt, first_message = await render_call_templates(self.config, self.context, self.log)
+        self.conversation.set_system_prompt(prompt)
         for reason in self._providers.unavailable:
             self.log.event("provider_unavailable", reason=reason)
         self._stt = await self._providers.stt.open_stream(
@@ -150,8 +160,8 @@ class CallSession:
         self._spawn(self._inbound_loop(self._stt), "inbound")
         self._spawn(self._watchdog(), "watchdog")
         self._spawn(self._transcript_loop(self._stt), "transcripts")
-        if self._first_message.strip():
-            self._responder.start(self._first_message, "greeting")
+        if first_message.strip():
+            self._responder.start(first_message, "greeting")
 
     @property
     def closed(self) -> bool:
@@ -188,13 +198,14 @@ class CallSession:
             self.log.count("unknown_marks")
 
     def on_dtmf(self, digit: str) -> None:
+        digit = clean_text(digit)
         self.log.event("dtmf", digit=digit)
         self._timers.caller_active(self._clock())
         self._answer_keypad(self._keypad.press(digit, self._clock()))
 
     async def on_user_message(self, text: str) -> None:
         """Typed text from the caller: a whole turn at once, interrupting the agent if needed."""
-        text = text.strip()
+        text = clean_text(text).strip()
         if self._closing or not text:
             return
         self._timers.caller_active(self._clock())
@@ -205,6 +216,7 @@ class CallSession:
 
     def on_contextual_update(self, text: str) -> None:
         """Background the agent should know, without it being a turn to answer."""
+        text = clean_text(text)
         if text.strip():
             self.conversation.add_context(text.strip())
             self.log.event("contextual_update", text=text.strip())
@@ -214,7 +226,7 @@ class CallSession:
         self._timers.caller_active(self._clock())
 
     def on_client_tool_result(self, tool_call_id: str, result: str, is_error: bool) -> None:
-        self._client_tools.resolve(tool_call_id, result, is_error)
+        self._client_tools.resolve(clean_text(tool_call_id), clean_text(result), is_error)
 
     def count_malformed(self, reason: str) -> None:
         self.log.count("malformed_frames")
@@ -375,11 +387,15 @@ class CallSession:
         await self._responder.cancel()
         await self._playout.clear()
         self._encoder.reset()
-        text, error = render_template(
-            message, self.context.template_variables(self.config.velox.dynamic_variables)
+        rendered = await render_template(
+            message,
+            self.context.template_variables(self.config.velox.dynamic_variables),
+            MESSAGE_MAX_CHARS,
         )
-        if error:
-            self.log.event("voicemail_template_error", error=error)
+        text = rendered.text
+        if rendered.error:  # said as written would read template code to a voicemail box
+            self.log.event("voicemail_template_error", error=rendered.error)
+            text = ""
         self.log.event("voicemail_started", message=text)
         self._end_call_after(VOICEMAIL_LEFT, text)
         return True
@@ -437,8 +453,23 @@ class CallSession:
         record.metrics["echo"] = self._echo.summary()
         try:
             await self._recorder.save(record)
+        except Exception as error:
+            log.exception("call %s: could not be saved; saving it as failed", self.context.call_id)
+            await self._save_as_failed(record, error)
+
+    async def _save_as_failed(self, record: CallRecord, error: Exception) -> None:
+        """A call whose record would not save still ends finished and readable: failed, with
+        its metrics and what went wrong, instead of "in progress" for ever."""
+        ended_by = record.termination_reason
+        record.status = "failed"
+        record.termination_reason = "save_failed"
+        record.turns = []
+        failure = {"ended_by": ended_by, "error": repr(error)[:500]}
+        record.events = [CallEvent(self.log.media_ms(), "save_failed", failure)]
+        try:
+            await self._recorder.save(record)
         except Exception:
-            log.exception("call %s: could not be saved", self.context.call_id)
+            log.exception("call %s: could not be saved even as failed", self.context.call_id)
 
 
 def _ms(seconds: float) -> float:

@@ -19,10 +19,11 @@ from app.db import agents as agent_queries
 from app.db import calls as call_queries
 from app.engine.audio_format import MULAW_8K, AudioFormat
 from app.engine.conversation import CallContext
+from app.engine.record import CallEvent, CallRecord
 from app.engine.session import CallSession
 from app.observability import CALLS_STARTED, LIVE_CALLS, MALFORMED_FRAMES
 from app.runtime import VoiceRuntime
-from telephony.audio import InboundConverter, OutboundEncoder
+from telephony.audio import InboundConverter, OutboundEncoder, UnsupportedAudioFormatError
 from telephony.json_frames import MalformedMessage
 from telephony.twilio.media_stream import (
     Dtmf,
@@ -169,11 +170,21 @@ async def _start_call(
     if found is None:
         log.warning("media stream %s names no known call (%s)", start.stream_sid, params)
         return None
+    refused = CallRecord.opened(call_id, organization_id, agent_id)
+    try:
+        inbound = InboundConverter(_wire_format(start))
+    except UnsupportedAudioFormatError as error:
+        # Twilio streams mu-law 8 kHz mono; anything else is not a Twilio stream we can hear.
+        log.warning("call %s: %s", call_id, error)
+        await _refuse(runtime, refused, "unsupported_media_format", str(error))
+        await websocket.close(code=1003, reason=f"unsupported media format: {error}"[:120])
+        return None
     config, caller, called = found
     try:
         providers = await asyncio.to_thread(runtime.call_providers, organization_id, config)
     except Exception as error:  # no usable provider for a role: unknown, no key, not loadable
         log.error("call %s cannot start: %s", call_id, error)
+        await _refuse(runtime, refused, "no_provider", str(error))
         return None
     transport = TwilioMediaTransport(websocket, start, twilio_rest(runtime.settings))
     dynamic = {k: v for k, v in params.items() if k not in ROUTING_PARAMETERS}
@@ -195,8 +206,7 @@ async def _start_call(
         options=runtime.options,
         phrases=runtime.phrases,
     )
-    wire = AudioFormat("mulaw", start.media_format.sample_rate)
-    setup = _CallSetup(session, transport, InboundConverter(wire))
+    setup = _CallSetup(session, transport, inbound)
     runtime.live_calls[call_id] = session
     LIVE_CALLS.inc()
     CALLS_STARTED.labels(channel=CHANNEL).inc()
@@ -208,6 +218,28 @@ async def _start_call(
         await _finish_call(setup, "start_failed", runtime, failed=True)
         return None
     return setup
+
+
+def _wire_format(start: Start) -> AudioFormat:
+    media = start.media_format
+    if media.encoding != "audio/x-mulaw" or media.channels != 1:
+        raise UnsupportedAudioFormatError(
+            f"expected audio/x-mulaw mono at 8000 Hz, got {media.encoding!r} "
+            f"with {media.channels} channel(s) at {media.sample_rate} Hz"
+        )
+    return AudioFormat("mulaw", media.sample_rate)
+
+
+async def _refuse(runtime: VoiceRuntime, record: CallRecord, reason: str, detail: str) -> None:
+    """A call marked in progress that cannot start ends finished: failed, with why."""
+    record.ended_at = record.started_at
+    record.status = "failed"
+    record.termination_reason = reason
+    record.events = [CallEvent(0, "start_failed", {"reason": reason, "error": detail[:500]})]
+    try:
+        await runtime.recorder.save(record)
+    except Exception:
+        log.exception("call %s: could not be saved as refused", record.call_id)
 
 
 def _load_call(

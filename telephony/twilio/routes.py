@@ -13,7 +13,7 @@ from app.db import agents as agent_queries
 from app.db import calls as call_queries
 from app.db import phone_numbers as number_queries
 from app.engine.audio_format import MULAW_8K
-from app.engine.conversation import CallContext, render_template
+from app.engine.conversation import CallContext, render_first_message
 from app.engine.record import CallRecord
 from app.observability import WEBHOOK_REJECTIONS
 from app.runtime import VoiceRuntime
@@ -103,13 +103,10 @@ async def voice_webhook(request: Request) -> Response:
         dynamic_variables=variables,
     )
     # Twilio connects the stream a moment from now: have the greeting ready by then.
-    greeting, _ = render_template(
-        config.conversation_config.agent.first_message,
-        context.template_variables(config.velox.dynamic_variables),
-    )
+    greeting = await render_first_message(config, context)
     runtime.phrases.warm(
         providers.tts,
-        greeting,
+        greeting.text,
         config.conversation_config.tts.voice_id,
         providers.tts.output_format(MULAW_8K),
     )

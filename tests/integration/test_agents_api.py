@@ -139,3 +139,46 @@ def test_a_prompt_template_that_does_not_parse_is_refused_naming_the_field(
     assert response.status_code == 422
     assert "prompt" in json.dumps(response.json())
     assert "template error" in json.dumps(response.json())
+
+
+@pytest.mark.parametrize(
+    ("field", "source"),
+    [
+        ("first_message", "{% for i in range(100000) %}{% for j in range(10000) %}{% endfor %}"),
+        ("first_message", "{{ 1/0 }}"),
+        ("prompt", "{{ 'x' * 20000000 }}"),
+        ("prompt", "{{ 10**5000 }}"),
+        ("prompt", "{% for i in range(100000) %}{{ i }}{% endfor %}"),  # renders past the cap
+    ],
+)
+def test_a_template_that_fails_or_overruns_is_refused_at_save_time_naming_the_field(
+    client: TestClient, tenant_a: Tenant, field: str, source: str
+) -> None:
+    agent = {"prompt": {"prompt": source}} if field == "prompt" else {"first_message": source}
+    body = {"conversation_config": {"agent": agent}}
+    response = client.post("/v1/convai/agents/create", json=body, headers=tenant_a.headers)
+    assert response.status_code == 422, response.text
+    locations = [error["loc"] for error in response.json()["detail"]]
+    path = ["prompt", "prompt"] if field == "prompt" else ["first_message"]
+    assert ["body", "conversation_config", "agent", *path] in locations
+    assert client.get("/v1/convai/agents", headers=tenant_a.headers).json()["agents"] == []
+
+
+def test_a_patch_whose_template_fails_is_refused_and_changes_nothing(
+    client: TestClient, tenant_a: Tenant
+) -> None:
+    created = client.post(
+        "/v1/convai/agents/create", json={"conversation_config": {}}, headers=tenant_a.headers
+    )
+    agent_id = created.json()["agent_id"]
+    body = {"conversation_config": {"agent": {"first_message": "Hi {{ 1/0 }}"}}}
+    response = client.patch(f"/v1/convai/agents/{agent_id}", json=body, headers=tenant_a.headers)
+    assert response.status_code == 422
+    stored = client.get(f"/v1/convai/agents/{agent_id}", headers=tenant_a.headers).json()
+    assert "1/0" not in stored["conversation_config"]["agent"]["first_message"]
+
+
+def test_a_prompt_longer_than_the_cap_is_refused(client: TestClient, tenant_a: Tenant) -> None:
+    body = {"conversation_config": {"agent": {"prompt": {"prompt": "x" * 50_001}}}}
+    response = client.post("/v1/convai/agents/create", json=body, headers=tenant_a.headers)
+    assert response.status_code == 422

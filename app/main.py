@@ -24,6 +24,7 @@ from app.api import (
 from app.call_store import DatabaseCallRecorder
 from app.db.session import Database
 from app.engine.record import CallRecorder
+from app.node_watch import NodeWatch
 from app.providers.builtin import register_builtin_providers
 from app.providers.registry import ProviderRegistry
 from app.providers.warm_up import warm_up
@@ -58,17 +59,21 @@ def create_app(
         phrases=VoiceRuntime.phrase_cache(settings),
     )
 
+    node = NodeWatch(runtime)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if preload:
             # Models load in the background so the service answers /health at once; the first
             # call then finds them ready instead of waiting seconds for a load.
             loading = asyncio.create_task(_preload(providers))
+        await node.start()
         yield
         if preload and not loading.done():
             loading.cancel()
         for session in list(runtime.live_calls.values()):
             await session.close("service_shutdown")
+        await node.stop()
         database.dispose()
 
     app = FastAPI(

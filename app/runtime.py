@@ -28,6 +28,8 @@ class VoiceRuntime:
     live_calls: dict[str, CallSession] = field(default_factory=dict)
     phrases: PhraseCache = field(default_factory=PhraseCache)
     breakers: CircuitBreakers = field(default_factory=CircuitBreakers)
+    # This process's row in voice_nodes once the service has started (see app/node_watch.py).
+    node_id: str | None = None
 
     def call_providers(self, organization_id: str, config: AgentConfig) -> ProviderSet:
         """The providers a call of this organization runs on (blocking: reads its keys).

@@ -16,6 +16,9 @@ from app.db.paging import Page, clamp_page_size, decode_cursor, encode_cursor
 from app.db.webhooks import enqueue_event
 from app.engine.record import CallRecord
 
+# The end reason (and event) of a call whose voice node stopped while it was in progress.
+NODE_LOST = "node_lost"
+
 CallDirection = Literal["inbound", "outbound"]
 
 TWILIO_STATUS_EVENT = "twilio_status"
@@ -80,12 +83,15 @@ def mark_in_progress(
     *,
     stream_sid: str | None = None,
     started_at: datetime | None = None,
+    node_id: str | None = None,
 ) -> Call | None:
-    """Record that media started flowing; None if the organization has no such call."""
+    """Record that media started flowing (on voice node `node_id`); None if the organization
+    has no such call."""
     call = _find_call(session, organization_id, call_id)
     if call is None:
         return None
     call.status = "in-progress"
+    call.node_id = node_id
     call.started_at = started_at or utc_now()
     if stream_sid is not None:
         call.stream_sid = stream_sid
@@ -107,6 +113,28 @@ def _call_summary(call: Call) -> dict[str, Any]:
         "call_sid": call.provider_call_sid,
         "start_time_unix_secs": int(call.started_at.timestamp()) if call.started_at else None,
     }
+
+
+def finish_lost_call(session: Session, call: Call, last_seen: datetime) -> None:
+    """A call whose voice node is gone: failed, `node_lost`, ended when the node was last seen.
+
+    Its media and transcript died with the node; what the database knows stays readable."""
+    call.status = "failed"
+    call.termination_reason = NODE_LOST
+    call.ended_at = max(last_seen, call.started_at or last_seen)
+    call.duration_secs = max(
+        0.0, (call.ended_at - (call.started_at or call.ended_at)).total_seconds()
+    )
+    session.add(
+        CallEvent(
+            call_id=call.id,
+            organization_id=call.organization_id,
+            at_ms=None,
+            kind=NODE_LOST,
+            data={"node_id": call.node_id, "node_last_seen": last_seen.isoformat()},
+        )
+    )
+    _call_ended(session, call, [])
 
 
 def _call_ended(session: Session, call: Call, transcript: list[dict[str, Any]]) -> None:

@@ -156,6 +156,8 @@ class Call(Base):
     # How an outbound call was asked for: the client's dynamic variables and overrides, the
     # answering-machine rules; read when the call is answered (see telephony/twilio/outbound.py).
     initiation: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # The voice node holding the call's media while it is in progress (see VoiceNode).
+    node_id: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
     turns: Mapped[list[Turn]] = relationship(
@@ -259,6 +261,23 @@ class ProviderCredential(Base):
             unique=True,
         ),
     )
+
+
+class VoiceNode(Base):
+    """One running voice process: it holds its calls' media in memory and beats while alive.
+
+    Not a tenant row: a node serves every organization. A call in progress names its node, so
+    the calls of a node that stopped beating (killed, crashed, lost) can be finished.
+    """
+
+    __tablename__ = "voice_nodes"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(default=utc_now)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class TaskRun(Base):

@@ -193,7 +193,9 @@ def _open_call(
             channel=CHANNEL,
             from_number=initiation.user_id or "",
         )
-        call_queries.mark_in_progress(db, admission.organization_id, call.id)
+        call_queries.mark_in_progress(
+            db, admission.organization_id, call.id, node_id=runtime.node_id
+        )
         return call.id
 
 

@@ -247,7 +247,9 @@ def _load_call(
 ) -> tuple[AgentConfig, str, str] | None:
     with runtime.database.session() as db:
         agent = agent_queries.get_agent(db, organization_id, agent_id)
-        call = call_queries.mark_in_progress(db, organization_id, call_id, stream_sid=stream_sid)
+        call = call_queries.mark_in_progress(
+            db, organization_id, call_id, stream_sid=stream_sid, node_id=runtime.node_id
+        )
         if agent is None or call is None or call.agent_id != agent_id:
             return None
         config = answered_config(agent_queries.agent_config(agent), call.initiation)

@@ -21,6 +21,7 @@ from app.api import (
     signed_urls,
     webhooks,
 )
+from app.api.body_limits import guard_requests
 from app.call_store import DatabaseCallRecorder
 from app.db.session import Database
 from app.engine.record import CallRecorder
@@ -82,6 +83,7 @@ def create_app(
         description="Contact-center voice AI. ElevenLabs Agents-compatible REST under /v1/convai.",
         lifespan=lifespan,
     )
+    guard_requests(app)
     app.state.settings = settings
     app.state.database = database
     app.state.voice = runtime

@@ -58,7 +58,7 @@ def issue(
 def verify(secret: bytes, token: str, agent_id: str, now: float | None = None) -> ConversationToken:
     """The token's claims, if it is genuine, unexpired and for `agent_id`; else SignedUrlError."""
     body, dot, signature = token.partition(".")
-    if not dot or not body or not signature:
+    if not dot or not body or not signature or not token.isascii():
         raise SignedUrlError("malformed", "the conversation signature is malformed")
     expected = _b64(hmac.new(secret, body.encode(), hashlib.sha256).digest())
     if not hmac.compare_digest(expected, signature):

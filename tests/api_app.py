@@ -14,6 +14,7 @@ from app.api import (
     signed_urls,
     webhooks,
 )
+from app.api.body_limits import guard_requests
 from app.db.session import Database
 from app.settings import Settings
 
@@ -24,6 +25,7 @@ TEST_PUBLIC_URL = "https://velox.example.com"
 def build_api_app(database: Database) -> FastAPI:
     """The REST API over ``database``, wired the way the service's app factory wires it."""
     api = FastAPI(title="Velox API (test)")
+    guard_requests(api)
     api.state.database = database
     api.state.settings = Settings(secret_key=TEST_SECRET.hex(), public_url=TEST_PUBLIC_URL)
     routers = (

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import HTTPException, status
+from fastapi import HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+
+from app.engine.text import clean_text
 
 
 def api_error(status_code: int, error_status: str, message: str) -> HTTPException:
@@ -33,3 +37,36 @@ def body_validation_error(
     for detail in error.errors(include_url=False, include_context=False):
         errors.append({**detail, "loc": ("body", *prefix, *detail["loc"])})
     return RequestValidationError(errors)
+
+
+MAX_ECHOED_INPUT_CHARS = 200
+
+
+def echoable(value: Any) -> Any:
+    """A rejected value as an error body may echo it: JSON-safe and short."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        text = clean_text(value)
+        return text if len(text) <= MAX_ECHOED_INPUT_CHARS else text[:MAX_ECHOED_INPUT_CHARS] + "…"
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    text = clean_text(repr(value))
+    return text if len(text) <= MAX_ECHOED_INPUT_CHARS else text[:MAX_ECHOED_INPUT_CHARS] + "…"
+
+
+async def validation_error_response(request: Request, error: Exception) -> JSONResponse:
+    """FastAPI's 422 body, with every echoed input and context made JSON-safe and short (a
+    rejected value that cannot be echoed must not turn a 422 into a 500)."""
+    assert isinstance(error, RequestValidationError)
+    details = []
+    for detail in error.errors():
+        safe = {key: value for key, value in detail.items() if key not in ("input", "ctx", "url")}
+        safe["loc"] = [echoable(part) for part in detail.get("loc", ())]
+        safe["msg"] = clean_text(str(detail.get("msg", "")))
+        if "input" in detail:
+            safe["input"] = echoable(detail["input"])
+        if "ctx" in detail:
+            safe["ctx"] = {str(k): echoable(v) for k, v in dict(detail["ctx"]).items()}
+        details.append(safe)
+    return JSONResponse(status_code=422, content={"detail": details})

@@ -31,10 +31,13 @@ class TwilioSignature:
     ) -> bool:
         if self._validator is None:
             return True
-        if not signature:
+        if not signature or not signature.isascii():
             return False
-        return any(
-            self._validator.validate(variant, dict(params), signature)
-            for url in urls
-            for variant in url_variants(url)
-        )
+        try:
+            return any(
+                self._validator.validate(variant, dict(params), signature)
+                for url in urls
+                for variant in url_variants(url)
+            )
+        except UnicodeError:  # a value no request Twilio signed could hold
+            return False

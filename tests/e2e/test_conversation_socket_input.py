@@ -217,6 +217,15 @@ async def test_expired_and_forged_tokens_are_refused(service: VoiceService) -> N
     assert (status, body["detail"]["status"]) == (403, "bad_signature")
 
 
+@pytest.mark.parametrize("token", ["a.%C3%A9", "%C3%A9.sig", "a.%ED%A0%80", "a." + "%FF" * 3])
+async def test_a_token_that_is_not_ascii_is_refused_as_malformed(
+    service: VoiceService, token: str
+) -> None:
+    make_private(service)
+    status, body = await refused(socket_url(service, conversation_signature=token))
+    assert (status, body["detail"]["status"]) == (403, "malformed")
+
+
 async def test_the_organizations_api_key_opens_a_private_agent(service: VoiceService) -> None:
     make_private(service)
     async with connect(socket_url(service), additional_headers=service.headers) as ws:

@@ -10,6 +10,7 @@ from app.db.session import Database
 from app.engine.record import CallRecord
 from app.engine.text import clean_text, clean_value
 from app.observability import BARGE_INS, CALLS_ENDED, TURN_LATENCY
+from app.providers.redaction import redact_value
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +50,9 @@ def clean(record: CallRecord) -> None:
     for turn in record.turns:
         turn.message = clean_text(turn.message)
         turn.metrics = clean_value(turn.metrics)
-    for event in record.events:
+    for event in record.events:  # provider errors among them: no key may be stored
         event.kind = clean_text(event.kind)
-        event.data = clean_value(event.data)
+        event.data = redact_value(clean_value(event.data))
     record.metrics = clean_value(record.metrics)
 
 

@@ -13,6 +13,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from app.providers.redaction import remember_secret
+
 # Providers whose keys an organization may store (the registry's cloud providers).
 CLOUD_PROVIDERS = ("deepgram", "groq", "openai", "elevenlabs", "cartesia")
 
@@ -31,13 +33,17 @@ class CredentialBox:
         self._fernet = Fernet(base64.urlsafe_b64encode(derived))
 
     def encrypt(self, api_key: str) -> str:
+        remember_secret(api_key)
         return self._fernet.encrypt(api_key.encode()).decode("ascii")
 
     def decrypt(self, token: str) -> str:
+        """The plain key, which this process redacts from then on wherever it appears."""
         try:
-            return self._fernet.decrypt(token.encode("ascii")).decode()
+            plain = self._fernet.decrypt(token.encode("ascii")).decode()
         except InvalidToken as error:
             raise CredentialError(
                 "a stored provider key cannot be decrypted: VELOX_SECRET_KEY changed since it"
                 " was set; set the key again"
             ) from error
+        remember_secret(plain)
+        return plain

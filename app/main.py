@@ -27,6 +27,7 @@ from app.db.session import Database
 from app.engine.record import CallRecorder
 from app.node_watch import NodeWatch
 from app.providers.builtin import register_builtin_providers
+from app.providers.redaction import redact_log_records, remember_secrets
 from app.providers.registry import ProviderRegistry
 from app.providers.warm_up import warm_up
 from app.runtime import VoiceRuntime
@@ -47,6 +48,8 @@ def create_app(
 ) -> FastAPI:
     """The whole service. Tests pass their own provider registry (fakes) and settings."""
     settings = settings or get_settings()
+    redact_log_records()
+    remember_secrets([settings.openai_api_key, settings.twilio_auth_token])
     database = Database(settings.resolved_database_url())
     if providers is None:
         providers = ProviderRegistry()

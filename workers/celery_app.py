@@ -16,6 +16,7 @@ from celery import Celery, shared_task
 from celery.schedules import crontab
 from kombu.entity import Exchange, Queue
 
+from app.providers.redaction import redact_log_records, remember_secrets
 from app.settings import Settings, get_settings
 
 # Modules whose tasks every worker registers.
@@ -111,6 +112,8 @@ def result_backend(settings: Settings) -> str:
 
 def make_celery(settings: Settings) -> Celery:
     """A Celery app whose tasks survive a killed worker: acknowledged late, one at a time."""
+    redact_log_records()  # before the worker forks: its children inherit it
+    remember_secrets([settings.openai_api_key, settings.twilio_auth_token])
     # The embedded broker, the default result store and beat's schedule live in the data dir.
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     celery = Celery("velox", include=list(TASK_MODULES))

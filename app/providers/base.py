@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from app.engine.audio_format import AudioChunk, AudioFormat
+from app.providers.redaction import redact
 
 
 class ProviderError(Exception):
@@ -20,7 +21,8 @@ class ProviderError(Exception):
     """
 
     def __init__(self, provider: str, message: str, *, status: int | None = None) -> None:
-        super().__init__(f"{provider}: {message}")
+        # Providers' error bodies may echo the request, keys included: never carried further.
+        super().__init__(redact(f"{provider}: {message}"))
         self.provider = provider
         self.status = status
 

@@ -1,0 +1,97 @@
+"""An organization's provider keys never reach a log line, the API's output or the database in
+the clear (issue 13, class 6), even when a provider echoes the key back in its error body and
+the websockets client logs request headers at DEBUG."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.agent_config import AgentConfig, FallbackChoice, ProviderChoice
+from app.providers.builtin import register_builtin_providers
+from app.providers.energy_vad import EnergyVad
+from app.providers.registry import ProviderRegistry
+from app.settings import Settings
+from tests.e2e.voice_service import RunningService, running_service
+from tests.fakes.cloud.elevenlabs_tts import VALID_KEY as ELEVENLABS_KEY
+from tests.fakes.cloud.elevenlabs_tts import ElevenLabsDouble
+from tests.fakes.cloud.groq_chat import GroqChatDouble, GroqScript, Refusal
+from tests.fakes.providers import ScriptedSpeechToText
+from tests.models.spoken import speak
+from tests.twilio_caller import TwilioCaller
+
+pytestmark = pytest.mark.e2e
+
+GROQ_KEY = "gsk_leaky_0123456789abcdef"
+
+
+def echoing_refusal() -> Refusal:
+    """A provider that puts the request's credentials into its error message."""
+    return Refusal(
+        500,
+        f"upstream failed for request headers {{'Authorization': 'Bearer {GROQ_KEY}'}}; "
+        f"key {GROQ_KEY} was rate limited",
+        "internal_server_error",
+    )
+
+
+def set_key(service: RunningService, provider: str, key: str) -> None:
+    response = httpx.put(
+        f"{service.base_url}/v1/provider-keys/{provider}",
+        json={"api_key": key},
+        headers=service.headers,
+    )
+    response.raise_for_status()
+
+
+async def test_keys_echoed_by_a_provider_or_logged_by_a_client_are_redacted_everywhere(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with GroqChatDouble(GROQ_KEY, GroqScript(refuse=echoing_refusal())) as groq:
+        async with ElevenLabsDouble() as elevenlabs:
+            registry = ProviderRegistry()
+            register_builtin_providers(
+                registry,
+                Settings(groq_base_url=groq.base_url, elevenlabs_base_url=elevenlabs.base_url),
+            )
+            registry.vad.register("energy", EnergyVad)
+            stt = ScriptedSpeechToText(["what are your opening hours"])
+            registry.stt.register(stt.name, lambda: stt)
+            config = AgentConfig(name="Leaky")
+            config.conversation_config.agent.first_message = "Hello."
+            config.conversation_config.tts.voice_id = "voice-1"
+            config.velox.providers = ProviderChoice(
+                vad="energy", stt=stt.name, llm="groq", tts="elevenlabs"
+            )
+            config.velox.fallbacks = FallbackChoice(stt=[], llm=[], tts=[])
+            with running_service(tmp_path, config=config, registry=registry) as service:
+                set_key(service, "groq", GROQ_KEY)
+                set_key(service, "elevenlabs", ELEVENLABS_KEY)
+                stream_url, parameters = service.dial()
+                async with TwilioCaller(
+                    stream_url,
+                    custom_parameters=parameters,
+                    headers=service.stream_headers(stream_url),
+                ) as caller:
+                    await caller.silence(0.3)
+                    await caller.wait_for_audio(timeout=5)
+                    await caller.silence(1.0)
+                    await caller.play(speak("What are your opening hours?"))
+                    await caller.silence(3.0)
+                conversation = json.dumps(service.ended_conversation(parameters["conversation_id"]))
+                database = service.settings.resolved_database_url().removeprefix("sqlite:///")
+
+    assert groq.requests, "the LLM was never asked: the test did not reach the leaky provider"
+    assert "[redacted]" in conversation  # the provider's error is there, its key is not
+    stored = "\n".join(sqlite3.connect(database).iterdump())
+    logs = caplog.text
+    for key in (GROQ_KEY, ELEVENLABS_KEY):
+        assert key not in conversation
+        assert key not in stored
+        assert key not in logs

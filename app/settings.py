@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     # Where task results are kept, e.g. redis://127.0.0.1:6379/0. Empty: a SQLite file under
     # the data directory.
     result_backend: str = ""
+    # The most leads one campaign holds; an upload past it imports up to it and counts the rest.
+    max_leads_per_campaign: int = Field(default=500_000, ge=1)
     # Seconds between the campaign dialer's ticks (each claims the attempts that may start).
     dialer_tick_s: float = Field(default=5.0, ge=0.5, le=300)
     # Longest a dial task (recording the call, asking Twilio) may run; one unfinished twice

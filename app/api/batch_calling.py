@@ -170,7 +170,7 @@ def submit(
         settings=settings.model_dump(mode="json"),
         batch={"telephony_call_config": body.telephony_call_config or {}, "retry_count": 0},
     )
-    campaign_queries.add_leads(session, campaign, leads)
+    campaign_queries.add_leads(session, campaign, leads, max_leads=MAX_RECIPIENTS)
     campaign_runs.change_state(session, campaign, CampaignState.SCHEDULED)
     if settings.starts_at is None or settings.starts_at <= utc_now():
         campaign_runs.change_state(session, campaign, CampaignState.RUNNING)

@@ -83,6 +83,10 @@ class LeadsUploadResponse(BaseModel):
     duplicates_skipped: int
     rejected: int
     rejected_rows: list[BadRowResponse]
+    # New numbers not imported because the campaign holds its maximum (VELOX_MAX_LEADS_PER_
+    # CAMPAIGN): start another campaign for them.
+    over_cap: int = 0
+    max_leads: int
 
 
 class AttemptResponse(BaseModel):
@@ -225,7 +229,10 @@ async def upload_leads(
                 )
             spool.write(chunk)
         spool.seek(0)
-        return await asyncio.to_thread(_import, database, organization.id, campaign_id, spool)
+        max_leads = request.app.state.settings.max_leads_per_campaign
+        return await asyncio.to_thread(
+            _import, database, organization.id, campaign_id, spool, max_leads
+        )
 
 
 def _lines(binary: IO[bytes]) -> Any:
@@ -252,7 +259,7 @@ def new_lead(lead: Lead) -> NewLead:
 
 
 def _import(
-    database: Database, organization_id: str, campaign_id: str, spool: IO[bytes]
+    database: Database, organization_id: str, campaign_id: str, spool: IO[bytes], max_leads: int
 ) -> LeadsUploadResponse:
     with database.session() as session:
         campaign = _campaign(session, organization_id, campaign_id)
@@ -279,16 +286,18 @@ def _import(
                         bad.append(row)
 
         try:
-            imported = campaign_queries.add_leads(session, campaign, good_rows())
+            added = campaign_queries.add_leads(session, campaign, good_rows(), max_leads)
         except LeadsFileError as error:
             raise api_error(
                 status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_leads_file", str(error)
             ) from None
     return LeadsUploadResponse(
-        imported=imported,
-        duplicates_skipped=offered - imported,
+        imported=added.inserted,
+        duplicates_skipped=offered - added.inserted - added.over_cap,
         rejected=rejected,
         rejected_rows=[BadRowResponse(line=b.line, reason=b.reason) for b in bad],
+        over_cap=added.over_cap,
+        max_leads=max_leads,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from app.engine.text import clean_text
+from app.engine.text import clean_text, clean_value
 
 
 def api_error(status_code: int, error_status: str, message: str) -> HTTPException:
@@ -43,15 +43,20 @@ MAX_ECHOED_INPUT_CHARS = 200
 
 
 def echoable(value: Any) -> Any:
-    """A rejected value as an error body may echo it: JSON-safe and short."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, str):
-        text = clean_text(value)
-        return text if len(text) <= MAX_ECHOED_INPUT_CHARS else text[:MAX_ECHOED_INPUT_CHARS] + "…"
-    if isinstance(value, bool | int | float) or value is None:
-        return value
-    text = clean_text(repr(value))
+    """A rejected value as an error body may echo it: JSON-safe (no NaN or infinity, no lone
+    surrogates, nothing that is not JSON) and short (its JSON form cut to a few hundred
+    characters, as text)."""
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+        return _cut(clean_text(text))
+    if len(text) > MAX_ECHOED_INPUT_CHARS:
+        return _cut(clean_text(text))
+    return clean_value(value)
+
+
+def _cut(text: str) -> str:
     return text if len(text) <= MAX_ECHOED_INPUT_CHARS else text[:MAX_ECHOED_INPUT_CHARS] + "…"
 
 

@@ -80,7 +80,7 @@ def create_phone_number(
             agent_id=body.agent_id,
         )
     except number_queries.PhoneNumberTakenError as error:
-        raise api_error(status.HTTP_409_CONFLICT, "phone_number_exists", str(error)) from error
+        raise api_error(status.HTTP_409_CONFLICT, "phone_number_unavailable", str(error)) from error
     except number_queries.UnknownAgentError as error:
         raise not_found("agent", body.agent_id or "") from error
     return CreatePhoneNumberResponse(phone_number_id=record.id)

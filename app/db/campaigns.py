@@ -83,19 +83,31 @@ def campaigns_in_states(session: Session, states: Iterable[str]) -> list[Campaig
     return list(session.scalars(query.order_by(Campaign.seq)))
 
 
-def add_leads(session: Session, campaign: Campaign, leads: Iterable[NewLead]) -> int:
-    """Insert `leads` in batches; numbers already in the campaign are left out. Returns the
-    number inserted. Core inserts (one statement per batch, no ORM objects): a 100k-row list
-    goes in several times faster than through the unit of work."""
+@dataclass(frozen=True, slots=True)
+class AddedLeads:
+    inserted: int
+    over_cap: int  # new numbers left out because the campaign already held `max_leads`
+
+
+def add_leads(
+    session: Session, campaign: Campaign, leads: Iterable[NewLead], max_leads: int
+) -> AddedLeads:
+    """Insert `leads` in batches; numbers already in the campaign are left out, and so is every
+    new number past `max_leads` in the campaign (counted). Core inserts (one statement per
+    batch, no ORM objects): a 100k-row list goes in several times faster than through the unit
+    of work."""
     known = set(
         session.scalars(
             select(CampaignLead.phone_number).where(CampaignLead.campaign_id == campaign.id)
         )
     )
-    inserted = 0
+    inserted = over_cap = 0
     batch: list[dict[str, Any]] = []
     for lead in leads:
         if lead.phone_number in known:
+            continue
+        if len(known) >= max_leads:
+            over_cap += 1
             continue
         known.add(lead.phone_number)
         batch.append(
@@ -112,7 +124,7 @@ def add_leads(session: Session, campaign: Campaign, leads: Iterable[NewLead]) ->
         if len(batch) >= LEAD_INSERT_BATCH:
             inserted += _insert_leads(session, batch)
             batch = []
-    return inserted + _insert_leads(session, batch)
+    return AddedLeads(inserted + _insert_leads(session, batch), over_cap)
 
 
 def _insert_leads(session: Session, batch: list[dict[str, Any]]) -> int:

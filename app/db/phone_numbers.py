@@ -14,7 +14,9 @@ PhoneProvider = Literal["twilio", "sip"]
 
 
 class PhoneNumberTakenError(ValueError):
-    """The number is already registered (numbers are unique across organizations)."""
+    """The number is already registered (numbers are unique across organizations). Its message
+    is the same whichever organization holds it, so a refusal never tells a tenant which
+    numbers other organizations have."""
 
 
 class UnknownAgentError(LookupError):
@@ -37,7 +39,10 @@ def create_phone_number(
 ) -> PhoneNumber:
     """Register a number; raises `PhoneNumberTakenError` or `UnknownAgentError`."""
     if find_by_number(session, phone_number) is not None:
-        raise PhoneNumberTakenError(f"{phone_number} is already registered")
+        raise PhoneNumberTakenError(
+            f"{phone_number} cannot be registered: it is in use. If the number is yours and in "
+            "this organization's list, update that entry; otherwise contact your administrator"
+        )
     _require_agent(session, organization_id, agent_id)
     record = PhoneNumber(
         id=new_id("phnum"),

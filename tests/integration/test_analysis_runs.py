@@ -237,7 +237,7 @@ def campaign_call(database: Database, organization_id: str, agent_id: str) -> tu
             state=CampaignState.DRAFT.value,
             settings=plan.model_dump(mode="json"),
         )
-        rows.add_leads(session, campaign, [rows.NewLead(LEAD, None, {})])
+        rows.add_leads(session, campaign, [rows.NewLead(LEAD, None, {})], max_leads=10)
         campaign_runs.change_state(session, campaign, CampaignState.SCHEDULED)
         campaign_runs.change_state(session, campaign, CampaignState.RUNNING)
         campaign_id = campaign.id

@@ -44,7 +44,7 @@ def campaign_of(database: Database, **settings: object) -> str:
             state=CampaignState.DRAFT.value,
             settings=plan.model_dump(mode="json"),
         )
-        rows.add_leads(session, campaign, [rows.NewLead(LEAD, None, {})])
+        rows.add_leads(session, campaign, [rows.NewLead(LEAD, None, {})], max_leads=10)
         campaign_runs.change_state(session, campaign, CampaignState.SCHEDULED)
         campaign_runs.change_state(session, campaign, CampaignState.RUNNING)
         return campaign.id
@@ -189,6 +189,7 @@ def test_due_leads_come_never_called_first_then_by_when_they_are_due(database: D
             session,
             campaign,
             [rows.NewLead(f"+1212555{n:04d}", None, {}) for n in range(4)],
+            max_leads=10,
         )
     with database.session() as session:
         leads = rows.due_leads(session, campaign_id, WEDNESDAY_NOON_UTC, 10)

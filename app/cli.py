@@ -12,10 +12,9 @@ from app.db.session import Database
 from app.settings import Settings, get_settings
 
 DEFAULT_ORGANIZATION = "default"
+
+
 # The sans-I/O websockets server (the legacy one is deprecated); the tests serve with the same.
-WEBSOCKET_IMPLEMENTATION = "websockets-sansio"
-
-
 def _migrate(settings: Settings) -> None:
     upgrade(settings.resolved_database_url())
 
@@ -46,6 +45,7 @@ def _first_start(settings: Settings) -> str | None:
 def serve(settings: Settings) -> None:
     import uvicorn
 
+    from app.api.server_protocols import uvicorn_protocols
     from app.main import create_app
 
     logging.basicConfig(
@@ -75,7 +75,7 @@ def serve(settings: Settings) -> None:
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level.lower(),
-            ws=WEBSOCKET_IMPLEMENTATION,
+            **uvicorn_protocols(),
         )
         return
     uvicorn.run(
@@ -83,7 +83,7 @@ def serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
-        ws=WEBSOCKET_IMPLEMENTATION,
+        **uvicorn_protocols(settings.header_timeout_s),
     )
 
 

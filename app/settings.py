@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     # Seconds a hung-up call may take to wind down its tasks before they are cancelled.
     call_shutdown_timeout_s: float = Field(default=5.0, gt=0)
     dtmf_collect_timeout_s: float = Field(default=1.5, gt=0)
+    # A client has this long to send a request's headers, else 408 and the connection closes.
+    header_timeout_s: float = Field(default=10.0, gt=0, le=300)
     # A voice node beats this often; one silent for `node_lost_after_s` is gone, and its calls
     # still in progress end `node_lost` (checked by every node on start and at each beat).
     node_heartbeat_s: float = Field(default=10.0, ge=0.1, le=300)

@@ -28,6 +28,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from app.agent_config import AgentConfig, ProviderChoice
+from app.api.server_protocols import uvicorn_protocols
 from app.db import agents as agent_queries
 from app.db import organizations as org_queries
 from app.db.migrate import upgrade
@@ -189,10 +190,13 @@ def main(argv: list[str] | None = None) -> int:
             host=settings.host,
             port=settings.port,
             log_level="warning",
+            **uvicorn_protocols(),
         )
         return 0
     app = create_app(settings, providers=registry, preload=False)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(
+        app, host=settings.host, port=settings.port, log_level="warning", **uvicorn_protocols()
+    )
     return 0
 
 

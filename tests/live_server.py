@@ -11,6 +11,8 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
+from app.api.server_protocols import uvicorn_protocols
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -20,10 +22,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: FastAPI, port: int) -> Iterator[str]:
+def serve(app: FastAPI, port: int, header_timeout_s: float = 10.0) -> Iterator[str]:
     """Serve `app` on 127.0.0.1:`port` until the block ends; yields the base URL."""
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        **uvicorn_protocols(header_timeout_s),
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

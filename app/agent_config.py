@@ -11,9 +11,17 @@ from typing import Annotated, Any, Literal
 
 from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    WithJsonSchema,
+    field_validator,
+)
 
-from app.engine.audio_format import format_named
+from app.engine.audio_format import NAMED_FORMATS, format_named
 
 _syntax_check = SandboxedEnvironment(autoescape=False)
 
@@ -41,7 +49,7 @@ DEFAULT_FIRST_MESSAGE = "Hello! How can I help you today?"
 
 
 class _ElevenLabsSection(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
 
 RESERVED_TOOL_NAMES = frozenset({"end_call", "transfer_call"})
@@ -58,9 +66,14 @@ class PromptTool(_ElevenLabsSection):
     name: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,64}$")
     description: str = Field(default="", max_length=2000)
     parameters: dict[str, Any] | None = Field(
-        default=None, description="a JSON schema of type object for the tool's arguments"
+        default=None,
+        description="a JSON schema of type object for the tool's arguments",
+        json_schema_extra={
+            "required": ["type"],
+            "properties": {"type": {"const": "object"}, "properties": {"type": "object"}},
+        },
     )
-    expects_response: bool = Field(
+    expects_response: StrictBool = Field(
         default=False, description="wait for the client's result before the agent goes on"
     )
     response_timeout_secs: int = Field(default=20, ge=1, le=120)
@@ -104,7 +117,7 @@ class AgentSection(_ElevenLabsSection):
     language: str = Field(default="en", min_length=2, max_length=16)
     prompt: PromptSettings = Field(default_factory=PromptSettings)
     max_conversation_duration_message: str | None = None
-    disable_first_message_interruptions: bool = False
+    disable_first_message_interruptions: StrictBool = False
 
 
 def _format_name(name: str) -> str:
@@ -112,7 +125,11 @@ def _format_name(name: str) -> str:
     return name
 
 
-FormatName = Annotated[str, AfterValidator(_format_name)]
+FormatName = Annotated[
+    str,
+    AfterValidator(_format_name),
+    WithJsonSchema({"type": "string", "enum": list(NAMED_FORMATS)}),
+]
 
 
 class TtsSection(_ElevenLabsSection):
@@ -139,7 +156,7 @@ class TurnSection(_ElevenLabsSection):
 
 class ConversationSection(_ElevenLabsSection):
     max_duration_seconds: int = Field(default=600, ge=10, le=4 * 3600)
-    text_only: bool = False
+    text_only: StrictBool = False
 
 
 class ConversationConfig(_ElevenLabsSection):
@@ -151,7 +168,7 @@ class ConversationConfig(_ElevenLabsSection):
 
 
 class AuthSettings(_ElevenLabsSection):
-    enable_auth: bool = Field(
+    enable_auth: StrictBool = Field(
         default=False,
         description="private agent: a conversation needs a signed URL or the organization's key",
     )
@@ -197,7 +214,7 @@ class PlatformSettings(_ElevenLabsSection):
 class ProviderChoice(BaseModel):
     """Registered provider names per role (see `app.providers.registry`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     vad: str = "silero"
     stt: str = "whisper"
@@ -209,7 +226,7 @@ class FallbackChoice(BaseModel):
     """Providers to fall back on, in order, per role. None (the default) means the offline
     provider of that role when the agent's own choice is a cloud one; [] means no fallback."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     stt: list[str] | None = None
     llm: list[str] | None = None
@@ -219,7 +236,7 @@ class FallbackChoice(BaseModel):
 class ProviderTimeouts(BaseModel):
     """How long a provider may take before the call moves on without it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     stt_connect_ms: int = Field(default=3000, ge=100, le=30000)
     stt_final_ms: int = Field(default=2000, ge=100, le=30000)
@@ -228,7 +245,7 @@ class ProviderTimeouts(BaseModel):
 
 
 class TransferDestination(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     phone_number: str = Field(pattern=r"^\+[1-9]\d{6,14}$")
     description: str = ""
@@ -237,7 +254,7 @@ class TransferDestination(BaseModel):
 class VeloxSection(BaseModel):
     """Velox settings that ElevenLabs' agent body has no field for."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     providers: ProviderChoice = Field(default_factory=ProviderChoice)
     fallbacks: FallbackChoice = Field(default_factory=FallbackChoice)
@@ -276,7 +293,7 @@ class VeloxSection(BaseModel):
     # at most this many dB below it before the line is measured). 0 turns the echo gate off.
     echo_suppression_db: float = Field(default=12.0, ge=0.0, le=40.0)
     echo_tail_ms: int = Field(default=300, ge=50, le=2000)
-    allow_barge_in: bool = True
+    allow_barge_in: StrictBool = True
     reprompt_message: str = "Are you still there?"
     goodbye_message: str = "I haven't heard anything, so I'll end the call now. Goodbye!"
     fallback_message: str = "Sorry, I'm having trouble right now. Could you say that again?"
@@ -289,7 +306,7 @@ class VeloxSection(BaseModel):
 class AgentConfig(BaseModel):
     """The whole stored configuration of one agent."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(default="Agent", min_length=1, max_length=200)
     tags: list[str] = Field(default_factory=list)

@@ -39,9 +39,13 @@ class AgentUpdateRequest(BaseModel):
 
     conversation_config: dict[str, Any] | None = None
     platform_settings: dict[str, Any] | None = None
-    name: str | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
     tags: list[str] | None = None
-    velox: dict[str, Any] | None = None
+    # Any of the section's own fields, each merged in (so the schema names them).
+    velox: Annotated[
+        dict[str, Any] | None,
+        Field(json_schema_extra={"propertyNames": {"enum": list(VeloxSection.model_fields)}}),
+    ] = None
 
 
 class CreateAgentResponse(BaseModel):

@@ -20,6 +20,7 @@ from app import campaign_runs
 from app.api.campaigns import caller_number
 from app.api.deps import OrganizationDep, SessionDep
 from app.api.errors import api_error, not_found
+from app.api.openapi import error_responses
 from app.campaign_settings import CampaignSettings, RetrySettings
 from app.db import campaigns as campaign_queries
 from app.db.agents import get_agent
@@ -153,7 +154,7 @@ def _leads(recipients: list[Recipient]) -> list[NewLead]:
     return leads
 
 
-@router.post("/submit")
+@router.post("/submit", responses=error_responses(404))
 def submit(
     body: BatchSubmitRequest, session: SessionDep, organization: OrganizationDep
 ) -> BatchCallResponse:
@@ -209,7 +210,7 @@ def get_batch(
     )
 
 
-@router.post("/{batch_id}/cancel")
+@router.post("/{batch_id}/cancel", responses=error_responses(409))
 def cancel(batch_id: str, session: SessionDep, organization: OrganizationDep) -> BatchCallResponse:
     campaign = _campaign(session, organization.id, batch_id, lock=True)
     try:
@@ -219,7 +220,7 @@ def cancel(batch_id: str, session: SessionDep, organization: OrganizationDep) ->
     return _batch(session, campaign)
 
 
-@router.post("/{batch_id}/retry")
+@router.post("/{batch_id}/retry", responses=error_responses(409))
 def retry(batch_id: str, session: SessionDep, organization: OrganizationDep) -> BatchCallResponse:
     """Dial again the recipients nobody answered (no answer, busy, failed, voicemail)."""
     campaign = _campaign(session, organization.id, batch_id, lock=True)

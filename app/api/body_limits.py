@@ -1,12 +1,13 @@
-"""Request bodies checked before any route sees them: size, and JSON that every layer can hold.
+"""Requests checked before any route sees them: body size, and JSON every layer can hold.
 
 Python's `json` accepts what JSON does not (`NaN`, `Infinity`, numbers like `1e999` that become
-infinite) and what no database or encoder takes back (lone UTF-16 surrogates, `"\\ud800"`), and
-nests as deep as the recursion limit. Such a body used to pass validation and fail later with a
-500 (storing it, or echoing it in an error). Here a JSON body is parsed once, strictly; one that
-is too large is refused with 413 before it is read whole (by its Content-Length, else while it
-streams in), one that is not strict JSON with a 422 that says where and why. Form posts (Twilio's
-webhooks) have a size cap too; file uploads (multipart) are limited by their own routes.
+infinite) and what no database or encoder takes back (lone UTF-16 surrogates, `"\\ud800"`; NUL
+characters, which PostgreSQL refuses), and nests as deep as the recursion limit. Such a request
+used to pass validation and fail later with a 500 (storing it, comparing against it, echoing it
+in an error). Here a JSON body is parsed once, strictly; one that is too large is refused with
+413 before it is read whole (by its Content-Length, else while it streams in), one that is not
+strict JSON with a 422 that says where and why; a NUL in the path or query is a 422 too. Form
+posts (Twilio's webhooks) have a size cap; file uploads (multipart) are limited by their routes.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.errors import validation_error_response
+from app.api.errors import method_not_allowed_response, validation_error_response
+from app.api.openapi import install_openapi
 
 MAX_JSON_BYTES = 2 * 1024 * 1024
 MAX_FORM_BYTES = 256 * 1024
@@ -69,17 +72,28 @@ def _check(value: Any, location: tuple[str | int, ...], depth: int) -> None:
         raise InvalidBodyError(f"the body nests deeper than {MAX_JSON_DEPTH} levels", location)
     if isinstance(value, str):
         if _LONE_SURROGATE.search(value):
-            raise InvalidBodyError(
-                "the text holds a lone UTF-16 surrogate (\\ud800-\\udfff)", location
-            )
+            raise InvalidBodyError("the text holds a lone UTF-16 surrogate", location)
+        if "\x00" in value:
+            raise InvalidBodyError("the text holds a NUL character", location)
     elif isinstance(value, dict):
         for key, item in value.items():
-            if _LONE_SURROGATE.search(key):
-                raise InvalidBodyError("a key holds a lone UTF-16 surrogate", location)
+            if _LONE_SURROGATE.search(key) or "\x00" in key:
+                raise InvalidBodyError("a key holds a lone surrogate or a NUL", location)
             _check(item, (*location, key), depth + 1)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _check(item, (*location, index), depth + 1)
+
+
+def _nul_in_url(scope: Scope) -> str | None:
+    """Where a NUL character sits in the request's path or query, if anywhere: no identifier or
+    text has one, and PostgreSQL cannot even compare against one (it failed with a 500)."""
+    if "\x00" in scope.get("path", ""):
+        return "path"
+    query: bytes = scope.get("query_string", b"")
+    if b"\x00" in query or b"%00" in query:
+        return "query"
+    return None
 
 
 def _content_type(scope: Scope) -> str:
@@ -106,7 +120,14 @@ class BodyLimits:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        where = _nul_in_url(scope)
+        if where is not None:
+            await _invalid(send, InvalidBodyError("a NUL character is not allowed"), (where,))
+            return
+        if scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
             return
         kind = _content_type(scope)
@@ -163,11 +184,13 @@ async def _refuse(send: Send, status: int, error_status: str, message: str) -> N
     await _json_response(send, status, {"detail": {"status": error_status, "message": message}})
 
 
-async def _invalid(send: Send, problem: InvalidBodyError) -> None:
+async def _invalid(
+    send: Send, problem: InvalidBodyError, where: tuple[str, ...] = ("body",)
+) -> None:
     detail = [
         {
             "type": "json_invalid",
-            "loc": ["body", *problem.location],
+            "loc": [*where, *problem.location],
             "msg": problem.message,
             "input": None,
         }
@@ -191,6 +214,9 @@ async def _json_response(send: Send, status: int, body: dict[str, Any]) -> None:
 
 
 def guard_requests(app: FastAPI) -> None:
-    """Every request's body checked here, and every 422 made safe to send (app/api/errors.py)."""
+    """Every request's body checked here, every 422 made safe to send and every 405 told the
+    path's methods (app/api/errors.py), and the schema told every error (app/api/openapi.py)."""
     app.add_middleware(BodyLimits)
     app.add_exception_handler(RequestValidationError, validation_error_response)
+    app.add_exception_handler(StarletteHTTPException, method_not_allowed_response)
+    install_openapi(app)

@@ -11,15 +11,16 @@ import asyncio
 import codecs
 import tempfile
 from datetime import datetime
-from typing import IO, Any, Literal
+from typing import IO, Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from app import campaign_runs
 from app.api.deps import OrganizationDep, SessionDep, get_database
 from app.api.errors import api_error, not_found
+from app.api.openapi import error_responses
 from app.campaign_settings import CampaignSettings
 from app.db import call_attempts as attempt_rows
 from app.db import campaigns as campaign_queries
@@ -155,7 +156,7 @@ def caller_number(
     return number
 
 
-@router.post("/v1/campaigns", status_code=status.HTTP_201_CREATED)
+@router.post("/v1/campaigns", status_code=status.HTTP_201_CREATED, responses=error_responses(404))
 def create_campaign(
     body: CampaignCreateRequest, session: SessionDep, organization: OrganizationDep
 ) -> CampaignResponse:
@@ -209,7 +210,16 @@ def _attempt(attempt: CallAttempt) -> AttemptResponse:
     )
 
 
-@router.post("/v1/campaigns/{campaign_id}/leads")
+@router.post(
+    "/v1/campaigns/{campaign_id}/leads",
+    responses=error_responses(409, 413),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def upload_leads(
     campaign_id: str, request: Request, organization: OrganizationDep
 ) -> LeadsUploadResponse:
@@ -310,19 +320,12 @@ _ACTIONS: dict[str, tuple[CampaignState, ...]] = {
 }
 
 
-# After `/leads`, which this path would otherwise shadow.
-@router.post("/v1/campaigns/{campaign_id}/{action}")
-def change_state(
-    campaign_id: str,
-    action: Literal["start", "pause", "resume", "cancel"],
-    session: SessionDep,
-    organization: OrganizationDep,
+def _change_state(
+    session: Session, organization_id: str, campaign_id: str, action: str
 ) -> CampaignResponse:
-    """`start` (draft → running, or scheduled until its start time), `pause`, `resume`,
-    `cancel`."""
     steps = _ACTIONS[action]
     # Locked, so a tick completing or starting it cannot interleave with this change.
-    campaign = campaign_queries.get_campaign_for_update(session, organization.id, campaign_id)
+    campaign = campaign_queries.get_campaign_for_update(session, organization_id, campaign_id)
     if campaign is None:
         raise not_found("campaign", campaign_id)
     if action == "start":
@@ -335,6 +338,35 @@ def change_state(
     except campaign_runs.CampaignStateError as error:
         raise api_error(status.HTTP_409_CONFLICT, "invalid_state", str(error)) from None
     return _response(session, campaign)
+
+
+@router.post("/v1/campaigns/{campaign_id}/start", responses=error_responses(409))
+def start_campaign(
+    campaign_id: str, session: SessionDep, organization: OrganizationDep
+) -> CampaignResponse:
+    """Draft → running (or scheduled, until its start time)."""
+    return _change_state(session, organization.id, campaign_id, "start")
+
+
+@router.post("/v1/campaigns/{campaign_id}/pause", responses=error_responses(409))
+def pause_campaign(
+    campaign_id: str, session: SessionDep, organization: OrganizationDep
+) -> CampaignResponse:
+    return _change_state(session, organization.id, campaign_id, "pause")
+
+
+@router.post("/v1/campaigns/{campaign_id}/resume", responses=error_responses(409))
+def resume_campaign(
+    campaign_id: str, session: SessionDep, organization: OrganizationDep
+) -> CampaignResponse:
+    return _change_state(session, organization.id, campaign_id, "resume")
+
+
+@router.post("/v1/campaigns/{campaign_id}/cancel", responses=error_responses(409))
+def cancel_campaign(
+    campaign_id: str, session: SessionDep, organization: OrganizationDep
+) -> CampaignResponse:
+    return _change_state(session, organization.id, campaign_id, "cancel")
 
 
 # --- do-not-call ---------------------------------------------------------------------------
@@ -391,6 +423,10 @@ def add_do_not_call(
 def remove_do_not_call(
     phone_number: str, session: SessionDep, organization: OrganizationDep
 ) -> Response:
-    if not do_not_call_rows.remove_do_not_call(session, organization.id, _e164(phone_number)):
+    try:
+        number = _e164(phone_number)
+    except HTTPException:  # not a phone number, so not on the list either
+        raise not_found("do-not-call entry", phone_number) from None
+    if not do_not_call_rows.remove_do_not_call(session, organization.id, number):
         raise not_found("do-not-call entry", phone_number)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

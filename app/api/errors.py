@@ -6,10 +6,14 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import HTTPException, Request, status
+from fastapi import HTTPException, Request, Response, status
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from app.engine.text import clean_text, clean_value
 
@@ -75,3 +79,27 @@ async def validation_error_response(request: Request, error: Exception) -> JSONR
             safe["ctx"] = {str(k): echoable(v) for k, v in dict(detail["ctx"]).items()}
         details.append(safe)
     return JSONResponse(status_code=422, content={"detail": details})
+
+
+async def method_not_allowed_response(request: Request, error: Exception) -> Response:
+    """405 with every method the path has (Starlette's names only the first route's), and the
+    error shape's body; other HTTP errors pass through as Starlette renders them."""
+    assert isinstance(error, StarletteHTTPException)
+    if error.status_code != status.HTTP_405_METHOD_NOT_ALLOWED:
+        return await http_exception_handler(request, error)
+    allowed: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches({**request.scope, "method": "GET", "type": "http"})
+        if match is not Match.NONE and isinstance(route, APIRoute | Route):
+            allowed |= set(route.methods or ())
+    if "GET" in allowed:
+        allowed.add("HEAD")
+    body = {
+        "detail": {
+            "status": "method_not_allowed",
+            "message": f"{request.method} is not allowed here; use {', '.join(sorted(allowed))}",
+        }
+    }
+    return JSONResponse(
+        status_code=405, content=body, headers={"Allow": ", ".join(sorted(allowed))}
+    )

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import OrganizationDep, SessionDep
 from app.api.errors import api_error, not_found
+from app.api.openapi import error_responses
 from app.db import phone_numbers as number_queries
 from app.db.agents import get_agent
 from app.db.models import PhoneNumber
@@ -65,7 +66,7 @@ def _response(session: Session, organization_id: str, record: PhoneNumber) -> Ph
     )
 
 
-@router.post("", response_model=CreatePhoneNumberResponse)
+@router.post("", response_model=CreatePhoneNumberResponse, responses=error_responses(404, 409))
 def create_phone_number(
     body: PhoneNumberCreateRequest, organization: OrganizationDep, session: SessionDep
 ) -> CreatePhoneNumberResponse:

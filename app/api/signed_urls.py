@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from app import signed_urls
 from app.api.deps import OrganizationDep, SessionDep
 from app.api.errors import not_found
+from app.api.openapi import error_responses
 from app.db import agents as agent_queries
 from app.settings import Settings
 
@@ -30,7 +31,7 @@ def conversation_url(public_url: str, query: dict[str, str]) -> str:
     return urlunsplit((scheme, parts.netloc, parts.path + CONVERSATION_PATH, urlencode(query), ""))
 
 
-@router.get("/get-signed-url")
+@router.get("/get-signed-url", responses=error_responses(404))
 def get_signed_url(
     request: Request,
     agent_id: Annotated[str, Query()],

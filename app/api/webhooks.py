@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, StrictBool
 
 from app.api.deps import OrganizationDep, SessionDep
 from app.api.errors import not_found
@@ -40,7 +40,11 @@ def _valid_headers(headers: dict[str, str] | None) -> dict[str, str] | None:
     return headers
 
 
-HeaderMap = Annotated[dict[str, str], Field(max_length=20), AfterValidator(_valid_headers)]
+HeaderMap = Annotated[
+    dict[str, Annotated[str, Field(pattern=HEADER_VALUE.pattern)]],
+    Field(max_length=20, json_schema_extra={"propertyNames": {"pattern": HEADER_NAME.pattern}}),
+    AfterValidator(_valid_headers),
+]
 
 
 class WebhookSettings(BaseModel):
@@ -62,9 +66,9 @@ class WebhookCreateRequest(BaseModel):
 class WebhookUpdateRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    is_disabled: bool | None = None
+    is_disabled: StrictBool | None = None
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    retry_enabled: bool | None = None
+    retry_enabled: StrictBool | None = None
     request_headers: HeaderMap | None = None
     events: list[EventType] | None = None
 

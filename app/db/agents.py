@@ -81,7 +81,7 @@ def list_agents(
     if search:
         escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(Agent.name.ilike(f"%{escaped}%", escape="\\"))
-    if cursor is not None:
+    if cursor:  # an empty cursor is the first page
         query = query.where(Agent.seq < decode_cursor(cursor))
     rows = list(session.scalars(query.order_by(Agent.seq.desc()).limit(limit + 1)))
     if len(rows) > limit:

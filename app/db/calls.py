@@ -364,7 +364,7 @@ def list_calls(
     )
     if agent_id is not None:
         query = query.where(Call.agent_id == agent_id)
-    if cursor is not None:
+    if cursor:  # an empty cursor is the first page
         query = query.where(Call.seq < decode_cursor(cursor))
     rows = session.execute(query.order_by(Call.seq.desc()).limit(limit + 1)).all()
     summaries = [

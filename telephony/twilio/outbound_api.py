@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app.api.deps import OrganizationDep, get_database
 from app.api.errors import api_error
+from app.api.openapi import error_responses
 from app.runtime import VoiceRuntime
 from telephony.twilio.outbound import (
     MachineDetection,
@@ -54,7 +55,7 @@ class TelephonyCallConfig(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     ringing_timeout_secs: int | None = Field(default=None, ge=5, le=600)
-    twilio_call_recording_enabled: bool | None = None
+    twilio_call_recording_enabled: StrictBool | None = None
     twilio_machine_detection: MachineDetectionConfig | None = None
 
 
@@ -74,7 +75,7 @@ class OutboundCallBody(BaseModel):
     agent_phone_number_id: str = Field(min_length=1, max_length=64)
     to_number: str = Field(min_length=1, max_length=32)
     conversation_initiation_client_data: ConversationInitiationClientData | None = None
-    call_recording_enabled: bool | None = None
+    call_recording_enabled: StrictBool | None = None
     telephony_call_config: TelephonyCallConfig | None = None
 
 
@@ -113,7 +114,7 @@ def _outbound_call(organization_id: str, body: OutboundCallBody) -> OutboundCall
     )
 
 
-@router.post("/outbound-call")
+@router.post("/outbound-call", responses=error_responses(404, 503))
 async def outbound_call(
     body: OutboundCallBody, request: Request, organization: OrganizationDep
 ) -> OutboundCallResponse:

@@ -31,7 +31,9 @@ from telephony.twilio.signature import SIGNATURE_HEADER, TwilioSignature
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/twilio", tags=["twilio"])
+# Twilio's own webhooks (its form posts, signed by it), not the client API: kept out of the
+# OpenAPI schema, which generated clients are built from.
+router = APIRouter(prefix="/twilio", tags=["twilio"], include_in_schema=False)
 
 NO_AGENT_MESSAGE = "Sorry, this number is not connected to an agent. Goodbye."
 UNAVAILABLE_MESSAGE = "Sorry, the assistant is not available right now. Please call again later."

@@ -119,12 +119,14 @@ def running_service(
     config: AgentConfig,
     registry: ProviderRegistry,
     twilio_api_base_url: str = "https://api.twilio.com",
+    database_url: str | None = None,
 ) -> Iterator[RunningService]:
-    """Serve `registry`'s providers, with an agent (as `config` chooses them) on AGENT_NUMBER."""
+    """Serve `registry`'s providers, with an agent (as `config` chooses them) on AGENT_NUMBER;
+    on a SQLite file in `tmp_path` unless given an (empty) database's URL."""
     port = free_port()
     settings = Settings(
         data_dir=tmp_path,
-        database_url=f"sqlite:///{tmp_path / 'velox.db'}",
+        database_url=database_url or f"sqlite:///{tmp_path / 'velox.db'}",
         public_url=f"http://127.0.0.1:{port}",
         port=port,
         twilio_auth_token=AUTH_TOKEN,

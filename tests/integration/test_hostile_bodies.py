@@ -129,3 +129,30 @@ def test_a_rejected_value_too_long_to_echo_is_cut_in_the_error(
     )
     assert status == 422
     assert len(json.dumps(body)) < 2000
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "raw", "where"),
+    [
+        ("POST", "/v1/campaigns", '{"name": "a\\u0000b"}', ["body", "name"]),
+        ("POST", "/v1/convai/agents/create", '{"tags": ["\\u0000"]}', ["body", "tags", 0]),
+        ("GET", "/v1/convai/agents/agent_%00", None, ["path"]),
+        ("GET", "/v1/convai/agents?search=a%00b", None, ["query"]),
+    ],
+)
+def test_a_nul_character_anywhere_is_a_422_not_a_database_error(
+    client: TestClient,
+    tenant_a: Tenant,
+    method: str,
+    path: str,
+    raw: str | None,
+    where: list[object],
+) -> None:
+    response = client.request(
+        method,
+        path,
+        content=raw,
+        headers={**tenant_a.headers, "content-type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == where

@@ -6,6 +6,8 @@ or whose variables only make it fail at call time), so the call path itself is w
 
 from __future__ import annotations
 
+import asyncio
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
 from app.agent_config import AgentConfig
 from tests.e2e.voice_service import VoiceService, voice_service
@@ -113,3 +116,23 @@ async def test_a_failing_template_gives_the_fallback_and_the_call_ends_saved(
     if prompt != "Be brief.":
         assert "prompt_template_error" in kinds
     assert all("{{" not in text and "{%" not in text for text in spoken)
+
+
+async def test_a_failing_prompt_on_the_conversation_socket_still_talks_and_ends_saved(
+    service_with: object,
+) -> None:
+    service: VoiceService = service_with("Hello!", "{{ 1/0 }}")  # type: ignore[operator]
+    url = service.base_url.replace("http://", "ws://")
+    async with connect(f"{url}/v1/convai/conversation?agent_id={service.agent_id}") as ws:
+        await ws.send(json.dumps({"type": "conversation_initiation_client_data"}))
+        kinds: list[str] = []
+        async with asyncio.timeout(10):
+            while "audio" not in kinds:
+                message = json.loads(await ws.recv())
+                kinds.append(message["type"])
+                if message["type"] == "conversation_initiation_metadata":
+                    event = message["conversation_initiation_metadata_event"]
+                    conversation_id = event["conversation_id"]
+    body = service.ended_conversation(conversation_id)
+    assert body["status"] == "done"
+    assert "prompt_template_error" in [event["kind"] for event in body["velox"]["events"]]

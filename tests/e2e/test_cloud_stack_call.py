@@ -10,14 +10,13 @@ import asyncio
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from app.agent_config import AgentConfig, FallbackChoice, ProviderChoice
 from app.providers.builtin import register_builtin_providers
 from app.providers.registry import ProviderRegistry
 from app.settings import Settings
-from tests.e2e.voice_service import RunningService, running_service
+from tests.e2e.voice_service import running_service
 from tests.fakes.cloud.deepgram_live import DeepgramLiveDouble, DeepgramScript
 from tests.fakes.cloud.elevenlabs_tts import VALID_KEY as ELEVENLABS_KEY
 from tests.fakes.cloud.elevenlabs_tts import ElevenLabsDouble
@@ -34,15 +33,6 @@ ANSWER = ["We open", " at nine", " on weekdays."]
 
 def lowered(headers: dict[str, str]) -> dict[str, str]:
     return {name.lower(): value for name, value in headers.items()}
-
-
-def set_key(service: RunningService, provider: str, key: str) -> None:
-    response = httpx.put(
-        f"{service.base_url}/v1/provider-keys/{provider}",
-        json={"api_key": key},
-        headers=service.headers,
-    )
-    response.raise_for_status()
 
 
 async def test_a_call_runs_on_deepgram_groq_and_elevenlabs_with_the_organizations_keys(
@@ -69,9 +59,9 @@ async def test_a_call_runs_on_deepgram_groq_and_elevenlabs_with_the_organization
             )
             config.velox.fallbacks = FallbackChoice(stt=[], llm=[], tts=[])
             with running_service(tmp_path, config=config, registry=registry) as service:
-                set_key(service, "deepgram", DEEPGRAM_KEY)
-                set_key(service, "groq", GROQ_KEY)
-                set_key(service, "elevenlabs", ELEVENLABS_KEY)
+                service.set_provider_key("deepgram", DEEPGRAM_KEY)
+                service.set_provider_key("groq", GROQ_KEY)
+                service.set_provider_key("elevenlabs", ELEVENLABS_KEY)
                 stream_url, parameters = service.dial()
                 async with TwilioCaller(
                     stream_url,

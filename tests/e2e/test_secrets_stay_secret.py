@@ -9,7 +9,6 @@ import logging
 import sqlite3
 from pathlib import Path
 
-import httpx
 import pytest
 
 from app.agent_config import AgentConfig, FallbackChoice, ProviderChoice
@@ -17,7 +16,7 @@ from app.providers.builtin import register_builtin_providers
 from app.providers.energy_vad import EnergyVad
 from app.providers.registry import ProviderRegistry
 from app.settings import Settings
-from tests.e2e.voice_service import RunningService, running_service
+from tests.e2e.voice_service import running_service
 from tests.fakes.cloud.elevenlabs_tts import VALID_KEY as ELEVENLABS_KEY
 from tests.fakes.cloud.elevenlabs_tts import ElevenLabsDouble
 from tests.fakes.cloud.groq_chat import GroqChatDouble, GroqScript, Refusal
@@ -38,15 +37,6 @@ def echoing_refusal() -> Refusal:
         f"key {GROQ_KEY} was rate limited",
         "internal_server_error",
     )
-
-
-def set_key(service: RunningService, provider: str, key: str) -> None:
-    response = httpx.put(
-        f"{service.base_url}/v1/provider-keys/{provider}",
-        json={"api_key": key},
-        headers=service.headers,
-    )
-    response.raise_for_status()
 
 
 async def test_keys_echoed_by_a_provider_or_logged_by_a_client_are_redacted_everywhere(
@@ -71,8 +61,8 @@ async def test_keys_echoed_by_a_provider_or_logged_by_a_client_are_redacted_ever
             )
             config.velox.fallbacks = FallbackChoice(stt=[], llm=[], tts=[])
             with running_service(tmp_path, config=config, registry=registry) as service:
-                set_key(service, "groq", GROQ_KEY)
-                set_key(service, "elevenlabs", ELEVENLABS_KEY)
+                service.set_provider_key("groq", GROQ_KEY)
+                service.set_provider_key("elevenlabs", ELEVENLABS_KEY)
                 stream_url, parameters = service.dial()
                 async with TwilioCaller(
                     stream_url,

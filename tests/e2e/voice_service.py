@@ -81,6 +81,15 @@ class RunningService:
         parameters = {p.attrib["name"]: p.attrib["value"] for p in stream.findall("Parameter")}
         return stream.attrib["url"], parameters
 
+    def set_provider_key(self, provider: str, key: str) -> None:
+        """Store the organization's key for a cloud provider, through the API."""
+        response = httpx.put(
+            f"{self.base_url}/v1/provider-keys/{provider}",
+            json={"api_key": key},
+            headers=self.headers,
+        )
+        response.raise_for_status()
+
     def stream_headers(self, stream_url: str) -> dict[str, str]:
         # Twilio signs the upgrade over the stream URL it connected to, with no parameters.
         return {"X-Twilio-Signature": self.sign(stream_url, {})}

@@ -120,6 +120,10 @@ class BodyLimits:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and _nul_in_url(scope) is not None:
+            await receive()  # websocket.connect; a close now refuses the upgrade (403)
+            await send({"type": "websocket.close", "code": 1008, "reason": "NUL in the URL"})
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

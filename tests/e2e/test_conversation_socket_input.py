@@ -217,6 +217,18 @@ async def test_expired_and_forged_tokens_are_refused(service: VoiceService) -> N
     assert (status, body["detail"]["status"]) == (403, "bad_signature")
 
 
+@pytest.mark.parametrize("query", [{"agent_id": "agent_%00"}, {"conversation_signature": "a%00.b"}])
+async def test_a_nul_character_in_the_url_is_refused_at_the_upgrade(
+    service: VoiceService, query: dict[str, str]
+) -> None:
+    url = service.base_url.replace("http://", "ws://") + "/v1/convai/conversation?"
+    url += "&".join(f"{k}={v}" for k, v in {"agent_id": service.agent_id, **query}.items())
+    status, body = await refused(url)
+    # Refused before any lookup (on PostgreSQL a lookup with a NUL is a DataError): no agent or
+    # token verdict in the body.
+    assert (status, body) == (403, {})
+
+
 @pytest.mark.parametrize("token", ["a.%C3%A9", "%C3%A9.sig", "a.%ED%A0%80", "a." + "%FF" * 3])
 async def test_a_token_that_is_not_ascii_is_refused_as_malformed(
     service: VoiceService, token: str

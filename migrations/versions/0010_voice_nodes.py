@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0010_voice_nodes"
 down_revision: str | None = "0009_dialer_indexes"
 branch_labels: str | Sequence[str] | None = None

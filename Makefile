@@ -48,13 +48,15 @@ browser: ## install Debian chromium and the browser test page's npm packages if 
 run: install dashboard ## serve the API and Twilio webhooks with the workers (prints the first API key)
 	scripts/run_all.sh $(BIN)
 
-test: install services browser ## run the whole test suite (unit, integration, e2e, models)
+test: install services browser ## the import rules, then the whole test suite (unit, integration, e2e, models)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: install ## ruff check and ruff format --check
+lint: install ## ruff check, ruff format --check and the import rules (lint-imports)
 	@status=0; \
 	$(BIN)/ruff check $(LINT_PATHS) || status=1; \
 	$(BIN)/ruff format --check $(LINT_PATHS) || status=1; \
+	$(BIN)/lint-imports || status=1; \
 	exit $$status
 
 format: install ## apply ruff's fixes and formatting

@@ -21,7 +21,7 @@ from pydantic import (
     field_validator,
 )
 
-from app.engine.audio_format import NAMED_FORMATS, format_named
+from app.audio.formats import NAMED_FORMATS, format_named
 
 _syntax_check = SandboxedEnvironment(autoescape=False)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import cache
 
-from app.engine.audio_level import pcm16_dbfs
+from app.audio.levels import pcm16_dbfs
 from bench.phone_line import FRAME_S, SILENCE_PAYLOAD, Utterance
 from bench.utterances import espeak_pcm16, peak_normalized
 from telephony.audio import mulaw_to_pcm16

@@ -16,8 +16,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import lru_cache, partial
 
-from app.engine.audio_format import PCM16_16K, AudioFormat
-from app.engine.audio_level import pcm16_dbfs
+from app.audio.formats import PCM16_16K, AudioFormat
+from app.audio.levels import pcm16_dbfs
 from app.providers.base import ChatMessage, Transcript
 from app.providers.registry import ProviderRegistry
 from bench.feel_probes import SCRIPTS, Probe, answer_to, spoken, voiced_frames

@@ -18,7 +18,7 @@ from functools import cache
 
 import numpy as np
 
-from app.engine.audio_format import AudioChunk, AudioFormat
+from app.audio.formats import AudioChunk, AudioFormat
 from app.providers.base import (
     ChatMessage,
     GenerationOptions,

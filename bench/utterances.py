@@ -13,7 +13,7 @@ import wave
 
 import numpy as np
 
-from app.engine.audio_level import pcm16_dbfs
+from app.audio.levels import pcm16_dbfs
 from telephony.audio import StreamingResampler
 
 ENGINE_RATE = 16_000

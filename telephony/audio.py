@@ -13,8 +13,8 @@ import numpy as np
 import soxr
 from numpy.typing import NDArray
 
-from app.engine.audio_format import ENGINE_SAMPLE_RATE, PCM16_16K, AudioChunk, AudioFormat
-from app.engine.audio_level import pcm16_dbfs
+from app.audio.formats import ENGINE_SAMPLE_RATE, PCM16_16K, AudioChunk, AudioFormat
+from app.audio.levels import pcm16_dbfs
 
 _PCM16 = np.dtype("<i2")
 _FULL_SCALE = 32768.0

@@ -1,6 +1,6 @@
 """Synthetic PCM16 test audio: tones, a speech-like mix, noise and silence.
 
-Levels are RMS relative to full scale (the convention of `app.engine.audio_level.pcm16_dbfs`), so a
+Levels are RMS relative to full scale (the convention of `app.audio.levels.pcm16_dbfs`), so a
 `speech_like(1.0, dbfs=-12)` measures -12 dBFS there and counts as speech for an energy VAD.
 """
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from app.agent_config import AgentConfig
-from app.engine.audio_format import AudioFormat
+from app.audio.formats import AudioFormat
 from app.engine.client_tools import ClientTools
 from app.engine.conversation import END_CALL, TRANSFER_CALL, Conversation
 from app.engine.phrases import PhraseCache

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.engine.audio_format import FRAME_MS
+from app.audio.formats import FRAME_MS
 
 # How far above the loudest echo seen caller audio must be, and how many measurements of the
 # line it takes before they replace the assumed loss (half a second of agent speech).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.engine.audio_level import pcm16_dbfs
+from app.audio.levels import pcm16_dbfs
 from app.engine.echo import EchoGate
 from app.engine.speech import SpeechChange, SpeechSegmenter
 from app.engine.transcript import TranscriptLog

@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from app.engine.audio_format import AudioChunk, AudioFormat
+from app.audio.formats import AudioChunk, AudioFormat
 from app.engine.playout import Playout
 from app.engine.sentences import SentenceAggregator
 from app.engine.transport import AudioEncoder

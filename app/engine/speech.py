@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from app.engine.audio_format import FRAME_MS
+from app.audio.formats import FRAME_MS
 
 
 class SpeechChange(Enum):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
-from app.engine.audio_format import AudioChunk, AudioFormat
+from app.audio.formats import AudioChunk, AudioFormat
 from app.providers.base import SessionTextToSpeech, TextToSpeech, TtsSession
 
 log = logging.getLogger(__name__)

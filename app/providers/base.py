@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from app.engine.audio_format import AudioChunk, AudioFormat
+from app.audio.formats import AudioChunk, AudioFormat
 from app.providers.redaction import redact
 
 

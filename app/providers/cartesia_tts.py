@@ -24,7 +24,7 @@ from cartesia.lib._tts import AsyncTTSResourceConnection
 from cartesia.types.websocket_client_event_param import WebsocketClientEventParam
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from app.engine.audio_format import MULAW_8K, PCM16_16K, AudioChunk, AudioFormat
+from app.audio.formats import MULAW_8K, PCM16_16K, AudioChunk, AudioFormat
 from app.providers.base import ProviderError
 from app.providers.cartesia_wire import (
     NAME,

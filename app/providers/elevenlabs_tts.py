@@ -26,7 +26,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.protocol import State
 
-from app.engine.audio_format import MULAW_8K, PCM16_16K, AudioChunk, AudioFormat
+from app.audio.formats import MULAW_8K, PCM16_16K, AudioChunk, AudioFormat
 from app.providers.base import ProviderError
 from app.providers.elevenlabs_wire import (
     NAME,

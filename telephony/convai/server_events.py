@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from app.engine.audio_format import format_named
+from app.audio.formats import format_named
 
 Scalar = str | int | float | bool
 

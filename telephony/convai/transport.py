@@ -24,7 +24,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from app.engine.audio_format import AudioFormat
+from app.audio.formats import AudioFormat
 from app.engine.transport import ConversationEvents
 from telephony.audio import OutboundEncoder
 from telephony.convai.server_events import (

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from app.agent_config import AgentConfig
+from app.audio.formats import MULAW_8K, AudioFormat
 from app.db import agents as agent_queries
 from app.db import calls as call_queries
-from app.engine.audio_format import MULAW_8K, AudioFormat
 from app.engine.conversation import CallContext
 from app.engine.record import CallEvent, CallRecord
 from app.engine.session import CallSession

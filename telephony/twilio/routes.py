@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request, Response, WebSocket
 
 from app.agent_config import AgentConfig
+from app.audio.formats import MULAW_8K
 from app.db import agents as agent_queries
 from app.db import calls as call_queries
 from app.db import phone_numbers as number_queries
-from app.engine.audio_format import MULAW_8K
 from app.engine.conversation import CallContext, render_first_message
 from app.engine.record import CallRecord
 from app.observability import WEBHOOK_REJECTIONS

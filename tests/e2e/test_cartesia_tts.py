@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.engine.audio_format import MULAW_8K, PCM16_16K, AudioChunk, AudioFormat
+from app.audio.formats import MULAW_8K, PCM16_16K, AudioChunk, AudioFormat
 from app.providers.base import ProviderError, SessionTextToSpeech, TextToSpeech
 from app.providers.cartesia_tts import SDK_API_VERSION, CartesiaTextToSpeech
 from tests.fakes.cloud.cartesia_tts import MS_PER_CHAR, VALID_KEY, CartesiaDouble

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.engine.audio_format import MULAW_8K, PCM16_16K, AudioChunk, AudioFormat
+from app.audio.formats import MULAW_8K, PCM16_16K, AudioChunk, AudioFormat
 from app.providers.base import ProviderError, SessionTextToSpeech, TextToSpeech
 from app.providers.elevenlabs_tts import ElevenLabsTextToSpeech
 from tests.fakes.cloud.elevenlabs_tts import MS_PER_CHAR, VALID_KEY, ElevenLabsDouble

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.engine.audio_format import AudioChunk, AudioFormat
-from app.engine.audio_level import pcm16_dbfs
+from app.audio.formats import AudioChunk, AudioFormat
+from app.audio.levels import pcm16_dbfs
 from app.providers.base import (
     ChatMessage,
     GenerationOptions,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from app.engine.audio_format import MULAW_8K, AudioChunk
+from app.audio.formats import MULAW_8K, AudioChunk
 from app.engine.echo import EchoGate
 from app.engine.listening import CallerLine
 from app.engine.speech import SpeechChange, SpeechSegmenter

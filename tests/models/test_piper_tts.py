@@ -9,7 +9,7 @@ from typing import cast
 import numpy as np
 import pytest
 
-from app.engine.audio_format import MULAW_8K, PCM16_16K, AudioChunk, AudioFormat
+from app.audio.formats import MULAW_8K, PCM16_16K, AudioChunk, AudioFormat
 from app.providers.base import ProviderError, TextToSpeech
 from app.providers.piper_tts import PiperTextToSpeech
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from app.engine.audio_format import ENGINE_SAMPLE_RATE
+from app.audio.formats import ENGINE_SAMPLE_RATE
 from app.providers.registry import ProviderRegistry
 from app.providers.whisper_stt import WhisperSpeechToText
 from telephony.audio import StreamingResampler, mulaw_to_pcm16

@@ -7,8 +7,8 @@ from typing import Any, cast
 import numpy as np
 import pytest
 
-from app.engine.audio_format import MULAW_8K, PCM16_16K, AudioChunk, AudioFormat
-from app.engine.audio_level import DBFS_FLOOR, pcm16_dbfs, pcm16_rms
+from app.audio.formats import MULAW_8K, PCM16_16K, AudioChunk, AudioFormat
+from app.audio.levels import DBFS_FLOOR, pcm16_dbfs, pcm16_rms
 from telephony.audio import (
     FrameSlicer,
     InboundConverter,

@@ -31,7 +31,7 @@ from elevenlabs.conversational_ai.conversation import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.engine.audio_format import NAMED_FORMATS, AudioFormat, UnknownFormatNameError, format_named
+from app.audio.formats import NAMED_FORMATS, AudioFormat, UnknownFormatNameError, format_named
 from telephony.convai.client_events import (
     ClientToolResult,
     ContextualUpdate,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.engine.audio_format import PCM16_16K
+from app.audio.formats import PCM16_16K
 from telephony.convai.transport import ConvaiTransport
 
 pytestmark = pytest.mark.unit

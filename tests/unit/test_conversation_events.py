@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from app.agent_config import AgentConfig
-from app.engine.audio_format import PCM16_16K, AudioFormat
+from app.audio.formats import PCM16_16K, AudioFormat
 from app.engine.conversation import CallContext
 from app.engine.options import EngineOptions
 from app.engine.record import CallRecord

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from app.agent_config import AgentConfig, FallbackChoice
-from app.engine.audio_format import MULAW_8K, AudioChunk
+from app.audio.formats import MULAW_8K, AudioChunk
 from app.providers.base import GenerationOptions, ProviderError, TextDelta, Transcript
 from app.providers.breakers import CircuitBreakers
 from app.providers.call_providers import chain_names, providers_for_call

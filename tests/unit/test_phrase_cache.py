@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from app.engine.audio_format import MULAW_8K
+from app.audio.formats import MULAW_8K
 from app.engine.phrases import PhraseCache
 from tests.fakes.providers import ToneTextToSpeech
 

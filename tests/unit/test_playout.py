@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from app.engine.audio_format import MULAW_8K, AudioChunk, AudioFormat
+from app.audio.formats import MULAW_8K, AudioChunk, AudioFormat
 from app.engine.playout import Playout
 from telephony.audio import OutboundEncoder
 

@@ -16,7 +16,7 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from app.engine.audio_level import pcm16_dbfs
+from app.audio.levels import pcm16_dbfs
 from telephony.audio import mulaw_to_pcm16
 from tests.audio_samples import speech_like
 from tests.twilio_caller import TwilioCaller

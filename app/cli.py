@@ -29,6 +29,23 @@ def _create_organization(settings: Settings, name: str) -> str:
         database.dispose()
 
 
+def _create_api_key(settings: Settings, organization: str, label: str) -> str:
+    """A new key for the one organization `organization` names; LookupError if not exactly one."""
+    database = Database(settings.resolved_database_url())
+    try:
+        with database.session() as session:
+            found = org_queries.organizations_named(session, organization)
+            if not found:
+                raise LookupError(f"no organization has the id or name {organization!r}")
+            if len(found) > 1:
+                ids = ", ".join(o.id for o in found)
+                raise LookupError(f"{len(found)} organizations are named {organization!r}: {ids}")
+            _, key = org_queries.create_api_key(session, found[0].id, name=label)
+            return key
+    finally:
+        database.dispose()
+
+
 def _first_start(settings: Settings) -> str | None:
     """On a database with no organization yet, create the default one; return its key."""
     database = Database(settings.resolved_database_url())
@@ -136,6 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     org_commands = orgs.add_subparsers(dest="org_command", required=True)
     create = org_commands.add_parser("create", help="create one; prints its first API key")
     create.add_argument("name")
+    keys = org_commands.add_parser("keys", help="an organization's API keys")
+    key_commands = keys.add_subparsers(dest="key_command", required=True)
+    new_key = key_commands.add_parser(
+        "create", help="a new API key for an existing organization (a lost key is not recoverable)"
+    )
+    new_key.add_argument("organization", help="the organization's id, or its name if unique")
+    new_key.add_argument("--label", default="cli", help="the key's name in the key list")
     args = parser.parse_args(argv)
     settings = get_settings()
     if args.command == "serve":
@@ -145,9 +169,16 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "migrate":
         _migrate(settings)
         print(f"database at {settings.resolved_database_url()} is up to date", file=sys.stderr)
-    elif args.command == "orgs":
+    elif args.command == "orgs" and args.org_command == "create":
         _migrate(settings)
         print(_create_organization(settings, args.name))
+    elif args.command == "orgs":
+        _migrate(settings)
+        try:
+            print(_create_api_key(settings, args.organization, args.label))
+        except LookupError as error:
+            print(f"velox: {error}", file=sys.stderr)
+            return 2
     return 0
 
 

@@ -78,3 +78,15 @@ def record_key_use(session: Session, api_key_id: str) -> None:
 
 def count_organizations(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Organization)) or 0
+
+
+def organizations_named(session: Session, name_or_id: str) -> list[Organization]:
+    """The organizations whose id is `name_or_id`, else those with that name (names may repeat)."""
+    by_id = session.get(Organization, name_or_id)
+    if by_id is not None:
+        return [by_id]
+    return list(
+        session.scalars(
+            select(Organization).where(Organization.name == name_or_id).order_by(Organization.id)
+        )
+    )

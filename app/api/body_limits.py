@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from typing import Any
 
 from fastapi import FastAPI
@@ -24,11 +23,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import method_not_allowed_response, validation_error_response
 from app.api.openapi import install_openapi
+from app.engine.text import has_lone_surrogate
 
 MAX_JSON_BYTES = 2 * 1024 * 1024
 MAX_FORM_BYTES = 256 * 1024
 MAX_JSON_DEPTH = 32
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class InvalidBodyError(ValueError):
@@ -71,13 +70,13 @@ def _check(value: Any, location: tuple[str | int, ...], depth: int) -> None:
     if depth > MAX_JSON_DEPTH:
         raise InvalidBodyError(f"the body nests deeper than {MAX_JSON_DEPTH} levels", location)
     if isinstance(value, str):
-        if _LONE_SURROGATE.search(value):
+        if has_lone_surrogate(value):
             raise InvalidBodyError("the text holds a lone UTF-16 surrogate", location)
         if "\x00" in value:
             raise InvalidBodyError("the text holds a NUL character", location)
     elif isinstance(value, dict):
         for key, item in value.items():
-            if _LONE_SURROGATE.search(key) or "\x00" in key:
+            if has_lone_surrogate(key) or "\x00" in key:
                 raise InvalidBodyError("a key holds a lone surrogate or a NUL", location)
             _check(item, (*location, key), depth + 1)
     elif isinstance(value, list):

@@ -14,6 +14,10 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
 
 
+def has_lone_surrogate(text: str) -> bool:
+    return _LONE_SURROGATE.search(text) is not None
+
+
 def clean_text(text: str) -> str:
     return _LONE_SURROGATE.sub(REPLACEMENT, text)
 

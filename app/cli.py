@@ -1,9 +1,11 @@
-"""The `velox` command: serve, migrate, and create organizations with their first API key."""
+"""The `velox` command: serve, run workers, migrate, manage organizations and their API keys,
+and talk to an agent from a terminal."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from app.db import organizations as org_queries
@@ -14,7 +16,6 @@ from app.settings import Settings, get_settings
 DEFAULT_ORGANIZATION = "default"
 
 
-# The sans-I/O websockets server (the legacy one is deprecated); the tests serve with the same.
 def _migrate(settings: Settings) -> None:
     upgrade(settings.resolved_database_url())
 
@@ -57,6 +58,11 @@ def _first_start(settings: Settings) -> str | None:
             return key
     finally:
         database.dispose()
+
+
+def _client_host(host: str) -> str:
+    """Where a client on this machine reaches a server bound to `host`."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
 
 def serve(settings: Settings) -> None:
@@ -160,6 +166,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     new_key.add_argument("organization", help="the organization's id, or its name if unique")
     new_key.add_argument("--label", default="cli", help="the key's name in the key list")
+    talk = commands.add_parser(
+        "talk", help="a typed conversation with an agent (its replies printed; saved as any call)"
+    )
+    talk.add_argument("agent_id")
+    talk.add_argument(
+        "--url",
+        default=None,
+        help="the service's base URL (default: http://HOST:PORT from settings)",
+    )
+    talk.add_argument(
+        "--key",
+        default=os.environ.get("VELOX_API_KEY"),
+        help="an API key of the agent's organization (default: $VELOX_API_KEY; none for a "
+        "public agent)",
+    )
     args = parser.parse_args(argv)
     settings = get_settings()
     if args.command == "serve":
@@ -172,6 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "orgs" and args.org_command == "create":
         _migrate(settings)
         print(_create_organization(settings, args.name))
+    elif args.command == "talk":
+        from telephony.convai.talk import main as talk_main
+
+        url = args.url or f"http://{_client_host(settings.host)}:{settings.port}"
+        return talk_main(url, args.agent_id, args.key)
     elif args.command == "orgs":
         _migrate(settings)
         try:

@@ -9,31 +9,21 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.agent_config import ProviderChoice
-from app.api import (
-    agents,
-    batch_calling,
-    campaigns,
-    conversations,
-    health,
-    phone_numbers,
-    provider_keys,
-    signed_urls,
-    webhooks,
-)
+from app.api import health
 from app.api.body_limits import guard_requests
-from app.call_store import DatabaseCallRecorder
+from app.api.routers import REST_ROUTERS, VOICE_ROUTERS
+from app.calls.node_watch import NodeWatch
+from app.calls.runtime import VoiceRuntime
+from app.calls.store import DatabaseCallRecorder
+from app.config.agent import ProviderChoice
 from app.db.session import Database
 from app.engine.record import CallRecorder
-from app.node_watch import NodeWatch
 from app.providers.builtin import register_builtin_providers
 from app.providers.redaction import redact_log_records, remember_secrets
 from app.providers.registry import ProviderRegistry
 from app.providers.warm_up import warm_up
-from app.runtime import VoiceRuntime
 from app.settings import Settings, get_settings
 from telephony.convai import routes as convai_routes
-from telephony.twilio import outbound_api as twilio_outbound
 from telephony.twilio import routes as twilio_routes
 
 log = logging.getLogger(__name__)
@@ -92,15 +82,8 @@ def create_app(
     app.state.voice = runtime
     for router in (
         health.router,
-        agents.router,
-        conversations.router,
-        campaigns.router,
-        batch_calling.router,
-        phone_numbers.router,
-        twilio_outbound.router,
-        provider_keys.router,
-        signed_urls.router,
-        webhooks.router,
+        *REST_ROUTERS,
+        *VOICE_ROUTERS,
         twilio_routes.router,
         convai_routes.router,
     ):

@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     def signing_secret(self) -> bytes:
         if self.secret_key:
             return bytes.fromhex(self.secret_key)
-        from app.signed_urls import load_or_create_secret
+        from app.config.signed_urls import load_or_create_secret
 
         return load_or_create_secret(self.data_dir / "secret_key")
 

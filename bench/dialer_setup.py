@@ -21,12 +21,12 @@ from annotated_types import Le
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from app.campaign_runs import LOOK_AHEAD
-from app.campaign_settings import DAY_NAMES, CampaignSettings
 from app.db import campaigns as campaign_rows
 from app.db.migrate import upgrade
 from app.db.models import utc_now
 from app.db.session import Database
+from app.outbound.campaign_runs import LOOK_AHEAD
+from app.outbound.campaign_settings import DAY_NAMES, CampaignSettings
 from bench.dialer_worker import is_claim_query
 from tests.integration.dialer_service import seed_sales_organization
 

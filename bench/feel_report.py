@@ -10,7 +10,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from app.agent_config import AgentConfig
+from app.config.agent import AgentConfig
 from bench.feel import PROBE_INTO_ANSWER_S, FeelRun
 from bench.feel_outcomes import (
     HESITATION_STOP_MS,

@@ -39,7 +39,9 @@ async def user_turn_metrics(
         for entry in body.get("transcript", []):
             metrics = entry.get("velox_metrics") or {}
             if entry.get("role") == "user" and metrics.get("voice_to_voice_ms") is not None:
-                saved.turns.append({k: float(v) for k, v in metrics.items() if v is not None})
+                saved.turns.append(
+                    {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)}
+                )
     return saved
 
 

@@ -27,8 +27,8 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
-from app.agent_config import AgentConfig, ProviderChoice
 from app.api.server_protocols import uvicorn_protocols
+from app.config.agent import AgentConfig, ProviderChoice
 from app.db import agents as agent_queries
 from app.db import organizations as org_queries
 from app.db.migrate import upgrade

@@ -4,17 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from app.api import (
-    agents,
-    batch_calling,
-    campaigns,
-    conversations,
-    phone_numbers,
-    provider_keys,
-    signed_urls,
-    webhooks,
-)
 from app.api.body_limits import guard_requests
+from app.api.routers import REST_ROUTERS
 from app.db.session import Database
 from app.settings import Settings
 
@@ -28,16 +19,6 @@ def build_api_app(database: Database) -> FastAPI:
     guard_requests(api)
     api.state.database = database
     api.state.settings = Settings(secret_key=TEST_SECRET.hex(), public_url=TEST_PUBLIC_URL)
-    routers = (
-        agents.router,
-        conversations.router,
-        phone_numbers.router,
-        provider_keys.router,
-        signed_urls.router,
-        campaigns.router,
-        batch_calling.router,
-        webhooks.router,
-    )
-    for router in routers:
+    for router in REST_ROUTERS:
         api.include_router(router)
     return api

@@ -1,7 +1,7 @@
 """Post-call analysis: beat's task analyses the calls stored since its last run, one at a time.
 
 Each stored call queues its analysis in the same transaction (app/db/analyses.py). A worker
-claims one, reads the call, asks the agent's language models (app/analysis_runs.py) outside any
+claims one, reads the call, asks the agent's language models (app/analysis/runs.py) outside any
 transaction, and writes the result together with what follows from it (do-not-call entry,
 campaign outcome, `analysis_ready` webhook) in one transaction, if it still holds the claim.
 A try with no usable answer is retried with backoff; after the last the analysis is stored as
@@ -16,8 +16,8 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from app import analysis_runs
-from app.analysis_runs import AnalysisUnavailableError, Finding
+from app.analysis import runs as analysis_runs
+from app.analysis.runs import AnalysisUnavailableError, Finding
 from app.db import analyses as analysis_rows
 from app.db.analyses import ClaimedAnalysis
 from app.db.models import utc_now

@@ -20,17 +20,17 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from app import campaign_runs
 from app.db import call_attempts as attempt_rows
 from app.db.models import utc_now
 from app.db.session import Database
-from telephony.twilio.outbound import (
+from app.outbound import campaign_outcomes, campaign_runs
+from app.outbound.calls import (
     MachineDetection,
     OutboundCall,
     OutboundCallError,
     PlacedOutboundCall,
-    place_outbound_call,
 )
+from telephony.twilio.outbound import place_outbound_call
 from workers.celery_app import worker_task
 from workers.database import task_database, task_settings
 
@@ -65,7 +65,7 @@ def tick(self: Any, now: str | None = None) -> dict[str, Any]:
     settings = task_settings(self.app)
     with database.session() as session:
         campaign_ids = campaign_runs.campaigns_to_tick(session, at)
-        ended = campaign_runs.settle_ended_calls(session, at)  # frees their places first
+        ended = campaign_outcomes.settle_ended_calls(session, at)  # frees their places first
     claimed: list[str] = []
     skipped = waiting = 0
     completed: list[str] = []
@@ -100,7 +100,7 @@ def tick(self: Any, now: str | None = None) -> dict[str, Any]:
         ]
         # By the real clock, whatever `now` the tick was given: this is about dead processes.
         dead_before = utc_now() - timedelta(seconds=settings.dial_time_limit_s * 2 + 5)
-        recovered = campaign_runs.recover_interrupted_dials(session, dead_before)
+        recovered = campaign_outcomes.recover_interrupted_dials(session, dead_before)
     resend = lost + recovered
     _send(database, resend)
     return {

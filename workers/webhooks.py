@@ -19,10 +19,10 @@ from typing import Any
 
 import httpx
 
-from app.credentials import CredentialBox
+from app.config.credentials import CredentialBox
+from app.config.webhook_signing import SIGNATURE_HEADER, signature
 from app.db import webhooks as webhook_rows
 from app.db.models import utc_now
-from app.webhook_signing import SIGNATURE_HEADER, signature
 from workers.celery_app import worker_task
 from workers.database import task_database, task_settings
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from app.agent_config import AgentConfig, ConversationConfig, VeloxSection
 from app.api.deps import OrganizationDep, SessionDep
 from app.api.errors import api_error, body_validation_error, not_found
+from app.api.times import unix
+from app.config.agent import AgentConfig, ConversationConfig, VeloxSection
 from app.db import agents as agent_queries
 from app.db.models import Agent, Organization
 from app.db.paging import InvalidCursorError
@@ -92,10 +92,6 @@ class AgentsPage(BaseModel):
     next_cursor: str | None
 
 
-def unix_secs(moment: datetime) -> int:
-    return int(moment.timestamp())
-
-
 def _access_info(organization: Organization) -> AccessInfo:
     return AccessInfo(creator_name=organization.name)
 
@@ -108,8 +104,8 @@ def _agent_response(agent: Agent, organization: Organization) -> AgentResponse:
         conversation_config=config.conversation_config.model_dump(mode="json"),
         platform_settings=config.platform_settings.model_dump(mode="json"),
         metadata=AgentMetadata(
-            created_at_unix_secs=unix_secs(agent.created_at),
-            updated_at_unix_secs=unix_secs(agent.updated_at),
+            created_at_unix_secs=unix(agent.created_at),
+            updated_at_unix_secs=unix(agent.updated_at),
         ),
         tags=config.tags,
         access_info=_access_info(organization),
@@ -157,8 +153,8 @@ def list_agents(
                 name=config.name,
                 voice_id=config.conversation_config.tts.voice_id,
                 tags=config.tags,
-                created_at_unix_secs=unix_secs(agent.created_at),
-                updated_at_unix_secs=unix_secs(agent.updated_at),
+                created_at_unix_secs=unix(agent.created_at),
+                updated_at_unix_secs=unix(agent.updated_at),
                 access_info=_access_info(organization),
             )
         )

@@ -16,16 +16,17 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from app import campaign_runs
 from app.api.campaigns import caller_number
 from app.api.deps import OrganizationDep, SessionDep
 from app.api.errors import api_error, not_found
 from app.api.openapi import error_responses
-from app.campaign_settings import CampaignSettings, RetrySettings
+from app.api.times import unix
 from app.db import campaigns as campaign_queries
 from app.db.agents import get_agent
 from app.db.campaigns import NewLead
 from app.db.models import Campaign, utc_now
+from app.outbound import campaign_outcomes, campaign_runs, campaign_settings
+from app.outbound.campaign_settings import CampaignSettings, RetrySettings
 from campaigns.phone_numbers import InvalidPhoneNumberError, normalize_phone_number
 from campaigns.states import CampaignState
 
@@ -228,7 +229,7 @@ def retry(batch_id: str, session: SessionDep, organization: OrganizationDep) -> 
         raise api_error(
             status.HTTP_409_CONFLICT, "invalid_state", "a cancelled batch cannot be retried"
         )
-    campaign_runs.retry_unreached(session, campaign)
+    campaign_outcomes.retry_unreached(session, campaign)
     campaign.batch = {**(campaign.batch or {}), "retry_count": _retry_count(campaign) + 1}
     session.flush()
     return _batch(session, campaign)
@@ -249,10 +250,10 @@ def _retry_count(campaign: Campaign) -> int:
 
 
 def _batch(session: Session, campaign: Campaign) -> BatchCallResponse:
-    settings = campaign_runs.settings_of(campaign)
+    settings = campaign_settings.settings_of(campaign)
     counts = campaign_queries.progress(session, campaign.id)
     agent = get_agent(session, campaign.organization_id, campaign.agent_id)
-    created = int(campaign.created_at.timestamp())
+    created = unix(campaign.created_at)
     return BatchCallResponse(
         id=campaign.id,
         phone_number_id=campaign.phone_number_id,
@@ -260,12 +261,12 @@ def _batch(session: Session, campaign: Campaign) -> BatchCallResponse:
         name=campaign.name,
         agent_id=campaign.agent_id,
         created_at_unix=created,
-        scheduled_time_unix=int(settings.starts_at.timestamp()) if settings.starts_at else created,
+        scheduled_time_unix=unix(settings.starts_at) if settings.starts_at else created,
         timezone=settings.default_time_zone,
         total_calls_dispatched=counts.attempts,
         total_calls_scheduled=sum(counts.leads.values()),
         total_calls_finished=counts.leads.get("finished", 0),
-        last_updated_at_unix=int(campaign.updated_at.timestamp()),
+        last_updated_at_unix=unix(campaign.updated_at),
         status=_BATCH_STATUS[campaign.state],
         retry_count=_retry_count(campaign),
         telephony_call_config=dict((campaign.batch or {}).get("telephony_call_config") or {}),
@@ -282,8 +283,8 @@ def _recipient(campaign: Campaign, view: campaign_queries.LeadView) -> Recipient
         id=str(lead.variables.get("recipient_id") or lead.id),
         phone_number=lead.phone_number,
         status=_recipient_status(campaign, view),
-        created_at_unix=int(lead.created_at.timestamp()),
-        updated_at_unix=int((updated or lead.created_at).timestamp()),
+        created_at_unix=unix(lead.created_at),
+        updated_at_unix=unix(updated or lead.created_at),
         conversation_id=attempt.conversation_id if attempt and attempt.call_sid else None,
         conversation_initiation_client_data={"dynamic_variables": variables},
     )
@@ -297,6 +298,6 @@ def _recipient_status(campaign: Campaign, view: campaign_queries.LeadView) -> st
         return {"claimed": "dispatched", "dialing": "initiated"}.get(attempt.status, "in_progress")
     if lead.last_outcome in _REACHED_A_MACHINE:
         return "voicemail"
-    if lead.last_outcome in campaign_runs.UNREACHED_OUTCOMES or attempt is None:
+    if lead.last_outcome in campaign_outcomes.UNREACHED_OUTCOMES or attempt is None:
         return "failed"
     return "completed"

@@ -1,45 +1,39 @@
-"""Outbound campaigns under `/v1/campaigns`, and the organization's do-not-call list.
+"""Outbound campaigns under `/v1/campaigns`.
 
 A campaign is created in draft with its agent, caller-ID number and settings; leads are
-uploaded as CSV (streamed to a spool file, then imported in batches; bad rows are reported by
-line and reason while the good ones are kept); `start` hands it to the dialer.
+uploaded as CSV (streamed to a spool file, then imported by `app.outbound.leads`: bad rows are
+reported by line and reason while the good ones are kept); `start` hands it to the dialer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import codecs
 import tempfile
-from datetime import datetime
 from typing import IO, Any
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from app import campaign_runs
 from app.api.deps import OrganizationDep, SessionDep, get_database
 from app.api.errors import api_error, not_found
 from app.api.openapi import error_responses
-from app.campaign_settings import CampaignSettings
+from app.api.times import unix, unix_or_none
 from app.db import call_attempts as attempt_rows
 from app.db import campaigns as campaign_queries
-from app.db import do_not_call as do_not_call_rows
 from app.db import phone_numbers as number_queries
 from app.db.agents import get_agent
-from app.db.campaigns import NewLead
-from app.db.models import CallAttempt, Campaign, DoNotCallEntry, PhoneNumber, utc_now
+from app.db.models import CallAttempt, Campaign, PhoneNumber, utc_now
 from app.db.session import Database
-from campaigns.do_not_call import normalize_do_not_call_entry
-from campaigns.leads_csv import BadRow, Lead, LeadsFileError, read_leads
-from campaigns.phone_numbers import InvalidPhoneNumberError
+from app.outbound import campaign_runs, campaign_settings
+from app.outbound.campaign_settings import CampaignSettings
+from app.outbound.leads import CampaignClosedError, CampaignNotFoundError, import_leads
+from campaigns.leads_csv import LeadsFileError
 from campaigns.states import CampaignState
 
 router = APIRouter(tags=["campaigns"])
 
 MAX_LEADS_FILE_BYTES = 64 * 1024 * 1024
-# Bad rows listed in an upload's answer; the count covers them all.
-MAX_REPORTED_BAD_ROWS = 1000
 SPOOL_IN_MEMORY_BYTES = 1024 * 1024
 
 
@@ -103,10 +97,6 @@ class AttemptResponse(BaseModel):
     ended_at_unix_secs: int | None
 
 
-def _unix(at: datetime | None) -> int | None:
-    return int(at.timestamp()) if at is not None else None
-
-
 def _response(session: Session, campaign: Campaign) -> CampaignResponse:
     counts = campaign_queries.progress(session, campaign.id)
     return CampaignResponse(
@@ -116,8 +106,8 @@ def _response(session: Session, campaign: Campaign) -> CampaignResponse:
         agent_phone_number_id=campaign.phone_number_id,
         state=campaign.state,
         settings=campaign.settings,
-        created_at_unix_secs=int(campaign.created_at.timestamp()),
-        completed_at_unix_secs=_unix(campaign.completed_at),
+        created_at_unix_secs=unix(campaign.created_at),
+        completed_at_unix_secs=unix_or_none(campaign.completed_at),
         progress=CampaignProgress(
             leads_total=sum(counts.leads.values()),
             leads_pending=counts.leads.get("pending", 0),
@@ -205,8 +195,8 @@ def _attempt(attempt: CallAttempt) -> AttemptResponse:
         call_sid=attempt.call_sid,
         outcome=attempt.outcome,
         detail=attempt.detail,
-        claimed_at_unix_secs=int(attempt.claimed_at.timestamp()),
-        ended_at_unix_secs=_unix(attempt.ended_at),
+        claimed_at_unix_secs=unix(attempt.claimed_at),
+        ended_at_unix_secs=unix_or_none(attempt.ended_at),
     )
 
 
@@ -241,72 +231,29 @@ async def upload_leads(
         spool.seek(0)
         max_leads = request.app.state.settings.max_leads_per_campaign
         return await asyncio.to_thread(
-            _import, database, organization.id, campaign_id, spool, max_leads
+            _imported, database, organization.id, campaign_id, spool, max_leads
         )
 
 
-def _lines(binary: IO[bytes]) -> Any:
-    """The file's text lines, decoded as UTF-8 (a byte the file cannot be read as is replaced,
-    and the row it is in then fails its number check rather than the whole upload)."""
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    pending = ""
-    for chunk in iter(lambda: binary.read(64 * 1024), b""):
-        pending += decoder.decode(chunk)
-        *complete, pending = pending.split("\n")
-        for line in complete:
-            yield line + "\n"
-    pending += decoder.decode(b"", final=True)
-    if pending:
-        yield pending
-
-
-def new_lead(lead: Lead) -> NewLead:
-    """The row to store for a lead read from a file; its name, if any, becomes `{{name}}`."""
-    variables = dict(lead.variables)
-    if lead.name:
-        variables.setdefault("name", lead.name)
-    return NewLead(lead.phone_number, lead.time_zone, variables, lead.line)
-
-
-def _import(
+def _imported(
     database: Database, organization_id: str, campaign_id: str, spool: IO[bytes], max_leads: int
 ) -> LeadsUploadResponse:
-    with database.session() as session:
-        campaign = _campaign(session, organization_id, campaign_id)
-        if CampaignState(campaign.state).is_terminal:
-            raise api_error(
-                status.HTTP_409_CONFLICT,
-                "invalid_state",
-                f"a {campaign.state} campaign takes no more leads",
-            )
-        region = campaign_runs.settings_of(campaign).default_region
-        bad: list[BadRow] = []
-        rejected = 0
-        offered = 0
-
-        def good_rows() -> Any:
-            nonlocal rejected, offered
-            for row in read_leads(_lines(spool), default_region=region):
-                if isinstance(row, Lead):
-                    offered += 1
-                    yield new_lead(row)
-                else:
-                    rejected += 1
-                    if len(bad) < MAX_REPORTED_BAD_ROWS:
-                        bad.append(row)
-
-        try:
-            added = campaign_queries.add_leads(session, campaign, good_rows(), max_leads)
-        except LeadsFileError as error:
-            raise api_error(
-                status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_leads_file", str(error)
-            ) from None
+    try:
+        result = import_leads(database, organization_id, campaign_id, spool, max_leads)
+    except CampaignNotFoundError:
+        raise not_found("campaign", campaign_id) from None
+    except CampaignClosedError as error:
+        raise api_error(status.HTTP_409_CONFLICT, "invalid_state", str(error)) from None
+    except LeadsFileError as error:
+        raise api_error(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_leads_file", str(error)
+        ) from None
     return LeadsUploadResponse(
-        imported=added.inserted,
-        duplicates_skipped=offered - added.inserted - added.over_cap,
-        rejected=rejected,
-        rejected_rows=[BadRowResponse(line=b.line, reason=b.reason) for b in bad],
-        over_cap=added.over_cap,
+        imported=result.imported,
+        duplicates_skipped=result.duplicates_skipped,
+        rejected=result.rejected,
+        rejected_rows=[BadRowResponse(line=b.line, reason=b.reason) for b in result.bad_rows],
+        over_cap=result.over_cap,
         max_leads=max_leads,
     )
 
@@ -329,7 +276,7 @@ def _change_state(
     if campaign is None:
         raise not_found("campaign", campaign_id)
     if action == "start":
-        starts_at = campaign_runs.settings_of(campaign).starts_at
+        starts_at = campaign_settings.settings_of(campaign).starts_at
         if starts_at is not None and starts_at > utc_now():
             steps = steps[:1]  # the dialer's tick starts it at its start time
     try:
@@ -367,66 +314,3 @@ def cancel_campaign(
     campaign_id: str, session: SessionDep, organization: OrganizationDep
 ) -> CampaignResponse:
     return _change_state(session, organization.id, campaign_id, "cancel")
-
-
-# --- do-not-call ---------------------------------------------------------------------------
-
-
-class DoNotCallRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    phone_number: str = Field(min_length=1, max_length=40)
-    note: str = Field(default="", max_length=500)
-
-
-class DoNotCallResponse(BaseModel):
-    phone_number: str
-    source: str
-    note: str
-    created_at_unix_secs: int
-
-
-def _entry(entry: DoNotCallEntry) -> DoNotCallResponse:
-    return DoNotCallResponse(
-        phone_number=entry.phone_number,
-        source=entry.source,
-        note=entry.note,
-        created_at_unix_secs=int(entry.created_at.timestamp()),
-    )
-
-
-def _e164(raw: str) -> str:
-    try:
-        return normalize_do_not_call_entry(raw)
-    except InvalidPhoneNumberError as error:
-        raise api_error(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_phone_number", str(error)
-        ) from None
-
-
-@router.get("/v1/do-not-call")
-def list_do_not_call(session: SessionDep, organization: OrganizationDep) -> list[DoNotCallResponse]:
-    return [_entry(e) for e in do_not_call_rows.list_do_not_call(session, organization.id)]
-
-
-@router.post("/v1/do-not-call", status_code=status.HTTP_201_CREATED)
-def add_do_not_call(
-    body: DoNotCallRequest, session: SessionDep, organization: OrganizationDep
-) -> DoNotCallResponse:
-    entry = do_not_call_rows.add_do_not_call(
-        session, organization.id, _e164(body.phone_number), source="api", note=body.note
-    )
-    return _entry(entry)
-
-
-@router.delete("/v1/do-not-call/{phone_number}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_do_not_call(
-    phone_number: str, session: SessionDep, organization: OrganizationDep
-) -> Response:
-    try:
-        number = _e164(phone_number)
-    except HTTPException:  # not a phone number, so not on the list either
-        raise not_found("do-not-call entry", phone_number) from None
-    if not do_not_call_rows.remove_do_not_call(session, organization.id, number):
-        raise not_found("do-not-call entry", phone_number)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -11,9 +11,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
-from app.analysis_runs import analysis_body
+from app.analysis.runs import analysis_body
 from app.api.deps import OrganizationDep, SessionDep
 from app.api.errors import api_error, not_found
+from app.api.times import unix
 from app.db import agents as agent_queries
 from app.db import analyses as analysis_queries
 from app.db import calls as call_queries
@@ -103,7 +104,7 @@ class ConversationResponse(BaseModel):
 
 
 def _start_time_unix_secs(call: Call) -> int:
-    return int((call.started_at or call.created_at).timestamp())
+    return unix(call.started_at or call.created_at)
 
 
 def _duration_secs(call: Call) -> int:

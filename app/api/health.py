@@ -9,9 +9,9 @@ from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from app.agent_config import ProviderChoice
-from app.observability import REGISTRY
-from app.runtime import VoiceRuntime
+from app.calls.runtime import VoiceRuntime
+from app.config.agent import ProviderChoice
+from app.observability.metrics import REGISTRY
 
 router = APIRouter(tags=["service"])
 

@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 
 from app.api.deps import OrganizationDep, SessionDep
 from app.api.errors import api_error
-from app.credentials import CLOUD_PROVIDERS, CredentialBox
+from app.api.times import unix
+from app.config.credentials import CLOUD_PROVIDERS, CredentialBox
 from app.db import provider_credentials as credential_queries
 from app.settings import Settings
 
@@ -59,9 +60,7 @@ def list_provider_keys(organization: OrganizationDep, session: SessionDep) -> Pr
             ProviderKeyStatus(
                 provider=name,
                 is_set=name in stored,
-                updated_at_unix_secs=(
-                    int(stored[name].updated_at.timestamp()) if name in stored else None
-                ),
+                updated_at_unix_secs=(unix(stored[name].updated_at) if name in stored else None),
             )
             for name in CLOUD_PROVIDERS
         ]
@@ -81,7 +80,7 @@ def set_provider_key(
         session, organization.id, _known(provider), _box(request).encrypt(body.api_key)
     )
     return ProviderKeyStatus(
-        provider=provider, is_set=True, updated_at_unix_secs=int(credential.updated_at.timestamp())
+        provider=provider, is_set=True, updated_at_unix_secs=unix(credential.updated_at)
     )
 
 

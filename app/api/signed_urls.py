@@ -8,10 +8,10 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from app import signed_urls
 from app.api.deps import OrganizationDep, SessionDep
 from app.api.errors import not_found
 from app.api.openapi import error_responses
+from app.config import signed_urls
 from app.db import agents as agent_queries
 from app.settings import Settings
 

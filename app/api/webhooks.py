@@ -9,7 +9,6 @@ the only time it is shown. It receives the events it lists (all of Velox's by de
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -17,11 +16,12 @@ from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, S
 
 from app.api.deps import OrganizationDep, SessionDep
 from app.api.errors import not_found
-from app.credentials import CredentialBox
+from app.api.times import unix, unix_or_none
+from app.config.credentials import CredentialBox
+from app.config.webhook_signing import new_secret
 from app.db import webhooks as webhook_rows
 from app.db.models import WebhookDelivery, WebhookEndpoint
 from app.settings import Settings
-from app.webhook_signing import new_secret
 
 router = APIRouter(prefix="/v1/workspace/webhooks", tags=["webhooks"])
 
@@ -113,21 +113,17 @@ class DeliveryListResponse(BaseModel):
     deliveries: list[DeliveryResponse]
 
 
-def _unix(at: datetime | None) -> int | None:
-    return int(at.timestamp()) if at is not None else None
-
-
 def _response(endpoint: WebhookEndpoint) -> WebhookResponse:
     return WebhookResponse(
         name=endpoint.name,
         webhook_id=endpoint.id,
         webhook_url=endpoint.url,
         is_disabled=endpoint.is_disabled,
-        created_at_unix=int(endpoint.created_at.timestamp()),
+        created_at_unix=unix(endpoint.created_at),
         events=list(endpoint.events),
         retry_enabled=endpoint.retry_enabled,
         most_recent_failure_error_code=endpoint.most_recent_failure_status,
-        most_recent_failure_timestamp=_unix(endpoint.most_recent_failure_at),
+        most_recent_failure_timestamp=unix_or_none(endpoint.most_recent_failure_at),
     )
 
 
@@ -140,9 +136,9 @@ def _delivery(delivery: WebhookDelivery) -> DeliveryResponse:
         attempts=delivery.attempts,
         last_status_code=delivery.last_status_code,
         last_error=delivery.last_error,
-        created_at_unix=int(delivery.created_at.timestamp()),
-        delivered_at_unix=_unix(delivery.delivered_at),
-        next_attempt_at_unix=_unix(delivery.next_attempt_at) if pending else None,
+        created_at_unix=unix(delivery.created_at),
+        delivered_at_unix=unix_or_none(delivery.delivered_at),
+        next_attempt_at_unix=unix_or_none(delivery.next_attempt_at) if pending else None,
         payload=delivery.payload,
     )
 

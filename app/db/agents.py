@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.agent_config import AgentConfig
+from app.config.agent import AgentConfig
 from app.db.models import Agent, new_id, utc_now
 from app.db.paging import Page, clamp_page_size, decode_cursor, encode_cursor
 

@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from app.db import leases
+from app.db.leases import LeasedQueue
 from app.db.models import Agent, Call, CallAnalysis, CallEvent, utc_now
 
 
@@ -34,33 +36,21 @@ class ClaimedAnalysis:
     attempt: int
 
 
+ANALYSES = LeasedQueue(
+    CallAnalysis,
+    key=CallAnalysis.call_id,
+    status=CallAnalysis.status,
+    attempts=CallAnalysis.attempts,
+    due_at=CallAnalysis.due_at,
+    held="running",
+)
+
+
 def claim_next(session: Session, now: datetime, lease: timedelta) -> ClaimedAnalysis | None:
     """Take the next due analysis: it is `running` for this worker until `now + lease` (then due
-    again, should the worker die). A conditional update makes the claim, so two workers never
-    hold one analysis, on PostgreSQL or SQLite."""
-    due = (CallAnalysis.status == "pending") | (CallAnalysis.status == "running")
-    row = session.execute(
-        select(CallAnalysis.call_id, CallAnalysis.attempts, CallAnalysis.status)
-        .where(due, CallAnalysis.due_at <= now)
-        .order_by(CallAnalysis.due_at)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    ).first()
-    if row is None:
-        return None
-    call_id, attempts, status = row
-    taken = session.execute(
-        update(CallAnalysis)
-        .where(
-            CallAnalysis.call_id == call_id,
-            CallAnalysis.attempts == attempts,
-            CallAnalysis.status == status,
-        )
-        .values(status="running", attempts=attempts + 1, due_at=now + lease)
-    )
-    if getattr(taken, "rowcount", 0) != 1:
-        return None
-    return ClaimedAnalysis(call_id, attempts + 1)
+    again, should the worker die); see `app.db.leases`."""
+    claim = leases.claim_next(session, ANALYSES, now, lease)
+    return None if claim is None else ClaimedAnalysis(claim.key, claim.attempt)
 
 
 def call_to_analyze(session: Session, call_id: str) -> tuple[Call, Agent, list[str]]:
@@ -77,21 +67,13 @@ def call_to_analyze(session: Session, call_id: str) -> tuple[Call, Agent, list[s
     return call, agent, kinds
 
 
-def _still_held(call_id: str, attempt: int) -> Any:
-    return (
-        (CallAnalysis.call_id == call_id)
-        & (CallAnalysis.attempts == attempt)
-        & (CallAnalysis.status == "running")
-    )
-
-
 def store_result(
     session: Session, claimed: ClaimedAnalysis, *, status: str, values: dict[str, Any]
 ) -> bool:
     """Write the analysis (`status` done or failed) if this worker still holds it."""
     done = session.execute(
         update(CallAnalysis)
-        .where(_still_held(claimed.call_id, claimed.attempt))
+        .where(ANALYSES.held_by(claimed.call_id, claimed.attempt))
         .values(status=status, completed_at=utc_now(), **values)
     )
     session.expire_all()
@@ -104,7 +86,7 @@ def retry_later(
     """This try failed: due again at `retry_at`, if this worker still holds it."""
     session.execute(
         update(CallAnalysis)
-        .where(_still_held(claimed.call_id, claimed.attempt))
+        .where(ANALYSES.held_by(claimed.call_id, claimed.attempt))
         .values(status="pending", due_at=retry_at, last_error=error[:2000])
     )
 

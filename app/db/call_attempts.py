@@ -2,7 +2,8 @@
 
 The dialer's exactly-once guarantee rests on `take_claimed_attempt` and `close_attempt`: each
 is one conditional update, so of two workers (or a dial and a status callback) one wins.
-What to do with an attempt is decided in app/campaign_runs.py; this module reads and writes.
+What to do with an attempt is decided in app/outbound/ (`campaign_runs.py`, its dials;
+`campaign_outcomes.py`, how they end); this module reads and writes.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -14,7 +14,6 @@ from app.db.analyses import queue_analysis
 from app.db.models import Agent, Call, CallAnalysis, CallEvent, Turn, new_id, utc_now
 from app.db.paging import Page, clamp_page_size, decode_cursor, encode_cursor
 from app.db.webhooks import enqueue_event
-from app.engine.record import CallRecord
 
 # The end reason (and event) of a call whose voice node stopped while it was in progress.
 NODE_LOST = "node_lost"
@@ -147,38 +146,55 @@ def _call_ended(session: Session, call: Call, transcript: list[dict[str, Any]]) 
     enqueue_event(session, call.organization_id, "call_ended", data)
 
 
-def save_call_record(session: Session, record: CallRecord) -> Call:
+def save_finished_call(
+    session: Session,
+    organization_id: str,
+    call_id: str,
+    *,
+    agent_id: str,
+    status: str,
+    termination_reason: str,
+    started_at: datetime,
+    ended_at: datetime | None,
+    metrics: Mapping[str, Any],
+    turns: Sequence[Mapping[str, Any]],
+    events: Sequence[Mapping[str, Any]],
+) -> Call:
     """Store a finished call's outcome, turns and events in the session's one transaction.
+
+    Plain data: each turn has `role`, `message`, `started_ms`, `interrupted`, `source` and
+    `metrics`; each event `at_ms`, `kind` and `data` (the engine's record, as `app.calls.store`
+    hands it over).
 
     Saving the same call again replaces its turns and engine events instead of adding to them,
     so a retried save cannot duplicate a transcript. Carrier status events (no ``at_ms``) stay.
     A call row that was never opened is created, so a call is never lost for want of one.
     """
-    call = _find_call(session, record.organization_id, record.call_id)
+    call = _find_call(session, organization_id, call_id)
     if call is None:
         call = Call(
-            id=record.call_id,
-            organization_id=record.organization_id,
-            agent_id=record.agent_id,
+            id=call_id,
+            organization_id=organization_id,
+            agent_id=agent_id,
             direction="inbound",
             channel="unknown",
         )
         session.add(call)
     already_ended = call.status in ("done", "failed")
-    call.status = record.status
-    call.started_at = call.started_at or record.started_at
-    call.ended_at = record.ended_at or utc_now()
-    call.duration_secs = max(0.0, (call.ended_at - record.started_at).total_seconds())
-    call.termination_reason = record.termination_reason
-    call.metrics = dict(record.metrics)
+    call.status = status
+    call.started_at = call.started_at or started_at
+    call.ended_at = ended_at or utc_now()
+    call.duration_secs = max(0.0, (call.ended_at - started_at).total_seconds())
+    call.termination_reason = termination_reason
+    call.metrics = dict(metrics)
     session.flush()
 
     session.execute(
-        delete(Turn).where(Turn.organization_id == record.organization_id, Turn.call_id == call.id)
+        delete(Turn).where(Turn.organization_id == organization_id, Turn.call_id == call.id)
     )
     session.execute(
         delete(CallEvent).where(
-            CallEvent.organization_id == record.organization_id,
+            CallEvent.organization_id == organization_id,
             CallEvent.call_id == call.id,
             CallEvent.at_ms.is_not(None),
         )
@@ -186,36 +202,36 @@ def save_call_record(session: Session, record: CallRecord) -> Call:
     session.add_all(
         Turn(
             call_id=call.id,
-            organization_id=record.organization_id,
+            organization_id=organization_id,
             position=position,
-            role=turn.role,
-            message=turn.message,
-            time_in_call_secs=turn.started_ms / 1000,
-            interrupted=turn.interrupted,
-            source=turn.source,
-            metrics=dict(turn.metrics),
+            role=turn["role"],
+            message=turn["message"],
+            time_in_call_secs=turn["started_ms"] / 1000,
+            interrupted=turn["interrupted"],
+            source=turn["source"],
+            metrics=dict(turn["metrics"]),
         )
-        for position, turn in enumerate(record.turns)
+        for position, turn in enumerate(turns)
     )
     session.add_all(
         CallEvent(
             call_id=call.id,
-            organization_id=record.organization_id,
-            at_ms=event.at_ms,
-            kind=event.kind,
-            data=dict(event.data),
+            organization_id=organization_id,
+            at_ms=event["at_ms"],
+            kind=event["kind"],
+            data=dict(event["data"]),
         )
-        for event in record.events
+        for event in events
     )
     if not already_ended:  # a repeated save is not a second end
         transcript = [
             {
-                "role": turn.role,
-                "message": turn.message,
-                "time_in_call_secs": turn.started_ms / 1000,
-                "interrupted": turn.interrupted,
+                "role": turn["role"],
+                "message": turn["message"],
+                "time_in_call_secs": turn["started_ms"] / 1000,
+                "interrupted": turn["interrupted"],
             }
-            for turn in record.turns
+            for turn in turns
         ]
         _call_ended(session, call, transcript)
     queue_analysis(session, call)

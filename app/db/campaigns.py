@@ -2,8 +2,8 @@
 app/db/call_attempts.py, the do-not-call list in app/db/do_not_call.py).
 
 What to do with them (whether to dial a lead, how fast, when to retry) is decided by the pure
-domain (campaigns/) in app/campaign_runs.py; this module only reads and writes. The dialer's
-tick holds a campaign through `lock_campaign` (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so of
+domain (campaigns/) in app/outbound/; this module only reads and writes. The dialer's tick
+holds a campaign through `lock_campaign` (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so of
 several workers one claims its leads.
 """
 

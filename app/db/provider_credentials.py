@@ -1,4 +1,4 @@
-"""Queries for organizations' provider keys (stored encrypted; see `app.credentials`)."""
+"""Queries for organizations' provider keys (stored encrypted; see `app.config.credentials`)."""
 
 from __future__ import annotations
 

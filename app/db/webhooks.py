@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.db import leases
+from app.db.leases import LeasedQueue
 from app.db.models import WebhookDelivery, WebhookEndpoint, new_id, utc_now
 
 # Events Velox sends, in the order of a call's life.
@@ -111,38 +113,32 @@ def enqueue_event(
     return queued
 
 
+DELIVERIES = LeasedQueue(
+    WebhookDelivery,
+    key=WebhookDelivery.id,
+    status=WebhookDelivery.status,
+    attempts=WebhookDelivery.attempts,
+    due_at=WebhookDelivery.next_attempt_at,
+    held="sending",
+)
+
+
 def claim_next(
     session: Session, now: datetime, lease: timedelta
 ) -> tuple[WebhookDelivery, WebhookEndpoint] | None:
     """Take the next due delivery of an enabled endpoint for this worker: it becomes `sending`
-    until `now + lease` (then due again, should this worker die). A conditional update makes
-    the claim, so two workers never hold one delivery, on PostgreSQL or SQLite."""
-    due = (WebhookDelivery.status == "pending") | (WebhookDelivery.status == "sending")
-    row = session.execute(
-        select(WebhookDelivery.id, WebhookDelivery.attempts, WebhookDelivery.status)
-        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .where(due, WebhookDelivery.next_attempt_at <= now, WebhookEndpoint.is_disabled.is_(False))
-        .order_by(WebhookDelivery.next_attempt_at)
-        .limit(1)
-        .with_for_update(of=WebhookDelivery, skip_locked=True)
-    ).first()
-    if row is None:
-        return None
-    delivery_id, attempts, status = row
-    taken = session.execute(
-        update(WebhookDelivery)
-        .where(
-            WebhookDelivery.id == delivery_id,
-            WebhookDelivery.attempts == attempts,
-            WebhookDelivery.status == status,
-        )
-        .values(status="sending", attempts=attempts + 1, next_attempt_at=now + lease)
+    until `now + lease` (then due again, should this worker die); see `app.db.leases`."""
+    claim = leases.claim_next(
+        session,
+        DELIVERIES,
+        now,
+        lease,
+        join=(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id),
+        where=[WebhookEndpoint.is_disabled.is_(False)],
     )
-    if getattr(taken, "rowcount", 0) != 1:
+    if claim is None:
         return None
-    delivery = session.scalars(
-        select(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
-    ).one()
+    delivery = session.scalars(select(WebhookDelivery).where(WebhookDelivery.id == claim.key)).one()
     endpoint = session.scalars(
         select(WebhookEndpoint).where(WebhookEndpoint.id == delivery.endpoint_id)
     ).one()
@@ -170,13 +166,7 @@ def record_attempt(
     else:
         values |= {"status": "failed"}
     session.execute(
-        update(WebhookDelivery)
-        .where(
-            WebhookDelivery.id == delivery_id,
-            WebhookDelivery.attempts == attempt,
-            WebhookDelivery.status == "sending",
-        )
-        .values(**values)
+        update(WebhookDelivery).where(DELIVERIES.held_by(delivery_id, attempt)).values(**values)
     )
     if not delivered:
         endpoint_id = session.scalar(

@@ -10,8 +10,8 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from app.agent_config import AgentConfig
 from app.audio.formats import AudioFormat
+from app.config.agent import AgentConfig
 from app.engine.client_tools import ClientTools
 from app.engine.conversation import END_CALL, TRANSFER_CALL, Conversation
 from app.engine.phrases import PhraseCache

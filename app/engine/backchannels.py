@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.agent_config import AgentConfig
+from app.config.agent import AgentConfig
 
 DEFAULT_BACKCHANNELS: dict[str, tuple[str, ...]] = {
     "en": (

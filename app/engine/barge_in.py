@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from app.agent_config import AgentConfig
+from app.config.agent import AgentConfig
 from app.engine.backchannels import Vocabulary, is_backchannel, says_any
 
 # Answers to the caller's own words can be taken back; scripted lines cannot.

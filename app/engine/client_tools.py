@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from app.agent_config import AgentConfig
+from app.config.agent import AgentConfig
 from app.engine.transport import ConversationEvents
 from app.providers.base import ToolCall, ToolSpec
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from app.agent_config import MESSAGE_MAX_CHARS, PROMPT_MAX_CHARS, AgentConfig
+from app.config.agent import MESSAGE_MAX_CHARS, PROMPT_MAX_CHARS, AgentConfig
 from app.engine.templating import Rendered, has_template_syntax, render_template, shared_renderer
 from app.providers.base import ChatMessage, ToolCall, ToolSpec
 

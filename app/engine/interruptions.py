@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.agent_config import AgentConfig
+from app.config.agent import AgentConfig
 from app.engine.answering import Responder, ResponseRequest
 from app.engine.backchannels import is_backchannel, vocabulary, words
 from app.engine.barge_in import (

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from app.agent_config import MESSAGE_MAX_CHARS, AgentConfig
+from app.config.agent import AgentConfig
 from app.engine.answering import Responder
 from app.engine.client_tools import ClientTools
 from app.engine.conversation import (
@@ -24,16 +24,16 @@ from app.engine.conversation import (
     render_call_templates,
 )
 from app.engine.echo import EchoGate
+from app.engine.ending import VOICEMAIL_LEFT, save_finished_call, voicemail_text
 from app.engine.interruptions import Interruptions
 from app.engine.keypad import KeypadEntry
 from app.engine.listening import CallerLine
 from app.engine.options import EngineOptions
 from app.engine.phrases import PhraseCache
 from app.engine.playout import Playout
-from app.engine.record import CallEvent, CallRecord, CallRecorder
+from app.engine.record import CallRecord, CallRecorder
 from app.engine.response import TextOnlyVoice
 from app.engine.speech import SpeechChange, SpeechSegmenter
-from app.engine.templating import render_template
 from app.engine.text import clean_text
 from app.engine.timers import CallTimers, TimerAction, TimerSettings
 from app.engine.transcript import TranscriptLog
@@ -43,9 +43,6 @@ from app.providers.base import SttStream, Transcript
 from app.providers.registry import ProviderSet
 
 log = logging.getLogger(__name__)
-
-# The call event (and end reason) of a voicemail message heard to its end.
-VOICEMAIL_LEFT = "voicemail_left"
 
 WATCHDOG_INTERVAL_S = 0.1
 
@@ -387,15 +384,7 @@ class CallSession:
         await self._responder.cancel()
         await self._playout.clear()
         self._encoder.reset()
-        rendered = await render_template(
-            message,
-            self.context.template_variables(self.config.velox.dynamic_variables),
-            MESSAGE_MAX_CHARS,
-        )
-        text = rendered.text
-        if rendered.error:  # said as written would read template code to a voicemail box
-            self.log.event("voicemail_template_error", error=rendered.error)
-            text = ""
+        text = await voicemail_text(message, self.context, self.config, self.log)
         self.log.event("voicemail_started", message=text)
         self._end_call_after(VOICEMAIL_LEFT, text)
         return True
@@ -451,25 +440,7 @@ class CallSession:
     async def _save(self, reason: str, failed: bool) -> None:
         record = self.log.finish(self._record, reason, failed, self._playout.stats)
         record.metrics["echo"] = self._echo.summary()
-        try:
-            await self._recorder.save(record)
-        except Exception as error:
-            log.exception("call %s: could not be saved; saving it as failed", self.context.call_id)
-            await self._save_as_failed(record, error)
-
-    async def _save_as_failed(self, record: CallRecord, error: Exception) -> None:
-        """A call whose record would not save still ends finished and readable: failed, with
-        its metrics and what went wrong, instead of "in progress" for ever."""
-        ended_by = record.termination_reason
-        record.status = "failed"
-        record.termination_reason = "save_failed"
-        record.turns = []
-        failure = {"ended_by": ended_by, "error": repr(error)[:500]}
-        record.events = [CallEvent(self.log.media_ms(), "save_failed", failure)]
-        try:
-            await self._recorder.save(record)
-        except Exception:
-            log.exception("call %s: could not be saved even as failed", self.context.call_id)
+        await save_finished_call(self._recorder, record, self.log.media_ms())
 
 
 def _ms(seconds: float) -> float:

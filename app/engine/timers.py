@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from app.agent_config import AgentConfig
+from app.config.agent import AgentConfig
 
 
 class TimerAction(Enum):

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from app.agent_config import AgentConfig
+from app.config.agent import AgentConfig
 from app.providers.base import Transcript
 
 # A turn that ends on one of these is probably not finished ("I'd like to book and ...").

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
-from app.agent_config import AgentConfig, ProviderChoice
-from app.providers.breakers import CircuitBreakers
-from app.providers.fallback import Chain, FallbackLanguageModel
-from app.providers.fallback_stt import FallbackSpeechToText
-from app.providers.fallback_voice import FallbackTextToSpeech
+from app.config.agent import AgentConfig, ProviderChoice
+from app.providers.fallback.breakers import CircuitBreakers
+from app.providers.fallback.chain import Chain, FallbackLanguageModel
+from app.providers.fallback.stt import FallbackSpeechToText
+from app.providers.fallback.voice import FallbackTextToSpeech
 from app.providers.registry import ProviderRegistry, ProviderSet, _Role
 
 P = TypeVar("P")

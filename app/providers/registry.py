@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from app.agent_config import ProviderChoice
+from app.config.agent import ProviderChoice
 from app.providers.base import LanguageModel, SpeechToText, TextToSpeech, VoiceActivityDetector
 
 P = TypeVar("P")

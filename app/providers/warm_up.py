@@ -9,8 +9,8 @@ import time
 
 import numpy as np
 
-from app.agent_config import ProviderChoice
 from app.audio.formats import PCM16_16K
+from app.config.agent import ProviderChoice
 from app.providers.base import ChatMessage, GenerationOptions, close_stream
 from app.providers.registry import ProviderRegistry
 

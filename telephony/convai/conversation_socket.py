@@ -16,17 +16,17 @@ from dataclasses import dataclass
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.audio.formats import format_named
-from app.conversation_access import Admission
-from app.conversation_overrides import (
+from app.calls import lifecycle
+from app.calls.access import Admission
+from app.calls.overrides import (
     InvalidOverrideError,
     OverrideNotAllowedError,
     apply_overrides,
 )
-from app.db import calls as call_queries
+from app.calls.runtime import VoiceRuntime
 from app.engine.conversation import CallContext
 from app.engine.session import CallSession
-from app.observability import CALLS_STARTED, LIVE_CALLS, MALFORMED_FRAMES
-from app.runtime import VoiceRuntime
+from app.observability.metrics import MALFORMED_FRAMES
 from telephony.audio import InboundConverter
 from telephony.convai.client_events import (
     ClientToolResult,
@@ -85,8 +85,10 @@ async def serve_conversation(
     ]
     reason = "client_disconnected"
     try:
-        await conversation.session.start()
-        reason = await _receive_loop(websocket, parser, conversation)
+        if await lifecycle.start(runtime, conversation.session):
+            reason = await _receive_loop(websocket, parser, conversation)
+        else:
+            reason = "start_failed"  # finished as failed already, with why
     except Exception as error:
         log.exception("conversation %s failed", conversation.session.context.call_id)
         conversation.session.log.event("transport_error", error=repr(error))
@@ -132,21 +134,27 @@ async def _start(
         await _refuse(websocket, str(error), error_type="override_not_allowed")
         return None
     try:
-        providers = await asyncio.to_thread(
-            runtime.call_providers, admission.organization_id, config
-        )
-    except Exception as error:  # no usable provider for a role: unknown, no key, not loadable
-        log.error("agent %s cannot converse: %s", admission.agent_id, error)
+        providers = await lifecycle.call_providers(runtime, admission.organization_id, config)
+    except lifecycle.CallRefusedError as refused:
+        log.error("agent %s cannot converse: %s", admission.agent_id, refused)
         await _refuse(websocket, "the agent is not available right now", code=1011)
         return None
-    call_id = await asyncio.to_thread(_open_call, runtime, admission, initiation)
+    call_id = await asyncio.to_thread(
+        lifecycle.open_call,
+        runtime,
+        admission.organization_id,
+        admission.agent_id,
+        channel=CHANNEL,
+        from_number=initiation.user_id or "",
+    )
     output_name = config.conversation_config.tts.agent_output_audio_format
     input_name = config.conversation_config.asr.user_input_audio_format
     text_only = config.conversation_config.conversation.text_only
     transport = ConvaiTransport(websocket, format_named(output_name))
     # First in the outbox, so first on the wire: clients wait for it before anything else.
     transport.post(render_initiation_metadata(call_id, output_name, input_name))
-    session = CallSession(
+    session = lifecycle.begin(
+        runtime,
         context=CallContext(
             call_id=call_id,
             organization_id=admission.organization_id,
@@ -158,9 +166,6 @@ async def _start(
         config=config,
         providers=providers,
         transport=transport,
-        recorder=runtime.recorder,
-        options=runtime.options,
-        phrases=runtime.phrases,
         events=transport,
         text_only=text_only,
         can_transfer=False,
@@ -175,28 +180,7 @@ async def _start(
         text_only=text_only,
         overrides=sorted(initiation.overrides),
     )
-    runtime.live_calls[call_id] = session
-    LIVE_CALLS.inc()
-    CALLS_STARTED.labels(channel=CHANNEL).inc()
     return _Conversation(session, transport, InboundConverter(format_named(input_name)), text_only)
-
-
-def _open_call(
-    runtime: VoiceRuntime, admission: Admission, initiation: ConversationInitiation
-) -> str:
-    with runtime.database.session() as db:
-        call = call_queries.create_call(
-            db,
-            admission.organization_id,
-            agent_id=admission.agent_id,
-            direction="inbound",
-            channel=CHANNEL,
-            from_number=initiation.user_id or "",
-        )
-        call_queries.mark_in_progress(
-            db, admission.organization_id, call.id, node_id=runtime.node_id
-        )
-        return call.id
 
 
 async def _receive_loop(
@@ -291,9 +275,7 @@ async def _finish(
     background: list[asyncio.Task[None]],
 ) -> None:
     session, transport = conversation.session, conversation.transport
-    if runtime.live_calls.pop(session.context.call_id, None) is not None:
-        LIVE_CALLS.dec()
-    await session.close(reason)
+    await lifecycle.finish(runtime, session, reason)
     await transport.drain()
     for task in background:
         task.cancel()

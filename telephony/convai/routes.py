@@ -14,9 +14,9 @@ import logging
 from fastapi import APIRouter, WebSocket
 from fastapi.responses import JSONResponse
 
-from app.conversation_access import AccessRefusedError, Admission, admit
-from app.observability import CONVERSATION_REFUSALS
-from app.runtime import VoiceRuntime
+from app.calls.access import AccessRefusedError, Admission, admit
+from app.calls.runtime import VoiceRuntime
+from app.observability.metrics import CONVERSATION_REFUSALS
 from telephony.convai.conversation_socket import serve_conversation
 
 log = logging.getLogger(__name__)

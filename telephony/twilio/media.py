@@ -14,15 +14,12 @@ from dataclasses import dataclass
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from app.agent_config import AgentConfig
 from app.audio.formats import MULAW_8K, AudioFormat
-from app.db import agents as agent_queries
-from app.db import calls as call_queries
+from app.calls import lifecycle
+from app.calls.runtime import VoiceRuntime
 from app.engine.conversation import CallContext
-from app.engine.record import CallEvent, CallRecord
 from app.engine.session import CallSession
-from app.observability import CALLS_STARTED, LIVE_CALLS, MALFORMED_FRAMES
-from app.runtime import VoiceRuntime
+from app.observability.metrics import MALFORMED_FRAMES
 from telephony.audio import InboundConverter, OutboundEncoder, UnsupportedAudioFormatError
 from telephony.json_frames import MalformedMessage
 from telephony.twilio.media_stream import (
@@ -36,8 +33,7 @@ from telephony.twilio.media_stream import (
     render_mark,
     render_media,
 )
-from telephony.twilio.outbound import answered_config, twilio_rest
-from telephony.twilio.rest import TwilioRest
+from telephony.twilio.rest import TwilioRest, twilio_rest
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +140,8 @@ async def serve_media_stream(websocket: WebSocket, runtime: VoiceRuntime) -> Non
         reason = "socket_dropped"
     finally:
         if setup is not None:
-            await _finish_call(setup, reason, runtime)
+            setup.transport.closed = True
+            await lifecycle.finish(runtime, setup.session, reason)
         if websocket.application_state == WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):
                 await websocket.close(code=1000)
@@ -164,60 +161,61 @@ async def _start_call(
     organization_id = params.get("organization_id", "")
     agent_id = params.get("agent_id", "")
     call_id = params.get("conversation_id", "")
-    found = await asyncio.to_thread(
-        _load_call, runtime, organization_id, agent_id, call_id, start.stream_sid
+    claimed = await asyncio.to_thread(
+        lifecycle.claim_call,
+        runtime,
+        organization_id,
+        agent_id,
+        call_id,
+        stream_sid=start.stream_sid,
     )
-    if found is None:
+    if claimed is None:
         log.warning("media stream %s names no known call (%s)", start.stream_sid, params)
         return None
-    refused = CallRecord.opened(call_id, organization_id, agent_id)
     try:
         inbound = InboundConverter(_wire_format(start))
+        providers = await lifecycle.call_providers(runtime, organization_id, claimed.config)
     except UnsupportedAudioFormatError as error:
         # Twilio streams mu-law 8 kHz mono; anything else is not a Twilio stream we can hear.
         log.warning("call %s: %s", call_id, error)
-        await _refuse(runtime, refused, "unsupported_media_format", str(error))
+        await lifecycle.refuse(
+            runtime,
+            call_id,
+            organization_id,
+            agent_id,
+            reason="unsupported_media_format",
+            detail=str(error),
+        )
         await websocket.close(code=1003, reason=f"unsupported media format: {error}"[:120])
         return None
-    config, caller, called = found
-    try:
-        providers = await asyncio.to_thread(runtime.call_providers, organization_id, config)
-    except Exception as error:  # no usable provider for a role: unknown, no key, not loadable
-        log.error("call %s cannot start: %s", call_id, error)
-        await _refuse(runtime, refused, "no_provider", str(error))
+    except lifecycle.CallRefusedError as refused:
+        log.error("call %s cannot start: %s", call_id, refused)
+        await lifecycle.refuse(
+            runtime, call_id, organization_id, agent_id, reason=refused.reason, detail=str(refused)
+        )
         return None
     transport = TwilioMediaTransport(websocket, start, twilio_rest(runtime.settings))
     dynamic = {k: v for k, v in params.items() if k not in ROUTING_PARAMETERS}
-    session = CallSession(
+    session = lifecycle.begin(
+        runtime,
         context=CallContext(
             call_id=call_id,
             organization_id=organization_id,
             agent_id=agent_id,
-            caller_number=caller,
-            called_number=called,
+            caller_number=claimed.caller_number,
+            called_number=claimed.called_number,
             provider_call_sid=start.call_sid,
             channel=CHANNEL,
             dynamic_variables=dynamic,
         ),
-        config=config,
+        config=claimed.config,
         providers=providers,
         transport=transport,
-        recorder=runtime.recorder,
-        options=runtime.options,
-        phrases=runtime.phrases,
     )
-    setup = _CallSetup(session, transport, inbound)
-    runtime.live_calls[call_id] = session
-    LIVE_CALLS.inc()
-    CALLS_STARTED.labels(channel=CHANNEL).inc()
-    try:
-        await session.start()
-    except Exception as error:
-        log.exception("call %s failed to start", call_id)
-        session.log.event("start_failed", error=repr(error))
-        await _finish_call(setup, "start_failed", runtime, failed=True)
+    if not await lifecycle.start(runtime, session):
+        transport.closed = True
         return None
-    return setup
+    return _CallSetup(session, transport, inbound)
 
 
 def _wire_format(start: Start) -> AudioFormat:
@@ -228,39 +226,3 @@ def _wire_format(start: Start) -> AudioFormat:
             f"with {media.channels} channel(s) at {media.sample_rate} Hz"
         )
     return AudioFormat("mulaw", media.sample_rate)
-
-
-async def _refuse(runtime: VoiceRuntime, record: CallRecord, reason: str, detail: str) -> None:
-    """A call marked in progress that cannot start ends finished: failed, with why."""
-    record.ended_at = record.started_at
-    record.status = "failed"
-    record.termination_reason = reason
-    record.events = [CallEvent(0, "start_failed", {"reason": reason, "error": detail[:500]})]
-    try:
-        await runtime.recorder.save(record)
-    except Exception:
-        log.exception("call %s: could not be saved as refused", record.call_id)
-
-
-def _load_call(
-    runtime: VoiceRuntime, organization_id: str, agent_id: str, call_id: str, stream_sid: str
-) -> tuple[AgentConfig, str, str] | None:
-    with runtime.database.session() as db:
-        agent = agent_queries.get_agent(db, organization_id, agent_id)
-        call = call_queries.mark_in_progress(
-            db, organization_id, call_id, stream_sid=stream_sid, node_id=runtime.node_id
-        )
-        if agent is None or call is None or call.agent_id != agent_id:
-            return None
-        config = answered_config(agent_queries.agent_config(agent), call.initiation)
-        return config, call.from_number or "", call.to_number or ""
-
-
-async def _finish_call(
-    setup: _CallSetup, reason: str, runtime: VoiceRuntime, *, failed: bool = False
-) -> None:
-    session = setup.session
-    setup.transport.closed = True
-    if runtime.live_calls.pop(session.context.call_id, None) is not None:
-        LIVE_CALLS.dec()
-    await session.close(reason, failed=failed)

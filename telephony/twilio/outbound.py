@@ -1,85 +1,29 @@
-"""Placing an outbound phone call: the conversation is recorded first, then Twilio dials.
-
-The call row exists before Twilio is asked, so every webhook Twilio sends for it (the TwiML
-fetch on answer, status callbacks, the answering-machine verdict) names a conversation that is
-already there, and a call Twilio refuses is still on record, as failed, with Twilio's reason.
-What the client asked for (dynamic variables, overrides, answering-machine rules) is kept on the
-call and applied when it is answered. Used by the outbound-call API and the campaign dialer.
+"""Twilio's outbound dialer: the conversation is recorded (`app.outbound.calls`), then
+Twilio's REST API is asked to dial, with the webhooks it will call on answer, on status changes
+and on its answering-machine verdict.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from app.agent_config import AgentConfig
-from app.conversation_overrides import (
-    InvalidOverrideError,
-    OverrideNotAllowedError,
-    apply_overrides,
-)
-from app.db import agents as agent_queries
-from app.db import calls as call_queries
-from app.db import phone_numbers as number_queries
 from app.db.session import Database
+from app.outbound.calls import (
+    OutboundCall,
+    OutboundCallError,
+    PlacedOutboundCall,
+    open_outbound_call,
+    record_carrier_sid,
+    record_refusal,
+)
 from app.settings import Settings
-from campaigns.phone_numbers import InvalidPhoneNumberError, normalize_phone_number
-from telephony.twilio.rest import OutboundCallRequest, TwilioRest, TwilioRestError
+from telephony.twilio.rest import OutboundCallRequest, TwilioRestError, twilio_rest
 
+CARRIER = "twilio"
 # Twilio's `MachineDetection` values for ElevenLabs' `twilio_machine_detection.mode`.
 MACHINE_DETECTION_MODES = {"enable": "Enable", "detect_message_end": "DetectMessageEnd"}
-
-
-class OutboundCallError(ValueError):
-    """The call cannot be placed as asked; `reason` is a short machine-readable cause."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class MachineDetection:
-    """Run Twilio's answering-machine detection; hang up on the verdicts in `hang_up_on`, or
-    leave `voicemail_message` once a machine's greeting has ended (mode detect_message_end)."""
-
-    mode: str = "enable"
-    hang_up_on: frozenset[str] = frozenset()
-    voicemail_message: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OutboundCall:
-    organization_id: str
-    agent_id: str
-    phone_number_id: str
-    to_number: str
-    dynamic_variables: dict[str, str] = field(default_factory=dict)
-    overrides: dict[str, Any] = field(default_factory=dict)
-    ringing_timeout_s: int | None = None
-    record: bool = False
-    machine_detection: MachineDetection | None = None
-    # Chosen by the caller when it must know the id before the call exists (the dialer).
-    conversation_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PlacedOutboundCall:
-    """The conversation on record; `call_sid` is None when Twilio refused (see `error`)."""
-
-    conversation_id: str
-    call_sid: str | None
-    error: str | None = None
-    # Twilio was asked but did not answer: it may have placed the call (never dial it again).
-    uncertain: bool = False
-
-
-def twilio_rest(settings: Settings) -> TwilioRest:
-    return TwilioRest(
-        settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url
-    )
 
 
 async def place_outbound_call(
@@ -93,7 +37,9 @@ async def place_outbound_call(
             "Twilio credentials are not set: set VELOX_TWILIO_ACCOUNT_SID and "
             "VELOX_TWILIO_AUTH_TOKEN to place calls",
         )
-    conversation_id, from_number = await asyncio.to_thread(_open_call, database, call)
+    conversation_id, from_number = await asyncio.to_thread(
+        open_outbound_call, database, call, carrier=CARRIER
+    )
     public = settings.resolved_public_url()
     query = urlencode({"conversation_id": conversation_id})
     detection = call.machine_detection
@@ -110,73 +56,12 @@ async def place_outbound_call(
     try:
         placed = await rest.place_call(request)
     except TwilioRestError as error:
-        await asyncio.to_thread(_record_refusal, database, call, conversation_id, str(error))
+        await asyncio.to_thread(record_refusal, database, call, conversation_id, str(error))
         return PlacedOutboundCall(
             conversation_id, None, str(error), uncertain=error.may_have_reached_twilio
         )
-    await asyncio.to_thread(_record_sid, database, call, conversation_id, placed.sid)
+    await asyncio.to_thread(record_carrier_sid, database, call, conversation_id, placed.sid)
     return PlacedOutboundCall(conversation_id, placed.sid)
-
-
-def _open_call(database: Database, call: OutboundCall) -> tuple[str, str]:
-    with database.session() as db:
-        agent = agent_queries.get_agent(db, call.organization_id, call.agent_id)
-        if agent is None:
-            raise OutboundCallError("agent_not_found", f"agent {call.agent_id!r} was not found")
-        number = number_queries.get_phone_number(db, call.organization_id, call.phone_number_id)
-        if number is None:
-            raise OutboundCallError(
-                "phone_number_not_found", f"phone number {call.phone_number_id!r} was not found"
-            )
-        if number.provider != "twilio":
-            raise OutboundCallError(
-                "unsupported_provider",
-                f"phone number {call.phone_number_id!r} is a {number.provider} number; "
-                "outbound calls go through Twilio numbers",
-            )
-        try:
-            to_number = normalize_phone_number(call.to_number)
-        except InvalidPhoneNumberError as error:
-            raise OutboundCallError("invalid_to_number", f"to_number {error}") from None
-        if call.overrides:
-            try:
-                apply_overrides(agent_queries.agent_config(agent), call.overrides)
-            except (OverrideNotAllowedError, InvalidOverrideError) as error:
-                raise OutboundCallError("override_not_allowed", str(error)) from None
-        record = call_queries.create_call(
-            db,
-            call.organization_id,
-            agent_id=agent.id,
-            direction="outbound",
-            channel="twilio",
-            from_number=number.phone_number,
-            to_number=to_number,
-            phone_number_id=number.id,
-            call_id=call.conversation_id,
-        )
-        record.initiation = initiation_of(call)
-        return record.id, number.phone_number
-
-
-def initiation_of(call: OutboundCall) -> dict[str, Any]:
-    detection = call.machine_detection
-    return {
-        "dynamic_variables": dict(call.dynamic_variables),
-        "overrides": call.overrides,
-        "machine_detection": None
-        if detection is None
-        else {
-            "mode": detection.mode,
-            "hang_up_on": sorted(detection.hang_up_on),
-            "voicemail_message": detection.voicemail_message,
-        },
-    }
-
-
-def hang_up_verdicts(initiation: dict[str, Any] | None) -> frozenset[str]:
-    """The answering-machine verdicts on which this call is hung up."""
-    detection = (initiation or {}).get("machine_detection") or {}
-    return frozenset(detection.get("hang_up_on") or ())
 
 
 # Twilio's verdicts once a machine's greeting has ended (with MachineDetection=DetectMessageEnd):
@@ -192,25 +77,3 @@ def voicemail_message(initiation: dict[str, Any] | None, answered_by: str) -> st
     if answered_by in MESSAGE_END_VERDICTS and isinstance(message, str) and message.strip():
         return message
     return None
-
-
-def answered_config(config: AgentConfig, initiation: dict[str, Any] | None) -> AgentConfig:
-    """The agent's settings for an answered outbound call: with the client's overrides applied."""
-    overrides = (initiation or {}).get("overrides") or {}
-    return apply_overrides(config, overrides) if overrides else config
-
-
-def answered_variables(initiation: dict[str, Any] | None) -> dict[str, str]:
-    return {str(k): str(v) for k, v in ((initiation or {}).get("dynamic_variables") or {}).items()}
-
-
-def _record_sid(database: Database, call: OutboundCall, conversation_id: str, sid: str) -> None:
-    with database.session() as db:
-        call_queries.set_provider_call_sid(db, call.organization_id, conversation_id, sid)
-
-
-def _record_refusal(
-    database: Database, call: OutboundCall, conversation_id: str, error: str
-) -> None:
-    with database.session() as db:
-        call_queries.fail_unstarted_call(db, call.organization_id, conversation_id, error)

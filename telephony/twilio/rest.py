@@ -15,6 +15,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from app.settings import Settings
 from telephony.twilio.twiml import dial
 
 # Seconds to connect to Twilio, and then to wait for its answer.
@@ -156,3 +157,10 @@ def _never_sent(error: requests.RequestException) -> bool:
         reason = error.args[0] if error.args else None
         return "NewConnectionError" in type(getattr(reason, "reason", reason)).__name__
     return False
+
+
+def twilio_rest(settings: Settings) -> TwilioRest:
+    """The REST client for the account in the settings (not `configured` without credentials)."""
+    return TwilioRest(
+        settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url
+    )

@@ -8,25 +8,20 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response, WebSocket
 
-from app.agent_config import AgentConfig
 from app.audio.formats import MULAW_8K
+from app.calls.runtime import VoiceRuntime
+from app.config.agent import AgentConfig
 from app.db import agents as agent_queries
 from app.db import calls as call_queries
 from app.db import phone_numbers as number_queries
 from app.engine.conversation import CallContext, render_first_message
 from app.engine.record import CallRecord
-from app.observability import WEBHOOK_REJECTIONS
-from app.runtime import VoiceRuntime
+from app.observability.metrics import WEBHOOK_REJECTIONS
+from app.outbound.calls import answered_config, answered_variables, hang_up_verdicts
 from telephony.twilio import twiml
 from telephony.twilio.media import ROUTING_PARAMETERS, serve_media_stream
-from telephony.twilio.outbound import (
-    answered_config,
-    answered_variables,
-    hang_up_verdicts,
-    twilio_rest,
-    voicemail_message,
-)
-from telephony.twilio.rest import TwilioRestError
+from telephony.twilio.outbound import voicemail_message
+from telephony.twilio.rest import TwilioRestError, twilio_rest
 from telephony.twilio.signature import SIGNATURE_HEADER, TwilioSignature
 
 log = logging.getLogger(__name__)

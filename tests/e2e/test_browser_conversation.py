@@ -18,8 +18,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from app.agent_config import AgentConfig
-from app.observability import REGISTRY
+from app.config.agent import AgentConfig
+from app.observability.metrics import REGISTRY
 from app.providers.base import ChatMessage
 from tests.audio_samples import silence
 from tests.e2e.browser_page import (

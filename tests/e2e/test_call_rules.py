@@ -15,7 +15,7 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from app.agent_config import AgentConfig, TransferDestination
+from app.config.agent import AgentConfig, TransferDestination
 from app.providers.base import ChatMessage, ProviderError, TextDelta
 from tests.audio_samples import speech_like
 from tests.e2e.twilio_rest_double import twilio_rest_double

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from app.agent_config import AgentConfig
+from app.config.agent import AgentConfig
 from tests.e2e.voice_service import VoiceService, voice_service
 from tests.fakes.providers import ScriptedLanguageModel, ScriptedSpeechToText, ToneTextToSpeech
 from tests.twilio_caller import TwilioCaller

@@ -11,8 +11,8 @@ import pytest
 
 from app.audio.formats import MULAW_8K, PCM16_16K, AudioChunk, AudioFormat
 from app.providers.base import ProviderError, SessionTextToSpeech, TextToSpeech
-from app.providers.cartesia_tts import SDK_API_VERSION, CartesiaTextToSpeech
-from tests.fakes.cloud.cartesia_tts import MS_PER_CHAR, VALID_KEY, CartesiaDouble
+from app.providers.cartesia.tts import SDK_API_VERSION, CartesiaTextToSpeech
+from tests.fakes.cloud.cartesia import MS_PER_CHAR, VALID_KEY, CartesiaDouble
 
 pytestmark = pytest.mark.e2e
 

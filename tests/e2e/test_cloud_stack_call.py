@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from app.agent_config import AgentConfig, FallbackChoice, ProviderChoice
+from app.config.agent import AgentConfig, FallbackChoice, ProviderChoice
 from app.providers.builtin import register_builtin_providers
 from app.providers.registry import ProviderRegistry
 from app.settings import Settings
 from tests.e2e.voice_service import running_service
-from tests.fakes.cloud.deepgram_live import DeepgramLiveDouble, DeepgramScript
-from tests.fakes.cloud.elevenlabs_tts import VALID_KEY as ELEVENLABS_KEY
-from tests.fakes.cloud.elevenlabs_tts import ElevenLabsDouble
-from tests.fakes.cloud.groq_chat import GroqChatDouble, GroqScript
+from tests.fakes.cloud.deepgram import DeepgramLiveDouble, DeepgramScript
+from tests.fakes.cloud.elevenlabs import VALID_KEY as ELEVENLABS_KEY
+from tests.fakes.cloud.elevenlabs import ElevenLabsDouble
+from tests.fakes.cloud.groq import GroqChatDouble, GroqScript
 from tests.models.spoken import speak
 from tests.twilio_caller import TwilioCaller
 

@@ -20,8 +20,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from app import signed_urls
-from app.agent_config import AgentConfig
+from app.config import signed_urls
+from app.config.agent import AgentConfig
 from app.providers.base import ChatMessage, TextDelta
 from telephony.convai import conversation_socket
 from tests.e2e.voice_service import VoiceService, voice_service

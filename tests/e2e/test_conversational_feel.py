@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from app.agent_config import AgentConfig
+from app.config.agent import AgentConfig
 from app.providers.base import ChatMessage
 from tests.audio_samples import noise, trim_silence
 from tests.e2e.voice_service import VoiceService, voice_service

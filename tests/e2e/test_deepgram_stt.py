@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from app.providers.base import ProviderError, Transcript
-from app.providers.deepgram_stt import DeepgramSpeechToText, DeepgramSttStream
-from tests.fakes.cloud.deepgram_live import (
+from app.providers.deepgram.stt import DeepgramSpeechToText, DeepgramSttStream
+from tests.fakes.cloud.deepgram import (
     DeepgramLiveDouble,
     DeepgramScript,
     Refusal,

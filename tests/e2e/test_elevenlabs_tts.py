@@ -10,8 +10,8 @@ import pytest
 
 from app.audio.formats import MULAW_8K, PCM16_16K, AudioChunk, AudioFormat
 from app.providers.base import ProviderError, SessionTextToSpeech, TextToSpeech
-from app.providers.elevenlabs_tts import ElevenLabsTextToSpeech
-from tests.fakes.cloud.elevenlabs_tts import MS_PER_CHAR, VALID_KEY, ElevenLabsDouble
+from app.providers.elevenlabs.tts import ElevenLabsTextToSpeech
+from tests.fakes.cloud.elevenlabs import MS_PER_CHAR, VALID_KEY, ElevenLabsDouble
 
 pytestmark = pytest.mark.e2e
 

@@ -19,8 +19,8 @@ from app.providers.base import (
     ToolCall,
     ToolSpec,
 )
-from app.providers.groq_llm import GroqLanguageModel
-from tests.fakes.cloud.groq_chat import (
+from app.providers.groq.llm import GroqLanguageModel
+from tests.fakes.cloud.groq import (
     GroqChatDouble,
     GroqScript,
     Refusal,

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from app.agent_config import AgentConfig, ProviderChoice
-from app.providers.energy_vad import EnergyVad
+from app.config.agent import AgentConfig, ProviderChoice
+from app.providers.energy.vad import EnergyVad
 from app.providers.registry import ProviderRegistry
 from tests.e2e.twilio_rest_double import twilio_rest_double
 from tests.e2e.voice_service import RunningService, running_service

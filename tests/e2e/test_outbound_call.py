@@ -16,8 +16,9 @@ import pytest
 from elevenlabs import ElevenLabs
 from elevenlabs.core.api_error import ApiError
 
-from app.agent_config import AgentConfig
-from telephony.twilio.outbound import MachineDetection, OutboundCall, place_outbound_call
+from app.config.agent import AgentConfig
+from app.outbound.calls import MachineDetection, OutboundCall
+from telephony.twilio.outbound import place_outbound_call
 from tests.e2e.twilio_rest_double import TwilioRestDouble, twilio_rest_double
 from tests.e2e.voice_service import AGENT_NUMBER, VoiceService, voice_service
 from tests.fakes.providers import ScriptedLanguageModel, ScriptedSpeechToText, ToneTextToSpeech

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from app.agent_config import AgentConfig, FallbackChoice, ProviderChoice
+from app.config.agent import AgentConfig, FallbackChoice, ProviderChoice
 from app.providers.base import ChatMessage
-from app.providers.energy_vad import EnergyVad
+from app.providers.energy.vad import EnergyVad
 from app.providers.registry import ProviderRegistry
 from tests.e2e.voice_service import RunningService, running_service
 from tests.fakes.providers import ScriptedLanguageModel, ScriptedSpeechToText, ToneTextToSpeech

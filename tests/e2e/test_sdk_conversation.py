@@ -25,7 +25,7 @@ from elevenlabs.conversational_ai.conversation import (
     ConversationInitiationData,
 )
 
-from app.agent_config import AgentConfig, PromptTool
+from app.config.agent import AgentConfig, PromptTool
 from app.providers.base import ChatMessage
 from tests.e2e.sdk_audio import RecordingAsyncAudio, RecordingAudio
 from tests.e2e.voice_service import VoiceService, voice_service

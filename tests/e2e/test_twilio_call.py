@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.agent_config import AgentConfig
+from app.config.agent import AgentConfig
 from app.providers.base import ChatMessage
 from tests.audio_samples import speech_like
 from tests.e2e.voice_service import VoiceService, voice_service

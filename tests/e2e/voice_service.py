@@ -13,14 +13,14 @@ from typing import Any
 import httpx
 from twilio.request_validator import RequestValidator
 
-from app.agent_config import AgentConfig, ProviderChoice
+from app.config.agent import AgentConfig, ProviderChoice
 from app.db import agents as agent_queries
 from app.db import organizations as org_queries
 from app.db import phone_numbers as number_queries
 from app.db.migrate import upgrade
 from app.db.session import Database
 from app.main import create_app
-from app.providers.energy_vad import EnergyVad
+from app.providers.energy.vad import EnergyVad
 from app.providers.registry import ProviderRegistry
 from app.settings import Settings
 from tests.fakes.providers import ScriptedLanguageModel, ScriptedSpeechToText, ToneTextToSpeech

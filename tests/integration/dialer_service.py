@@ -21,7 +21,7 @@ import redis
 from celery import Celery
 from twilio.request_validator import RequestValidator
 
-from app.agent_config import AgentConfig
+from app.config.agent import AgentConfig
 from app.db import agents as agent_queries
 from app.db import organizations as org_queries
 from app.db import phone_numbers as number_queries

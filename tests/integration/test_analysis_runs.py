@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app import analysis_runs, campaign_runs
-from app.agent_config import AgentConfig
-from app.campaign_settings import CampaignSettings
+from app.analysis import runs as analysis_runs
+from app.calls.store import save_record
+from app.config.agent import AgentConfig
 from app.db import agents as agent_queries
 from app.db import analyses as analysis_rows
 from app.db import call_attempts as attempt_rows
@@ -27,6 +27,8 @@ from app.db import webhooks as webhook_rows
 from app.db.models import WebhookDelivery
 from app.db.session import Database
 from app.engine.record import CallRecord, TurnRecord
+from app.outbound import campaign_outcomes, campaign_runs
+from app.outbound.campaign_settings import CampaignSettings
 from app.providers.base import (
     ChatMessage,
     GenerationOptions,
@@ -125,7 +127,7 @@ def store_call(
             TurnRecord("user", said, 3000, metrics={"speech_ms": 1500, "voice_to_voice_ms": 800}),
             TurnRecord("agent", "Thanks, goodbye.", 5300, metrics={"speech_ms": 1200}),
         ]
-        call_queries.save_call_record(session, record)
+        save_record(session, record)
         return call_id
 
 
@@ -264,7 +266,7 @@ def call_ends(database: Database, conversation_id: str) -> None:
         call_queries.record_status_callback(
             session, "CA" + "5" * 32, "completed", {}, call_id=conversation_id
         )
-        assert campaign_runs.settle_ended_calls(session, NOON_UTC) == 1
+        assert campaign_outcomes.settle_ended_calls(session, NOON_UTC) == 1
 
 
 def lead_state(database: Database, campaign_id: str) -> tuple[str | None, str, datetime | None]:

@@ -11,14 +11,15 @@ from datetime import timedelta
 import pytest
 from elevenlabs import ElevenLabs
 
-from app.agent_config import AgentConfig
-from app.credentials import CredentialBox
+from app.calls.store import save_record
+from app.config.agent import AgentConfig
+from app.config.credentials import CredentialBox
 from app.db import agents as agent_queries
 from app.db import calls as call_queries
 from app.db import provider_credentials
 from app.db.session import Database
 from app.engine.record import CallRecord, TurnRecord
-from tests.fakes.cloud.groq_chat import GroqChatDouble, GroqScript, server_error
+from tests.fakes.cloud.groq import GroqChatDouble, GroqScript, server_error
 from tests.integration.dialer_service import Dialer, webhook_receiver
 
 pytestmark = pytest.mark.integration
@@ -87,7 +88,7 @@ def a_finished_call(dialer: Dialer, agent_id: str, said: str) -> str:
             TurnRecord("user", said, 2500, metrics={"speech_ms": 3000, "voice_to_voice_ms": 640}),
             TurnRecord("agent", "Understood. Goodbye.", 6200, metrics={"speech_ms": 1500}),
         ]
-        call_queries.save_call_record(session, record)
+        save_record(session, record)
         call_id = call.id
     database.dispose()
     return call_id

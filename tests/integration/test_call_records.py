@@ -6,14 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.agent_config import AgentConfig
+from app.calls.store import save_record
+from app.config.agent import AgentConfig
 from app.db.agents import create_agent
 from app.db.calls import (
     create_call,
     get_call,
     mark_in_progress,
     record_status_callback,
-    save_call_record,
 )
 from app.db.models import Call
 from app.db.session import Database
@@ -71,7 +71,7 @@ def test_save_call_record_stores_call_turns_and_events(
     call = open_twilio_call(database, tenant_a)
 
     with database.session() as session:
-        save_call_record(session, finished_record(call, tenant_a))
+        save_record(session, finished_record(call, tenant_a))
 
     with database.session() as session:
         stored = get_call(session, tenant_a.organization_id, call.id)
@@ -98,10 +98,10 @@ def test_saving_a_call_twice_replaces_its_turns_and_events(
 ) -> None:
     call = open_twilio_call(database, tenant_a)
     with database.session() as session:
-        save_call_record(session, finished_record(call, tenant_a, turn_count=3))
+        save_record(session, finished_record(call, tenant_a, turn_count=3))
 
     with database.session() as session:
-        save_call_record(session, finished_record(call, tenant_a, turn_count=2))
+        save_record(session, finished_record(call, tenant_a, turn_count=2))
 
     with database.session() as session:
         stored = get_call(session, tenant_a.organization_id, call.id)
@@ -116,7 +116,7 @@ def test_a_failing_save_leaves_the_call_untouched(database: Database, tenant_a: 
     record.events.append(CallEvent(at_ms=5, kind="bad", data={"not_json": object()}))
 
     with pytest.raises(Exception, match="not JSON serializable"), database.session() as session:
-        save_call_record(session, record)
+        save_record(session, record)
 
     with database.session() as session:
         stored = get_call(session, tenant_a.organization_id, call.id)
@@ -156,11 +156,11 @@ def test_completed_callback_keeps_the_engine_outcome_of_a_call_with_media(
     call = open_twilio_call(database, tenant_a, call_sid="CAdone")
     with database.session() as session:
         mark_in_progress(session, tenant_a.organization_id, call.id, stream_sid="MZ1")
-        save_call_record(session, finished_record(call, tenant_a))
+        save_record(session, finished_record(call, tenant_a))
 
     with database.session() as session:
         record_status_callback(session, "CAdone", "completed", {"CallDuration": "43"})
-        save_call_record(session, finished_record(call, tenant_a))
+        save_record(session, finished_record(call, tenant_a))
 
     with database.session() as session:
         stored = get_call(session, tenant_a.organization_id, call.id)

@@ -8,9 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from app import campaign_runs
-from app.agent_config import AgentConfig
-from app.campaign_settings import CampaignSettings
+from app.config.agent import AgentConfig
 from app.db import agents as agent_queries
 from app.db import call_attempts as attempt_rows
 from app.db import calls as call_queries
@@ -19,6 +17,8 @@ from app.db import organizations as org_queries
 from app.db import phone_numbers as number_queries
 from app.db.models import CallAttempt, Campaign, utc_now
 from app.db.session import Database
+from app.outbound import campaign_outcomes, campaign_runs
+from app.outbound.campaign_settings import CampaignSettings
 from campaigns.states import CampaignState
 
 pytestmark = pytest.mark.integration
@@ -104,7 +104,7 @@ def test_a_call_that_ended_before_its_dial_was_recorded_stays_ended(database: Da
         call_queries.record_status_callback(
             session, "CA" + "7" * 32, "busy", {}, call_id=order.conversation_id
         )
-        assert campaign_runs.settle_ended_calls(session, WEDNESDAY_NOON_UTC) == 1
+        assert campaign_outcomes.settle_ended_calls(session, WEDNESDAY_NOON_UTC) == 1
     with database.session() as session:
         campaign_runs.record_dial(session, attempt_id, "CA" + "7" * 32, None, WEDNESDAY_NOON_UTC)
     with database.session() as session:
@@ -113,7 +113,7 @@ def test_a_call_that_ended_before_its_dial_was_recorded_stays_ended(database: Da
         assert (attempt.status, attempt.outcome) == ("ended", "busy")
         assert lead.status == "pending"
         assert lead.due_at == WEDNESDAY_NOON_UTC + timedelta(minutes=10)
-        assert campaign_runs.settle_ended_calls(session, WEDNESDAY_NOON_UTC) == 0
+        assert campaign_outcomes.settle_ended_calls(session, WEDNESDAY_NOON_UTC) == 0
 
 
 def test_a_dial_twilio_may_have_received_is_never_dialed_again(database: Database) -> None:
@@ -143,7 +143,7 @@ def test_a_call_that_never_reports_its_end_frees_its_place_without_a_redial(
         assert attempt is not None
         attempt.dialed_at = utc_now() - timedelta(hours=7)
     with database.session() as session:
-        assert campaign_runs.settle_ended_calls(session, WEDNESDAY_NOON_UTC) == 1
+        assert campaign_outcomes.settle_ended_calls(session, WEDNESDAY_NOON_UTC) == 1
     with database.session() as session:
         assert rows.count_active_attempts(session, campaign_id) == 0
         result = campaign_runs.tick_campaign(session, campaign_id, WEDNESDAY_NOON_UTC)

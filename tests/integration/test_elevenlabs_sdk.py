@@ -9,7 +9,8 @@ import pytest
 from elevenlabs import ElevenLabs
 from elevenlabs.core.api_error import ApiError
 
-from app.db.calls import create_call, save_call_record
+from app.calls.store import save_record
+from app.db.calls import create_call
 from app.db.session import Database
 from app.engine.record import CallEvent, CallRecord, TurnRecord
 from tests.api_app import build_api_app
@@ -80,7 +81,7 @@ def test_sdk_lists_and_gets_a_recorded_conversation(
             to_number="+15550002222",
             provider_call_sid="CA0001",
         )
-        save_call_record(
+        save_record(
             session,
             CallRecord(
                 call_id=call.id,

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from app.db.migrate import upgrade
 from app.main import create_app
-from app.providers.energy_vad import EnergyVad
+from app.providers.energy.vad import EnergyVad
 from app.providers.registry import ProviderRegistry
 from app.settings import Settings
 

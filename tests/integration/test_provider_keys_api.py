@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from app.credentials import CredentialBox, CredentialError
+from app.config.credentials import CredentialBox, CredentialError
 from app.db import provider_credentials as credential_queries
 from app.db.session import Database
 from tests.api_app import TEST_SECRET

@@ -8,9 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
+from app.config.signed_urls import verify
 from app.db.conversation_tokens import use_token
 from app.db.session import Database
-from app.signed_urls import verify
 from tests.api_app import TEST_SECRET
 from tests.tenants import Tenant
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.agent_config import AgentConfig
+from app.config.agent import AgentConfig
 from app.db import agents as agent_queries
 from app.db import calls as call_queries
 from app.db import voice_nodes

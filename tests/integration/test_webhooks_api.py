@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from app.credentials import CredentialBox
+from app.config.credentials import CredentialBox
 from app.db import webhooks as webhook_rows
 from app.db.models import WebhookEndpoint
 from app.db.session import Database

@@ -6,8 +6,8 @@ import pytest
 
 from app.providers.builtin import register_builtin_providers
 from app.providers.registry import ProviderRegistry
-from app.providers.silero_vad import SileroVad
-from app.providers.whisper_stt import WhisperSpeechToText
+from app.providers.silero.vad import SileroVad
+from app.providers.whisper.stt import WhisperSpeechToText
 from app.settings import Settings
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.agent_config import AgentConfig
+from app.config.agent import AgentConfig
 
 PROMPT = (
     "You are the receptionist of Acme Dental. We are open Monday to Friday from 9 am to 5 pm "

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from app.audio.formats import ENGINE_SAMPLE_RATE, AudioFormat
-from app.providers.piper_tts import PiperTextToSpeech
+from app.providers.piper.tts import PiperTextToSpeech
 from app.providers.registry import ProviderRegistry
 from telephony.audio import StreamingResampler, mulaw_to_pcm16, pcm16_to_mulaw
 

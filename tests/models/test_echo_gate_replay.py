@@ -22,9 +22,9 @@ from app.engine.echo import EchoGate
 from app.engine.listening import CallerLine
 from app.engine.speech import SpeechChange, SpeechSegmenter
 from app.engine.transcript import TranscriptLog
-from app.providers.piper_tts import PiperTextToSpeech
+from app.providers.piper.tts import PiperTextToSpeech
 from app.providers.registry import ProviderRegistry
-from app.providers.silero_vad import SileroVad
+from app.providers.silero.vad import SileroVad
 from telephony.audio import OutboundEncoder
 from tests.models.dental_agent import GREETING
 from tests.models.spoken import frames, over_the_phone, piper_voice

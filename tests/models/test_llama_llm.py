@@ -19,7 +19,7 @@ from app.providers.base import (
     TextDelta,
     ToolSpec,
 )
-from app.providers.llama_llm import LlamaLanguageModel
+from app.providers.llama.llm import LlamaLanguageModel
 
 pytestmark = pytest.mark.models
 

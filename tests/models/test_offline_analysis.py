@@ -8,15 +8,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.agent_config import AgentConfig
-from app.analysis_runs import AnalysisJob, find
-from app.call_analysis import (
+from app.analysis.post_call import (
     OUTCOME_MEANINGS,
     SENTIMENTS,
     VERDICTS,
     AnalysisRequest,
     TranscriptLine,
 )
+from app.analysis.runs import AnalysisJob, find
+from app.config.agent import AgentConfig
 from app.providers.registry import ProviderRegistry
 from campaigns.outcomes import Outcome
 

@@ -11,7 +11,7 @@ import pytest
 
 from app.audio.formats import MULAW_8K, PCM16_16K, AudioChunk, AudioFormat
 from app.providers.base import ProviderError, TextToSpeech
-from app.providers.piper_tts import PiperTextToSpeech
+from app.providers.piper.tts import PiperTextToSpeech
 
 pytestmark = pytest.mark.models
 

@@ -17,7 +17,7 @@ import pytest
 
 from app.audio.formats import ENGINE_SAMPLE_RATE
 from app.providers.registry import ProviderRegistry
-from app.providers.whisper_stt import WhisperSpeechToText
+from app.providers.whisper.stt import WhisperSpeechToText
 from telephony.audio import StreamingResampler, mulaw_to_pcm16
 from tests.e2e.voice_service import RunningService, running_service
 from tests.models.dental_agent import dental_agent

@@ -17,7 +17,7 @@ from elevenlabs import ElevenLabs
 from elevenlabs.conversational_ai.conversation import AsyncConversation
 
 from app.providers.registry import ProviderRegistry
-from app.providers.whisper_stt import WhisperSpeechToText
+from app.providers.whisper.stt import WhisperSpeechToText
 from tests.e2e.sdk_audio import RecordingAsyncAudio
 from tests.e2e.voice_service import RunningService, running_service
 from tests.models.dental_agent import dental_agent

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from app.providers.base import ProviderError
-from app.providers.silero_vad import SileroVad
+from app.providers.silero.vad import SileroVad
 from tests.audio_samples import noise, silence
 from tests.models.spoken import frames, over_the_phone, speak
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.providers.base import ProviderError, Transcript
-from app.providers.whisper_stt import WhisperSpeechToText, WhisperSttStream
+from app.providers.whisper.stt import WhisperSpeechToText, WhisperSttStream
 from tests.audio_samples import noise, silence
 from tests.models.spoken import frames, over_the_phone, speak
 

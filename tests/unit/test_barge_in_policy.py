@@ -1,6 +1,6 @@
 import pytest
 
-from app.agent_config import AgentConfig
+from app.config.agent import AgentConfig
 from app.engine.backchannels import is_backchannel, says_any, vocabulary
 from app.engine.barge_in import Burst, Decision, decide, may_yield, unheard_answer_verdict
 

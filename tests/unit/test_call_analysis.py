@@ -2,8 +2,7 @@ import json
 
 import pytest
 
-from app.agent_config import AgentConfig
-from app.call_analysis import (
+from app.analysis.post_call import (
     TRANSCRIPT_MAX_CHARS,
     AnalysisRequest,
     InvalidAnalysisReplyError,
@@ -14,6 +13,7 @@ from app.call_analysis import (
     reply_schema,
     without_model,
 )
+from app.config.agent import AgentConfig
 from campaigns.outcomes import Outcome
 
 pytestmark = pytest.mark.unit

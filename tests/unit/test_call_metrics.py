@@ -1,6 +1,6 @@
 import pytest
 
-from app.call_metrics import SpokenTurn, call_metrics, latency_summary, percentile
+from app.analysis.metrics import SpokenTurn, call_metrics, latency_summary, percentile
 
 pytestmark = pytest.mark.unit
 

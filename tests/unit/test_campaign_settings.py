@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from app.campaign_settings import CampaignSettings
+from app.outbound.campaign_settings import CampaignSettings
 from campaigns.outcomes import Outcome
 from campaigns.states import CampaignState
 from campaigns.voicemail import VoicemailAction

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from app.agent_config import AgentConfig, PromptSettings, PromptTool
+from app.config.agent import AgentConfig, PromptSettings, PromptTool
 from app.engine.client_tools import ClientTools
 from app.engine.transport import ConversationEvents
 from app.providers.base import ToolCall

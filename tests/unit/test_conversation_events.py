@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from app.agent_config import AgentConfig
 from app.audio.formats import PCM16_16K, AudioFormat
+from app.config.agent import AgentConfig
 from app.engine.conversation import CallContext
 from app.engine.options import EngineOptions
 from app.engine.record import CallRecord
 from app.engine.session import CallSession
 from app.engine.transport import ConversationEvents
-from app.providers.energy_vad import EnergyVad
+from app.providers.energy.vad import EnergyVad
 from app.providers.registry import ProviderSet
 from telephony.audio import OutboundEncoder
 from tests.audio_samples import speech_like

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from app.agent_config import AgentConfig
-from app.conversation_overrides import (
+from app.calls.overrides import (
     InvalidOverrideError,
     OverrideNotAllowedError,
     apply_overrides,
 )
+from app.config.agent import AgentConfig
 
 pytestmark = pytest.mark.unit
 

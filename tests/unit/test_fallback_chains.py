@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from app.agent_config import AgentConfig, FallbackChoice
 from app.audio.formats import MULAW_8K, AudioChunk
+from app.config.agent import AgentConfig, FallbackChoice
 from app.providers.base import GenerationOptions, ProviderError, TextDelta, Transcript
-from app.providers.breakers import CircuitBreakers
 from app.providers.call_providers import chain_names, providers_for_call
-from app.providers.fallback import Chain, FallbackLanguageModel, open_with_retries
-from app.providers.fallback_stt import FallbackSpeechToText
-from app.providers.fallback_voice import FallbackTextToSpeech
+from app.providers.fallback.breakers import CircuitBreakers
+from app.providers.fallback.chain import Chain, FallbackLanguageModel, open_with_retries
+from app.providers.fallback.stt import FallbackSpeechToText
+from app.providers.fallback.voice import FallbackTextToSpeech
 from app.providers.registry import MissingKeyError, ProviderRegistry
 from tests.fakes.providers import ScriptedLanguageModel, ToneTextToSpeech
 

@@ -24,7 +24,7 @@ from app.providers.base import (
     ToolCall,
     ToolSpec,
 )
-from app.providers.openai_llm import OpenAiCompatibleLanguageModel
+from app.providers.openai.llm import OpenAiCompatibleLanguageModel
 
 pytestmark = pytest.mark.e2e
 

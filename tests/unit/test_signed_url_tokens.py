@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from app.signed_urls import SignedUrlError, issue, load_or_create_secret, verify
+from app.config.signed_urls import SignedUrlError, issue, load_or_create_secret, verify
 
 pytestmark = pytest.mark.unit
 

@@ -1,7 +1,7 @@
 import pytest
 
-from app.agent_config import ProviderChoice
-from app.providers.energy_vad import EnergyVad
+from app.config.agent import ProviderChoice
+from app.providers.energy.vad import EnergyVad
 from app.providers.registry import ProviderRegistry
 from app.providers.warm_up import warm_up
 from tests.fakes.providers import ScriptedLanguageModel, ScriptedSpeechToText, ToneTextToSpeech

@@ -1,0 +1,34 @@
+"""The REST API's routers, in the order the OpenAPI page lists them (the app factory and the
+tests' API-only app both mount these)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.api import (
+    agents,
+    batch_calling,
+    campaigns,
+    conversations,
+    do_not_call,
+    outbound_calls,
+    phone_numbers,
+    provider_keys,
+    signed_urls,
+    webhooks,
+)
+
+# Routes that need the voice runtime (`app.state.voice`): an API-only app leaves them out.
+VOICE_ROUTERS: tuple[APIRouter, ...] = (outbound_calls.router,)
+
+REST_ROUTERS: tuple[APIRouter, ...] = (
+    agents.router,
+    conversations.router,
+    campaigns.router,
+    do_not_call.router,
+    batch_calling.router,
+    phone_numbers.router,
+    provider_keys.router,
+    signed_urls.router,
+    webhooks.router,
+)

@@ -1,0 +1,184 @@
+"""One call's life, the same for every transport.
+
+A transport (Twilio Media Streams, the conversation socket, SIP) speaks its carrier's protocol
+and nothing else; for the call itself it goes through here, in this order:
+
+1. open the record: `claim_call` (the call was recorded when it was placed or rang: Twilio's
+   voice webhook, the outbound dialer) or `open_call` (it starts on the socket itself); either
+   way the call is marked in progress on this node;
+2. `call_providers`: the agent's provider set for this organization, fallbacks and breakers
+   included, built off the event loop (`CallRefusedError` when a role has no usable provider);
+3. `begin`: the `CallSession` over the transport, registered as live;
+4. `start`: the session greets and listens (a failure finishes the call as failed);
+5. `finish`: unregistered, closed, and its record saved in one transaction (with its webhook
+   and analysis queued) by the recorder.
+
+A call that is refused after its record was opened is saved finished and failed with why
+(`refuse`), never left "in progress".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from app.calls.runtime import VoiceRuntime
+from app.config.agent import AgentConfig
+from app.db import agents as agent_queries
+from app.db import calls as call_queries
+from app.engine.conversation import CallContext
+from app.engine.record import CallEvent, CallRecord
+from app.engine.session import CallSession
+from app.engine.transport import CallTransport, ConversationEvents
+from app.observability.metrics import CALLS_STARTED
+from app.outbound.calls import answered_config
+from app.providers.registry import ProviderSet
+
+log = logging.getLogger(__name__)
+
+
+class CallRefusedError(Exception):
+    """The call cannot run; `reason` is short and machine-readable, the message says why."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedCall:
+    """A recorded call whose media has arrived: the settings it runs with and its numbers."""
+
+    config: AgentConfig
+    caller_number: str
+    called_number: str
+
+
+def claim_call(
+    runtime: VoiceRuntime,
+    organization_id: str,
+    agent_id: str,
+    call_id: str,
+    *,
+    stream_sid: str | None = None,
+) -> ClaimedCall | None:
+    """Mark a recorded call in progress on this node (blocking). None if the organization has
+    no such call of that agent. An outbound call runs with the overrides it was placed with."""
+    with runtime.database.session() as db:
+        agent = agent_queries.get_agent(db, organization_id, agent_id)
+        call = call_queries.mark_in_progress(
+            db, organization_id, call_id, stream_sid=stream_sid, node_id=runtime.node_id
+        )
+        if agent is None or call is None or call.agent_id != agent_id:
+            return None
+        config = answered_config(agent_queries.agent_config(agent), call.initiation)
+        return ClaimedCall(config, call.from_number or "", call.to_number or "")
+
+
+def open_call(
+    runtime: VoiceRuntime,
+    organization_id: str,
+    agent_id: str,
+    *,
+    channel: str,
+    from_number: str = "",
+) -> str:
+    """Record an inbound call that starts on its transport, in progress on this node (blocking);
+    its id."""
+    with runtime.database.session() as db:
+        call = call_queries.create_call(
+            db,
+            organization_id,
+            agent_id=agent_id,
+            direction="inbound",
+            channel=channel,
+            from_number=from_number,
+        )
+        call_queries.mark_in_progress(db, organization_id, call.id, node_id=runtime.node_id)
+        return call.id
+
+
+async def call_providers(
+    runtime: VoiceRuntime, organization_id: str, config: AgentConfig
+) -> ProviderSet:
+    """The provider set a call of this organization runs on. `CallRefusedError` (no_provider)
+    when a role has none usable: unknown, no key stored, not loadable."""
+    try:
+        return await asyncio.to_thread(runtime.call_providers, organization_id, config)
+    except Exception as error:
+        raise CallRefusedError("no_provider", str(error)) from error
+
+
+def begin(
+    runtime: VoiceRuntime,
+    *,
+    context: CallContext,
+    config: AgentConfig,
+    providers: ProviderSet,
+    transport: CallTransport,
+    events: ConversationEvents | None = None,
+    text_only: bool = False,
+    can_transfer: bool = True,
+) -> CallSession:
+    """The call's session over its transport, registered as live on this node."""
+    session = CallSession(
+        context=context,
+        config=config,
+        providers=providers,
+        transport=transport,
+        recorder=runtime.recorder,
+        options=runtime.options,
+        phrases=runtime.phrases,
+        events=events,
+        text_only=text_only,
+        can_transfer=can_transfer,
+    )
+    runtime.add_live_call(session)
+    CALLS_STARTED.labels(channel=context.channel).inc()
+    return session
+
+
+async def start(runtime: VoiceRuntime, session: CallSession) -> bool:
+    """Greet and listen; False (and the call finished as failed, with why) if it cannot."""
+    try:
+        await session.start()
+    except Exception as error:
+        log.exception("call %s failed to start", session.context.call_id)
+        session.log.event("start_failed", error=repr(error))
+        await finish(runtime, session, "start_failed", failed=True)
+        return False
+    return True
+
+
+async def finish(
+    runtime: VoiceRuntime, session: CallSession, reason: str, *, failed: bool = False
+) -> None:
+    """Unregister the call and close it: its record is saved (safe to call more than once)."""
+    runtime.drop_live_call(session.context.call_id)
+    await session.close(reason, failed=failed)
+
+
+async def refuse(
+    runtime: VoiceRuntime,
+    call_id: str,
+    organization_id: str,
+    agent_id: str,
+    *,
+    reason: str,
+    detail: str,
+    **event: Any,
+) -> None:
+    """A call whose record was opened but that cannot run ends finished: failed, with why."""
+    record = CallRecord.opened(call_id, organization_id, agent_id)
+    record.ended_at = record.started_at
+    record.status = "failed"
+    record.termination_reason = reason
+    record.events = [
+        CallEvent(0, "start_failed", {"reason": reason, "error": detail[:500], **event})
+    ]
+    try:
+        await runtime.recorder.save(record)
+    except Exception:
+        log.exception("call %s: could not be saved as refused", call_id)

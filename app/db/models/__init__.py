@@ -1,0 +1,41 @@
+"""The relational schema: organizations own every other row, so each tenant table carries its id.
+
+One module per aggregate; importing this package registers every table on `Base.metadata`.
+Migrations under ``migrations/`` create this schema; the models here are what queries use and
+what the migrations are checked against.
+"""
+
+from app.db.models.agents import Agent, PhoneNumber
+from app.db.models.base import NAMING_CONVENTION, Base, SurrogateKey, UtcDateTime, new_id, utc_now
+from app.db.models.calls import Call, CallAnalysis, CallEvent, Turn
+from app.db.models.campaigns import CallAttempt, Campaign, CampaignLead, DoNotCallEntry
+from app.db.models.operations import TaskRun, VoiceNode
+from app.db.models.tenants import ApiKey, Organization, ProviderCredential, UsedConversationToken
+from app.db.models.webhooks import WebhookDelivery, WebhookEndpoint
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "Agent",
+    "ApiKey",
+    "Base",
+    "Call",
+    "CallAnalysis",
+    "CallAttempt",
+    "CallEvent",
+    "Campaign",
+    "CampaignLead",
+    "DoNotCallEntry",
+    "Organization",
+    "PhoneNumber",
+    "ProviderCredential",
+    "SurrogateKey",
+    "TaskRun",
+    "Turn",
+    "UsedConversationToken",
+    "UtcDateTime",
+    "VoiceNode",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "new_id",
+    "utc_now",
+]

@@ -1,0 +1,12 @@
+"""Whisper tiny.en on faster-whisper, the offline recognizer (`stt.py`)."""
+
+from __future__ import annotations
+
+from app.providers.registry import ProviderRegistry
+from app.settings import Settings
+
+
+def register(registry: ProviderRegistry, settings: Settings) -> None:
+    from app.providers.whisper.stt import WhisperSpeechToText
+
+    registry.stt.register("whisper", WhisperSpeechToText)

@@ -68,7 +68,7 @@ typecheck: install ## mypy (strict; packages and settings from pyproject.toml)
 
 check: lint typecheck test ## lint + typecheck + test
 
-bench: install ## run the benchmarks (python -m bench, ~15 min) and write bench/RESULTS.md
+bench: install ## run the benchmarks (python -m bench, about 30 min) and write bench/RESULTS.md
 	$(BIN)/python -m bench
 
 .PHONY: bench-serve

@@ -13,14 +13,14 @@ DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
 
 
 class Settings(BaseSettings):
-    """Every knob an operator may turn; the README lists each with its default."""
+    """Every knob an operator may turn; docs/settings.md lists each with its default."""
 
     model_config = SettingsConfigDict(env_prefix="VELOX_", env_file=".env", extra="ignore")
 
     host: str = "127.0.0.1"
     port: int = 8000
-    # Server processes. One event loop holds about 100 calls on this machine kind; each worker
-    # adds one, loading its own copy of the models. Calls never move between workers.
+    # Server processes: each loads its own copy of the models; calls never move between them.
+    # How many calls two of them hold on two cores is measured in bench/RESULTS.md, section 1.
     workers: int = Field(default=1, ge=1, le=64)
     log_level: str = "INFO"
     data_dir: Path = DEFAULT_DATA_DIR

@@ -239,7 +239,7 @@ async def _main(args: argparse.Namespace) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a short smoke run (~1 minute)")
+    parser.add_argument("--quick", action="store_true", help="a short smoke run (about 3 minutes)")
     parser.add_argument("--steps", help="comma-separated call counts, e.g. 10,50")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--skip-offline", action="store_true", help="also skips feel's offline run")

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response, WebSocket
 
 from app.audio.formats import MULAW_8K
+from app.calls import lifecycle
 from app.calls.runtime import VoiceRuntime
 from app.config.agent import AgentConfig
 from app.db import agents as agent_queries
 from app.db import calls as call_queries
 from app.db import phone_numbers as number_queries
 from app.engine.conversation import CallContext, render_first_message
-from app.engine.record import CallRecord
 from app.observability.metrics import WEBHOOK_REJECTIONS
 from app.outbound.calls import answered_config, answered_variables, hang_up_verdicts
 from telephony.twilio import twiml
@@ -78,11 +77,16 @@ async def voice_webhook(request: Request) -> Response:
             return Response(twiml.apology(NO_AGENT_MESSAGE), media_type=XML)
     call_id, organization_id, resolved_agent_id, config, stored_variables = opened
     try:
-        providers = await asyncio.to_thread(runtime.call_providers, organization_id, config)
-    except Exception as error:  # no usable provider for a role: unknown, no key, not loadable
-        log.error("agent %s cannot take calls: %s", resolved_agent_id, error)
-        await runtime.recorder.save(
-            _failed_call(call_id, organization_id, resolved_agent_id, error)
+        providers = await lifecycle.call_providers(runtime, organization_id, config)
+    except lifecycle.CallRefusedError as refused:
+        log.error("agent %s cannot take calls: %s", resolved_agent_id, refused)
+        await lifecycle.refuse(
+            runtime,
+            call_id,
+            organization_id,
+            resolved_agent_id,
+            reason=refused.reason,
+            detail=str(refused),
         )
         return Response(twiml.apology(UNAVAILABLE_MESSAGE), media_type=XML)
     # Other query parameters of the webhook URL become the prompt's dynamic variables, after
@@ -169,19 +173,6 @@ def _open_outbound_call(
         config = answered_config(agent_queries.agent_config(agent), call.initiation)
         variables = answered_variables(call.initiation)
         return call.id, call.organization_id, agent.id, config, variables
-
-
-def _failed_call(call_id: str, organization_id: str, agent_id: str, error: Exception) -> CallRecord:
-    now = datetime.now(UTC)
-    return CallRecord(
-        call_id=call_id,
-        organization_id=organization_id,
-        agent_id=agent_id,
-        started_at=now,
-        ended_at=now,
-        status="failed",
-        termination_reason=f"providers_unavailable: {error}",
-    )
 
 
 @router.post("/status")

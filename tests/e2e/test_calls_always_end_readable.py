@@ -118,3 +118,29 @@ async def test_a_stream_in_a_format_twilio_does_not_send_is_closed_and_its_call_
     assert body["status"] == "failed"
     events = [event["kind"] for event in body["velox"]["events"]]  # type: ignore[index]
     assert "start_failed" in events
+
+
+def test_a_call_whose_agent_has_no_usable_provider_hears_why_and_ends_failed(
+    service: VoiceService,
+) -> None:
+    httpx.patch(
+        f"{service.base_url}/v1/convai/agents/{service.agent_id}",
+        json={"velox": {"providers": {"llm": "gorq"}}},
+        headers=service.headers,
+    ).raise_for_status()
+
+    response = service.post_voice()
+
+    assert response.status_code == 200
+    assert "not available" in response.text
+    listed = httpx.get(
+        f"{service.base_url}/v1/convai/conversations",
+        params={"agent_id": service.agent_id},
+        headers=service.headers,
+    ).json()["conversations"]
+    body = read_back(service, listed[0]["conversation_id"])
+    assert body["status"] == "failed"
+    assert body["metadata"]["termination_reason"] == "no_provider"  # type: ignore[index]
+    [event] = body["velox"]["events"]  # type: ignore[index]
+    assert event["kind"] == "start_failed"
+    assert "gorq" in event["data"]["error"]

@@ -16,10 +16,10 @@ from app.calls.node_watch import NodeWatch
 from app.calls.runtime import VoiceRuntime
 from app.calls.store import DatabaseCallRecorder
 from app.config.agent import ProviderChoice
+from app.config.redaction import redact_log_records, remember_secrets
 from app.db.session import Database
 from app.engine.record import CallRecorder
 from app.providers.builtin import register_builtin_providers
-from app.providers.redaction import redact_log_records, remember_secrets
 from app.providers.registry import ProviderRegistry
 from app.providers.warm_up import warm_up
 from app.settings import Settings, get_settings

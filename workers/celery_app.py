@@ -16,7 +16,7 @@ from celery import Celery, shared_task
 from celery.schedules import crontab
 from kombu.entity import Exchange, Queue
 
-from app.providers.redaction import redact_log_records, remember_secrets
+from app.config.redaction import redact_log_records, remember_secrets
 from app.settings import Settings, get_settings
 
 # Modules whose tasks every worker registers.

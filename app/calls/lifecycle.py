@@ -24,6 +24,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from app.calls.overrides import answered_config
 from app.calls.runtime import VoiceRuntime
 from app.config.agent import AgentConfig
 from app.db import agents as agent_queries
@@ -33,7 +34,6 @@ from app.engine.record import CallEvent, CallRecord
 from app.engine.session import CallSession
 from app.engine.transport import CallTransport, ConversationEvents
 from app.observability.metrics import CALLS_STARTED
-from app.outbound.calls import answered_config
 from app.providers.registry import ProviderSet
 
 log = logging.getLogger(__name__)

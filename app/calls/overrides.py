@@ -112,3 +112,15 @@ def _assign(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
     for key in path[:-1]:
         node = node.setdefault(key, {})
     node[path[-1]] = value
+
+
+def answered_config(config: AgentConfig, initiation: dict[str, Any] | None) -> AgentConfig:
+    """The agent's settings for a call placed with overrides (an outbound call, kept in its
+    `initiation`), now answered: with them applied."""
+    overrides = (initiation or {}).get("overrides") or {}
+    return apply_overrides(config, overrides) if overrides else config
+
+
+def answered_variables(initiation: dict[str, Any] | None) -> dict[str, str]:
+    """The dynamic variables a call was placed with."""
+    return {str(k): str(v) for k, v in ((initiation or {}).get("dynamic_variables") or {}).items()}

@@ -8,13 +8,13 @@ from dataclasses import asdict
 
 from sqlalchemy.orm import Session
 
+from app.config.redaction import redact_value
 from app.db import calls as call_queries
 from app.db.models import Call
 from app.db.session import Database
 from app.engine.record import CallRecord
 from app.engine.text import clean_text, clean_value
 from app.observability.metrics import BARGE_INS, CALLS_ENDED, TURN_LATENCY
-from app.providers.redaction import redact_value
 
 log = logging.getLogger(__name__)
 

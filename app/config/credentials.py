@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from app.providers.redaction import remember_secret
+from app.config.redaction import remember_secret
 
 # Providers whose keys an organization may store (the registry's cloud providers).
 CLOUD_PROVIDERS = ("deepgram", "groq", "openai", "elevenlabs", "cartesia")

@@ -19,7 +19,6 @@ from app.calls.overrides import (
     OverrideNotAllowedError,
     apply_overrides,
 )
-from app.config.agent import AgentConfig
 from app.db import agents as agent_queries
 from app.db import calls as call_queries
 from app.db import phone_numbers as number_queries
@@ -135,16 +134,6 @@ def hang_up_verdicts(initiation: dict[str, Any] | None) -> frozenset[str]:
     """The answering-machine verdicts on which this call is hung up."""
     detection = (initiation or {}).get("machine_detection") or {}
     return frozenset(detection.get("hang_up_on") or ())
-
-
-def answered_config(config: AgentConfig, initiation: dict[str, Any] | None) -> AgentConfig:
-    """The agent's settings for an answered outbound call: with the client's overrides applied."""
-    overrides = (initiation or {}).get("overrides") or {}
-    return apply_overrides(config, overrides) if overrides else config
-
-
-def answered_variables(initiation: dict[str, Any] | None) -> dict[str, str]:
-    return {str(k): str(v) for k, v in ((initiation or {}).get("dynamic_variables") or {}).items()}
 
 
 def record_carrier_sid(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from app.audio.formats import AudioChunk, AudioFormat
-from app.providers.redaction import redact
+from app.config.redaction import redact
 
 
 class ProviderError(Exception):

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response, WebSocket
 
 from app.audio.formats import MULAW_8K
 from app.calls import lifecycle
+from app.calls.overrides import answered_config, answered_variables
 from app.calls.runtime import VoiceRuntime
 from app.config.agent import AgentConfig
 from app.db import agents as agent_queries
@@ -16,7 +17,7 @@ from app.db import calls as call_queries
 from app.db import phone_numbers as number_queries
 from app.engine.conversation import CallContext, render_first_message
 from app.observability.metrics import WEBHOOK_REJECTIONS
-from app.outbound.calls import answered_config, answered_variables, hang_up_verdicts
+from app.outbound.calls import hang_up_verdicts
 from telephony.twilio import twiml
 from telephony.twilio.media import ROUTING_PARAMETERS, serve_media_stream
 from telephony.twilio.outbound import voicemail_message

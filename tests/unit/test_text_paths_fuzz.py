@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from app.api.body_limits import InvalidBodyError, strict_json
 from app.api.errors import echoable
+from app.config.redaction import redact, redact_value
 from app.engine.text import clean_text, clean_value
-from app.providers.redaction import redact, redact_value
 
 pytestmark = pytest.mark.unit
 

@@ -8,9 +8,13 @@ import logging
 import os
 import sys
 
+from sqlalchemy.orm import Session
+
 from app.db import organizations as org_queries
+from app.db import people as people_rows
 from app.db.migrate import upgrade
 from app.db.session import Database
+from app.people.roles import Permission
 from app.settings import Settings, get_settings
 
 DEFAULT_ORGANIZATION = "default"
@@ -30,21 +34,63 @@ def _create_organization(settings: Settings, name: str) -> str:
         database.dispose()
 
 
-def _create_api_key(settings: Settings, organization: str, label: str) -> str:
+def _create_api_key(
+    settings: Settings, organization: str, label: str, scopes: list[str] | None = None
+) -> str:
     """A new key for the one organization `organization` names; LookupError if not exactly one."""
     database = Database(settings.resolved_database_url())
     try:
         with database.session() as session:
-            found = org_queries.organizations_named(session, organization)
-            if not found:
-                raise LookupError(f"no organization has the id or name {organization!r}")
-            if len(found) > 1:
-                ids = ", ".join(o.id for o in found)
-                raise LookupError(f"{len(found)} organizations are named {organization!r}: {ids}")
-            _, key = org_queries.create_api_key(session, found[0].id, name=label)
+            org_id = _one_organization(session, organization)
+            api_key, key = org_queries.create_api_key(session, org_id, name=label, scopes=scopes)
+            people_rows.record_audit(
+                session,
+                org_id,
+                actor="cli",
+                action="created",
+                target_type="api_key",
+                target_id=f"{label} ({api_key.key_prefix}…)",
+                detail={"scopes": scopes},
+            )
             return key
     finally:
         database.dispose()
+
+
+def _invite(settings: Settings, email: str, role: str, organization: str, *, new: bool) -> str:
+    """Invite a new user (`new`) or make a new invite for an existing one; the invite URL.
+    LookupError / ValueError with why when the organization, the user or the role is wrong."""
+    from app.db import people as people_rows
+    from app.people import accounts
+    from app.people.roles import Role
+
+    rules = accounts.AccountRules()
+    database = Database(settings.resolved_database_url())
+    try:
+        with database.session() as session:
+            if new:
+                org_id = _one_organization(session, organization)
+                _, token = accounts.invite_user(
+                    session, org_id, email, Role(role), rules, actor="cli"
+                )
+            else:
+                found = people_rows.user_by_email(session, email)
+                if found is None:
+                    raise LookupError(f"no user has the address {email!r}")
+                token = people_rows.create_invite(session, found, rules.invite_ttl)
+        return f"{settings.resolved_public_url()}/invite?token={token}"
+    finally:
+        database.dispose()
+
+
+def _one_organization(session: Session, organization: str) -> str:
+    found = org_queries.organizations_named(session, organization)
+    if not found:
+        raise LookupError(f"no organization has the id or name {organization!r}")
+    if len(found) > 1:
+        ids = ", ".join(o.id for o in found)
+        raise LookupError(f"{len(found)} organizations are named {organization!r}: {ids}")
+    return found[0].id
 
 
 def _first_start(settings: Settings) -> str | None:
@@ -165,7 +211,29 @@ def main(argv: list[str] | None = None) -> int:
         "create", help="a new API key for an existing organization (a lost key is not recoverable)"
     )
     new_key.add_argument("organization", help="the organization's id, or its name if unique")
-    new_key.add_argument("--label", default="cli", help="the key's name in the key list")
+    new_key.add_argument("--label", default="cli", help="the key's name in the audit log")
+    new_key.add_argument(
+        "--scope",
+        action="append",
+        choices=[p.value for p in Permission],
+        help="restrict the key to this permission (repeat for several); default: all",
+    )
+    users = commands.add_parser("users", help="the people who sign in")
+    user_commands = users.add_subparsers(dest="user_command", required=True)
+    new_user = user_commands.add_parser(
+        "create", help="invite a person; prints the one-time invite URL (valid 7 days) last"
+    )
+    new_user.add_argument("email")
+    new_user.add_argument(
+        "--role", required=True, choices=("admin", "manager", "support", "field_agent")
+    )
+    new_user.add_argument(
+        "--org", default=DEFAULT_ORGANIZATION, help="the organization's id or unique name"
+    )
+    again = user_commands.add_parser(
+        "invite", help="a new invite URL for an existing user (a forgotten password)"
+    )
+    again.add_argument("email")
     talk = commands.add_parser(
         "talk", help="a typed conversation with an agent (its replies printed; saved as any call)"
     )
@@ -193,6 +261,20 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "orgs" and args.org_command == "create":
         _migrate(settings)
         print(_create_organization(settings, args.name))
+    elif args.command == "users":
+        from app.people.accounts import AccountError
+
+        _migrate(settings)
+        try:
+            if args.user_command == "create":
+                url = _invite(settings, args.email, args.role, args.org, new=True)
+            else:
+                url = _invite(settings, args.email, "", "", new=False)
+        except (LookupError, ValueError, AccountError) as error:
+            print(f"velox: {error}", file=sys.stderr)
+            return 2
+        print(f"Hand this invite link to {args.email}; it works once, for 7 days:")
+        print(url)
     elif args.command == "talk":
         from telephony.convai.talk import main as talk_main
 
@@ -201,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "orgs":
         _migrate(settings)
         try:
-            print(_create_api_key(settings, args.organization, args.label))
+            print(_create_api_key(settings, args.organization, args.label, args.scope))
         except LookupError as error:
             print(f"velox: {error}", file=sys.stderr)
             return 2

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from app.api.deps import OrganizationDep, SessionDep
+from app.api.deps import OrganizationDep, PrincipalDep, SessionDep, audit
 from app.api.errors import api_error, body_validation_error, not_found
 from app.api.times import unix
 from app.config.agent import AgentConfig, ConversationConfig, VeloxSection
@@ -115,15 +115,17 @@ def _agent_response(agent: Agent, organization: Organization) -> AgentResponse:
 
 @router.post("/create", response_model=CreateAgentResponse)
 def create_agent(
-    body: AgentCreateRequest, organization: OrganizationDep, session: SessionDep
+    body: AgentCreateRequest, principal: PrincipalDep, session: SessionDep
 ) -> CreateAgentResponse:
     """Create an agent; omitted sections take Velox's defaults."""
+    organization = principal.organization
     try:
         config = AgentConfig.model_validate(body.model_dump(exclude_none=True))
     except ValidationError as error:
         raise body_validation_error(error) from error
     _refuse_failing_templates(config)
     agent = agent_queries.create_agent(session, organization.id, config)
+    audit(session, principal, "created", "agent", agent.id, name=config.name)
     return CreateAgentResponse(agent_id=agent.id)
 
 
@@ -171,9 +173,10 @@ def get_agent(agent_id: str, organization: OrganizationDep, session: SessionDep)
 
 @router.patch("/{agent_id}", response_model=AgentResponse)
 def update_agent(
-    agent_id: str, body: AgentUpdateRequest, organization: OrganizationDep, session: SessionDep
+    agent_id: str, body: AgentUpdateRequest, principal: PrincipalDep, session: SessionDep
 ) -> AgentResponse:
     """Change only the given fields; the merged agent must still be valid or nothing changes."""
+    organization = principal.organization
     try:
         agent = agent_queries.update_agent(
             session, organization.id, agent_id, body.model_dump(exclude_none=True)
@@ -183,6 +186,14 @@ def update_agent(
     if agent is None:
         raise not_found("agent", agent_id)
     _refuse_failing_templates(agent_queries.agent_config(agent))  # raising rolls the change back
+    audit(
+        session,
+        principal,
+        "changed",
+        "agent",
+        agent_id,
+        fields=sorted(body.model_dump(exclude_none=True)),
+    )
     return _agent_response(agent, organization)
 
 
@@ -198,10 +209,10 @@ def _refuse_failing_templates(config: AgentConfig) -> None:
 
 
 @router.delete("/{agent_id}")
-def delete_agent(
-    agent_id: str, organization: OrganizationDep, session: SessionDep
-) -> dict[str, Any]:
+def delete_agent(agent_id: str, principal: PrincipalDep, session: SessionDep) -> dict[str, Any]:
     """Delete the agent; its past conversations stay readable."""
+    organization = principal.organization
     if not agent_queries.delete_agent(session, organization.id, agent_id):
         raise not_found("agent", agent_id)
+    audit(session, principal, "deleted", "agent", agent_id)
     return {}

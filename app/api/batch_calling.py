@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from app.api.campaigns import caller_number
-from app.api.deps import OrganizationDep, SessionDep
+from app.api.deps import OrganizationDep, PrincipalDep, SessionDep, audit
 from app.api.errors import api_error, not_found
 from app.api.openapi import error_responses
 from app.api.times import unix
@@ -157,8 +157,9 @@ def _leads(recipients: list[Recipient]) -> list[NewLead]:
 
 @router.post("/submit", responses=error_responses(404))
 def submit(
-    body: BatchSubmitRequest, session: SessionDep, organization: OrganizationDep
+    body: BatchSubmitRequest, session: SessionDep, principal: PrincipalDep
 ) -> BatchCallResponse:
+    organization = principal.organization
     number = caller_number(session, organization.id, body.agent_id, body.agent_phone_number_id)
     settings = _settings(body)
     leads = _leads(body.recipients)
@@ -176,6 +177,7 @@ def submit(
     campaign_runs.change_state(session, campaign, CampaignState.SCHEDULED)
     if settings.starts_at is None or settings.starts_at <= utc_now():
         campaign_runs.change_state(session, campaign, CampaignState.RUNNING)
+    audit(session, principal, "created", "campaign", campaign.id, name=body.call_name, batch=True)
     return _batch(session, campaign)
 
 
@@ -212,18 +214,21 @@ def get_batch(
 
 
 @router.post("/{batch_id}/cancel", responses=error_responses(409))
-def cancel(batch_id: str, session: SessionDep, organization: OrganizationDep) -> BatchCallResponse:
+def cancel(batch_id: str, session: SessionDep, principal: PrincipalDep) -> BatchCallResponse:
+    organization = principal.organization
     campaign = _campaign(session, organization.id, batch_id, lock=True)
     try:
         campaign_runs.change_state(session, campaign, CampaignState.CANCELLED)
     except campaign_runs.CampaignStateError as error:
         raise api_error(status.HTTP_409_CONFLICT, "invalid_state", str(error)) from None
+    audit(session, principal, "changed", "campaign", batch_id, request="cancel")
     return _batch(session, campaign)
 
 
 @router.post("/{batch_id}/retry", responses=error_responses(409))
-def retry(batch_id: str, session: SessionDep, organization: OrganizationDep) -> BatchCallResponse:
+def retry(batch_id: str, session: SessionDep, principal: PrincipalDep) -> BatchCallResponse:
     """Dial again the recipients nobody answered (no answer, busy, failed, voicemail)."""
+    organization = principal.organization
     campaign = _campaign(session, organization.id, batch_id, lock=True)
     if campaign.state == CampaignState.CANCELLED.value:
         raise api_error(
@@ -232,6 +237,7 @@ def retry(batch_id: str, session: SessionDep, organization: OrganizationDep) -> 
     campaign_outcomes.retry_unreached(session, campaign)
     campaign.batch = {**(campaign.batch or {}), "retry_count": _retry_count(campaign) + 1}
     session.flush()
+    audit(session, principal, "changed", "campaign", batch_id, request="retry")
     return _batch(session, campaign)
 
 

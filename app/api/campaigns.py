@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from app.api.deps import OrganizationDep, SessionDep, get_database
+from app.api.deps import OrganizationDep, Principal, PrincipalDep, SessionDep, audit, get_database
 from app.api.errors import api_error, not_found
 from app.api.openapi import error_responses
 from app.api.times import unix, unix_or_none
@@ -148,8 +148,9 @@ def caller_number(
 
 @router.post("/v1/campaigns", status_code=status.HTTP_201_CREATED, responses=error_responses(404))
 def create_campaign(
-    body: CampaignCreateRequest, session: SessionDep, organization: OrganizationDep
+    body: CampaignCreateRequest, session: SessionDep, principal: PrincipalDep
 ) -> CampaignResponse:
+    organization = principal.organization
     number = caller_number(session, organization.id, body.agent_id, body.agent_phone_number_id)
     campaign = campaign_queries.create_campaign(
         session,
@@ -160,6 +161,7 @@ def create_campaign(
         state=CampaignState.DRAFT.value,
         settings=body.settings.model_dump(mode="json"),
     )
+    audit(session, principal, "created", "campaign", campaign.id, name=body.name)
     return _response(session, campaign)
 
 
@@ -211,7 +213,7 @@ def _attempt(attempt: CallAttempt) -> AttemptResponse:
     },
 )
 async def upload_leads(
-    campaign_id: str, request: Request, organization: OrganizationDep
+    campaign_id: str, request: Request, principal: PrincipalDep
 ) -> LeadsUploadResponse:
     """The body is the CSV itself (`text/csv`): a header with a phone number column, then one
     lead per row; a `timezone` column names the lead's zone, others become prompt variables."""
@@ -231,15 +233,15 @@ async def upload_leads(
         spool.seek(0)
         max_leads = request.app.state.settings.max_leads_per_campaign
         return await asyncio.to_thread(
-            _imported, database, organization.id, campaign_id, spool, max_leads
+            _imported, database, principal, campaign_id, spool, max_leads
         )
 
 
 def _imported(
-    database: Database, organization_id: str, campaign_id: str, spool: IO[bytes], max_leads: int
+    database: Database, principal: Principal, campaign_id: str, spool: IO[bytes], max_leads: int
 ) -> LeadsUploadResponse:
     try:
-        result = import_leads(database, organization_id, campaign_id, spool, max_leads)
+        result = import_leads(database, principal.organization.id, campaign_id, spool, max_leads)
     except CampaignNotFoundError:
         raise not_found("campaign", campaign_id) from None
     except CampaignClosedError as error:
@@ -248,6 +250,16 @@ def _imported(
         raise api_error(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_leads_file", str(error)
         ) from None
+    with database.session() as session:
+        audit(
+            session,
+            principal,
+            "changed",
+            "campaign",
+            campaign_id,
+            leads_imported=result.imported,
+            rejected=result.rejected,
+        )
     return LeadsUploadResponse(
         imported=result.imported,
         duplicates_skipped=result.duplicates_skipped,
@@ -268,8 +280,9 @@ _ACTIONS: dict[str, tuple[CampaignState, ...]] = {
 
 
 def _change_state(
-    session: Session, organization_id: str, campaign_id: str, action: str
+    session: Session, principal: Principal, campaign_id: str, action: str
 ) -> CampaignResponse:
+    organization_id = principal.organization.id
     steps = _ACTIONS[action]
     # Locked, so a tick completing or starting it cannot interleave with this change.
     campaign = campaign_queries.get_campaign_for_update(session, organization_id, campaign_id)
@@ -284,33 +297,36 @@ def _change_state(
             campaign_runs.change_state(session, campaign, target)
     except campaign_runs.CampaignStateError as error:
         raise api_error(status.HTTP_409_CONFLICT, "invalid_state", str(error)) from None
+    audit(
+        session, principal, "changed", "campaign", campaign_id, request=action, state=campaign.state
+    )
     return _response(session, campaign)
 
 
 @router.post("/v1/campaigns/{campaign_id}/start", responses=error_responses(409))
 def start_campaign(
-    campaign_id: str, session: SessionDep, organization: OrganizationDep
+    campaign_id: str, session: SessionDep, principal: PrincipalDep
 ) -> CampaignResponse:
     """Draft → running (or scheduled, until its start time)."""
-    return _change_state(session, organization.id, campaign_id, "start")
+    return _change_state(session, principal, campaign_id, "start")
 
 
 @router.post("/v1/campaigns/{campaign_id}/pause", responses=error_responses(409))
 def pause_campaign(
-    campaign_id: str, session: SessionDep, organization: OrganizationDep
+    campaign_id: str, session: SessionDep, principal: PrincipalDep
 ) -> CampaignResponse:
-    return _change_state(session, organization.id, campaign_id, "pause")
+    return _change_state(session, principal, campaign_id, "pause")
 
 
 @router.post("/v1/campaigns/{campaign_id}/resume", responses=error_responses(409))
 def resume_campaign(
-    campaign_id: str, session: SessionDep, organization: OrganizationDep
+    campaign_id: str, session: SessionDep, principal: PrincipalDep
 ) -> CampaignResponse:
-    return _change_state(session, organization.id, campaign_id, "resume")
+    return _change_state(session, principal, campaign_id, "resume")
 
 
 @router.post("/v1/campaigns/{campaign_id}/cancel", responses=error_responses(409))
 def cancel_campaign(
-    campaign_id: str, session: SessionDep, organization: OrganizationDep
+    campaign_id: str, session: SessionDep, principal: PrincipalDep
 ) -> CampaignResponse:
-    return _change_state(session, organization.id, campaign_id, "cancel")
+    return _change_state(session, principal, campaign_id, "cancel")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import OrganizationDep, SessionDep
+from app.api.deps import OrganizationDep, PrincipalDep, SessionDep, audit
 from app.api.errors import api_error, not_found
 from app.api.times import unix
 from app.db import do_not_call as do_not_call_rows
@@ -59,22 +59,24 @@ def list_do_not_call(session: SessionDep, organization: OrganizationDep) -> list
 
 @router.post("/v1/do-not-call", status_code=status.HTTP_201_CREATED)
 def add_do_not_call(
-    body: DoNotCallRequest, session: SessionDep, organization: OrganizationDep
+    body: DoNotCallRequest, session: SessionDep, principal: PrincipalDep
 ) -> DoNotCallResponse:
+    organization = principal.organization
     entry = do_not_call_rows.add_do_not_call(
         session, organization.id, _e164(body.phone_number), source="api", note=body.note
     )
+    audit(session, principal, "created", "do_not_call", entry.phone_number)
     return _entry(entry)
 
 
 @router.delete("/v1/do-not-call/{phone_number}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_do_not_call(
-    phone_number: str, session: SessionDep, organization: OrganizationDep
-) -> Response:
+def remove_do_not_call(phone_number: str, session: SessionDep, principal: PrincipalDep) -> Response:
+    organization = principal.organization
     try:
         number = _e164(phone_number)
     except HTTPException:  # not a phone number, so not on the list either
         raise not_found("do-not-call entry", phone_number) from None
     if not do_not_call_rows.remove_do_not_call(session, organization.id, number):
         raise not_found("do-not-call entry", phone_number)
+    audit(session, principal, "deleted", "do_not_call", number)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -33,12 +33,15 @@ class ErrorBody(BaseModel):
 
 DESCRIPTIONS = {
     400: "Bad request",
-    401: "No API key, or one that is unknown or revoked",
-    403: "Not allowed",
+    401: "Not signed in: no API key or session, or one that is unknown, revoked or expired",
+    403: "Not allowed: the role or key lacks the route's permission, or a browser request "
+    "that changes something came without its CSRF token",
     404: "Not found (or not this organization's)",
     409: "Conflicts with the resource's state",
+    410: "Gone: used or expired",
     413: "The body is too large",
     422: "Invalid parameters or body",
+    429: "Too many attempts: wait as Retry-After says",
     503: "A service this needs is not configured or not reachable",
 }
 
@@ -78,6 +81,7 @@ def _add_error_responses(document: dict[str, Any]) -> None:
             has_body = "requestBody" in operation
             if operation.get("security") or _authenticated(path):
                 _add(responses, 401)
+                _add(responses, 403)
             if any(p.get("in") == "path" for p in parameters):
                 _add(responses, 404)
             if has_body:
@@ -95,8 +99,12 @@ def _add_error_responses(document: dict[str, Any]) -> None:
                 components["ValidationError"] = _validation_item_schema()
 
 
+# Routes of the API a stranger may call: they are how one becomes signed in.
+PUBLIC_PATHS = frozenset({"/v1/auth/sign-in", "/v1/auth/invite/accept"})
+
+
 def _authenticated(path: str) -> bool:
-    return path.startswith("/v1/")
+    return path.startswith("/v1/") and path not in PUBLIC_PATHS
 
 
 def _add(responses: dict[str, Any], code: int) -> None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from app.api.deps import OrganizationDep, SessionDep
+from app.api.deps import OrganizationDep, PrincipalDep, SessionDep, audit
 from app.api.errors import api_error, not_found
 from app.api.openapi import error_responses
 from app.db import phone_numbers as number_queries
@@ -68,9 +68,10 @@ def _response(session: Session, organization_id: str, record: PhoneNumber) -> Ph
 
 @router.post("", response_model=CreatePhoneNumberResponse, responses=error_responses(404, 409))
 def create_phone_number(
-    body: PhoneNumberCreateRequest, organization: OrganizationDep, session: SessionDep
+    body: PhoneNumberCreateRequest, principal: PrincipalDep, session: SessionDep
 ) -> CreatePhoneNumberResponse:
     """Register a Twilio number so inbound calls to it reach the assigned agent."""
+    organization = principal.organization
     try:
         record = number_queries.create_phone_number(
             session,
@@ -84,6 +85,9 @@ def create_phone_number(
         raise api_error(status.HTTP_409_CONFLICT, "phone_number_unavailable", str(error)) from error
     except number_queries.UnknownAgentError as error:
         raise not_found("agent", body.agent_id or "") from error
+    audit(
+        session, principal, "created", "phone_number", record.id, phone_number=record.phone_number
+    )
     return CreatePhoneNumberResponse(phone_number_id=record.id)
 
 
@@ -109,10 +113,11 @@ def get_phone_number(
 def update_phone_number(
     phone_number_id: str,
     body: PhoneNumberUpdateRequest,
-    organization: OrganizationDep,
+    principal: PrincipalDep,
     session: SessionDep,
 ) -> PhoneNumberResponse:
     """Assign the agent that answers this number (``agent_id: null`` unassigns it)."""
+    organization = principal.organization
     try:
         record = number_queries.update_phone_number(
             session, organization.id, phone_number_id, agent_id=body.agent_id, label=body.label
@@ -121,13 +126,23 @@ def update_phone_number(
         raise not_found("agent", body.agent_id or "") from error
     if record is None:
         raise not_found("phone_number", phone_number_id)
+    audit(
+        session,
+        principal,
+        "changed",
+        "phone_number",
+        phone_number_id,
+        fields=sorted(body.model_dump(exclude_unset=True)),
+    )
     return _response(session, organization.id, record)
 
 
 @router.delete("/{phone_number_id}")
 def delete_phone_number(
-    phone_number_id: str, organization: OrganizationDep, session: SessionDep
+    phone_number_id: str, principal: PrincipalDep, session: SessionDep
 ) -> dict[str, Any]:
+    organization = principal.organization
     if not number_queries.delete_phone_number(session, organization.id, phone_number_id):
         raise not_found("phone_number", phone_number_id)
+    audit(session, principal, "deleted", "phone_number", phone_number_id)
     return {}

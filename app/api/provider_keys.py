@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response, status
 from pydantic import BaseModel, Field
 
-from app.api.deps import OrganizationDep, SessionDep
+from app.api.deps import OrganizationDep, PrincipalDep, SessionDep, audit
 from app.api.errors import api_error
 from app.api.times import unix
 from app.config.credentials import CLOUD_PROVIDERS, CredentialBox
@@ -72,13 +72,15 @@ def set_provider_key(
     provider: ProviderName,
     body: ProviderKeyBody,
     request: Request,
-    organization: OrganizationDep,
+    principal: PrincipalDep,
     session: SessionDep,
 ) -> ProviderKeyStatus:
     """Store the organization's key for `provider`, encrypted; replaces any earlier one."""
+    organization = principal.organization
     credential = credential_queries.set_key(
         session, organization.id, _known(provider), _box(request).encrypt(body.api_key)
     )
+    audit(session, principal, "changed", "provider_key", provider)
     return ProviderKeyStatus(
         provider=provider, is_set=True, updated_at_unix_secs=unix(credential.updated_at)
     )
@@ -86,8 +88,10 @@ def set_provider_key(
 
 @router.delete("/{provider}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_provider_key(
-    provider: ProviderName, organization: OrganizationDep, session: SessionDep
+    provider: ProviderName, principal: PrincipalDep, session: SessionDep
 ) -> Response:
+    organization = principal.organization
     if not credential_queries.delete_key(session, organization.id, _known(provider)):
         raise api_error(status.HTTP_404_NOT_FOUND, "not_found", f"no key is set for {provider!r}")
+    audit(session, principal, "deleted", "provider_key", provider)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 from app.api import (
     agents,
+    auth,
     batch_calling,
     campaigns,
     conversations,
@@ -15,6 +16,7 @@ from app.api import (
     phone_numbers,
     provider_keys,
     signed_urls,
+    users,
     webhooks,
 )
 
@@ -31,4 +33,6 @@ REST_ROUTERS: tuple[APIRouter, ...] = (
     provider_keys.router,
     signed_urls.router,
     webhooks.router,
+    auth.router,
+    users.router,
 )

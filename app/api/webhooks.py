@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, StrictBool
 
-from app.api.deps import OrganizationDep, SessionDep
+from app.api.deps import OrganizationDep, PrincipalDep, SessionDep, audit
 from app.api.errors import not_found
 from app.api.times import unix, unix_or_none
 from app.config.credentials import CredentialBox
@@ -145,8 +145,9 @@ def _delivery(delivery: WebhookDelivery) -> DeliveryResponse:
 
 @router.post("")
 def create_webhook(
-    body: WebhookCreateRequest, request: Request, session: SessionDep, organization: OrganizationDep
+    body: WebhookCreateRequest, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> WebhookCreateResponse:
+    organization = principal.organization
     settings: Settings = request.app.state.settings
     secret = new_secret()
     endpoint = webhook_rows.create_endpoint(
@@ -158,6 +159,7 @@ def create_webhook(
         request_headers=body.settings.request_headers or {},
         events=list(body.events or webhook_rows.EVENT_TYPES),
     )
+    audit(session, principal, "created", "webhook", endpoint.id, url=endpoint.url)
     return WebhookCreateResponse(webhook_id=endpoint.id, webhook_secret=secret)
 
 
@@ -169,21 +171,32 @@ def list_webhooks(session: SessionDep, organization: OrganizationDep) -> Webhook
 
 @router.patch("/{webhook_id}")
 def update_webhook(
-    webhook_id: str, body: WebhookUpdateRequest, session: SessionDep, organization: OrganizationDep
+    webhook_id: str, body: WebhookUpdateRequest, session: SessionDep, principal: PrincipalDep
 ) -> WebhookResponse:
+    organization = principal.organization
     endpoint = webhook_rows.get_endpoint(session, organization.id, webhook_id)
     if endpoint is None:
         raise not_found("webhook", webhook_id)
     for name, value in body.model_dump(exclude_none=True).items():
         setattr(endpoint, name, list(value) if name == "events" else value)
     session.flush()
+    audit(
+        session,
+        principal,
+        "changed",
+        "webhook",
+        webhook_id,
+        fields=sorted(body.model_dump(exclude_none=True)),
+    )
     return _response(endpoint)
 
 
 @router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_webhook(webhook_id: str, session: SessionDep, organization: OrganizationDep) -> Response:
+def delete_webhook(webhook_id: str, session: SessionDep, principal: PrincipalDep) -> Response:
+    organization = principal.organization
     if not webhook_rows.delete_endpoint(session, organization.id, webhook_id):
         raise not_found("webhook", webhook_id)
+    audit(session, principal, "deleted", "webhook", webhook_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

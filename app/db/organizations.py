@@ -28,8 +28,11 @@ def create_organization(session: Session, name: str) -> tuple[Organization, str]
     return organization, plaintext_key
 
 
-def create_api_key(session: Session, organization_id: str, name: str) -> tuple[ApiKey, str]:
-    """Issue a new key for the organization; only its hash and a display prefix are stored."""
+def create_api_key(
+    session: Session, organization_id: str, name: str, scopes: list[str] | None = None
+) -> tuple[ApiKey, str]:
+    """Issue a new key for the organization; only its hash and a display prefix are stored.
+    With `scopes`, the key may do only what those permissions allow."""
     plaintext_key = API_KEY_PREFIX + secrets.token_hex(32)
     api_key = ApiKey(
         id=new_id("key"),
@@ -37,6 +40,7 @@ def create_api_key(session: Session, organization_id: str, name: str) -> tuple[A
         name=name,
         key_prefix=plaintext_key[:DISPLAY_PREFIX_LENGTH],
         key_hash=hash_api_key(plaintext_key),
+        scopes=scopes,
     )
     session.add(api_key)
     session.flush()

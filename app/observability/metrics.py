@@ -32,6 +32,13 @@ CONVERSATION_REFUSALS = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+AUTH_REFUSALS = Counter(
+    "velox_auth_refusals",
+    "Requests refused for who made them: wrong password, locked account, expired session or "
+    "invite, missing CSRF token, a role reaching beyond itself",
+    ["reason"],
+    registry=REGISTRY,
+)
 TURN_LATENCY = Histogram(
     "velox_turn_latency_seconds",
     "Per-turn latencies by stage (voice_to_voice: caller stops -> first agent audio leaves)",

@@ -62,3 +62,43 @@ def test_an_unknown_or_ambiguous_organization_is_refused_with_a_reason(velox) ->
     status, out, err = run("orgs", "keys", "create", "Twin")
     assert (status, out) == (2, "")
     assert "2 organizations are named 'Twin'" in err
+
+
+def test_velox_users_create_prints_an_invite_url_that_lets_the_person_in(velox) -> None:  # type: ignore[no-untyped-def]
+    run, url = velox
+    run("orgs", "create", "default")
+    status, out, _ = run("users", "create", "Boss@Example.com", "--role", "admin")
+    assert status == 0
+    invite_url = out.splitlines()[-1]
+    assert invite_url.startswith(get_settings().resolved_public_url() + "/invite?token=vi_")
+    token = invite_url.split("token=", 1)[1]
+    database = Database(url)
+    client = TestClient(build_api_app(database))
+    password = "a long enough password"
+    accepted = client.post("/v1/auth/invite/accept", json={"token": token, "password": password})
+    assert accepted.json() == {"email": "boss@example.com", "role": "admin"}
+    signed = client.post(
+        "/v1/auth/sign-in", json={"email": "boss@example.com", "password": password}
+    ).json()
+    headers = {"Authorization": f"Bearer {signed['token']}"}
+    users = client.get("/v1/users", headers=headers).json()["users"]
+    assert [(u["email"], u["status"]) for u in users] == [("boss@example.com", "active")]
+    # The same address again is refused; a new invite is how a forgotten password is reset.
+    assert run("users", "create", "boss@example.com", "--role", "support")[0] == 2
+    status, out, _ = run("users", "invite", "boss@example.com")
+    assert status == 0
+    assert "/invite?token=vi_" in out.splitlines()[-1]
+    database.dispose()
+
+
+def test_a_scoped_key_from_the_cli_may_only_read_calls(velox) -> None:  # type: ignore[no-untyped-def]
+    run, url = velox
+    run("orgs", "create", "Acme")
+    status, key, _ = run("orgs", "keys", "create", "Acme", "--scope", "calls:read")
+    assert status == 0
+    database = Database(url)
+    client = TestClient(build_api_app(database))
+    headers = {"xi-api-key": key}
+    assert client.get("/v1/convai/conversations", headers=headers).status_code == 200
+    assert client.get("/v1/convai/agents", headers=headers).status_code == 403
+    database.dispose()

@@ -10,6 +10,7 @@ from app.db.models.base import NAMING_CONVENTION, Base, SurrogateKey, UtcDateTim
 from app.db.models.calls import Call, CallAnalysis, CallEvent, Turn
 from app.db.models.campaigns import CallAttempt, Campaign, CampaignLead, DoNotCallEntry
 from app.db.models.operations import TaskRun, VoiceNode
+from app.db.models.people import AuditEntry, User, UserInvite, UserSession
 from app.db.models.tenants import ApiKey, Organization, ProviderCredential, UsedConversationToken
 from app.db.models.webhooks import WebhookDelivery, WebhookEndpoint
 
@@ -17,6 +18,7 @@ __all__ = [
     "NAMING_CONVENTION",
     "Agent",
     "ApiKey",
+    "AuditEntry",
     "Base",
     "Call",
     "CallAnalysis",
@@ -32,6 +34,9 @@ __all__ = [
     "TaskRun",
     "Turn",
     "UsedConversationToken",
+    "User",
+    "UserInvite",
+    "UserSession",
     "UtcDateTime",
     "VoiceNode",
     "WebhookDelivery",

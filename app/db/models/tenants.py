@@ -5,12 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (
-    ForeignKey,
-    Index,
-    String,
-    Text,
-)
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.models.base import Base, SurrogateKey, utc_now
@@ -37,6 +32,8 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The permissions (app/people/roles.py) a key is restricted to; None: all of an admin's.
+    scopes: Mapped[list[str] | None] = mapped_column(JSON, default=None)
 
 
 class ProviderCredential(Base):

@@ -1,0 +1,67 @@
+"""Which permission each REST route needs, in one table (the roles' permissions are in
+`app/people/roles.py`).
+
+Every authenticated route of the app must be listed: the request dependency refuses a route it
+cannot find here (it fails closed), and a test checks the table against the app's routes.
+"""
+
+from __future__ import annotations
+
+from app.people.roles import Permission
+
+ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
+    # the signed-in person
+    ("GET", "/v1/me"): Permission.ME,
+    ("POST", "/v1/auth/sign-out"): Permission.ME,
+    # agents
+    ("POST", "/v1/convai/agents/create"): Permission.AGENTS_WRITE,
+    ("GET", "/v1/convai/agents"): Permission.AGENTS_READ,
+    ("GET", "/v1/convai/agents/{agent_id}"): Permission.AGENTS_READ,
+    ("PATCH", "/v1/convai/agents/{agent_id}"): Permission.AGENTS_WRITE,
+    ("DELETE", "/v1/convai/agents/{agent_id}"): Permission.AGENTS_WRITE,
+    ("GET", "/v1/convai/conversation/get-signed-url"): Permission.CONVERSATIONS_START,
+    # calls
+    ("GET", "/v1/convai/conversations"): Permission.CALLS_READ,
+    ("GET", "/v1/convai/conversations/{conversation_id}"): Permission.CALLS_READ,
+    ("POST", "/v1/convai/twilio/outbound-call"): Permission.CALLS_PLACE,
+    # phone numbers
+    ("POST", "/v1/convai/phone-numbers"): Permission.NUMBERS_WRITE,
+    ("GET", "/v1/convai/phone-numbers"): Permission.NUMBERS_READ,
+    ("GET", "/v1/convai/phone-numbers/{phone_number_id}"): Permission.NUMBERS_READ,
+    ("PATCH", "/v1/convai/phone-numbers/{phone_number_id}"): Permission.NUMBERS_WRITE,
+    ("DELETE", "/v1/convai/phone-numbers/{phone_number_id}"): Permission.NUMBERS_WRITE,
+    # campaigns, their leads, batch calling, the do-not-call list
+    ("POST", "/v1/campaigns"): Permission.CAMPAIGNS_WRITE,
+    ("GET", "/v1/campaigns"): Permission.CAMPAIGNS_READ,
+    ("GET", "/v1/campaigns/{campaign_id}"): Permission.CAMPAIGNS_READ,
+    ("GET", "/v1/campaigns/{campaign_id}/attempts"): Permission.CAMPAIGNS_READ,
+    ("POST", "/v1/campaigns/{campaign_id}/leads"): Permission.CAMPAIGNS_WRITE,
+    ("POST", "/v1/campaigns/{campaign_id}/start"): Permission.CAMPAIGNS_WRITE,
+    ("POST", "/v1/campaigns/{campaign_id}/pause"): Permission.CAMPAIGNS_WRITE,
+    ("POST", "/v1/campaigns/{campaign_id}/resume"): Permission.CAMPAIGNS_WRITE,
+    ("POST", "/v1/campaigns/{campaign_id}/cancel"): Permission.CAMPAIGNS_WRITE,
+    ("GET", "/v1/do-not-call"): Permission.CAMPAIGNS_READ,
+    ("POST", "/v1/do-not-call"): Permission.CAMPAIGNS_WRITE,
+    ("DELETE", "/v1/do-not-call/{phone_number}"): Permission.CAMPAIGNS_WRITE,
+    ("POST", "/v1/convai/batch-calling/submit"): Permission.CAMPAIGNS_WRITE,
+    ("GET", "/v1/convai/batch-calling/workspace"): Permission.CAMPAIGNS_READ,
+    ("GET", "/v1/convai/batch-calling/{batch_id}"): Permission.CAMPAIGNS_READ,
+    ("POST", "/v1/convai/batch-calling/{batch_id}/cancel"): Permission.CAMPAIGNS_WRITE,
+    ("POST", "/v1/convai/batch-calling/{batch_id}/retry"): Permission.CAMPAIGNS_WRITE,
+    # webhooks
+    ("POST", "/v1/workspace/webhooks"): Permission.WEBHOOKS_WRITE,
+    ("GET", "/v1/workspace/webhooks"): Permission.WEBHOOKS_READ,
+    ("PATCH", "/v1/workspace/webhooks/{webhook_id}"): Permission.WEBHOOKS_WRITE,
+    ("DELETE", "/v1/workspace/webhooks/{webhook_id}"): Permission.WEBHOOKS_WRITE,
+    ("GET", "/v1/workspace/webhooks/{webhook_id}/deliveries"): Permission.WEBHOOKS_READ,
+    # the organization's secrets and people
+    ("GET", "/v1/provider-keys"): Permission.PROVIDER_KEYS,
+    ("PUT", "/v1/provider-keys/{provider}"): Permission.PROVIDER_KEYS,
+    ("DELETE", "/v1/provider-keys/{provider}"): Permission.PROVIDER_KEYS,
+    ("GET", "/v1/users"): Permission.USERS,
+    ("POST", "/v1/users"): Permission.USERS,
+    ("PATCH", "/v1/users/{user_id}"): Permission.USERS,
+    ("DELETE", "/v1/users/{user_id}"): Permission.USERS,
+    ("POST", "/v1/users/{user_id}/invite"): Permission.USERS,
+    ("GET", "/v1/audit"): Permission.AUDIT_READ,
+}

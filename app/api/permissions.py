@@ -23,6 +23,15 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     # calls
     ("GET", "/v1/convai/conversations"): Permission.CALLS_READ,
     ("GET", "/v1/convai/conversations/{conversation_id}"): Permission.CALLS_READ,
+    ("GET", "/v1/convai/conversations/export"): Permission.CALLS_READ,
+    ("GET", "/v1/convai/conversations/{conversation_id}/audio"): Permission.CALLS_READ,
+    ("POST", "/v1/convai/conversations/{conversation_id}/feedback"): Permission.CALLS_FEEDBACK,
+    ("DELETE", "/v1/convai/conversations/{conversation_id}"): Permission.CALLS_DELETE,
+    # analytics
+    ("GET", "/v1/analytics/summary"): Permission.ANALYTICS_READ,
+    ("GET", "/v1/analytics/daily"): Permission.ANALYTICS_READ,
+    ("GET", "/v1/analytics/agents"): Permission.ANALYTICS_READ,
+    ("GET", "/v1/analytics/campaigns/{campaign_id}/funnel"): Permission.ANALYTICS_READ,
     ("POST", "/v1/convai/twilio/outbound-call"): Permission.CALLS_PLACE,
     # phone numbers
     ("POST", "/v1/convai/phone-numbers"): Permission.NUMBERS_WRITE,

@@ -1,10 +1,11 @@
 """Roles and what each may do.
 
 Four roles, for the four kinds of people behind the calls:
-- `admin`: everything, users, API keys and provider keys included;
+- `admin`: everything, users, API keys, provider keys and deleting calls included;
 - `manager` (a sales manager): agents, phone numbers, campaigns and their leads, the
-  do-not-call list, webhooks, placing calls; reads calls and their analyses;
-- `support` (a support lead): reads calls, agents, numbers and campaigns, leaves feedback;
+  do-not-call list, webhooks, placing calls; reads calls, recordings and analytics;
+- `support` (a support lead): reads calls, recordings, analytics, agents, numbers and
+  campaigns, leaves feedback;
 - `field_agent`: talks to agents from the app (signed conversation URLs) and reads their own
   account.
 
@@ -35,6 +36,8 @@ class Permission(StrEnum):
     CALLS_READ = "calls:read"
     CALLS_PLACE = "calls:place"
     CALLS_FEEDBACK = "calls:feedback"
+    CALLS_DELETE = "calls:delete"
+    ANALYTICS_READ = "analytics:read"
     CONVERSATIONS_START = "conversations:start"
     WEBHOOKS_READ = "webhooks:read"
     WEBHOOKS_WRITE = "webhooks:write"
@@ -55,6 +58,7 @@ _MANAGER = frozenset(
         Permission.CALLS_READ,
         Permission.CALLS_PLACE,
         Permission.CALLS_FEEDBACK,
+        Permission.ANALYTICS_READ,
         Permission.CONVERSATIONS_START,
         Permission.WEBHOOKS_READ,
         Permission.WEBHOOKS_WRITE,
@@ -68,6 +72,7 @@ _SUPPORT = frozenset(
         Permission.CAMPAIGNS_READ,
         Permission.CALLS_READ,
         Permission.CALLS_FEEDBACK,
+        Permission.ANALYTICS_READ,
     }
 )
 _FIELD_AGENT = frozenset({Permission.ME, Permission.CONVERSATIONS_START})

@@ -62,6 +62,10 @@ def allowed_roles(method: str, path: str) -> set[Role]:
         return {Role.ADMIN}
     if path == "/v1/convai/conversation/get-signed-url":
         return {Role.ADMIN, Role.MANAGER, Role.FIELD_AGENT}
+    if path.startswith("/v1/convai/conversations/") and path.endswith("/feedback"):
+        return {Role.ADMIN, Role.MANAGER, Role.SUPPORT}
+    if method == "DELETE" and path.startswith("/v1/convai/conversations/"):
+        return {Role.ADMIN}
     if path == "/v1/convai/twilio/outbound-call":
         return {Role.ADMIN, Role.MANAGER}
     if path.startswith("/v1/workspace/webhooks"):

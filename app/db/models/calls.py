@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.models.base import Base, SurrogateKey, utc_now
@@ -43,6 +43,14 @@ class Call(Base):
     # The voice node holding the call's media while it is in progress (see VoiceNode).
     node_id: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # The call's stereo recording (left: the caller; right: what the caller heard), relative
+    # to the recordings folder; None when the call was not recorded (or it was deleted).
+    recording_path: Mapped[str | None] = mapped_column(String(500), default=None)
+    has_user_audio: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    has_response_audio: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A reviewer's verdict (`like` or `dislike`, as ElevenLabs has it) and who gave it.
+    feedback: Mapped[str | None] = mapped_column(String(16), default=None)
+    feedback_by: Mapped[str | None] = mapped_column(String(400), default=None)
 
     turns: Mapped[list[Turn]] = relationship(
         order_by="Turn.position", cascade="all, delete-orphan", lazy="raise"

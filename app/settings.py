@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=64)
     log_level: str = "INFO"
     data_dir: Path = DEFAULT_DATA_DIR
+    # Call recordings (one MP3 per recorded call); several nodes share one volume here.
+    # Default: `recordings` in the data directory.
+    recordings_dir: Path | None = None
     database_url: str = ""
     public_url: str = ""
 
@@ -99,6 +102,9 @@ class Settings(BaseSettings):
         from app.config.signed_urls import load_or_create_secret
 
         return load_or_create_secret(self.data_dir / "secret_key")
+
+    def resolved_recordings_dir(self) -> Path:
+        return self.recordings_dir or self.data_dir / "recordings"
 
     def resolved_public_url(self) -> str:
         """Base URL that Twilio reaches this service at (no trailing slash)."""

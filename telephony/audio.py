@@ -357,4 +357,8 @@ class OutboundEncoder:
 
     def level_dbfs(self, frame: bytes) -> float:
         """RMS level of a frame in the wire format, in dBFS."""
-        return pcm16_dbfs(_TO_PCM16[self.wire_format.encoding](frame))
+        return pcm16_dbfs(self.decode(frame))
+
+    def decode(self, frame: bytes) -> bytes:
+        """A wire-format frame as PCM16 at the wire's rate."""
+        return _TO_PCM16[self.wire_format.encoding](frame)

@@ -40,6 +40,7 @@ DESCRIPTIONS = {
     409: "Conflicts with the resource's state",
     410: "Gone: used or expired",
     413: "The body is too large",
+    416: "The Range asks for no byte of the file",
     422: "Invalid parameters or body",
     429: "Too many attempts: wait as Retry-After says",
     503: "A service this needs is not configured or not reachable",

@@ -105,7 +105,8 @@ def _outbound_call(organization_id: str, body: OutboundCallBody) -> OutboundCall
         dynamic_variables={k: str(v) for k, v in (client.dynamic_variables or {}).items()},
         overrides=client.conversation_config_override or {},
         ringing_timeout_s=telephony.ringing_timeout_secs,
-        record=bool(body.call_recording_enabled or telephony.twilio_call_recording_enabled),
+        record=bool(telephony.twilio_call_recording_enabled),
+        record_voice=bool(body.call_recording_enabled),
         machine_detection=detection,
     )
 

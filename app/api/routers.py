@@ -9,6 +9,7 @@ from app.api import (
     agents,
     auth,
     batch_calling,
+    call_audio,
     campaigns,
     conversations,
     do_not_call,
@@ -26,6 +27,7 @@ VOICE_ROUTERS: tuple[APIRouter, ...] = (outbound_calls.router,)
 REST_ROUTERS: tuple[APIRouter, ...] = (
     agents.router,
     conversations.router,
+    call_audio.router,
     campaigns.router,
     do_not_call.router,
     batch_calling.router,

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.calls.overrides import answered_config
+from app.calls.recording import CallRecording, recording_path
 from app.calls.runtime import VoiceRuntime
 from app.config.agent import AgentConfig
 from app.db import agents as agent_queries
@@ -37,6 +38,10 @@ from app.observability.metrics import CALLS_STARTED
 from app.providers.registry import ProviderSet
 
 log = logging.getLogger(__name__)
+
+# A recording keeps the agent's audio this long past the playout lead before writing it, so a
+# `clear` (a barge-in) can still cut what the caller never heard.
+RECORDING_MARGIN_S = 0.5
 
 
 class CallRefusedError(Exception):
@@ -54,6 +59,8 @@ class ClaimedCall:
     config: AgentConfig
     caller_number: str
     called_number: str
+    # Placed asking to be recorded (an outbound call's `call_recording_enabled`).
+    record_voice: bool = False
 
 
 def claim_call(
@@ -74,7 +81,8 @@ def claim_call(
         if agent is None or call is None or call.agent_id != agent_id:
             return None
         config = answered_config(agent_queries.agent_config(agent), call.initiation)
-        return ClaimedCall(config, call.from_number or "", call.to_number or "")
+        record_voice = bool((call.initiation or {}).get("record_voice"))
+        return ClaimedCall(config, call.from_number or "", call.to_number or "", record_voice)
 
 
 def open_call(
@@ -121,8 +129,18 @@ def begin(
     events: ConversationEvents | None = None,
     text_only: bool = False,
     can_transfer: bool = True,
+    record_voice: bool = False,
 ) -> CallSession:
-    """The call's session over its transport, registered as live on this node."""
+    """The call's session over its transport, registered as live on this node; recorded when
+    the agent records every call or this one asked to be."""
+    tap = None
+    if (config.platform_settings.privacy.record_voice or record_voice) and not text_only:
+        tap = CallRecording(
+            runtime.settings.resolved_recordings_dir(),
+            recording_path(context.organization_id, context.call_id),
+            rate=transport.output_format.sample_rate,
+            hold_s=runtime.options.playout_lead_ms / 1000 + RECORDING_MARGIN_S,
+        )
     session = CallSession(
         context=context,
         config=config,
@@ -134,6 +152,8 @@ def begin(
         events=events,
         text_only=text_only,
         can_transfer=can_transfer,
+        audio_tap=tap,
+        disclosure=config.velox.recording_disclosure if tap is not None else "",
     )
     runtime.add_live_call(session)
     CALLS_STARTED.labels(channel=context.channel).inc()

@@ -62,6 +62,7 @@ def save_record(session: Session, record: CallRecord) -> Call:
         metrics=record.metrics,
         turns=[asdict(turn) for turn in record.turns],
         events=[asdict(event) for event in record.events],
+        recording=record.recording,
     )
 
 

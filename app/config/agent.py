@@ -202,8 +202,17 @@ class EvaluationSettings(_ElevenLabsSection):
     criteria: list[EvaluationCriterion] = Field(default_factory=list, max_length=30)
 
 
+class PrivacySettings(_ElevenLabsSection):
+    record_voice: StrictBool = Field(
+        default=False,
+        description="record every call of this agent: the caller left, what they heard right "
+        "(off by default: a caller may have to be told, see velox.recording_disclosure)",
+    )
+
+
 class PlatformSettings(_ElevenLabsSection):
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     overrides: OverrideSettings = Field(default_factory=OverrideSettings)
     data_collection: dict[
         Annotated[str, Field(pattern=r"^[a-zA-Z0-9_-]{1,64}$")], DataCollectionField
@@ -298,6 +307,8 @@ class VeloxSection(BaseModel):
     goodbye_message: str = "I haven't heard anything, so I'll end the call now. Goodbye!"
     fallback_message: str = "Sorry, I'm having trouble right now. Could you say that again?"
     transfer_destinations: list[TransferDestination] = Field(default_factory=list)
+    # Said before the first message of a recorded call (e.g. "This call is recorded.").
+    recording_disclosure: str = Field(default="", max_length=500)
     dynamic_variables: dict[str, str] = Field(
         default_factory=dict, description="defaults for the prompt template's variables"
     )

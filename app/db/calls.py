@@ -159,12 +159,15 @@ def save_finished_call(
     metrics: Mapping[str, Any],
     turns: Sequence[Mapping[str, Any]],
     events: Sequence[Mapping[str, Any]],
+    recording: Mapping[str, Any] | None = None,
 ) -> Call:
     """Store a finished call's outcome, turns and events in the session's one transaction.
 
     Plain data: each turn has `role`, `message`, `started_ms`, `interrupted`, `source` and
     `metrics`; each event `at_ms`, `kind` and `data` (the engine's record, as `app.calls.store`
-    hands it over).
+    hands it over). `recording`, if the call was recorded: its `path` (under the recordings
+    folder) and whether it holds the caller's (`has_user_audio`) and the agent's audio
+    (`has_response_audio`).
 
     Saving the same call again replaces its turns and engine events instead of adding to them,
     so a retried save cannot duplicate a transcript. Carrier status events (no ``at_ms``) stay.
@@ -187,6 +190,10 @@ def save_finished_call(
     call.duration_secs = max(0.0, (call.ended_at - started_at).total_seconds())
     call.termination_reason = termination_reason
     call.metrics = dict(metrics)
+    if recording is not None:
+        call.recording_path = str(recording["path"])
+        call.has_user_audio = bool(recording.get("has_user_audio"))
+        call.has_response_audio = bool(recording.get("has_response_audio"))
     session.flush()
 
     session.execute(

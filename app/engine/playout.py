@@ -64,10 +64,13 @@ class Playout:
         clock: Callable[[], float] = time.monotonic,
         frame_level: Callable[[bytes], float] | None = None,
         on_frame_sent: Callable[[bytes, float], None] | None = None,
+        on_clear: Callable[[float], None] | None = None,
     ) -> None:
         self._transport = transport
         self._frame_level = frame_level
         self._on_frame_sent = on_frame_sent
+        # Told the clock time of every `clear`: the far end drops what it had not played by then.
+        self._on_clear = on_clear
         self._frame_bytes = transport.output_format.frame_bytes
         self._lead_s = lead_ms / 1000
         self._clock = clock
@@ -168,7 +171,7 @@ class Playout:
         """Barge-in: drop what is queued, tell the far end to drop what it buffered."""
         if self._held is None:
             self._stop_sending()
-            await self._transport.send_clear()
+            await self._send_clear()
         self.discard()
 
     async def hold(self) -> bool:
@@ -191,8 +194,13 @@ class Playout:
         self._held = held
         self._stop_sending()
         self.stats.holds += 1
-        await self._transport.send_clear()
+        await self._send_clear()
         return True
+
+    async def _send_clear(self) -> None:
+        if self._on_clear is not None:
+            self._on_clear(self._clock())
+        await self._transport.send_clear()
 
     def resume(self) -> None:
         """Play the held audio again from the word boundary, then whatever followed it."""

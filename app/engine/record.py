@@ -41,6 +41,8 @@ class CallRecord:
     events: list[CallEvent] = field(default_factory=list)
     # Call-level figures: counters (barge-ins, malformed frames...) and latency summaries.
     metrics: dict[str, Any] = field(default_factory=dict)
+    # Where its recording is and which legs it holds (from the audio tap); None if unrecorded.
+    recording: dict[str, Any] | None = None
 
     @classmethod
     def opened(cls, call_id: str, organization_id: str, agent_id: str) -> CallRecord:

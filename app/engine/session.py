@@ -37,7 +37,7 @@ from app.engine.speech import SpeechChange, SpeechSegmenter
 from app.engine.text import clean_text
 from app.engine.timers import CallTimers, TimerAction, TimerSettings
 from app.engine.transcript import TranscriptLog
-from app.engine.transport import CallTransport, ConversationEvents
+from app.engine.transport import CallAudioTap, CallTransport, ConversationEvents
 from app.engine.turns import EndOfTurnWindows, TurnState, UserTurn
 from app.providers.base import SttStream, Transcript
 from app.providers.registry import ProviderSet
@@ -61,9 +61,14 @@ class CallSession:
         events: ConversationEvents | None = None,
         text_only: bool = False,
         can_transfer: bool = True,
+        audio_tap: CallAudioTap | None = None,
+        disclosure: str = "",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.context = context
+        # The call's recording, if it is recorded, and the line said first because it is.
+        self._tap = audio_tap
+        self._disclosure = disclosure
         self.config = config
         self._providers = providers
         self._transport = transport
@@ -82,6 +87,7 @@ class CallSession:
             clock,
             frame_level=self._encoder.level_dbfs,
             on_frame_sent=self._on_agent_frame,
+            on_clear=audio_tap.cleared if audio_tap is not None else None,
         )
         self._user_turn = UserTurn()
         self._last_speech_wall: float | None = None
@@ -138,6 +144,9 @@ class CallSession:
 
     def _on_agent_frame(self, frame: bytes, plays_at: float) -> None:
         self._echo.agent_frame(self._encoder.level_dbfs(frame), plays_at)
+        if self._tap is not None:
+            rate = self._transport.output_format.sample_rate
+            self._tap.agent_frame(self._encoder.decode(frame), rate, plays_at)
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -157,6 +166,8 @@ class CallSession:
         self._spawn(self._inbound_loop(self._stt), "inbound")
         self._spawn(self._watchdog(), "watchdog")
         self._spawn(self._transcript_loop(self._stt), "transcripts")
+        if self._disclosure.strip():
+            first_message = f"{self._disclosure.strip()} {first_message}".strip()
         if first_message.strip():
             self._responder.start(first_message, "greeting")
 
@@ -183,7 +194,11 @@ class CallSession:
 
     def push_audio(self, frame: bytes) -> None:
         """One 20 ms PCM16 16 kHz caller frame. Never blocks; drops the oldest if behind."""
-        if self._closing or not self._listening:
+        if self._closing:
+            return
+        if self._tap is not None:
+            self._tap.caller_frame(frame)
+        if not self._listening:
             return
         if self._inbound.full():
             self._inbound.get_nowait()
@@ -434,12 +449,24 @@ class CallSession:
                     await self._stt.aclose()
             with contextlib.suppress(Exception):
                 await self._responder.voice.aclose()
-            await self._save(self._ending or reason, failed)
+            recording = await self._close_recording()
+            await self._save(self._ending or reason, failed, recording)
             self._closed.set()
 
-    async def _save(self, reason: str, failed: bool) -> None:
+    async def _close_recording(self) -> dict[str, Any] | None:
+        if self._tap is None:
+            return None
+        try:
+            return await self._tap.close()
+        except Exception as error:  # the call is saved without its audio, and says why
+            log.exception("call %s: its recording could not be finished", self.context.call_id)
+            self.log.event("recording_failed", error=repr(error)[:500])
+            return None
+
+    async def _save(self, reason: str, failed: bool, recording: dict[str, Any] | None) -> None:
         record = self.log.finish(self._record, reason, failed, self._playout.stats)
         record.metrics["echo"] = self._echo.summary()
+        record.recording = recording
         await save_finished_call(self._recorder, record, self.log.media_ms())
 
 

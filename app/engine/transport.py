@@ -23,6 +23,30 @@ class AudioEncoder(Protocol):
         """How loud an encoded frame is (dBFS), to find gaps between words and agent echo."""
         ...
 
+    def decode(self, frame: bytes) -> bytes:
+        """An encoded frame back as PCM16 at the wire's rate (what the caller hears, recorded)."""
+        ...
+
+
+class CallAudioTap(Protocol):
+    """Receives a call's two legs as they happen, for its recording. Called on the event loop:
+    it must only take the audio and return at once.
+
+    `caller_frame`: one 20 ms engine frame the caller sent (PCM16, 16 kHz). `agent_frame`: one
+    frame of agent audio (PCM16 at `rate_hz`) that starts playing at the far end at `plays_at`
+    (the session clock). `cleared`: the far end dropped whatever it had not played by `at`.
+    """
+
+    def caller_frame(self, pcm16: bytes) -> None: ...
+
+    def agent_frame(self, pcm16: bytes, rate_hz: int, plays_at: float) -> None: ...
+
+    def cleared(self, at: float) -> None: ...
+
+    async def close(self) -> dict[str, Any]:
+        """The call is over: write what is left and finish the file. What to store with the
+        call about its recording (plain data: where it is, which legs it holds)."""
+
 
 class CallTransport(Protocol):
     """The engine's view of the line. Frames are one 20 ms frame of `output_format`."""

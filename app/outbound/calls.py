@@ -53,7 +53,10 @@ class OutboundCall:
     dynamic_variables: dict[str, str] = field(default_factory=dict)
     overrides: dict[str, Any] = field(default_factory=dict)
     ringing_timeout_s: int | None = None
+    # Twilio records the call in its own cloud (`twilio_call_recording_enabled`).
     record: bool = False
+    # Velox records it (`call_recording_enabled`), whatever the agent's own setting.
+    record_voice: bool = False
     machine_detection: MachineDetection | None = None
     # Chosen by the caller when it must know the id before the call exists (the dialer).
     conversation_id: str | None = None
@@ -120,6 +123,7 @@ def initiation_of(call: OutboundCall) -> dict[str, Any]:
     return {
         "dynamic_variables": dict(call.dynamic_variables),
         "overrides": call.overrides,
+        "record_voice": call.record_voice,
         "machine_detection": None
         if detection is None
         else {

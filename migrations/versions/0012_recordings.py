@@ -25,9 +25,7 @@ def upgrade() -> None:
             sa.Column("has_user_audio", sa.Boolean(), nullable=False, server_default=sa.false())
         )
         batch_op.add_column(
-            sa.Column(
-                "has_response_audio", sa.Boolean(), nullable=False, server_default=sa.false()
-            )
+            sa.Column("has_response_audio", sa.Boolean(), nullable=False, server_default=sa.false())
         )
         batch_op.add_column(sa.Column("feedback", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("feedback_by", sa.String(length=400), nullable=True))

@@ -211,6 +211,7 @@ async def _start_call(
         config=claimed.config,
         providers=providers,
         transport=transport,
+        record_voice=claimed.record_voice,
     )
     if not await lifecycle.start(runtime, session):
         transport.closed = True

@@ -6,12 +6,15 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
 from app.api import health
 from app.api.body_limits import guard_requests
 from app.api.routers import REST_ROUTERS, VOICE_ROUTERS
+from app.calls.lifecycle import take_command
+from app.calls.live import live_bus
 from app.calls.node_watch import NodeWatch
 from app.calls.runtime import VoiceRuntime
 from app.calls.store import DatabaseCallRecorder
@@ -51,6 +54,7 @@ def create_app(
         recorder=recorder or DatabaseCallRecorder(database),
         options=VoiceRuntime.engine_options(settings),
         phrases=VoiceRuntime.phrase_cache(settings),
+        live=live_bus(settings.redis_url),
     )
 
     node = NodeWatch(runtime)
@@ -62,11 +66,14 @@ def create_app(
             # call then finds them ready instead of waiting seconds for a load.
             loading = asyncio.create_task(_preload(providers))
         await node.start()
+        assert runtime.node_id is not None
+        await runtime.live.start(runtime.node_id, partial(take_command, runtime))
         yield
         if preload and not loading.done():
             loading.cancel()
         for session in list(runtime.live_calls.values()):
             await session.close("service_shutdown")
+        await runtime.live.stop()
         await node.stop()
         database.dispose()
 

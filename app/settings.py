@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     node_heartbeat_s: float = Field(default=10.0, ge=0.1, le=300)
     node_lost_after_s: float = Field(default=60.0, ge=1, le=3600)
 
+    # Redis for what several voice nodes share (live calls seen from any node, supervisors'
+    # commands), e.g. redis://127.0.0.1:6379/1. Empty: one node, kept in this process.
+    redis_url: str = ""
     # The workers' message broker, e.g. redis://127.0.0.1:6379/0 in production. Empty: an
     # embedded broker in a SQLite file under the data directory (one machine, no Redis).
     broker_url: str = ""

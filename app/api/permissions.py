@@ -27,6 +27,10 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/convai/conversations/{conversation_id}/audio"): Permission.CALLS_READ,
     ("POST", "/v1/convai/conversations/{conversation_id}/feedback"): Permission.CALLS_FEEDBACK,
     ("DELETE", "/v1/convai/conversations/{conversation_id}"): Permission.CALLS_DELETE,
+    # calls in progress, on every node
+    ("GET", "/v1/calls/live"): Permission.CALLS_READ,
+    ("GET", "/v1/calls/live/events"): Permission.CALLS_READ,
+    ("POST", "/v1/calls/live/{conversation_id}/end"): Permission.CALLS_END,
     # analytics
     ("GET", "/v1/analytics/summary"): Permission.ANALYTICS_READ,
     ("GET", "/v1/analytics/daily"): Permission.ANALYTICS_READ,

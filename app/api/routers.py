@@ -13,6 +13,7 @@ from app.api import (
     campaigns,
     conversations,
     do_not_call,
+    live_calls,
     outbound_calls,
     phone_numbers,
     provider_keys,
@@ -22,7 +23,7 @@ from app.api import (
 )
 
 # Routes that need the voice runtime (`app.state.voice`): an API-only app leaves them out.
-VOICE_ROUTERS: tuple[APIRouter, ...] = (outbound_calls.router,)
+VOICE_ROUTERS: tuple[APIRouter, ...] = (outbound_calls.router, live_calls.router)
 
 REST_ROUTERS: tuple[APIRouter, ...] = (
     agents.router,

@@ -157,7 +157,29 @@ def begin(
     )
     runtime.add_live_call(session)
     CALLS_STARTED.labels(channel=context.channel).inc()
+    _watch_live(runtime, session)
     return session
+
+
+def _watch_live(runtime: VoiceRuntime, session: CallSession) -> None:
+    """Publish the call's moments for supervisors watching live calls (on any node)."""
+    context = session.context
+    organization_id, call_id = context.organization_id, context.call_id
+
+    def publish(moment: dict[str, object]) -> None:
+        runtime.live.publish(organization_id, {"conversation_id": call_id, **moment})
+
+    session.log.listeners.append(publish)
+    publish(
+        {
+            "type": "call_started",
+            "agent_id": context.agent_id,
+            "channel": context.channel,
+            "from_number": context.caller_number,
+            "to_number": context.called_number,
+            "node_id": runtime.node_id,
+        }
+    )
 
 
 async def start(runtime: VoiceRuntime, session: CallSession) -> bool:
@@ -178,6 +200,12 @@ async def finish(
     """Unregister the call and close it: its record is saved (safe to call more than once)."""
     runtime.drop_live_call(session.context.call_id)
     await session.close(reason, failed=failed)
+    if session.log.listeners:  # once: a second finish finds them gone
+        session.log.listeners.clear()
+        runtime.live.publish(
+            session.context.organization_id,
+            {"conversation_id": session.context.call_id, "type": "call_ended", "reason": reason},
+        )
 
 
 async def refuse(
@@ -202,3 +230,18 @@ async def refuse(
         await runtime.recorder.save(record)
     except Exception:
         log.exception("call %s: could not be saved as refused", call_id)
+
+
+# How a supervisor's end reads in the call's record.
+ENDED_BY_SUPERVISOR = "ended_by_supervisor"
+
+
+async def take_command(runtime: VoiceRuntime, command: dict[str, Any]) -> None:
+    """A command for this node from the live-call bus: `{"action": "end", "conversation_id"}`
+    ends that call if this node holds it (a call already over is left alone)."""
+    if command.get("action") != "end":
+        log.warning("unknown live-call command %r", command.get("action"))
+        return
+    session = runtime.live_calls.get(str(command.get("conversation_id")))
+    if session is not None and not session.closed:
+        session.end(ENDED_BY_SUPERVISOR)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.calls.live import LiveBus, LocalBus
 from app.config.agent import AgentConfig
 from app.config.credentials import CredentialBox
 from app.db import provider_credentials as credential_queries
@@ -32,6 +33,8 @@ class VoiceRuntime:
     breakers: CircuitBreakers = field(default_factory=CircuitBreakers)
     # This process's row in voice_nodes once the service has started (see app/calls/node_watch.py).
     node_id: str | None = None
+    # Every node's calls as they happen, and commands to the node holding a call.
+    live: LiveBus = field(default_factory=LocalBus)
 
     def add_live_call(self, session: CallSession) -> None:
         self.live_calls[session.context.call_id] = session

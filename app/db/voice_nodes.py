@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from app.db.calls import finish_lost_call
@@ -90,3 +90,29 @@ def finish_calls_of_lost_nodes(
         finish_lost_call(session, call, last_seen[call.node_id])
     session.flush()
     return [call.id for call in calls]
+
+
+def _live(organization_id: str, silent_for: timedelta, now: datetime) -> Select[Call]:
+    return (
+        select(Call)
+        .join(VoiceNode, VoiceNode.id == Call.node_id)
+        .where(
+            Call.organization_id == organization_id,
+            Call.status == IN_PROGRESS,
+            VoiceNode.stopped_at.is_(None),
+            VoiceNode.heartbeat_at >= now - silent_for,
+        )
+    )
+
+
+def live_calls(session: Session, organization_id: str, *, silent_for: timedelta) -> list[Call]:
+    """The organization's calls in progress on a node that is alive (running, and beating
+    within `silent_for`), oldest first."""
+    query = _live(organization_id, silent_for, utc_now()).order_by(Call.started_at, Call.seq)
+    return list(session.scalars(query))
+
+
+def live_call(
+    session: Session, organization_id: str, call_id: str, *, silent_for: timedelta
+) -> Call | None:
+    return session.scalar(_live(organization_id, silent_for, utc_now()).where(Call.id == call_id))

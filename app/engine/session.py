@@ -175,6 +175,11 @@ class CallSession:
     def closed(self) -> bool:
         return self._closed.is_set()
 
+    def end(self, reason: str) -> None:
+        """End the call from outside (a supervisor): hang up now and save it ended `reason`."""
+        self.log.event("ended_from_outside", reason=reason)
+        self._request_end(reason)
+
     def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
         task_name = f"{name}:{self.context.call_id}"
         self._tasks.append(asyncio.create_task(self._guard(coroutine, name), name=task_name))

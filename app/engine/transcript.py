@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import statistics
 import time
 from collections import Counter
@@ -12,6 +13,8 @@ from typing import Any
 from app.engine.playout import Playout, PlayoutStats
 from app.engine.record import CallEvent, CallRecord, TurnRecord
 from app.engine.response import AgentResponse, ResponseTimings
+
+log = logging.getLogger(__name__)
 
 LATENCY_KEYS = (
     "end_of_speech_to_endpoint_ms",
@@ -46,12 +49,24 @@ class TranscriptLog:
         self.turns: list[TurnRecord] = []
         self.events: list[CallEvent] = []
         self.counters: Counter[str] = Counter()
+        # Told each moment as it is logged (a live view of the call); must not block.
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
+
+    def _tell(self, moment: dict[str, Any]) -> None:
+        for listener in self.listeners:
+            try:
+                listener(moment)
+            except Exception:  # a watcher's failure is not the call's
+                log.exception("a live listener failed")
 
     def media_ms(self, at: float | None = None) -> int:
         return int(((self._clock() if at is None else at) - self._started) * 1000)
 
     def event(self, kind: str, **data: Any) -> None:
-        self.events.append(CallEvent(self.media_ms(), kind, data))
+        event = CallEvent(self.media_ms(), kind, data)
+        self.events.append(event)
+        if self.listeners:
+            self._tell({"type": "event", "kind": kind, "at_ms": event.at_ms, "data": data})
 
     def count(self, name: str, n: int = 1) -> None:
         self.counters[name] += n
@@ -66,6 +81,8 @@ class TranscriptLog:
         self.turns.append(
             TurnRecord("user", text, started_ms, source=source, metrics=metrics)  # type: ignore[arg-type]
         )
+        if self.listeners:
+            self._tell(_turn_moment(self.turns[-1]))
 
     def agent_turn(
         self,
@@ -95,6 +112,8 @@ class TranscriptLog:
         # The user turn that this answers carries the full chain for that exchange.
         if end_of_speech is not None and self.turns[-2:-1] and self.turns[-2].role == "user":
             self.turns[-2].metrics.update(response_metrics(timings, end_of_speech))
+        if self.listeners:
+            self._tell(_turn_moment(self.turns[-1]))
 
     def interrupted_agent_turn(
         self, response: AgentResponse, playout: Playout, source: str, end_of_speech: float | None
@@ -107,6 +126,8 @@ class TranscriptLog:
         for index in range(len(self.turns) - 1, -1, -1):
             if self.turns[index].role == "user":
                 del self.turns[index]
+                if self.listeners:
+                    self._tell({"type": "user_turn_withdrawn"})
                 return
 
     def finish(
@@ -142,3 +163,15 @@ class TranscriptLog:
             "clears_sent": playout.clears_sent,
         }
         return figures
+
+
+def _turn_moment(turn: TurnRecord) -> dict[str, Any]:
+    return {
+        "type": "turn",
+        "role": turn.role,
+        "message": turn.message,
+        "interrupted": turn.interrupted,
+        "source": turn.source,
+        "at_ms": turn.started_ms,
+        "metrics": dict(turn.metrics),
+    }

@@ -37,6 +37,7 @@ class Permission(StrEnum):
     CALLS_PLACE = "calls:place"
     CALLS_FEEDBACK = "calls:feedback"
     CALLS_DELETE = "calls:delete"
+    CALLS_END = "calls:end"
     ANALYTICS_READ = "analytics:read"
     CONVERSATIONS_START = "conversations:start"
     WEBHOOKS_READ = "webhooks:read"
@@ -58,6 +59,7 @@ _MANAGER = frozenset(
         Permission.CALLS_READ,
         Permission.CALLS_PLACE,
         Permission.CALLS_FEEDBACK,
+        Permission.CALLS_END,
         Permission.ANALYTICS_READ,
         Permission.CONVERSATIONS_START,
         Permission.WEBHOOKS_READ,
@@ -72,6 +74,7 @@ _SUPPORT = frozenset(
         Permission.CAMPAIGNS_READ,
         Permission.CALLS_READ,
         Permission.CALLS_FEEDBACK,
+        Permission.CALLS_END,
         Permission.ANALYTICS_READ,
     }
 )

@@ -80,6 +80,7 @@ def periodic_tasks(settings: Settings) -> tuple[PeriodicTask, ...]:
     return (
         PeriodicTask("workers.maintenance.purge_used_conversation_tokens", every=3600.0),
         PeriodicTask("workers.maintenance.purge_delivered_broker_messages", every=3600.0),
+        PeriodicTask("workers.maintenance.apply_retention", every=3600.0),
         PeriodicTask("workers.dialer.tick", every=settings.dialer_tick_s),
         PeriodicTask("workers.webhooks.deliver", every=settings.webhook_poll_s),
         PeriodicTask("workers.analysis.analyze", every=settings.analysis_poll_s),

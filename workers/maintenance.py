@@ -1,13 +1,15 @@
-"""Maintenance tasks that beat runs on a schedule: retention clean-up of the service's tables,
-and of the embedded broker's file."""
+"""Maintenance tasks that beat runs on a schedule: retention clean-up of the service's tables
+(agents' call retention included), and of the embedded broker's file."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from app.calls.retention import apply_retention as apply_call_retention
 from app.db.models import utc_now
 from app.db.retention import delete_delivered_messages, delete_expired_conversation_tokens
 from workers.celery_app import worker_task
+from workers.database import task_database, task_settings
 from workers.idempotency import run_idempotently
 
 EMBEDDED_SCHEME = "sqla+"
@@ -42,3 +44,13 @@ def purge_delivered_broker_messages(
     if not url.startswith(EMBEDDED_SCHEME):
         return {"deleted": 0}
     return {"deleted": delete_delivered_messages(url.removeprefix(EMBEDDED_SCHEME), older_than_s)}
+
+
+@worker_task(bind=True, name="workers.maintenance.apply_retention")
+def apply_retention(self: Any) -> dict[str, Any]:
+    """Delete the calls and recordings their agents keep no longer; returns how many."""
+    settings = task_settings(self.app)
+    run = apply_call_retention(
+        task_database(self.app), settings.resolved_recordings_dir(), utc_now()
+    )
+    return {"calls_deleted": run.calls_deleted, "recordings_deleted": run.recordings_deleted}

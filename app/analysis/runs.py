@@ -30,6 +30,7 @@ from app.analysis.post_call import (
     ruled,
     without_model,
 )
+from app.calls.pii import redact_pii, redact_pii_value
 from app.config.agent import AgentConfig
 from app.config.credentials import CredentialBox
 from app.db import analyses as analysis_rows
@@ -200,6 +201,10 @@ def store(
     """Write the analysis and act on it, in the caller's transaction; False if this worker no
     longer holds it (its lease ran out and another took it)."""
     analysis = finding.analysis
+    if job.request.config.platform_settings.privacy.redact_pii:
+        analysis.summary = redact_pii(analysis.summary)
+        analysis.title = redact_pii(analysis.title)
+        analysis.data = redact_pii_value(analysis.data)
     notes: dict[str, Any] = {}
     if analysis.invalid:
         notes["invalid_fields"] = analysis.invalid

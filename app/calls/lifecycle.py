@@ -27,6 +27,7 @@ from typing import Any
 from app.calls.overrides import answered_config
 from app.calls.recording import CallRecording, recording_path
 from app.calls.runtime import VoiceRuntime
+from app.calls.store import RedactingRecorder
 from app.config.agent import AgentConfig
 from app.db import agents as agent_queries
 from app.db import calls as call_queries
@@ -146,7 +147,11 @@ def begin(
         config=config,
         providers=providers,
         transport=transport,
-        recorder=runtime.recorder,
+        recorder=(
+            RedactingRecorder(runtime.recorder)
+            if config.platform_settings.privacy.redact_pii
+            else runtime.recorder
+        ),
         options=runtime.options,
         phrases=runtime.phrases,
         events=events,

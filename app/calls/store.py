@@ -8,11 +8,12 @@ from dataclasses import asdict
 
 from sqlalchemy.orm import Session
 
+from app.calls.pii import redact_pii, redact_pii_value
 from app.config.redaction import redact_value
 from app.db import calls as call_queries
 from app.db.models import Call
 from app.db.session import Database
-from app.engine.record import CallRecord
+from app.engine.record import CallRecord, CallRecorder
 from app.engine.text import clean_text, clean_value
 from app.observability.metrics import BARGE_INS, CALLS_ENDED, TURN_LATENCY
 
@@ -88,3 +89,18 @@ def _observe(record: CallRecord) -> None:
             value = turn.metrics.get(key)
             if isinstance(value, int | float):
                 TURN_LATENCY.labels(stage=stage).observe(value / 1000)
+
+
+class RedactingRecorder:
+    """Saves through another recorder with the caller's and agent's personal data taken out of
+    the transcript and the events (an agent with `privacy.redact_pii`)."""
+
+    def __init__(self, recorder: CallRecorder) -> None:
+        self._recorder = recorder
+
+    async def save(self, record: CallRecord) -> None:
+        for turn in record.turns:
+            turn.message = redact_pii(turn.message)
+        for event in record.events:
+            event.data = redact_pii_value(event.data)
+        await self._recorder.save(record)

@@ -208,6 +208,25 @@ class PrivacySettings(_ElevenLabsSection):
         description="record every call of this agent: the caller left, what they heard right "
         "(off by default: a caller may have to be told, see velox.recording_disclosure)",
     )
+    retention_days: int = Field(
+        default=-1,
+        ge=-1,
+        le=36500,
+        description="delete a call (transcript, events, analysis, recording) this many days "
+        "after it ended; -1 keeps calls",
+    )
+    audio_retention_days: int = Field(
+        default=-1,
+        ge=-1,
+        le=36500,
+        description="delete a call's recording this many days after it ended (the transcript "
+        "stays, as retention_days says); -1 keeps recordings",
+    )
+    redact_pii: StrictBool = Field(
+        default=False,
+        description="store transcripts and analyses with phone numbers, e-mail addresses and "
+        "card numbers replaced (the agent still hears them during the call)",
+    )
 
 
 class PlatformSettings(_ElevenLabsSection):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import create_engine, delete, text
+from sqlalchemy import create_engine, delete, select, text, update
 from sqlalchemy.orm import Session
 
-from app.db.models import UsedConversationToken
+from app.db.models import Agent, Call, UsedConversationToken
 
 
 def delete_expired_conversation_tokens(session: Session, now: datetime) -> int:
@@ -41,3 +41,56 @@ def delete_delivered_messages(broker_database_url: str, older_than_s: float) -> 
             return int(getattr(deleted, "rowcount", 0) or 0)
     finally:
         engine.dispose()
+
+
+def all_agents(session: Session) -> list[Agent]:
+    """Every agent (retention is read from each one's privacy settings by the caller)."""
+    return list(session.scalars(select(Agent).order_by(Agent.id)))
+
+
+def expired_calls(
+    session: Session, agent_id: str, ended_before: datetime, limit: int
+) -> list[Call]:
+    """Up to `limit` finished calls of the agent that ended before `ended_before`."""
+    query = (
+        select(Call)
+        .where(
+            Call.agent_id == agent_id,
+            Call.status.in_(("done", "failed")),
+            Call.ended_at < ended_before,
+        )
+        .order_by(Call.ended_at)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def expired_recordings(
+    session: Session, agent_id: str, ended_before: datetime, limit: int
+) -> list[Call]:
+    """Up to `limit` of the agent's calls that ended before `ended_before` and still have a
+    recording."""
+    query = (
+        select(Call)
+        .where(
+            Call.agent_id == agent_id,
+            Call.recording_path.is_not(None),
+            Call.ended_at < ended_before,
+        )
+        .order_by(Call.ended_at)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def delete_calls(session: Session, call_ids: list[str]) -> None:
+    """Delete the calls; their turns, events and analyses go with them (foreign keys cascade)."""
+    session.execute(delete(Call).where(Call.id.in_(call_ids)))
+
+
+def forget_recordings(session: Session, call_ids: list[str]) -> None:
+    session.execute(
+        update(Call)
+        .where(Call.id.in_(call_ids))
+        .values(recording_path=None, has_user_audio=False, has_response_audio=False)
+    )

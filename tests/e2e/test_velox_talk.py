@@ -91,3 +91,30 @@ async def test_a_private_agent_without_a_key_is_refused_with_the_reason(
     with pytest.raises(InvalidStatus) as refused:
         await talk(service.base_url, service.agent_id, None, io.StringIO(""), print)
     assert refused.value.response.status_code == 403
+
+
+async def test_an_agent_that_redacts_stores_no_phone_number_but_heard_it(
+    tmp_path: Path,
+) -> None:
+    config = AgentConfig(name="Careful desk")
+    config.conversation_config.agent.first_message = GREETING
+    config.platform_settings.privacy.redact_pii = True
+    with voice_service(
+        tmp_path,
+        config=config,
+        stt=ScriptedSpeechToText([]),
+        llm=ScriptedLanguageModel(reply),
+        tts=ToneTextToSpeech(),
+    ) as service:
+        said = "Call me back at 415 555 0134 or write to ann@example.com"
+        conversation_id = await talk(
+            service.base_url, service.agent_id, service.api_key, io.StringIO(said + "\n"), print
+        )
+        assert conversation_id is not None
+        body = service.ended_conversation(conversation_id)
+        stored = " ".join(turn["message"] for turn in body["transcript"])
+        assert "415" not in stored
+        assert "ann@example.com" not in stored
+        assert "Call me back at [phone number] or write to [email]" in stored
+        # During the call the agent had the caller's words as they were.
+        assert any(said in m.content for r in service.llm.requests for m in r)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import random
 import time
 from dataclasses import dataclass, field
 
 import httpx
+import soundfile
 
 from bench.client_load import ClientLoad
 from bench.machine import load_average
@@ -50,6 +52,8 @@ class StepResult(MeasuredCalls):
     server_rss_peak: int
     client: ClientLoad
     saved: SavedTurns = field(default_factory=SavedTurns)
+    # A recorded run: one call's recording fetched back and decoded, its length in seconds.
+    recording_seconds: float | None = None
 
     @property
     def connected(self) -> int:
@@ -173,9 +177,11 @@ async def _sample_rss(server: ServerProcess, peak: list[int]) -> None:
         await asyncio.sleep(0.5)
 
 
-async def run_step(calls: int, script: Script, ramp_s: float, workers: int = 1) -> StepResult:
+async def run_step(
+    calls: int, script: Script, ramp_s: float, workers: int = 1, *, record: bool = False
+) -> StepResult:
     """N concurrent calls against a fresh server; the server's CPU and memory over the step."""
-    with ServerProcess("instant", workers=workers) as server:
+    with ServerProcess("instant", workers=workers, record=record) as server:
         await asyncio.sleep(1.0)  # let start-up work settle before taking the baseline
         load = load_average()
         rss_idle = server.resident_bytes()
@@ -200,6 +206,7 @@ async def run_step(calls: int, script: Script, ramp_s: float, workers: int = 1) 
         wall = time.monotonic() - started
         ids = [r.conversation_id for r in records][:SAVED_CALLS_READ]
         saved = await user_turn_metrics(server.base_url, server.api_key, ids)
+        recording = await recording_seconds(server, ids[0]) if record and ids else None
         return StepResult(
             calls=calls,
             workers=workers,
@@ -213,7 +220,18 @@ async def run_step(calls: int, script: Script, ramp_s: float, workers: int = 1) 
             server_rss_peak=peak[0],
             client=client,
             saved=saved,
+            recording_seconds=recording,
         )
+
+
+async def recording_seconds(server: ServerProcess, conversation_id: str) -> float:
+    """Fetch a call's recording from the server and decode it: how long it is."""
+    headers = {"xi-api-key": server.api_key}
+    async with httpx.AsyncClient(base_url=server.base_url, headers=headers) as client:
+        response = await client.get(f"/v1/convai/conversations/{conversation_id}/audio")
+    response.raise_for_status()
+    audio, rate = soundfile.read(io.BytesIO(response.content), dtype="int16")
+    return len(audio) / rate
 
 
 def ramp_seconds(calls: int) -> float:

@@ -129,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--data-dir", type=Path, help="where the SQLite file goes (default: temp)")
     parser.add_argument(
+        "--record", action="store_true", help="the agents record every call (privacy.record_voice)"
+    )
+    parser.add_argument(
         "--workers", type=int, default=1, help="server processes (as VELOX_WORKERS)"
     )
     args = parser.parse_args(argv)
@@ -151,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     upgrade(settings.resolved_database_url())
     configs = agent_configs(args.stack, registry, args.feel)
+    for config in configs.values():
+        config.platform_settings.privacy.record_voice = args.record
     database = Database(settings.resolved_database_url())
     with database.session() as session:
         organization, key = org_queries.create_organization(session, "bench")

@@ -38,6 +38,7 @@ class ServerProcess:
     playout_lead_ms: int = 200
     workers: int = 1
     feel: bool = False  # one agent per conversational-feel probe kind (`agents`)
+    record: bool = False  # the agents record every call
     agents: dict[str, str] = field(default_factory=dict)
     _process: subprocess.Popen[str] | None = None
 
@@ -49,7 +50,9 @@ class ServerProcess:
     def command(self) -> str:
         return (
             f"python -m bench.serve --stack {self.stack} --port {self.port}"
-            f" --workers {self.workers}" + (" --feel" if self.feel else "")
+            f" --workers {self.workers}"
+            + (" --feel" if self.feel else "")
+            + (" --record" if self.record else "")
         )
 
     @property
@@ -69,6 +72,7 @@ class ServerProcess:
                 *(sys.executable, "-m", "bench.serve", "--stack", self.stack),
                 *("--port", str(self.port), "--workers", str(self.workers)),
                 *(["--feel"] if self.feel else []),
+                *(["--record"] if self.record else []),
             ],
             cwd=PROJECT_ROOT,
             stdout=subprocess.PIPE,

@@ -6,9 +6,11 @@ by the far end was never heard, so it is not in the recording). Right-channel au
 for `hold_s` (more than the playout lead) before it is encoded, so a clear can still remove it.
 
 The event loop only appends frames to a per-call list; every half second the list is handed to
-one writer thread shared by every call of the process, which mixes, encodes (LAME, through
-`lameenc`) and appends to `<recordings dir>/<organization>/<call>.mp3.part`, renamed to `.mp3`
-when the call ends. Nothing of a call's audio is held in memory beyond those few seconds.
+one writer thread shared by every call of the process, which mixes it and appends the stereo
+PCM to `<recordings dir>/<organization>/<call>.pcm.part`. When the call ends the same thread
+encodes that file to MP3 (LAME, through `lameenc`), a second at a time, and replaces it with
+`<call>.mp3`. Nothing of a call's audio is held in memory beyond those few seconds, and only
+calls that are finishing hold an encoder (LAME's state is large, about a megabyte).
 """
 
 from __future__ import annotations
@@ -103,13 +105,9 @@ class _Mixer:
             if rate != ENGINE_SAMPLE_RATE
             else None
         )
-        self._encoder = lameenc.Encoder()
-        self._encoder.set_bit_rate(BITRATE_KBPS.get(rate, 40))
-        self._encoder.set_in_sample_rate(rate)
-        self._encoder.set_channels(2)
-        self._encoder.set_quality(7)
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[bytes] = path.with_name(path.name + ".part").open("wb")
+        self._pcm_path = path.with_suffix(".pcm.part")
+        self._file: IO[bytes] = self._pcm_path.open("wb")
 
     def _sample(self, at: float) -> int:
         """The sample index (from the start of the call) of clock time `at`."""
@@ -173,7 +171,7 @@ class _Mixer:
         stereo = np.empty(count * 2, dtype=np.int16)
         stereo[0::2] = self.left[:count]
         stereo[1::2] = right
-        self._file.write(self._encoder.encode(stereo.tobytes()))
+        self._file.write(stereo.tobytes())
         self.left = self.left[count:]
         self.right = self.right[count:]
         self.encoded += count
@@ -189,15 +187,30 @@ class _Mixer:
         if len(self.left) < end:
             self.left = np.concatenate([self.left, np.zeros(end - len(self.left), np.int16)])
         self._write(end)
-        self._file.write(self._encoder.flush())
         self._file.close()
         self._downsample = None
-        self.path.with_name(self.path.name + ".part").replace(self.path)
+        self._encode_file()
         return {
             "has_user_audio": self.has_user_audio,
             "has_response_audio": self.has_response_audio,
             "duration_secs": round(self.encoded / self.rate, 3),
         }
+
+    def _encode_file(self) -> None:
+        """The call's PCM, encoded to MP3 a second at a time; the PCM is removed after."""
+        encoder = lameenc.Encoder()
+        encoder.set_bit_rate(BITRATE_KBPS.get(self.rate, 40))
+        encoder.set_in_sample_rate(self.rate)
+        encoder.set_channels(2)
+        encoder.set_quality(7)
+        partial = self.path.with_name(self.path.name + ".part")
+        second = self.rate * 4  # bytes of one second of 16-bit stereo
+        with self._pcm_path.open("rb") as pcm, partial.open("wb") as mp3:
+            for chunk in iter(lambda: pcm.read(second), b""):
+                mp3.write(encoder.encode(chunk))
+            mp3.write(encoder.flush())
+        partial.replace(self.path)
+        self._pcm_path.unlink()
 
     def abandon(self) -> None:
         self._file.close()

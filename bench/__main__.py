@@ -6,8 +6,9 @@ conversational feel (backchannels, coughs, echo, hesitations, interruptions).
 Bounded: every step has a fixed talk time, and the scale section stops past its time budget.
 `--only feel` runs the feel section alone and replaces it in an existing RESULTS.md;
 `--only dialer` does the same for the campaign dialer's throughput (PostgreSQL, Redis, real
-workers), and `--only stress` for the barge-in tests run many times, quiet and with one core
-busy; a full run leaves those two sections as they were.
+workers), `--only stress` for the barge-in tests run many times, quiet and with one core
+busy, and `--only queries` for the call list, search, analytics and CSV export over a million
+calls on PostgreSQL; a full run leaves those three sections as they were.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.barge_in_stress import render_stress, run_stress
+from bench.call_queries import postgres_missing, run_queries
+from bench.call_queries_report import render_queries
 from bench.dialer import run_dialer
 from bench.dialer_report import code_version, render_dialer
 from bench.dialer_setup import services_missing
@@ -38,7 +41,7 @@ from bench.offline import OfflineResult, run_offline
 from bench.phone_line import Utterance
 from bench.report import OVERHEAD_CALLS, Run, render
 from bench.scale import Script, StepResult, ramp_seconds, run_step
-from bench.sections import DIALER, STRESS, section_of, splice_section
+from bench.sections import DIALER, QUERIES, STRESS, section_of, splice_section
 from bench.utterances import espeak_pcm16, peak_normalized
 
 FULL_STEPS = (10, 25, 50, 100, 150, 200, 250, 300)
@@ -160,6 +163,28 @@ def _stress(args: argparse.Namespace, started: str, machine: str, log: list[str]
     return 1 if any(sum(c.failed.values()) for c in results) else 0
 
 
+def _queries(args: argparse.Namespace, started: str, machine: str, log: list[str]) -> int:
+    """Section 7 alone, replaced in the existing output file; non-zero if it could not run."""
+    missing = postgres_missing()
+    if missing:
+        _say(f"call queries: not measured: {missing}", log)
+        return 1
+    version = code_version()  # before the run: others may commit while it goes on
+    result = run_queries(lambda line: _say(line, log), quick=args.quick, calls=args.calls)
+    block = render_queries(
+        result,
+        started=started,
+        command=_command(),
+        machine=machine,
+        engine=version,
+        quick=args.quick,
+    )
+    existing = args.output.read_text() if args.output.exists() else "# Velox benchmark results\n"
+    args.output.write_text(splice_section(existing, block, QUERIES))
+    _say(f"updated section 7 of {args.output} in {result.wall_s / 60:.1f} min", log)
+    return 0
+
+
 def _command() -> str:
     return "python -m bench" + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else "")
 
@@ -179,6 +204,8 @@ async def _main(args: argparse.Namespace) -> int:
         return _dialer(args, started, machine.describe(), log)
     if args.only == "stress":
         return _stress(args, started, machine.describe(), log)
+    if args.only == "queries":
+        return _queries(args, started, machine.describe(), log)
     if args.only == "feel":
         args.skip_scale = True
     steps: list[StepResult] = []
@@ -228,7 +255,7 @@ async def _main(args: argparse.Namespace) -> int:
         interruption_s=len(espeak_pcm16(INTERRUPTION)) / 32000,
     )
     text = render(run, steps, offline, feel_block)
-    for kept in (DIALER, STRESS):  # only `--only dialer` / `--only stress` measure them
+    for kept in (DIALER, STRESS, QUERIES):  # only their `--only` runs measure them
         block = section_of(args.output, kept)
         if block:
             text = splice_section(text, block, kept)
@@ -246,7 +273,7 @@ def main() -> int:
     parser.add_argument("--skip-feel", action="store_true", help="keeps the file's section 4")
     parser.add_argument(
         "--only",
-        choices=("feel", "dialer", "stress"),
+        choices=("feel", "dialer", "stress", "queries"),
         help="run one section and replace it in the existing output file",
     )
     parser.add_argument(
@@ -262,6 +289,11 @@ def main() -> int:
     )
     parser.add_argument(
         "--stress-runs", type=int, default=20, help="runs per condition of `--only stress`"
+    )
+    parser.add_argument(
+        "--calls",
+        type=int,
+        help="the organization's calls in `--only queries` (default 1,000,000; quick 20,000)",
     )
     parser.add_argument(
         "--workers",

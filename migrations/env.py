@@ -6,6 +6,7 @@ from logging.config import fileConfig
 
 from alembic import context
 
+from app.db.call_digests import include_name
 from app.db.models import Base
 from app.db.session import create_database_engine
 from app.settings import get_settings
@@ -29,6 +30,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=url.startswith("sqlite"),
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -42,6 +44,8 @@ def run_migrations_online() -> None:
                 connection=connection,
                 target_metadata=target_metadata,
                 render_as_batch=connection.dialect.name == "sqlite",
+                # Autogenerate must not offer to drop what the database maintains itself.
+                include_name=include_name,
             )
             with context.begin_transaction():
                 context.run_migrations()

@@ -1,22 +1,29 @@
 """ElevenLabs-compatible conversation history under ``/v1/convai/conversations``.
 
 A conversation is a Velox call; Velox-only detail (events, call metrics, per-turn latencies)
-rides along under ``velox`` and ``velox_metrics`` keys that ElevenLabs clients ignore.
+rides along under ``velox`` and ``velox_metrics`` keys that ElevenLabs clients ignore. The list
+takes ElevenLabs' filters and Velox's (app/api/call_filters.py), and `/export` streams the same
+list as CSV (app/api/call_export.py).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from app.analysis.runs import analysis_body
-from app.api.deps import OrganizationDep, SessionDep
-from app.api.errors import api_error, not_found
+from app.api.call_export import csv_stream
+from app.api.call_filters import CallFiltersDep, SortDirectionDep, rejected
+from app.api.deps import OrganizationDep, SessionDep, get_database
+from app.api.errors import not_found
+from app.api.openapi import error_responses
 from app.api.times import unix
 from app.db import agents as agent_queries
 from app.db import analyses as analysis_queries
+from app.db import call_search
 from app.db import calls as call_queries
 from app.db.agents import agent_config
 from app.db.models import Call, Turn
@@ -139,23 +146,28 @@ def _transcript_entry(turn: Turn) -> TranscriptEntry:
     )
 
 
-@router.get("", response_model=ConversationsPage)
+@router.get("", response_model=ConversationsPage, responses=error_responses(422))
 def list_conversations(
     organization: OrganizationDep,
     session: SessionDep,
-    agent_id: str | None = None,
+    filters: CallFiltersDep,
+    direction: SortDirectionDep,
     cursor: str | None = None,
     page_size: Annotated[int, Query(ge=1, le=100)] = 30,
 ) -> ConversationsPage:
-    """The organization's conversations, newest first, optionally one agent's only."""
+    """The organization's conversations that the filters allow, newest first (or oldest, with
+    `sort_direction=asc`). Pages follow `next_cursor`: calls stored meanwhile shift nothing."""
     try:
-        page = call_queries.list_calls(
-            session, organization.id, agent_id=agent_id, page_size=page_size, cursor=cursor
+        page = call_search.find_calls(
+            session,
+            organization.id,
+            filters,
+            direction=direction,
+            page_size=page_size,
+            cursor=cursor,
         )
     except InvalidCursorError as error:
-        raise api_error(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_cursor", str(error)
-        ) from error
+        raise rejected("invalid_cursor", str(error)) from error
     return ConversationsPage(
         conversations=[
             ConversationSummary(
@@ -175,6 +187,36 @@ def list_conversations(
         ],
         has_more=page.has_more,
         next_cursor=page.next_cursor,
+    )
+
+
+# Declared before `/{conversation_id}`, which would otherwise take "export" for an id.
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "One header line, then one line per conversation",
+        },
+        **error_responses(422),
+    },
+)
+def export_conversations(
+    request: Request,
+    organization: OrganizationDep,
+    filters: CallFiltersDep,
+    direction: SortDirectionDep,
+) -> StreamingResponse:
+    """The conversations the same filters allow, all of them, as CSV streamed in batches:
+    conversation_id, start_time (UTC), start_time_unix_secs, call_duration_secs, status,
+    direction, channel, agent_id, agent_name, from_number, to_number, campaign_id,
+    message_count, interrupted_turns, call_successful, outcome, sentiment, termination_reason,
+    summary."""
+    return StreamingResponse(
+        csv_stream(get_database(request), organization.id, filters, direction),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="conversations.csv"'},
     )
 
 
@@ -202,6 +244,9 @@ def get_conversation(
         ),
         user_message_count=sum(1 for turn in call.turns if turn.role == "user"),
         agent_message_count=sum(1 for turn in call.turns if turn.role == "agent"),
+        has_audio=call.recording_path is not None,
+        has_user_audio=call.recording_path is not None and call.has_user_audio,
+        has_response_audio=call.recording_path is not None and call.has_response_audio,
         analysis=analysis_body(analysis, agent_config(agent) if agent else None)
         if analysis is not None and finished
         else None,

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
 from app.engine.text import clean_text, clean_value
+from app.observability.metrics import REJECTED_QUERIES
 
 
 def api_error(status_code: int, error_status: str, message: str) -> HTTPException:
@@ -68,6 +69,8 @@ async def validation_error_response(request: Request, error: Exception) -> JSONR
     """FastAPI's 422 body, with every echoed input and context made JSON-safe and short (a
     rejected value that cannot be echoed must not turn a 422 into a 500)."""
     assert isinstance(error, RequestValidationError)
+    if any(tuple(detail.get("loc", ()))[:1] == ("query",) for detail in error.errors()):
+        REJECTED_QUERIES.labels(reason="invalid_parameter").inc()
     details = []
     for detail in error.errors():
         safe = {key: value for key, value in detail.items() if key not in ("input", "ctx", "url")}

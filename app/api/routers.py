@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 from app.api import (
     agents,
+    analytics,
     auth,
     batch_calling,
     call_audio,
@@ -38,4 +39,5 @@ REST_ROUTERS: tuple[APIRouter, ...] = (
     webhooks.router,
     auth.router,
     users.router,
+    analytics.router,
 )

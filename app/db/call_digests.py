@@ -53,7 +53,7 @@ call_search = Table(
 # When a call started, as the API shows it: media start, else when it was recorded (a call that
 # never connected). Written exactly as the migration's expression indexes have it, so that the
 # database matches the one to the other.
-CALL_START: Any = func.coalesce(Call.started_at, Call.created_at)
+call_start: Any = func.coalesce(Call.started_at, Call.created_at)
 
 MAINTAINED_TABLES = frozenset(
     {

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.db.analyses import queue_analysis
-from app.db.models import Agent, Call, CallAnalysis, CallEvent, Turn, new_id, utc_now
-from app.db.paging import Page, clamp_page_size, decode_cursor, encode_cursor
+from app.db.models import Call, CallEvent, Turn, new_id, utc_now
 from app.db.webhooks import enqueue_event
 
 # The end reason (and event) of a call whose voice node stopped while it was in progress.
@@ -24,17 +22,6 @@ TWILIO_STATUS_EVENT = "twilio_status"
 ANSWERING_MACHINE_EVENT = "answering_machine_detection"
 # Twilio's CallStatus values after which the call will never get (more) media.
 TERMINAL_TWILIO_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
-
-
-@dataclass(frozen=True, slots=True)
-class CallSummary:
-    """One row of a call list: the call plus what the list shows without loading turns."""
-
-    call: Call
-    agent_name: str
-    message_count: int
-    # The post-call analysis' verdict once it is done.
-    call_successful: str | None = None
 
 
 def create_call(
@@ -361,39 +348,3 @@ def get_call(session: Session, organization_id: str, call_id: str) -> Call | Non
         .where(Call.organization_id == organization_id, Call.id == call_id)
         .options(selectinload(Call.turns), selectinload(Call.events))
     )
-
-
-def list_calls(
-    session: Session,
-    organization_id: str,
-    *,
-    agent_id: str | None = None,
-    page_size: int = 30,
-    cursor: str | None = None,
-) -> Page[CallSummary]:
-    """The organization's calls, newest first, optionally only one agent's."""
-    limit = clamp_page_size(page_size)
-    message_count = (
-        select(func.count(Turn.id)).where(Turn.call_id == Call.id).correlate(Call).scalar_subquery()
-    )
-    query = (
-        select(Call, Agent.name, message_count, CallAnalysis.call_successful)
-        .join(Agent, Agent.id == Call.agent_id)
-        .outerjoin(
-            CallAnalysis,
-            (CallAnalysis.call_id == Call.id) & CallAnalysis.status.in_(("done", "failed")),
-        )
-        .where(Call.organization_id == organization_id)
-    )
-    if agent_id is not None:
-        query = query.where(Call.agent_id == agent_id)
-    if cursor:  # an empty cursor is the first page
-        query = query.where(Call.seq < decode_cursor(cursor))
-    rows = session.execute(query.order_by(Call.seq.desc()).limit(limit + 1)).all()
-    summaries = [
-        CallSummary(call, name, count, successful) for call, name, count, successful in rows
-    ]
-    if len(summaries) > limit:
-        last = summaries[limit - 1].call.seq
-        return Page(items=summaries[:limit], next_cursor=encode_cursor(last))
-    return Page(items=summaries, next_cursor=None)

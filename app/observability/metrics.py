@@ -65,3 +65,10 @@ PROVIDER_BREAKER_OPENS = Counter(
     ["provider"],
     registry=REGISTRY,
 )
+REJECTED_QUERIES = Counter(
+    "velox_rejected_queries",
+    "Requests refused for their query string: an unknown filter value, search syntax, a bad "
+    "range, cursor or time zone, a parameter of the wrong type",
+    ["reason"],
+    registry=REGISTRY,
+)

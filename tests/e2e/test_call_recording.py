@@ -98,6 +98,11 @@ async def test_the_recording_holds_the_caller_left_and_what_they_heard_right(
     conversation_id = await place_call_with_a_barge_in(service)
     body = service.ended_conversation(conversation_id)
     assert body["transcript"][0]["message"] == f"{DISCLOSURE} {GREETING}"
+    assert (body["has_audio"], body["has_user_audio"], body["has_response_audio"]) == (
+        True,
+        True,
+        True,
+    )
     interrupted = body["transcript"][2]
     assert interrupted["interrupted"] is True
     assert ANSWER.startswith(interrupted["message"])

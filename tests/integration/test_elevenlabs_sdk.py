@@ -133,3 +133,63 @@ def test_sdk_lists_and_gets_a_recorded_conversation(
     extra = conversation.model_dump()
     assert extra["transcript"][1]["velox_metrics"] == {"voice_to_voice_ms": 910.0}
     assert extra["velox"]["events"][0]["kind"] == "media_started"
+
+
+def test_sdk_filters_searches_and_pages_conversations(
+    sdk: ElevenLabs, database: Database, tenant_a: Tenant
+) -> None:
+    agent_id = sdk.conversational_ai.agents.create(name="Support", conversation_config={}).agent_id
+    base = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    ids = []
+    with database.session() as session:
+        for hour, words in enumerate(("My invoice is wrong.", "The invoice was paid.", "Hi")):
+            call = create_call(
+                session,
+                tenant_a.organization_id,
+                agent_id=agent_id,
+                direction="inbound",
+                channel="websocket",
+            )
+            started = base + timedelta(hours=hour)
+            save_record(
+                session,
+                CallRecord(
+                    call_id=call.id,
+                    organization_id=tenant_a.organization_id,
+                    agent_id=agent_id,
+                    started_at=started,
+                    ended_at=started + timedelta(seconds=20 + 40 * hour),
+                    termination_reason="caller hung up",
+                    turns=[TurnRecord(role="user", message=words, started_ms=0)],
+                ),
+            )
+            ids.append(call.id)
+
+    first = sdk.conversational_ai.conversations.list(
+        agent_id=agent_id,
+        search="invoice",
+        call_successful="unknown",
+        call_start_after_unix=int(base.timestamp()),
+        call_start_before_unix=int((base + timedelta(hours=3)).timestamp()),
+        sort_direction="asc",
+        page_size=1,
+    )
+    second = sdk.conversational_ai.conversations.list(
+        agent_id=agent_id,
+        search="invoice",
+        sort_direction="asc",
+        page_size=1,
+        cursor=first.next_cursor,
+    )
+    long_ones = sdk.conversational_ai.conversations.list(
+        agent_id=agent_id, call_duration_min_secs=50
+    )
+
+    assert [c.conversation_id for c in first.conversations] == [ids[0]]
+    assert first.has_more is True
+    assert [c.conversation_id for c in second.conversations] == [ids[1]]
+    assert second.has_more is False
+    assert [c.conversation_id for c in long_ones.conversations] == [ids[2], ids[1]]
+    with pytest.raises(ApiError) as refused:
+        sdk.conversational_ai.conversations.list(search="invoice; drop table calls")
+    assert refused.value.status_code == 422

@@ -6,13 +6,14 @@ channels or directions; and a campaign's funnel. Computed by the database (app/d
 from __future__ import annotations
 
 import functools
+import re
 import zoneinfo
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from app.api.call_filters import (
     CHANNELS,
@@ -37,6 +38,16 @@ from app.db.call_search import CallFilters
 from campaigns.outcomes import Outcome
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
+
+
+def _iso_date(value: object) -> object:
+    """Only YYYY-MM-DD: pydantic alone would also read `0` as a Unix time (1970-01-01)."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 DEFAULT_PERIOD = timedelta(days=30)
 MAX_DAYS = 366
@@ -208,9 +219,9 @@ def daily(
         str, Query(description="IANA name (Europe/Paris); days run midnight to midnight there")
     ] = "UTC",
     start_date: Annotated[
-        date | None, Query(description="First day (default: 29 days before end_date)")
+        IsoDate | None, Query(description="First day (default: 29 days before end_date)")
     ] = None,
-    end_date: Annotated[date | None, Query(description="Last day (default: today)")] = None,
+    end_date: Annotated[IsoDate | None, Query(description="Last day (default: today)")] = None,
 ) -> DailyBody:
     """The figures of each day from `start_date` to `end_date` in `time_zone` (at most 366
     days), days without calls included."""

@@ -131,7 +131,10 @@ def with_filters(
         )
     if filters.interrupted is not None:
         interrupted_turns = (
-            select(call_digests.c.interrupted_turns).where(digest_of_call).scalar_subquery()
+            select(call_digests.c.interrupted_turns)
+            .where(digest_of_call)
+            .correlate(Call)  # the export joins call_digests too: keep it in the subquery
+            .scalar_subquery()
         )
         interrupted = func.coalesce(interrupted_turns, 0) > 0
         conditions.append(interrupted if filters.interrupted else ~interrupted)

@@ -50,7 +50,8 @@ def _phones(text: str, region: str) -> str:
 
 
 def redact_pii(text: str, region: str = "US") -> str:
-    """`text` with e-mail addresses, card numbers and phone numbers replaced by placeholders."""
+    """`text` with e-mail addresses, card numbers and phone numbers replaced by `[email]`,
+    `[card number]` and `[phone number]`."""
     if not text:
         return text
     text = _EMAIL.sub(EMAIL, text)

@@ -11,7 +11,7 @@ from typing import Literal
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from app.api.deps import PrincipalDep, SessionDep, account_rules
+from app.api.deps import PrincipalDep, SessionDep, account_rules, audit
 from app.api.errors import api_error, not_found
 from app.api.openapi import error_responses
 from app.api.times import unix, unix_or_none
@@ -177,15 +177,7 @@ def update_user(
         if body.disabled:
             people_rows.revoke_user_sessions(session, user.id)
     if changes:
-        people_rows.record_audit(
-            session,
-            principal.organization.id,
-            actor=principal.actor,
-            action="changed",
-            target_type="user",
-            target_id=user.email,
-            detail=changes,
-        )
+        audit(session, principal, "changed", "user", user.email, **changes)
     session.flush()
     return _view(user)
 
@@ -198,14 +190,7 @@ def update_user(
 def delete_user(user_id: str, session: SessionDep, principal: PrincipalDep) -> Response:
     user = _user(session, principal.organization.id, user_id)
     _keep_an_admin(session, user, principal)
-    people_rows.record_audit(
-        session,
-        principal.organization.id,
-        actor=principal.actor,
-        action="deleted",
-        target_type="user",
-        target_id=user.email,
-    )
+    audit(session, principal, "deleted", "user", user.email)
     people_rows.delete_user(session, user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -217,15 +202,7 @@ def reinvite_user(
     """A new invite URL (a forgotten password): earlier invites stop working."""
     user = _user(session, principal.organization.id, user_id)
     token = people_rows.create_invite(session, user, account_rules(request).invite_ttl)
-    people_rows.record_audit(
-        session,
-        principal.organization.id,
-        actor=principal.actor,
-        action="changed",
-        target_type="user",
-        target_id=user.email,
-        detail={"invited": True},
-    )
+    audit(session, principal, "changed", "user", user.email, **{"invited": True})
     return InviteResponse(invite_url=invite_url(request, token))
 
 

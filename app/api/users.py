@@ -202,7 +202,7 @@ def reinvite_user(
     """A new invite URL (a forgotten password): earlier invites stop working."""
     user = _user(session, principal.organization.id, user_id)
     token = people_rows.create_invite(session, user, account_rules(request).invite_ttl)
-    audit(session, principal, "changed", "user", user.email, **{"invited": True})
+    audit(session, principal, "changed", "user", user.email, invited=True)
     return InviteResponse(invite_url=invite_url(request, token))
 
 

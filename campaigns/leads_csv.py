@@ -22,9 +22,12 @@ TIME_ZONE_COLUMNS = ("timezone", "time_zone", "tz")
 NAME_COLUMNS = ("name", "full_name")
 FIRST_NAME_COLUMNS = ("first_name", "firstname", "given_name")
 LAST_NAME_COLUMNS = ("last_name", "lastname", "surname", "family_name")
+# The field agent the lead is assigned to, by their sign-in address.
+OWNER_COLUMNS = ("owner_email", "owner")
 # A quoted field longer than this many lines is taken for a quote that was never closed.
 MAX_LINES_PER_ROW = 50
 _DELIMITERS = (",", ";", "\t")
+_EMAIL = re.compile(r"[^@\s]{1,200}@[^@\s]{1,200}")
 
 
 class LeadsFileError(ValueError):
@@ -35,8 +38,10 @@ class LeadsFileError(ValueError):
 class Lead:
     """One importable lead: its E.164 number, its named zone if any, and its prompt variables.
 
-    `variables` holds every column except the number and the zone, under safe identifiers
-    (`Company Name` becomes `company_name`), so the agent's prompt can use `{{company_name}}`.
+    `variables` holds every column except the number, the zone and the owner, under safe
+    identifiers (`Company Name` becomes `company_name`), so the agent's prompt can use
+    `{{company_name}}`. `owner_email` (lower-cased) names the field agent the lead is assigned to;
+    whether such a person exists is for the importer to check.
     """
 
     line: int
@@ -44,6 +49,7 @@ class Lead:
     time_zone: str | None
     name: str | None
     variables: Mapping[str, str]
+    owner_email: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +148,7 @@ def _csv_error_reason(error: Exception) -> str:
 class _Columns:
     phone: int
     time_zone: int | None
+    owner: int | None
     name: int | None
     first_name: int | None
     last_name: int | None
@@ -162,10 +169,11 @@ class _Columns:
                 f"name one of {', '.join(PHONE_COLUMNS)}"
             )
         time_zone = find(TIME_ZONE_COLUMNS)
+        owner = find(OWNER_COLUMNS)
         variables: list[tuple[str, int]] = []
         seen: set[str] = set()
         for index, name in enumerate(names):
-            if index in (phone, time_zone):
+            if index in (phone, time_zone, owner):
                 continue
             unique = name or f"column_{index + 1}"
             suffix = 2
@@ -176,6 +184,7 @@ class _Columns:
         return cls(
             phone=phone,
             time_zone=time_zone,
+            owner=owner,
             name=find(NAME_COLUMNS),
             first_name=find(FIRST_NAME_COLUMNS),
             last_name=find(LAST_NAME_COLUMNS),
@@ -208,8 +217,11 @@ def _lead(
     name = _cell(cells, columns.name) or " ".join(
         part for part in (_cell(cells, columns.first_name), _cell(cells, columns.last_name)) if part
     )
+    owner_email = _cell(cells, columns.owner).lower() or None
+    if owner_email is not None and not _EMAIL.fullmatch(owner_email):
+        return BadRow(line, f"owner_email {owner_email!r} is not an e-mail address")
     variables = {key: _cell(cells, index) for key, index in columns.variables}
-    return Lead(line, phone_number, time_zone, name or None, variables)
+    return Lead(line, phone_number, time_zone, name or None, variables, owner_email)
 
 
 def read_leads(

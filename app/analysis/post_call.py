@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.analysis.templates import render
@@ -69,6 +70,9 @@ class AnalysisRequest:
     lines: tuple[TranscriptLine, ...]
     answered_by: str | None
     config: AgentConfig
+    # When the call began, in the zone of the person called (a campaign lead's zone; UTC for
+    # other calls): a call back they asked for "tomorrow at three" is read against it.
+    started_at: datetime | None = None
 
     @property
     def person_spoke(self) -> bool:
@@ -87,6 +91,14 @@ class ModelAnalysis:
     data: dict[str, Any]
     criteria: dict[str, dict[str, str]]
     invalid: list[str] = field(default_factory=list)
+    # When the person asked to be called back (only with the `call_back` outcome), in UTC.
+    call_back_at: datetime | None = None
+
+
+# A local date and time as the model writes it; the zone is the call's.
+_LOCAL_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$"
+# A call back further out than this is taken for a misreading.
+CALL_BACK_HORIZON = timedelta(days=366)
 
 
 def _prose(shortest: int, longest: int) -> str:
@@ -104,6 +116,7 @@ def reply_schema(config: AgentConfig) -> dict[str, Any]:
         "sentiment": {"enum": list(SENTIMENTS)},
         "outcome": {"enum": [o.value for o in OUTCOME_MEANINGS]},
         "call_successful": {"enum": list(VERDICTS)},
+        "call_back_at": {"anyOf": [{"type": "string", "pattern": _LOCAL_TIME}, {"type": "null"}]},
     }
     data_fields = config.platform_settings.data_collection
     if data_fields:
@@ -178,10 +191,18 @@ def _cut(text: str, limit: int) -> str:
 def analysis_messages(request: AnalysisRequest) -> list[ChatMessage]:
     """The system prompt and the transcript, from `templates/analysis/`."""
     settings = request.config.platform_settings
+    started = request.started_at
     system = render(
         "analysis/call_analysis_system.j2",
         agent_name=request.agent_name,
         direction=request.direction,
+        started=None
+        if started is None
+        else {
+            "day": started.strftime("%A %d %B %Y"),
+            "time": started.strftime("%H:%M"),
+            "zone": str(started.tzinfo),
+        },
         outcomes=[
             {"value": outcome.value, "meaning": meaning}
             for outcome, meaning in OUTCOME_MEANINGS.items()
@@ -270,13 +291,19 @@ def _typed(value: object, kind: str) -> object:
     return number
 
 
-def parse_reply(text: str, config: AgentConfig) -> ModelAnalysis:
-    """The model's reply checked against what was asked (see the module docstring)."""
+def parse_reply(
+    text: str, config: AgentConfig, *, started_at: datetime | None = None
+) -> ModelAnalysis:
+    """The model's reply checked against what was asked (see the module docstring).
+    `started_at` (aware, in the person's zone) reads the call-back time."""
     reply = _json_object(text)
     bad: list[str] = []
     outcome_word = _choice(
         reply.get("outcome"), [o.value for o in OUTCOME_MEANINGS], "completed", "outcome", bad
     )
+    call_back_at = None
+    if outcome_word == Outcome.CALL_BACK.value:
+        call_back_at = _call_back_time(reply.get("call_back_at"), started_at, bad)
     data: dict[str, Any] = {}
     given = _object(reply.get("data"))
     for name, spec in config.platform_settings.data_collection.items():
@@ -305,7 +332,27 @@ def parse_reply(text: str, config: AgentConfig) -> ModelAnalysis:
         data=data,
         criteria=criteria,
         invalid=sorted(set(bad)),
+        call_back_at=call_back_at,
     )
+
+
+def _call_back_time(value: object, started_at: datetime | None, bad: list[str]) -> datetime | None:
+    """The call-back time the model read, as UTC: a local time in the call's zone, after the
+    call began and within a year of it; anything else is None (and named when not null)."""
+    if value is None or started_at is None or started_at.tzinfo is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(_LOCAL_TIME, value):
+        bad.append("call_back_at")
+        return None
+    try:
+        local = datetime.fromisoformat(value).replace(tzinfo=started_at.tzinfo)
+    except ValueError:
+        bad.append("call_back_at")
+        return None
+    if not started_at < local <= started_at + CALL_BACK_HORIZON:
+        bad.append("call_back_at")
+        return None
+    return local.astimezone(UTC)
 
 
 def without_model(request: AnalysisRequest, voicemail_left: bool) -> ModelAnalysis | None:

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -34,12 +34,14 @@ from app.calls.pii import redact_pii, redact_pii_value
 from app.config.agent import AgentConfig
 from app.config.credentials import CredentialBox
 from app.db import analyses as analysis_rows
+from app.db import call_attempts as attempt_rows
 from app.db import do_not_call
 from app.db import provider_credentials as credential_queries
 from app.db.analyses import ClaimedAnalysis
 from app.db.models import CallAnalysis
 from app.db.webhooks import enqueue_event
 from app.outbound import campaign_outcomes
+from app.outbound.campaign_settings import zone_of_lead
 from app.providers.base import GenerationOptions, JsonLanguageModel, ProviderError
 from app.providers.call_providers import OFFLINE, chain_names
 from app.providers.registry import ProviderRegistry
@@ -113,11 +115,21 @@ def load_job(session: Session, call_id: str, secret: bytes) -> AnalysisJob:
             lines=tuple(TranscriptLine(t.role, t.message) for t in turns),
             answered_by=call.answered_by,
             config=config,
+            started_at=_local_start(session, call.id, call.started_at or call.created_at),
         ),
         metrics=call_metrics(spoken, kinds, call.duration_secs or 0.0),
         voicemail_left=VOICEMAIL_LEFT_EVENT in kinds,
         keys={name: box.decrypt(token) for name, token in encrypted.items()},
     )
+
+
+def _local_start(session: Session, call_id: str, started_at: datetime) -> datetime:
+    """When the call began, in the zone of the lead it was placed to (UTC for other calls)."""
+    placed = attempt_rows.lead_of_conversation(session, call_id)
+    if placed is None:
+        return started_at.astimezone(UTC)
+    lead, campaign = placed
+    return started_at.astimezone(zone_of_lead(campaign, lead.phone_number, lead.time_zone))
 
 
 def _number(value: object) -> float | None:
@@ -167,7 +179,7 @@ async def _ask(
                 text = await asyncio.wait_for(
                     model.complete_json(messages, schema, options), budget
                 )
-                analysis = parse_reply(text, job.request.config)
+                analysis = parse_reply(text, job.request.config, started_at=job.request.started_at)
             except (ProviderError, InvalidAnalysisReplyError, TimeoutError) as error:
                 log.warning("analysis of %s by %s failed: %s", job.call_id, model.name, error)
                 errors.append(f"{model.name}: {error or type(error).__name__}")
@@ -223,6 +235,7 @@ def store(
             "data": analysis.data,
             "criteria": analysis.criteria,
             "metrics": job.metrics,
+            "call_back_at": analysis.call_back_at,
             "analyzed_by": finding.analyzed_by,
             "notes": notes,
             "last_error": "; ".join(finding.errors)[:2000] if failed else "",
@@ -232,7 +245,9 @@ def store(
         return False
     if analysis.outcome.adds_to_do_not_call:
         _list_number(session, job)
-    campaign_outcomes.refine_outcome(session, job.call_id, analysis.outcome, now)
+    campaign_outcomes.refine_outcome(
+        session, job.call_id, analysis.outcome, now, call_back_at=analysis.call_back_at
+    )
     row = analysis_rows.analysis_of(session, job.call_id)
     assert row is not None
     enqueue_event(
@@ -297,6 +312,9 @@ def analysis_body(row: CallAnalysis, config: AgentConfig | None) -> dict[str, An
             "analyzed_by": row.analyzed_by,
             "notes": row.notes,
             "attempts": row.attempts,
+            "call_back_at_unix_secs": int(row.call_back_at.timestamp())
+            if row.call_back_at
+            else None,
             "completed_at_unix_secs": int(row.completed_at.timestamp())
             if row.completed_at
             else None,

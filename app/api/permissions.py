@@ -13,6 +13,11 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     # the signed-in person
     ("GET", "/v1/me"): Permission.ME,
     ("POST", "/v1/auth/sign-out"): Permission.ME,
+    # a field agent's own leads, call backs and agents
+    ("GET", "/v1/me/leads"): Permission.LEADS_OWN,
+    ("GET", "/v1/me/callbacks"): Permission.LEADS_OWN,
+    ("POST", "/v1/me/leads/{lead_id}/outcome"): Permission.LEADS_OWN,
+    ("GET", "/v1/me/agents"): Permission.CONVERSATIONS_START,
     # agents
     ("POST", "/v1/convai/agents/create"): Permission.AGENTS_WRITE,
     ("GET", "/v1/convai/agents"): Permission.AGENTS_READ,
@@ -53,6 +58,8 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("POST", "/v1/campaigns/{campaign_id}/pause"): Permission.CAMPAIGNS_WRITE,
     ("POST", "/v1/campaigns/{campaign_id}/resume"): Permission.CAMPAIGNS_WRITE,
     ("POST", "/v1/campaigns/{campaign_id}/cancel"): Permission.CAMPAIGNS_WRITE,
+    ("GET", "/v1/campaigns/{campaign_id}/leads"): Permission.CAMPAIGNS_READ,
+    ("PATCH", "/v1/campaigns/{campaign_id}/leads/{lead_id}"): Permission.CAMPAIGNS_WRITE,
     ("GET", "/v1/do-not-call"): Permission.CAMPAIGNS_READ,
     ("POST", "/v1/do-not-call"): Permission.CAMPAIGNS_WRITE,
     ("DELETE", "/v1/do-not-call/{phone_number}"): Permission.CAMPAIGNS_WRITE,

@@ -16,6 +16,7 @@ from app.api.errors import api_error, not_found
 from app.api.openapi import error_responses
 from app.api.times import unix, unix_or_none
 from app.db import people as people_rows
+from app.db.agents import get_agent
 from app.db.models import AuditEntry, User, utc_now
 from app.people import accounts
 from app.people.roles import Role
@@ -37,6 +38,8 @@ class UserPatchRequest(BaseModel):
 
     role: RoleName | None = None
     disabled: StrictBool | None = None
+    # The agents a field agent may talk to; null: every agent of the organization.
+    agent_ids: list[str] | None = Field(default=None, max_length=1000)
 
 
 class UserResponse(BaseModel):
@@ -47,6 +50,8 @@ class UserResponse(BaseModel):
     status: str
     created_at_unix_secs: int
     last_sign_in_unix_secs: int | None
+    # The agents a field agent may talk to; null: every agent of the organization.
+    agent_ids: list[str] | None
 
 
 class InvitedUserResponse(UserResponse):
@@ -99,6 +104,7 @@ def _view(user: User) -> UserResponse:
         status=_status(user),
         created_at_unix_secs=unix(user.created_at),
         last_sign_in_unix_secs=unix_or_none(user.last_sign_in_at),
+        agent_ids=user.agent_ids,
     )
 
 
@@ -157,11 +163,12 @@ def create_user(
     return InvitedUserResponse(**_view(user).model_dump(), invite_url=invite_url(request, token))
 
 
-@router.patch("/v1/users/{user_id}", responses=error_responses(404, 409))
+@router.patch("/v1/users/{user_id}", responses=error_responses(404, 409, 422))
 def update_user(
     user_id: str, body: UserPatchRequest, session: SessionDep, principal: PrincipalDep
 ) -> UserResponse:
-    """Change a user's role, or disable (or enable) them: a disabled user's sessions end."""
+    """Change a user's role, disable (or enable) them (a disabled user's sessions end), or
+    choose the agents a field agent may talk to (`agent_ids`; null: all of them)."""
     user = _user(session, principal.organization.id, user_id)
     changes: dict[str, object] = {}
     demoting = body.role is not None and body.role != user.role
@@ -176,6 +183,17 @@ def update_user(
         user.disabled_at = utc_now() if body.disabled else None
         if body.disabled:
             people_rows.revoke_user_sessions(session, user.id)
+    if "agent_ids" in body.model_fields_set and body.agent_ids != user.agent_ids:
+        chosen = None if body.agent_ids is None else list(dict.fromkeys(body.agent_ids))
+        for agent_id in chosen or ():
+            if get_agent(session, user.organization_id, agent_id) is None:
+                raise api_error(
+                    status.HTTP_422_UNPROCESSABLE_CONTENT,
+                    "unknown_agent",
+                    f"no agent {agent_id!r} in this organization",
+                )
+        changes["agent_ids"] = chosen
+        user.agent_ids = chosen
     if changes:
         audit(session, principal, "changed", "user", user.email, **changes)
     session.flush()

@@ -89,6 +89,14 @@ def list_agents(
     return Page(items=rows, next_cursor=None)
 
 
+def all_agents(session: Session, organization_id: str) -> list[Agent]:
+    """The organization's live agents by name (a picker's list)."""
+    query = select(Agent).where(
+        Agent.organization_id == organization_id, Agent.deleted_at.is_(None)
+    )
+    return list(session.scalars(query.order_by(Agent.name, Agent.seq)))
+
+
 def update_agent(
     session: Session, organization_id: str, agent_id: str, changes: Mapping[str, Any]
 ) -> Agent | None:

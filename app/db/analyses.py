@@ -95,10 +95,21 @@ def analysis_of(session: Session, call_id: str) -> CallAnalysis | None:
     return session.get(CallAnalysis, call_id)
 
 
-def outcome_of(session: Session, call_id: str) -> str | None:
-    """The outcome a finished analysis gave the call, if it has one yet."""
-    return session.scalar(
-        select(CallAnalysis.outcome).where(
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What a finished analysis found about a call's end."""
+
+    outcome: str
+    call_back_at: datetime | None
+
+
+def finding_of(session: Session, call_id: str) -> Finding | None:
+    """The outcome (and call-back time) a finished analysis gave the call, if it has one yet."""
+    row = session.execute(
+        select(CallAnalysis.outcome, CallAnalysis.call_back_at).where(
             CallAnalysis.call_id == call_id, CallAnalysis.status.in_(("done", "failed"))
         )
-    )
+    ).first()
+    if row is None or row.outcome is None:
+        return None
+    return Finding(row.outcome, row.call_back_at)

@@ -181,6 +181,19 @@ def lock_attempt_of_conversation(session: Session, conversation_id: str) -> Call
     )
 
 
+def lead_of_conversation(
+    session: Session, conversation_id: str
+) -> tuple[CampaignLead, Campaign] | None:
+    """The lead and campaign a campaign call was placed for; None for any other call."""
+    row = session.execute(
+        select(CampaignLead, Campaign)
+        .join(CallAttempt, CallAttempt.lead_id == CampaignLead.id)
+        .join(Campaign, Campaign.id == CampaignLead.campaign_id)
+        .where(CallAttempt.conversation_id == conversation_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
 def set_attempt_outcome(session: Session, attempt_id: str, outcome: str) -> None:
     session.execute(update(CallAttempt).where(CallAttempt.id == attempt_id).values(outcome=outcome))
     session.expire_all()

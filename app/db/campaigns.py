@@ -37,6 +37,7 @@ class NewLead:
     time_zone: str | None
     variables: Mapping[str, str]
     line_number: int | None = None
+    owner_user_id: str | None = None
 
 
 def create_campaign(
@@ -119,6 +120,7 @@ def add_leads(
                 "time_zone": lead.time_zone,
                 "variables": dict(lead.variables),
                 "line_number": lead.line_number,
+                "owner_user_id": lead.owner_user_id,
             }
         )
         if len(batch) >= LEAD_INSERT_BATCH:

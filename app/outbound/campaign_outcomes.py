@@ -16,6 +16,7 @@ from app.db import call_attempts as attempt_rows
 from app.db import campaigns as rows
 from app.db.calls import TERMINAL_TWILIO_STATUSES
 from app.db.models import CallAttempt, Campaign, CampaignLead, utc_now
+from app.outbound import field_leads
 from app.outbound.campaign_settings import settings_of
 from campaigns.outcomes import Outcome, UnknownCallStatusError, outcome_from_twilio
 from campaigns.retries import next_attempt
@@ -54,14 +55,18 @@ def end_attempt(
     history = [Outcome(o) for o in attempt_rows.earlier_outcomes(session, attempt)]
     if not attempt_rows.close_attempt(session, attempt_id, outcome.value, detail, attempt.call_sid):
         return  # ended by someone else first
+    call_back_at = None
     if outcome is Outcome.COMPLETED:
         # Read after the close, which holds the attempt's row: an analysis that finished first
         # is seen here; one that finishes later sees the attempt ended (`refine_outcome`).
-        analysed = analyses.outcome_of(session, conversation_id)
-        if analysed is not None and Outcome(analysed).reached_a_person:
-            outcome = Outcome(analysed)
+        analysed = analyses.finding_of(session, conversation_id)
+        if analysed is not None and Outcome(analysed.outcome).reached_a_person:
+            outcome = Outcome(analysed.outcome)
+            call_back_at = analysed.call_back_at
             attempt_rows.set_attempt_outcome(session, attempt_id, outcome.value)
-    _decide_next(session, lead_id, campaign_id, attempt_id, history, outcome, now)
+    _decide_next(
+        session, lead_id, campaign_id, attempt_id, history, outcome, now, call_back_at=call_back_at
+    )
 
 
 def _decide_next(
@@ -72,11 +77,20 @@ def _decide_next(
     history: list[Outcome],
     outcome: Outcome,
     now: datetime,
+    *,
+    call_back_at: datetime | None = None,
 ) -> None:
     lead = rows.lead_by_id(session, lead_id)
     campaign = rows.campaign_by_id(session, campaign_id)
-    decision = next_attempt(history, outcome, now, settings_of(campaign).retry_policy())
     lead.last_outcome = outcome.value
+    if outcome is Outcome.CALL_BACK and call_back_at is not None:
+        conversation_id = attempt_rows.attempt_by_id(session, attempt_id).conversation_id
+        if field_leads.hand_call_back_to_owner(session, lead, call_back_at, conversation_id, now):
+            session.flush()
+            return
+    decision = next_attempt(
+        history, outcome, now, settings_of(campaign).retry_policy(), call_back_at=call_back_at
+    )
     if decision.is_final:
         _finish(lead, decision.reason)
     else:
@@ -89,10 +103,18 @@ def _decide_next(
     session.flush()
 
 
-def refine_outcome(session: Session, conversation_id: str, outcome: Outcome, now: datetime) -> bool:
+def refine_outcome(
+    session: Session,
+    conversation_id: str,
+    outcome: Outcome,
+    now: datetime,
+    *,
+    call_back_at: datetime | None = None,
+) -> bool:
     """The analysis of a campaign call found what the person said (meeting booked, call back,
     "remove me"...): it replaces the provisional `completed` of the call's attempt, and the
-    lead's next step is decided again (a call back is scheduled, a "remove me" is listed). An
+    lead's next step is decided again (a call back is scheduled at `call_back_at` when the
+    person named a time — on the owner's list if the lead has one —, a "remove me" is listed). An
     attempt not ended yet takes the analysis' outcome when it ends (`end_attempt`). Returns
     whether an attempt was refined."""
     attempt = attempt_rows.lock_attempt_of_conversation(session, conversation_id)
@@ -118,7 +140,9 @@ def refine_outcome(session: Session, conversation_id: str, outcome: Outcome, now
             )
         session.flush()
         return True
-    _decide_next(session, lead_id, campaign_id, attempt_id, history, outcome, now)
+    _decide_next(
+        session, lead_id, campaign_id, attempt_id, history, outcome, now, call_back_at=call_back_at
+    )
     lead = rows.lead_by_id(session, lead_id)
     if (
         campaign is not None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -15,7 +16,7 @@ from campaigns.outcomes import Outcome
 from campaigns.pacing import Pace
 from campaigns.retries import RetryPolicy, RetryRule
 from campaigns.states import CampaignState
-from campaigns.timezones import UnknownTimeZoneError, parse_time_zone
+from campaigns.timezones import UnknownTimeZoneError, parse_time_zone, resolve_lead_time_zone
 from campaigns.voicemail import VoicemailBehaviour
 from campaigns.windows import (
     CallingWindows,
@@ -165,3 +166,9 @@ class CampaignSettings(BaseModel):
 def settings_of(campaign: CampaignRow) -> CampaignSettings:
     """The settings stored on a campaign's row."""
     return CampaignSettings.model_validate(campaign.settings)
+
+
+def zone_of_lead(campaign: CampaignRow, phone_number: str, named_zone: str | None) -> ZoneInfo:
+    """The zone a campaign's lead lives in (the first, when its number spans several)."""
+    default = parse_time_zone(settings_of(campaign).default_time_zone)
+    return resolve_lead_time_zone(phone_number, named_zone, default).zones[0]

@@ -3,6 +3,8 @@
 The file is read as a stream (a spool file or any binary file object) and stored in batches in
 one transaction; a row that cannot be read is reported by line and reason and the rest go on.
 Numbers already in the campaign are skipped, and so is every new number past the campaign's cap.
+A row's `owner_email` gives the lead to that field agent; an address that is not one of the
+organization's field agents makes the row a bad row.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from app.db import campaigns as campaign_queries
+from app.db import field_leads
 from app.db.campaigns import NewLead
 from app.db.session import Database
 from app.outbound.campaign_settings import settings_of
@@ -60,13 +63,25 @@ def import_leads(
         if CampaignState(campaign.state).is_terminal:
             raise CampaignClosedError(f"a {campaign.state} campaign takes no more leads")
         region = settings_of(campaign).default_region
+        owners = field_leads.field_agents_by_email(session, organization_id)
 
         def good_rows() -> Iterator[NewLead]:
             nonlocal offered
             for row in read_leads(_lines(binary), default_region=region):
+                if (
+                    isinstance(row, Lead)
+                    and row.owner_email is not None
+                    and row.owner_email not in owners
+                ):
+                    row = BadRow(
+                        row.line,
+                        f"owner_email {row.owner_email!r}: no field agent with this address in "
+                        "the organization",
+                    )
                 if isinstance(row, Lead):
                     offered += 1
-                    yield new_lead(row)
+                    owner = owners[row.owner_email] if row.owner_email is not None else None
+                    yield new_lead(row, owner)
                 else:
                     result.rejected += 1
                     if len(result.bad_rows) < MAX_REPORTED_BAD_ROWS:
@@ -79,12 +94,12 @@ def import_leads(
     return result
 
 
-def new_lead(lead: Lead) -> NewLead:
+def new_lead(lead: Lead, owner_user_id: str | None = None) -> NewLead:
     """The row to store for a lead read from a file; its name, if any, becomes `{{name}}`."""
     variables = dict(lead.variables)
     if lead.name:
         variables.setdefault("name", lead.name)
-    return NewLead(lead.phone_number, lead.time_zone, variables, lead.line)
+    return NewLead(lead.phone_number, lead.time_zone, variables, lead.line, owner_user_id)
 
 
 def _lines(binary: IO[bytes]) -> Iterator[str]:

@@ -6,8 +6,9 @@ Four roles, for the four kinds of people behind the calls:
   do-not-call list, webhooks, placing calls; reads calls, recordings and analytics;
 - `support` (a support lead): reads calls, recordings, analytics, agents, numbers and
   campaigns, leaves feedback;
-- `field_agent`: talks to agents from the app (signed conversation URLs) and reads their own
-  account.
+- `field_agent`: the leads and call backs assigned to them (recording an outcome and a note),
+  talking to the agents they may use from the app (signed conversation URLs; an admin may
+  narrow them to some agents), their own account.
 
 A route names one permission (`app/api/permissions.py`); an API key without scopes acts as an
 admin of its organization, one with scopes may do only what they name.
@@ -40,6 +41,7 @@ class Permission(StrEnum):
     CALLS_END = "calls:end"
     ANALYTICS_READ = "analytics:read"
     CONVERSATIONS_START = "conversations:start"
+    LEADS_OWN = "leads:own"
     WEBHOOKS_READ = "webhooks:read"
     WEBHOOKS_WRITE = "webhooks:write"
     PROVIDER_KEYS = "provider_keys"
@@ -78,7 +80,7 @@ _SUPPORT = frozenset(
         Permission.ANALYTICS_READ,
     }
 )
-_FIELD_AGENT = frozenset({Permission.ME, Permission.CONVERSATIONS_START})
+_FIELD_AGENT = frozenset({Permission.ME, Permission.CONVERSATIONS_START, Permission.LEADS_OWN})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
@@ -90,3 +92,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 def may(role: Role, permission: Permission) -> bool:
     return permission in ROLE_PERMISSIONS[role]
+
+
+def may_talk_to(role: Role, agent_ids: list[str] | None, agent_id: str) -> bool:
+    """Whether a user may open a conversation with `agent_id`: a field agent only with the
+    agents their admin allowed (`agent_ids`; None: every agent of the organization)."""
+    return role is not Role.FIELD_AGENT or agent_ids is None or agent_id in agent_ids

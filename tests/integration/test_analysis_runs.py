@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -21,7 +22,9 @@ from app.db import call_attempts as attempt_rows
 from app.db import calls as call_queries
 from app.db import campaigns as rows
 from app.db import do_not_call
+from app.db import field_leads as field_lead_rows
 from app.db import organizations as org_queries
+from app.db import people as people_rows
 from app.db import phone_numbers as number_queries
 from app.db import webhooks as webhook_rows
 from app.db.models import WebhookDelivery
@@ -221,8 +224,11 @@ def test_a_caller_who_says_remove_me_is_put_on_the_do_not_call_list(database: Da
     assert listed == {LEAD}
 
 
-def campaign_call(database: Database, organization_id: str, agent_id: str) -> tuple[str, str]:
-    """A running campaign of one lead, dialed: its campaign id and conversation id."""
+def campaign_call(
+    database: Database, organization_id: str, agent_id: str, owner_user_id: str | None = None
+) -> tuple[str, str]:
+    """A running campaign of one lead (given to `owner_user_id`, if any), dialed: its campaign
+    id and conversation id."""
     with database.session() as session:
         number = number_queries.create_phone_number(
             session, organization_id, phone_number="+12125550100", label="", provider="twilio"
@@ -239,7 +245,8 @@ def campaign_call(database: Database, organization_id: str, agent_id: str) -> tu
             state=CampaignState.DRAFT.value,
             settings=plan.model_dump(mode="json"),
         )
-        rows.add_leads(session, campaign, [rows.NewLead(LEAD, None, {})], max_leads=10)
+        lead = rows.NewLead(LEAD, None, {}, owner_user_id=owner_user_id)
+        rows.add_leads(session, campaign, [lead], max_leads=10)
         campaign_runs.change_state(session, campaign, CampaignState.SCHEDULED)
         campaign_runs.change_state(session, campaign, CampaignState.RUNNING)
         campaign_id = campaign.id
@@ -337,3 +344,80 @@ def test_a_late_analysis_does_not_touch_a_lead_whose_next_attempt_has_begun(
     analyse(database, registry_with(reply("call_back"))[0])
     outcome, status, due_at = lead_state(database, campaign_id)
     assert (outcome, status, due_at) == ("call_back", "calling", None)
+
+
+def test_a_call_back_time_the_person_named_is_when_the_dialer_calls_again(
+    database: Database,
+) -> None:
+    organization_id, agent_id = organization(database)
+    campaign_id, conversation_id = campaign_call(database, organization_id, agent_id)
+    store_call(
+        database,
+        organization_id,
+        agent_id,
+        "Call me back on Friday at three in the afternoon.",
+        call_id=conversation_id,
+    )
+    call_ends(database, conversation_id)
+    registry, model = registry_with(reply("call_back", call_back_at="2027-01-08T15:00"))
+    analyse(database, registry)
+
+    # The model reads the time named against the call's start in the lead's zone (New York,
+    # from its number).
+    with database.session() as session:
+        call = call_queries.get_call(session, organization_id, conversation_id)
+        assert call is not None
+        started_at = call.started_at
+    assert started_at is not None
+    in_new_york = started_at.astimezone(ZoneInfo("America/New_York"))
+    said = f"{in_new_york:%A %d %B %Y at %H:%M}, America/New_York time"
+    assert said in model.asked[0][0].content
+    friday_3pm = datetime(2027, 1, 8, 20, 0, tzinfo=UTC)
+    assert lead_state(database, campaign_id) == ("call_back", "pending", friday_3pm)
+    with database.session() as session:
+        analysis = analysis_rows.analysis_of(session, conversation_id)
+        assert analysis is not None
+        assert analysis.call_back_at == friday_3pm
+
+
+def test_a_call_back_time_before_the_call_is_not_taken(database: Database) -> None:
+    organization_id, agent_id = organization(database)
+    campaign_id, conversation_id = campaign_call(database, organization_id, agent_id)
+    store_call(database, organization_id, agent_id, "Call me back.", call_id=conversation_id)
+    call_ends(database, conversation_id)
+    analyse(database, registry_with(reply("call_back", call_back_at="2020-01-05T15:00"))[0])
+
+    _, status, due_at = lead_state(database, campaign_id)
+    assert status == "pending"
+    assert due_at == NOON_UTC + timedelta(minutes=60)  # the campaign's call-back rule
+    with database.session() as session:
+        analysis = analysis_rows.analysis_of(session, conversation_id)
+        assert analysis is not None
+        assert analysis.call_back_at is None
+        assert analysis.notes["invalid_fields"] == ["call_back_at"]
+
+
+def test_the_call_back_of_a_lead_with_an_owner_goes_on_the_owners_list(
+    database: Database,
+) -> None:
+    organization_id, agent_id = organization(database)
+    with database.session() as session:
+        owner = people_rows.create_user(session, organization_id, "rep@acme.example", "field_agent")
+        owner_id = owner.id
+    campaign_id, conversation_id = campaign_call(database, organization_id, agent_id, owner_id)
+    store_call(
+        database, organization_id, agent_id, "Call me Friday at 3pm.", call_id=conversation_id
+    )
+    # The analysis first, then the call's end: the attempt takes the analysis' call back.
+    analyse(database, registry_with(reply("call_back", call_back_at="2027-01-08T15:00"))[0])
+    call_ends(database, conversation_id)
+
+    outcome, status, due_at = lead_state(database, campaign_id)
+    assert (outcome, status, due_at) == ("call_back", "finished", None)  # the dialer leaves it
+    with database.session() as session:
+        [(callback, lead)] = field_lead_rows.open_callbacks_of_owner(
+            session, organization_id, owner_id, due_before=None, limit=10
+        )
+        assert callback.due_at == datetime(2027, 1, 8, 20, 0, tzinfo=UTC)
+        assert (callback.source, callback.conversation_id) == ("call", conversation_id)
+        assert "on the owner's list" in lead.finished_reason

@@ -16,42 +16,19 @@ from app.api.routers import REST_ROUTERS, VOICE_ROUTERS
 from app.db import organizations as org_queries
 from app.db.models import ApiKey, UserInvite, UserSession, utc_now
 from app.db.session import Database
-from app.people import accounts
 from app.people.roles import Role
 from tests.api_app import build_api_app
+from tests.people import PASSWORD, invite, user_token
 from tests.tenants import Tenant
 
 pytestmark = pytest.mark.integration
-
-PASSWORD = "correct horse battery"
-
-
-def invite(database: Database, tenant: Tenant, email: str, role: Role) -> str:
-    with database.session() as session:
-        _, token = accounts.invite_user(
-            session, tenant.organization_id, email, role, accounts.AccountRules(), actor="test"
-        )
-    return token
-
-
-def user_token(client: TestClient, database: Database, tenant: Tenant, role: Role) -> str:
-    """A signed-in user of `role`: invited, password set through the API, signed in."""
-    email = f"{role.value}@{tenant.organization_id}.example"
-    token = invite(database, tenant, email, role)
-    accepted = client.post("/v1/auth/invite/accept", json={"token": token, "password": PASSWORD})
-    assert accepted.status_code == 200, accepted.text
-    signed = client.post("/v1/auth/sign-in", json={"email": email, "password": PASSWORD})
-    assert signed.status_code == 200, signed.text
-    client.cookies.clear()  # the matrix uses bearer tokens; cookies are tested on their own
-    session_token: str = signed.json()["token"]
-    return session_token
-
 
 # --- the role matrix ----------------------------------------------------------------------------
 # Written from the roles' definitions, not from the app's table, so the two are checked against
 # each other: a manager runs agents, numbers, campaigns (leads, do-not-call, batches), webhooks
 # and places calls; support reads agents, numbers, campaigns and calls; a field agent opens
-# conversations; only admins touch provider keys, users and the audit log.
+# conversations with the agents it may use and works its own leads and call backs; only admins
+# touch provider keys, users and the audit log.
 
 
 def allowed_roles(method: str, path: str) -> set[Role]:
@@ -60,8 +37,10 @@ def allowed_roles(method: str, path: str) -> set[Role]:
         return everyone
     if path.startswith(("/v1/provider-keys", "/v1/users", "/v1/audit")):
         return {Role.ADMIN}
-    if path == "/v1/convai/conversation/get-signed-url":
+    if path in ("/v1/convai/conversation/get-signed-url", "/v1/me/agents"):
         return {Role.ADMIN, Role.MANAGER, Role.FIELD_AGENT}
+    if path.startswith(("/v1/me/leads", "/v1/me/callbacks")):
+        return {Role.ADMIN, Role.FIELD_AGENT}
     if path.startswith("/v1/convai/conversations/") and path.endswith("/feedback"):
         return {Role.ADMIN, Role.MANAGER, Role.SUPPORT}
     if path == "/v1/calls/live/{conversation_id}/end":

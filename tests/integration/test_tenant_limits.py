@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.campaign_setup import campaign_with_a_number
 from tests.tenants import Tenant
 
 pytestmark = pytest.mark.integration
@@ -34,35 +35,12 @@ def test_a_number_another_organization_holds_is_refused_as_one_of_ones_own_would
     assert tenant_a.organization_id not in str(body)
 
 
-def campaign_with_a_number(client: TestClient, tenant: Tenant) -> str:
-    agent_id = client.post(
-        "/v1/convai/agents/create",
-        json={"name": "Rep", "conversation_config": {}},
-        headers=tenant.headers,
-    ).json()["agent_id"]
-    number_id = client.post(
-        "/v1/convai/phone-numbers",
-        json={"phone_number": "+15550105555", "label": "sales", "agent_id": agent_id},
-        headers=tenant.headers,
-    ).json()["phone_number_id"]
-    body = {
-        "name": "Capped",
-        "agent_id": agent_id,
-        "agent_phone_number_id": number_id,
-        "settings": {"default_region": "US"},
-    }
-    response = client.post("/v1/campaigns", json=body, headers=tenant.headers)
-    assert response.status_code in (200, 201), response.text
-    campaign_id: str = response.json()["campaign_id"]
-    return campaign_id
-
-
 def test_a_campaign_takes_leads_up_to_its_cap_and_counts_the_rest(
     client: TestClient, tenant_a: Tenant
 ) -> None:
     settings = client.app.state.settings  # type: ignore[attr-defined]
     client.app.state.settings = settings.model_copy(update={"max_leads_per_campaign": 3})  # type: ignore[attr-defined]
-    campaign_id = campaign_with_a_number(client, tenant_a)
+    campaign_id, _ = campaign_with_a_number(client, tenant_a)
 
     def upload(numbers: list[str]) -> dict[str, object]:
         csv = "phone_number\n" + "".join(f"{n}\n" for n in numbers)

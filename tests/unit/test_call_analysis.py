@@ -1,4 +1,7 @@
 import json
+from dataclasses import replace
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -87,6 +90,7 @@ def test_the_schema_asks_for_every_field_and_criterion() -> None:
         "sentiment",
         "outcome",
         "call_successful",
+        "call_back_at",
         "data",
         "criteria",
     ]
@@ -94,7 +98,46 @@ def test_the_schema_asks_for_every_field_and_criterion() -> None:
         "anyOf": [{"type": "integer"}, {"type": "null"}]
     }
     assert "voicemail" not in schema["properties"]["outcome"]["enum"]
-    assert reply_schema(AgentConfig())["required"][-1] == "call_successful"
+    assert reply_schema(AgentConfig())["required"][-1] == "call_back_at"
+
+
+# 10:30 on Wednesday 6 January 2027 in Paris.
+STARTED_IN_PARIS = datetime(2027, 1, 6, 10, 30, tzinfo=ZoneInfo("Europe/Paris"))
+
+
+def test_the_prompt_says_when_the_call_began_in_the_persons_zone() -> None:
+    asked = replace(request(("user", "Call me tomorrow.")), started_at=STARTED_IN_PARIS)
+    system, _ = analysis_messages(asked)
+    assert "Wednesday 06 January 2027 at 10:30, Europe/Paris time" in system.content
+
+
+@pytest.mark.parametrize(
+    ("said", "outcome", "expected"),
+    [
+        ("2027-01-07T15:00", "call_back", datetime(2027, 1, 7, 14, 0, tzinfo=UTC)),
+        (None, "call_back", None),
+        ("2027-01-07T15:00", "interested", None),  # only a call back has a time
+    ],
+)
+def test_a_call_back_time_is_read_in_the_calls_zone(
+    said: str | None, outcome: str, expected: datetime | None
+) -> None:
+    reply = {"summary": "Call back.", "outcome": outcome, "call_back_at": said}
+    analysis = parse_reply(json.dumps(reply), CONFIG, started_at=STARTED_IN_PARIS)
+    assert analysis.call_back_at == expected
+    assert "call_back_at" not in analysis.invalid
+
+
+@pytest.mark.parametrize(
+    "said", ["2027-01-06T09:00", "2028-02-01T09:00", "tomorrow at 3", "2027-02-30T10:00", 15]
+)
+def test_a_call_back_time_before_the_call_far_ahead_or_unreadable_is_dropped_and_named(
+    said: object,
+) -> None:
+    reply = {"summary": "Call back.", "outcome": "call_back", "call_back_at": said}
+    analysis = parse_reply(json.dumps(reply), CONFIG, started_at=STARTED_IN_PARIS)
+    assert (analysis.outcome, analysis.call_back_at) == (Outcome.CALL_BACK, None)
+    assert "call_back_at" in analysis.invalid
 
 
 def test_a_good_reply_is_read_value_by_value() -> None:

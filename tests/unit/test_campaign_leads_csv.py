@@ -90,6 +90,21 @@ def test_extra_columns_become_variables_under_safe_names() -> None:
     }
 
 
+def test_the_owner_column_names_the_field_agent_and_is_not_a_variable() -> None:
+    text = (
+        "phone,Owner Email,company\n"
+        "+12125550100, Ana@Acme.Example ,Acme\n"
+        "+12125550101,,Globex\n"
+        "+12125550102,not an address,Initech\n"
+    )
+    results = read(text)
+    first, second = leads(results)
+    assert (first.owner_email, first.variables) == ("ana@acme.example", {"company": "Acme"})
+    assert second.owner_email is None
+    [bad] = bad_rows(results)
+    assert (bad.line, bad.reason) == (4, "owner_email 'not an address' is not an e-mail address")
+
+
 def test_headers_that_normalise_to_the_same_name_stay_distinct() -> None:
     lead = leads(read("phone,Company,company ,\n+12125550100,a,b,c\n"))[0]
     assert lead.variables == {"company": "a", "company_2": "b", "column_4": "c"}

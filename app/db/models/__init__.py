@@ -8,7 +8,14 @@ what the migrations are checked against.
 from app.db.models.agents import Agent, PhoneNumber
 from app.db.models.base import NAMING_CONVENTION, Base, SurrogateKey, UtcDateTime, new_id, utc_now
 from app.db.models.calls import Call, CallAnalysis, CallEvent, Turn
-from app.db.models.campaigns import CallAttempt, Campaign, CampaignLead, DoNotCallEntry
+from app.db.models.campaigns import (
+    CallAttempt,
+    Campaign,
+    CampaignLead,
+    DoNotCallEntry,
+    LeadCallback,
+    LeadReport,
+)
 from app.db.models.operations import TaskRun, VoiceNode
 from app.db.models.people import AuditEntry, User, UserInvite, UserSession
 from app.db.models.tenants import ApiKey, Organization, ProviderCredential, UsedConversationToken
@@ -27,6 +34,8 @@ __all__ = [
     "Campaign",
     "CampaignLead",
     "DoNotCallEntry",
+    "LeadCallback",
+    "LeadReport",
     "Organization",
     "PhoneNumber",
     "ProviderCredential",

@@ -112,6 +112,8 @@ class CallAnalysis(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     criteria: Mapped[dict[str, Any]] = mapped_column(default=dict)
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # When the person asked to be called back (outcome `call_back` with a time they named).
+    call_back_at: Mapped[datetime | None] = mapped_column(default=None)
     # Which model wrote it ("rules" when none was needed), and what was off in its answer.
     analyzed_by: Mapped[str] = mapped_column(String(64), default="")
     notes: Mapped[dict[str, Any]] = mapped_column(default=dict)

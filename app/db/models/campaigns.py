@@ -55,9 +55,15 @@ class CampaignLead(Base):
     due_at: Mapped[datetime | None] = mapped_column(default=None)
     last_outcome: Mapped[str | None] = mapped_column(String(32), default=None)
     finished_reason: Mapped[str] = mapped_column(Text, default="")
+    # The field agent who follows the lead up (their list, their call backs); None: nobody.
+    owner_user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
     __table_args__ = (
+        # A field agent's list, in import order.
+        Index("ix_campaign_leads_owner_user_id_seq", "owner_user_id", "seq"),
         # The dialer's claim query reads it in order: (campaign, pending, due_at, seq).
         Index(
             "ix_campaign_leads_campaign_id_status_due_at_seq",
@@ -124,3 +130,50 @@ class DoNotCallEntry(Base):
             unique=True,
         ),
     )
+
+
+class LeadCallback(Base):
+    """A call back a lead asked for, on its owner's list: open until the owner records an
+    outcome for the lead (done) or the lead is given to someone else (cancelled)."""
+
+    __tablename__ = "lead_callbacks"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    lead_id: Mapped[str] = mapped_column(
+        ForeignKey("campaign_leads.id", ondelete="CASCADE"), index=True
+    )
+    owner_user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    due_at: Mapped[datetime] = mapped_column()
+    # call (the lead asked the agent during a call), field_agent (the owner wrote it down)
+    source: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, done, cancelled
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (
+        Index("ix_lead_callbacks_owner_user_id_status_due_at", "owner_user_id", "status", "due_at"),
+    )
+
+
+class LeadReport(Base):
+    """An outcome and a note a field agent recorded for a lead after following it up."""
+
+    __tablename__ = "lead_reports"
+
+    seq: Mapped[int] = mapped_column(SurrogateKey, primary_key=True, autoincrement=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    lead_id: Mapped[str] = mapped_column(
+        ForeignKey("campaign_leads.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    outcome: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    call_back_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.models.base import Base, SurrogateKey, utc_now
@@ -31,6 +31,8 @@ class User(Base):
     failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The agents a field agent may talk to; None: every agent of the organization.
+    agent_ids: Mapped[list[str] | None] = mapped_column(JSON, default=None)
 
 
 class UserInvite(Base):

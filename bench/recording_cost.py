@@ -42,14 +42,17 @@ class PipelineCost:
 
 def measure_pipeline(recordings: int, call_s: float, directory: Path) -> PipelineCost:
     """Feed `recordings` taps `call_s` of a Twilio call each (caller frames every 20 ms, the
-    agent speaking half the time, a clear now and then) on a simulated clock."""
+    agent speaking half the time, a clear now and then) on a simulated clock. Each half second
+    of it waits for the writer thread to catch up, as real time lets it: unpaced, the frames of
+    seconds not yet written pile up in its queue, and the memory read would be that backlog's."""
     import os
 
     import numpy as np
 
-    from app.calls.recording import CallRecording, recording_path
+    from app.calls.recording import CallRecording, recording_path, wait_for_writer
     from bench.machine import resident_bytes
 
+    rss_before = resident_bytes(os.getpid())  # the recordings' own state included
     now = [1000.0]
     taps = [
         CallRecording(
@@ -63,7 +66,6 @@ def measure_pipeline(recordings: int, call_s: float, directory: Path) -> Pipelin
     ]
     caller = (np.sin(np.arange(320) / 5) * 3000).astype(np.int16).tobytes()  # 20 ms, 16 kHz
     agent = (np.sin(np.arange(160) / 3) * 3000).astype(np.int16).tobytes()  # 20 ms, 8 kHz
-    rss_before = resident_bytes(os.getpid())
     cpu_before = time.process_time()
     frames = int(call_s / 0.02)
     rss_open = rss_before
@@ -76,6 +78,8 @@ def measure_pipeline(recordings: int, call_s: float, directory: Path) -> Pipelin
                 tap.agent_frame(agent, 8000, now[0] + 0.2)
             if index % 500 == 499:
                 tap.cleared(now[0])
+        if index % 25 == 24:
+            wait_for_writer()
         if index == frames // 2:
             rss_open = resident_bytes(os.getpid())
 

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # the data directory and shared by the workers.
     secret_key: str = ""
     signed_url_ttl_s: int = Field(default=900, ge=10, le=24 * 3600)
+    # How long a web or app conversation whose connection dropped waits for its client to
+    # resume it (0: it ends at once, as a phone call does).
+    conversation_resume_window_s: float = Field(default=60.0, ge=0, le=600)
 
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""

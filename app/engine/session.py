@@ -95,6 +95,8 @@ class CallSession:
         self._keypad = KeypadEntry(options.dtmf_collect_timeout_s)
         self._closing = False
         self._closed = asyncio.Event()
+        # The client's connection dropped and it may come back (a web or app conversation).
+        self._line_down = False
         self._started_wall = clock()
         self._last_tick = self._started_wall
         self._timers = CallTimers(TimerSettings.for_agent(config), self._started_wall)
@@ -179,6 +181,21 @@ class CallSession:
         """End the call from outside (a supervisor): hang up now and save it ended `reason`."""
         self.log.event("ended_from_outside", reason=reason)
         self._request_end(reason)
+
+    async def line_lost(self) -> None:
+        """The client's connection dropped and may come back: stop talking to nobody (what was
+        heard stays in the transcript) and keep the silence timers from ending the call."""
+        self.log.event("connection_lost")
+        self._line_down = True
+        await self._interruptions.give_turn()
+
+    def line_restored(self) -> None:
+        self.log.event("connection_resumed")
+        self._line_down = False
+        self._timers.caller_active(self._clock())
+
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
         task_name = f"{name}:{self.context.call_id}"
@@ -356,10 +373,11 @@ class CallSession:
     def _check_timers(self, now: float) -> None:
         if self._ending is not None:
             return
-        if self._segmenter.in_speech:
+        if self._segmenter.in_speech or self._line_down:
             self._timers.caller_active(now)
         busy = (
-            self._responder.current_request is not None
+            self._line_down
+            or self._responder.current_request is not None
             or self._segmenter.in_speech
             or not self._user_turn.is_empty()
             or self._playout.audible

@@ -4,6 +4,12 @@ The client speaks first (`conversation_initiation_client_data`); the server answ
 `conversation_initiation_metadata` exactly once, then caller audio, typed text and tool
 results flow in while agent audio and events flow out. Bad frames are answered with an
 `error` event and counted; the conversation goes on.
+
+A socket closed by its client ends the conversation. One that goes away without a close frame
+(the connection dropped) leaves the conversation held for the resume window (`resume.py`): the
+agent stops talking to nobody, and a new socket presenting the conversation's id and resume
+token carries it on, history intact and no second greeting. When the window passes, the
+conversation ends as if the client had closed it.
 """
 
 from __future__ import annotations
@@ -11,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from asyncio import FIRST_COMPLETED
+from dataclasses import dataclass, field
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -41,6 +48,7 @@ from telephony.convai.client_events import (
     UserAudioChunk,
     UserMessage,
 )
+from telephony.convai.resume import HeldConversations, ResumeRefusedError, new_resume_token
 from telephony.convai.server_events import render_error, render_initiation_metadata
 from telephony.convai.transport import ConvaiTransport
 from telephony.json_frames import MalformedMessage
@@ -54,12 +62,36 @@ PING_INTERVAL_S = 5.0
 MAX_FRAME_BYTES = 512 * 1024
 
 
+# A socket gone without a close frame: the connection dropped rather than being closed.
+ABNORMAL_CLOSURE = 1006
+NO_STATUS = 1005
+CONNECTION_LOST = "connection_lost"
+
+
 @dataclass
 class _Conversation:
     session: CallSession
     transport: ConvaiTransport
     inbound: InboundConverter
     text_only: bool
+    agent_id: str
+    output_name: str
+    input_name: str
+    resume_token: str
+    background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def metadata(self, resume_window_s: float) -> str:
+        return render_initiation_metadata(
+            self.session.context.call_id,
+            self.output_name,
+            self.input_name,
+            resume_token=self.resume_token if resume_window_s > 0 else None,
+            resume_window_s=resume_window_s,
+        )
+
+
+# This node's conversations waiting for their client to come back.
+HELD: HeldConversations[_Conversation] = HeldConversations()
 
 
 async def serve_conversation(
@@ -79,22 +111,95 @@ async def serve_conversation(
     if conversation is None:
         return
     transport = conversation.transport
-    background = [
+    conversation.background = [
         asyncio.create_task(transport.run_writer(), name="convai-writer"),
         asyncio.create_task(_keep_alive(transport), name="convai-ping"),
     ]
-    reason = "client_disconnected"
     try:
-        if await lifecycle.start(runtime, conversation.session):
-            reason = await _receive_loop(websocket, parser, conversation)
-        else:
-            reason = "start_failed"  # finished as failed already, with why
+        started = await lifecycle.start(runtime, conversation.session)
+    except Exception as error:
+        log.exception("conversation %s failed", conversation.session.context.call_id)
+        conversation.session.log.event("transport_error", error=repr(error))
+        await _finish(conversation, "transport_error", runtime)
+        return
+    if not started:
+        await _finish(conversation, "start_failed", runtime)  # finished as failed, with why
+        return
+    await _converse(websocket, parser, conversation, runtime)
+
+
+async def resume_conversation(
+    websocket: WebSocket,
+    runtime: VoiceRuntime,
+    conversation_id: str,
+    agent_id: str | None,
+    token: str,
+) -> None:
+    """Carry a held conversation on over a client's new socket (admitted at the upgrade by
+    `HELD.check`); the client sends its initiation message first, as on any socket."""
+    parser = ConversationParser()
+    initiation = await _receive_initiation(websocket, parser)
+    if initiation is None:
+        return
+    try:
+        conversation = HELD.take(conversation_id, agent_id, token)
+    except ResumeRefusedError as refused:  # the window closed in the meantime
+        await _refuse(websocket, str(refused), error_type=refused.reason)
+        return
+    conversation.transport.attach(
+        websocket, conversation.metadata(runtime.settings.conversation_resume_window_s)
+    )
+    conversation.session.line_restored()
+    await _converse(websocket, parser, conversation, runtime)
+
+
+async def _converse(
+    websocket: WebSocket,
+    parser: ConversationParser,
+    conversation: _Conversation,
+    runtime: VoiceRuntime,
+) -> None:
+    """Receive from `websocket` until the conversation ends, or until its connection drops
+    and the conversation is held (then either another socket takes it over, or it ends when
+    the window passes)."""
+    try:
+        reason = await _receive_loop(websocket, parser, conversation)
     except Exception as error:
         log.exception("conversation %s failed", conversation.session.context.call_id)
         conversation.session.log.event("transport_error", error=repr(error))
         reason = "transport_error"
+    window_s = runtime.settings.conversation_resume_window_s
+    if reason == CONNECTION_LOST and window_s > 0 and not conversation.session.closed:
+        if await _held_until_resumed(conversation, window_s):
+            return  # the client's new socket carries the conversation on
+        reason = "client_disconnected"
+    elif reason == CONNECTION_LOST:
+        reason = "client_disconnected"
+    await _finish(conversation, reason, runtime)
+
+
+async def _held_until_resumed(conversation: _Conversation, window_s: float) -> bool:
+    """Hold the conversation for its client; True once a new socket took it."""
+    session, call_id = conversation.session, conversation.session.context.call_id
+    conversation.transport.detach()
+    taken = HELD.hold(call_id, conversation.agent_id, conversation.resume_token, conversation)
+    try:
+        await session.line_lost()
+        waiting = asyncio.ensure_future(taken.wait())
+        ended = asyncio.ensure_future(session.wait_closed())
+        try:
+            await asyncio.wait({waiting, ended}, timeout=window_s, return_when=FIRST_COMPLETED)
+        finally:
+            for task in (waiting, ended):
+                task.cancel()
+        if taken.is_set():
+            return True
+        if not session.closed:
+            session.log.event("resume_window_ended", window_s=window_s)
+        return False
     finally:
-        await _finish(conversation, reason, runtime, background)
+        if not taken.is_set():
+            HELD.release(call_id)
 
 
 async def _receive_initiation(
@@ -107,7 +212,7 @@ async def _receive_initiation(
     except TimeoutError:
         await _refuse(websocket, "no conversation_initiation_client_data within 10 s")
         return None
-    if raw is None:
+    if isinstance(raw, _Gone):
         return None
     try:
         event = parser.parse(raw)
@@ -151,8 +256,6 @@ async def _start(
     input_name = config.conversation_config.asr.user_input_audio_format
     text_only = config.conversation_config.conversation.text_only
     transport = ConvaiTransport(websocket, format_named(output_name))
-    # First in the outbox, so first on the wire: clients wait for it before anything else.
-    transport.post(render_initiation_metadata(call_id, output_name, input_name))
     session = lifecycle.begin(
         runtime,
         context=CallContext(
@@ -171,6 +274,18 @@ async def _start(
         can_transfer=False,
     )
     transport.on_mark = session.on_mark
+    conversation = _Conversation(
+        session,
+        transport,
+        InboundConverter(format_named(input_name)),
+        text_only,
+        admission.agent_id,
+        output_name,
+        input_name,
+        new_resume_token(),
+    )
+    # First in the outbox, so first on the wire: clients wait for it before anything else.
+    transport.post(conversation.metadata(runtime.settings.conversation_resume_window_s))
     session.log.event(
         "conversation_initiated",
         auth=admission.auth_method,
@@ -180,7 +295,7 @@ async def _start(
         text_only=text_only,
         overrides=sorted(initiation.overrides),
     )
-    return _Conversation(session, transport, InboundConverter(format_named(input_name)), text_only)
+    return conversation
 
 
 async def _receive_loop(
@@ -189,8 +304,8 @@ async def _receive_loop(
     session, transport = conversation.session, conversation.transport
     while not session.closed:
         raw = await _receive_frame(websocket)
-        if raw is None:
-            return "client_disconnected"
+        if isinstance(raw, _Gone):
+            return CONNECTION_LOST if raw.code == ABNORMAL_CLOSURE else "client_disconnected"
         if len(raw) > MAX_FRAME_BYTES:
             _reject(
                 conversation, "frame_too_large", f"frames are limited to {MAX_FRAME_BYTES} bytes"
@@ -241,14 +356,28 @@ def _reject(conversation: _Conversation, reason: str, message: str) -> None:
     conversation.transport.send_error(message, 1008, error_type=reason)
 
 
-async def _receive_frame(websocket: WebSocket) -> str | bytes | None:
-    """The next text or binary frame; None once the client has gone."""
+@dataclass(frozen=True, slots=True)
+class _Gone:
+    """The socket is closed; `code` is its close code (1006: dropped without a close frame)."""
+
+    code: int
+
+
+async def _receive_frame(websocket: WebSocket) -> str | bytes | _Gone:
+    """The next text or binary frame, or how the socket went away."""
     try:
         message = await websocket.receive()
-    except (WebSocketDisconnect, RuntimeError):
-        return None
+    except WebSocketDisconnect as gone:
+        return _Gone(gone.code)
+    except RuntimeError:
+        return _Gone(ABNORMAL_CLOSURE)
     if message["type"] == "websocket.disconnect":
-        return None
+        code = int(message.get("code") or 1000)
+        # uvicorn reports a close frame with its reason (possibly empty) and a connection lost
+        # after the handshake as 1005 without one: only the second is a drop.
+        if code == NO_STATUS and "reason" not in message:
+            code = ABNORMAL_CLOSURE
+        return _Gone(code)
     text = message.get("text")
     return text if text is not None else (message.get("bytes") or b"")
 
@@ -268,16 +397,11 @@ async def _refuse(
         await websocket.close(code=code, reason=message[:120])
 
 
-async def _finish(
-    conversation: _Conversation,
-    reason: str,
-    runtime: VoiceRuntime,
-    background: list[asyncio.Task[None]],
-) -> None:
+async def _finish(conversation: _Conversation, reason: str, runtime: VoiceRuntime) -> None:
     session, transport = conversation.session, conversation.transport
     await lifecycle.finish(runtime, session, reason)
     await transport.drain()
-    for task in background:
+    for task in conversation.background:
         task.cancel()
-    await asyncio.gather(*background, return_exceptions=True)
+    await asyncio.gather(*conversation.background, return_exceptions=True)
     await transport.close(1000)

@@ -1,7 +1,8 @@
 """`WS /v1/convai/conversation`: the ElevenLabs Agents conversation socket, for web and app calls.
 
-The upgrade is where access is decided (public agent, signed URL or API key); a refused upgrade
-gets an HTTP error response naming the reason. The subprotocol `convai` is accepted when the
+The upgrade is where access is decided (public agent, signed URL or API key; or, for a
+conversation whose connection dropped, its id and resume token); a refused upgrade gets an HTTP
+error response naming the reason. The subprotocol `convai` is accepted when the
 client offers it (the browser client does; the Python SDK offers none), and a signed URL's token
 may also travel as a `bearer.<token>` subprotocol.
 """
@@ -17,7 +18,8 @@ from fastapi.responses import JSONResponse
 from app.calls.access import AccessRefusedError, Admission, admit
 from app.calls.runtime import VoiceRuntime
 from app.observability.metrics import CONVERSATION_REFUSALS
-from telephony.convai.conversation_socket import serve_conversation
+from telephony.convai.conversation_socket import HELD, resume_conversation, serve_conversation
+from telephony.convai.resume import ResumeRefusedError
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +51,24 @@ def _api_key(websocket: WebSocket) -> str | None:
     return credentials if scheme.lower() == "bearer" and credentials else None
 
 
+async def _deny(websocket: WebSocket, reason: str, message: str, status: int) -> None:
+    CONVERSATION_REFUSALS.labels(reason=reason).inc()
+    log.info("conversation refused at the upgrade: %s (%s)", reason, message)
+    body = {"detail": {"status": reason, "message": message}}
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(JSONResponse(body, status_code=status))
+    else:  # a server without denial responses answers a close before accept with 403
+        await websocket.close(code=1008, reason=message[:120])
+
+
 @router.websocket("/conversation")
 async def conversation_socket(websocket: WebSocket) -> None:
     runtime: VoiceRuntime = websocket.app.state.voice
     secret = runtime.settings.signing_secret()
+    resume_id = websocket.query_params.get("conversation_id")
+    if resume_id:
+        await _resume(websocket, runtime, resume_id)
+        return
 
     def decide() -> Admission:
         with runtime.database.session() as db:
@@ -67,14 +83,25 @@ async def conversation_socket(websocket: WebSocket) -> None:
     try:
         admission = await asyncio.to_thread(decide)
     except AccessRefusedError as refusal:
-        CONVERSATION_REFUSALS.labels(reason=refusal.reason).inc()
-        log.info("conversation refused at the upgrade: %s (%s)", refusal.reason, refusal)
-        body = {"detail": {"status": refusal.reason, "message": str(refusal)}}
-        if "websocket.http.response" in websocket.scope.get("extensions", {}):
-            await websocket.send_denial_response(JSONResponse(body, status_code=refusal.status))
-        else:  # a server without denial responses answers a close before accept with 403
-            await websocket.close(code=1008, reason=str(refusal)[:120])
+        await _deny(websocket, refusal.reason, str(refusal), refusal.status)
         return
-    subprotocol = SUBPROTOCOL if SUBPROTOCOL in _offered_subprotocols(websocket) else None
-    await websocket.accept(subprotocol=subprotocol)
+    await websocket.accept(subprotocol=_subprotocol(websocket))
     await serve_conversation(websocket, runtime, admission)
+
+
+async def _resume(websocket: WebSocket, runtime: VoiceRuntime, conversation_id: str) -> None:
+    """A client coming back to a conversation whose connection dropped: its resume token is
+    its credential (the signed URL it first used is spent)."""
+    token = websocket.query_params.get("resume_token", "")
+    agent_id = websocket.query_params.get("agent_id")
+    try:
+        HELD.check(conversation_id, agent_id, token)
+    except ResumeRefusedError as refusal:
+        await _deny(websocket, refusal.reason, str(refusal), refusal.status)
+        return
+    await websocket.accept(subprotocol=_subprotocol(websocket))
+    await resume_conversation(websocket, runtime, conversation_id, agent_id, token)
+
+
+def _subprotocol(websocket: WebSocket) -> str | None:
+    return SUBPROTOCOL if SUBPROTOCOL in _offered_subprotocols(websocket) else None

@@ -39,6 +39,9 @@ def render_initiation_metadata(
     conversation_id: str,
     agent_output_audio_format: str = "pcm_16000",
     user_input_audio_format: str = "pcm_16000",
+    *,
+    resume_token: str | None = None,
+    resume_window_s: float = 0.0,
 ) -> str:
     """The first message a client must receive: it waits for it before anything else.
 
@@ -47,11 +50,13 @@ def render_initiation_metadata(
     """
     format_named(agent_output_audio_format)
     format_named(user_input_audio_format)
-    event = {
+    event: dict[str, object] = {
         "conversation_id": conversation_id,
         "agent_output_audio_format": agent_output_audio_format,
         "user_input_audio_format": user_input_audio_format,
     }
+    if resume_token is not None:  # Velox's extension: how to take the conversation back
+        event["velox_resume"] = {"resume_token": resume_token, "window_secs": resume_window_s}
     return _message(
         "conversation_initiation_metadata", "conversation_initiation_metadata_event", event
     )

@@ -8,6 +8,10 @@ A browser or app plays audio as it arrives and reports nothing back, so what the
 is inferred from the client's pacing: a sentence's mark counts as heard once the audio sent
 before it has had time to play (plus half the measured round trip). Audio cut by an
 interruption was, by the same measure, not heard.
+
+A conversation outlives its socket when the connection drops: the transport is detached (agent
+audio is dropped, marks are never heard, other events wait in the outbox, at most
+`DETACHED_BACKLOG` of them) and attached to the client's next socket when it resumes.
 """
 
 from __future__ import annotations
@@ -42,6 +46,10 @@ from telephony.convai.server_events import (
 log = logging.getLogger(__name__)
 
 
+# Events (not audio) kept for a client while its socket is down; the oldest go first.
+DETACHED_BACKLOG = 200
+
+
 class TransferNotSupportedError(RuntimeError):
     """A web or app conversation has no phone line to hand to a person."""
 
@@ -64,7 +72,7 @@ class ConvaiTransport(ConversationEvents):
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._websocket = websocket
+        self._websocket: WebSocket | None = websocket
         self._format = output_format
         self._clock = clock
         self._event_ids = itertools.count(1)
@@ -92,13 +100,21 @@ class ConvaiTransport(ConversationEvents):
     def new_encoder(self) -> OutboundEncoder:
         return OutboundEncoder(self._format)
 
+    @property
+    def attached(self) -> bool:
+        return self._websocket is not None
+
     async def send_audio(self, frame: bytes) -> None:
+        if self._websocket is None:
+            return  # nobody hears it
         now = self._clock()
         self._play_end = max(self._play_end, now) + self._format.duration_ms(len(frame)) / 1000
         self._post(render_audio(self._response_event_id, frame), is_audio=True)
 
     async def send_mark(self, name: str) -> None:
         """Count the mark as heard once the audio before it has played at the client."""
+        if self._websocket is None:
+            return  # not heard: the client was not connected
         delay = self._play_end - self._clock() + (self.ping_ms or 0) / 2000
         loop = asyncio.get_running_loop()
         if delay <= 0:
@@ -158,6 +174,8 @@ class ConvaiTransport(ConversationEvents):
     # --- keep-alive ------------------------------------------------------------------------
 
     def ping(self) -> None:
+        if self._websocket is None:
+            return
         event_id = next(self._event_ids)
         self._pings[event_id] = self._clock()
         self._post(render_ping(event_id, self.ping_ms))
@@ -180,28 +198,54 @@ class ConvaiTransport(ConversationEvents):
         """Send a rendered message after everything posted before it."""
         self._post(text)
 
-    def _post(self, text: str, *, is_audio: bool = False) -> None:
+    def _post(self, text: str, *, is_audio: bool = False, first: bool = False) -> None:
         if self.closed:
             return
-        self._outbox.append(_Outgoing(text, is_audio))
+        if first:
+            self._outbox.appendleft(_Outgoing(text, is_audio))
+        else:
+            self._outbox.append(_Outgoing(text, is_audio))
+        if self._websocket is None:  # kept for the client's return, written then
+            if len(self._outbox) > DETACHED_BACKLOG:
+                self._outbox.popleft()
+            return
         self._drained.clear()
         self._wakeup.set()
 
     async def run_writer(self) -> None:
-        """Write the outbox to the socket in order until the socket closes."""
+        """Write the outbox to the attached socket in order until the conversation closes."""
         while not self.closed:
             await self._wakeup.wait()
             self._wakeup.clear()
-            while self._outbox and not self.closed:
+            while self._outbox and not self.closed and self._websocket is not None:
+                websocket = self._websocket
                 item = self._outbox.popleft()
                 self._writing = True
                 try:
-                    await self._websocket.send_text(item.text)
+                    await websocket.send_text(item.text)
                 except (WebSocketDisconnect, RuntimeError, OSError):
-                    self.closed = True  # the client is gone; the receive loop ends the call
+                    # The client is gone: its receive loop ends the call or holds it.
+                    if self._websocket is websocket:
+                        self.detach()
                 finally:
                     self._writing = False
-            self._drained.set()
+            if not self._outbox or self._websocket is None:
+                self._drained.set()
+
+    def detach(self) -> None:
+        """The socket is gone: what is still to be played is not heard."""
+        self._websocket = None
+        for timer in self._mark_timers:
+            timer.cancel()
+        self._mark_timers.clear()
+        self._play_end = self._clock()
+        self._outbox = deque(item for item in self._outbox if not item.is_audio)
+        self._pings.clear()
+
+    def attach(self, websocket: WebSocket, first_message: str) -> None:
+        """Carry on over the client's new socket; `first_message` goes before what waited."""
+        self._websocket = websocket
+        self._post(first_message, first=True)
 
     async def drain(self, timeout_s: float = 2.0) -> None:
         """Until everything posted has been written (or the socket is gone)."""
@@ -215,6 +259,7 @@ class ConvaiTransport(ConversationEvents):
             timer.cancel()
         self._wakeup.set()
         self._drained.set()
-        if self._websocket.application_state == WebSocketState.CONNECTED:
+        websocket = self._websocket
+        if websocket is not None and websocket.application_state == WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):
-                await self._websocket.close(code=code, reason=reason)
+                await websocket.close(code=code, reason=reason)

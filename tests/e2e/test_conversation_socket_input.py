@@ -7,7 +7,6 @@ conversation goes on after bad input.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import time
@@ -15,15 +14,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from app.config import signed_urls
 from app.config.agent import AgentConfig
 from app.providers.base import ChatMessage, TextDelta
 from telephony.convai import conversation_socket
+from tests.e2e.socket_client import (
+    drain_until_closed,
+    make_private,
+    next_of,
+    receive,
+    refused,
+    signed_url,
+    socket_url,
+)
 from tests.e2e.voice_service import VoiceService, voice_service
 from tests.fakes.providers import (
     ScriptedLanguageModel,
@@ -57,63 +64,6 @@ def service(tmp_path: Path) -> Iterator[VoiceService]:
         tts=ToneTextToSpeech(),
     ) as running:
         yield running
-
-
-def socket_url(service: VoiceService, **query: str) -> str:
-    params = "&".join(f"{k}={v}" for k, v in {"agent_id": service.agent_id, **query}.items())
-    return service.base_url.replace("http://", "ws://") + f"/v1/convai/conversation?{params}"
-
-
-def make_private(service: VoiceService) -> None:
-    response = httpx.patch(
-        f"{service.base_url}/v1/convai/agents/{service.agent_id}",
-        json={"platform_settings": {"auth": {"enable_auth": True}}},
-        headers=service.headers,
-    )
-    response.raise_for_status()
-
-
-def signed_url(service: VoiceService) -> str:
-    response = httpx.get(
-        f"{service.base_url}/v1/convai/conversation/get-signed-url",
-        params={"agent_id": service.agent_id},
-        headers=service.headers,
-    )
-    response.raise_for_status()
-    url: str = response.json()["signed_url"]
-    return url
-
-
-async def receive(ws: ClientConnection, within_s: float = 5.0) -> dict[str, Any]:
-    async with asyncio.timeout(within_s):
-        message: dict[str, Any] = json.loads(await ws.recv())
-        return message
-
-
-async def next_of(ws: ClientConnection, kind: str, within_s: float = 5.0) -> dict[str, Any]:
-    """The next message of type `kind`, skipping audio, pings and the rest."""
-    deadline = time.monotonic() + within_s
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise AssertionError(f"no {kind!r} message within {within_s} s")
-        message = await receive(ws, remaining)
-        if message["type"] == kind:
-            return message
-
-
-async def drain_until_closed(ws: ClientConnection) -> None:
-    """Read (and drop) messages until the server closes the socket."""
-    while True:
-        await receive(ws, 10)
-
-
-async def refused(url: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
-    with pytest.raises(InvalidStatus) as caught:
-        async with connect(url, **kwargs):
-            pass
-    response = caught.value.response
-    return response.status_code, json.loads(response.body or b"{}")
 
 
 # ---- the handshake ------------------------------------------------------------------------------

@@ -9,9 +9,12 @@ from tests.tenants import Tenant
 
 
 def campaign_with_a_number(
-    client: TestClient, tenant: Tenant, number: str = "+15550105555"
+    client: TestClient,
+    tenant: Tenant,
+    number: str = "+15550105555",
+    settings: dict[str, object] | None = None,
 ) -> tuple[str, str]:
-    """The draft campaign's id and its agent's id."""
+    """The draft campaign's id and its agent's id (`settings` as the API takes them)."""
     agent_id: str = client.post(
         "/v1/convai/agents/create",
         json={"name": "Rep", "conversation_config": {}},
@@ -26,7 +29,7 @@ def campaign_with_a_number(
         "name": "Spring visits",
         "agent_id": agent_id,
         "agent_phone_number_id": number_id,
-        "settings": {"default_region": "US"},
+        "settings": {"default_region": "US", **(settings or {})},
     }
     response = client.post("/v1/campaigns", json=body, headers=tenant.headers)
     assert response.status_code in (200, 201), response.text

@@ -25,8 +25,6 @@ from app.db.models import utc_now
 from app.db.session import Database
 from app.outbound import campaign_outcomes, campaign_runs
 from app.outbound.calls import (
-    MachineDetection,
-    OutboundCall,
     OutboundCallError,
     PlacedOutboundCall,
 )
@@ -43,10 +41,6 @@ UNSENT_CLAIM_S = 30.0
 # broker keeps a message taken by a killed worker): it is queued again. Far longer than a
 # backlog of dials takes to drain, so a long queue is not queued twice.
 LOST_DIAL_TASK_S = 900.0
-# Verdicts on which a campaign that does not leave voicemail hangs up.
-MACHINE_VERDICTS = frozenset(
-    {"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"}
-)
 
 
 def _now(now: str | None) -> datetime:
@@ -134,21 +128,8 @@ def dial(self: Any, attempt_id: str) -> dict[str, Any]:
         order = campaign_runs.begin_dial(session, attempt_id)
     if order is None:
         return {"attempt_id": attempt_id, "dialed": False}
-    call = OutboundCall(
-        organization_id=order.organization_id,
-        agent_id=order.agent_id,
-        phone_number_id=order.phone_number_id,
-        to_number=order.to_number,
-        dynamic_variables=order.variables,
-        machine_detection=MachineDetection(
-            mode="enable" if order.voicemail_hang_up else "detect_message_end",
-            hang_up_on=MACHINE_VERDICTS if order.voicemail_hang_up else frozenset({"fax"}),
-            voicemail_message=None if order.voicemail_hang_up else order.voicemail_message,
-        ),
-        conversation_id=order.conversation_id,
-    )
     try:
-        placed = asyncio.run(place_outbound_call(database, settings, call))
+        placed = asyncio.run(place_outbound_call(database, settings, order.outbound_call()))
     except OutboundCallError as error:
         placed = PlacedOutboundCall(order.conversation_id, None, str(error))
     with database.session() as session:

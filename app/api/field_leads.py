@@ -7,15 +7,16 @@ The rules are in `app/outbound/field_leads.py`; the rows in `app/db/field_leads.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from sqlalchemy.orm import Session
 
-from app.api.deps import Principal, PrincipalDep, SessionDep, audit
+from app.api.deps import Principal, PrincipalDep, SessionDep, audit, get_database
 from app.api.errors import api_error, not_found
 from app.api.openapi import error_responses
 from app.api.times import unix, unix_or_none
@@ -25,10 +26,13 @@ from app.db import field_leads as rows
 from app.db import people as people_rows
 from app.db.models import CampaignLead, LeadCallback, utc_now
 from app.db.paging import InvalidCursorError, decode_cursor, encode_cursor
-from app.outbound import field_leads
+from app.outbound import campaign_runs, field_leads
+from app.outbound.calls import OutboundCallError, PlacedOutboundCall
 from app.outbound.field_leads import NOTE_MAX_CHARS
 from app.people.roles import Role, may_talk_to
+from app.settings import Settings
 from campaigns.outcomes import Outcome
+from telephony.twilio.outbound import place_outbound_call
 
 router = APIRouter(tags=["field leads"])
 
@@ -319,6 +323,66 @@ def record_outcome(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_outcome", str(error)
         ) from None
     return _views(session, [lead])[0]
+
+
+class LeadCallResponse(BaseModel):
+    """`success` is false when Twilio refused the call (the attempt then ended as failed)."""
+
+    success: bool
+    message: str
+    conversation_id: str
+    call_sid: str | None
+
+
+@router.post("/v1/me/leads/{lead_id}/call", responses=error_responses(400, 404, 409, 503))
+async def call_lead(lead_id: str, request: Request, principal: PrincipalDep) -> LeadCallResponse:
+    """Have the campaign's agent call my lead now, from the campaign's number, with the lead's
+    variables: an attempt of the campaign, refused for a number on the do-not-call list or
+    outside the lead's calling hours (`409`, with why). To call in person, dial the lead's
+    `phone_number` yourself."""
+    user_id = _user_id(principal)
+    database = get_database(request)
+
+    def claim() -> campaign_runs.DialOrder | None:
+        with database.session() as session:
+            lead = rows.lock_owned_lead(session, principal.organization.id, user_id, lead_id)
+            if lead is None:
+                raise not_found("lead", lead_id)
+            campaign = campaign_queries.campaign_by_id(session, lead.campaign_id)
+            attempt_id = field_leads.claim_lead_call(session, lead, campaign, utc_now())
+        with database.session() as session:  # committed before Twilio is asked
+            return campaign_runs.begin_dial(session, attempt_id, asked_by_a_person=True)
+
+    try:
+        order = await asyncio.to_thread(claim)
+    except field_leads.LeadCallRefusedError as refused:
+        raise api_error(status.HTTP_409_CONFLICT, refused.reason, str(refused)) from None
+    if order is None:  # taken by another request between the two transactions
+        raise api_error(status.HTTP_409_CONFLICT, "lead_busy", "the lead is already being called")
+    settings: Settings = request.app.state.settings
+    try:
+        placed = await place_outbound_call(database, settings, order.outbound_call())
+    except OutboundCallError as error:
+        placed = PlacedOutboundCall(order.conversation_id, None, str(error))
+
+    def record() -> None:
+        with database.session() as session:
+            campaign_runs.record_dial(
+                session,
+                order.attempt_id,
+                placed.call_sid,
+                placed.error,
+                utc_now(),
+                uncertain=placed.uncertain,
+            )
+
+    await asyncio.to_thread(record)
+    return LeadCallResponse(
+        success=placed.call_sid is not None,
+        message="Success" if placed.call_sid else placed.error or "Twilio refused the call",
+        conversation_id=placed.conversation_id,
+        call_sid=placed.call_sid,
+    )
 
 
 @router.get("/v1/me/agents")

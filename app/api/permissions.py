@@ -17,6 +17,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/me/leads"): Permission.LEADS_OWN,
     ("GET", "/v1/me/callbacks"): Permission.LEADS_OWN,
     ("POST", "/v1/me/leads/{lead_id}/outcome"): Permission.LEADS_OWN,
+    ("POST", "/v1/me/leads/{lead_id}/call"): Permission.LEADS_OWN,
     ("GET", "/v1/me/agents"): Permission.CONVERSATIONS_START,
     # agents
     ("POST", "/v1/convai/agents/create"): Permission.AGENTS_WRITE,

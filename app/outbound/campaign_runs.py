@@ -17,6 +17,7 @@ from app.db import campaigns as rows
 from app.db import do_not_call
 from app.db.models import Campaign, utc_now
 from app.db.webhooks import enqueue_event
+from app.outbound.calls import MachineDetection, OutboundCall
 from app.outbound.campaign_outcomes import end_attempt, end_without_redial
 from app.outbound.campaign_settings import settings_of
 from campaigns.campaign import Campaign as CampaignPlan
@@ -60,6 +61,28 @@ class DialOrder:
     variables: dict[str, str]
     voicemail_hang_up: bool
     voicemail_message: str | None = None
+
+    def outbound_call(self) -> OutboundCall:
+        """The call to place: the campaign's answering-machine rule, the lead's variables."""
+        return OutboundCall(
+            organization_id=self.organization_id,
+            agent_id=self.agent_id,
+            phone_number_id=self.phone_number_id,
+            to_number=self.to_number,
+            dynamic_variables=self.variables,
+            machine_detection=MachineDetection(
+                mode="enable" if self.voicemail_hang_up else "detect_message_end",
+                hang_up_on=MACHINE_VERDICTS if self.voicemail_hang_up else frozenset({"fax"}),
+                voicemail_message=None if self.voicemail_hang_up else self.voicemail_message,
+            ),
+            conversation_id=self.conversation_id,
+        )
+
+
+# Verdicts on which a campaign that does not leave voicemail hangs up.
+MACHINE_VERDICTS = frozenset(
+    {"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"}
+)
 
 
 def plan_of(session: Session, campaign: Campaign) -> CampaignPlan:
@@ -165,15 +188,19 @@ def _claim(
     session.flush()
 
 
-def begin_dial(session: Session, attempt_id: str) -> DialOrder | None:
+def begin_dial(
+    session: Session, attempt_id: str, *, asked_by_a_person: bool = False
+) -> DialOrder | None:
     """Take the attempt from `claimed` to `dialing`; None if it is not `claimed` any more (this
-    is a repeated delivery, or the campaign stopped). The caller commits before dialing."""
+    is a repeated delivery, or the campaign stopped). A dial a person asked for (a field agent
+    calling their lead now) goes ahead whatever the campaign's state. The caller commits before
+    dialing."""
     attempt = attempt_rows.take_claimed_attempt(session, attempt_id)
     if attempt is None:
         return None
     campaign = rows.campaign_by_id(session, attempt.campaign_id)
     lead = rows.lead_by_id(session, attempt.lead_id)
-    if campaign.state != CampaignState.RUNNING.value:
+    if campaign.state != CampaignState.RUNNING.value and not asked_by_a_person:
         # Paused or stopped before the dial began: as if never claimed.
         attempt_rows.delete_attempt(session, attempt)
         lead.status = "pending"

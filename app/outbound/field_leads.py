@@ -14,10 +14,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from app.db import call_attempts as attempt_rows
 from app.db import do_not_call
 from app.db import field_leads as rows
-from app.db.models import CampaignLead, LeadReport
+from app.db.models import Campaign, CampaignLead, LeadReport
+from app.outbound.campaign_settings import settings_of
 from campaigns.outcomes import Outcome
+from campaigns.states import CampaignState
+from campaigns.timezones import parse_time_zone, resolve_lead_time_zone
 
 # What a field agent may record: what a person can say, never a carrier's result.
 FIELD_OUTCOMES = tuple(outcome for outcome in Outcome if outcome.reached_a_person)
@@ -36,6 +40,41 @@ class InvalidLeadReportError(ValueError):
 
 class UnknownOwnerError(LookupError):
     """No field agent of the organization has this address."""
+
+
+class LeadCallRefusedError(RuntimeError):
+    """The lead may not be called now: `reason` says why in a word, the message in words."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def claim_lead_call(session: Session, lead: CampaignLead, campaign: Campaign, now: datetime) -> str:
+    """A field agent asks the campaign's agent to call their lead now: an attempt of the
+    campaign, claimed at once (then dialed like any other, see `campaign_runs.begin_dial`),
+    under the same rules the dialer keeps — never a number on the do-not-call list, never
+    outside the lead's calling hours. Returns the attempt's id; raises `LeadCallRefusedError`."""
+    if lead.status == "calling":
+        raise LeadCallRefusedError("lead_busy", "a call to this lead is already in progress")
+    if campaign.state == CampaignState.CANCELLED.value:
+        raise LeadCallRefusedError("campaign_cancelled", "the lead's campaign was cancelled")
+    if do_not_call.do_not_call_among(session, lead.organization_id, [lead.phone_number]):
+        raise LeadCallRefusedError("do_not_call", "the number is on the do-not-call list")
+    settings = settings_of(campaign)
+    zones = resolve_lead_time_zone(
+        lead.phone_number, lead.time_zone, parse_time_zone(settings.default_time_zone)
+    ).zones
+    windows = settings.windows()
+    if not windows.is_open(now, zones):
+        opens = windows.next_opening(now, zones)
+        when = f"; they open at {opens.isoformat(timespec='minutes')}" if opens else ""
+        raise LeadCallRefusedError(
+            "outside_calling_hours", f"the lead's calling hours are closed now{when}"
+        )
+    attempt = attempt_rows.add_attempt(session, campaign, lead, now)
+    session.flush()
+    return attempt.id
 
 
 def check_call_back(outcome: Outcome, call_back_at: datetime | None, now: datetime) -> None:

@@ -18,8 +18,10 @@ from app.db import campaigns as campaign_rows
 from app.db.call_attempts import add_attempt
 from app.db.models import CallAnalysis, CampaignLead, utc_now
 from app.db.session import Database
+from app.outbound.campaign_settings import DAY_NAMES
 from app.people.roles import Role
 from tests.campaign_setup import campaign_with_a_number
+from tests.e2e.twilio_rest_double import twilio_rest_double
 from tests.people import user_token
 from tests.tenants import Tenant
 
@@ -35,6 +37,10 @@ LEADS_CSV = (
 )
 
 
+# Calling hours open at any hour of any day, so a test may call a lead whenever it runs.
+ALWAYS_OPEN = {"calling_hours": {day: ["00:00-24:00"] for day in DAY_NAMES}}
+
+
 @dataclass
 class Team:
     campaign_id: str
@@ -48,7 +54,7 @@ class Team:
 def team(client: TestClient, database: Database, tenant_a: Tenant) -> Team:
     ana = user_token(client, database, tenant_a, Role.FIELD_AGENT, ANA)
     ben = user_token(client, database, tenant_a, Role.FIELD_AGENT, BEN)
-    campaign_id, agent_id = campaign_with_a_number(client, tenant_a)
+    campaign_id, agent_id = campaign_with_a_number(client, tenant_a, settings=ALWAYS_OPEN)
     uploaded = client.post(
         f"/v1/campaigns/{campaign_id}/leads",
         content=LEADS_CSV,
@@ -299,3 +305,59 @@ def test_a_call_back_more_than_a_year_ahead_is_refused(client: TestClient, team:
         422,
         "call_back_at_unix is more than a year ahead",
     )
+
+
+def test_a_field_agent_has_the_agent_call_their_lead_under_the_dialers_rules(
+    client: TestClient, team: Team
+) -> None:
+    [anas] = my_leads(client, team.ana)
+    [bens] = my_leads(client, team.ben)
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    with twilio_rest_double() as twilio:
+        client.app.state.settings = settings.model_copy(  # type: ignore[attr-defined]
+            update={
+                "twilio_account_sid": "AC" + "0" * 32,
+                "twilio_auth_token": "secret",
+                "twilio_api_base_url": twilio.base_url,
+            }
+        )
+        placed = client.post(f"/v1/me/leads/{anas['lead_id']}/call", headers=team.ana)
+        assert placed.status_code == 200, placed.text
+        body = placed.json()
+        assert body["success"] is True
+        [dialed] = twilio.created
+        assert dialed.form["To"] == "+12122345601"
+        assert dialed.form["From"] == "+15550105555"  # the campaign's number
+
+        again = client.post(f"/v1/me/leads/{anas['lead_id']}/call", headers=team.ana)
+        assert (again.status_code, again.json()["detail"]["status"]) == (409, "lead_busy")
+        client.post("/v1/do-not-call", json={"phone_number": "+12122345602"}, headers=team.manager)
+        listed = client.post(f"/v1/me/leads/{bens['lead_id']}/call", headers=team.ben)
+        assert (listed.status_code, listed.json()["detail"]["status"]) == (409, "do_not_call")
+        assert len(twilio.created) == 1
+    [shown] = my_leads(client, team.ana)
+    assert shown["status"] == "calling"
+    last_call = shown["last_call"]
+    assert isinstance(last_call, dict)
+    assert last_call["conversation_id"] == body["conversation_id"]
+    assert client.post(f"/v1/me/leads/{bens['lead_id']}/call", headers=team.ana).status_code == 404
+
+
+def test_a_lead_is_not_called_outside_its_calling_hours(
+    client: TestClient, team: Team, tenant_a: Tenant
+) -> None:
+    opens = "2030-01-07T14:00:00Z"  # a Monday, 09:00 in New York
+    campaign_id, _ = campaign_with_a_number(
+        client, tenant_a, number="+15550106666", settings={"starts_at": opens}
+    )
+    client.post(
+        f"/v1/campaigns/{campaign_id}/leads",
+        content=f"phone_number,owner_email\n+12122345609,{ANA}\n",
+        headers={**tenant_a.headers, "content-type": "text/csv"},
+    )
+    [later] = my_leads(client, team.ana, status="pending")[1:]
+    refused = client.post(f"/v1/me/leads/{later['lead_id']}/call", headers=team.ana)
+    assert refused.status_code == 409
+    detail = refused.json()["detail"]
+    assert detail["status"] == "outside_calling_hours"
+    assert detail["message"].endswith("they open at 2030-01-07T14:00+00:00")

@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     # the data directory and shared by the workers.
     secret_key: str = ""
     signed_url_ttl_s: int = Field(default=900, ge=10, le=24 * 3600)
+    # Signs Web Push messages to the field agents' app (64 hex digits). Empty: created once
+    # under the data directory. Push services want a contact as the messages' subject.
+    vapid_secret: str = ""
+    vapid_subject: str = ""
+    # Push endpoints must be https; allow plain http only for a push service of your own on a
+    # private network.
+    push_allow_http: bool = False
     # How long a web or app conversation whose connection dropped waits for its client to
     # resume it (0: it ends at once, as a phone call does).
     conversation_resume_window_s: float = Field(default=60.0, ge=0, le=600)
@@ -108,6 +115,17 @@ class Settings(BaseSettings):
         from app.config.signed_urls import load_or_create_secret
 
         return load_or_create_secret(self.data_dir / "secret_key")
+
+    def vapid_secret_bytes(self) -> bytes:
+        if self.vapid_secret:
+            return bytes.fromhex(self.vapid_secret)
+        from app.config.signed_urls import load_or_create_secret
+
+        return load_or_create_secret(self.data_dir / "vapid_secret")
+
+    def resolved_vapid_subject(self) -> str:
+        """The `sub` of VAPID claims: a mailto: or https: contact (the public URL if none)."""
+        return self.vapid_subject or self.resolved_public_url()
 
     def resolved_recordings_dir(self) -> Path:
         return self.recordings_dir or self.data_dir / "recordings"

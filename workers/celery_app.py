@@ -25,6 +25,7 @@ TASK_MODULES = (
     "workers.dialer",
     "workers.webhooks",
     "workers.analysis",
+    "workers.notifications",
 )
 
 # Declares a task of every app (celery's shared_task); celery has no type information, so this
@@ -74,6 +75,10 @@ class PeriodicTask:
         }
 
 
+# How often beat looks for call backs that fell due (their owners are told by Web Push).
+CALLBACK_POLL_S = 30.0
+
+
 def periodic_tasks(settings: Settings) -> tuple[PeriodicTask, ...]:
     """What beat sends: hourly clean-ups; the campaign dialer's tick and webhook delivery every
     few seconds."""
@@ -81,6 +86,7 @@ def periodic_tasks(settings: Settings) -> tuple[PeriodicTask, ...]:
         PeriodicTask("workers.maintenance.purge_used_conversation_tokens", every=3600.0),
         PeriodicTask("workers.maintenance.purge_delivered_broker_messages", every=3600.0),
         PeriodicTask("workers.maintenance.apply_retention", every=3600.0),
+        PeriodicTask("workers.notifications.notify_due_callbacks", every=CALLBACK_POLL_S),
         PeriodicTask("workers.dialer.tick", every=settings.dialer_tick_s),
         PeriodicTask("workers.webhooks.deliver", every=settings.webhook_poll_s),
         PeriodicTask("workers.analysis.analyze", every=settings.analysis_poll_s),

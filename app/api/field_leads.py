@@ -211,7 +211,7 @@ def _callback(callback: LeadCallback) -> CallbackView:
     )
 
 
-def _user_id(principal: Principal) -> str:
+def user_id_of(principal: Principal) -> str:
     """The signed-in person; an API key has no leads of its own."""
     if principal.user_id is None:
         raise api_error(
@@ -253,7 +253,7 @@ def my_leads(
     leads = rows.owned_leads_page(
         session,
         principal.organization.id,
-        _user_id(principal),
+        user_id_of(principal),
         after_seq=_after(cursor),
         limit=page_size + 1,
         status=status_filter,
@@ -276,7 +276,7 @@ def my_callbacks(
     found = rows.open_callbacks_of_owner(
         session,
         principal.organization.id,
-        _user_id(principal),
+        user_id_of(principal),
         due_before=due_before,
         limit=limit,
     )
@@ -296,7 +296,7 @@ def record_outcome(
     """Record what came of following my lead up, with a note. The lead is finished for the
     campaign's dialer; `call_back` (with `call_back_at_unix`) puts a call back on my list;
     `do_not_call` lists the number."""
-    user_id = _user_id(principal)
+    user_id = user_id_of(principal)
     lead = rows.lock_owned_lead(session, principal.organization.id, user_id, lead_id)
     if lead is None:
         raise not_found("lead", lead_id)
@@ -340,7 +340,7 @@ async def call_lead(lead_id: str, request: Request, principal: PrincipalDep) -> 
     variables: an attempt of the campaign, refused for a number on the do-not-call list or
     outside the lead's calling hours (`409`, with why). To call in person, dial the lead's
     `phone_number` yourself."""
-    user_id = _user_id(principal)
+    user_id = user_id_of(principal)
     database = get_database(request)
 
     def claim() -> campaign_runs.DialOrder | None:

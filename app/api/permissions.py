@@ -19,6 +19,9 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("POST", "/v1/me/leads/{lead_id}/outcome"): Permission.LEADS_OWN,
     ("POST", "/v1/me/leads/{lead_id}/call"): Permission.LEADS_OWN,
     ("GET", "/v1/me/agents"): Permission.CONVERSATIONS_START,
+    ("GET", "/v1/me/push"): Permission.LEADS_OWN,
+    ("POST", "/v1/me/push-subscriptions"): Permission.LEADS_OWN,
+    ("DELETE", "/v1/me/push-subscriptions"): Permission.LEADS_OWN,
     # agents
     ("POST", "/v1/convai/agents/create"): Permission.AGENTS_WRITE,
     ("GET", "/v1/convai/agents"): Permission.AGENTS_READ,

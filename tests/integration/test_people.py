@@ -39,7 +39,7 @@ def allowed_roles(method: str, path: str) -> set[Role]:
         return {Role.ADMIN}
     if path in ("/v1/convai/conversation/get-signed-url", "/v1/me/agents"):
         return {Role.ADMIN, Role.MANAGER, Role.FIELD_AGENT}
-    if path.startswith(("/v1/me/leads", "/v1/me/callbacks")):
+    if path.startswith(("/v1/me/leads", "/v1/me/callbacks", "/v1/me/push")):
         return {Role.ADMIN, Role.FIELD_AGENT}
     if path.startswith("/v1/convai/conversations/") and path.endswith("/feedback"):
         return {Role.ADMIN, Role.MANAGER, Role.SUPPORT}

@@ -17,7 +17,7 @@ from app.db.models.campaigns import (
     LeadReport,
 )
 from app.db.models.operations import TaskRun, VoiceNode
-from app.db.models.people import AuditEntry, User, UserInvite, UserSession
+from app.db.models.people import AuditEntry, PushSubscription, User, UserInvite, UserSession
 from app.db.models.tenants import ApiKey, Organization, ProviderCredential, UsedConversationToken
 from app.db.models.webhooks import WebhookDelivery, WebhookEndpoint
 
@@ -39,6 +39,7 @@ __all__ = [
     "Organization",
     "PhoneNumber",
     "ProviderCredential",
+    "PushSubscription",
     "SurrogateKey",
     "TaskRun",
     "Turn",

@@ -154,9 +154,13 @@ class LeadCallback(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")  # open, done, cancelled
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When its owner's devices were told it is due (Web Push); None: not yet.
+    notified_at: Mapped[datetime | None] = mapped_column(default=None)
 
     __table_args__ = (
         Index("ix_lead_callbacks_owner_user_id_status_due_at", "owner_user_id", "status", "due_at"),
+        # The push sender's query: open call backs due and not yet notified.
+        Index("ix_lead_callbacks_status_notified_at_due_at", "status", "notified_at", "due_at"),
     )
 
 

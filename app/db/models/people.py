@@ -80,3 +80,21 @@ class AuditEntry(Base):
     target_type: Mapped[str] = mapped_column(String(32))
     target_id: Mapped[str] = mapped_column(String(200))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class PushSubscription(Base):
+    """A browser or app that asked for Web Push messages for a user (its push service's
+    endpoint and the keys its messages are encrypted to)."""
+
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(2000), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    last_sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Messages in a row its push service did not take; reset by one it took.
+    failures: Mapped[int] = mapped_column(Integer, default=0)

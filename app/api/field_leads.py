@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Header, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from sqlalchemy.orm import Session
 
@@ -291,11 +291,18 @@ def my_callbacks(
 
 @router.post("/v1/me/leads/{lead_id}/outcome", responses=error_responses(400, 404, 409, 422))
 def record_outcome(
-    lead_id: str, body: OutcomeRequest, session: SessionDep, principal: PrincipalDep
+    lead_id: str,
+    body: OutcomeRequest,
+    session: SessionDep,
+    principal: PrincipalDep,
+    idempotency_key: Annotated[
+        str | None, Header(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")
+    ] = None,
 ) -> LeadResponse:
     """Record what came of following my lead up, with a note. The lead is finished for the
     campaign's dialer; `call_back` (with `call_back_at_unix`) puts a call back on my list;
-    `do_not_call` lists the number."""
+    `do_not_call` lists the number. With an `Idempotency-Key` header, the same write sent again
+    (an app replaying its offline queue) is stored once."""
     user_id = user_id_of(principal)
     lead = rows.lock_owned_lead(session, principal.organization.id, user_id, lead_id)
     if lead is None:
@@ -315,6 +322,7 @@ def record_outcome(
             note=body.note.strip(),
             call_back_at=call_back_at,
             now=utc_now(),
+            request_key=idempotency_key,
         )
     except field_leads.LeadBusyError as error:
         raise api_error(status.HTTP_409_CONFLICT, "lead_busy", str(error)) from None

@@ -270,6 +270,14 @@ def move_open_callbacks(session: Session, lead_id: str, owner_user_id: str) -> N
     )
 
 
+def report_with_key(session: Session, user_id: str, request_key: str) -> LeadReport | None:
+    return session.scalar(
+        select(LeadReport).where(
+            LeadReport.user_id == user_id, LeadReport.request_key == request_key
+        )
+    )
+
+
 def add_report(
     session: Session,
     lead: CampaignLead,
@@ -277,6 +285,7 @@ def add_report(
     outcome: str,
     note: str,
     call_back_at: datetime | None,
+    request_key: str | None = None,
 ) -> LeadReport:
     report = LeadReport(
         organization_id=lead.organization_id,
@@ -285,6 +294,7 @@ def add_report(
         outcome=outcome,
         note=note,
         call_back_at=call_back_at,
+        request_key=request_key,
     )
     session.add(report)
     session.flush()

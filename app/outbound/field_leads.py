@@ -101,9 +101,20 @@ def record_outcome(
     note: str,
     call_back_at: datetime | None,
     now: datetime,
+    request_key: str | None = None,
 ) -> LeadReport:
     """Record what the owner found (`lead` locked by the caller, e.g. `rows.lock_owned_lead`).
-    Raises `LeadBusyError` while a call to the lead is on, `InvalidLeadReportError`."""
+    A `request_key` already used by this user returns the report it made, changing nothing
+    (an app replaying a write whose answer it lost). Raises `LeadBusyError` while a call to the
+    lead is on, `InvalidLeadReportError`."""
+    if request_key is not None:
+        done = rows.report_with_key(session, user_id, request_key)
+        if done is not None:
+            if done.lead_id != lead.id:
+                raise InvalidLeadReportError(
+                    "this Idempotency-Key was used for another lead's outcome"
+                )
+            return done
     if outcome not in FIELD_OUTCOMES:
         raise InvalidLeadReportError(
             f"{outcome} is not an outcome a person records: "
@@ -112,7 +123,7 @@ def record_outcome(
     check_call_back(outcome, call_back_at, now)
     if lead.status == "calling":
         raise LeadBusyError("a call to this lead is in progress; record the outcome after it")
-    report = rows.add_report(session, lead, user_id, outcome.value, note, call_back_at)
+    report = rows.add_report(session, lead, user_id, outcome.value, note, call_back_at, request_key)
     rows.close_open_callbacks(session, lead.id, "done", now)
     lead.last_outcome = outcome.value
     lead.status = "finished"

@@ -89,6 +89,7 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(length=32), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("call_back_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("request_key", sa.String(length=200), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         _fk("lead_reports", "organization_id", "organizations", None),
         _fk("lead_reports", "lead_id", "campaign_leads", "CASCADE"),
@@ -100,6 +101,9 @@ def upgrade() -> None:
             batch_op.f("ix_lead_reports_organization_id"), ["organization_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_lead_reports_lead_id"), ["lead_id"], unique=False)
+        batch_op.create_index(
+            "uq_lead_reports_user_id_request_key", ["user_id", "request_key"], unique=True
+        )
 
 
 def downgrade() -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.db import calls as call_queries
 from app.db import campaigns as campaign_rows
 from app.db.call_attempts import add_attempt
-from app.db.models import CallAnalysis, CampaignLead, utc_now
+from app.db.models import CallAnalysis, CampaignLead, LeadReport, utc_now
 from app.db.session import Database
 from app.outbound.campaign_settings import DAY_NAMES
 from app.people.roles import Role
@@ -361,3 +361,26 @@ def test_a_lead_is_not_called_outside_its_calling_hours(
     detail = refused.json()["detail"]
     assert detail["status"] == "outside_calling_hours"
     assert detail["message"].endswith("they open at 2030-01-07T14:00+00:00")
+
+
+def test_an_outcome_sent_again_with_its_idempotency_key_is_stored_once(
+    client: TestClient, database: Database, team: Team
+) -> None:
+    [lead] = my_leads(client, team.ana)
+    url = f"/v1/me/leads/{lead['lead_id']}/outcome"
+    body = {"outcome": "interested", "note": "Wants the brochure."}
+    keyed = {**team.ana, "Idempotency-Key": "offline-7f3a"}
+    first = client.post(url, json=body, headers=keyed)
+    replayed = client.post(url, json=body, headers=keyed)  # the app lost the first answer
+    assert first.status_code == replayed.status_code == 200
+    assert first.json() == replayed.json()
+    with database.session() as session:
+        notes = list(session.scalars(select(LeadReport.note)))
+    assert notes == ["Wants the brochure."]
+    [other] = my_leads(client, team.ben)
+    reused = client.post(
+        f"/v1/me/leads/{other['lead_id']}/outcome",
+        json=body,
+        headers={**team.ben, "Idempotency-Key": "offline-7f3a"},
+    )
+    assert reused.status_code == 200  # keys are per person: Ben's is his own

@@ -180,4 +180,10 @@ class LeadReport(Base):
     outcome: Mapped[str] = mapped_column(String(32))
     note: Mapped[str] = mapped_column(Text, default="")
     call_back_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The app's Idempotency-Key: a write replayed after a lost answer is stored once.
+    request_key: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    __table_args__ = (
+        Index("uq_lead_reports_user_id_request_key", "user_id", "request_key", unique=True),
+    )

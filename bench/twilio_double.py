@@ -13,8 +13,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
+
+from tests.local_http import QuietHandler, serving
 
 
 @dataclass
@@ -58,7 +59,7 @@ def call_resource(account_sid: str, sid: str, to: str, from_: str) -> dict[str, 
 def twilio_double() -> Iterator[TwilioDouble]:
     double = TwilioDouble()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
             form = {key: values[0] for key, values in parse_qs(raw).items()}
@@ -78,16 +79,6 @@ def twilio_double() -> Iterator[TwilioDouble]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: object) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    double.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as base_url:
+        double.base_url = base_url
         yield double
-    finally:
-        server.shutdown()
-        server.server_close()

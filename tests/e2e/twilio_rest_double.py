@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
+
+from tests.local_http import QuietHandler, serving
 
 
 @dataclass
@@ -82,7 +82,7 @@ def _call_resource(
 def twilio_rest_double() -> Iterator[TwilioRestDouble]:
     double = TwilioRestDouble(base_url="")
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length).decode()
@@ -121,15 +121,6 @@ def twilio_rest_double() -> Iterator[TwilioRestDouble]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: object) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    double.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as base_url:
+        double.base_url = base_url
         yield double
-    finally:
-        server.shutdown()
-        server.server_close()

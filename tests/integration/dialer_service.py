@@ -5,13 +5,11 @@ fixture), and a business's webhook receiver."""
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +31,7 @@ from app.settings import Settings
 from tests.e2e.twilio_rest_double import TwilioRestDouble, twilio_rest_double
 from tests.integration.worker_processes import Worker, flushed_redis, start_worker
 from tests.live_server import free_port, serve
+from tests.local_http import QuietHandler, serving
 from workers.celery_app import make_celery
 
 if TYPE_CHECKING:
@@ -231,7 +230,7 @@ class Receiver:
 def webhook_receiver(failures: int) -> Iterator[Receiver]:
     receiver = Receiver(url="", failures=failures)
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
             answer = 500 if len(receiver.received) < receiver.failures else 200
@@ -240,15 +239,6 @@ def webhook_receiver(failures: int) -> Iterator[Receiver]:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: object) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/velox"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as base_url:
+        receiver.url = base_url + "/hooks/velox"
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -10,11 +10,9 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import http_ece
@@ -23,6 +21,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from tests.local_http import QuietHandler, serving
 
 
 def _b64url(raw: bytes) -> str:
@@ -131,7 +131,7 @@ def _vapid(authorization: str) -> tuple[dict[str, Any], str]:
 def push_service_double() -> Iterator[PushServiceDouble]:
     double = PushServiceDouble()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             name = self.path.rsplit("/", 1)[-1]
@@ -143,15 +143,6 @@ def push_service_double() -> Iterator[PushServiceDouble]:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    double.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as base_url:
+        double.base_url = base_url
         yield double
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -361,6 +361,9 @@ def _explained(url: str, work: Callable[[Session], object]) -> str:
     slowest, plan_text = -1.0, ""
     with psycopg.connect(url) as connection:
         for statement, parameters in statements:
+            if not statement.lstrip().upper().startswith("SELECT"):
+                connection.execute(statement, parameters)  # a setting, such as work_mem
+                continue
             rows = connection.execute(
                 f"EXPLAIN (ANALYZE, BUFFERS) {statement}", parameters
             ).fetchall()

@@ -5,6 +5,10 @@ A page's cursor is the position of its last call in that order, so the next page
 whatever was stored meanwhile: calls added while a client pages arrive at the newest end and
 shift nothing. A call's outcome is its campaign attempt's, else its analysis' (a campaign call
 nobody answered has an attempt outcome but no analysis); its analysis counts once done or failed.
+
+Every filter and the order read the call's digest (app/db/call_digests.py), one narrow row per
+call that already holds what the call's analysis, dial and turns say, so a page walks one index
+in the list's order and joins the full call only for the calls it shows.
 """
 
 from __future__ import annotations
@@ -33,8 +37,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.db.call_digests import call_digests, call_search, call_start
-from app.db.models import Agent, Call, CallAnalysis, CallAttempt, Turn, UtcDateTime
+from app.db.call_digests import call_digests, call_search
+from app.db.models import Agent, Call, CallAnalysis, UtcDateTime
 from app.db.paging import InvalidCursorError, Page, clamp_page_size
 from app.db.search_text import SearchTerm, fts5_query, postgres_tsquery
 
@@ -81,62 +85,53 @@ class CallSummary:
 
 # --- the pieces every call query shares ------------------------------------------------------
 
+digest = call_digests.c
 finished_analysis = and_(
     CallAnalysis.call_id == Call.id, CallAnalysis.status.in_(FINISHED_ANALYSES)
 )
-attempt_of_call = CallAttempt.conversation_id == Call.id
-digest_of_call = call_digests.c.call_seq == Call.seq
-call_outcome: Any = func.coalesce(CallAttempt.outcome, CallAnalysis.outcome)
+call_of_digest = Call.seq == digest.call_seq
 
 
 def with_filters(
     query: Select[Any], session: Session, organization_id: str, filters: CallFilters
 ) -> Select[Any]:
-    """`query` (over `calls`, with `call_analyses` outer-joined as `finished_analysis`, and
-    `call_attempts` as `attempt_of_call` when filtering outcomes) narrowed to the
-    organization's calls that `filters` allows."""
-    conditions: list[ColumnElement[bool]] = [Call.organization_id == organization_id]
+    """`query` (over `call_digests`) narrowed to the organization's calls that `filters`
+    allows."""
+    conditions: list[ColumnElement[bool]] = [digest.organization_id == organization_id]
     if filters.agent_id is not None:
-        conditions.append(Call.agent_id == filters.agent_id)
+        conditions.append(digest.agent_id == filters.agent_id)
     if filters.campaign_id is not None:
-        conditions.append(
-            Call.id.in_(
-                select(CallAttempt.conversation_id).where(
-                    CallAttempt.organization_id == organization_id,
-                    CallAttempt.campaign_id == filters.campaign_id,
-                )
-            )
-        )
+        conditions.append(digest.campaign_id == filters.campaign_id)
     for values, field in (
-        (filters.channels, Call.channel),
-        (filters.directions, Call.direction),
-        (filters.statuses, Call.status),
-        (filters.sentiments, CallAnalysis.sentiment),
-        (filters.outcomes, call_outcome),
-        (filters.call_successful, func.coalesce(CallAnalysis.call_successful, "unknown")),
+        (filters.channels, digest.channel),
+        (filters.directions, digest.direction),
+        (filters.statuses, digest.status),
+        (filters.sentiments, digest.sentiment),
+        (filters.outcomes, digest.outcome),
+        (filters.call_successful, func.coalesce(digest.call_successful, "unknown")),
     ):
         if values:
             conditions.append(field.in_(values))
     if filters.started_from is not None:
-        conditions.append(call_start >= filters.started_from)
+        conditions.append(digest.call_start >= filters.started_from)
     if filters.started_before is not None:
-        conditions.append(call_start < filters.started_before)
+        conditions.append(digest.call_start < filters.started_before)
     if filters.min_duration_secs is not None:
-        conditions.append(Call.duration_secs >= filters.min_duration_secs)
+        conditions.append(digest.duration_secs >= filters.min_duration_secs)
     if filters.max_duration_secs is not None:
-        conditions.append(Call.duration_secs <= filters.max_duration_secs)
+        conditions.append(digest.duration_secs <= filters.max_duration_secs)
     if filters.phone_number is not None:
+        number = filters.phone_number
         conditions.append(
-            or_(Call.from_number == filters.phone_number, Call.to_number == filters.phone_number)
+            digest.call_seq.in_(
+                select(Call.seq).where(
+                    Call.organization_id == organization_id,
+                    or_(Call.from_number == number, Call.to_number == number),
+                )
+            )
         )
     if filters.interrupted is not None:
-        interrupted_turns = (
-            select(call_digests.c.interrupted_turns)
-            .where(digest_of_call)
-            .correlate(Call)  # the export joins call_digests too: keep it in the subquery
-            .scalar_subquery()
-        )
-        interrupted = func.coalesce(interrupted_turns, 0) > 0
+        interrupted = digest.interrupted_turns > 0
         conditions.append(interrupted if filters.interrupted else ~interrupted)
     if filters.search:
         conditions.append(_matches(session, filters.search))
@@ -147,7 +142,7 @@ def _matches(session: Session, terms: tuple[SearchTerm, ...]) -> ColumnElement[b
     """The call's transcript or summary holds every term (app/db/search_text.py)."""
     if session.get_bind().dialect.name == "postgresql":
         query = func.to_tsquery(literal_column("'simple'::regconfig"), postgres_tsquery(terms))
-        return Call.seq.in_(
+        return digest.call_seq.in_(
             select(call_search.c.call_seq).where(call_search.c.document.bool_op("@@")(query))
         )
     matching = (
@@ -155,7 +150,7 @@ def _matches(session: Session, terms: tuple[SearchTerm, ...]) -> ColumnElement[b
         .bindparams(search_query=fts5_query(terms))
         .columns(column("rowid", Integer))
     )
-    return Call.seq.in_(matching)
+    return digest.call_seq.in_(matching)
 
 
 # --- order and cursors -------------------------------------------------------------------------
@@ -190,14 +185,14 @@ def _decode_position(cursor: str, direction: SortDirection) -> tuple[datetime, i
 def _in_order(
     query: Select[Any], direction: SortDirection, cursor: str | None = None
 ) -> Select[Any]:
-    key = tuple_(call_start, Call.seq)
+    key = tuple_(digest.call_start, digest.call_seq)
     if cursor:  # an empty cursor is the first page
         start, seq = _decode_position(cursor, direction)
         after = tuple_(literal(start, UtcDateTime()), literal(seq, Integer()))
         query = query.where(key < after if direction == "desc" else key > after)
     if direction == "desc":
-        return query.order_by(call_start.desc(), Call.seq.desc())
-    return query.order_by(call_start.asc(), Call.seq.asc())
+        return query.order_by(digest.call_start.desc(), digest.call_seq.desc())
+    return query.order_by(digest.call_start.asc(), digest.call_seq.asc())
 
 
 # --- the list ----------------------------------------------------------------------------------
@@ -216,16 +211,12 @@ def find_calls(
     `InvalidCursorError` for a cursor this service did not issue (or issued for the other
     direction)."""
     limit = clamp_page_size(page_size)
-    message_count = (
-        select(func.count(Turn.id)).where(Turn.call_id == Call.id).correlate(Call).scalar_subquery()
-    )
     query = (
-        select(Call, Agent.name, message_count, CallAnalysis.call_successful)
+        select(Call, Agent.name, digest.message_count, digest.call_successful)
+        .select_from(call_digests)
+        .join(Call, call_of_digest)
         .join(Agent, Agent.id == Call.agent_id)
-        .outerjoin(CallAnalysis, finished_analysis)
     )
-    if filters.outcomes:
-        query = query.outerjoin(CallAttempt, attempt_of_call)
     query = _in_order(with_filters(query, session, organization_id, filters), direction, cursor)
     rows = session.execute(query.limit(limit + 1)).all()
     summaries = [CallSummary(call, name, count, verdict) for call, name, count, verdict in rows]
@@ -254,34 +245,31 @@ def export_rows(
     agent_name, from_number, to_number, campaign_id, message_count, interrupted_turns,
     call_successful, outcome, sentiment, termination_reason, summary.
     """
-    message_count = (
-        select(func.count(Turn.id)).where(Turn.call_id == Call.id).correlate(Call).scalar_subquery()
-    )
     query = (
         select(
             Call.id.label("conversation_id"),
-            call_start.label("start"),
-            Call.duration_secs,
-            Call.status,
-            Call.direction,
-            Call.channel,
-            Call.agent_id,
+            digest.call_start.label("start"),
+            digest.duration_secs,
+            digest.status,
+            digest.direction,
+            digest.channel,
+            digest.agent_id,
             Agent.name.label("agent_name"),
             Call.from_number,
             Call.to_number,
-            CallAttempt.campaign_id,
-            message_count.label("message_count"),
-            func.coalesce(call_digests.c.interrupted_turns, 0).label("interrupted_turns"),
-            func.coalesce(CallAnalysis.call_successful, "unknown").label("call_successful"),
-            call_outcome.label("outcome"),
-            CallAnalysis.sentiment,
-            Call.termination_reason,
+            digest.campaign_id,
+            digest.message_count,
+            digest.interrupted_turns,
+            func.coalesce(digest.call_successful, "unknown").label("call_successful"),
+            digest.outcome,
+            digest.sentiment,
+            digest.termination_reason,
             CallAnalysis.summary,
         )
+        .select_from(call_digests)
+        .join(Call, call_of_digest)
         .join(Agent, Agent.id == Call.agent_id)
         .outerjoin(CallAnalysis, finished_analysis)
-        .outerjoin(CallAttempt, attempt_of_call)
-        .outerjoin(call_digests, digest_of_call)
     )
     query = _in_order(with_filters(query, session, organization_id, filters), direction)
     result = session.execute(query.execution_options(yield_per=batch_size))

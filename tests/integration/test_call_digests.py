@@ -15,12 +15,21 @@ from app.db.call_digests import call_digests
 from app.db.call_search import CallFilters, find_calls
 from app.db.calls import create_call, save_finished_call
 from app.db.migrate import alembic_config, upgrade
-from app.db.models import Call
+from app.db.models import Call, CallAttempt
 from app.db.organizations import create_organization
 from app.db.search_text import parse_search
 from app.db.session import Database
 from app.engine.record import CallRecord, TurnRecord
-from tests.integration.seeded_calls import Analysed, Said, agent, analyse, finished_call
+from tests.integration.seeded_calls import (
+    Analysed,
+    Said,
+    agent,
+    analyse,
+    campaign,
+    dial,
+    finished_call,
+    lead,
+)
 from tests.tenants import Tenant
 
 pytestmark = pytest.mark.integration
@@ -31,7 +40,13 @@ TRIGGERS = {
     "call_digests_on_turns_update",
     "call_digests_on_turns_delete",
     "call_digests_on_calls_insert",
-    "call_digests_on_calls_metrics",
+    "call_digests_on_calls_update",
+    "call_digests_on_analysis_insert",
+    "call_digests_on_analysis_update",
+    "call_digests_on_analysis_delete",
+    "call_digests_on_attempt_insert",
+    "call_digests_on_attempt_update",
+    "call_digests_on_attempt_delete",
     "call_search_on_analysis_insert",
     "call_search_on_analysis_summary",
     "call_search_on_analysis_delete",
@@ -172,6 +187,46 @@ def test_a_deleted_call_leaves_no_digest_and_no_search_document(
         digests = session.scalar(select(text("count(*)")).select_from(call_digests))
         documents = session.scalar(text("SELECT count(*) FROM call_search"))
     assert (digests, documents) == (0, 0)
+
+
+def listed(database: Database, organization_id: str, filters: CallFilters) -> list[str]:
+    with database.session() as session:
+        page = find_calls(session, organization_id, filters)
+    return [summary.call.id for summary in page.items]
+
+
+def test_the_digest_follows_an_analysis_and_a_dial_written_after_the_call(
+    database: Database, tenant_a: Tenant
+) -> None:
+    """The list filters on the digest: a verdict, sentiment, outcome or campaign that arrives
+    (or changes, or goes) once the call is stored is what the list filters on."""
+    org = tenant_a.organization_id
+    with database.session() as session:
+        sales = agent(session, org, "Sales")
+        call = finished_call(session, org, sales, started_at=T0, turns=[Said("user", "Hi")])
+        camp = campaign(session, org, sales, "+15559990000")
+    negative = CallFilters(sentiments=("negative",), call_successful=("failure",))
+    assert listed(database, org, negative) == []
+
+    with database.session() as session:
+        analyse(session, call.id, Analysed("Angry.", "negative", "call_back", "failure"))
+    assert listed(database, org, negative) == [call.id]
+    assert listed(database, org, CallFilters(outcomes=("call_back",))) == [call.id]
+
+    with database.session() as session:
+        lead_id = lead(session, org, camp, "+15550003333")
+        dial(session, org, camp, lead_id, number=1, outcome="busy", dialed_at=T0)
+        dial(session, org, camp, lead_id, number=2, outcome="voicemail", dialed_at=T0)
+        session.execute(
+            update(CallAttempt).where(CallAttempt.number == 2).values(conversation_id=call.id)
+        )
+    assert listed(database, org, CallFilters(outcomes=("voicemail",))) == [call.id]
+    assert listed(database, org, CallFilters(campaign_id=camp)) == [call.id]
+
+    with database.session() as session:
+        session.execute(delete(CallAttempt).where(CallAttempt.conversation_id == call.id))
+    assert listed(database, org, CallFilters(campaign_id=camp)) == []
+    assert listed(database, org, CallFilters(outcomes=("call_back",))) == [call.id]
 
 
 def test_a_summary_is_searchable_once_written_and_no_longer_once_changed(

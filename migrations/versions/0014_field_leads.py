@@ -109,8 +109,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("lead_reports")
     op.drop_table("lead_callbacks")
-    with op.batch_alter_table("call_analyses", schema=None) as batch_op:
-        batch_op.drop_column("call_back_at")
+    # A plain DROP COLUMN (SQLite 3.35+): copying the table, as batch mode does, would trip
+    # the call digests' triggers that read it.
+    op.drop_column("call_analyses", "call_back_at")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("agent_ids")
     with op.batch_alter_table("campaign_leads", schema=None) as batch_op:

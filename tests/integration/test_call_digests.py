@@ -273,8 +273,7 @@ def test_every_trigger_exists_at_the_newest_revision(empty_database_url: str) ->
 
 def test_the_migration_indexes_the_calls_stored_before_it(empty_database_url: str) -> None:
     config = alembic_config(empty_database_url)
-    upgrade(empty_database_url)  # creates a SQLite file's folder; then back to before 0013
-    command.downgrade(config, "0012_recordings")
+    upgrade(empty_database_url)
     database = Database(empty_database_url)
     try:
         with database.session() as session:
@@ -294,7 +293,9 @@ def test_the_migration_indexes_the_calls_stored_before_it(empty_database_url: st
             )
     finally:
         database.dispose()
-
+    # Back to before the digests (the call's rows stay; the digests and search documents
+    # go), then forward again: the migrations must index what was stored before them.
+    command.downgrade(config, "0012_recordings")
     command.upgrade(config, "head")
 
     database = Database(empty_database_url)

@@ -20,7 +20,7 @@ from sqlalchemy import Date, Integer, case, cast, func, literal, select, text, t
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import Subquery
+from sqlalchemy.sql.selectable import Select, Subquery
 
 from app.db.call_digests import call_digests
 from app.db.call_search import CallFilters, digest, with_filters
@@ -30,6 +30,8 @@ from app.db.models import Agent, CallAttempt, Campaign, CampaignLead
 TRANSFERRED = "transferred"
 NO_PROVIDER = "no_provider"
 UNKNOWN = "unknown"
+# The group of a summary: every call counted (not grouped by anything).
+ONE_GROUP = 0
 # PostgreSQL's memory for one sort of analytics (a 30-day period of a busy organization holds a
 # few hundred thousand measured turns; the server's default of 4 MB spills them to disk).
 SORT_MEMORY = "64MB"
@@ -93,7 +95,7 @@ class Funnel:
 
 def summary(session: Session, organization_id: str, filters: CallFilters) -> Figures:
     """The figures of every call `filters` allows (a start time range among them)."""
-    return _figures_by(session, organization_id, filters, literal(0)).get(0, Figures())
+    return _figures_by(session, organization_id, filters, None).get(ONE_GROUP, Figures())
 
 
 def per_agent(session: Session, organization_id: str, filters: CallFilters) -> list[AgentFigures]:
@@ -162,19 +164,27 @@ def per_day(
 
 
 def _figures_by(
-    session: Session, organization_id: str, filters: CallFilters, key: ColumnElement[Any]
+    session: Session, organization_id: str, filters: CallFilters, key: ColumnElement[Any] | None
 ) -> dict[Any, Figures]:
-    """The figures of the calls `filters` allows, grouped by `key` (one query for the call
-    totals, one for the outcome and sentiment split, one or two for the percentiles)."""
+    """The figures of the calls `filters` allows, grouped by `key` (None: one group,
+    `ONE_GROUP`, with nothing to sort by), in one query for the call totals, one for the outcome
+    and sentiment split, one or two for the percentiles."""
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
-        # A period's latencies are sorted for their percentiles: in memory, not on disk.
+        # A period's latencies are sorted for their percentiles: in memory, not on disk. Not
+        # in parallel: gathering a month's few hundred thousand latencies from the workers
+        # costs more than the one scan they would share (measured in bench/RESULTS.md).
         session.execute(text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
-    scoped = _scoped_calls(session, organization_id, filters, key)
+        session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    grouped = key is not None
+    scoped = _scoped_calls(
+        session, organization_id, filters, key if key is not None else literal(ONE_GROUP)
+    )
     groups: dict[Any, Figures] = {}
     duration = scoped.c.duration_secs
+    group_key = scoped.c.key if grouped else literal(ONE_GROUP)
     totals: list[Any] = [
-        scoped.c.key,
+        group_key,
         func.count(),
         func.coalesce(func.sum(duration), 0.0),
         func.avg(duration),
@@ -187,7 +197,9 @@ def _figures_by(
     ]
     if postgres:
         totals.append(func.percentile_cont(0.95).within_group(duration))
-    for row in session.execute(select(*totals).group_by(scoped.c.key)):
+    for row in session.execute(_grouped(select(*totals), scoped, grouped)):
+        if row[1] == 0:  # one group, and no call in it
+            continue
         figures = groups[row[0]] = Figures(
             calls=row[1],
             duration_secs=float(row[2]),
@@ -200,9 +212,9 @@ def _figures_by(
         )
         if postgres and row[9] is not None:
             figures.p95_duration_secs = float(row[9])
-    split = select(scoped.c.key, scoped.c.outcome, scoped.c.sentiment, func.count()).group_by(
-        scoped.c.key, scoped.c.outcome, scoped.c.sentiment
-    )
+    split = _grouped(
+        select(group_key, scoped.c.outcome, scoped.c.sentiment, func.count()), scoped, grouped
+    ).group_by(scoped.c.outcome, scoped.c.sentiment)
     for group, outcome, sentiment, count in session.execute(split):
         figures = groups[group]
         figures.outcomes[outcome or UNKNOWN] = figures.outcomes.get(outcome or UNKNOWN, 0) + count
@@ -211,11 +223,17 @@ def _figures_by(
     if not postgres:
         for group, (p95,), _ in _ranked_percentiles(session, scoped, duration, (0.95,)):
             groups[group].p95_duration_secs = p95
-    for group, (p50, p95), count in _latency_percentiles(session, scoped, postgres):
+    for group, (p50, p95), count in _latency_percentiles(session, scoped, postgres, grouped):
         figures = groups[group]
         figures.voice_to_voice_p50_ms, figures.voice_to_voice_p95_ms = p50, p95
         figures.voice_to_voice_turns = count
     return groups
+
+
+def _grouped(query: Select[Any], scoped: Subquery, grouped: bool) -> Select[Any]:
+    """`query` grouped by the key. One group is not grouped at all: PostgreSQL would sort
+    every row by the constant first."""
+    return query.group_by(scoped.c.key) if grouped else query
 
 
 def _scoped_calls(
@@ -237,7 +255,7 @@ def _scoped_calls(
 
 
 def _latency_percentiles(
-    session: Session, scoped: Subquery, postgres: bool
+    session: Session, scoped: Subquery, postgres: bool, grouped: bool
 ) -> list[tuple[Any, tuple[float | None, ...], int]]:
     """Per group: the callers' voice-to-voice p50 and p95 over every measured turn, and how
     many turns were measured."""
@@ -246,14 +264,17 @@ def _latency_percentiles(
             scoped.c.key, func.unnest(scoped.c.voice_to_voice_ms).label("latency")
         ).subquery("latencies")
         query = select(
-            latencies.c.key,
+            latencies.c.key if grouped else literal(ONE_GROUP),
             func.percentile_cont(0.5).within_group(latencies.c.latency),
             func.percentile_cont(0.95).within_group(latencies.c.latency),
             func.count(),
-        ).group_by(latencies.c.key)
+        )
+        if grouped:
+            query = query.group_by(latencies.c.key)
         return [
             (group, (float(p50), float(p95)), count)
             for group, p50, p95, count in session.execute(query)
+            if count
         ]
     each = func.json_each(scoped.c.voice_to_voice_ms).table_valued("value")
     latencies = (

@@ -182,7 +182,7 @@ def _decode_position(cursor: str, direction: SortDirection) -> tuple[datetime, i
     return position
 
 
-def _in_order(
+def in_order(
     query: Select[Any], direction: SortDirection, cursor: str | None = None
 ) -> Select[Any]:
     key = tuple_(digest.call_start, digest.call_seq)
@@ -217,7 +217,7 @@ def find_calls(
         .join(Call, call_of_digest)
         .join(Agent, Agent.id == Call.agent_id)
     )
-    query = _in_order(with_filters(query, session, organization_id, filters), direction, cursor)
+    query = in_order(with_filters(query, session, organization_id, filters), direction, cursor)
     rows = session.execute(query.limit(limit + 1)).all()
     summaries = [CallSummary(call, name, count, verdict) for call, name, count, verdict in rows]
     if len(summaries) <= limit:
@@ -271,6 +271,6 @@ def export_rows(
         .join(Agent, Agent.id == Call.agent_id)
         .outerjoin(CallAnalysis, finished_analysis)
     )
-    query = _in_order(with_filters(query, session, organization_id, filters), direction)
+    query = in_order(with_filters(query, session, organization_id, filters), direction)
     result = session.execute(query.execution_options(yield_per=batch_size))
     yield from result.partitions()

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api.call_export import COLUMNS
+from app.db.call_export import COLUMNS
 from app.db.call_search import CallFilters, export_rows
 from app.db.session import Database
 from tests.api_app import build_api_app
@@ -128,6 +128,19 @@ def test_a_row_holds_the_call_its_analysis_and_its_campaign(
         "unknown",
         "",
     )
+
+
+def test_both_databases_write_the_same_bytes_as_pythons_csv_writer(
+    client: TestClient, tenant_a: Tenant, calls: dict[str, str]
+) -> None:
+    # PostgreSQL writes its CSV itself (COPY): its quoting, empty cells and line ends must be
+    # those Python's writer gives on SQLite, byte for byte.
+    body = client.get(EXPORT, headers=tenant_a.headers).text
+    rows = list(csv.reader(io.StringIO(body)))
+    again = io.StringIO()
+    csv.writer(again, lineterminator="\n").writerows(rows)
+    assert body == again.getvalue()
+    assert len(rows) == 3
 
 
 def test_the_export_takes_the_list_filters(

@@ -18,7 +18,7 @@ describe("apiErrorFrom", () => {
       ],
     });
     expect(error.fieldErrors).toEqual([
-      { path: "conversation_config.agent.prompt.prompt", message: "Value error, template error on line 1: unexpected end" },
+      { path: "conversation_config.agent.prompt.prompt", message: "Template error on line 1: unexpected end" },
       { path: "velox.barge_in_min_speech_ms", message: "Input should be greater than or equal to 20" },
     ]);
     expect(error.message).toBe("2 fields need attention.");

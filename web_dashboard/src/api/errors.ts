@@ -57,7 +57,8 @@ export function apiErrorFrom(status: number, body: unknown): ApiError {
   if (Array.isArray(detail)) {
     const fields = detail.filter(isRecord).map((item) => ({
       path: fieldPath(item.loc),
-      message: typeof item.msg === "string" ? sentence(item.msg) : "Invalid value",
+      // Pydantic starts a custom check's message "Value error, ": the message is the rest.
+      message: typeof item.msg === "string" ? sentence(item.msg.replace(/^Value error, /, "")) : "Invalid value",
     }));
     const summary =
       fields.length === 1 && fields[0]

@@ -114,14 +114,11 @@ function AccountMenu({ me }: { me: Me }) {
   return (
     <DropdownMenu.Root>
       <DropdownMenu.Trigger asChild>
-        <button
-          type="button"
-          aria-label="Account menu"
-          className="inline-flex h-9 items-center gap-2 rounded-md pl-1 pr-2 text-sm text-ink hover:bg-subtle"
-        >
+        <button type="button" className="inline-flex h-9 items-center gap-2 rounded-md pl-1 pr-2 text-sm text-ink hover:bg-subtle">
           <span aria-hidden="true" className="inline-flex h-7 w-7 items-center justify-center rounded-full bg-accent/15 text-xs font-semibold uppercase text-accent">
             {who.slice(0, 1)}
           </span>
+          <span className="sr-only">Account menu: </span>
           <span className="hidden max-w-48 truncate md:inline">{who}</span>
         </button>
       </DropdownMenu.Trigger>

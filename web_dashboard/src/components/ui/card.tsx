@@ -15,11 +15,13 @@ export function Alert({
   title,
   children,
   className,
+  id,
 }: {
   tone?: "danger" | "success" | "info";
   title?: string;
   children: ReactNode;
   className?: string;
+  id?: string;
 }) {
   const tones = {
     danger: "border-danger/40 bg-danger/5 text-danger",
@@ -27,7 +29,7 @@ export function Alert({
     info: "border-line bg-subtle text-ink",
   } as const;
   return (
-    <div role={tone === "danger" ? "alert" : "status"} className={cn("rounded-md border px-4 py-3 text-sm", tones[tone], className)}>
+    <div id={id} role={tone === "danger" ? "alert" : "status"} className={cn("rounded-md border px-4 py-3 text-sm", tones[tone], className)}>
       {title ? <p className="font-semibold">{title}</p> : null}
       <div className={cn(title && "mt-0.5", "text-ink/90")}>{children}</div>
     </div>

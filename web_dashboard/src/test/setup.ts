@@ -9,3 +9,6 @@ afterEach(() => {
     if (name) document.cookie = `${name}=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/`;
   });
 });
+
+// jsdom lays nothing out, so it has no scrolling; the editor scrolls to a refused field.
+if (!Element.prototype.scrollIntoView) Element.prototype.scrollIntoView = () => undefined;

@@ -4,7 +4,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 
 import { api, unwrap, type Schemas } from "@/api/client";
-import { errorMessage } from "@/api/errors";
+import { errorMessage, sentence } from "@/api/errors";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/field";
 import { templateVariables } from "@/lib/agent-draft";
@@ -85,7 +85,7 @@ function Rendered({ title, result, pending }: { title: string; result: Schemas["
         </div>
       ) : result?.error ? (
         <p role="alert" className="rounded-md border border-danger/40 bg-danger/5 px-3 py-2 text-sm text-danger">
-          {result.error}
+          {sentence(result.error)}
         </p>
       ) : (
         <pre className="max-h-64 overflow-auto whitespace-pre-wrap rounded-md border border-line bg-surface px-3 py-2 font-mono text-[13px] leading-relaxed text-ink">

@@ -23,7 +23,7 @@ def openapi_document() -> dict[str, object]:
 
     with tempfile.TemporaryDirectory() as data_dir:
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             data_dir=Path(data_dir),
             public_url="http://127.0.0.1:8000",
         )

@@ -82,7 +82,7 @@ def running_dashboard(tmp_path: Path) -> Iterator[RunningDashboard]:
     build = ensure_dashboard_build()
     port = free_port()
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         data_dir=tmp_path,
         database_url=f"sqlite:///{tmp_path / 'velox.db'}",
         public_url=f"http://127.0.0.1:{port}",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -85,9 +84,7 @@ def assert_accessible(page: Page, what: str) -> None:
 def nav_links(page: Page) -> list[str]:
     navigation = page.get_by_role("navigation", name="Main")
     expect(navigation).to_be_attached()
-    return [
-        label for label in NAV_LABELS if navigation.get_by_role("link", name=label).count() > 0
-    ]
+    return [label for label in NAV_LABELS if navigation.get_by_role("link", name=label).count() > 0]
 
 
 def create_agent_over_api(dashboard: RunningDashboard, name: str) -> str:
@@ -139,7 +136,8 @@ def test_a_used_invite_link_says_so(browser: Browser, dashboard: RunningDashboar
     page.get_by_label("Repeat password").fill(PASSWORD)
     page.get_by_role("button", name="Set password").click()
 
-    expect(page.get_by_role("alert").filter(has_text="This invite was used already")).to_be_visible()
+    used = page.get_by_role("alert").filter(has_text="This invite was used already")
+    expect(used).to_be_visible()
 
 
 def test_sign_in_gives_the_apis_refusal_then_returns_to_the_page_asked_for(
@@ -156,7 +154,8 @@ def test_sign_in_gives_the_apis_refusal_then_returns_to_the_page_asked_for(
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
-    refusal = page.get_by_role("alert").filter(has_text="The e-mail address or the password is wrong")
+    wrong = "The e-mail address or the password is wrong"
+    refusal = page.get_by_role("alert").filter(has_text=wrong)
     expect(refusal).to_be_visible()
     screenshot(page, "sign-in-refused")
 
@@ -335,5 +334,3 @@ def test_the_pages_in_dark_mode_and_on_a_tablet(
     screenshot(page, f"agent-editor-dark-{width}")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the editor scrolls sideways by {overflow} px at {width} px"
-
-

@@ -33,7 +33,7 @@ def _build(directory: Path) -> Path:
 @pytest.fixture
 def client(tmp_path: Path) -> TestClient:
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         data_dir=tmp_path,
         dashboard_dir=_build(tmp_path / "out"),
     )
@@ -95,7 +95,7 @@ def test_only_reads_reach_the_dashboard(client: TestClient) -> None:
 
 def test_without_a_build_there_is_no_dashboard(tmp_path: Path) -> None:
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         data_dir=tmp_path,
         dashboard_dir=tmp_path / "missing",
     )

@@ -1,8 +1,9 @@
-"""Write the API's OpenAPI schema, as the app itself builds it, to a JSON file.
+"""Write the API's OpenAPI schema, as the app itself builds it, to a JSON file; and, given a
+second file, the values the call list's filters take (the schema describes them in words only).
 
-The dashboard's typed client is generated from this file (`npm run generate:api` in
-web_dashboard/ runs this script, then openapi-typescript). Usage:
-`python scripts/dump_openapi.py web_dashboard/src/api/openapi.json`.
+The dashboard's typed client is generated from these (`npm run generate:api` in web_dashboard/
+runs this script, then openapi-typescript). Usage:
+`python scripts/dump_openapi.py SCHEMA.json [FILTER_VALUES.json]`.
 """
 
 from __future__ import annotations
@@ -31,12 +32,32 @@ def openapi_document() -> dict[str, object]:
         return document
 
 
+def call_filter_values() -> dict[str, list[str]]:
+    """Each enumerated filter of `GET /v1/convai/conversations` and the values it accepts."""
+    from app.api import call_filters
+
+    return {
+        "channel": list(call_filters.CHANNELS),
+        "direction": list(call_filters.DIRECTIONS),
+        "status": list(call_filters.STATUSES),
+        "call_successful": list(call_filters.VERDICTS),
+        "outcome": list(call_filters.OUTCOMES),
+        "sentiment": list(call_filters.SENTIMENTS),
+    }
+
+
+def _write(path: str, document: object) -> None:
+    text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    Path(path).write_text(text, encoding="utf-8")
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print(f"usage: {argv[0]} OUTPUT.json", file=sys.stderr)
+    if len(argv) not in (2, 3):
+        print(f"usage: {argv[0]} SCHEMA.json [FILTER_VALUES.json]", file=sys.stderr)
         return 2
-    text = json.dumps(openapi_document(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    Path(argv[1]).write_text(text, encoding="utf-8")
+    _write(argv[1], openapi_document())
+    if len(argv) == 3:
+        _write(argv[2], call_filter_values())
     return 0
 
 

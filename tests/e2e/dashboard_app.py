@@ -65,6 +65,61 @@ class RunningDashboard:
             )
         return f"/invite?token={token}"
 
+    def seed_calls(self) -> dict[str, str]:
+        """Three finished calls of two agents, stored as the recorder and the analysis worker
+        store them, started over the last hours; their ids by label."""
+        from datetime import UTC, datetime, timedelta
+
+        from tests.integration.seeded_calls import Analysed, Said, agent, finished_call
+
+        now = datetime.now(UTC).replace(microsecond=0)
+        with self.database.session() as session:
+            org = self.organization_id
+            reception = agent(session, org, "Reception")
+            sales = agent(session, org, "Sales outbound")
+            calls = {
+                "refund": finished_call(
+                    session,
+                    org,
+                    reception,
+                    started_at=now - timedelta(hours=3),
+                    duration_secs=95,
+                    turns=[
+                        Said("agent", "Smile Dental, how can I help?", interrupted=True),
+                        Said("user", "Where is my refund?", voice_to_voice_ms=1100),
+                    ],
+                    analysis=Analysed(
+                        "Wants a call back about the refund.", "neutral", "call_back", "failure"
+                    ),
+                ),
+                "demo": finished_call(
+                    session,
+                    org,
+                    sales,
+                    started_at=now - timedelta(hours=2),
+                    duration_secs=300,
+                    channel="sip",
+                    direction="outbound",
+                    turns=[
+                        Said("agent", "Hi, this is Ana from Velox."),
+                        Said("user", "Sure, book a demo for Tuesday.", voice_to_voice_ms=700),
+                    ],
+                    analysis=Analysed("Demo booked.", "positive", "meeting_booked", "success"),
+                ),
+                "failed": finished_call(
+                    session,
+                    org,
+                    reception,
+                    started_at=now - timedelta(hours=1),
+                    duration_secs=15,
+                    channel="websocket",
+                    from_number="",
+                    status="failed",
+                    termination_reason="no_provider",
+                ),
+            }
+            return {label: call.id for label, call in calls.items()}
+
     def agent_config(self, agent_id: str) -> dict[str, Any]:
         """An agent as the API stores it, read with the organization's API key."""
         import httpx

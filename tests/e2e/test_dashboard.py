@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -118,7 +119,7 @@ def test_an_invited_manager_sets_a_password_and_lands_on_the_agents_page(
 
     expect(page).to_have_url(re.compile(r"/agents/$"))
     expect(page.get_by_role("heading", name="No agents yet")).to_be_visible()
-    assert nav_links(page) == ["Agents"]
+    assert nav_links(page) == ["Agents", "Calls"]
     assert_accessible(page, "agents page, empty")
     screenshot(page, "agents-empty")
 
@@ -309,6 +310,69 @@ def test_a_field_agent_sees_no_settings_and_no_page_their_role_cannot_open(
     expect(page.get_by_text("Not available to your role")).to_be_visible()
 
 
+def test_a_support_lead_filters_and_searches_the_calls_and_exports_what_they_see(
+    browser: Browser, dashboard: RunningDashboard, tmp_path: Path
+) -> None:
+    calls = dashboard.seed_calls()
+    email = person(dashboard, "kim@acme.test", Role.SUPPORT)
+    page = open_page(browser, dashboard)
+    sign_in(page, email)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Calls").click()
+    table = page.get_by_role("table", name="Calls")
+    for conversation_id in calls.values():
+        expect(table.get_by_text(conversation_id)).to_be_visible()
+    assert_accessible(page, "calls page")
+    screenshot(page, "calls")
+
+    page.get_by_label("Outcome").select_option("meeting_booked")
+    expect(page).to_have_url(re.compile(r"outcome=meeting_booked"))
+    expect(table.get_by_text(calls["demo"])).to_be_visible()
+    expect(table.get_by_text(calls["refund"])).to_have_count(0)
+
+    page.get_by_role("button", name="Clear filters").click()
+    page.get_by_label("Search transcripts").fill("refund")
+    expect(page).to_have_url(re.compile(r"search=refund"))
+    expect(table.get_by_text(calls["refund"])).to_be_visible()
+    expect(table.get_by_text(calls["demo"])).to_have_count(0)
+    screenshot(page, "calls-searched")
+
+    # A shared link opens the same view.
+    shared = open_page(browser, dashboard)
+    sign_in(shared, email)
+    shared.goto(page.url.replace(dashboard.base_url, ""))
+    expect(shared.get_by_label("Search transcripts")).to_have_value("refund")
+    expect(shared.get_by_role("table", name="Calls").get_by_text(calls["refund"])).to_be_visible()
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export CSV").click()
+    path = tmp_path / "calls.csv"
+    download.value.save_as(path)
+    lines = path.read_text().splitlines()
+    assert lines[0].startswith("conversation_id,")
+    assert [line.split(",")[0] for line in lines[1:]] == [calls["refund"]]
+
+    page.get_by_label("Search transcripts").fill("")
+    page.get_by_role("button", name="More filters").click()
+    page.get_by_label("Channel").select_option("websocket")
+    expect(table.get_by_text(calls["failed"])).to_be_visible()
+    expect(table.get_by_text(calls["demo"])).to_have_count(0)
+    assert_accessible(page, "calls page, more filters")
+    screenshot(page, "calls-filtered")
+
+    page.get_by_label("Phone number").fill("not a number")
+    expect(page.get_by_role("alert").filter(has_text="is not a phone number")).to_be_visible()
+
+
+def test_a_field_agent_cannot_open_the_calls(browser: Browser, dashboard: RunningDashboard) -> None:
+    email = person(dashboard, "fieldcalls@acme.test", Role.FIELD_AGENT)
+    page = open_page(browser, dashboard)
+    sign_in(page, email)
+    page.goto("/calls/")
+
+    expect(page.get_by_text("Not available to your role")).to_be_visible()
+    assert nav_links(page) == []
+
+
 @pytest.mark.parametrize("width", [1280, 820])
 def test_the_pages_in_dark_mode_and_on_a_tablet(
     browser: Browser, dashboard: RunningDashboard, width: int
@@ -321,6 +385,13 @@ def test_the_pages_in_dark_mode_and_on_a_tablet(
     assert_accessible(page, f"sign-in page, dark, {width} px")
     screenshot(page, f"sign-in-dark-{width}")
     sign_in(page, email)
+
+    page.goto("/calls/")
+    expect(page.get_by_role("heading", name="Calls")).to_be_visible()
+    loaded = page.get_by_role("table", name="Calls").or_(page.get_by_text("No calls yet"))
+    expect(loaded).to_be_visible()
+    assert_accessible(page, f"calls page, dark, {width} px")
+    screenshot(page, f"calls-dark-{width}")
 
     page.goto("/agents/")
     expect(page.get_by_role("link", name=f"Front desk {width}")).to_be_visible()

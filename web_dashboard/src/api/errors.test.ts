@@ -30,6 +30,14 @@ describe("apiErrorFrom", () => {
   });
 });
 
+describe("sentence", () => {
+  it("starts a message as a sentence, but not a parameter's name", async () => {
+    const { sentence } = await import("./errors");
+    expect(sentence("the invite has expired")).toBe("The invite has expired");
+    expect(sentence("call_start_after_unix (5) must be before ...")).toBe("call_start_after_unix (5) must be before ...");
+  });
+});
+
 describe("errorMessage", () => {
   it("explains a network failure", () => {
     expect(errorMessage(new TypeError("Failed to fetch"))).toMatch(/cannot be reached/);

@@ -48,6 +48,7 @@ const FALLBACK: Record<number, string> = {
 
 /** The API's messages are lower-case clauses ("this invite has expired; ..."): start them as a sentence. */
 export function sentence(text: string): string {
+  if (/^[a-z]+_[a-z0-9_]*\b/.test(text)) return text; // it starts with a parameter's name
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 

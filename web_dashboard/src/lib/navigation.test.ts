@@ -5,6 +5,7 @@ import { homeFor, safeNext, visibleNav } from "./navigation";
 describe("the navigation", () => {
   it("shows a page only to a role whose permissions include it", () => {
     expect(visibleNav(["me", "agents:read"]).map((item) => item.label)).toEqual(["Agents"]);
+    expect(visibleNav(["me", "agents:read", "calls:read"]).map((item) => item.label)).toEqual(["Agents", "Calls"]);
     expect(visibleNav(["me", "conversations:start"])).toEqual([]);
   });
 

@@ -12,6 +12,7 @@ export interface NavItem {
 
 export const NAV_ITEMS: readonly NavItem[] = [
   { label: "Agents", href: "/agents/", permission: "agents:read" },
+  { label: "Calls", href: "/calls/", permission: "calls:read" },
 ];
 
 export function visibleNav(permissions: readonly string[]): NavItem[] {

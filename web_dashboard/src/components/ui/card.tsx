@@ -36,9 +36,19 @@ export function Alert({
   );
 }
 
-export function Badge({ children, className }: { children: ReactNode; className?: string }) {
+const BADGE_TONES = {
+  neutral: "border-line bg-subtle text-muted",
+  success: "border-success/40 bg-success/10 text-success",
+  danger: "border-danger/40 bg-danger/10 text-danger",
+  warning: "border-warning/40 bg-warning/10 text-warning",
+  accent: "border-accent/40 bg-accent/10 text-accent",
+} as const;
+
+export type BadgeTone = keyof typeof BADGE_TONES;
+
+export function Badge({ children, tone = "neutral", className }: { children: ReactNode; tone?: BadgeTone; className?: string }) {
   return (
-    <span className={cn("inline-flex items-center rounded-full border border-line bg-subtle px-2 py-0.5 text-xs font-medium text-muted", className)}>
+    <span className={cn("inline-flex items-center rounded-full border px-2 py-0.5 text-xs font-medium", BADGE_TONES[tone], className)}>
       {children}
     </span>
   );

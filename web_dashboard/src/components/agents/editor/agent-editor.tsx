@@ -143,7 +143,7 @@ function LoadedEditor({ agent, canWrite }: { agent: Agent; canWrite: boolean }) 
         <div className="flex flex-wrap items-center justify-between gap-3">
           <div className="flex min-w-0 items-center gap-3">
             <h1 className="truncate text-2xl font-semibold tracking-tight text-ink">{saved.name}</h1>
-            {!canWrite ? <Badge>Read only</Badge> : dirty ? <Badge className="border-warning/40 text-warning">Unsaved changes</Badge> : justSaved ? <Badge className="border-success/40 text-success">Saved</Badge> : null}
+            {!canWrite ? <Badge>Read only</Badge> : dirty ? <Badge tone="warning">Unsaved changes</Badge> : justSaved ? <Badge tone="success">Saved</Badge> : null}
           </div>
           {canWrite ? (
             <div className="flex items-center gap-2">

@@ -258,7 +258,7 @@ function EnumSelect({ name, filters, onChange }: { name: EnumFilter; filters: Ca
       <option value="">{any}</option>
       {FILTER_VALUES[name].map((value) => (
         <option key={value} value={value}>
-          {humanize(value)}
+          {name === "channel" ? (CHANNELS[value] ?? humanize(value)) : humanize(value)}
         </option>
       ))}
     </FilterSelect>

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from app.people.roles import Role
 from tests.e2e.dashboard_app import (
@@ -371,6 +371,24 @@ def test_a_field_agent_cannot_open_the_calls(browser: Browser, dashboard: Runnin
 
     expect(page.get_by_text("Not available to your role")).to_be_visible()
     assert nav_links(page) == []
+
+
+def test_lists_show_a_skeleton_while_they_load(
+    browser: Browser, dashboard: RunningDashboard
+) -> None:
+    email = person(dashboard, "slow@acme.test", Role.MANAGER)
+    page = open_page(browser, dashboard)
+    sign_in(page, email)
+    held: list[Route] = []
+    page.route(re.compile(r"/v1/convai/(agents|conversations)\?"), lambda route: held.append(route))
+
+    for path, label in (("/agents/", "Loading agents"), ("/calls/", "Loading calls")):
+        page.goto(path)
+        expect(page.get_by_role("status", name=label)).to_be_visible()
+        assert_accessible(page, f"{path} while loading")
+        screenshot(page, f"{path.strip('/')}-loading")
+    assert held, "no list request was held"
+    page.context.close()  # the held requests end with it
 
 
 @pytest.mark.parametrize("width", [1280, 820])

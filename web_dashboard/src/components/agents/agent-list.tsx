@@ -145,7 +145,7 @@ export function AgentList({ canWrite }: { canWrite: boolean }) {
 
 function ListSkeleton() {
   return (
-    <div aria-busy="true" aria-label="Loading agents" className="divide-y divide-line">
+    <div role="status" aria-busy="true" aria-label="Loading agents" className="divide-y divide-line">
       {Array.from({ length: 5 }, (_, index) => (
         <div key={index} className="flex items-center gap-6 px-5 py-4">
           <div className="flex-1 space-y-2">

@@ -290,7 +290,7 @@ function FilterInput({
 
 function TableSkeleton() {
   return (
-    <div aria-busy="true" aria-label="Loading calls" className="divide-y divide-line">
+    <div role="status" aria-busy="true" aria-label="Loading calls" className="divide-y divide-line">
       {Array.from({ length: 8 }, (_, index) => (
         <div key={index} className="flex items-center gap-6 px-4 py-4">
           <Skeleton className="h-4 w-40" />

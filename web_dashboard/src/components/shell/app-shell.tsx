@@ -150,7 +150,7 @@ function AccountMenu({ me }: { me: Me }) {
 
 export function PageSkeleton() {
   return (
-    <div aria-busy="true" aria-label="Loading" className="space-y-6">
+    <div role="status" aria-busy="true" aria-label="Loading" className="space-y-6">
       <Skeleton className="h-8 w-56" />
       <Skeleton className="h-4 w-96 max-w-full" />
       <div className="space-y-3 pt-4">

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from app.api import health
 from app.api.body_limits import guard_requests
+from app.api.dashboard_files import serve_dashboard
 from app.api.routers import REST_ROUTERS, VOICE_ROUTERS
 from app.calls.lifecycle import take_command
 from app.calls.live import live_bus
@@ -87,14 +88,19 @@ def create_app(
     app.state.settings = settings
     app.state.database = database
     app.state.voice = runtime
-    for router in (
+    routers = (
         health.router,
         *REST_ROUTERS,
         *VOICE_ROUTERS,
         twilio_routes.router,
         convai_routes.router,
-    ):
+    )
+    for router in routers:
         app.include_router(router)
+    dashboard = settings.resolved_dashboard_dir()
+    if (dashboard / "index.html").is_file():
+        paths = [getattr(route, "path", "") for router in routers for route in router.routes]
+        serve_dashboard(app, dashboard, api_paths=paths)
     return app
 
 

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     recordings_dir: Path | None = None
     database_url: str = ""
     public_url: str = ""
+    # The web dashboard's static build, served at `/`. Empty: `web_dashboard/out` of this
+    # checkout (`make dashboard` builds it); no such folder, no dashboard.
+    dashboard_dir: Path | None = None
 
     # Signs conversation URLs for browsers (hex). Empty: a random key is created once under
     # the data directory and shared by the workers.
@@ -126,6 +129,9 @@ class Settings(BaseSettings):
     def resolved_vapid_subject(self) -> str:
         """The `sub` of VAPID claims: a mailto: or https: contact (the public URL if none)."""
         return self.vapid_subject or self.resolved_public_url()
+
+    def resolved_dashboard_dir(self) -> Path:
+        return self.dashboard_dir or PROJECT_ROOT / "web_dashboard" / "out"
 
     def resolved_recordings_dir(self) -> Path:
         return self.recordings_dir or self.data_dir / "recordings"

@@ -11,13 +11,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from app.api.deps import OrganizationDep, PrincipalDep, SessionDep, audit
 from app.api.errors import api_error, body_validation_error, not_found
 from app.api.times import unix
-from app.config.agent import AgentConfig, ConversationConfig, VeloxSection
+from app.config.agent import (
+    MESSAGE_MAX_CHARS,
+    PROMPT_MAX_CHARS,
+    AgentConfig,
+    ConversationConfig,
+    PlatformSettings,
+    VeloxSection,
+)
 from app.db import agents as agent_queries
 from app.db.models import Agent, Organization
 from app.db.paging import InvalidCursorError
-from app.engine.conversation import template_problems
+from app.engine.conversation import preview_template, sample_system_variables, template_problems
 
 router = APIRouter(prefix="/v1/convai/agents", tags=["agents"])
+# Velox's own agent routes (ElevenLabs has no counterpart).
+templates_router = APIRouter(prefix="/v1/agent-templates", tags=["agents"])
 
 
 class AgentCreateRequest(BaseModel):
@@ -33,7 +42,8 @@ class AgentCreateRequest(BaseModel):
 
 
 class AgentUpdateRequest(BaseModel):
-    """Every field optional; objects are deep-merged into the stored agent, lists replace."""
+    """Every field optional; objects are deep-merged into the stored agent, lists replace, and
+    a null removes a key (JSON Merge Patch)."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -65,14 +75,16 @@ class AgentMetadata(BaseModel):
 
 
 class AgentResponse(BaseModel):
+    # The stored settings as their models, so the schema (and the clients generated from it)
+    # says every field an agent has.
     agent_id: str
     name: str
-    conversation_config: dict[str, Any]
-    platform_settings: dict[str, Any]
+    conversation_config: ConversationConfig
+    platform_settings: PlatformSettings
     metadata: AgentMetadata
     tags: list[str]
     access_info: AccessInfo
-    velox: dict[str, Any]
+    velox: VeloxSection
 
 
 class AgentSummary(BaseModel):
@@ -101,15 +113,15 @@ def _agent_response(agent: Agent, organization: Organization) -> AgentResponse:
     return AgentResponse(
         agent_id=agent.id,
         name=config.name,
-        conversation_config=config.conversation_config.model_dump(mode="json"),
-        platform_settings=config.platform_settings.model_dump(mode="json"),
+        conversation_config=config.conversation_config,
+        platform_settings=config.platform_settings,
         metadata=AgentMetadata(
             created_at_unix_secs=unix(agent.created_at),
             updated_at_unix_secs=unix(agent.updated_at),
         ),
         tags=config.tags,
         access_info=_access_info(organization),
-        velox=config.velox.model_dump(mode="json"),
+        velox=config.velox,
     )
 
 
@@ -216,3 +228,38 @@ def delete_agent(agent_id: str, principal: PrincipalDep, session: SessionDep) ->
         raise not_found("agent", agent_id)
     audit(session, principal, "deleted", "agent", agent_id)
     return {}
+
+
+class TemplatePreviewRequest(BaseModel):
+    """An agent's templates as written, and sample values for their dynamic variables."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(default="", max_length=PROMPT_MAX_CHARS)
+    first_message: str = Field(default="", max_length=MESSAGE_MAX_CHARS)
+    dynamic_variables: dict[str, str] = Field(default_factory=dict, max_length=200)
+
+
+class RenderedTemplate(BaseModel):
+    text: str
+    # Why it does not render (the message saving the agent would be refused with); null if it does.
+    error: str | None
+
+
+class TemplatePreviewResponse(BaseModel):
+    prompt: RenderedTemplate
+    first_message: RenderedTemplate
+    system_variables: dict[str, str]
+
+
+@templates_router.post("/preview", response_model=TemplatePreviewResponse)
+def preview_templates(body: TemplatePreviewRequest, _: PrincipalDep) -> TemplatePreviewResponse:
+    """The system prompt and first message as a call would render them with these variables
+    (and a sample call's `system__…` ones), rendered as calls are: sandboxed, bounded."""
+    prompt = preview_template(body.prompt, body.dynamic_variables, PROMPT_MAX_CHARS)
+    first = preview_template(body.first_message, body.dynamic_variables, MESSAGE_MAX_CHARS)
+    return TemplatePreviewResponse(
+        prompt=RenderedTemplate(text=prompt.text, error=prompt.error),
+        first_message=RenderedTemplate(text=first.text, error=first.error),
+        system_variables=sample_system_variables(),
+    )

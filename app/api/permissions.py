@@ -28,6 +28,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/convai/agents/{agent_id}"): Permission.AGENTS_READ,
     ("PATCH", "/v1/convai/agents/{agent_id}"): Permission.AGENTS_WRITE,
     ("DELETE", "/v1/convai/agents/{agent_id}"): Permission.AGENTS_WRITE,
+    ("POST", "/v1/agent-templates/preview"): Permission.AGENTS_WRITE,
     ("GET", "/v1/convai/conversation/get-signed-url"): Permission.CONVERSATIONS_START,
     # calls
     ("GET", "/v1/convai/conversations"): Permission.CALLS_READ,

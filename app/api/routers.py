@@ -30,6 +30,7 @@ VOICE_ROUTERS: tuple[APIRouter, ...] = (outbound_calls.router, live_calls.router
 
 REST_ROUTERS: tuple[APIRouter, ...] = (
     agents.router,
+    agents.templates_router,
     conversations.router,
     call_audio.router,
     campaigns.router,

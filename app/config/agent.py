@@ -31,12 +31,20 @@ PROMPT_MAX_CHARS = 50_000
 MESSAGE_MAX_CHARS = 5_000
 
 
-def _template(source: str) -> str:
-    """Reject a prompt template that cannot be parsed, naming the line and the problem."""
+def template_syntax_problem(source: str) -> str | None:
+    """Why a template cannot be parsed (its line and the problem), or None when it can."""
     try:
         _syntax_check.parse(source)
     except TemplateSyntaxError as error:
-        raise ValueError(f"template error on line {error.lineno}: {error.message}") from error
+        return f"template error on line {error.lineno}: {error.message}"
+    return None
+
+
+def _template(source: str) -> str:
+    """Reject a prompt template that cannot be parsed, naming the line and the problem."""
+    problem = template_syntax_problem(source)
+    if problem is not None:
+        raise ValueError(problem)
     return source
 
 

@@ -19,12 +19,16 @@ def agent_config(agent: Agent) -> AgentConfig:
 
 
 def deep_merge(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` with ``changes`` laid over it: nested objects merge key by key, the rest replace."""
+    """``base`` with ``changes`` laid over it: nested objects merge key by key, the rest replace,
+    and a null removes its key (JSON Merge Patch, RFC 7396), so a data-collection field or a
+    variable can be taken out; a removed setting takes its default again."""
     merged = dict(base)
     for key, value in changes.items():
         current = merged.get(key)
-        if isinstance(value, Mapping) and isinstance(current, Mapping):
-            merged[key] = deep_merge(current, value)
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, Mapping):
+            merged[key] = deep_merge(current if isinstance(current, Mapping) else {}, value)
         else:
             merged[key] = value
     return merged

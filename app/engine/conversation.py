@@ -6,7 +6,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from app.config.agent import MESSAGE_MAX_CHARS, PROMPT_MAX_CHARS, AgentConfig
+from app.config.agent import (
+    MESSAGE_MAX_CHARS,
+    PROMPT_MAX_CHARS,
+    AgentConfig,
+    template_syntax_problem,
+)
 from app.engine.templating import Rendered, has_template_syntax, render_template, shared_renderer
 from app.providers.base import ChatMessage, ToolCall, ToolSpec
 
@@ -180,3 +185,22 @@ def template_problems(config: AgentConfig) -> list[tuple[tuple[str, ...], str]]:
         if rendered.error:
             problems.append((path, f"the template fails to render: {rendered.error}"))
     return problems
+
+
+def preview_template(source: str, dynamic_variables: dict[str, str], max_chars: int) -> Rendered:
+    """`source` as a call would render it: the sample call's system variables and these dynamic
+    variables; the error an agent saved with it would be refused with, if any. Blocks."""
+    problem = template_syntax_problem(source)
+    if problem is not None:
+        return Rendered("", problem)
+    variables = SAMPLE_CONTEXT.template_variables(dynamic_variables)
+    return shared_renderer().render_blocking(source, variables, max_chars)
+
+
+def sample_system_variables() -> dict[str, str]:
+    """The system variables (`system__…`) a preview renders with."""
+    return {
+        name: str(value)
+        for name, value in SAMPLE_CONTEXT.template_variables({}).items()
+        if name.startswith("system__")
+    }

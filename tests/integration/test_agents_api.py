@@ -73,6 +73,84 @@ def test_patch_deep_merges_nested_settings(client: TestClient, tenant_a: Tenant)
     assert response.json()["tags"] == ["q3"]
 
 
+def test_a_null_in_a_patch_removes_the_key_so_a_field_or_variable_can_be_taken_out(
+    client: TestClient, tenant_a: Tenant
+) -> None:
+    created = client.post(
+        "/v1/convai/agents/create",
+        json={
+            "conversation_config": {},
+            "platform_settings": {
+                "data_collection": {
+                    "budget": {"type": "number", "description": "the budget"},
+                    "city": {"type": "string", "description": "where they live"},
+                }
+            },
+            "velox": {"dynamic_variables": {"company": "Acme", "region": "EU"}},
+        },
+        headers=tenant_a.headers,
+    )
+    agent_id = created.json()["agent_id"]
+
+    response = client.patch(
+        f"/v1/convai/agents/{agent_id}",
+        json={
+            "platform_settings": {"data_collection": {"budget": None}},
+            "velox": {"dynamic_variables": {"region": None}, "end_of_turn_silence_ms": None},
+        },
+        headers=tenant_a.headers,
+    )
+
+    assert response.status_code == 200, response.text
+    agent = client.get(f"/v1/convai/agents/{agent_id}", headers=tenant_a.headers).json()
+    assert list(agent["platform_settings"]["data_collection"]) == ["city"]
+    assert agent["velox"]["dynamic_variables"] == {"company": "Acme"}
+    assert agent["velox"]["end_of_turn_silence_ms"] == 800  # removed: the default again
+
+
+def test_template_preview_renders_with_the_sample_call_and_the_given_variables(
+    client: TestClient, tenant_a: Tenant
+) -> None:
+    response = client.post(
+        "/v1/agent-templates/preview",
+        json={
+            "prompt": "You sell for {{ company }} to {{ system__caller_id }}.",
+            "first_message": "Hello!",
+            "dynamic_variables": {"company": "Acme"},
+        },
+        headers=tenant_a.headers,
+    )
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["prompt"] == {"text": "You sell for Acme to +15550100000.", "error": None}
+    assert body["first_message"] == {"text": "Hello!", "error": None}
+    assert body["system_variables"]["system__caller_id"] == "+15550100000"
+
+
+def test_template_preview_gives_the_error_saving_would_be_refused_with(
+    client: TestClient, tenant_a: Tenant
+) -> None:
+    broken = "Hi {% if name %}{{ name }}"
+    preview = client.post(
+        "/v1/agent-templates/preview",
+        json={"prompt": broken, "first_message": "{{ 1 / 0 }}"},
+        headers=tenant_a.headers,
+    ).json()
+    saved = client.post(
+        "/v1/convai/agents/create",
+        json={"conversation_config": {"agent": {"prompt": {"prompt": broken}}}},
+        headers=tenant_a.headers,
+    )
+
+    assert saved.status_code == 422
+    refusal = saved.json()["detail"][0]["msg"]
+    assert preview["prompt"]["error"] in refusal
+    assert preview["prompt"]["error"].startswith("template error on line 1")
+    assert preview["first_message"]["error"]
+    assert preview["first_message"]["text"] == ""
+
+
 def test_agent_list_pages_newest_first_with_a_cursor(client: TestClient, tenant_a: Tenant) -> None:
     created = [
         client.post(

@@ -1,0 +1,23 @@
+import { describe, expect, it } from "vitest";
+
+import { homeFor, safeNext, visibleNav } from "./navigation";
+
+describe("the navigation", () => {
+  it("shows a page only to a role whose permissions include it", () => {
+    expect(visibleNav(["me", "agents:read"]).map((item) => item.label)).toEqual(["Agents"]);
+    expect(visibleNav(["me", "agents:read", "calls:read"]).map((item) => item.label)).toEqual(["Agents", "Calls"]);
+    expect(visibleNav(["me", "conversations:start"])).toEqual([]);
+  });
+
+  it("lands a field agent, who has no page of their own yet, on their account", () => {
+    expect(homeFor(["me", "conversations:start"])).toBe("/account/");
+    expect(homeFor(["me", "agents:read"])).toBe("/agents/");
+  });
+
+  it("follows `next` only to a path on this site", () => {
+    expect(safeNext("/agents/edit/?id=a")).toBe("/agents/edit/?id=a");
+    expect(safeNext("//evil.example/")).toBeNull();
+    expect(safeNext("https://evil.example/")).toBeNull();
+    expect(safeNext("/\\evil.example")).toBeNull();
+  });
+});

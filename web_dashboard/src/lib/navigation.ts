@@ -1,0 +1,32 @@
+/**
+ * The dashboard's pages in the navigation, each with the permission it needs
+ * (app/people/roles.py). Only pages that are built are listed; a person sees a link only when
+ * their role grants its permission.
+ */
+
+export interface NavItem {
+  label: string;
+  href: string;
+  permission: string;
+}
+
+export const NAV_ITEMS: readonly NavItem[] = [
+  { label: "Agents", href: "/agents/", permission: "agents:read" },
+  { label: "Calls", href: "/calls/", permission: "calls:read" },
+];
+
+export function visibleNav(permissions: readonly string[]): NavItem[] {
+  const granted = new Set(permissions);
+  return NAV_ITEMS.filter((item) => granted.has(item.permission));
+}
+
+/** Where a person lands after signing in: their first page, else their account. */
+export function homeFor(permissions: readonly string[]): string {
+  return visibleNav(permissions)[0]?.href ?? "/account/";
+}
+
+/** A `next` parameter made safe: a path on this site, never another origin. */
+export function safeNext(next: string | null): string | null {
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.includes("\\")) return null;
+  return next;
+}

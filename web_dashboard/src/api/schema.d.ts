@@ -350,7 +350,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Campaign Leads
+         * @description A campaign's leads in import order, with their owners and last calls; `owner_email`
+         *     narrows to one field agent's.
+         */
+        get: operations["campaign_leads_v1_campaigns__campaign_id__leads_get"];
         put?: never;
         /**
          * Upload Leads
@@ -362,6 +367,27 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/campaigns/{campaign_id}/leads/{lead_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Assign Lead
+         * @description Give a lead to a field agent (`owner_email`), or take it back (`null`); its open call
+         *     backs go with it.
+         */
+        patch: operations["assign_lead_v1_campaigns__campaign_id__leads__lead_id__patch"];
         trace?: never;
     };
     "/v1/campaigns/{campaign_id}/pause": {
@@ -809,6 +835,158 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Agents
+         * @description The agents I may talk to (a field agent: those their admin allowed; others: all).
+         */
+        get: operations["my_agents_v1_me_agents_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/callbacks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Callbacks
+         * @description My open call backs, soonest first (those due before `due_before_unix`, if given), each
+         *     with its lead.
+         */
+        get: operations["my_callbacks_v1_me_callbacks_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/leads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Leads
+         * @description The leads assigned to me, in the order they were imported, each with its last call's
+         *     summary, outcome and collected data, my last recorded outcome and its next call back.
+         */
+        get: operations["my_leads_v1_me_leads_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/leads/{lead_id}/call": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Call Lead
+         * @description Have the campaign's agent call my lead now, from the campaign's number, with the lead's
+         *     variables: an attempt of the campaign, refused for a number on the do-not-call list or
+         *     outside the lead's calling hours (`409`, with why). To call in person, dial the lead's
+         *     `phone_number` yourself.
+         */
+        post: operations["call_lead_v1_me_leads__lead_id__call_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/leads/{lead_id}/outcome": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record Outcome
+         * @description Record what came of following my lead up, with a note. The lead is finished for the
+         *     campaign's dialer; `call_back` (with `call_back_at_unix`) puts a call back on my list;
+         *     `do_not_call` lists the number. With an `Idempotency-Key` header, the same write sent again
+         *     (an app replaying its offline queue) is stored once.
+         */
+        post: operations["record_outcome_v1_me_leads__lead_id__outcome_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/push": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Push Key
+         * @description The key a device subscribes with, so that messages signed by Velox reach it.
+         */
+        get: operations["push_key_v1_me_push_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/push-subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Subscribe
+         * @description This device wants to be told when my call backs fall due.
+         */
+        post: operations["subscribe_v1_me_push_subscriptions_post"];
+        /**
+         * Unsubscribe
+         * @description This device no longer wants messages (signing out does this too).
+         */
+        delete: operations["unsubscribe_v1_me_push_subscriptions_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/provider-keys": {
         parameters: {
             query?: never;
@@ -887,7 +1065,8 @@ export interface paths {
         head?: never;
         /**
          * Update User
-         * @description Change a user's role, or disable (or enable) them: a disabled user's sessions end.
+         * @description Change a user's role, disable (or enable) them (a disabled user's sessions end), or
+         *     choose the agents a field agent may talk to (`agent_ids`; null: all of them).
          */
         patch: operations["update_user_v1_users__user_id__patch"];
         trace?: never;
@@ -1059,6 +1238,18 @@ export interface components {
              */
             voice_to_voice_turns: number;
         };
+        /** AgentChoice */
+        AgentChoice: {
+            /** Agent Id */
+            agent_id: string;
+            /** Name */
+            name: string;
+        };
+        /** AgentChoices */
+        AgentChoices: {
+            /** Agents */
+            agents: components["schemas"]["AgentChoice"][];
+        };
         /**
          * AgentCreateRequest
          * @description ElevenLabs' create body plus Velox's own section; fields Velox does not use are ignored.
@@ -1199,6 +1390,11 @@ export interface components {
             agent_id: string;
             /** Agent Name */
             agent_name: string;
+        };
+        /** AssignRequest */
+        AssignRequest: {
+            /** Owner Email */
+            owner_email: string | null;
         };
         /** AttemptResponse */
         AttemptResponse: {
@@ -1373,6 +1569,38 @@ export interface components {
             } | null;
             /** Timezone */
             timezone?: string | null;
+        };
+        /** CallbackResponse */
+        CallbackResponse: {
+            /** Callback Id */
+            callback_id: string;
+            /** Conversation Id */
+            conversation_id: string | null;
+            /** Due At Unix Secs */
+            due_at_unix_secs: number;
+            lead: components["schemas"]["LeadResponse"];
+            /** Note */
+            note: string;
+            /** Source */
+            source: string;
+        };
+        /** CallbacksPage */
+        CallbacksPage: {
+            /** Callbacks */
+            callbacks: components["schemas"]["CallbackResponse"][];
+        };
+        /** CallbackView */
+        CallbackView: {
+            /** Callback Id */
+            callback_id: string;
+            /** Conversation Id */
+            conversation_id: string | null;
+            /** Due At Unix Secs */
+            due_at_unix_secs: number;
+            /** Note */
+            note: string;
+            /** Source */
+            source: string;
         };
         /** CampaignCreateRequest */
         CampaignCreateRequest: {
@@ -1876,6 +2104,8 @@ export interface components {
         };
         /** InvitedUserResponse */
         InvitedUserResponse: {
+            /** Agent Ids */
+            agent_ids: string[] | null;
             /** Created At Unix Secs */
             created_at_unix_secs: number;
             /** Email */
@@ -1895,6 +2125,97 @@ export interface components {
         InviteResponse: {
             /** Invite Url */
             invite_url: string;
+        };
+        /** LastCallView */
+        LastCallView: {
+            /** Attempt Number */
+            attempt_number: number;
+            /** Call Back At Unix Secs */
+            call_back_at_unix_secs: number | null;
+            /** Conversation Id */
+            conversation_id: string;
+            /** Data Collected */
+            data_collected: {
+                [key: string]: unknown;
+            };
+            /** Duration Secs */
+            duration_secs: number | null;
+            /** Outcome */
+            outcome: string | null;
+            /** Start Time Unix Secs */
+            start_time_unix_secs: number | null;
+            /** Status */
+            status: string | null;
+            /** Summary */
+            summary: string;
+            /** Title */
+            title: string;
+        };
+        /**
+         * LeadCallResponse
+         * @description `success` is false when Twilio refused the call (the attempt then ended as failed).
+         */
+        LeadCallResponse: {
+            /** Call Sid */
+            call_sid: string | null;
+            /** Conversation Id */
+            conversation_id: string;
+            /** Message */
+            message: string;
+            /** Success */
+            success: boolean;
+        };
+        /** LeadReportView */
+        LeadReportView: {
+            /** Call Back At Unix Secs */
+            call_back_at_unix_secs: number | null;
+            /** Note */
+            note: string;
+            /** Outcome */
+            outcome: string;
+            /** Recorded At Unix Secs */
+            recorded_at_unix_secs: number;
+            /** Recorded By */
+            recorded_by: string | null;
+        };
+        /** LeadResponse */
+        LeadResponse: {
+            /** Attempts Made */
+            attempts_made: number;
+            /** Campaign Id */
+            campaign_id: string;
+            /** Campaign Name */
+            campaign_name: string;
+            /** Finished Reason */
+            finished_reason: string;
+            last_call: components["schemas"]["LastCallView"] | null;
+            /** Last Outcome */
+            last_outcome: string | null;
+            last_report: components["schemas"]["LeadReportView"] | null;
+            /** Lead Id */
+            lead_id: string;
+            /** Next Attempt Unix Secs */
+            next_attempt_unix_secs: number | null;
+            next_callback: components["schemas"]["CallbackView"] | null;
+            /** Owner Email */
+            owner_email: string | null;
+            /** Phone Number */
+            phone_number: string;
+            /** Status */
+            status: string;
+            /** Time Zone */
+            time_zone: string | null;
+            /** Variables */
+            variables: {
+                [key: string]: unknown;
+            };
+        };
+        /** LeadsPage */
+        LeadsPage: {
+            /** Leads */
+            leads: components["schemas"]["LeadResponse"][];
+            /** Next Cursor */
+            next_cursor: string | null;
         };
         /** LeadsUploadResponse */
         LeadsUploadResponse: {
@@ -2009,6 +2330,21 @@ export interface components {
          * @enum {string}
          */
         Outcome: "meeting_booked" | "interested" | "not_interested" | "call_back" | "wrong_number" | "do_not_call" | "completed" | "voicemail" | "answered_by_machine" | "fax" | "no_answer" | "busy" | "failed" | "canceled";
+        /** OutcomeRequest */
+        OutcomeRequest: {
+            /** Call Back At Unix */
+            call_back_at_unix?: number | null;
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "meeting_booked" | "interested" | "not_interested" | "call_back" | "wrong_number" | "do_not_call" | "completed";
+        };
         /** OverrideSettings */
         OverrideSettings: {
             /**
@@ -2261,6 +2597,11 @@ export interface components {
              */
             tts_first_byte_ms: number;
         };
+        /** PushKeyResponse */
+        PushKeyResponse: {
+            /** Vapid Public Key */
+            vapid_public_key: string;
+        };
         /** Recipient */
         Recipient: {
             conversation_initiation_client_data?: components["schemas"]["ClientData"] | null;
@@ -2339,6 +2680,27 @@ export interface components {
             /** Token */
             token: string;
             user: components["schemas"]["UserView"];
+        };
+        /** SubscriptionKeys */
+        SubscriptionKeys: {
+            /** Auth */
+            auth: string;
+            /** P256Dh */
+            p256dh: string;
+        };
+        /**
+         * SubscriptionRequest
+         * @description A browser's `PushSubscription.toJSON()` (its `expirationTime` is ignored).
+         */
+        SubscriptionRequest: {
+            /** Endpoint */
+            endpoint: string;
+            keys: components["schemas"]["SubscriptionKeys"];
+        };
+        /** SubscriptionResponse */
+        SubscriptionResponse: {
+            /** Subscription Id */
+            subscription_id: string;
         };
         /** SummaryBody */
         SummaryBody: {
@@ -2517,6 +2879,8 @@ export interface components {
         };
         /** UserPatchRequest */
         UserPatchRequest: {
+            /** Agent Ids */
+            agent_ids?: string[] | null;
             /** Disabled */
             disabled?: boolean | null;
             /** Role */
@@ -2524,6 +2888,8 @@ export interface components {
         };
         /** UserResponse */
         UserResponse: {
+            /** Agent Ids */
+            agent_ids: string[] | null;
             /** Created At Unix Secs */
             created_at_unix_secs: number;
             /** Email */
@@ -3777,6 +4143,69 @@ export interface operations {
             };
         };
     };
+    campaign_leads_v1_campaigns__campaign_id__leads_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                owner_email?: string | null;
+                page_size?: number;
+                status?: ("pending" | "calling" | "finished") | null;
+            };
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadsPage"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     upload_leads_v1_campaigns__campaign_id__leads_post: {
         parameters: {
             query?: never;
@@ -3830,6 +4259,78 @@ export interface operations {
             };
             /** @description Conflicts with the resource's state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    assign_lead_v1_campaigns__campaign_id__leads__lead_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadResponse"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5736,6 +6237,511 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_agents_v1_me_agents_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentChoices"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_callbacks_v1_me_callbacks_get: {
+        parameters: {
+            query?: {
+                due_before_unix?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallbacksPage"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_leads_v1_me_leads_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                page_size?: number;
+                status?: ("pending" | "calling" | "finished") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadsPage"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    call_lead_v1_me_leads__lead_id__call_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadCallResponse"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the resource's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this needs is not configured or not reachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    record_outcome_v1_me_leads__lead_id__outcome_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "idempotency-key"?: string | null;
+            };
+            path: {
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OutcomeRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadResponse"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the resource's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    push_key_v1_me_push_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushKeyResponse"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    subscribe_v1_me_push_subscriptions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionResponse"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unsubscribe_v1_me_push_subscriptions_delete: {
+        parameters: {
+            query: {
+                endpoint: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from app.api import health
 from app.api.body_limits import guard_requests
+from app.api.mobile_app_files import serve_mobile_app
 from app.api.routers import REST_ROUTERS, VOICE_ROUTERS
 from app.calls.lifecycle import take_command
 from app.calls.live import live_bus
@@ -95,6 +96,9 @@ def create_app(
         convai_routes.router,
     ):
         app.include_router(router)
+    mobile_app = settings.resolved_mobile_app_dir()
+    if (mobile_app / "index.html").is_file():
+        serve_mobile_app(app, mobile_app)
     return app
 
 

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     recordings_dir: Path | None = None
     database_url: str = ""
     public_url: str = ""
+    # The field agents' app (a build of `mobile_app/`), served at `/m/` when it holds an
+    # `index.html`; a relative path is taken from the project's folder.
+    mobile_app_dir: Path = Path("mobile_app/dist")
 
     # Signs conversation URLs for browsers (hex). Empty: a random key is created once under
     # the data directory and shared by the workers.
@@ -126,6 +129,11 @@ class Settings(BaseSettings):
     def resolved_vapid_subject(self) -> str:
         """The `sub` of VAPID claims: a mailto: or https: contact (the public URL if none)."""
         return self.vapid_subject or self.resolved_public_url()
+
+    def resolved_mobile_app_dir(self) -> Path:
+        if self.mobile_app_dir.is_absolute():
+            return self.mobile_app_dir
+        return PROJECT_ROOT / self.mobile_app_dir
 
     def resolved_recordings_dir(self) -> Path:
         return self.recordings_dir or self.data_dir / "recordings"

@@ -61,8 +61,13 @@ export function LeadScreen(props: {
       );
     } catch (error) {
       if (error instanceof ApiError && error.httpStatus === 409) {
+        // Velox's own words say when calling hours open; the others say no more than ours.
         const words = REFUSALS[error.code];
-        setCall({ state: "refused", text: words ? `${words} ${capitalised(error.message)}.` : capitalised(error.message) });
+        const text =
+          words && error.code === "outside_calling_hours"
+            ? `${words} ${capitalised(error.message)}.`
+            : (words ?? capitalised(error.message));
+        setCall({ state: "refused", text });
       } else if (error instanceof NetworkError) {
         setCall({ state: "refused", text: "No connection: Velox could not be asked to call. Try again, or call yourself." });
       } else {

@@ -17,7 +17,8 @@ export function TodayScreen(props: {
   const now = new Date();
   const data = lists.lists;
   const open = data ? data.leads.filter((lead) => lead.status !== "finished") : [];
-  const done = data ? data.leads.filter((lead) => lead.status === "finished") : [];
+  // A finished lead with a call back waiting is listed with the call backs only.
+  const done = data ? data.leads.filter((lead) => lead.status === "finished" && !lead.next_callback) : [];
   const queuedLeads = new Set(outbox.map((item) => item.leadId));
 
   return (

@@ -78,10 +78,10 @@ class FieldTeam:
 
     def reports_of(self, lead_id: str) -> int:
         with self.service.database.session() as session:
-            count: int = session.scalar(
+            count = session.scalar(
                 select(func.count()).select_from(LeadReport).where(LeadReport.lead_id == lead_id)
             )
-        return count
+        return count or 0
 
 
 def _post(

@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 LINT_PATHS := app telephony campaigns workers tests migrations
 
 .DEFAULT_GOAL := help
-.PHONY: help install dashboard dashboard-client services browser run test lint format typecheck check bench clean distclean
+.PHONY: help install dashboard dashboard-client mobile-app services browser run test lint format typecheck check bench clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -53,19 +53,32 @@ dashboard: $(DASHBOARD_BUILD) ## build web_dashboard (npm ci && npm run build), 
 dashboard-client: install $(DASHBOARD_MODULES) ## regenerate the dashboard's typed API client from the API's OpenAPI schema
 	cd $(DASHBOARD) && VELOX_PYTHON=$(abspath $(BIN))/python npm run generate:api
 
+# The field agents' app (served at /m/): rebuilt only when a source, the lock or a build setting
+# is newer than the build.
+MOBILE_APP_BUILD   := mobile_app/dist/index.html
+MOBILE_APP_SOURCES := $(shell find mobile_app/src mobile_app/public -type f 2>/dev/null) \
+	$(wildcard mobile_app/index.html mobile_app/package.json mobile_app/package-lock.json \
+	mobile_app/vite.config.ts mobile_app/tsconfig.json mobile_app/tsconfig.sw.json)
+
+$(MOBILE_APP_BUILD): $(MOBILE_APP_SOURCES)
+	cd mobile_app && npm ci --no-audit --no-fund && npm run build
+	@touch $@
+
+mobile-app: $(MOBILE_APP_BUILD) ## build mobile_app (npm ci && npm run build) when its sources or lock changed
+
 services: ## start PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379) if they are down
 	scripts/ensure_services.sh
 
 browser: ## install Debian chromium and the browser test page's npm packages if missing
 	scripts/ensure_browser.sh
 
-run: install dashboard ## serve the API and Twilio webhooks with the workers (prints the first API key)
+run: install dashboard mobile-app ## serve the API and Twilio webhooks with the workers (prints the first API key)
 	scripts/run_all.sh $(BIN)
 
 # The suite includes the dashboard's own checks (tests/integration/test_dashboard_client.py: the
 # Vitest suite, the strict typecheck, and a stale generated API client failing) and its browser
 # tests against the built dashboard (tests/e2e/test_dashboard.py).
-test: install services browser dashboard ## the import rules, then the whole test suite (unit, integration, e2e, models, the dashboard's)
+test: install services browser dashboard mobile-app ## the import rules, then the whole test suite (unit, integration, e2e, models, the dashboard's)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -94,8 +107,8 @@ bench-serve: install ## serve an instant-provider agent to dial (VELOX_PORT, def
 
 clean: ## remove caches and build output (keeps .venv and var/, where the database lives)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
-	rm -rf web_dashboard/out web_dashboard/.next
+	rm -rf web_dashboard/out web_dashboard/.next mobile_app/dist
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean ## clean, and also remove .venv and the node_modules folders
-	rm -rf $(VENV) web_dashboard/node_modules tests/e2e/browser/node_modules
+	rm -rf $(VENV) web_dashboard/node_modules mobile_app/node_modules tests/e2e/browser/node_modules

@@ -13,6 +13,8 @@ from fastapi import FastAPI
 from app.api import health
 from app.api.body_limits import guard_requests
 from app.api.dashboard_files import serve_dashboard
+from app.api.mobile_app_files import PREFIX as MOBILE_APP_PREFIX
+from app.api.mobile_app_files import serve_mobile_app
 from app.api.routers import REST_ROUTERS, VOICE_ROUTERS
 from app.calls.lifecycle import take_command
 from app.calls.live import live_bus
@@ -97,10 +99,14 @@ def create_app(
     )
     for router in routers:
         app.include_router(router)
+    mobile_app = settings.resolved_mobile_app_dir()
+    if (mobile_app / "index.html").is_file():
+        serve_mobile_app(app, mobile_app)
     dashboard = settings.resolved_dashboard_dir()
     if (dashboard / "index.html").is_file():
         paths = [getattr(route, "path", "") for router in routers for route in router.routes]
-        serve_dashboard(app, dashboard, api_paths=paths)
+        # The field agents' app at /m/ is not the dashboard's either.
+        serve_dashboard(app, dashboard, api_paths=[*paths, MOBILE_APP_PREFIX])
     return app
 
 

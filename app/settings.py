@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     # The web dashboard's static build, served at `/`. Empty: `web_dashboard/out` of this
     # checkout (`make dashboard` builds it); no such folder, no dashboard.
     dashboard_dir: Path | None = None
+    # The field agents' app (a build of `mobile_app/`), served at `/m/` when it holds an
+    # `index.html`; a relative path is taken from the project's folder.
+    mobile_app_dir: Path = Path("mobile_app/dist")
 
     # Signs conversation URLs for browsers (hex). Empty: a random key is created once under
     # the data directory and shared by the workers.
@@ -132,6 +135,11 @@ class Settings(BaseSettings):
 
     def resolved_dashboard_dir(self) -> Path:
         return self.dashboard_dir or PROJECT_ROOT / "web_dashboard" / "out"
+
+    def resolved_mobile_app_dir(self) -> Path:
+        if self.mobile_app_dir.is_absolute():
+            return self.mobile_app_dir
+        return PROJECT_ROOT / self.mobile_app_dir
 
     def resolved_recordings_dir(self) -> Path:
         return self.recordings_dir or self.data_dir / "recordings"

@@ -120,18 +120,17 @@ class _Mixer:
         return round((at - self.started) * self.rate)
 
     def apply(self, batch: _Batch) -> None:
-        gap = int(CALLER_GAP_S * self.rate)
-        for frame, arrived in batch.caller:
-            self.has_user_audio = True
-            pcm = np.frombuffer(frame, dtype=np.int16)
-            if self._downsample is not None:
-                pcm = self._downsample.resample_chunk(pcm)
-            starts_at = self._sample(arrived) - self.encoded - len(pcm)
-            if starts_at > len(self.left) + gap:
-                self.left = np.concatenate(
-                    [self.left, np.zeros(starts_at - len(self.left), np.int16)]
+        self._hear_caller(batch.caller)
+        agent = [(pcm16, rate, at) for pcm16, rate, at in batch.agent if pcm16]
+        if agent:  # the right channel grows once for the whole batch, not frame by frame
+            last_end = max(
+                self._sample(at) - self.encoded + len(pcm16) // 2 * self.rate // rate
+                for pcm16, rate, at in agent
+            )
+            if last_end > len(self.right):
+                self.right = np.concatenate(
+                    [self.right, np.zeros(last_end - len(self.right), np.int16)]
                 )
-            self.left = np.concatenate([self.left, pcm])
         for pcm16, rate, at in batch.agent:
             if not pcm16:
                 self._cut(self._sample(at) - self.encoded)
@@ -142,6 +141,38 @@ class _Mixer:
                 samples = soxr.resample(samples, rate, self.rate).astype(np.int16)
             self._place(self._sample(at) - self.encoded, samples)
         self._encode_until(self._sample(batch.now - self.hold_s) - self.encoded)
+
+    def _hear_caller(self, frames: list[tuple[bytes, float]]) -> None:
+        """Lay the caller's frames end to end, joined a run at a time (one copy of the channel
+        per run of frames, not per frame); silence where they paused."""
+        if not frames:
+            return
+        self.has_user_audio = True
+        gap = int(CALLER_GAP_S * self.rate)
+        run: list[bytes] = []
+        length = len(self.left)  # with the run's frames still to be appended
+        for frame, arrived in frames:
+            samples = len(frame) // 2 * self.rate // ENGINE_SAMPLE_RATE
+            starts_at = self._sample(arrived) - self.encoded - samples
+            if starts_at > length + gap:
+                self._append_caller(run)
+                run = []
+                self.left = np.concatenate(
+                    [self.left, np.zeros(max(0, starts_at - len(self.left)), np.int16)]
+                )
+                length = len(self.left)
+            run.append(frame)
+            length += samples
+        self._append_caller(run)
+
+    def _append_caller(self, run: list[bytes]) -> None:
+        if not run:
+            return
+        pieces = [np.frombuffer(frame, dtype=np.int16) for frame in run]
+        if self._downsample is not None:
+            # A frame at a time: the resampler keeps buffers the size of what it is given.
+            pieces = [self._downsample.resample_chunk(piece) for piece in pieces]
+        self.left = np.concatenate([self.left, *pieces])
 
     def _cut(self, at: int) -> None:
         """The far end dropped what it had not played at `at`: nothing after it was heard."""

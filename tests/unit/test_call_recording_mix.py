@@ -1,0 +1,64 @@
+"""A recording's caller channel on a simulated clock: frames laid end to end, a pause in what
+the caller sent kept as silence, decoded back from the MP3."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from app.calls.recording import CallRecording, recording_path
+
+pytestmark = pytest.mark.unit
+
+RATE = 8000
+
+
+def tone_frame() -> bytes:
+    """20 ms of a 440 Hz tone at 16 kHz, as the engine hears the caller."""
+    t = np.arange(320) / 16_000
+    return (np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16).tobytes()
+
+
+def left_channel(path: Path) -> np.ndarray:
+    with av.open(str(path)) as container:
+        chunks = [
+            frame.to_ndarray().reshape(-1, 2) if frame.format.is_packed else frame.to_ndarray().T
+            for frame in container.decode(audio=0)
+        ]
+    left = np.concatenate(chunks)[:, 0].astype(np.float64)
+    # A float decoder gives samples in [-1, 1]: scaled as 16-bit PCM.
+    return left * 32768 if np.abs(left).max() <= 1.0 else left
+
+
+def loud(samples: np.ndarray, start_s: float, end_s: float) -> float:
+    window = samples[int(start_s * RATE) : int(end_s * RATE)]
+    return float(np.sqrt(np.mean(window**2)))
+
+
+def test_a_pause_in_what_the_caller_sent_stays_silence_in_the_recording(tmp_path: Path) -> None:
+    now = [100.0]
+    recording = CallRecording(
+        tmp_path, recording_path("org", "call"), rate=RATE, hold_s=0.7, clock=lambda: now[0]
+    )
+    frame = tone_frame()
+    for _ in range(25):  # 0.0-0.5 s: the caller speaks
+        now[0] += 0.02
+        recording.caller_frame(frame)
+    now[0] += 1.0  # 0.5-1.5 s: nothing arrives (the network stalled)
+    for _ in range(25):  # 1.5-2.0 s: the caller again
+        now[0] += 0.02
+        recording.caller_frame(frame)
+    now[0] += 0.2
+    summary = asyncio.run(recording.close())
+
+    assert summary["has_user_audio"] is True
+    left = left_channel(tmp_path / summary["path"])
+    speech = loud(left, 0.15, 0.45)
+    assert speech > 1000
+    assert loud(left, 0.75, 1.35) < speech / 20  # the stall is silence, not the next words
+    assert loud(left, 1.65, 1.95) > speech / 2
+    assert abs(len(left) / RATE - 2.2) < 0.3

@@ -73,6 +73,10 @@ class _Writer:
                 future.set_result(job())
             except BaseException as error:  # reported to whoever waits for it
                 future.set_exception(error)
+            # Hand the interpreter back between jobs: with jobs queued, this thread would keep
+            # it until Python forces a switch (every 5 ms), and the event loop, which sends
+            # every call's frames, would wait that long each time.
+            time.sleep(0)
 
 
 _WRITER = _Writer()

@@ -83,6 +83,25 @@ def redact_value(value: Any) -> Any:
 _installed = False
 
 
+def _redact_message(record: logging.LogRecord, message: str) -> None:
+    """Redact the record's message, keeping its arguments apart where that redacts it as
+    well: formatters that read them (uvicorn's access log reads its five) go on working."""
+    clean = redact(message)
+    if clean == message:
+        return
+    if isinstance(record.msg, str) and isinstance(record.args, tuple):
+        template = redact(record.msg)
+        arguments = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        try:
+            kept = template % arguments == clean
+        except (TypeError, ValueError):
+            kept = False
+        if kept:
+            record.msg, record.args = template, arguments
+            return
+    record.msg, record.args = clean, None
+
+
 def redact_log_records() -> None:
     """Every log record made from now on carries its message already redacted (any logger,
     any handler: the websockets client's DEBUG lines with request headers included)."""
@@ -99,7 +118,7 @@ def redact_log_records() -> None:
             message = record.getMessage()
         except Exception:  # a record whose own formatting fails is left for logging to report
             return record
-        record.msg, record.args = redact(message), None
+        _redact_message(record, message)
         if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return record

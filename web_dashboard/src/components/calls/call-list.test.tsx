@@ -19,6 +19,11 @@ const CALL = {
   direction: "inbound",
   termination_reason: "caller hung up",
   channel: "sip",
+  from_number: "+15550001111",
+  to_number: "+15559990000",
+  outcome: "call_back",
+  sentiment: "neutral",
+  has_audio: true,
 };
 const NO_AGENTS = { agents: [], has_more: false, next_cursor: null };
 
@@ -38,6 +43,11 @@ describe("the call list", () => {
     expect(screen.getByText("SIP")).toBeInTheDocument();
     expect(screen.getByText("1:35")).toBeInTheDocument();
     expect(screen.getByText("Caller hung up")).toBeInTheDocument();
+    expect(screen.getByText("+15550001111 → +15559990000")).toBeInTheDocument();
+    expect(screen.getByText("Call back")).toBeInTheDocument();
+    expect(screen.getByText("Neutral")).toBeInTheDocument();
+    expect(screen.getByText("Recorded")).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: /conv_1/ })).toHaveAttribute("href", "/calls/view/?id=conv_1");
   });
 
   it("opens with the filters of its URL, sends them to the API and exports the same calls", async () => {

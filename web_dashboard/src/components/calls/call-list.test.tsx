@@ -1,6 +1,6 @@
 import { location, router } from "@/test/navigation-mock";
 
-import { fireEvent, screen, waitFor } from "@testing-library/react";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { fakeApi, renderWithClient } from "@/test/render";
@@ -44,8 +44,9 @@ describe("the call list", () => {
     expect(screen.getByText("1:35")).toBeInTheDocument();
     expect(screen.getByText("Caller hung up")).toBeInTheDocument();
     expect(screen.getByText("+15550001111 → +15559990000")).toBeInTheDocument();
-    expect(screen.getByText("Call back")).toBeInTheDocument();
-    expect(screen.getByText("Neutral")).toBeInTheDocument();
+    const row = screen.getByRole("link", { name: /conv_1/ }).closest("tr") as HTMLElement;
+    expect(within(row).getByText("Call back")).toBeInTheDocument();
+    expect(within(row).getByText("Neutral")).toBeInTheDocument();
     expect(screen.getByText("Recorded")).toBeInTheDocument();
     expect(screen.getByRole("link", { name: /conv_1/ })).toHaveAttribute("href", "/calls/view/?id=conv_1");
   });

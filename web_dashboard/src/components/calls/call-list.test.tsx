@@ -48,7 +48,7 @@ describe("the call list", () => {
     expect(within(row).getByText("Call back")).toBeInTheDocument();
     expect(within(row).getByText("Neutral")).toBeInTheDocument();
     expect(screen.getByText("Recorded")).toBeInTheDocument();
-    expect(screen.getByRole("link", { name: /conv_1/ })).toHaveAttribute("href", "/calls/view/?id=conv_1");
+    expect(screen.getByRole("link", { name: /conv_1/ })).toHaveAttribute("href", expect.stringMatching(/^\/calls\/view\/?\?id=conv_1$/));
   });
 
   it("opens with the filters of its URL, sends them to the API and exports the same calls", async () => {

@@ -399,7 +399,8 @@ def test_a_support_lead_opens_a_recorded_call_reads_its_latency_and_seeks_by_lin
     )
     first = page.get_by_role("list", name="Latency of turn 1")
     expect(first.get_by_role("listitem")).to_have_count(1)
-    expect(page.get_by_text("Double charge reversed.")).to_be_visible()
+    analysis = page.get_by_role("region", name="Analysis")
+    expect(analysis.get_by_text("Double charge reversed.")).to_be_visible()
     assert_accessible(page, "call page")
     screenshot(page, "call-detail")
 
@@ -407,7 +408,7 @@ def test_a_support_lead_opens_a_recorded_call_reads_its_latency_and_seeks_by_lin
     page.wait_for_function("document.querySelector('audio').readyState >= 1")
     duration = page.evaluate("document.querySelector('audio').duration")
     assert 11 < duration < 13, duration
-    page.get_by_role("button", name=re.compile(r"^Play from 0:08: Agent: I see both")).click()
+    page.get_by_role("button", name=re.compile(r"^Agent 0:08 I see both.*play from here")).click()
     page.wait_for_function("document.querySelector('audio').currentTime >= 8")
     playing = transcript.locator("li[aria-current='true']")
     expect(playing).to_contain_text("I see both charges")

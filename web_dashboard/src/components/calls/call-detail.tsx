@@ -2,14 +2,14 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import type { ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 
 import { api, unwrap, type Schemas } from "@/api/client";
 import { errorMessage } from "@/api/errors";
 import { PageHeader } from "@/components/shell/app-shell";
 import { Alert, Badge, Card, Skeleton, type BadgeTone } from "@/components/ui/card";
 import { humanize } from "@/lib/call-filters";
-import { formatUnix } from "@/lib/format";
+import { formatClock, formatUnix } from "@/lib/format";
 import { exchanges, formatMs } from "@/lib/latency";
 
 import { formatDuration } from "./call-list";
@@ -90,13 +90,21 @@ export function CallDetail({ conversationId }: { conversationId: string }) {
           </Section>
         </div>
       </div>
-      <Card className="mt-4">
-        <details>
-          <summary className="cursor-pointer px-4 py-3 text-sm font-semibold text-ink">Raw JSON</summary>
-          <pre className="max-h-[32rem] overflow-auto border-t border-line bg-subtle/50 p-4 font-mono text-xs text-ink">{JSON.stringify(conversation, null, 2)}</pre>
-        </details>
-      </Card>
+      <RawJson conversation={conversation} />
     </>
+  );
+}
+
+/** The API's answer as it came, written out only once opened (a long call's JSON is large). */
+function RawJson({ conversation }: { conversation: Conversation }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <Card className="mt-4">
+      <details onToggle={(event) => setOpen(event.currentTarget.open)}>
+        <summary className="cursor-pointer px-4 py-3 text-sm font-semibold text-ink">Raw JSON</summary>
+        {open ? <pre className="max-h-[32rem] overflow-auto border-t border-line bg-subtle/50 p-4 font-mono text-xs text-ink">{JSON.stringify(conversation, null, 2)}</pre> : null}
+      </details>
+    </Card>
   );
 }
 
@@ -160,7 +168,7 @@ function Waterfalls({ conversation }: { conversation: Conversation }) {
           <div key={index} className="px-4 py-3">
             <p className="mb-2 truncate text-xs text-ink" title={turn?.message}>
               <span className="font-semibold">
-                Turn {index + 1} · {who} at {formatDuration(turn?.time_in_call_secs ?? 0)}
+                Turn {index + 1} · {who} at {formatClock(turn?.time_in_call_secs ?? 0)}
               </span>{" "}
               <span className="text-muted">“{turn?.message}”</span>
             </p>

@@ -8,8 +8,7 @@ import { errorMessage } from "@/api/errors";
 import { Button } from "@/components/ui/button";
 import { Alert, Badge, Card } from "@/components/ui/card";
 import { humanize } from "@/lib/call-filters";
-
-import { formatDuration } from "./call-list";
+import { formatClock } from "@/lib/format";
 
 type Conversation = Schemas["ConversationResponse"];
 
@@ -103,7 +102,7 @@ export function CallEvents({ events }: { events: Conversation["velox"]["events"]
   return (
     <ol className="max-h-80 divide-y divide-line overflow-y-auto text-sm" aria-label="Events">
       {events.map((event, index) => {
-        const at = typeof event.at_ms === "number" ? formatDuration(Math.floor(event.at_ms / 1000)) : "—";
+        const at = typeof event.at_ms === "number" ? formatClock(event.at_ms / 1000) : "—";
         const data = event.data && typeof event.data === "object" && Object.keys(event.data).length > 0 ? JSON.stringify(event.data) : "";
         return (
           <li key={index} className="grid grid-cols-[3.5rem_1fr] gap-2 px-4 py-1.5">

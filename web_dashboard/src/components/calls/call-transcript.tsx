@@ -5,8 +5,7 @@ import { useRef, useState } from "react";
 import type { Schemas } from "@/api/client";
 import { Badge } from "@/components/ui/card";
 import { cn } from "@/lib/cn";
-
-import { formatDuration } from "./call-list";
+import { formatClock } from "@/lib/format";
 
 type Entry = Schemas["TranscriptEntry"];
 
@@ -72,25 +71,27 @@ export function CallTranscript({ conversationId, transcript, hasAudio }: { conve
 function TranscriptLine({ entry, playing, onSeek }: { entry: Entry; playing: boolean; onSeek: (() => void) | null }) {
   const caller = entry.role === "user";
   const speaker = caller ? "Caller" : "Agent";
-  const time = formatDuration(entry.time_in_call_secs);
+  const time = formatClock(entry.time_in_call_secs);
+  // The line's button is named by what it shows (speaker, time, words) plus "(play from here)".
   const body = (
     <>
       <span className="flex items-center gap-2 text-xs">
-        <span className={cn("font-semibold", caller ? "text-ink" : "text-accent")}>{speaker}</span>
-        <span className="tabular-nums text-muted">{time}</span>
+        <span className={cn("font-semibold", caller ? "text-ink" : "text-accent")}>{speaker}</span>{" "}
+        <span className="tabular-nums text-muted">{time}</span>{" "}
         {entry.interrupted ? <Badge tone="warning">Interrupted</Badge> : null}
         {entry.velox_source !== "voice" ? <Badge>{entry.velox_source === "dtmf" ? "Keypad" : entry.velox_source}</Badge> : null}
       </span>
       <span className={cn("mt-0.5 block text-sm text-ink", entry.interrupted && "text-ink/80")}>
         {entry.message}
         {entry.interrupted ? <span className="text-muted"> —</span> : null}
+        {onSeek ? <span className="sr-only"> (play from here)</span> : null}
       </span>
     </>
   );
   return (
     <li aria-current={playing ? "true" : undefined} className={cn("border-l-4", playing ? "border-accent bg-accent/10" : cn("border-transparent", !caller && "bg-subtle/40"))}>
       {onSeek ? (
-        <button type="button" onClick={onSeek} aria-label={`Play from ${time}: ${speaker}: ${entry.message}`} className="block w-full px-4 py-2.5 text-left hover:bg-subtle focus-visible:outline focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-accent">
+        <button type="button" onClick={onSeek} title={`Play from ${time}`} className="block w-full px-4 py-2.5 text-left hover:bg-subtle focus-visible:outline focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-accent">
           {body}
         </button>
       ) : (

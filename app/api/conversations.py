@@ -91,6 +91,11 @@ class ConversationMetadata(BaseModel):
 
 class VeloxCallDetail(BaseModel):
     channel: str
+    # The call's direction and two ends for every channel (`metadata.phone_call` has them only
+    # for a carrier call with its call sid); "" where a web or app conversation has no number.
+    direction: str = "inbound"
+    from_number: str = ""
+    to_number: str = ""
     provider_status: str | None
     # Twilio's answering-machine verdict, for an outbound call that asked for detection.
     answered_by: str | None = None
@@ -267,6 +272,9 @@ def get_conversation(
         else None,
         velox=VeloxCallDetail(
             channel=call.channel,
+            direction=call.direction,
+            from_number=call.from_number or "",
+            to_number=call.to_number or "",
             provider_status=call.provider_status,
             answered_by=call.answered_by,
             analysis_status=analysis.status if analysis is not None else None,

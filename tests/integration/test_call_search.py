@@ -169,6 +169,18 @@ def test_each_row_carries_its_numbers_outcome_sentiment_and_whether_it_has_audio
     }
 
 
+def test_a_calls_detail_names_its_direction_and_ends_whatever_its_channel(
+    client: TestClient, tenant_a: Tenant, world: World
+) -> None:
+    for label, expected in (
+        ("B", ("outbound", "+15559990000", "+15550002222")),
+        ("C", ("inbound", "", "+15559990000")),
+    ):
+        response = client.get(f"{LIST}/{world.calls[label]}", headers=tenant_a.headers)
+        velox = response.json()["velox"]
+        assert (velox["direction"], velox["from_number"], velox["to_number"]) == expected
+
+
 FILTERS: list[tuple[dict[str, Any], list[str]]] = [
     ({"agent_id": "@sales"}, ["D", "B"]),
     ({"campaign_id": "@campaign"}, ["D", "B"]),

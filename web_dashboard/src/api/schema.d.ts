@@ -2950,18 +2950,33 @@ export interface components {
             answered_by?: string | null;
             /** Channel */
             channel: string;
+            /**
+             * Direction
+             * @default inbound
+             */
+            direction: string;
             /** Events */
             events: {
                 [key: string]: unknown;
             }[];
             /** Feedback */
             feedback?: string | null;
+            /**
+             * From Number
+             * @default
+             */
+            from_number: string;
             /** Metrics */
             metrics: {
                 [key: string]: unknown;
             };
             /** Provider Status */
             provider_status: string | null;
+            /**
+             * To Number
+             * @default
+             */
+            to_number: string;
         };
         /**
          * VeloxSection

@@ -118,11 +118,8 @@ function Fact({ label, children }: { label: string; children: ReactNode }) {
 }
 
 function CallFacts({ conversation, agentName }: { conversation: Conversation; agentName: string }) {
-  const phone = conversation.metadata.phone_call;
+  const { direction, from_number: from, to_number: to } = conversation.velox;
   const verdicts = (conversation.analysis ?? {}) as AnalysisVerdicts;
-  const inbound = phone ? phone.direction === "inbound" : true;
-  const from = phone ? (inbound ? phone.external_number : phone.agent_number) : "";
-  const to = phone ? (inbound ? phone.agent_number : phone.external_number) : "";
   const success = verdicts.call_successful ?? "unknown";
   const outcome = verdicts.velox?.outcome;
   const sentiment = verdicts.velox?.sentiment;
@@ -135,7 +132,7 @@ function CallFacts({ conversation, agentName }: { conversation: Conversation; ag
           </Link>
         </Fact>
         <Fact label="Channel">{CHANNELS[conversation.velox.channel] ?? humanize(conversation.velox.channel)}</Fact>
-        <Fact label="Direction">{phone ? humanize(phone.direction) : "—"}</Fact>
+        <Fact label="Direction">{humanize(direction)}</Fact>
         <Fact label="From">{from ? <span className="font-mono">{from}</span> : "—"}</Fact>
         <Fact label="To">{to ? <span className="font-mono">{to}</span> : "—"}</Fact>
         <Fact label="Started">{formatUnix(conversation.metadata.start_time_unix_secs)}</Fact>

@@ -89,13 +89,14 @@ function TranscriptLine({ entry, playing, onSeek }: { entry: Entry; playing: boo
     </>
   );
   return (
-    <li aria-current={playing ? "true" : undefined} className={cn("border-l-4", playing ? "border-accent bg-accent/10" : cn("border-transparent", !caller && "bg-subtle/40"))}>
+    // The playing line's bar is an inset shadow: the list's dividers set every border's colour.
+    <li aria-current={playing ? "true" : undefined} className={cn(playing ? "bg-accent/10 shadow-[inset_4px_0_0_0_rgb(var(--accent))]" : !caller && "bg-subtle/40")}>
       {onSeek ? (
-        <button type="button" onClick={onSeek} title={`Play from ${time}`} className="block w-full px-4 py-2.5 text-left hover:bg-subtle focus-visible:outline focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-accent">
+        <button type="button" onClick={onSeek} title={`Play from ${time}`} className={cn("block w-full px-5 py-2.5 text-left focus-visible:outline focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-accent", !playing && "hover:bg-subtle")}>
           {body}
         </button>
       ) : (
-        <div className="px-4 py-2.5">{body}</div>
+        <div className="px-5 py-2.5">{body}</div>
       )}
     </li>
   );

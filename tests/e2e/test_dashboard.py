@@ -372,7 +372,7 @@ def test_a_support_lead_opens_a_recorded_call_reads_its_latency_and_seeks_by_lin
     sign_in(page, email)
     page.goto("/calls/")
     row = page.get_by_role("table", name="Calls").get_by_role("row").filter(has_text=call_id)
-    expect(row).to_contain_text("+15550007777 → +15559990000")
+    expect(row).to_contain_text("+15550007777→ +15559990000")
     expect(row).to_contain_text("Resolved")
     expect(row).to_contain_text("Positive")
     expect(row.get_by_text("Recorded", exact=True)).to_be_attached()

@@ -43,8 +43,9 @@ describe("the call list", () => {
     expect(screen.getByText("SIP")).toBeInTheDocument();
     expect(screen.getByText("1:35")).toBeInTheDocument();
     expect(screen.getByText("Caller hung up")).toBeInTheDocument();
-    expect(screen.getByText("+15550001111 → +15559990000")).toBeInTheDocument();
     const row = screen.getByRole("link", { name: /conv_1/ }).closest("tr") as HTMLElement;
+    expect(within(row).getByText("+15550001111")).toBeInTheDocument();
+    expect(within(row).getByText("→ +15559990000")).toBeInTheDocument();
     expect(within(row).getByText("Call back")).toBeInTheDocument();
     expect(within(row).getByText("Neutral")).toBeInTheDocument();
     expect(screen.getByText("Recorded")).toBeInTheDocument();

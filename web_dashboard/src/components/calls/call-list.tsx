@@ -186,7 +186,7 @@ export function CallList() {
               <tr>
                 <th scope="col" className="px-4 py-3 font-medium">Started</th>
                 <th scope="col" className="px-4 py-3 font-medium">Agent</th>
-                <th scope="col" className="hidden px-4 py-3 font-medium xl:table-cell">Channel</th>
+                <th scope="col" className="hidden px-4 py-3 font-medium 2xl:table-cell">Channel</th>
                 <th scope="col" className="hidden px-4 py-3 font-medium lg:table-cell">From → to</th>
                 <th scope="col" className="px-4 py-3 text-right font-medium">Duration</th>
                 <th scope="col" className="px-4 py-3 font-medium">Status</th>
@@ -236,30 +236,37 @@ function RecordingIcon({ className }: { className?: string }) {
   );
 }
 
-/** A call's two ends, "—" for a web or app conversation without numbers. */
-export function formatEnds(from: string, to: string): string {
-  if (!from && !to) return "—";
-  return `${from || "—"} → ${to || "—"}`;
+/** The two ends stacked (the caller's number over the called one), read as "from → to". */
+function Ends({ from, to }: { from: string; to: string }) {
+  if (!from && !to) return <>—</>;
+  return (
+    <>
+      <span className="block">{from || "—"}</span>
+      <span className="block">→ {to || "—"}</span>
+    </>
+  );
 }
 
 function CallRow({ call }: { call: Summary }) {
   return (
     <tr className="hover:bg-subtle/50">
-      <td className="whitespace-nowrap px-4 py-3 text-ink">
+      <td className="max-w-[14rem] px-4 py-3 text-ink">
         <Link href={callHref(call.conversation_id)} className="group block rounded focus-visible:outline focus-visible:outline-2 focus-visible:outline-accent">
           <span className="font-medium group-hover:text-accent group-hover:underline">{formatUnix(call.start_time_unix_secs)}</span>
-          <span className="block font-mono text-xs text-muted">{call.conversation_id}</span>
+          <span className="block break-all font-mono text-xs text-muted">{call.conversation_id}</span>
         </Link>
       </td>
       <td className="px-4 py-3 text-ink">
         {call.agent_name || <span className="text-muted">Deleted agent</span>}
         <span className="block text-xs text-muted">
           {humanize(call.direction)}
-          <span className="xl:hidden"> · {CHANNELS[call.channel] ?? humanize(call.channel)}</span>
+          <span className="2xl:hidden"> · {CHANNELS[call.channel] ?? humanize(call.channel)}</span>
         </span>
       </td>
-      <td className="hidden px-4 py-3 text-muted xl:table-cell">{CHANNELS[call.channel] ?? humanize(call.channel)}</td>
-      <td className="hidden whitespace-nowrap px-4 py-3 font-mono text-xs text-muted lg:table-cell">{formatEnds(call.from_number ?? "", call.to_number ?? "")}</td>
+      <td className="hidden px-4 py-3 text-muted 2xl:table-cell">{CHANNELS[call.channel] ?? humanize(call.channel)}</td>
+      <td className="hidden whitespace-nowrap px-4 py-3 font-mono text-xs text-muted lg:table-cell">
+        <Ends from={call.from_number ?? ""} to={call.to_number ?? ""} />
+      </td>
       <td className="whitespace-nowrap px-4 py-3 text-right tabular-nums text-ink">{formatDuration(call.call_duration_secs)}</td>
       <td className="px-4 py-3">
         <Badge tone={STATUS_TONE[call.status] ?? "neutral"}>{humanize(call.status)}</Badge>

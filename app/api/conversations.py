@@ -47,6 +47,14 @@ class ConversationSummary(BaseModel):
     direction: str
     termination_reason: str
     channel: str  # Velox: twilio, sip or websocket (web and app conversations)
+    # Velox: the call's two ends ("" when a web or app conversation has none), its outcome
+    # (the campaign dial's, else the analysis'), the analysis' sentiment, and whether a
+    # recording can be fetched from `/{conversation_id}/audio`.
+    from_number: str = ""
+    to_number: str = ""
+    outcome: str | None = None
+    sentiment: str | None = None
+    has_audio: bool = False
 
 
 class ConversationsPage(BaseModel):
@@ -83,6 +91,11 @@ class ConversationMetadata(BaseModel):
 
 class VeloxCallDetail(BaseModel):
     channel: str
+    # The call's direction and two ends for every channel (`metadata.phone_call` has them only
+    # for a carrier call with its call sid); "" where a web or app conversation has no number.
+    direction: str = "inbound"
+    from_number: str = ""
+    to_number: str = ""
     provider_status: str | None
     # Twilio's answering-machine verdict, for an outbound call that asked for detection.
     answered_by: str | None = None
@@ -90,6 +103,8 @@ class VeloxCallDetail(BaseModel):
     analysis_status: str | None = None
     metrics: dict[str, Any]
     events: list[dict[str, Any]]
+    # The latest reviewer feedback (`like` or `dislike`, POST `/{id}/feedback`); None without.
+    feedback: str | None = None
 
 
 class ConversationResponse(BaseModel):
@@ -182,6 +197,11 @@ def list_conversations(
                 direction=summary.call.direction,
                 termination_reason=summary.call.termination_reason,
                 channel=summary.call.channel,
+                from_number=summary.call.from_number or "",
+                to_number=summary.call.to_number or "",
+                outcome=summary.outcome,
+                sentiment=summary.sentiment,
+                has_audio=summary.call.recording_path is not None,
             )
             for summary in page.items
         ],
@@ -252,10 +272,14 @@ def get_conversation(
         else None,
         velox=VeloxCallDetail(
             channel=call.channel,
+            direction=call.direction,
+            from_number=call.from_number or "",
+            to_number=call.to_number or "",
             provider_status=call.provider_status,
             answered_by=call.answered_by,
             analysis_status=analysis.status if analysis is not None else None,
             metrics=call.metrics,
+            feedback=call.feedback,
             events=[
                 {"at_ms": event.at_ms, "kind": event.kind, "data": event.data}
                 for event in call.events

@@ -81,6 +81,9 @@ class CallSummary:
     message_count: int
     # The post-call analysis' verdict once it is done.
     call_successful: str | None = None
+    # The campaign dial's outcome, else the finished analysis'; the analysis' sentiment.
+    outcome: str | None = None
+    sentiment: str | None = None
 
 
 # --- the pieces every call query shares ------------------------------------------------------
@@ -212,14 +215,21 @@ def find_calls(
     direction)."""
     limit = clamp_page_size(page_size)
     query = (
-        select(Call, Agent.name, digest.message_count, digest.call_successful)
+        select(
+            Call,
+            Agent.name,
+            digest.message_count,
+            digest.call_successful,
+            digest.outcome,
+            digest.sentiment,
+        )
         .select_from(call_digests)
         .join(Call, call_of_digest)
         .join(Agent, Agent.id == Call.agent_id)
     )
     query = in_order(with_filters(query, session, organization_id, filters), direction, cursor)
     rows = session.execute(query.limit(limit + 1)).all()
-    summaries = [CallSummary(call, name, count, verdict) for call, name, count, verdict in rows]
+    summaries = [CallSummary(*row) for row in rows]
     if len(summaries) <= limit:
         return Page(items=summaries, next_cursor=None)
     last = summaries[limit - 1].call

@@ -56,6 +56,7 @@ class RunningDashboard:
     database: Database
     organization_id: str
     api_key: str
+    recordings_dir: Path
 
     def invite(self, email: str, role: Role) -> str:
         """Invite a person (as `velox users create` does); the invite link's path and query."""
@@ -120,6 +121,66 @@ class RunningDashboard:
             }
             return {label: call.id for label, call in calls.items()}
 
+    def seed_recorded_call(self) -> str:
+        """A finished, recorded phone call with the engine's full latency chain on its caller
+        turns, events and an analysis; its recording is a 12 s stereo MP3 (a tone on the
+        caller's left channel while the caller speaks, on the right while the agent does)."""
+        from datetime import UTC, datetime, timedelta
+
+        from app.calls.recording import recording_path
+        from tests.integration.seeded_calls import Analysed, Said, agent, finished_call
+
+        started = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+        chain = {
+            "end_of_speech_to_endpoint_ms": 240.0,
+            "stt_final_ms": 180.0,
+            "llm_first_token_ms": 610.0,
+            "tts_first_byte_ms": 150.0,
+            "voice_to_voice_ms": 1090.0,
+            "stt_provider": "deepgram",
+            "llm_provider": "groq",
+            "tts_provider": "cartesia",
+        }
+        with self.database.session() as session:
+            billing = agent(session, self.organization_id, "Billing line")
+            call = finished_call(
+                session,
+                self.organization_id,
+                billing,
+                started_at=started,
+                duration_secs=12,
+                from_number="+15550007777",
+                turns=[
+                    Said("agent", "Thanks for calling Acme billing."),
+                    Said("user", "I was charged twice this month."),
+                    Said("agent", "I am sorry, let me look that up for", interrupted=True),
+                    Said("user", "It was on the fourth."),
+                    Said("agent", "I see both charges; the second one is reversed today."),
+                    Said("user", "Great, thanks."),
+                ],
+                turn_metrics=[
+                    {"tts_first_byte_ms": 95.0, "tts_provider": "cartesia"},
+                    chain,
+                    {},
+                    {**chain, "llm_first_token_ms": 380.0, "voice_to_voice_ms": 860.0},
+                    {},
+                    {**chain, "stt_final_ms": 720.0, "voice_to_voice_ms": 1240.0},
+                ],
+                events=[
+                    {"at_ms": 0, "kind": "media_started", "data": {}},
+                    {"at_ms": 4100, "kind": "barge_in", "data": {"heard_chars": 35}},
+                ],
+                analysis=Analysed("Double charge reversed.", "positive", "resolved", "success"),
+                recording={
+                    "path": recording_path(self.organization_id, "billing"),
+                    "has_user_audio": True,
+                    "has_response_audio": True,
+                },
+            )
+            call_id = call.id
+        _write_tone_recording(self.recordings_dir / recording_path(self.organization_id, "billing"))
+        return call_id
+
     def agent_config(self, agent_id: str) -> dict[str, Any]:
         """An agent as the API stores it, read with the organization's API key."""
         import httpx
@@ -130,6 +191,28 @@ class RunningDashboard:
         response.raise_for_status()
         body: dict[str, Any] = response.json()
         return body
+
+
+def _write_tone_recording(path: Path, seconds: int = 12) -> None:
+    """A stereo MP3 of `seconds`: each 2 s turn's speaker as a tone on their channel (turn n
+    starts at 2n s, as `finished_call` places turns), left for the caller, right for the agent."""
+    import lameenc
+    import numpy as np
+
+    rate = 16_000
+    t = np.arange(rate * seconds) / rate
+    tone = (np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16)
+    turn = (t // 2).astype(int)
+    stereo = np.zeros((len(t), 2), dtype=np.int16)
+    stereo[:, 0] = np.where(turn % 2 == 1, tone, 0)  # the caller speaks turns 1, 3, 5
+    stereo[:, 1] = np.where(turn % 2 == 0, tone, 0)
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(32)
+    encoder.set_in_sample_rate(rate)
+    encoder.set_channels(2)
+    encoder.set_quality(7)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(encoder.encode(stereo.tobytes()) + encoder.flush())
 
 
 @contextmanager
@@ -154,7 +237,9 @@ def running_dashboard(tmp_path: Path) -> Iterator[RunningDashboard]:
     app = create_app(settings, providers=registry, preload=False)
     try:
         with serve(app, port) as base_url:
-            yield RunningDashboard(base_url, database, organization_id, key)
+            yield RunningDashboard(
+                base_url, database, organization_id, key, settings.resolved_recordings_dir()
+            )
     finally:
         database.dispose()
 

@@ -363,6 +363,76 @@ def test_a_support_lead_filters_and_searches_the_calls_and_exports_what_they_see
     expect(page.get_by_role("alert").filter(has_text="is not a phone number")).to_be_visible()
 
 
+def test_a_support_lead_opens_a_recorded_call_reads_its_latency_and_seeks_by_line(
+    browser: Browser, dashboard: RunningDashboard
+) -> None:
+    call_id = dashboard.seed_recorded_call()
+    email = person(dashboard, "rita@acme.test", Role.SUPPORT)
+    page = open_page(browser, dashboard)
+    sign_in(page, email)
+    page.goto("/calls/")
+    row = page.get_by_role("table", name="Calls").get_by_role("row").filter(has_text=call_id)
+    expect(row).to_contain_text("+15550007777→ +15559990000")
+    expect(row).to_contain_text("Resolved")
+    expect(row).to_contain_text("Positive")
+    expect(row.get_by_text("Recorded", exact=True)).to_be_attached()
+    screenshot(page, "calls-with-recording")
+    row.get_by_role("link").click()
+
+    expect(page).to_have_url(re.compile(rf"/calls/view/\?id={call_id}$"))
+    expect(page.get_by_role("heading", name="Call with Billing line", level=1)).to_be_visible()
+    transcript = page.get_by_role("list", name="Transcript")
+    expect(transcript.get_by_text("I was charged twice this month.")).to_be_visible()
+    interrupted = transcript.get_by_role("listitem").filter(has_text="let me look that up")
+    expect(interrupted.get_by_text("Interrupted")).to_be_visible()
+
+    # Each caller turn's chain, the slowest stage named; only the stages the turn has.
+    second = page.get_by_role("list", name="Latency of turn 2")
+    expect(second.get_by_role("listitem")).to_have_count(5)
+    expect(second.get_by_role("listitem").filter(has_text="(slowest stage)")).to_contain_text(
+        "LLM first token"
+    )
+    expect(second.get_by_role("listitem").filter(has_text="First audio")).to_contain_text("1.09 s")
+    sixth = page.get_by_role("list", name="Latency of turn 6")
+    expect(sixth.get_by_role("listitem").filter(has_text="(slowest stage)")).to_contain_text(
+        "STT final"
+    )
+    first = page.get_by_role("list", name="Latency of turn 1")
+    expect(first.get_by_role("listitem")).to_have_count(1)
+    analysis = page.get_by_role("region", name="Analysis")
+    expect(analysis.get_by_text("Double charge reversed.")).to_be_visible()
+    assert_accessible(page, "call page")
+    screenshot(page, "call-detail")
+
+    # The recording: a line seeks the player to its time and is then the one highlighted.
+    page.wait_for_function("document.querySelector('audio').readyState >= 1")
+    duration = page.evaluate("document.querySelector('audio').duration")
+    assert 11 < duration < 13, duration
+    page.get_by_role("button", name=re.compile(r"^Agent 0:08 I see both.*play from here")).click()
+    page.wait_for_function("document.querySelector('audio').currentTime >= 8")
+    playing = transcript.locator("li[aria-current='true']")
+    expect(playing).to_contain_text("I see both charges")
+    page.evaluate("document.querySelector('audio').pause()")
+    screenshot(page, "call-detail-seeked")
+
+    page.get_by_role("button", name="Like", exact=True).click()
+    expect(page.get_by_role("button", name="Like", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    page.get_by_text("Raw JSON").click()
+    expect(page.locator("pre")).to_contain_text(f'"conversation_id": "{call_id}"')
+    expect(page.locator("pre")).to_contain_text('"feedback": "like"')
+
+    dark = open_page(browser, dashboard, dark=True, width=820)
+    sign_in(dark, email)
+    dark.goto(f"/calls/view/?id={call_id}")
+    expect(dark.get_by_role("list", name="Latency of turn 2")).to_be_visible()
+    assert_accessible(dark, "call page, dark, 820 px")
+    screenshot(dark, "call-detail-dark-820")
+    overflow = dark.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the call page scrolls sideways by {overflow} px at 820 px"
+
+
 def test_a_field_agent_cannot_open_the_calls(browser: Browser, dashboard: RunningDashboard) -> None:
     email = person(dashboard, "fieldcalls@acme.test", Role.FIELD_AGENT)
     page = open_page(browser, dashboard)

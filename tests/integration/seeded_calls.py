@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -59,8 +60,13 @@ def finished_call(
     turns: Sequence[Said] = (),
     provider_errors: int = 0,
     analysis: Analysed | None = None,
+    recording: dict[str, Any] | None = None,
+    turn_metrics: Sequence[dict[str, Any]] = (),
+    events: Sequence[dict[str, Any]] = (),
 ) -> Call:
-    """A call that ran and ended, saved as the recorder saves one."""
+    """A call that ran and ended, saved as the recorder saves one. `recording` as the recorder
+    hands it over (`path` under the recordings folder, which audio it holds); `turn_metrics`
+    replace the turns' metrics one by one (the engine's latency keys)."""
     call = create_call(
         session,
         organization_id,
@@ -87,17 +93,24 @@ def finished_call(
                 "started_ms": 2000 * position,
                 "interrupted": turn.interrupted,
                 "source": "voice",
-                "metrics": {}
-                if turn.voice_to_voice_ms is None
-                else {"voice_to_voice_ms": turn.voice_to_voice_ms, "llm_provider": "groq"},
+                "metrics": dict(turn_metrics[position])
+                if position < len(turn_metrics)
+                else _latency(turn),
             }
             for position, turn in enumerate(turns)
         ],
-        events=[],
+        events=[dict(event) for event in events],
+        recording=recording,
     )
     if analysis is not None:
         analyse(session, saved.id, analysis)
     return saved
+
+
+def _latency(turn: Said) -> dict[str, Any]:
+    if turn.voice_to_voice_ms is None:
+        return {}
+    return {"voice_to_voice_ms": turn.voice_to_voice_ms, "llm_provider": "groq"}
 
 
 def analyse(session: Session, call_id: str, analysis: Analysed) -> None:

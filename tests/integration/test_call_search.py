@@ -92,6 +92,11 @@ def world(database: Database, tenant_a: Tenant) -> World:
                     Said("user", "Sure, book a demo for Tuesday.", voice_to_voice_ms=700),
                 ],
                 analysis=Analysed("Demo booked.", "positive", "meeting_booked", "success"),
+                recording={
+                    "path": f"{org}/demo.mp3",
+                    "has_user_audio": True,
+                    "has_response_audio": True,
+                },
             ),
             "C": finished_call(
                 session,
@@ -148,6 +153,32 @@ def test_lists_every_call_newest_start_first(
 ) -> None:
     assert listed(client, tenant_a, world) == ["F", "E", "D", "C", "B", "A"]
     assert listed(client, tenant_a, world, sort_direction="asc") == ["A", "B", "C", "D", "E", "F"]
+
+
+def test_each_row_carries_its_numbers_outcome_sentiment_and_whether_it_has_audio(
+    client: TestClient, tenant_a: Tenant, world: World
+) -> None:
+    response = client.get(LIST, params={"page_size": 100}, headers=tenant_a.headers)
+    rows = {world.label(row["conversation_id"]): row for row in response.json()["conversations"]}
+    shown = ("from_number", "to_number", "outcome", "sentiment", "has_audio")
+    assert {label: tuple(rows[label][key] for key in shown) for label in "ABCD"} == {
+        "A": ("+15550001111", "+15559990000", "completed", "negative", False),
+        "B": ("+15559990000", "+15550002222", "meeting_booked", "positive", True),
+        "C": ("", "+15559990000", None, None, False),
+        "D": ("+15559990000", "+15550003333", "busy", None, False),
+    }
+
+
+def test_a_calls_detail_names_its_direction_and_ends_whatever_its_channel(
+    client: TestClient, tenant_a: Tenant, world: World
+) -> None:
+    for label, expected in (
+        ("B", ("outbound", "+15559990000", "+15550002222")),
+        ("C", ("inbound", "", "+15559990000")),
+    ):
+        response = client.get(f"{LIST}/{world.calls[label]}", headers=tenant_a.headers)
+        velox = response.json()["velox"]
+        assert (velox["direction"], velox["from_number"], velox["to_number"]) == expected
 
 
 FILTERS: list[tuple[dict[str, Any], list[str]]] = [

@@ -1818,14 +1818,33 @@ export interface components {
             conversation_id: string;
             /** Direction */
             direction: string;
+            /**
+             * From Number
+             * @default
+             */
+            from_number: string;
+            /**
+             * Has Audio
+             * @default false
+             */
+            has_audio: boolean;
             /** Message Count */
             message_count: number;
+            /** Outcome */
+            outcome?: string | null;
+            /** Sentiment */
+            sentiment?: string | null;
             /** Start Time Unix Secs */
             start_time_unix_secs: number;
             /** Status */
             status: string;
             /** Termination Reason */
             termination_reason: string;
+            /**
+             * To Number
+             * @default
+             */
+            to_number: string;
         };
         /** CreateAgentResponse */
         CreateAgentResponse: {
@@ -2931,16 +2950,33 @@ export interface components {
             answered_by?: string | null;
             /** Channel */
             channel: string;
+            /**
+             * Direction
+             * @default inbound
+             */
+            direction: string;
             /** Events */
             events: {
                 [key: string]: unknown;
             }[];
+            /** Feedback */
+            feedback?: string | null;
+            /**
+             * From Number
+             * @default
+             */
+            from_number: string;
             /** Metrics */
             metrics: {
                 [key: string]: unknown;
             };
             /** Provider Status */
             provider_status: string | null;
+            /**
+             * To Number
+             * @default
+             */
+            to_number: string;
         };
         /**
          * VeloxSection

@@ -1,6 +1,6 @@
 import { location, router } from "@/test/navigation-mock";
 
-import { fireEvent, screen, waitFor } from "@testing-library/react";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { fakeApi, renderWithClient } from "@/test/render";
@@ -19,6 +19,11 @@ const CALL = {
   direction: "inbound",
   termination_reason: "caller hung up",
   channel: "sip",
+  from_number: "+15550001111",
+  to_number: "+15559990000",
+  outcome: "call_back",
+  sentiment: "neutral",
+  has_audio: true,
 };
 const NO_AGENTS = { agents: [], has_more: false, next_cursor: null };
 
@@ -38,6 +43,13 @@ describe("the call list", () => {
     expect(screen.getByText("SIP")).toBeInTheDocument();
     expect(screen.getByText("1:35")).toBeInTheDocument();
     expect(screen.getByText("Caller hung up")).toBeInTheDocument();
+    const row = screen.getByRole("link", { name: /conv_1/ }).closest("tr") as HTMLElement;
+    expect(within(row).getByText("+15550001111")).toBeInTheDocument();
+    expect(within(row).getByText("→ +15559990000")).toBeInTheDocument();
+    expect(within(row).getByText("Call back")).toBeInTheDocument();
+    expect(within(row).getByText("Neutral")).toBeInTheDocument();
+    expect(screen.getByText("Recorded")).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: /conv_1/ })).toHaveAttribute("href", expect.stringMatching(/^\/calls\/view\/?\?id=conv_1$/));
   });
 
   it("opens with the filters of its URL, sends them to the API and exports the same calls", async () => {

@@ -1,6 +1,7 @@
 "use client";
 
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useMemo, useState } from "react";
 
@@ -185,13 +186,17 @@ export function CallList() {
               <tr>
                 <th scope="col" className="px-4 py-3 font-medium">Started</th>
                 <th scope="col" className="px-4 py-3 font-medium">Agent</th>
-                <th scope="col" className="hidden px-4 py-3 font-medium lg:table-cell">Channel</th>
-                <th scope="col" className="hidden px-4 py-3 font-medium lg:table-cell">Direction</th>
+                <th scope="col" className="hidden px-4 py-3 font-medium 2xl:table-cell">Channel</th>
+                <th scope="col" className="hidden px-4 py-3 font-medium lg:table-cell">From → to</th>
                 <th scope="col" className="px-4 py-3 text-right font-medium">Duration</th>
-                <th scope="col" className="hidden px-4 py-3 text-right font-medium xl:table-cell">Messages</th>
                 <th scope="col" className="px-4 py-3 font-medium">Status</th>
+                <th scope="col" className="px-4 py-3 font-medium">Outcome</th>
+                <th scope="col" className="hidden px-4 py-3 font-medium lg:table-cell">Sentiment</th>
                 <th scope="col" className="px-4 py-3 font-medium">Success</th>
-                <th scope="col" className="hidden px-4 py-3 font-medium lg:table-cell">Ended because</th>
+                <th scope="col" className="px-4 py-3 font-medium">
+                  <span className="sr-only">Recording</span>
+                  <RecordingIcon />
+                </th>
               </tr>
             </thead>
             <tbody className="divide-y divide-line">
@@ -217,25 +222,73 @@ const STATUS_TONE: Record<string, BadgeTone> = { done: "success", failed: "dange
 const VERDICT_TONE: Record<string, BadgeTone> = { success: "success", failure: "danger" };
 const CHANNELS: Record<string, string> = { twilio: "Twilio", sip: "SIP", websocket: "Web/app" };
 
+const SENTIMENT_TONE: Record<string, BadgeTone> = { positive: "success", negative: "danger", neutral: "neutral" };
+
+export function callHref(conversationId: string): string {
+  return `/calls/view/?id=${encodeURIComponent(conversationId)}`;
+}
+
+function RecordingIcon({ className }: { className?: string }) {
+  return (
+    <svg viewBox="0 0 20 20" className={cn("h-4 w-4", className)} fill="none" stroke="currentColor" strokeWidth="1.8" aria-hidden="true">
+      <path d="M3 8v4m3.5-7v10M10 3v14m3.5-10v6M17 8v4" strokeLinecap="round" />
+    </svg>
+  );
+}
+
+/** The two ends stacked (the caller's number over the called one), read as "from → to". */
+function Ends({ from, to }: { from: string; to: string }) {
+  if (!from && !to) return <>—</>;
+  return (
+    <>
+      <span className="block">{from || "—"}</span>
+      <span className="block">→ {to || "—"}</span>
+    </>
+  );
+}
+
 function CallRow({ call }: { call: Summary }) {
   return (
     <tr className="hover:bg-subtle/50">
-      <td className="whitespace-nowrap px-4 py-3 text-ink">
-        {formatUnix(call.start_time_unix_secs)}
-        <p className="font-mono text-xs text-muted">{call.conversation_id}</p>
+      <td className="max-w-[14rem] px-4 py-3 text-ink">
+        <Link href={callHref(call.conversation_id)} className="group block rounded focus-visible:outline focus-visible:outline-2 focus-visible:outline-accent">
+          <span className="font-medium group-hover:text-accent group-hover:underline">{formatUnix(call.start_time_unix_secs)}</span>
+          <span className="block break-all font-mono text-xs text-muted">{call.conversation_id}</span>
+        </Link>
       </td>
-      <td className="px-4 py-3 text-ink">{call.agent_name || <span className="text-muted">Deleted agent</span>}</td>
-      <td className="hidden px-4 py-3 text-muted lg:table-cell">{CHANNELS[call.channel] ?? humanize(call.channel)}</td>
-      <td className="hidden px-4 py-3 text-muted lg:table-cell">{humanize(call.direction)}</td>
+      <td className="px-4 py-3 text-ink">
+        {call.agent_name || <span className="text-muted">Deleted agent</span>}
+        <span className="block text-xs text-muted">
+          {humanize(call.direction)}
+          <span className="2xl:hidden"> · {CHANNELS[call.channel] ?? humanize(call.channel)}</span>
+        </span>
+      </td>
+      <td className="hidden px-4 py-3 text-muted 2xl:table-cell">{CHANNELS[call.channel] ?? humanize(call.channel)}</td>
+      <td className="hidden whitespace-nowrap px-4 py-3 font-mono text-xs text-muted lg:table-cell">
+        <Ends from={call.from_number ?? ""} to={call.to_number ?? ""} />
+      </td>
       <td className="whitespace-nowrap px-4 py-3 text-right tabular-nums text-ink">{formatDuration(call.call_duration_secs)}</td>
-      <td className="hidden px-4 py-3 text-right tabular-nums text-muted xl:table-cell">{call.message_count}</td>
       <td className="px-4 py-3">
         <Badge tone={STATUS_TONE[call.status] ?? "neutral"}>{humanize(call.status)}</Badge>
+        {call.termination_reason ? <span className="mt-0.5 block text-xs text-muted">{humanize(call.termination_reason)}</span> : null}
+      </td>
+      <td className="px-4 py-3 text-ink">{call.outcome ? humanize(call.outcome) : <span className="text-muted">—</span>}</td>
+      <td className="hidden px-4 py-3 lg:table-cell">
+        {call.sentiment ? <Badge tone={SENTIMENT_TONE[call.sentiment] ?? "neutral"}>{humanize(call.sentiment)}</Badge> : <span className="text-muted">—</span>}
       </td>
       <td className="px-4 py-3">
         <Badge tone={VERDICT_TONE[call.call_successful] ?? "neutral"}>{humanize(call.call_successful)}</Badge>
       </td>
-      <td className="hidden px-4 py-3 text-muted lg:table-cell">{call.termination_reason ? humanize(call.termination_reason) : "—"}</td>
+      <td className="px-4 py-3 text-accent">
+        {call.has_audio ? (
+          <span title="Recorded">
+            <RecordingIcon />
+            <span className="sr-only">Recorded</span>
+          </span>
+        ) : (
+          <span className="sr-only">Not recorded</span>
+        )}
+      </td>
     </tr>
   );
 }

@@ -6,6 +6,7 @@ import { pathOf, routeOf, type Route } from "./routes";
 import { LeadScreen } from "./screens/LeadScreen";
 import { SettingsScreen } from "./screens/SettingsScreen";
 import { SignInScreen } from "./screens/SignInScreen";
+import { TalkScreen } from "./screens/TalkScreen";
 import { TodayScreen } from "./screens/TodayScreen";
 import { signOut } from "./session";
 import { forgetEverything, loadAccount, openFieldDatabase, type Account, type FieldDatabase } from "./store";
@@ -129,6 +130,16 @@ function SignedIn(props: { db: FieldDatabase; account: Account; onSignedOut: (wh
           leadId={route.leadId}
           lists={lists}
           onBack={() => navigate({ screen: "today" })}
+          onTalk={() => navigate({ screen: "talk", leadId: route.leadId })}
+        />
+      );
+    case "talk":
+      return (
+        <TalkScreen
+          api={api}
+          lead={findLead(lists.lists, route.leadId)}
+          leadId={route.leadId}
+          onBack={() => navigate({ screen: "lead", leadId: route.leadId })}
         />
       );
     case "settings":

@@ -85,6 +85,11 @@ export interface OutcomeBody {
   call_back_at_unix: number | null;
 }
 
+export interface AgentChoice {
+  agent_id: string;
+  name: string;
+}
+
 export interface LeadCall {
   success: boolean;
   message: string;
@@ -218,6 +223,20 @@ export class ApiClient {
 
   callLead(leadId: string): Promise<LeadCall> {
     return this.json("POST", `/v1/me/leads/${encodeURIComponent(leadId)}/call`);
+  }
+
+  async agents(): Promise<AgentChoice[]> {
+    const body = await this.json<{ agents: AgentChoice[] }>("GET", "/v1/me/agents");
+    return body.agents;
+  }
+
+  /** A one-use conversation URL for `agentId` (refused with 403 for an agent I may not use). */
+  async signedUrl(agentId: string): Promise<string> {
+    const body = await this.json<{ signed_url: string }>(
+      "GET",
+      `/v1/convai/conversation/get-signed-url?agent_id=${encodeURIComponent(agentId)}`,
+    );
+    return body.signed_url;
   }
 
   async pushKey(): Promise<string> {

@@ -101,3 +101,10 @@ export function unixToLocalInput(date: Date): string {
   const pad = (n: number): string => String(n).padStart(2, "0");
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
+
+/** A level (RMS, 0..1) on the meter's 0..100 scale: -60 dBFS and below is 0, 0 dBFS is 100. */
+export function meterValue(rms: number): number {
+  if (rms <= 0) return 0;
+  const db = 20 * Math.log10(rms);
+  return Math.max(0, Math.min(100, Math.round(((db + 60) / 60) * 100)));
+}

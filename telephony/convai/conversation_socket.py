@@ -6,10 +6,11 @@ results flow in while agent audio and events flow out. Bad frames are answered w
 `error` event and counted; the conversation goes on.
 
 A socket closed by its client ends the conversation. One that goes away without a close frame
-(the connection dropped) leaves the conversation held for the resume window (`resume.py`): the
-agent stops talking to nobody, and a new socket presenting the conversation's id and resume
-token carries it on, history intact and no second greeting. When the window passes, the
-conversation ends as if the client had closed it.
+(the connection dropped), or that its client closes with 4001 (Velox's code for "this
+connection went quiet, I will resume"), leaves the conversation held for the resume window
+(`resume.py`): the agent stops talking to nobody, and a new socket presenting the
+conversation's id and resume token carries it on, history intact and no second greeting. When
+the window passes, the conversation ends as if the client had closed it.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ MAX_FRAME_BYTES = 512 * 1024
 # A socket gone without a close frame: the connection dropped rather than being closed.
 ABNORMAL_CLOSURE = 1006
 NO_STATUS = 1005
+# Velox's own close code for a client that gave up a connection gone quiet and will resume it
+# (a browser cannot drop a socket without sending a close frame).
+CLIENT_WILL_RESUME = 4001
+LOST_CODES = frozenset({ABNORMAL_CLOSURE, CLIENT_WILL_RESUME})
 CONNECTION_LOST = "connection_lost"
 
 
@@ -305,7 +310,7 @@ async def _receive_loop(
     while not session.closed:
         raw = await _receive_frame(websocket)
         if isinstance(raw, _Gone):
-            return CONNECTION_LOST if raw.code == ABNORMAL_CLOSURE else "client_disconnected"
+            return CONNECTION_LOST if raw.code in LOST_CODES else "client_disconnected"
         if len(raw) > MAX_FRAME_BYTES:
             _reject(
                 conversation, "frame_too_large", f"frames are limited to {MAX_FRAME_BYTES} bytes"

@@ -160,3 +160,28 @@ async def test_a_conversation_its_client_closes_ends_at_once(service: VoiceServi
     saved = await asyncio.to_thread(service.ended_conversation, metadata["conversation_id"], 2.0)
     assert saved["status"] == "done"
     assert "connection_lost" not in [event["kind"] for event in saved["velox"]["events"]]
+
+
+async def test_a_client_closing_with_4001_is_resumed_not_ended(service: VoiceService) -> None:
+    """A browser cannot drop a socket without a close frame: the field app gives up a quiet
+    connection with 4001, which holds the conversation for it like a drop."""
+    ws, metadata = await start(service)
+    conversation_id = metadata["conversation_id"]
+    await ws.close(code=4001, reason="no word from the server")
+    await asyncio.sleep(0.3)
+    token = metadata["velox_resume"]["resume_token"]
+    url = socket_url(service, conversation_id=conversation_id, resume_token=token)
+    async with connect(url) as again:
+        await again.send(INITIATION)
+        first = await receive(again)
+        assert first["conversation_initiation_metadata_event"]["conversation_id"] == (
+            conversation_id
+        )
+        assert await say(again, "still there?") == "You said: still there?"
+    body = await asyncio.to_thread(service.ended_conversation, conversation_id)
+    lines = [(t["role"], t["message"]) for t in body["transcript"]]
+    assert lines == [
+        ("agent", GREETING),
+        ("user", "still there?"),
+        ("agent", "You said: still there?"),
+    ]

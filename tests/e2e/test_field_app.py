@@ -9,89 +9,36 @@ Screenshots of each screen at phone size are written to the test's tmp dir (`scr
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import BrowserContext, CDPSession, Page, Playwright, sync_playwright
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.config.agent import AgentConfig
 from app.db import calls as call_queries
 from app.db import campaigns as campaign_rows
 from app.db.call_attempts import add_attempt
-from app.db.models import CallAnalysis, CampaignLead, LeadReport, utc_now
-from app.outbound.campaign_settings import DAY_NAMES
+from app.db.models import CallAnalysis, CampaignLead, utc_now
 from app.people import accounts
 from app.people.roles import Role
 from app.providers.registry import ProviderRegistry
-from app.settings import PROJECT_ROOT
 from tests.e2e.browser_page import CHROMIUM
-from tests.e2e.voice_service import RunningService, running_service
+from tests.e2e.field_team import (
+    AGENT_EMAIL,
+    PASSWORD,
+    FieldTeam,
+    ensure_build,
+    field_team,
+    post,
+)
+from tests.e2e.voice_service import running_service
 
 pytestmark = pytest.mark.e2e
-
-APP_DIR = PROJECT_ROOT / "mobile_app"
-BUILD = APP_DIR / "dist" / "index.html"
-AGENT_EMAIL = "ana@acme.example"
-PASSWORD = "correct horse battery"
-LEADS_CSV = (
-    "phone_number,name,company,owner_email\n"
-    "+12122345601,Maria Lopez,Lopez Interiors,ana@acme.example\n"
-    "+12122345602,John Park,Park & Sons,ana@acme.example\n"
-    "+12122345603,Dana Whitfield,Whitfield Dental,ana@acme.example\n"
-    "+12122345604,Someone Else,,\n"
-)
-ALWAYS_OPEN = {"calling_hours": {day: ["00:00-24:00"] for day in DAY_NAMES}}
-
-
-def ensure_build() -> None:
-    """`make mobile-app`'s build, made here when missing or older than its sources."""
-    sources = [
-        *(p for d in ("src", "public") for p in (APP_DIR / d).rglob("*") if p.is_file()),
-        *(APP_DIR / name for name in ("index.html", "package.json", "package-lock.json")),
-        APP_DIR / "vite.config.ts",
-    ]
-    newest = max(p.stat().st_mtime for p in sources)
-    if BUILD.exists() and BUILD.stat().st_mtime >= newest:
-        return
-    for command in (["npm", "ci", "--no-audit", "--no-fund"], ["npm", "run", "build"]):
-        done = subprocess.run(command, cwd=APP_DIR, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            pytest.fail(f"{' '.join(command)} in mobile_app failed:\n{done.stdout}\n{done.stderr}")
-    BUILD.touch()
-
-
-@dataclass
-class FieldTeam:
-    service: RunningService
-    leads: dict[str, str]  # name -> lead_id
-
-    @property
-    def url(self) -> str:
-        return f"{self.service.base_url}/m/"
-
-    def reports_of(self, lead_id: str) -> int:
-        with self.service.database.session() as session:
-            count = session.scalar(
-                select(func.count()).select_from(LeadReport).where(LeadReport.lead_id == lead_id)
-            )
-        return count or 0
-
-
-def _post(
-    service: RunningService, path: str, extra_headers: dict[str, str] | None = None, **kwargs: Any
-) -> dict[str, Any]:
-    headers = {**service.headers, **(extra_headers or {})}
-    response = httpx.post(f"{service.base_url}{path}", headers=headers, **kwargs)
-    assert response.status_code in (200, 201), response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 @pytest.fixture(scope="module")
@@ -102,49 +49,15 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FieldTeam]:
     ensure_build()
     tmp = tmp_path_factory.mktemp("field_app_server")
     with running_service(tmp, config=AgentConfig(name="Rep"), registry=ProviderRegistry()) as svc:
-        with svc.database.session() as session:
-            _, token = accounts.invite_user(
-                session,
-                svc.organization_id,
-                AGENT_EMAIL,
-                Role.FIELD_AGENT,
-                accounts.AccountRules(),
-                actor="test",
-            )
-        accepted = httpx.post(
-            f"{svc.base_url}/v1/auth/invite/accept", json={"token": token, "password": PASSWORD}
-        )
-        assert accepted.status_code == 200, accepted.text
-        number_id = _post(
-            svc,
-            "/v1/convai/phone-numbers",
-            json={"phone_number": "+15550105555", "label": "sales", "agent_id": svc.agent_id},
-        )["phone_number_id"]
-        campaign_id = _post(
-            svc,
-            "/v1/campaigns",
-            json={
-                "name": "Spring visits",
-                "agent_id": svc.agent_id,
-                "agent_phone_number_id": number_id,
-                "settings": {"default_region": "US", **ALWAYS_OPEN},
-            },
-        )["campaign_id"]
-        uploaded = _post(
-            svc,
-            f"/v1/campaigns/{campaign_id}/leads",
-            content=LEADS_CSV,
-            extra_headers={"content-type": "text/csv"},
-        )
-        assert uploaded["imported"] == 4, uploaded
-        _post(svc, "/v1/do-not-call", json={"phone_number": "+12122345603"})
+        team = field_team(svc)
+        leads = team.leads
+        post(svc, "/v1/do-not-call", json={"phone_number": "+12122345603"})
         with svc.database.session() as session:
             rows = session.scalars(
-                select(CampaignLead).where(CampaignLead.campaign_id == campaign_id)
+                select(CampaignLead).where(CampaignLead.campaign_id == team.campaign_id)
             ).all()
-            leads = {str(row.variables["name"]): row.id for row in rows}
             maria = next(row for row in rows if row.variables["name"] == "Maria Lopez")
-            campaign = campaign_rows.campaign_by_id(session, campaign_id)
+            campaign = campaign_rows.campaign_by_id(session, team.campaign_id)
             attempt = add_attempt(session, campaign, maria, utc_now())
             attempt.status, attempt.outcome = "ended", "completed"
             call = call_queries.create_call(
@@ -181,7 +94,7 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FieldTeam]:
             headers={"Authorization": f"Bearer {signed['token']}"},
         )
         assert reported.status_code == 200, reported.text
-        yield FieldTeam(svc, leads)
+        yield team
 
 
 @pytest.fixture(scope="module")

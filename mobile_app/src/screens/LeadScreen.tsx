@@ -35,6 +35,7 @@ export function LeadScreen(props: {
   leadId: string;
   lists: ListsState;
   onBack: () => void;
+  onTalk: () => void;
 }): JSX.Element {
   const { lead, lists } = props;
   const [call, setCall] = useState<CallState>({ state: "idle" });
@@ -111,6 +112,9 @@ export function LeadScreen(props: {
           <a className="button" href={`tel:${lead.phone_number}`}>
             Call myself
           </a>
+          <button type="button" className="button talk-start" disabled={lists.offline} onClick={props.onTalk}>
+            Talk to an AI agent about this lead
+          </button>
         </div>
         {call.state === "placed" || call.state === "refused" ? (
           <p className={`banner ${call.state === "placed" ? "banner-good" : "banner-bad"}`} role="alert">

@@ -35,9 +35,23 @@ SECTION = FIELD_APP
 TARGET_SHELL_S = 1.5
 TARGET_RECONNECT_S = 2.0
 CPU_SLOWDOWN = 4
-# A WebSocket frame of 40 ms of microphone audio is about 1.7 kB; the upgrade request and pongs
-# are smaller.
-AUDIO_FRAME_MIN_BYTES = 1000
+# When each socket of the page sent its first microphone audio (wall clock, ms). The app only
+# sends audio once the server has handed it the conversation, so the first piece the proxy
+# delivers on that connection after this moment is that audio.
+FIRST_AUDIO_SENDS = """
+(() => {
+  const send = WebSocket.prototype.send;
+  const seen = new WeakSet();
+  window.__firstAudio = [];
+  WebSocket.prototype.send = function (data) {
+    if (!seen.has(this) && typeof data === 'string' && data.startsWith('{"user_audio_chunk"')) {
+      seen.add(this);
+      window.__firstAudio.push(performance.timeOrigin + performance.now());
+    }
+    return send.call(this, data);
+  };
+})();
+"""
 TODAY_SHOWN = """
 (() => {
   const seen = () => {
@@ -92,27 +106,32 @@ def measure_reconnects(
 ) -> list[float]:
     """Seconds from the network's return to microphone audio reaching the server again."""
     notice = page.locator(".call-notice")
+    conversation_id = notice.get_attribute("data-conversation-id")
+    wall_minus_monotonic = time.time() - time.monotonic()
     times = []
     for _ in range(drops):
         page.wait_for_timeout(1500)
-        before = network.connections
+        sends_before = page.evaluate("() => window.__firstAudio.length")
         back_at = network.cut(down_for_s=down_s)
         page.get_by_text("Connection lost — reconnecting…").wait_for(timeout=10_000)
         page.get_by_text("Reconnected").wait_for(timeout=30_000)
+        page.wait_for_function(f"() => window.__firstAudio.length > {sends_before}")
+        sent_ms = page.evaluate("() => window.__firstAudio.at(-1)")
+        sent_at = sent_ms / 1000 - wall_minus_monotonic
+        newest = network.connections
         deadline = time.monotonic() + 10
-        while True:
-            flowing = [
+        while not (
+            delivered := [
                 at
-                for at, connection, size in list(network.sent)
-                if at >= back_at and connection > before and size >= AUDIO_FRAME_MIN_BYTES
+                for at, connection, _ in list(network.sent)
+                if connection == newest and at >= sent_at
             ]
-            if flowing:
-                times.append(flowing[0] - back_at)
-                break
+        ):
             if time.monotonic() > deadline:
-                raise RuntimeError("no microphone audio reached the server after the reconnect")
-            page.wait_for_timeout(50)
-        assert notice.get_attribute("data-conversation-id")
+                raise RuntimeError("the resumed socket's audio never reached the server")
+            page.wait_for_timeout(20)
+        times.append(delivered[0] - back_at)
+        assert notice.get_attribute("data-conversation-id") == conversation_id
     return times
 
 
@@ -142,6 +161,7 @@ def run(reloads: int, drops: int, down_s: float) -> FieldAppSpeed:
                 try:
                     page = context.new_page()
                     page.add_init_script(TODAY_SHOWN)
+                    page.add_init_script(FIRST_AUDIO_SENDS)
                     _sign_in(page, team)
                     speed.shell_s = measure_shell(page, network, reloads)
                     page.get_by_text("Maria Lopez").first.click()

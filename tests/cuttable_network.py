@@ -54,8 +54,20 @@ class CuttableNetwork:
             raise RuntimeError("the proxy did not start")
 
     def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._shut(), self._loop).result(timeout=5)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
+
+    async def _shut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for client, upstream in self._links:
+            client.transport.abort()
+            upstream.transport.abort()
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
 
     def cut(self, down_for_s: float = 0.0) -> float:
         """Drop every open connection now; refuse new ones for `down_for_s`. Returns the
@@ -86,10 +98,6 @@ class CuttableNetwork:
         try:
             self._loop.run_forever()
         finally:
-            self._server.close()
-            for client, upstream in self._links:
-                client.transport.abort()
-                upstream.transport.abort()
             self._loop.close()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -147,11 +147,11 @@ describe("what the app sends and plays", () => {
 });
 
 describe("reconnecting", () => {
-  it("retries quickly, a second at most, with some spread", () => {
+  it("retries quickly, half a second apart at most, with some spread", () => {
     expect(retryDelayMs(0, () => 0.5)).toBe(250);
     expect(retryDelayMs(1, () => 0.5)).toBe(500);
-    expect(retryDelayMs(10, () => 0.5)).toBe(1000);
-    expect(retryDelayMs(10, () => 1)).toBe(1200);
+    expect(retryDelayMs(10, () => 0.5)).toBe(500);
+    expect(retryDelayMs(10, () => 1)).toBe(600);
     expect(retryDelayMs(0, () => 0)).toBe(200);
   });
 
@@ -259,7 +259,7 @@ describe("ConversationLink", () => {
     advance(600);
     const third = sockets[2]!;
     third.opens();
-    expect(third.sent.map((m) => JSON.parse(m).type)).toEqual(["conversation_initiation_client_data"]);
+    expect(third.sent).toEqual([]); // Velox hands a resuming socket its conversation unasked
     third.says(metadata("conv_9"));
     expect(statuses.at(-1)).toEqual({ state: "live", conversationId: "conv_9", resumed: true });
   });
@@ -270,11 +270,11 @@ describe("ConversationLink", () => {
     sockets[0]!.says(metadata("conv_1", { resume_token: "tok", window_secs: 3 }));
     sockets[0]!.drops();
     for (let i = 0; i < 20 && statuses.at(-1)?.state !== "ended"; i += 1) {
-      advance(1200);
+      advance(600);
       sockets.at(-1)!.drops();
     }
     expect(statuses.at(-1)).toMatchObject({ state: "ended", reason: "not_resumed" });
-    expect(sockets.length).toBeLessThan(8);
+    expect(sockets.length).toBeLessThan(12);
   });
 
   it("gives up a quiet connection with 4001 and resumes", () => {

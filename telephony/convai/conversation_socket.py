@@ -141,11 +141,10 @@ async def resume_conversation(
     token: str,
 ) -> None:
     """Carry a held conversation on over a client's new socket (admitted at the upgrade by
-    `HELD.check`); the client sends its initiation message first, as on any socket."""
+    `HELD.check`). The metadata goes out at once, without waiting for the client's initiation
+    message (a round trip saved on a slow network); a client that sends one anyway has it
+    ignored: the conversation's variables and overrides were set when it began."""
     parser = ConversationParser()
-    initiation = await _receive_initiation(websocket, parser)
-    if initiation is None:
-        return
     try:
         conversation = HELD.take(conversation_id, agent_id, token)
     except ResumeRefusedError as refused:  # the window closed in the meantime

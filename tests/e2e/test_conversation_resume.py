@@ -171,8 +171,7 @@ async def test_a_client_closing_with_4001_is_resumed_not_ended(service: VoiceSer
     await asyncio.sleep(0.3)
     token = metadata["velox_resume"]["resume_token"]
     url = socket_url(service, conversation_id=conversation_id, resume_token=token)
-    async with connect(url) as again:
-        await again.send(INITIATION)
+    async with connect(url) as again:  # no initiation needed: the metadata comes unasked
         first = await receive(again)
         assert first["conversation_initiation_metadata_event"]["conversation_id"] == (
             conversation_id

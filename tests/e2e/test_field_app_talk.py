@@ -10,12 +10,14 @@ conversation with one greeting. Screenshots of the Talk screen are written to `s
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from app.config.agent import AgentConfig
 from app.providers.base import ChatMessage
@@ -161,6 +163,11 @@ def test_talk_survives_the_network_dropping_as_one_conversation(
     assert loudest_until(page, QUESTION) > 30
     line(page, f"Noted: {QUESTION}")
     page.screenshot(path=screens / "2-talk-in-call.png", full_page=True)
+    # The answer has played (what the lead did not hear is not kept), then the network drops.
+    speaking = page.get_by_text("Agent speaking")
+    with contextlib.suppress(PlaywrightTimeoutError):  # it may have played already
+        speaking.wait_for(state="visible", timeout=2_000)
+    speaking.wait_for(state="hidden", timeout=10_000)
 
     network.cut(down_for_s=DOWN_S)
     page.get_by_text("Connection lost — reconnecting…").wait_for(timeout=5_000)

@@ -29,10 +29,13 @@ from app.outbound import campaign_runs, campaign_settings
 from app.outbound.campaign_settings import CampaignSettings
 from app.outbound.leads import CampaignClosedError, CampaignNotFoundError, import_leads
 from campaigns.leads_csv import LeadsFileError
+from campaigns.outcomes import Outcome
 from campaigns.states import CampaignState
 
 router = APIRouter(tags=["campaigns"])
 
+# Outcomes of an attempt on which someone spoke with the agent: its lead was answered.
+PERSON_OUTCOMES = tuple(outcome.value for outcome in Outcome if outcome.reached_a_person)
 MAX_LEADS_FILE_BYTES = 64 * 1024 * 1024
 SPOOL_IN_MEMORY_BYTES = 1024 * 1024
 
@@ -51,6 +54,9 @@ class CampaignProgress(BaseModel):
     leads_pending: int
     leads_calling: int
     leads_finished: int
+    # Leads called at least once; leads of whom an attempt reached a person.
+    leads_dialed: int
+    leads_answered: int
     attempts: int
     attempts_in_progress: int
     outcomes: dict[str, int]
@@ -98,7 +104,7 @@ class AttemptResponse(BaseModel):
 
 
 def _response(session: Session, campaign: Campaign) -> CampaignResponse:
-    counts = campaign_queries.progress(session, campaign.id)
+    counts = campaign_queries.progress(session, campaign.id, PERSON_OUTCOMES)
     return CampaignResponse(
         campaign_id=campaign.id,
         name=campaign.name,
@@ -113,6 +119,8 @@ def _response(session: Session, campaign: Campaign) -> CampaignResponse:
             leads_pending=counts.leads.get("pending", 0),
             leads_calling=counts.leads.get("calling", 0),
             leads_finished=counts.leads.get("finished", 0),
+            leads_dialed=counts.leads_dialed,
+            leads_answered=counts.leads_answered,
             attempts=counts.attempts,
             attempts_in_progress=counts.attempts_in_progress,
             outcomes=counts.outcomes,

@@ -174,3 +174,13 @@ export function mappedFile(text: string, preview: LeadsPreview, mapping: ColumnM
   const ending = preview.headerEnd >= text.length && !/[\r\n]$/.test(text) ? "" : lineEnd;
   return text.slice(0, preview.headerStart) + header.join(preview.delimiter) + ending + text.slice(preview.headerEnd);
 }
+
+/** A chosen file's text, decoded as UTF-8 (a byte that is not UTF-8 becomes U+FFFD, as the API reads it). */
+export function readText(file: Blob): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result ?? ""));
+    reader.onerror = () => reject(new Error("The file could not be read. Choose it again."));
+    reader.readAsText(file, "utf-8");
+  });
+}

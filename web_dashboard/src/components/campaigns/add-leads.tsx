@@ -6,7 +6,7 @@ import { useState } from "react";
 import { errorMessage } from "@/api/errors";
 import { Button } from "@/components/ui/button";
 import { Alert, Card } from "@/components/ui/card";
-import { guessMapping, mappedFile, mappingProblems, previewLeads } from "@/lib/leads-file";
+import { guessMapping, mappedFile, mappingProblems, previewLeads, readText } from "@/lib/leads-file";
 
 import { LeadsStep, type LeadsDraft } from "./wizard/leads-step";
 import { LeadsReport, uploadLeads } from "./wizard/upload-report";
@@ -28,7 +28,7 @@ export function AddLeads({ campaignId }: { campaignId: string }) {
           leads={leads}
           onFile={(file) => {
             upload.reset();
-            void file.text().then((text) => {
+            void readText(file).then((text) => {
               const preview = previewLeads(text);
               setLeads({ fileName: file.name, text, preview, mapping: preview ? guessMapping(preview.header) : [] });
             });

@@ -12,7 +12,7 @@ import { Alert, Card } from "@/components/ui/card";
 import { Field, Input, Select } from "@/components/ui/field";
 import { cn } from "@/lib/cn";
 import { defaultSettings, settingsBody, stepOfField, type SettingsDraft } from "@/lib/campaign-settings";
-import { guessMapping, mappedFile, mappingProblems, previewLeads } from "@/lib/leads-file";
+import { guessMapping, mappedFile, mappingProblems, previewLeads, readText } from "@/lib/leads-file";
 
 import { usePhoneNumbers } from "../campaign-parts";
 import { DialingStep } from "./dialing-step";
@@ -85,7 +85,7 @@ export function CampaignWizard() {
 
   const readFile = async (file: File) => {
     setFileError(null);
-    const text = await file.text();
+    const text = await readText(file);
     const preview = previewLeads(text);
     setLeads({ fileName: file.name, text, preview, mapping: preview ? guessMapping(preview.header) : [] });
   };
@@ -93,7 +93,11 @@ export function CampaignWizard() {
   if (created) return <UploadReport campaign={created.campaign} upload={created.upload} uploadError={created.uploadError} />;
 
   const basicsMissing = !name.trim() || !agentId || !numberId;
-  const leadsProblem = !leads?.preview ? "Choose a leads file." : mappingProblems(leads.mapping)[0];
+  const leadsProblem = !leads?.preview
+    ? "Choose a leads file (step 2)."
+    : mappingProblems(leads.mapping).length > 0
+      ? "The leads file's columns need attention (step 2)."
+      : null;
   const index = STEPS.findIndex(([key]) => key === step);
   const stepsWithErrors = new Set(Object.keys(errors).map(stepOfField));
   return (

@@ -173,7 +173,8 @@ export function CampaignWizard() {
           ) : null}
           {create.error instanceof ApiError && create.error.fieldErrors.length > 0 ? (
             <Alert className="mt-6" title="The campaign was not created">
-              {create.error.message} The steps marked in red hold the fields to fix.
+              The API refused {create.error.fieldErrors.length === 1 ? "a setting" : `${create.error.fieldErrors.length} settings`}: the steps marked in red hold
+              them, each message beside its field.
             </Alert>
           ) : null}
           <div className="mt-8 flex flex-wrap items-center justify-between gap-3 border-t border-line pt-5">

@@ -59,7 +59,7 @@ export function LeadsStep({
           <div>
             <h3 className="text-sm font-semibold text-ink">Columns</h3>
             <p className="mt-0.5 text-xs text-muted">What each column of {leads.fileName} holds. The header row is rewritten to this before the upload; the rows are sent as they are.</p>
-            <div className="mt-3 grid gap-3 sm:grid-cols-2 xl:grid-cols-3">
+            <div className="mt-3 grid items-start gap-3 sm:grid-cols-2 xl:grid-cols-3">
               {leads.preview.header.map((title, index) => {
                 const column = leads.mapping[index];
                 if (!column) return null;

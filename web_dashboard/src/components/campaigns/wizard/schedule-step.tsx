@@ -68,8 +68,8 @@ export function ScheduleStep({
                     </Button>
                   </div>
                 ))}
-                <Button type="button" variant="secondary" size="sm" className="ml-auto" aria-label={`Add a ${label} range`} onClick={() => setDay(day, [...ranges, "09:00-17:00"])}>
-                  Add range
+                <Button type="button" variant="secondary" size="sm" className="ml-auto" onClick={() => setDay(day, [...ranges, "09:00-17:00"])}>
+                  Add range<span className="sr-only"> on {label}</span>
                 </Button>
               </div>
             );

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from app.api.analytics import ANSWERED_OUTCOMES
 from app.api.deps import OrganizationDep, Principal, PrincipalDep, SessionDep, audit, get_database
 from app.api.errors import api_error, not_found
 from app.api.openapi import error_responses
@@ -29,13 +30,10 @@ from app.outbound import campaign_runs, campaign_settings
 from app.outbound.campaign_settings import CampaignSettings
 from app.outbound.leads import CampaignClosedError, CampaignNotFoundError, import_leads
 from campaigns.leads_csv import LeadsFileError
-from campaigns.outcomes import Outcome
 from campaigns.states import CampaignState
 
 router = APIRouter(tags=["campaigns"])
 
-# Outcomes of an attempt on which someone spoke with the agent: its lead was answered.
-PERSON_OUTCOMES = tuple(outcome.value for outcome in Outcome if outcome.reached_a_person)
 MAX_LEADS_FILE_BYTES = 64 * 1024 * 1024
 SPOOL_IN_MEMORY_BYTES = 1024 * 1024
 
@@ -54,7 +52,8 @@ class CampaignProgress(BaseModel):
     leads_pending: int
     leads_calling: int
     leads_finished: int
-    # Leads called at least once; leads of whom an attempt reached a person.
+    # Leads called at least once; leads whose call was picked up, by a person or a machine (as
+    # the analytics funnel counts them).
     leads_dialed: int
     leads_answered: int
     attempts: int
@@ -104,7 +103,7 @@ class AttemptResponse(BaseModel):
 
 
 def _response(session: Session, campaign: Campaign) -> CampaignResponse:
-    counts = campaign_queries.progress(session, campaign.id, PERSON_OUTCOMES)
+    counts = campaign_queries.progress(session, campaign.id, ANSWERED_OUTCOMES)
     return CampaignResponse(
         campaign_id=campaign.id,
         name=campaign.name,

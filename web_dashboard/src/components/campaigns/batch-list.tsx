@@ -31,7 +31,8 @@ export function BatchList() {
   return (
     <>
       <p className="mb-3 max-w-3xl text-sm text-muted">
-        Batch calls are campaigns started through ElevenLabs’ batch-calling API (<code className="font-mono text-xs">/v1/convai/batch-calling</code>); that API lists every campaign, in its own shape.
+        The campaigns as ElevenLabs’ batch-calling API (<code className="font-mono text-xs">/v1/convai/batch-calling</code>) lists them: to that API every campaign is a
+        batch call, whether it was submitted there or made here.
       </p>
       <Card className="overflow-hidden">
         {batches.isPending ? (
@@ -72,7 +73,7 @@ export function BatchList() {
                       <Link href={`/campaigns/view/?id=${encodeURIComponent(batch.id)}`} className="font-medium text-ink group-hover:text-accent">
                         {batch.name}
                       </Link>
-                      <p className="mt-0.5 font-mono text-xs text-muted">{batch.id}</p>
+                      <p className="mt-0.5 hidden font-mono text-xs text-muted xl:block">{batch.id}</p>
                     </td>
                     <td className="px-5 py-3.5">
                       <StateBadge state={batch.status} />

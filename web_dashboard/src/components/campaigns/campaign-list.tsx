@@ -96,8 +96,8 @@ function Campaigns({ canWrite }: { canWrite: boolean }) {
               <tr>
                 <th scope="col" className="px-5 py-3 font-medium">Campaign</th>
                 <th scope="col" className="px-5 py-3 font-medium">Status</th>
-                <th scope="col" className="hidden px-5 py-3 font-medium lg:table-cell">Agent and number</th>
-                <th scope="col" className="w-64 px-5 py-3 font-medium">Progress</th>
+                <th scope="col" className="hidden px-5 py-3 font-medium md:table-cell">Agent and number</th>
+                <th scope="col" className="w-56 min-w-40 px-5 py-3 font-medium">Leads finished</th>
                 <th scope="col" className="px-5 py-3 font-medium">Created</th>
               </tr>
             </thead>
@@ -108,17 +108,17 @@ function Campaigns({ canWrite }: { canWrite: boolean }) {
                     <Link href={`/campaigns/view/?id=${encodeURIComponent(campaign.campaign_id)}`} className="font-medium text-ink group-hover:text-accent">
                       {campaign.name}
                     </Link>
-                    <p className="mt-0.5 font-mono text-xs text-muted">{campaign.campaign_id}</p>
+                    <p className="mt-0.5 hidden font-mono text-xs text-muted xl:block">{campaign.campaign_id}</p>
                   </td>
                   <td className="px-5 py-3.5">
                     <StateBadge state={campaign.state} />
                   </td>
-                  <td className="hidden px-5 py-3.5 lg:table-cell">
+                  <td className="hidden px-5 py-3.5 md:table-cell">
                     <p className="text-ink">{agents.get(campaign.agent_id) ?? campaign.agent_id}</p>
                     <p className="text-xs text-muted">{numberOf.get(campaign.agent_phone_number_id) ?? campaign.agent_phone_number_id}</p>
                   </td>
                   <td className="px-5 py-3.5">
-                    <ProgressBar label="Leads finished" value={campaign.progress.leads_finished} total={campaign.progress.leads_total} tone="success" />
+                    <ProgressBar compact label="Leads finished" value={campaign.progress.leads_finished} total={campaign.progress.leads_total} tone="success" />
                   </td>
                   <td className="whitespace-nowrap px-5 py-3.5 text-muted">{formatUnix(campaign.created_at_unix_secs)}</td>
                 </tr>

@@ -25,14 +25,27 @@ export function StateBadge({ state }: { state: string }) {
 }
 
 /** A labelled bar: `value` of `total`, with its count and share written beside it. */
-export function ProgressBar({ label, value, total, tone = "accent" }: { label: string; value: number; total: number; tone?: "accent" | "success" | "warning" | "muted" }) {
+export function ProgressBar({
+  label,
+  value,
+  total,
+  tone = "accent",
+  compact = false,
+}: {
+  label: string;
+  value: number;
+  total: number;
+  tone?: "accent" | "success" | "warning" | "muted";
+  /** One short line above the bar (`1 of 2 · 50%`), the label kept for screen readers: for tables. */
+  compact?: boolean;
+}) {
   const share = total > 0 ? Math.min(100, Math.round((value / total) * 100)) : 0;
   const fills = { accent: "bg-accent", success: "bg-success", warning: "bg-warning", muted: "bg-muted" } as const;
   return (
     <div>
-      <div className="mb-1 flex items-baseline justify-between gap-2 text-sm">
-        <span className="font-medium text-ink">{label}</span>
-        <span className="tabular-nums text-muted">
+      <div className={cn("mb-1 flex items-baseline justify-between gap-2", compact ? "text-xs" : "text-sm")}>
+        <span className={compact ? "sr-only" : "font-medium text-ink"}>{label}</span>
+        <span className="whitespace-nowrap tabular-nums text-muted">
           {value.toLocaleString()} of {total.toLocaleString()} · {share}%
         </span>
       </div>

@@ -50,7 +50,7 @@ export function CampaignProgress({ campaign, live }: { campaign: Campaign; live:
                     <span aria-hidden="true" className={`h-2.5 w-2.5 rounded-full ${REACHED.has(outcome) ? "bg-success" : "bg-muted/60"}`} />
                     {outcomeLabel(outcome)}
                   </span>
-                  <span className="tabular-nums text-muted">
+                  <span className="whitespace-nowrap tabular-nums text-muted">
                     {count} · {Math.round((count / ended) * 100)}%
                   </span>
                 </li>

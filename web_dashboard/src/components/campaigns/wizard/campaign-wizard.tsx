@@ -117,7 +117,7 @@ export function CampaignWizard() {
                     key === step ? "bg-subtle font-medium text-ink" : "text-muted hover:bg-subtle hover:text-ink",
                   )}
                 >
-                  <span aria-hidden="true" className={cn("flex h-6 w-6 items-center justify-center rounded-full border text-xs", stepsWithErrors.has(key as never) ? "border-danger text-danger" : "border-line")}>
+                  <span aria-hidden="true" className={cn("flex h-6 w-6 shrink-0 items-center justify-center rounded-full border text-xs", stepsWithErrors.has(key as never) ? "border-danger text-danger" : "border-line")}>
                     {position + 1}
                   </span>
                   {label}

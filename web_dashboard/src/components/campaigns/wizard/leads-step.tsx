@@ -49,7 +49,7 @@ export function LeadsStep({
         />
         <p className="text-xs leading-relaxed text-muted">
           One lead per row under a header row; comma, semicolon or tab separated. Every column that is not the phone number, time zone or owner
-          becomes a dynamic variable the agent’s prompt can use. The API checks every row when the campaign is created and reports the bad ones.
+          becomes a dynamic variable the agent’s prompt can use. The API checks every row on upload and reports each bad one by its row number.
         </p>
       </div>
       {error ? <Alert title="This file cannot be used">{error}</Alert> : null}

@@ -14,6 +14,10 @@ import { ListSkeleton } from "./campaign-parts";
 
 type LeadsPage = Schemas["LeadsPage"];
 
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 /** A campaign's leads in import order, with their owners, attempts and last calls (polled with the campaign). */
 export function CampaignLeads({ campaignId, refetchInterval }: { campaignId: string; refetchInterval: number | false }) {
   const leads = useInfiniteQuery({
@@ -82,7 +86,7 @@ export function CampaignLeads({ campaignId, refetchInterval }: { campaignId: str
                     {lead.last_call ? (
                       <>
                         <Link className="font-medium text-accent underline" href={`/calls/view/?id=${encodeURIComponent(lead.last_call.conversation_id)}`}>
-                          {lead.last_call.outcome ? outcomeLabel(lead.last_call.outcome) : lead.last_call.status ?? "dialing"}
+                          {lead.last_call.outcome ? outcomeLabel(lead.last_call.outcome) : capitalized(lead.last_call.status ?? "dialing")}
                         </Link>
                         {lead.last_call.start_time_unix_secs ? <p className="text-xs text-muted">{formatUnix(lead.last_call.start_time_unix_secs)}</p> : null}
                       </>

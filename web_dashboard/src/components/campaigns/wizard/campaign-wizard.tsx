@@ -103,9 +103,9 @@ export function CampaignWizard() {
   return (
     <>
       <PageHeader title="New campaign" description="An agent calls every lead of your file from one of your numbers, in the lead’s own calling hours." />
-      <div className="grid gap-6 lg:grid-cols-[15rem_1fr]">
-        <nav aria-label="Steps">
-          <ol className="flex gap-2 overflow-x-auto lg:flex-col">
+      <div className="grid grid-cols-1 gap-6 lg:grid-cols-[15rem_minmax(0,1fr)]">
+        <nav aria-label="Steps" className="min-w-0">
+          <ol className="flex flex-wrap gap-2 lg:flex-col">
             {STEPS.map(([key, label], position) => (
               <li key={key}>
                 <button
@@ -127,7 +127,7 @@ export function CampaignWizard() {
             ))}
           </ol>
         </nav>
-        <Card className="p-6">
+        <Card className="min-w-0 p-6">
           <h2 className="mb-5 text-lg font-semibold text-ink">{STEPS[index]?.[1]}</h2>
           {step === "basics" ? (
             <div className="grid max-w-xl gap-4">

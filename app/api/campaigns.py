@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from app.api.analytics import ANSWERED_OUTCOMES
 from app.api.deps import OrganizationDep, Principal, PrincipalDep, SessionDep, audit, get_database
 from app.api.errors import api_error, not_found
 from app.api.openapi import error_responses
@@ -51,6 +52,10 @@ class CampaignProgress(BaseModel):
     leads_pending: int
     leads_calling: int
     leads_finished: int
+    # Leads called at least once; leads whose call was picked up, by a person or a machine (as
+    # the analytics funnel counts them).
+    leads_dialed: int
+    leads_answered: int
     attempts: int
     attempts_in_progress: int
     outcomes: dict[str, int]
@@ -98,7 +103,7 @@ class AttemptResponse(BaseModel):
 
 
 def _response(session: Session, campaign: Campaign) -> CampaignResponse:
-    counts = campaign_queries.progress(session, campaign.id)
+    counts = campaign_queries.progress(session, campaign.id, ANSWERED_OUTCOMES)
     return CampaignResponse(
         campaign_id=campaign.id,
         name=campaign.name,
@@ -113,6 +118,8 @@ def _response(session: Session, campaign: Campaign) -> CampaignResponse:
             leads_pending=counts.leads.get("pending", 0),
             leads_calling=counts.leads.get("calling", 0),
             leads_finished=counts.leads.get("finished", 0),
+            leads_dialed=counts.leads_dialed,
+            leads_answered=counts.leads_answered,
             attempts=counts.attempts,
             attempts_in_progress=counts.attempts_in_progress,
             outcomes=counts.outcomes,

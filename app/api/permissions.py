@@ -58,6 +58,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/campaigns"): Permission.CAMPAIGNS_READ,
     ("GET", "/v1/campaigns/{campaign_id}"): Permission.CAMPAIGNS_READ,
     ("GET", "/v1/campaigns/{campaign_id}/attempts"): Permission.CAMPAIGNS_READ,
+    ("GET", "/v1/campaigns/{campaign_id}/report"): Permission.CAMPAIGNS_READ,
     ("POST", "/v1/campaigns/{campaign_id}/leads"): Permission.CAMPAIGNS_WRITE,
     ("POST", "/v1/campaigns/{campaign_id}/start"): Permission.CAMPAIGNS_WRITE,
     ("POST", "/v1/campaigns/{campaign_id}/pause"): Permission.CAMPAIGNS_WRITE,

@@ -141,9 +141,29 @@ class Progress:
     outcomes: dict[str, int]
     attempts: int
     attempts_in_progress: int
+    # Leads called at least once, and leads with an attempt that ended in `answered_outcomes`.
+    leads_dialed: int = 0
+    leads_answered: int = 0
 
 
-def progress(session: Session, campaign_id: str) -> Progress:
+def progress(session: Session, campaign_id: str, answered_outcomes: Iterable[str] = ()) -> Progress:
+    """Leads by status, ended attempts by outcome; and how many leads were dialed, and
+    answered (an attempt of theirs ended in one of `answered_outcomes`)."""
+    dialed = session.scalar(
+        select(func.count())
+        .select_from(CampaignLead)
+        .where(CampaignLead.campaign_id == campaign_id, CampaignLead.attempts_made > 0)
+    )
+    answered_in = list(answered_outcomes)
+    answered = (
+        session.scalar(
+            select(func.count(func.distinct(CallAttempt.lead_id))).where(
+                CallAttempt.campaign_id == campaign_id, CallAttempt.outcome.in_(answered_in)
+            )
+        )
+        if answered_in
+        else 0
+    )
     leads = session.execute(
         select(CampaignLead.status, func.count())
         .where(CampaignLead.campaign_id == campaign_id)
@@ -167,6 +187,8 @@ def progress(session: Session, campaign_id: str) -> Progress:
         outcomes=dict(outcomes),
         attempts=total,
         attempts_in_progress=active,
+        leads_dialed=dialed or 0,
+        leads_answered=answered or 0,
     )
 
 

@@ -407,6 +407,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/campaigns/{campaign_id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Campaign Report
+         * @description The campaign's leads as CSV: lead_id, phone_number, name, time_zone, owner_email, status,
+         *     finished_reason, attempts_made, last_outcome, last_conversation_id, last_call_start_time
+         *     (UTC), last_call_duration_secs, last_call_summary, variables (JSON).
+         */
+        get: operations["campaign_report_v1_campaigns__campaign_id__report_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/campaigns/{campaign_id}/resume": {
         parameters: {
             query?: never;
@@ -1618,8 +1640,12 @@ export interface components {
             attempts: number;
             /** Attempts In Progress */
             attempts_in_progress: number;
+            /** Leads Answered */
+            leads_answered: number;
             /** Leads Calling */
             leads_calling: number;
+            /** Leads Dialed */
+            leads_dialed: number;
             /** Leads Finished */
             leads_finished: number;
             /** Leads Pending */
@@ -4443,6 +4469,64 @@ export interface operations {
             };
             /** @description Conflicts with the resource's state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    campaign_report_v1_campaigns__campaign_id__report_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One header line, then one line per lead in import order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

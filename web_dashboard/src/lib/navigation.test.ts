@@ -7,6 +7,7 @@ describe("the navigation", () => {
     expect(visibleNav(["me", "agents:read"]).map((item) => item.label)).toEqual(["Agents"]);
     expect(visibleNav(["me", "agents:read", "calls:read"]).map((item) => item.label)).toEqual(["Agents", "Calls"]);
     expect(visibleNav(["me", "conversations:start"])).toEqual([]);
+    expect(visibleNav(["me", "calls:read", "campaigns:read"]).map((item) => item.label)).toEqual(["Calls", "Campaigns"]);
   });
 
   it("lands a field agent, who has no page of their own yet, on their account", () => {

@@ -13,6 +13,7 @@ export interface NavItem {
 export const NAV_ITEMS: readonly NavItem[] = [
   { label: "Agents", href: "/agents/", permission: "agents:read" },
   { label: "Calls", href: "/calls/", permission: "calls:read" },
+  { label: "Campaigns", href: "/campaigns/", permission: "campaigns:read" },
 ];
 
 export function visibleNav(permissions: readonly string[]): NavItem[] {

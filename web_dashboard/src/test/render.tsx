@@ -17,6 +17,11 @@ export interface Recorded {
   body: unknown;
 }
 
+/** A request's body: JSON parsed, anything else (a CSV upload) as its text. */
+function parsedBody(text: string, contentType: string | null): unknown {
+  return contentType?.includes("json") || !contentType ? (JSON.parse(text) as unknown) : text;
+}
+
 /**
  * Replaces `fetch` with the API's answers, by "METHOD /path" (query ignored); records every
  * request. An answer is a JSON body and status, or a function of the request.
@@ -35,7 +40,7 @@ export function fakeApi(
         method: request.method,
         url: url.pathname + url.search,
         headers: request.headers,
-        body: text ? (JSON.parse(text) as unknown) : undefined,
+        body: text ? parsedBody(text, request.headers.get("content-type")) : undefined,
       };
       recorded.push(entry);
       const route = routes[`${request.method} ${url.pathname}`];

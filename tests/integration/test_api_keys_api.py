@@ -20,7 +20,8 @@ def test_a_created_key_is_shown_once_and_works_until_revoked(
         "/v1/api-keys", json={"name": "CRM sync"}, headers=tenant_a.headers
     ).json()
     key = created["api_key"]
-    assert key.startswith(created["key_prefix"]) and created["scopes"] is None
+    assert key.startswith(created["key_prefix"])
+    assert created["scopes"] is None
 
     listing = client.get("/v1/api-keys", headers=tenant_a.headers)
     assert key not in listing.text

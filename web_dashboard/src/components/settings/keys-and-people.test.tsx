@@ -112,7 +112,7 @@ describe("users and roles", () => {
       "PATCH /v1/users/usr_2": { status: 409, body: { detail: { status: "last_admin", message: "this is the organization's last active admin; make another admin first" } } },
     });
     renderWithClient(<Users myEmail="admin@acme.test" />);
-    await userEvent.click(await screen.findByRole("button", { name: "Change the role of sam@acme.test" }));
+    await userEvent.click(await screen.findByRole("button", { name: "Change role of sam@acme.test" }));
     await userEvent.selectOptions(screen.getByLabelText("Role"), "manager");
     await userEvent.click(screen.getByRole("button", { name: "Save role" }));
 

@@ -30,7 +30,7 @@ describe("provider keys", () => {
       },
     });
     renderWithClient(<ProviderKeys />);
-    await userEvent.click(await screen.findByRole("button", { name: "Set the deepgram key" }));
+    await userEvent.click(await screen.findByRole("button", { name: "Set key for deepgram" }));
     await userEvent.type(screen.getByLabelText("API key"), "dg-secret-0123456789");
     await userEvent.click(screen.getByRole("button", { name: "Save key" }));
 

@@ -65,7 +65,7 @@ export function ProviderKeys() {
                 </div>
                 <Badge tone={key.is_set ? "success" : "neutral"}>{key.is_set ? "Key set" : "No key"}</Badge>
                 <div className="flex gap-2">
-                  <Button variant="secondary" size="sm" onClick={() => setSetting(key.provider)} aria-label={`${key.is_set ? "Replace" : "Set"} the ${key.provider} key`}>
+                  <Button variant="secondary" size="sm" onClick={() => setSetting(key.provider)} aria-label={key.is_set ? `Replace the ${key.provider} key` : `Set key for ${key.provider}`}>
                     {key.is_set ? "Replace" : "Set key"}
                   </Button>
                   {key.is_set ? (

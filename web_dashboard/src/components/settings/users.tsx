@@ -94,7 +94,7 @@ export function Users({ myEmail }: { myEmail: string | null }) {
                       <div className="flex flex-wrap justify-end gap-2">
                         {me ? null : (
                           <>
-                            <Button variant="secondary" size="sm" onClick={() => setChanging(user)} aria-label={`Change the role of ${user.email}`}>
+                            <Button variant="secondary" size="sm" onClick={() => setChanging(user)} aria-label={`Change role of ${user.email}`}>
                               Change role
                             </Button>
                             <Button variant="secondary" size="sm" busy={reinvite.isPending && reinvite.variables?.user_id === user.user_id} onClick={() => reinvite.mutate(user)} aria-label={`New invite link for ${user.email}`}>

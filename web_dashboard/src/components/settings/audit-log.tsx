@@ -117,7 +117,7 @@ export function AuditLog() {
               {rows.map((entry) => (
                 <tr key={entry.seq}>
                   <td className={`${CELL} whitespace-nowrap text-muted`}>{formatUnix(entry.at_unix_secs)}</td>
-                  <td className={`${CELL} break-all text-ink`}>{entry.actor}</td>
+                  <td className={`${CELL} break-words text-ink`}>{entry.actor}</td>
                   <td className={CELL}>
                     <Badge tone={ACTION_TONES[entry.action] ?? "neutral"}>{entry.action}</Badge>{" "}
                     <span className="text-muted">{entry.target_type.replace(/_/g, " ")}</span>

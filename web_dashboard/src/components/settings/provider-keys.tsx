@@ -24,6 +24,14 @@ const PROVIDER_NAMES: Record<string, string> = {
   cartesia: "Cartesia (text to speech)",
 };
 
+/** What an organization without its own key gets: OpenAI falls back to the server's key
+ * (VELOX_OPENAI_API_KEY) when it has one; the others cannot be used. */
+function noKey(provider: string): string {
+  return provider === "openai"
+    ? "No key of your own: agents use the server's key, if it has one."
+    : "Agents cannot use it until a key is set.";
+}
+
 export function providerName(provider: string): string {
   return PROVIDER_NAMES[provider] ?? provider;
 }
@@ -60,7 +68,7 @@ export function ProviderKeys() {
                 <div className="min-w-0 flex-1">
                   <p className="font-medium text-ink">{providerName(key.provider)}</p>
                   <p className="mt-0.5 text-xs text-muted">
-                    {key.is_set && key.updated_at_unix_secs ? `Set ${formatUnix(key.updated_at_unix_secs)}` : "Agents cannot use it until a key is set."}
+                    {key.is_set && key.updated_at_unix_secs ? `Set ${formatUnix(key.updated_at_unix_secs)}` : noKey(key.provider)}
                   </p>
                 </div>
                 <Badge tone={key.is_set ? "success" : "neutral"}>{key.is_set ? "Key set" : "No key"}</Badge>

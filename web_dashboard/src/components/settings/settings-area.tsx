@@ -41,9 +41,9 @@ export function SettingsArea({ me }: { me: Me }) {
   return (
     <>
       <PageHeader title="Settings" description={`For ${me.organization_name}.`} />
-      <div className="flex flex-col gap-6 md:flex-row md:items-start">
-        <nav aria-label="Settings sections" className="md:w-52 md:shrink-0">
-          <ul className="flex gap-1 overflow-x-auto pb-1 md:flex-col md:overflow-visible md:pb-0">
+      <div className="flex flex-col gap-6 lg:flex-row lg:items-start">
+        <nav aria-label="Settings sections" className="lg:w-52 lg:shrink-0">
+          <ul className="flex gap-1 overflow-x-auto pb-1 lg:flex-col lg:overflow-visible lg:pb-0">
             {sections.map((section) => {
               const active = section.id === (current ?? sections[0])?.id;
               return (

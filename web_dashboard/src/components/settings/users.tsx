@@ -81,7 +81,7 @@ export function Users({ myEmail }: { myEmail: string | null }) {
                 return (
                   <tr key={user.user_id}>
                     <td className={CELL}>
-                      <p className="break-all font-medium text-ink">
+                      <p className="break-words font-medium text-ink">
                         {user.email} {me ? <span className="text-xs font-normal text-muted">(you)</span> : null}
                       </p>
                       <Badge className="mt-1" tone={STATUS_TONES[user.status] ?? "neutral"}>{user.status}</Badge>

@@ -43,7 +43,7 @@ export function SettingsArea({ me }: { me: Me }) {
       <PageHeader title="Settings" description={`For ${me.organization_name}.`} />
       <div className="flex flex-col gap-6 lg:flex-row lg:items-start">
         <nav aria-label="Settings sections" className="lg:w-52 lg:shrink-0">
-          <ul className="flex gap-1 overflow-x-auto pb-1 lg:flex-col lg:overflow-visible lg:pb-0">
+          <ul className="flex flex-wrap gap-1 lg:flex-col">
             {sections.map((section) => {
               const active = section.id === (current ?? sections[0])?.id;
               return (

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from app.api import (
     agents,
     analytics,
+    api_keys,
     auth,
     batch_calling,
     call_audio,
@@ -44,6 +45,7 @@ REST_ROUTERS: tuple[APIRouter, ...] = (
     batch_calling.router,
     phone_numbers.router,
     provider_keys.router,
+    api_keys.router,
     signed_urls.router,
     webhooks.router,
     auth.router,

@@ -242,9 +242,25 @@ def audit_log(
     principal: PrincipalDep,
     limit: int = Query(default=100, ge=1, le=500),
     before: int | None = Query(default=None, ge=1),
+    action: Literal["created", "changed", "deleted"] | None = None,
+    target_type: str | None = Query(
+        default=None, pattern=r"^[a-z_]{1,40}$", description="agent, user, api_key, webhook…"
+    ),
+    actor: str | None = Query(
+        default=None, max_length=200, description="part of the actor, e.g. an e-mail address"
+    ),
 ) -> AuditPage:
-    """Who created, changed or deleted what, newest first."""
-    entries = people_rows.list_audit(session, principal.organization.id, limit + 1, before)
+    """Who created, changed or deleted what, newest first; narrowed by action, kind of target
+    and actor when asked."""
+    entries = people_rows.list_audit(
+        session,
+        principal.organization.id,
+        limit + 1,
+        before,
+        action=action,
+        target_type=target_type,
+        actor=actor,
+    )
     page = entries[:limit]
     return AuditPage(
         entries=[_entry(e) for e in page],

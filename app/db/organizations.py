@@ -94,3 +94,27 @@ def organizations_named(session: Session, name_or_id: str) -> list[Organization]
             select(Organization).where(Organization.name == name_or_id).order_by(Organization.id)
         )
     )
+
+
+def list_api_keys(session: Session, organization_id: str) -> list[ApiKey]:
+    """The organization's keys, live ones first, each group newest first."""
+    return list(
+        session.scalars(
+            select(ApiKey)
+            .where(ApiKey.organization_id == organization_id)
+            .order_by(ApiKey.revoked_at.is_not(None), ApiKey.created_at.desc(), ApiKey.id)
+        )
+    )
+
+
+def get_api_key(session: Session, organization_id: str, key_id: str) -> ApiKey | None:
+    return session.scalar(
+        select(ApiKey).where(ApiKey.organization_id == organization_id, ApiKey.id == key_id)
+    )
+
+
+def revoke_api_key(session: Session, api_key: ApiKey) -> None:
+    """Stop the key working at once (its row stays, for the audit log's sake)."""
+    if api_key.revoked_at is None:
+        api_key.revoked_at = utc_now()
+        session.flush()

@@ -213,9 +213,25 @@ def record_audit(
 
 
 def list_audit(
-    session: Session, organization_id: str, limit: int, before_seq: int | None = None
+    session: Session,
+    organization_id: str,
+    limit: int,
+    before_seq: int | None = None,
+    *,
+    action: str | None = None,
+    target_type: str | None = None,
+    actor: str | None = None,
 ) -> list[AuditEntry]:
+    """The organization's entries, newest first; narrowed to one action, one kind of target,
+    and an actor containing `actor` (case-insensitive) when given."""
     query = select(AuditEntry).where(AuditEntry.organization_id == organization_id)
     if before_seq is not None:
         query = query.where(AuditEntry.seq < before_seq)
+    if action is not None:
+        query = query.where(AuditEntry.action == action)
+    if target_type is not None:
+        query = query.where(AuditEntry.target_type == target_type)
+    if actor:
+        escaped = actor.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(AuditEntry.actor.ilike(f"%{escaped}%", escape="\\"))
     return list(session.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit)))

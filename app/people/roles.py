@@ -45,6 +45,7 @@ class Permission(StrEnum):
     WEBHOOKS_READ = "webhooks:read"
     WEBHOOKS_WRITE = "webhooks:write"
     PROVIDER_KEYS = "provider_keys"
+    API_KEYS = "api_keys"
     USERS = "users"
     AUDIT_READ = "audit:read"
 

@@ -28,14 +28,14 @@ pytestmark = pytest.mark.integration
 # each other: a manager runs agents, numbers, campaigns (leads, do-not-call, batches), webhooks
 # and places calls; support reads agents, numbers, campaigns and calls; a field agent opens
 # conversations with the agents it may use and works its own leads and call backs; only admins
-# touch provider keys, users and the audit log.
+# touch provider keys, API keys, users and the audit log.
 
 
 def allowed_roles(method: str, path: str) -> set[Role]:
     everyone = set(Role)
     if path in ("/v1/me", "/v1/auth/sign-out"):
         return everyone
-    if path.startswith(("/v1/provider-keys", "/v1/users", "/v1/audit")):
+    if path.startswith(("/v1/provider-keys", "/v1/api-keys", "/v1/users", "/v1/audit")):
         return {Role.ADMIN}
     if path in ("/v1/convai/conversation/get-signed-url", "/v1/me/agents"):
         return {Role.ADMIN, Role.MANAGER, Role.FIELD_AGENT}

@@ -139,6 +139,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Api Keys
+         * @description Every key of the organization, revoked ones included (last), never the keys themselves.
+         */
+        get: operations["list_api_keys_v1_api_keys_get"];
+        put?: never;
+        /**
+         * Create Api Key
+         * @description A new key; the answer is the only time it is shown.
+         */
+        post: operations["create_api_key_v1_api_keys_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Api Key
+         * @description Revoke a key: requests with it are refused from now on. Revoking it again changes
+         *     nothing.
+         */
+        delete: operations["revoke_api_key_v1_api_keys__key_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit": {
         parameters: {
             query?: never;
@@ -148,7 +193,8 @@ export interface paths {
         };
         /**
          * Audit Log
-         * @description Who created, changed or deleted what, newest first.
+         * @description Who created, changed or deleted what, newest first; narrowed by action, kind of target
+         *     and actor when asked.
          */
         get: operations["audit_log_v1_audit_get"];
         put?: never;
@@ -1394,6 +1440,57 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
+        /** ApiKeyCreatedResponse */
+        ApiKeyCreatedResponse: {
+            /** Api Key */
+            api_key: string;
+            /** Created At Unix Secs */
+            created_at_unix_secs: number;
+            /** Key Id */
+            key_id: string;
+            /** Key Prefix */
+            key_prefix: string;
+            /** Last Used At Unix Secs */
+            last_used_at_unix_secs: number | null;
+            /** Name */
+            name: string;
+            /** Revoked At Unix Secs */
+            revoked_at_unix_secs: number | null;
+            /** Scopes */
+            scopes: string[] | null;
+        };
+        /** ApiKeyCreateRequest */
+        ApiKeyCreateRequest: {
+            /**
+             * Name
+             * @description shown in the audit log
+             */
+            name: string;
+            /** Scopes */
+            scopes?: components["schemas"]["Permission"][] | null;
+        };
+        /** ApiKeyResponse */
+        ApiKeyResponse: {
+            /** Created At Unix Secs */
+            created_at_unix_secs: number;
+            /** Key Id */
+            key_id: string;
+            /** Key Prefix */
+            key_prefix: string;
+            /** Last Used At Unix Secs */
+            last_used_at_unix_secs: number | null;
+            /** Name */
+            name: string;
+            /** Revoked At Unix Secs */
+            revoked_at_unix_secs: number | null;
+            /** Scopes */
+            scopes: string[] | null;
+        };
+        /** ApiKeysPage */
+        ApiKeysPage: {
+            /** Api Keys */
+            api_keys: components["schemas"]["ApiKeyResponse"][];
+        };
         /** AsrSection */
         AsrSection: {
             /**
@@ -2402,6 +2499,11 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /**
+         * Permission
+         * @enum {string}
+         */
+        Permission: "me" | "agents:read" | "agents:write" | "numbers:read" | "numbers:write" | "campaigns:read" | "campaigns:write" | "calls:read" | "calls:place" | "calls:feedback" | "calls:delete" | "calls:end" | "analytics:read" | "conversations:start" | "leads:own" | "webhooks:read" | "webhooks:write" | "provider_keys" | "api_keys" | "users" | "audit:read";
         /** PhoneCallMetadata */
         PhoneCallMetadata: {
             /** Agent Number */
@@ -3564,11 +3666,170 @@ export interface operations {
             };
         };
     };
+    list_api_keys_v1_api_keys_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeysPage"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_api_key_v1_api_keys_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyCreatedResponse"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_api_key_v1_api_keys__key_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     audit_log_v1_audit_get: {
         parameters: {
             query?: {
+                action?: ("created" | "changed" | "deleted") | null;
+                /** @description part of the actor, e.g. an e-mail address */
+                actor?: string | null;
                 before?: number | null;
                 limit?: number;
+                /** @description agent, user, api_key, webhook… */
+                target_type?: string | null;
             };
             header?: never;
             path?: never;

@@ -10,6 +10,12 @@ describe("the navigation", () => {
     expect(visibleNav(["me", "calls:read", "campaigns:read"]).map((item) => item.label)).toEqual(["Calls", "Campaigns"]);
   });
 
+  it("shows Settings to a role that may see any of its sections, never to a field agent", () => {
+    expect(visibleNav(["me", "numbers:read"]).map((item) => item.label)).toEqual(["Settings"]);
+    expect(visibleNav(["me", "audit:read"]).map((item) => item.label)).toEqual(["Settings"]);
+    expect(visibleNav(["me", "conversations:start", "leads:own"]).map((item) => item.label)).not.toContain("Settings");
+  });
+
   it("lands a field agent, who has no page of their own yet, on their account", () => {
     expect(homeFor(["me", "conversations:start"])).toBe("/account/");
     expect(homeFor(["me", "agents:read"])).toBe("/agents/");

@@ -13,6 +13,8 @@ export interface NavItem {
 export const NAV_ITEMS: readonly NavItem[] = [
   { label: "Agents", href: "/agents/", permission: "agents:read" },
   { label: "Calls", href: "/calls/", permission: "calls:read" },
+  { label: "Analytics", href: "/analytics/", permission: "analytics:read" },
+  { label: "Live", href: "/live/", permission: "calls:read" },
 ];
 
 export function visibleNav(permissions: readonly string[]): NavItem[] {

@@ -22,6 +22,8 @@ const STATE_TONE: Record<CallState, BadgeTone> = {
   ending: "danger",
 };
 const CHANNELS: Record<string, string> = { twilio: "Phone (Twilio)", sip: "Phone (SIP)", websocket: "Web/app" };
+// How a line came about, when not simply spoken (app/engine/record.py TurnRecord.source).
+const SOURCES: Record<string, string> = { text: "typed", dtmf: "keypad", reprompt: "re-prompt", greeting: "greeting", fallback: "fallback reply" };
 
 /** One call in progress: who, how long, what it is doing, its transcript as it comes, and End call. */
 export function LiveCallCard({ call, agentName, now, canEnd, ending, onEnding }: {
@@ -121,7 +123,7 @@ function Transcript({ call }: { call: LiveCallView }) {
               </div>
               <p className="mt-0.5 text-[11px] text-muted">
                 {turn.role === "agent" ? "Agent" : "Caller"} · {formatClock(turn.atMs / 1000)}
-                {turn.source && turn.source !== "voice" ? ` · ${turn.source}` : ""}
+                {turn.source && turn.source !== "voice" ? ` · ${SOURCES[turn.source] ?? turn.source}` : ""}
                 {latencies.map((item) => ` · ${item.label} ${formatMs(item.ms)}`).join("")}
               </p>
             </li>

@@ -226,10 +226,10 @@ def test_a_manager_reads_the_periods_figures_as_charts_and_tables(
         "Sentiment",
         "Interruptions per call, per day",
     ):
-        figure = page.get_by_role("figure", name=name)
+        figure = page.get_by_role("figure", name=name, exact=True)
         expect(figure).to_be_visible()
-        expect(figure.get_by_role("img", name=name).locator("svg").first).to_be_visible()
-    outcomes = page.get_by_role("figure", name="Outcomes")
+        expect(figure.get_by_role("img", name=name, exact=True).locator("svg").first).to_be_visible()
+    outcomes = page.get_by_role("figure", name="Outcomes", exact=True)
     outcomes.get_by_text("Show the numbers").click()
     expect(outcomes.get_by_role("row", name=re.compile(r"^Resolved 2 40%"))).to_be_visible()
 
@@ -256,10 +256,10 @@ def test_a_manager_reads_the_periods_figures_as_charts_and_tables(
     assert tile(page, "Calls") == "5"
 
     page.get_by_label("Period").select_option("custom")
-    page.get_by_label("From").fill("2020-02-01")
-    page.get_by_label("To").fill("2020-01-01")
+    page.get_by_label("From", exact=True).fill("2020-02-01")
+    page.get_by_label("To", exact=True).fill("2020-01-01")
     expect(page.get_by_text("The first day comes after the last day: swap them.")).to_be_visible()
-    page.get_by_label("To").fill("2020-02-29")
+    page.get_by_label("To", exact=True).fill("2020-02-29")
     expect(page).to_have_url(re.compile(r"from=2020-02-01&to=2020-02-29&tz=Asia%2FTokyo$"))
     expect(page.get_by_role("heading", name="No calls in this period")).to_be_visible()
     assert_accessible(page, "analytics page, empty period")
@@ -294,13 +294,14 @@ def test_a_bad_time_zone_in_the_link_is_named_and_the_browsers_used(
 
 
 class HeldConversation:
-    """A conversation on the socket, in its own thread: one line said in text, then held open
-    until the server closes it."""
+    """A conversation on the socket, in its own thread: the greeting, then one line said in text
+    when the test says so (`say_the_line`), then held open until the server closes it."""
 
     def __init__(self, service: VoiceService) -> None:
         self._url = socket_url(service)
         self.conversation_id = ""
         self.started = threading.Event()
+        self.speak = threading.Event()
         self.answered = threading.Event()
         self.closed = threading.Event()
         self.error: BaseException | None = None
@@ -312,7 +313,11 @@ class HeldConversation:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.speak.set()
         self._thread.join(timeout=15)
+
+    def say_the_line(self) -> None:
+        self.speak.set()
 
     def _run(self) -> None:
         try:
@@ -330,6 +335,7 @@ class HeldConversation:
             ]
             self.started.set()
             await next_of(ws, "agent_response", within_s=15)  # the greeting
+            await asyncio.to_thread(self.speak.wait, 30)
             await ws.send(json.dumps({"type": "user_message", "text": CALLER_LINE}))
             await next_of(ws, "agent_response", within_s=15)
             self.answered.set()
@@ -357,7 +363,9 @@ def test_a_supporter_watches_a_live_call_and_ends_it(
         card = page.get_by_role("article", name=re.compile("Call Front desk"))
         expect(card).to_be_visible()
         transcript = card.get_by_role("log")
-        expect(transcript).to_contain_text(GREETING)
+        expect(transcript).to_contain_text(GREETING)  # logged once it has played
+        expect(card).to_contain_text("Listening")
+        call.say_the_line()
         expect(transcript).to_contain_text(CALLER_LINE)
         expect(transcript).to_contain_text(f"Sure: {CALLER_LINE}")
         expect(transcript).to_contain_text("typed")  # the caller's line came as text, not speech
@@ -400,8 +408,10 @@ def test_the_live_page_reconnects_when_the_event_stream_drops(
     expect(page.get_by_role("status", name="Live updates: Live")).to_be_visible(timeout=20_000)
 
     # Connected again, it sees a call that starts now.
-    with HeldConversation(service):
+    with HeldConversation(service) as call:
         card = page.get_by_role("article", name=re.compile("Call Front desk"))
+        expect(card.get_by_role("log")).to_contain_text(GREETING)
+        call.say_the_line()
         expect(card.get_by_role("log")).to_contain_text(CALLER_LINE)
         assert_accessible(page, "live page, dark")
         screenshot(page, "live-call-dark")

@@ -17,15 +17,18 @@ import {
   formatRate,
   funnelRows,
   funnelSummary,
+  splitRows,
+  splitSummary,
   type AgentFigures,
   type CampaignRow,
   type FunnelRow,
+  type SplitRow,
   type Summary,
 } from "@/lib/analytics-figures";
 import { humanize } from "@/lib/call-filters";
 
 import { ChartFigure, DataTable, type Column } from "./chart-figure";
-import { FunnelChart } from "./charts";
+import { FunnelChart, SplitChart } from "./charts";
 
 type Period = { call_start_after_unix: number; call_start_before_unix: number };
 
@@ -129,7 +132,7 @@ export function CampaignBreakdown({ period }: { period: Period }) {
       ) : rows.length === 0 ? (
         <Card className="p-4 text-sm text-muted">No campaigns yet: a campaign&apos;s figures appear here once it has dialed.</Card>
       ) : (
-        <div className="grid gap-4 xl:grid-cols-[3fr_2fr]">
+        <div className="space-y-4">
           <Card className="overflow-x-auto p-2" tabIndex={0} role="region" aria-label="Per campaign table">
             {failed ? <Alert className="m-2" title="Some campaigns' figures could not be loaded">{errorMessage(failed)}</Alert> : null}
             <DataTable caption="Per campaign" columns={columns} rows={rows} rowKey={(row) => row.campaign.campaign_id} />
@@ -148,9 +151,10 @@ function CampaignFunnel({ campaignId, rows, onPick }: { campaignId: string; rows
     enabled: Boolean(campaignId),
   });
   const stages = funnelRows(funnel.data);
+  const reached = splitRows(funnel.data?.outcomes);
   return (
     <div className="space-y-3">
-      <Field label="Funnel of">
+      <Field label="Funnel of" className="max-w-sm">
         <Select value={campaignId} onChange={(event) => onPick(event.target.value)}>
           {rows.map((row) => (
             <option key={row.campaign.campaign_id} value={row.campaign.campaign_id}>
@@ -164,19 +168,34 @@ function CampaignFunnel({ campaignId, rows, onPick }: { campaignId: string; rows
       ) : funnel.error ? (
         <Alert title="The funnel could not be loaded">{errorMessage(funnel.error)}</Alert>
       ) : (
-        <ChartFigure<FunnelRow>
-          title="Campaign funnel"
-          summary={`All time: ${funnelSummary(stages)}`}
-          rows={stages}
-          rowKey={(row) => row.stage}
-          columns={[
-            { header: "Stage", cell: (row) => row.stage },
-            { header: "Leads", cell: (row) => formatCount(row.count), numeric: true },
-            { header: "Of all leads", cell: (row) => `${row.share}%`, numeric: true },
-          ]}
-        >
-          <FunnelChart rows={stages} />
-        </ChartFigure>
+        <div className="grid gap-4 lg:grid-cols-2">
+          <ChartFigure<FunnelRow>
+            title="Campaign funnel"
+            summary={`All time: ${funnelSummary(stages)}`}
+            rows={stages}
+            rowKey={(row) => row.stage}
+            columns={[
+              { header: "Stage", cell: (row) => row.stage },
+              { header: "Leads", cell: (row) => formatCount(row.count), numeric: true },
+              { header: "Of all leads", cell: (row) => `${row.share}%`, numeric: true },
+            ]}
+          >
+            <FunnelChart rows={stages} />
+          </ChartFigure>
+          <ChartFigure<SplitRow>
+            title="Outcomes of the leads reached"
+            summary={reached.length ? `All time, each reached lead's latest outcome: ${splitSummary(reached, "outcomes")}` : "No lead has been reached yet."}
+            rows={reached}
+            rowKey={(row) => row.key}
+            columns={[
+              { header: "Outcome", cell: (row) => row.label },
+              { header: "Leads", cell: (row) => formatCount(row.count), numeric: true },
+              { header: "Share", cell: (row) => `${row.share}%`, numeric: true },
+            ]}
+          >
+            <SplitChart rows={reached} />
+          </ChartFigure>
+        </div>
       )}
     </div>
   );

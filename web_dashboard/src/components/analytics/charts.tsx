@@ -56,7 +56,7 @@ export function LatencyChart({ rows }: { rows: DayRow[] }) {
     <LineChart data={rows} {...CHART}>
       <CartesianGrid stroke={INK.line} vertical={false} />
       <XAxis {...days()} />
-      <YAxis tick={TICK} tickLine={false} axisLine={false} width={56} tickFormatter={(value: number) => formatMs(value)} />
+      <YAxis tick={TICK} tickLine={false} axisLine={false} width={64} tickFormatter={(value: number) => formatMs(value)} />
       <Tooltip {...TOOLTIP} formatter={(value) => formatMs(Number(value))} />
       <Legend {...LEGEND} />
       <Line dataKey="p50" name="p50" stroke={INK.accent} strokeWidth={2} dot={{ r: 2 }} connectNulls={false} isAnimationActive={false} />

@@ -90,24 +90,25 @@ export function LiveCallCard({ call, agentName, now, canEnd, ending, onEnding }:
 }
 
 function Transcript({ call }: { call: LiveCallView }) {
-  const box = useRef<HTMLOListElement>(null);
+  const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const element = box.current;
     if (element) element.scrollTop = element.scrollHeight;
   }, [call.turns.length]);
   return (
-    <ol
+    <div
       ref={box}
       role="log"
       aria-live="polite"
       aria-label={`Transcript, ${call.from || call.id}`}
       tabIndex={0}
-      className="mt-3 max-h-72 min-h-24 space-y-2 overflow-y-auto rounded-md border border-line bg-canvas/60 p-3"
+      className="mt-3 max-h-72 min-h-24 overflow-y-auto rounded-md border border-line bg-canvas/60 p-3"
     >
       {call.turns.length === 0 ? (
-        <li className="text-sm text-muted">Lines appear here as they are spoken.</li>
+        <p className="text-sm text-muted">Lines appear here as they are spoken.</p>
       ) : (
-        call.turns.map((turn, index) => {
+        <ol className="space-y-2">
+        {call.turns.map((turn, index) => {
           const latencies = turnLatencies(turn);
           return (
             <li key={index} className={cn("flex flex-col", turn.role === "agent" ? "items-start" : "items-end")}>
@@ -128,8 +129,9 @@ function Transcript({ call }: { call: LiveCallView }) {
               </p>
             </li>
           );
-        })
+        })}
+        </ol>
       )}
-    </ol>
+    </div>
   );
 }

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -92,23 +92,38 @@ def person(service: VoiceService, email: str, role: Role) -> str:
     return email
 
 
-def open_page(
-    browser: Browser,
-    service: VoiceService,
-    *,
-    dark: bool = False,
-    width: int = 1280,
-    time_zone: str = "America/New_York",
-) -> Page:
-    context = browser.new_context(
-        base_url=service.base_url,
-        viewport={"width": width, "height": 900},
-        color_scheme="dark" if dark else "light",
-        timezone_id=time_zone,
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return page
+class PageOpener:
+    """Opens pages in their own browser contexts, and closes them all before the service stops
+    (an open event stream would hold the server's shutdown)."""
+
+    def __init__(self, browser: Browser, service: VoiceService) -> None:
+        self._browser, self._service = browser, service
+        self._contexts: list[BrowserContext] = []
+
+    def __call__(
+        self, *, dark: bool = False, width: int = 1280, time_zone: str = "America/New_York"
+    ) -> Page:
+        context = self._browser.new_context(
+            base_url=self._service.base_url,
+            viewport={"width": width, "height": 900},
+            color_scheme="dark" if dark else "light",
+            timezone_id=time_zone,
+        )
+        self._contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    def close(self) -> None:
+        for context in self._contexts:
+            context.close()
+
+
+@pytest.fixture
+def open_page(browser: Browser, service: VoiceService) -> Iterator[PageOpener]:
+    opener = PageOpener(browser, service)
+    yield opener
+    opener.close()
 
 
 def sign_in(page: Page, email: str) -> None:
@@ -194,16 +209,20 @@ def seed_period(service: VoiceService) -> dict[str, str]:
 
 def tile(page: Page, label: str) -> str:
     totals = page.get_by_label("Totals")
-    value: str = totals.locator("div", has=page.get_by_text(label, exact=True)).locator("dd").first.inner_text()
+    value: str = (
+        totals.locator("div", has=page.get_by_text(label, exact=True))
+        .locator("dd")
+        .first.inner_text()
+    )
     return value
 
 
 def test_a_manager_reads_the_periods_figures_as_charts_and_tables(
-    browser: Browser, service: VoiceService
+    open_page: PageOpener, service: VoiceService
 ) -> None:
     seed_period(service)
     email = person(service, "maria@acme.test", Role.MANAGER)
-    page = open_page(browser, service)
+    page = open_page()
     sign_in(page, email)
     navigation = page.get_by_role("navigation", name="Main")
     expect(navigation.get_by_role("link", name="Analytics")).to_be_visible()
@@ -228,7 +247,9 @@ def test_a_manager_reads_the_periods_figures_as_charts_and_tables(
     ):
         figure = page.get_by_role("figure", name=name, exact=True)
         expect(figure).to_be_visible()
-        expect(figure.get_by_role("img", name=name, exact=True).locator("svg").first).to_be_visible()
+        expect(
+            figure.get_by_role("img", name=name, exact=True).locator("svg").first
+        ).to_be_visible()
     outcomes = page.get_by_role("figure", name="Outcomes", exact=True)
     outcomes.get_by_text("Show the numbers").click()
     expect(outcomes.get_by_role("row", name=re.compile(r"^Resolved 2 40%"))).to_be_visible()
@@ -237,7 +258,9 @@ def test_a_manager_reads_the_periods_figures_as_charts_and_tables(
     expect(agents.get_by_role("row", name=re.compile(r"^Reception 3 "))).to_be_visible()
     expect(agents.get_by_role("row", name=re.compile(r"^Sales outbound 2 "))).to_be_visible()
     campaigns = page.get_by_role("table", name="Per campaign")
-    expect(campaigns.get_by_role("row", name=re.compile(r"^Spring demos Running 2 "))).to_be_visible()
+    expect(
+        campaigns.get_by_role("row", name=re.compile(r"^Spring demos Running 2 "))
+    ).to_be_visible()
     funnel = page.get_by_role("figure", name="Campaign funnel")
     expect(funnel).to_contain_text(
         "Leads 2, Dialed 2 (100%), Answered 1 (50%), Reached a person 1 (50%)."
@@ -267,29 +290,30 @@ def test_a_manager_reads_the_periods_figures_as_charts_and_tables(
 
 
 def test_the_analytics_page_reads_in_dark_mode_and_on_a_tablet(
-    browser: Browser, service: VoiceService
+    open_page: PageOpener, service: VoiceService
 ) -> None:
     seed_period(service)
     email = person(service, "sam@acme.test", Role.SUPPORT)
     for name, dark, width in (("analytics-dark", True, 1280), ("analytics-820", False, 820)):
-        page = open_page(browser, service, dark=dark, width=width)
+        page = open_page(dark=dark, width=width)
         sign_in(page, email)
         page.goto("/analytics/?range=7d")
         expect(page.get_by_role("table", name="Per agent")).to_be_visible()
         expect(page.get_by_role("figure", name="Campaign funnel")).to_be_visible()
         assert_accessible(page, name)
         screenshot(page, name)
-        page.context.close()
 
 
 def test_a_bad_time_zone_in_the_link_is_named_and_the_browsers_used(
-    browser: Browser, service: VoiceService
+    open_page: PageOpener, service: VoiceService
 ) -> None:
     email = person(service, "ana@acme.test", Role.MANAGER)
-    page = open_page(browser, service, time_zone="Europe/Paris")
+    page = open_page(time_zone="Europe/Paris")
     sign_in(page, email)
     page.goto("/analytics/?tz=Mars/Olympus")
-    expect(page.get_by_text('"Mars/Olympus" is not a time zone; showing Europe/Paris.')).to_be_visible()
+    expect(
+        page.get_by_text('"Mars/Olympus" is not a time zone; showing Europe/Paris.')
+    ).to_be_visible()
     expect(page.get_by_role("heading", name="No calls in this period")).to_be_visible()
 
 
@@ -347,10 +371,10 @@ class HeldConversation:
 
 
 def test_a_supporter_watches_a_live_call_and_ends_it(
-    browser: Browser, service: VoiceService
+    open_page: PageOpener, service: VoiceService
 ) -> None:
     email = person(service, "lee@acme.test", Role.SUPPORT)
-    page = open_page(browser, service)
+    page = open_page()
     sign_in(page, email)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Live").click()
     expect(page).to_have_url(re.compile(r"/live/$"))
@@ -395,10 +419,10 @@ def test_a_supporter_watches_a_live_call_and_ends_it(
 
 
 def test_the_live_page_reconnects_when_the_event_stream_drops(
-    browser: Browser, service: VoiceService
+    open_page: PageOpener, service: VoiceService
 ) -> None:
     email = person(service, "kim@acme.test", Role.SUPPORT)
-    page = open_page(browser, service, dark=True)
+    page = open_page(dark=True)
     sign_in(page, email)
     page.route("**/v1/calls/live/events", lambda route: route.abort("connectionreset"))
     page.goto("/live/")
@@ -422,9 +446,9 @@ def test_the_live_page_reconnects_when_the_event_stream_drops(
         expect(card).to_have_count(0)
 
 
-def test_a_field_agent_has_neither_page(browser: Browser, service: VoiceService) -> None:
+def test_a_field_agent_has_neither_page(open_page: PageOpener, service: VoiceService) -> None:
     email = person(service, "fay@acme.test", Role.FIELD_AGENT)
-    page = open_page(browser, service)
+    page = open_page()
     sign_in(page, email)
     navigation = page.get_by_role("navigation", name="Main")
     expect(navigation).to_be_attached()

@@ -427,6 +427,7 @@ def test_the_live_page_reconnects_when_the_event_stream_drops(
     page.route("**/v1/calls/live/events", lambda route: route.abort("connectionreset"))
     page.goto("/live/")
     expect(page.get_by_role("status", name=re.compile("Stream lost; reconnecting"))).to_be_visible()
+    expect(page.get_by_role("heading", name="No calls in progress")).to_be_visible()
     screenshot(page, "live-reconnecting-dark")
     page.unroute("**/v1/calls/live/events")
     expect(page.get_by_role("status", name="Live updates: Live")).to_be_visible(timeout=20_000)

@@ -209,7 +209,11 @@ async def finish(
         session.log.listeners.clear()
         runtime.live.publish(
             session.context.organization_id,
-            {"conversation_id": session.context.call_id, "type": "call_ended", "reason": reason},
+            {
+                "conversation_id": session.context.call_id,
+                "type": "call_ended",
+                "reason": session.reason_saved(reason),
+            },
         )
 
 

@@ -177,6 +177,11 @@ class CallSession:
     def closed(self) -> bool:
         return self._closed.is_set()
 
+    def reason_saved(self, reason: str) -> str:
+        """How the record says the call ended when `close(reason)` ends it: an end already asked
+        for (a supervisor's, the agent's) wins over the transport's `reason`."""
+        return self._ending or reason
+
     def end(self, reason: str) -> None:
         """End the call from outside (a supervisor): hang up now and save it ended `reason`."""
         self.log.event("ended_from_outside", reason=reason)
@@ -473,7 +478,7 @@ class CallSession:
             with contextlib.suppress(Exception):
                 await self._responder.voice.aclose()
             recording = await self._close_recording()
-            await self._save(self._ending or reason, failed, recording)
+            await self._save(self.reason_saved(reason), failed, recording)
             self._closed.set()
 
     async def _close_recording(self) -> dict[str, Any] | None:

@@ -119,7 +119,7 @@ def test_an_invited_manager_sets_a_password_and_lands_on_the_agents_page(
 
     expect(page).to_have_url(re.compile(r"/agents/$"))
     expect(page.get_by_role("heading", name="No agents yet")).to_be_visible()
-    assert nav_links(page) == ["Agents", "Calls", "Campaigns", "Settings"]
+    assert nav_links(page) == ["Agents", "Calls", "Campaigns", "Analytics", "Live", "Settings"]
     assert_accessible(page, "agents page, empty")
     screenshot(page, "agents-empty")
 

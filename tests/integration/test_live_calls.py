@@ -172,6 +172,9 @@ async def test_a_call_on_one_node_is_listed_streamed_and_ended_from_the_other(
         while not [m for m in moments if m.get("type") == "call_ended"]:
             assert time.monotonic() < deadline, moments
             await asyncio.sleep(0.1)
+        ended_moments = [m for m in moments if m.get("type") == "call_ended"]
+        # The stream says why the call ended as its record does, not how its socket closed.
+        assert [m["reason"] for m in ended_moments] == ["ended_by_supervisor"]
         watching.cancel()
         await asyncio.gather(watching, return_exceptions=True)
 

@@ -5,7 +5,13 @@ import { homeFor, safeNext, visibleNav } from "./navigation";
 describe("the navigation", () => {
   it("shows a page only to a role whose permissions include it", () => {
     expect(visibleNav(["me", "agents:read"]).map((item) => item.label)).toEqual(["Agents"]);
-    expect(visibleNav(["me", "agents:read", "calls:read"]).map((item) => item.label)).toEqual(["Agents", "Calls"]);
+    expect(visibleNav(["me", "agents:read", "calls:read"]).map((item) => item.label)).toEqual(["Agents", "Calls", "Live"]);
+    expect(visibleNav(["me", "agents:read", "calls:read", "analytics:read"]).map((item) => item.label)).toEqual([
+      "Agents",
+      "Calls",
+      "Analytics",
+      "Live",
+    ]);
     expect(visibleNav(["me", "conversations:start"])).toEqual([]);
     expect(visibleNav(["me", "calls:read", "campaigns:read"]).map((item) => item.label)).toEqual(["Calls", "Campaigns"]);
   });

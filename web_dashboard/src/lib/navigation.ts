@@ -16,6 +16,8 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { label: "Agents", href: "/agents/", permission: "agents:read" },
   { label: "Calls", href: "/calls/", permission: "calls:read" },
   { label: "Campaigns", href: "/campaigns/", permission: "campaigns:read" },
+  { label: "Analytics", href: "/analytics/", permission: "analytics:read" },
+  { label: "Live", href: "/live/", permission: "calls:read" },
   { label: "Settings", href: "/settings/", permission: SETTINGS_PERMISSIONS },
 ];
 

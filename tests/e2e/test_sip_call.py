@@ -1,0 +1,160 @@
+"""SIP trunk calls through the real service: raw UDP for what sipp cannot script, sipp for the
+rest. Every call is saved as a conversation with channel "sip"."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.config.agent import AgentConfig
+from app.db.models import Call
+from app.providers.base import ChatMessage
+from telephony.audio import StreamingResampler
+from telephony.sip.message import SipResponse
+from tests.audio_samples import silence, speech_like
+from tests.e2e.sip_peer import run_sipp, sipp_errors
+from tests.e2e.voice_service import SIP_NUMBER, VoiceService, voice_service
+from tests.fakes.providers import ScriptedLanguageModel, ScriptedSpeechToText, ToneTextToSpeech
+from tests.sip_caller import SipCaller
+
+pytestmark = pytest.mark.e2e
+
+GREETING = "Hi, thanks for calling Acme."
+ANSWER = "We open at nine in the morning on weekdays."
+
+
+def opening_hours(messages: list[ChatMessage]) -> str:
+    return ANSWER if "hours" in messages[-1].content.lower() else "Sure."
+
+
+def agent_config() -> AgentConfig:
+    config = AgentConfig(name="Front desk")
+    config.conversation_config.agent.first_message = GREETING
+    config.conversation_config.agent.prompt.prompt = "You answer for Acme."
+    return config
+
+
+@pytest.fixture
+def service(tmp_path: Path):  # type: ignore[no-untyped-def]
+    stt = ScriptedSpeechToText(["What are your opening hours?"])
+    llm = ScriptedLanguageModel(opening_hours)
+    with voice_service(
+        tmp_path, config=agent_config(), stt=stt, llm=llm, tts=ToneTextToSpeech(), sip=True
+    ) as running:
+        yield running
+
+
+def sip_calls(service: VoiceService) -> list[Call]:
+    with service.database.session() as session:
+        calls = session.scalars(select(Call).where(Call.channel == "sip"))
+        return [call for call in calls]
+
+
+def wait_saved(service: VoiceService, count: int, timeout: float = 15.0) -> list[Call]:
+    deadline = time.monotonic() + timeout
+    while True:
+        calls = [c for c in sip_calls(service) if c.status in ("done", "failed")]
+        if len(calls) >= count or time.monotonic() > deadline:
+            return calls
+        time.sleep(0.1)
+
+
+def to_8k(pcm16_16k: bytes) -> bytes:
+    return StreamingResampler(16_000, 8_000).resample_chunk(pcm16_16k)
+
+
+async def test_the_same_invite_twice_is_one_call(service: VoiceService) -> None:
+    caller = SipCaller(service.sip_port, SIP_NUMBER)
+    try:
+        caller.invite()
+        await caller.pump(0.05)
+        caller.invite()  # a retransmission: same branch, same Call-ID
+        await caller.wait_for(200)
+        caller.ack()
+        await caller.pump(0.5)
+        caller.bye()
+        await caller.pump(0.5)
+    finally:
+        caller.close()
+    assert caller.statuses().count(100) == 2  # each copy is told we are trying
+    (call,) = wait_saved(service, 1)
+    assert call.status == "done"
+    assert call.to_number == SIP_NUMBER
+
+
+async def test_no_ack_gets_the_200_re_sent_at_t1_doubling_then_a_bye(
+    service: VoiceService,
+) -> None:
+    caller = SipCaller(service.sip_port, SIP_NUMBER, call_id="no-ack@127.0.0.1")
+    try:
+        caller.invite()
+        first = await caller.wait_for(200)
+        await caller.pump(34)
+        oks = [r.at for r in caller.received if isinstance(r.message, SipResponse)
+               and r.message.status == 200]
+        gaps = [round(b - a, 1) for a, b in zip(oks, oks[1:], strict=False)]
+        assert gaps[:3] == [0.5, 1.0, 2.0]
+        assert all(gap <= 4.1 for gap in gaps)
+        (bye,) = caller.requests("BYE")
+        assert 31 < bye.at - first.at < 33.5
+    finally:
+        caller.close()
+    (call,) = wait_saved(service, 1)
+    assert call.termination_reason == "no_ack"
+
+
+async def test_a_number_with_no_agent_is_404(service: VoiceService) -> None:
+    caller = SipCaller(service.sip_port, "+15550000000", call_id="nobody@127.0.0.1")
+    try:
+        caller.invite()
+        response = (await caller.wait_for(404)).message
+        assert isinstance(response, SipResponse) and response.to_tag
+    finally:
+        caller.close()
+    assert sip_calls(service) == []
+
+
+async def test_the_caller_is_answered_over_rtp_and_the_call_is_saved(
+    service: VoiceService,
+) -> None:
+    caller = SipCaller(service.sip_port, SIP_NUMBER, call_id="talk@127.0.0.1")
+    try:
+        caller.invite()
+        await caller.wait_for(200)
+        caller.ack()
+        await caller.pump(2.5)  # the greeting plays
+        greeting_frames = len(caller.audio)
+        await caller.speak(to_8k(speech_like(1.0)) + to_8k(silence(0.8)))
+        asked = time.monotonic()
+        await caller.pump(3.0)
+        answer_frames = [at for at, _ in caller.audio if at > asked]
+        caller.bye()
+        await caller.wait_for(200)
+    finally:
+        caller.close()
+    assert greeting_frames > 20, "the greeting is heard as RTP"
+    assert len(answer_frames) > 20, "the answer is heard as RTP"
+    (call,) = wait_saved(service, 1)
+    body = await asyncio.to_thread(service.conversation, call.id)
+    assert body["channel"] == "sip"
+    said = [(line["role"], line["message"]) for line in body["transcript"]]
+    assert ("user", "What are your opening hours?") in said
+    assert ("agent", ANSWER) in said
+
+
+def test_sipp_places_20_calls_that_all_complete(service: VoiceService, tmp_path: Path) -> None:
+    result = run_sipp(
+        service.sip_port,
+        ["-sn", "uac", "-s", SIP_NUMBER.lstrip("+"), "-m", "20", "-r", "10", "-l", "10",
+         "-d", "500"],
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + sipp_errors(tmp_path)
+    calls = wait_saved(service, 20)
+    assert len(calls) == 20
+    assert {call.status for call in calls} == {"done"}
+    assert {call.termination_reason for call in calls} == {"caller_hung_up"}

@@ -119,14 +119,14 @@ class SipCaller:
             packet = RtpPacket.parse(data)
             self.audio.append((time.monotonic(), mulaw_to_pcm16(packet.payload)))
 
-    async def wait_for(self, status: int, timeout: float = 5.0) -> Received:
-        deadline = time.monotonic() + timeout
+    async def wait_for(self, status: int, within_s: float = 5.0) -> Received:
+        deadline = time.monotonic() + within_s
         while time.monotonic() < deadline:
             for item in self.received:
                 if isinstance(item.message, SipResponse) and item.message.status == status:
                     return item
             await self.pump(0.02)
-        raise AssertionError(f"no {status} within {timeout} s; got {self.statuses()}")
+        raise AssertionError(f"no {status} within {within_s} s; got {self.statuses()}")
 
     def statuses(self) -> list[int]:
         return [r.message.status for r in self.received if isinstance(r.message, SipResponse)]

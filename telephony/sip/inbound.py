@@ -107,12 +107,16 @@ class InboundCall:
             await self._refuse(routed, 503, refused.reason, str(refused))
             return
         loop = asyncio.get_running_loop()
+
+        def hang_up_soon(reason: str) -> None:
+            loop.call_soon(self.hang_up, reason)
+
         media = SipCallMedia(
             answer,
             (offer.address, offer.port),
             lead_ms=self.runtime.options.playout_lead_ms,
             media_timeout_s=settings.sip_media_timeout_s,
-            on_hang_up=lambda reason: loop.call_soon(self.hang_up, reason),
+            on_hang_up=hang_up_soon,
         )
         local_host = self.signaling.local_host_for(incoming.source[0])
         try:
@@ -197,7 +201,11 @@ class InboundCall:
                 phone_number_id=number.id,
             )
             return _Routed(
-                call.id, number.organization_id, number.agent_id, incoming.caller, number.phone_number
+                call.id,
+                number.organization_id,
+                number.agent_id,
+                incoming.caller,
+                number.phone_number,
             )
 
     async def _refuse(self, routed: _Routed, status: int, reason: str, detail: str) -> None:

@@ -22,7 +22,7 @@ from app.observability.metrics import MALFORMED_FRAMES
 from telephony.audio import InboundConverter, OutboundEncoder
 from telephony.sip.rtp import (
     DigitReceiver,
-    MalformedRtpPacket,
+    MalformedRtpPacketError,
     RtpPacket,
     RtpSender,
     SequenceWindow,
@@ -133,7 +133,7 @@ class SipCallMedia:
             return
         try:
             packet = RtpPacket.parse(data)
-        except MalformedRtpPacket as error:
+        except MalformedRtpPacketError as error:
             self._count_malformed(error.reason)
             return
         if not self._latched:  # symmetric RTP: answer where the caller's media comes from
@@ -146,7 +146,7 @@ class SipCallMedia:
         if packet.payload_type == self.answer.telephone_event:
             try:
                 digit = self._digits.receive(packet)
-            except MalformedRtpPacket as error:
+            except MalformedRtpPacketError as error:
                 self._count_malformed(error.reason)
                 return
             if digit is not None and self.session is not None:

@@ -1,6 +1,6 @@
 """SIP messages (RFC 3261 section 7): bytes to typed requests and responses, and back.
 
-Sans-I/O: no sockets. A message that cannot be read raises `MalformedSipMessage` with a short
+Sans-I/O: no sockets. A message that cannot be read raises `MalformedSipMessageError` with a short
 machine-readable `reason` and the headers read so far, so the caller can still answer a request
 with a precise 400 when it names enough of itself (Via, From, To, Call-ID, CSeq) to be answered.
 """
@@ -58,7 +58,7 @@ ANSWERABLE = ("Via", "From", "To", "Call-ID", "CSeq")
 _TOKEN = re.compile(r"^[A-Za-z0-9.!%*_+`'~-]+$")
 
 
-class MalformedSipMessage(ValueError):
+class MalformedSipMessageError(ValueError):
     """A datagram that is not a well-formed SIP message. `reason` is short and stable (for
     counting); the message says what is wrong. `request_line`/`headers` hold what was read."""
 
@@ -187,23 +187,23 @@ def _split_list(value: str) -> list[str]:
 
 
 def parse_message(data: bytes) -> SipRequest | SipResponse:
-    """Read one SIP message from a datagram; `MalformedSipMessage` says why it cannot be."""
+    """Read one SIP message from a datagram; `MalformedSipMessageError` says why it cannot be."""
     if len(data) > MAX_MESSAGE_BYTES:
-        raise MalformedSipMessage("too_large", f"message of {len(data)} bytes is too large")
+        raise MalformedSipMessageError("too_large", f"message of {len(data)} bytes is too large")
     head, separator, body = data.partition(b"\r\n\r\n")
     if not separator:
         head, separator, body = data.partition(b"\n\n")
     if not separator:
-        raise MalformedSipMessage("no_header_end", "no blank line ends the headers")
+        raise MalformedSipMessageError("no_header_end", "no blank line ends the headers")
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise MalformedSipMessage("not_utf8", "the headers are not UTF-8") from error
+        raise MalformedSipMessageError("not_utf8", "the headers are not UTF-8") from error
     lines = text.replace("\r\n", "\n").split("\n")
     while lines and not lines[0].strip():  # keep-alive CRLFs before a message (section 7.5)
         lines.pop(0)
     if not lines:
-        raise MalformedSipMessage("empty", "no start line")
+        raise MalformedSipMessageError("empty", "no start line")
     start, method = lines[0].strip(), ""
     parts = start.split(" ", 2)
     if parts[0] == SIP_VERSION:
@@ -212,7 +212,7 @@ def parse_message(data: bytes) -> SipRequest | SipResponse:
         method = parts[0].upper()
         message = SipRequest(method=method, uri=parts[1])
     else:
-        raise MalformedSipMessage("bad_start_line", f"unreadable start line {start[:80]!r}")
+        raise MalformedSipMessageError("bad_start_line", f"unreadable start line {start[:80]!r}")
     message.headers = _headers(lines[1:], method)
     _check(message, method)
     message.body = _body(message, body, method)
@@ -221,7 +221,9 @@ def parse_message(data: bytes) -> SipRequest | SipResponse:
 
 def _response_line(parts: list[str]) -> SipResponse:
     if len(parts) < 2 or not parts[1].isdigit() or len(parts[1]) != 3:
-        raise MalformedSipMessage("bad_status_line", f"unreadable status line {' '.join(parts)!r}")
+        raise MalformedSipMessageError(
+            "bad_status_line", f"unreadable status line {' '.join(parts)!r}"
+        )
     return SipResponse(status=int(parts[1]), reason=parts[2] if len(parts) > 2 else "")
 
 
@@ -236,8 +238,11 @@ def _headers(lines: list[str], method: str) -> list[tuple[str, str]]:
     for line in unfolded:
         name, colon, value = line.partition(":")
         if not colon or not _TOKEN.match(name.strip()):
-            raise MalformedSipMessage(
-                "bad_header", f"unreadable header line {line[:60]!r}", method=method, headers=headers
+            raise MalformedSipMessageError(
+                "bad_header",
+                f"unreadable header line {line[:60]!r}",
+                method=method,
+                headers=headers,
             )
         key = canonical_name(name)
         values = _split_list(value) if key in _LIST_HEADERS else [value.strip()]
@@ -250,7 +255,7 @@ def _check(message: SipRequest | SipResponse, method: str) -> None:
     names = {name for name, _ in headers}
     for required in ANSWERABLE:
         if required not in names:
-            raise MalformedSipMessage(
+            raise MalformedSipMessageError(
                 f"missing_{required.lower().replace('-', '_')}",
                 f"Missing {required} header",
                 method=method,
@@ -259,17 +264,19 @@ def _check(message: SipRequest | SipResponse, method: str) -> None:
     cseq = (message.header("CSeq") or "").split()
     if len(cseq) != 2 or not cseq[0].isdigit() or int(cseq[0]) >= 2**31:
         without_cseq = [(name, value) for name, value in headers if name != "CSeq"]
-        raise MalformedSipMessage(
+        raise MalformedSipMessageError(
             "bad_cseq", "Malformed CSeq header", method=method, headers=without_cseq
         )
     if isinstance(message, SipRequest) and cseq[1].upper() != method:
-        raise MalformedSipMessage(
-            "cseq_method_mismatch", "CSeq method does not match the request", method=method,
+        raise MalformedSipMessageError(
+            "cseq_method_mismatch",
+            "CSeq method does not match the request",
+            method=method,
             headers=headers,
         )
     via = message.header("Via") or ""
     if not via.upper().startswith(SIP_VERSION + "/"):
-        raise MalformedSipMessage("bad_via", "Malformed Via header", method=method)
+        raise MalformedSipMessageError("bad_via", "Malformed Via header", method=method)
 
 
 def _body(message: SipRequest | SipResponse, body: bytes, method: str) -> bytes:
@@ -277,12 +284,12 @@ def _body(message: SipRequest | SipResponse, body: bytes, method: str) -> bytes:
     if length is None:
         return body  # allowed over UDP: the datagram's end is the body's end (section 18.3)
     if not length.strip().isdigit():
-        raise MalformedSipMessage(
+        raise MalformedSipMessageError(
             "bad_content_length", "Malformed Content-Length", method=method, headers=message.headers
         )
     expected = int(length)
     if expected > len(body):
-        raise MalformedSipMessage(
+        raise MalformedSipMessageError(
             "truncated_body",
             f"Content-Length {expected} exceeds the {len(body)} body bytes received",
             method=method,

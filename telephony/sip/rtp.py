@@ -17,7 +17,7 @@ _HEADER = struct.Struct("!BBHII")
 DTMF_DIGITS = "0123456789*#ABCD"
 
 
-class MalformedRtpPacket(ValueError):
+class MalformedRtpPacketError(ValueError):
     """A datagram that is not an RTP packet we can read; `reason` is short and stable."""
 
     def __init__(self, reason: str) -> None:
@@ -37,21 +37,21 @@ class RtpPacket:
     @classmethod
     def parse(cls, data: bytes) -> RtpPacket:
         if len(data) < _HEADER.size:
-            raise MalformedRtpPacket("too_short")
+            raise MalformedRtpPacketError("too_short")
         first, second, sequence, timestamp, ssrc = _HEADER.unpack_from(data)
         if first >> 6 != RTP_VERSION:
-            raise MalformedRtpPacket("bad_version")
+            raise MalformedRtpPacketError("bad_version")
         offset = _HEADER.size + 4 * (first & 0x0F)  # CSRC list
         if first & 0x10:  # a header extension: 4 bytes, then its length in 32-bit words
             if len(data) < offset + 4:
-                raise MalformedRtpPacket("truncated_extension")
+                raise MalformedRtpPacketError("truncated_extension")
             (words,) = struct.unpack_from("!H", data, offset + 2)
             offset += 4 + 4 * words
         end = len(data)
         if first & 0x20:  # padding: its length is the last byte
             end -= data[-1] if data else 0
         if offset > end:
-            raise MalformedRtpPacket("truncated")
+            raise MalformedRtpPacketError("truncated")
         return cls(second & 0x7F, sequence, timestamp, ssrc, data[offset:end], bool(second & 0x80))
 
     def render(self) -> bytes:
@@ -106,7 +106,7 @@ class TelephoneEvent:
     @classmethod
     def parse(cls, payload: bytes) -> TelephoneEvent:
         if len(payload) < 4:
-            raise MalformedRtpPacket("short_telephone_event")
+            raise MalformedRtpPacketError("short_telephone_event")
         event, flags, duration = struct.unpack_from("!BBH", payload)
         return cls(event, bool(flags & 0x80), flags & 0x3F, duration)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from telephony.sip.dialogs import Dialog, DialogState, call_key
 from telephony.sip.message import (
-    MalformedSipMessage,
+    MalformedSipMessageError,
     SipRequest,
     SipResponse,
     parse_message,
@@ -117,7 +117,7 @@ class UserAgent:
             return []  # a keep-alive (RFC 5626 section 4.4.1)
         try:
             message = parse_message(data)
-        except MalformedSipMessage as error:
+        except MalformedSipMessageError as error:
             if not error.answerable:
                 return [MessageRejected(error.reason, answered=False)]
             response = build_response(

@@ -21,8 +21,9 @@ def sipp_binary() -> str:
         result = subprocess.run([str(ENSURE_SIPP)], capture_output=True, text=True, check=False)
         found = shutil.which("sipp")
         if result.returncode != 0 or found is None:
-            pytest.fail(f"sipp (Debian sip-tester) is missing and could not be installed:\n"
-                        f"{result.stderr}")
+            pytest.fail(
+                f"sipp (Debian sip-tester) is missing and could not be installed:\n{result.stderr}"
+            )
     return found
 
 
@@ -33,11 +34,15 @@ def run_sipp(
     command = [
         sipp_binary(),
         f"127.0.0.1:{port}",
-        "-i", "127.0.0.1",
-        "-p", str(free_port()),
-        "-mp", str(free_port()),
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(free_port()),
+        "-mp",
+        str(free_port()),
         "-nostdin",
-        "-timeout", f"{timeout_s}s",
+        "-timeout",
+        f"{timeout_s}s",
         "-timeout_error",
         "-trace_err",
         *arguments,

@@ -1,8 +1,10 @@
-"""A SIP call's send clock: at most the playout lead held, `clear` at once, marks as frames leave."""
+"""A SIP call's send clock: at most the playout lead held, `clear` at once, a mark confirmed
+as the frame before it leaves."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 
@@ -80,7 +82,7 @@ async def test_frames_leave_every_20_ms_and_the_queue_holds_at_most_the_lead() -
     await asyncio.sleep(0.2)
     times = [at for at, _, _ in wire.packets]
     assert len(times) == 15
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert 0.017 < sum(gaps) / len(gaps) < 0.025
     await line.close()
 
@@ -100,7 +102,7 @@ async def test_clear_drops_what_was_not_sent_at_once() -> None:
 
 async def test_a_mark_is_confirmed_when_the_frame_before_it_leaves() -> None:
     line = media()
-    wire, session = started(line)
+    _wire, session = started(line)
     await line.send_audio(FRAME)
     await line.send_audio(FRAME)
     await line.send_mark("sentence-1")

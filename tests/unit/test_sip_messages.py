@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from telephony.sip.message import (
-    MalformedSipMessage,
+    MalformedSipMessageError,
     SipRequest,
     SipResponse,
     parse_message,
@@ -47,7 +47,8 @@ def test_compact_header_names_and_folded_lines_are_understood() -> None:
 def test_several_vias_on_one_line_are_several_headers() -> None:
     data = invite().replace(
         b"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-1;rport",
-        b"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-1;rport, SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKb",
+        b"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-1;rport, "
+        b"SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKb",
     )
     assert len(parse_message(data).header_values("Via")) == 2
 
@@ -59,14 +60,18 @@ def test_several_vias_on_one_line_are_several_headers() -> None:
         (invite().replace(b"CSeq: 1 INVITE", b"CSeq: one INVITE"), "bad_cseq", False),
         (invite().replace(b"CSeq: 1 INVITE", b"CSeq: 1 BYE"), "cseq_method_mismatch", True),
         (invite().replace(b"Content-Length: 211", b"Content-Length: 999"), "truncated_body", True),
-        (invite().replace(b"Content-Length: 211", b"Content-Length: ten"), "bad_content_length", True),
+        (
+            invite().replace(b"Content-Length: 211", b"Content-Length: ten"),
+            "bad_content_length",
+            True,
+        ),
         (b"HELLO\r\n\r\n", "bad_start_line", False),
         (b"INVITE sip:a@b SIP/2.0\r\nVia: x", "no_header_end", False),
         (b"\xff\xfe\r\n\r\n", "not_utf8", False),
     ],
 )
 def test_a_malformed_message_says_why(data: bytes, reason: str, answerable: bool) -> None:
-    with pytest.raises(MalformedSipMessage) as raised:
+    with pytest.raises(MalformedSipMessageError) as raised:
         parse_message(data)
     assert raised.value.reason == reason
     assert raised.value.answerable is answerable

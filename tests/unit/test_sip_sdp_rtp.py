@@ -52,12 +52,14 @@ def test_packets_are_numbered_and_stamped_20_ms_apart() -> None:
     sender = RtpSender(0)
     first = RtpPacket.parse(sender.frame(b"\xff" * 160))
     second = RtpPacket.parse(sender.frame(b"\xff" * 160))
-    assert first.marker and not second.marker
+    assert first.marker
+    assert not second.marker
     assert (second.sequence - first.sequence) % 65536 == 1
     assert (second.timestamp - first.timestamp) % 2**32 == 160
     sender.silent_frame()
     third = RtpPacket.parse(sender.frame(b"\xff" * 160))
-    assert third.marker and (third.timestamp - second.timestamp) % 2**32 == 320
+    assert third.marker
+    assert (third.timestamp - second.timestamp) % 2**32 == 320
 
 
 def event_packet(timestamp: int, event: int, end: bool, sequence: int) -> RtpPacket:

@@ -147,8 +147,9 @@ def test_our_bye_is_re_sent_until_answered() -> None:
     agent = user_agent()
     key = answered_call(agent)
     assert agent.hang_up(key, 1.0)
-    (bye, to), = sent(agent)
-    assert to == TRUNK and bye.method == "BYE"  # type: ignore[attr-defined]
+    ((bye, to),) = sent(agent)
+    assert to == TRUNK
+    assert bye.method == "BYE"
     assert (bye.header("To") or "").endswith(";tag=caller-tag")
     agent.tick(1.5)
     assert len(agent.datagrams()) == 1

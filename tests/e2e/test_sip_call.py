@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.config.agent import AgentConfig
 from app.db.models import Call
 from app.providers.base import ChatMessage
-from telephony.audio import StreamingResampler
+from telephony.audio import StreamingResampler, pcm16_to_mulaw
 from telephony.sip.message import SipResponse
 from tests.audio_samples import silence, speech_like
 from tests.e2e.sip_peer import run_sipp, sipp_errors
@@ -23,6 +23,8 @@ from tests.fakes.providers import ScriptedLanguageModel, ScriptedSpeechToText, T
 from tests.sip_caller import SipCaller
 
 pytestmark = pytest.mark.e2e
+
+SCENARIOS = Path(__file__).parent / "sipp"
 
 GREETING = "Hi, thanks for calling Acme."
 ANSWER = "We open at nine in the morning on weekdays."
@@ -193,3 +195,21 @@ def test_sipp_places_20_calls_that_all_complete(service: VoiceService, tmp_path:
     assert len(calls) == 20
     assert {call.status for call in calls} == {"done"}
     assert {call.termination_reason for call in calls} == {"caller_hung_up"}
+
+
+def test_sipp_asks_over_rtp_and_the_answer_is_saved(service: VoiceService, tmp_path: Path) -> None:
+    question = to_8k(speech_like(1.0)) + to_8k(silence(1.0))
+    (tmp_path / "question.ulaw").write_bytes(pcm16_to_mulaw(question))
+    result = run_sipp(
+        service.sip_port,
+        ["-sf", str(SCENARIOS / "uac_question.xml"), "-s", SIP_NUMBER.lstrip("+"), "-m", "1"],
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + sipp_errors(tmp_path)
+    (call,) = wait_saved(service, 1)
+    body = service.conversation(call.id)
+    assert body["velox"]["channel"] == "sip"
+    said = [(line["role"], line["message"]) for line in body["transcript"]]
+    assert ("user", "What are your opening hours?") in said
+    assert ("agent", ANSWER) in said
+    assert "Customer 7." in service.llm.requests[0][0].content, body.get("velox", {}).get("events")

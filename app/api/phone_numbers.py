@@ -71,7 +71,7 @@ def _response(session: Session, organization_id: str, record: PhoneNumber) -> Ph
     )
 
 
-@router.post("", response_model=CreatePhoneNumberResponse, responses=error_responses(404, 409))
+@router.post("", response_model=CreatePhoneNumberResponse, responses=error_responses(404, 409, 422))
 def create_phone_number(
     body: PhoneNumberCreateRequest, principal: PrincipalDep, session: SessionDep
 ) -> CreatePhoneNumberResponse:
@@ -79,7 +79,7 @@ def create_phone_number(
     organization = principal.organization
     if body.inbound_trunk_config or body.outbound_trunk_config:
         raise api_error(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
             "trunk_config_unsupported",
             "inbound_trunk_config and outbound_trunk_config are not supported yet: a sip_trunk "
             "number answers calls to it from any address, with no credentials. Leave them out",

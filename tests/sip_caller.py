@@ -13,14 +13,14 @@ from telephony.sip.message import SipRequest, SipResponse, parse_message
 from telephony.sip.rtp import RtpPacket, RtpSender
 
 
-def offer(rtp_port: int) -> str:
+def offer(rtp_port: int, payload_types: str = "0 101") -> str:
     return (
         "v=0\r\n"
         "o=trunk 1 1 IN IP4 127.0.0.1\r\n"
         "s=call\r\n"
         "c=IN IP4 127.0.0.1\r\n"
         "t=0 0\r\n"
-        f"m=audio {rtp_port} RTP/AVP 0 101\r\n"
+        f"m=audio {rtp_port} RTP/AVP {payload_types}\r\n"
         "a=rtpmap:0 PCMU/8000\r\n"
         "a=rtpmap:101 telephone-event/8000\r\n"
         "a=ptime:20\r\n"
@@ -40,6 +40,7 @@ class SipCaller:
     port: int
     number: str
     call_id: str = "raw-call-1@127.0.0.1"
+    payload_types: str = "0 101"  # what the offer's m= line lists
     sip: socket.socket = field(init=False)
     rtp: socket.socket = field(init=False)
     received: list[Received] = field(default_factory=list)
@@ -65,7 +66,8 @@ class SipCaller:
         return port
 
     def request(self, method: str, branch: str, cseq: int = 1, to_tag: str = "") -> bytes:
-        body = offer(self.rtp.getsockname()[1]) if method == "INVITE" else ""
+        rtp_port = self.rtp.getsockname()[1]
+        body = offer(rtp_port, self.payload_types) if method == "INVITE" else ""
         to = f"<sip:{self.number}@127.0.0.1>" + (f";tag={to_tag}" if to_tag else "")
         content_type = "Content-Type: application/sdp\r\n" if body else ""
         return (

@@ -213,3 +213,37 @@ def test_sipp_asks_over_rtp_and_the_answer_is_saved(service: VoiceService, tmp_p
     assert ("user", "What are your opening hours?") in said
     assert ("agent", ANSWER) in said
     assert "Customer 7." in service.llm.requests[0][0].content, body.get("velox", {}).get("events")
+
+
+async def test_a_call_past_the_nodes_capacity_is_503_with_retry_after(
+    service: VoiceService,
+) -> None:
+    service.settings.sip_max_calls = 1  # the runtime reads the same settings object
+    first = SipCaller(service.sip_port, SIP_NUMBER, call_id="first@127.0.0.1")
+    second = SipCaller(service.sip_port, SIP_NUMBER, call_id="second@127.0.0.1")
+    try:
+        first.invite()
+        await first.wait_for(200)
+        first.ack()
+        second.invite()
+        refused = (await second.wait_for(503)).message
+        assert refused.header("Retry-After") == "5"
+        first.bye()
+        await first.wait_for(200)
+    finally:
+        first.close()
+        second.close()
+    (call,) = wait_saved(service, 1)
+    assert call.provider_call_sid == "first@127.0.0.1"
+
+
+async def test_an_offer_with_no_common_codec_is_488(service: VoiceService) -> None:
+    caller = SipCaller(service.sip_port, SIP_NUMBER, call_id="g722@127.0.0.1", payload_types="9")
+    try:
+        caller.invite()
+        refused = (await caller.wait_for(488)).message
+        assert isinstance(refused, SipResponse)
+        assert refused.reason.startswith("no common codec")
+    finally:
+        caller.close()
+    assert sip_calls(service) == []

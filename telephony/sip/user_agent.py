@@ -176,6 +176,8 @@ class UserAgent:
         dialog = self._dialogs.get(key)
         if transaction is None and dialog is not None and not request.to_tag:
             transaction = self._invites.get(dialog.transaction)  # re-sent under a new branch
+            if transaction is None:
+                return []  # a very late copy of the INVITE of a call that goes on: absorbed
         if transaction is not None:  # a retransmission: the same call, answered the same
             if transaction.last_response:
                 self._outbox.append((transaction.last_response, source))

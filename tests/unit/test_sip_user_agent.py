@@ -213,3 +213,15 @@ def test_the_response_via_carries_received_and_rport() -> None:
     assert to == ("203.0.113.7", 40123)
     assert "rport=40123" in (response.header("Via") or "")
     assert "received=203.0.113.7" in (response.header("Via") or "")
+
+
+def test_a_late_copy_of_the_invite_of_a_call_that_goes_on_is_not_a_new_call() -> None:
+    agent = user_agent()
+    key = answered_call(agent)
+    tag = agent._dialogs[key].local_tag
+    agent.receive(request("ACK", to_tag=tag, branch="z9hG4bK-ack"), TRUNK, 0.2)
+    agent.tick(40.0)  # every transaction of the call is over; the call is not
+    agent.datagrams()
+    assert agent.receive(invite(), TRUNK, 41.0) == []
+    assert agent.datagrams() == []
+    assert agent.calls == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import struct
 import time
 from dataclasses import dataclass, field
 
@@ -140,6 +141,13 @@ class SipCaller:
             if isinstance(r.message, SipRequest) and r.message.method == method
         ]
 
+    async def press(self, digit: str) -> None:
+        """A key press as RFC 4733 telephone-events (payload type 101), 20 ms apart."""
+        assert self.media_to is not None, "no 200 with SDP yet"
+        for packet in _event_packets(digit, 1000, 80_000):
+            self.rtp.sendto(packet, self.media_to)
+            await self.pump(0.02)
+
     async def speak(self, pcm16_8k: bytes) -> None:
         """Send audio (PCM16 at 8 kHz) as PCMU RTP, one packet every 20 ms."""
         assert self.media_to is not None, "no 200 with SDP yet"
@@ -150,6 +158,19 @@ class SipCaller:
             self.rtp.sendto(packet, self.media_to)
             wait = started + (index // 320 + 1) * 0.02 - time.monotonic()
             await self.pump(max(wait, 0))
+
+
+def _event_packets(digit: str, sequence: int, timestamp: int) -> list[bytes]:
+    """A key press as RFC 4733 sends it: updates while held, then its end packet three times."""
+    event = "0123456789*#".index(digit)
+    packets = []
+    for index, (end, duration) in enumerate(
+        [(False, 160), (False, 320), (False, 480), (True, 640), (True, 640), (True, 640)]
+    ):
+        payload = struct.pack("!BBH", event, (0x80 if end else 0) | 10, duration)
+        packet = RtpPacket(101, sequence + index, timestamp, 0x5151, payload, marker=index == 0)
+        packets.append(packet.render())
+    return packets
 
 
 def _media_address(sdp: bytes) -> tuple[str, int]:

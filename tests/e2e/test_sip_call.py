@@ -247,3 +247,21 @@ async def test_an_offer_with_no_common_codec_is_488(service: VoiceService) -> No
     finally:
         caller.close()
     assert sip_calls(service) == []
+
+
+async def test_a_key_pressed_over_rtp_is_one_dtmf_event(service: VoiceService) -> None:
+    caller = SipCaller(service.sip_port, SIP_NUMBER, call_id="keys@127.0.0.1")
+    try:
+        caller.invite()
+        await caller.wait_for(200)
+        caller.ack()
+        await caller.pump(0.3)
+        await caller.press("7")  # its end packet arrives three times
+        await caller.pump(0.3)
+        caller.bye()
+        await caller.wait_for(200)
+    finally:
+        caller.close()
+    (call,) = wait_saved(service, 1)
+    events = service.conversation(call.id)["velox"]["events"]
+    assert [e["data"].get("digit") for e in events if e["kind"] == "dtmf"] == ["7"]

@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 LINT_PATHS := app telephony campaigns workers tests migrations
 
 .DEFAULT_GOAL := help
-.PHONY: help install dashboard dashboard-client mobile-app services browser run test lint format typecheck check bench clean distclean
+.PHONY: help install dashboard dashboard-client mobile-app services browser sipp run test lint format typecheck check bench clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -72,13 +72,16 @@ services: ## start PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379) if the
 browser: ## install Debian chromium and the browser test page's npm packages if missing
 	scripts/ensure_browser.sh
 
+sipp: ## install sipp (Debian sip-tester), the SIP peer of the SIP end-to-end tests, if missing
+	scripts/ensure_sipp.sh
+
 run: install dashboard mobile-app ## serve the API and Twilio webhooks with the workers (prints the first API key)
 	scripts/run_all.sh $(BIN)
 
 # The suite includes the dashboard's own checks (tests/integration/test_dashboard_client.py: the
 # Vitest suite, the strict typecheck, and a stale generated API client failing) and its browser
 # tests against the built dashboard (tests/e2e/test_dashboard.py).
-test: install services browser dashboard mobile-app ## the import rules, then the whole test suite (unit, integration, e2e, models, the dashboard's)
+test: install services browser sipp dashboard mobile-app ## the import rules, then the whole test suite (unit, integration, e2e, models, the dashboard's)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

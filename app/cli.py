@@ -121,11 +121,20 @@ def serve(settings: Settings) -> None:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if settings.sip_port is not None and settings.workers > 1:
+        # Each worker process would bind the same UDP port; a call's datagrams must all reach
+        # the one process that holds it, which several processes on one port do not promise.
+        sys.exit(
+            "VELOX_SIP_PORT needs VELOX_WORKERS=1: one process answers SIP calls (several "
+            "processes sharing the SIP port are not supported yet). Run more nodes instead."
+        )
     _migrate(settings)
     key = _first_start(settings)
     base = settings.resolved_public_url()
     print(f"Velox listening on http://{settings.host}:{settings.port} (public URL {base})")
     print(f"Twilio voice webhook: {base}/twilio/voice")
+    if settings.sip_port is not None:
+        print(f"SIP trunks: sip:<number>@{settings.sip_host}:{settings.sip_port} (UDP)")
     if not settings.twilio_auth_token:
         print(
             "WARNING: VELOX_TWILIO_AUTH_TOKEN is not set, so Twilio signatures are NOT checked;"

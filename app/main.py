@@ -30,6 +30,7 @@ from app.providers.registry import ProviderRegistry
 from app.providers.warm_up import warm_up
 from app.settings import Settings, get_settings
 from telephony.convai import routes as convai_routes
+from telephony.sip.server import SipServer
 from telephony.twilio import routes as twilio_routes
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ def create_app(
     )
 
     node = NodeWatch(runtime)
+    sip = SipServer(runtime) if settings.sip_port is not None else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,7 +73,11 @@ def create_app(
         await node.start()
         assert runtime.node_id is not None
         await runtime.live.start(runtime.node_id, partial(take_command, runtime))
+        if sip is not None:
+            await sip.start()
         yield
+        if sip is not None:
+            await sip.stop()
         if preload and not loading.done():
             loading.cancel()
         for session in list(runtime.live_calls.values()):
@@ -90,6 +96,7 @@ def create_app(
     app.state.settings = settings
     app.state.database = database
     app.state.voice = runtime
+    app.state.sip = sip
     routers = (
         health.router,
         *REST_ROUTERS,

@@ -55,6 +55,20 @@ class Settings(BaseSettings):
     twilio_auth_token: str = ""
     twilio_api_base_url: str = "https://api.twilio.com"
 
+    # SIP trunks (telephony/sip): inbound calls over UDP on this address when `sip_port` is
+    # set (5060 is SIP's own); none when it is not. The address callers reach us at, in SDP and
+    # Contact: `sip_public_host`, else `sip_host` unless that is a wildcard, else the local
+    # address that routes to the caller. RTP uses even ports of the range, one per call.
+    sip_host: str = "0.0.0.0"
+    sip_port: int | None = Field(default=None, ge=0, le=65535)  # 0: any free port
+    sip_public_host: str = ""
+    sip_rtp_port_min: int = Field(default=10_000, ge=1024, le=65535)
+    sip_rtp_port_max: int = Field(default=20_000, ge=1024, le=65535)
+    # Calls this node holds at once; one more is answered 503 with Retry-After.
+    sip_max_calls: int = Field(default=50, ge=1, le=10_000)
+    # A call whose caller sends no RTP for this long is hung up (a dead line, a lost BYE).
+    sip_media_timeout_s: float = Field(default=30.0, ge=1, le=3600)
+
     # An OpenAI-compatible chat endpoint (OpenAI, Groq, Ollama, vLLM, a llama.cpp server) for
     # agents whose LLM provider is "openai".
     openai_base_url: str = "https://api.openai.com/v1"

@@ -21,14 +21,19 @@ E164_PATTERN = r"^\+[1-9]\d{6,14}$"
 
 
 class PhoneNumberCreateRequest(BaseModel):
-    """ElevenLabs' Twilio import body; Twilio credentials come from Velox settings, not the body."""
+    """ElevenLabs' import body. Twilio credentials come from Velox settings, not the body. A
+    `sip_trunk` number answers SIP calls whose Request-URI (or To) is that number, from any
+    address: trunk configurations (allowed addresses, digest credentials, outbound trunks) are
+    not supported yet and are refused rather than ignored."""
 
     model_config = ConfigDict(extra="ignore")
 
     phone_number: str = Field(pattern=E164_PATTERN)
     label: str = Field(default="", max_length=200)
-    provider: Literal["twilio"] = "twilio"
+    provider: Literal["twilio", "sip_trunk"] = "twilio"
     agent_id: str | None = None
+    inbound_trunk_config: dict[str, Any] | None = None
+    outbound_trunk_config: dict[str, Any] | None = None
 
 
 class PhoneNumberUpdateRequest(BaseModel):
@@ -66,12 +71,19 @@ def _response(session: Session, organization_id: str, record: PhoneNumber) -> Ph
     )
 
 
-@router.post("", response_model=CreatePhoneNumberResponse, responses=error_responses(404, 409))
+@router.post("", response_model=CreatePhoneNumberResponse, responses=error_responses(404, 409, 422))
 def create_phone_number(
     body: PhoneNumberCreateRequest, principal: PrincipalDep, session: SessionDep
 ) -> CreatePhoneNumberResponse:
-    """Register a Twilio number so inbound calls to it reach the assigned agent."""
+    """Register a Twilio or SIP-trunk number so inbound calls to it reach the assigned agent."""
     organization = principal.organization
+    if body.inbound_trunk_config or body.outbound_trunk_config:
+        raise api_error(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "trunk_config_unsupported",
+            "inbound_trunk_config and outbound_trunk_config are not supported yet: a sip_trunk "
+            "number answers calls to it from any address, with no credentials. Leave them out",
+        )
     try:
         record = number_queries.create_phone_number(
             session,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.db.agents import get_agent
 from app.db.models import PhoneNumber, new_id
 
-PhoneProvider = Literal["twilio", "sip"]
+PhoneProvider = Literal["twilio", "sip_trunk"]
 
 
 class PhoneNumberTakenError(ValueError):

@@ -25,6 +25,10 @@ from typing import Any
 
 # Work a render may do: wall time, address space of the worker, characters produced.
 RENDER_TIMEOUT_S = 1.0
+# A new worker's start (an interpreter, Jinja imported) is not the template's time: it has this
+# long to say it is ready, however loaded the machine, before the render's own deadline starts.
+WORKER_START_TIMEOUT_S = 15.0
+READY = "ready"
 WORKER_MEMORY_BYTES = 768 * 1024 * 1024
 WORKERS = 2
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,6 +128,7 @@ class _Worker:
             stderr=subprocess.DEVNULL,
             cwd=ROOT,
         )
+        self._ready = False
 
     @property
     def alive(self) -> bool:
@@ -134,6 +139,12 @@ class _Worker:
         assert stdin is not None
         assert stdout is not None
         try:
+            if not self._ready:
+                ready, _, _ = select.select([stdout], [], [], WORKER_START_TIMEOUT_S)
+                self._ready = bool(ready) and stdout.readline().strip() == READY.encode()
+                if not self._ready:
+                    self.kill()
+                    return Rendered("", "the template renderer did not start")
             stdin.write(job.encode() + b"\n")
             stdin.flush()
             ready, _, _ = select.select([stdout], [], [], timeout_s)
@@ -162,6 +173,8 @@ def _serve(memory_bytes: int) -> None:
 
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     environment = _bounded_environment()
+    sys.stdout.write(READY + "\n")
+    sys.stdout.flush()
     for line in sys.stdin:
         job = json.loads(line)
         reply = _render(environment, job["source"], job["variables"], job["max_chars"])

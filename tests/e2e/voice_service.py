@@ -28,6 +28,8 @@ from tests.live_server import free_port, serve
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 AGENT_NUMBER = "+15550001111"
+# The agent's number as a SIP trunk delivers it, when the service listens for SIP.
+SIP_NUMBER = "+15550009999"
 CALLER_NUMBER = "+15552223333"
 
 
@@ -42,6 +44,8 @@ class RunningService:
     organization_id: str
     agent_id: str
     validator: RequestValidator = field(init=False)
+    # The UDP port SIP calls reach the agent on (0: the service does not listen for SIP).
+    sip_port: int = 0
 
     def __post_init__(self) -> None:
         self.validator = RequestValidator(AUTH_TOKEN)
@@ -129,9 +133,11 @@ def running_service(
     registry: ProviderRegistry,
     twilio_api_base_url: str = "https://api.twilio.com",
     database_url: str | None = None,
+    sip: bool = False,
 ) -> Iterator[RunningService]:
     """Serve `registry`'s providers, with an agent (as `config` chooses them) on AGENT_NUMBER;
-    on a SQLite file in `tmp_path` unless given an (empty) database's URL."""
+    on a SQLite file in `tmp_path` unless given an (empty) database's URL. With `sip`, it
+    listens for SIP on 127.0.0.1 (a free UDP port) and answers SIP_NUMBER as a SIP trunk."""
     port = free_port()
     settings = Settings(
         data_dir=tmp_path,
@@ -141,6 +147,8 @@ def running_service(
         twilio_auth_token=AUTH_TOKEN,
         twilio_account_sid="AC" + "0" * 32,
         twilio_api_base_url=twilio_api_base_url,
+        sip_host="127.0.0.1",
+        sip_port=0 if sip else None,
     )
     upgrade(settings.resolved_database_url())
     database = Database(settings.resolved_database_url())
@@ -155,11 +163,23 @@ def running_service(
             provider="twilio",
             agent_id=agent.id,
         )
+        if sip:
+            number_queries.create_phone_number(
+                session,
+                organization.id,
+                phone_number=SIP_NUMBER,
+                label="SIP trunk",
+                provider="sip_trunk",
+                agent_id=agent.id,
+            )
         organization_id, agent_id = organization.id, agent.id
     app = create_app(settings, providers=registry, preload=False)
     try:
         with serve(app, port) as base_url:
-            yield RunningService(base_url, settings, database, key, organization_id, agent_id)
+            sip_port = app.state.sip.port if sip else 0
+            yield RunningService(
+                base_url, settings, database, key, organization_id, agent_id, sip_port=sip_port
+            )
     finally:
         database.dispose()
 
@@ -173,6 +193,7 @@ def voice_service(
     llm: ScriptedLanguageModel,
     tts: ToneTextToSpeech,
     twilio_api_base_url: str = "https://api.twilio.com",
+    sip: bool = False,
 ) -> Iterator[VoiceService]:
     """A running service whose agent uses these test doubles (and the energy VAD)."""
     config = config.model_copy(deep=True)
@@ -183,7 +204,11 @@ def voice_service(
     registry.llm.register(llm.name, lambda: llm)
     registry.tts.register(tts.name, lambda: tts)
     with running_service(
-        tmp_path, config=config, registry=registry, twilio_api_base_url=twilio_api_base_url
+        tmp_path,
+        config=config,
+        registry=registry,
+        twilio_api_base_url=twilio_api_base_url,
+        sip=sip,
     ) as running:
         yield VoiceService(
             **{f.name: getattr(running, f.name) for f in fields(RunningService) if f.init},

@@ -803,7 +803,7 @@ export interface paths {
         put?: never;
         /**
          * Create Phone Number
-         * @description Register a Twilio number so inbound calls to it reach the assigned agent.
+         * @description Register a Twilio or SIP-trunk number so inbound calls to it reach the assigned agent.
          */
         post: operations["create_phone_number_v1_convai_phone_numbers_post"];
         delete?: never;
@@ -2523,24 +2523,35 @@ export interface components {
         };
         /**
          * PhoneNumberCreateRequest
-         * @description ElevenLabs' Twilio import body; Twilio credentials come from Velox settings, not the body.
+         * @description ElevenLabs' import body. Twilio credentials come from Velox settings, not the body. A
+         *     `sip_trunk` number answers SIP calls whose Request-URI (or To) is that number, from any
+         *     address: trunk configurations (allowed addresses, digest credentials, outbound trunks) are
+         *     not supported yet and are refused rather than ignored.
          */
         PhoneNumberCreateRequest: {
             /** Agent Id */
             agent_id?: string | null;
+            /** Inbound Trunk Config */
+            inbound_trunk_config?: {
+                [key: string]: unknown;
+            } | null;
             /**
              * Label
              * @default
              */
             label: string;
+            /** Outbound Trunk Config */
+            outbound_trunk_config?: {
+                [key: string]: unknown;
+            } | null;
             /** Phone Number */
             phone_number: string;
             /**
              * Provider
              * @default twilio
-             * @constant
+             * @enum {string}
              */
-            provider: "twilio";
+            provider: "twilio" | "sip_trunk";
         };
         /** PhoneNumberResponse */
         PhoneNumberResponse: {

@@ -1,0 +1,230 @@
+"""An inbound SIP call from its INVITE to its end: the number dialled picks the agent, and the
+call goes through the one call lifecycle (`app/calls/lifecycle.py`) like a Twilio call."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Protocol
+
+from app.calls import lifecycle
+from app.calls.runtime import VoiceRuntime
+from app.db import calls as call_queries
+from app.db import phone_numbers as number_queries
+from app.engine.conversation import CallContext
+from app.engine.session import CallSession
+from telephony.sip.media import CHANNEL, NoRtpPortError, SipCallMedia, open_rtp_socket
+from telephony.sip.sdp import SdpError, choose, parse_offer, render_answer
+from telephony.sip.user_agent import IncomingCall
+
+log = logging.getLogger(__name__)
+
+PROVIDER = "sip_trunk"
+CALL_SID_LENGTH = 64  # what the call record keeps of a Call-ID
+
+
+class Signaling(Protocol):
+    """What a call needs of the SIP side (the server, over its user agent)."""
+
+    def ring(self, key: str) -> None: ...
+
+    def answer(self, key: str, sdp: bytes) -> bool: ...
+
+    def reject(self, key: str, status: int, reason: str = "", retry_after: int = 0) -> None: ...
+
+    def hang_up(self, key: str) -> None: ...
+
+    def local_host_for(self, remote_host: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class _Routed:
+    call_id: str
+    organization_id: str
+    agent_id: str
+    caller: str
+    called: str
+
+
+class InboundCall:
+    """One call: set up by `take`, ended by the caller (`end`) or by us (`hang_up`)."""
+
+    def __init__(self, runtime: VoiceRuntime, signaling: Signaling, incoming: IncomingCall):
+        self.runtime = runtime
+        self.signaling = signaling
+        self.incoming = incoming
+        self.media: SipCallMedia | None = None
+        self._ended = asyncio.Event()
+        self.reason = ""
+
+    def end(self, reason: str) -> None:
+        """The SIP side is over (BYE, CANCEL, no ACK): the call ends `reason`."""
+        if not self._ended.is_set():
+            self.reason = reason
+            self._ended.set()
+
+    def hang_up(self, reason: str) -> None:
+        """We end the call (the agent, the media timeout): BYE, then the call ends `reason`."""
+        self.signaling.hang_up(self.incoming.key)
+        self.end(reason)
+
+    async def take(self) -> None:
+        """Answer or refuse the call, and run it to its end."""
+        incoming, settings = self.incoming, self.runtime.settings
+        key = incoming.key
+        if incoming.content_type != "application/sdp" or not incoming.offer:
+            self.signaling.reject(key, 488, "An SDP offer in the INVITE is required")
+            return
+        try:
+            offer = parse_offer(incoming.offer)
+            answer = choose(offer)
+        except SdpError as error:
+            log.info("SIP call %s refused: %s", key, error)
+            self.signaling.reject(key, 488, str(error))
+            return
+        routed = await asyncio.to_thread(self._open_record)
+        if routed is None:
+            self.signaling.reject(key, 404, "No agent answers this number")
+            return
+        self.signaling.ring(key)
+        claimed = await asyncio.to_thread(
+            lifecycle.claim_call,
+            self.runtime,
+            routed.organization_id,
+            routed.agent_id,
+            routed.call_id,
+        )
+        if claimed is None:  # the agent was deleted meanwhile
+            self.signaling.reject(key, 404, "No agent answers this number")
+            return
+        try:
+            providers = await lifecycle.call_providers(
+                self.runtime, routed.organization_id, claimed.config
+            )
+        except lifecycle.CallRefusedError as refused:
+            await self._refuse(routed, 503, refused.reason, str(refused))
+            return
+        loop = asyncio.get_running_loop()
+
+        def hang_up_soon(reason: str) -> None:
+            loop.call_soon(self.hang_up, reason)
+
+        media = SipCallMedia(
+            answer,
+            (offer.address, offer.port),
+            lead_ms=self.runtime.options.playout_lead_ms,
+            media_timeout_s=settings.sip_media_timeout_s,
+            on_hang_up=hang_up_soon,
+        )
+        local_host = self.signaling.local_host_for(incoming.source[0])
+        try:
+            socket, port = await open_rtp_socket(
+                settings.sip_host,
+                settings.sip_rtp_port_min,
+                settings.sip_rtp_port_max,
+                media.packet_received,
+            )
+        except NoRtpPortError as error:
+            await self._refuse(routed, 503, "no_rtp_port", str(error))
+            return
+        self.media = media
+        sdp = render_answer(answer, local_host, port, secrets.randbelow(2**31))
+        if not self.signaling.answer(key, sdp):  # cancelled while the agent was readied
+            socket.close()
+            await self._refuse(routed, 0, "cancelled", "the caller hung up before the answer")
+            return
+        media.start(socket)
+        variables = {
+            name.lower().removeprefix("x-").replace("-", "_"): value
+            for name, value in incoming.extra_headers.items()
+        }
+        session = lifecycle.begin(
+            self.runtime,
+            context=CallContext(
+                call_id=routed.call_id,
+                organization_id=routed.organization_id,
+                agent_id=routed.agent_id,
+                caller_number=routed.caller,
+                called_number=routed.called,
+                provider_call_sid=key.split(";", 1)[0][:CALL_SID_LENGTH],
+                channel=CHANNEL,
+                dynamic_variables=variables,
+            ),
+            config=claimed.config,
+            providers=providers,
+            transport=media,
+            can_transfer=False,  # REFER is not supported yet
+            record_voice=claimed.record_voice,
+        )
+        media.attach(session)
+        await self._run(session, media)
+
+    async def _run(self, session: CallSession, media: SipCallMedia) -> None:
+        try:
+            if await lifecycle.start(self.runtime, session):
+                ended = asyncio.create_task(self._ended.wait())
+                closed = asyncio.create_task(session.wait_closed())
+                await asyncio.wait({ended, closed}, return_when=asyncio.FIRST_COMPLETED)
+                ended.cancel()
+                closed.cancel()
+            else:
+                self.hang_up("start_failed")
+        finally:
+            if not self._ended.is_set():
+                self.hang_up("agent_hung_up")
+            await lifecycle.finish(self.runtime, session, self.reason)
+            await media.close()
+
+    def _open_record(self) -> _Routed | None:
+        """The number dialled, as a SIP-trunk number with an agent: the call recorded."""
+        incoming = self.incoming
+        with self.runtime.database.session() as db:
+            number = None
+            for candidate in _spellings(incoming.number):
+                number = number_queries.find_by_number(db, candidate)
+                if number is not None:
+                    break
+            if number is None or number.provider != PROVIDER or number.agent_id is None:
+                log.warning("SIP call to %r: no SIP-trunk number with an agent", incoming.number)
+                return None
+            call = call_queries.create_call(
+                db,
+                number.organization_id,
+                agent_id=number.agent_id,
+                direction="inbound",
+                channel=CHANNEL,
+                from_number=incoming.caller,
+                to_number=number.phone_number,
+                provider_call_sid=incoming.key.split(";", 1)[0][:CALL_SID_LENGTH],
+                phone_number_id=number.id,
+            )
+            return _Routed(
+                call.id,
+                number.organization_id,
+                number.agent_id,
+                incoming.caller,
+                number.phone_number,
+            )
+
+    async def _refuse(self, routed: _Routed, status: int, reason: str, detail: str) -> None:
+        log.error("SIP call %s cannot start: %s", routed.call_id, detail)
+        if status:
+            self.signaling.reject(self.incoming.key, status, detail[:100])
+        await lifecycle.refuse(
+            self.runtime,
+            routed.call_id,
+            routed.organization_id,
+            routed.agent_id,
+            reason=reason,
+            detail=detail,
+        )
+
+
+def _spellings(number: str) -> list[str]:
+    """A dialled user part as numbers are stored: as sent, and in E.164 with its `+`."""
+    digits = number.strip()
+    if digits.startswith("+"):
+        return [digits]
+    return [digits, f"+{digits}"]

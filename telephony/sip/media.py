@@ -1,0 +1,242 @@
+"""One SIP call's media: its RTP socket, our 20 ms send clock, and the engine's `CallTransport`.
+
+A trunk plays what it receives the moment it arrives, so we pace ourselves: agent frames wait in
+a queue that holds at most the engine's playout lead, and a clock sends one every 20 ms. `clear`
+empties the queue at once; a mark is confirmed when the frame before it leaves. RTP goes to where
+the caller's RTP comes from (symmetric RTP, for callers behind NAT), to the SDP's address until
+the first packet arrives. A call whose caller sends nothing for the media timeout is hung up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections import deque
+from collections.abc import Callable
+
+from app.audio.formats import AudioFormat
+from app.engine.session import CallSession
+from app.observability.metrics import MALFORMED_FRAMES
+from telephony.audio import InboundConverter, OutboundEncoder
+from telephony.sip.rtp import (
+    DigitReceiver,
+    MalformedRtpPacketError,
+    RtpPacket,
+    RtpSender,
+    SequenceWindow,
+)
+from telephony.sip.sdp import Answer
+from telephony.sip.transactions import Address
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "sip"
+FRAME_S = 0.02
+
+
+class NoRtpPortError(OSError):
+    """Every port of the RTP range is taken: the call cannot be answered (503)."""
+
+
+class _Socket(asyncio.DatagramProtocol):
+    def __init__(self, on_packet: Callable[[bytes, Address], None]) -> None:
+        self._on_packet = on_packet
+
+    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        self._on_packet(data, (str(addr[0]), int(addr[1])))
+
+
+async def open_rtp_socket(
+    host: str, port_min: int, port_max: int, on_packet: Callable[[bytes, Address], None]
+) -> tuple[asyncio.DatagramTransport, int]:
+    """A UDP socket on a free even port of the range (RTP's convention), tried from a random
+    start so calls spread over it."""
+    ports = list(range(port_min + port_min % 2, port_max + 1, 2))
+    if not ports:
+        raise NoRtpPortError(f"the RTP port range {port_min}-{port_max} holds no even port")
+    start = random.randrange(len(ports))
+    loop = asyncio.get_running_loop()
+    for port in ports[start:] + ports[:start]:
+        try:
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: _Socket(on_packet), local_addr=(host, port)
+            )
+        except OSError:
+            continue
+        return transport, port
+    raise NoRtpPortError(f"every port of the RTP range {port_min}-{port_max} is in use")
+
+
+class SipCallMedia:
+    """The engine's `CallTransport` over one call's RTP stream."""
+
+    def __init__(
+        self,
+        answer: Answer,
+        offered_to: Address,
+        *,
+        lead_ms: int,
+        media_timeout_s: float,
+        on_hang_up: Callable[[str], None],
+    ) -> None:
+        self.answer = answer
+        self.remote = offered_to
+        self._latched = False
+        self._format = answer.audio_format
+        self._sender = RtpSender(answer.payload_type)
+        self._inbound = InboundConverter(self._format)
+        self._digits = DigitReceiver()
+        self._window = SequenceWindow()
+        # Frames (bytes) and marks (str) in the order the engine sent them.
+        self._queue: deque[bytes | str] = deque()
+        self._queued_frames = 0
+        self._capacity = max(1, lead_ms // 20)
+        self._room = asyncio.Event()
+        self._media_timeout_s = media_timeout_s
+        self._on_hang_up = on_hang_up
+        self._socket: asyncio.DatagramTransport | None = None
+        self._clock: asyncio.Task[None] | None = None
+        self.session: CallSession | None = None
+        self.closed = False
+        self.last_heard = asyncio.get_running_loop().time()
+        self.packets_received = 0
+        self.digits_received = 0
+
+    # --- set-up -------------------------------------------------------------------------------
+
+    def start(self, socket: asyncio.DatagramTransport) -> None:
+        """Begin sending (the clock) on the call's RTP socket."""
+        self._socket = socket
+        self.last_heard = asyncio.get_running_loop().time()
+        self._clock = asyncio.get_running_loop().create_task(self._run_clock())
+
+    def attach(self, session: CallSession) -> None:
+        """The session that hears the caller: audio before it exists is not kept."""
+        self.session = session
+
+    async def close(self) -> None:
+        self.closed = True
+        self._room.set()
+        if self._clock is not None:
+            self._clock.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._clock
+        if self._socket is not None:
+            self._socket.close()
+
+    # --- the caller's packets -----------------------------------------------------------------
+
+    def packet_received(self, data: bytes, source: Address) -> None:
+        if self.closed:
+            return
+        try:
+            packet = RtpPacket.parse(data)
+        except MalformedRtpPacketError as error:
+            self._count_malformed(error.reason)
+            return
+        if not self._latched:  # symmetric RTP: answer where the caller's media comes from
+            self.remote, self._latched = source, True
+        elif source != self.remote:
+            self._count_malformed("foreign_source")
+            return
+        self.last_heard = asyncio.get_running_loop().time()
+        self.packets_received += 1
+        if packet.payload_type == self.answer.telephone_event:
+            try:
+                digit = self._digits.receive(packet)
+            except MalformedRtpPacketError as error:
+                self._count_malformed(error.reason)
+                return
+            if digit is not None and self.session is not None:
+                self.digits_received += 1
+                self.session.on_dtmf(digit)
+            return
+        if packet.payload_type != self.answer.payload_type:
+            self._count_malformed("unexpected_payload_type")
+            return
+        if not self._window.accept(packet.ssrc, packet.sequence):
+            self._count_malformed("late_or_duplicate")
+            return
+        frames = self._inbound.push(packet.payload)
+        if self.session is not None:
+            for frame in frames:
+                self.session.push_audio(frame)
+
+    def _count_malformed(self, reason: str) -> None:
+        MALFORMED_FRAMES.labels(channel=CHANNEL, reason=reason).inc()
+        if self.session is not None:
+            self.session.count_malformed(reason)
+
+    # --- our send clock -----------------------------------------------------------------------
+
+    async def _run_clock(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
+        while not self.closed:
+            self._tick()
+            now = loop.time()
+            if now - self.last_heard > self._media_timeout_s:
+                log.warning("SIP call: no RTP for %.0f s, hanging up", self._media_timeout_s)
+                self._on_hang_up("media_timeout")
+                return
+            next_at += FRAME_S
+            if next_at < now - 10 * FRAME_S:  # the loop stalled: no burst to catch up
+                next_at = now
+            await asyncio.sleep(max(next_at - now, 0))
+
+    def _tick(self) -> None:
+        self._confirm_marks()
+        if not self._queue:
+            self._sender.silent_frame()
+            return
+        frame = self._queue.popleft()
+        assert isinstance(frame, bytes)
+        self._queued_frames -= 1
+        self._room.set()
+        if self._socket is not None:
+            self._socket.sendto(self._sender.frame(frame), self.remote)
+        self._confirm_marks()
+
+    def _confirm_marks(self) -> None:
+        while self._queue and isinstance(self._queue[0], str):
+            name = self._queue.popleft()
+            assert isinstance(name, str)
+            if self.session is not None:
+                self.session.on_mark(name)
+
+    # --- CallTransport --------------------------------------------------------------------------
+
+    @property
+    def output_format(self) -> AudioFormat:
+        return self._format
+
+    def new_encoder(self) -> OutboundEncoder:
+        return OutboundEncoder(self._format)
+
+    async def send_audio(self, frame: bytes) -> None:
+        while self._queued_frames >= self._capacity and not self.closed:
+            self._room.clear()
+            await self._room.wait()
+        if not self.closed:
+            self._queue.append(frame)
+            self._queued_frames += 1
+
+    async def send_mark(self, name: str) -> None:
+        if not self.closed:
+            self._queue.append(name)
+
+    async def send_clear(self) -> None:
+        """Drop every frame not yet sent; the marks among them are never confirmed."""
+        self._queue.clear()
+        self._queued_frames = 0
+        self._room.set()
+
+    async def hang_up(self) -> None:
+        self._on_hang_up("agent_hung_up")
+
+    async def transfer(self, phone_number: str) -> None:
+        raise NotImplementedError(
+            "transfer on a SIP call (REFER) is not supported yet; the call is not transferred"
+        )

@@ -1,0 +1,179 @@
+"""The SIP listener: one UDP socket on `VELOX_SIP_HOST:VELOX_SIP_PORT`, the sans-I/O user agent
+behind it, a timer tick, and one `InboundCall` per call it takes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import socket
+
+from app.calls.runtime import VoiceRuntime
+from app.observability.metrics import MALFORMED_FRAMES
+from telephony.sip.inbound import InboundCall
+from telephony.sip.media import CHANNEL
+from telephony.sip.transactions import Address
+from telephony.sip.user_agent import (
+    CallEnded,
+    Event,
+    IncomingCall,
+    MessageRejected,
+    UserAgent,
+)
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.05  # timers fire within this of their deadline (T1 is 500 ms)
+RETRY_AFTER_S = 5  # told to a caller refused at capacity
+
+
+class _Socket(asyncio.DatagramProtocol):
+    def __init__(self, server: SipServer) -> None:
+        self._server = server
+
+    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        self._server.datagram_received(data, (str(addr[0]), int(addr[1])))
+
+
+class SipServer:
+    """Answers SIP calls for the voice runtime; `start` binds, `stop` ends every call."""
+
+    def __init__(self, runtime: VoiceRuntime) -> None:
+        self.runtime = runtime
+        settings = runtime.settings
+        self._host = settings.sip_host
+        self._public_host = settings.sip_public_host
+        self._port = settings.sip_port if settings.sip_port is not None else 5060
+        self._socket: asyncio.DatagramTransport | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._user_agent = UserAgent(self.local_host_for, self._port)
+        self.calls: dict[str, InboundCall] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: _Socket(self), local_addr=(self._host, self._port)
+        )
+        self._socket = transport
+        self._port = transport.get_extra_info("sockname")[1]
+        self._user_agent = UserAgent(self.local_host_for, self._port)
+        self._ticker = loop.create_task(self._tick_forever())
+        log.info("SIP listening on %s:%d (UDP)", self._host, self._port)
+
+    async def stop(self) -> None:
+        for call in list(self.calls.values()):
+            call.hang_up("service_shutdown")
+        self._flush()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=10)
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        if self._socket is not None:
+            self._socket.close()
+
+    # --- the wire -----------------------------------------------------------------------------
+
+    def datagram_received(self, data: bytes, source: Address) -> None:
+        now = asyncio.get_running_loop().time()
+        events = self._user_agent.receive(data, source, now)
+        self._flush()
+        for event in events:
+            self._on_event(event)
+
+    def _flush(self) -> None:
+        if self._socket is None:
+            return
+        for data, to in self._user_agent.datagrams():
+            self._socket.sendto(data, to)
+
+    async def _tick_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(TICK_S)
+            events = self._user_agent.tick(loop.time())
+            self._flush()
+            for event in events:
+                self._on_event(event)
+
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, IncomingCall):
+            self._take(event)
+        elif isinstance(event, CallEnded):
+            call = self.calls.get(event.key)
+            if call is not None:
+                call.end(event.reason)
+        elif isinstance(event, MessageRejected):
+            MALFORMED_FRAMES.labels(channel=CHANNEL, reason=event.reason).inc()
+            log.info("SIP message rejected (%s, answered: %s)", event.reason, event.answered)
+
+    def _take(self, incoming: IncomingCall) -> None:
+        if len(self.calls) >= self.runtime.settings.sip_max_calls:
+            self.reject(incoming.key, 503, "At capacity", RETRY_AFTER_S)
+            return
+        call = InboundCall(self.runtime, self, incoming)
+        self.calls[incoming.key] = call
+        task = asyncio.get_running_loop().create_task(self._run(call))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, call: InboundCall) -> None:
+        try:
+            await call.take()
+        except Exception:
+            log.exception("SIP call %s failed", call.incoming.key)
+            self.reject(call.incoming.key, 500, "Server Internal Error")
+            call.hang_up("engine_error")
+        finally:
+            self.calls.pop(call.incoming.key, None)
+
+    # --- Signaling, for the calls -------------------------------------------------------------
+
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def ring(self, key: str) -> None:
+        self._user_agent.ring(key)
+        self._flush()
+
+    def answer(self, key: str, sdp: bytes) -> bool:
+        answered = self._user_agent.answer(key, sdp, self._now())
+        self._flush()
+        return answered
+
+    def reject(self, key: str, status: int, reason: str = "", retry_after: int = 0) -> None:
+        self._user_agent.reject(key, status, self._now(), reason=reason, retry_after=retry_after)
+        self._flush()
+
+    def hang_up(self, key: str) -> None:
+        self._user_agent.hang_up(key, self._now())
+        self._flush()
+
+    def local_host_for(self, remote_host: str) -> str:
+        """The address `remote_host` reaches us at: the configured public one, our bound one,
+        or the local address of the route towards it."""
+        if self._public_host:
+            return self._public_host
+        if self._host and not _is_wildcard(self._host):
+            return self._host
+        family = socket.AF_INET6 if ":" in remote_host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.connect((remote_host, 9))  # no packet is sent: only the route is looked up
+                return str(probe.getsockname()[0])
+            except OSError:
+                return "127.0.0.1"
+
+
+def _is_wildcard(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False  # a host name: callers reach us by it

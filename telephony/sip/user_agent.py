@@ -1,0 +1,375 @@
+"""The sans-I/O SIP user agent that answers calls: datagrams and clock ticks in, datagrams and
+call events out.
+
+`receive(data, source, now)` and `tick(now)` return what happened to calls (`IncomingCall`,
+`CallConfirmed`, `CallEnded`, ...); what to put on the wire collects in `datagrams()`. The
+application decides about an `IncomingCall` with `ring`, `answer` or `reject`, and ends an
+answered call with `hang_up`. Retransmissions, their timers and the transactions' matching
+(RFC 3261 sections 13, 15, 17) happen here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from telephony.sip.dialogs import Dialog, DialogState, call_key
+from telephony.sip.message import (
+    MalformedSipMessageError,
+    SipRequest,
+    SipResponse,
+    parse_message,
+    render,
+    uri_of,
+    uri_user,
+)
+from telephony.sip.responses import ALLOWED_METHODS, build_response, new_tag
+from telephony.sip.transactions import (
+    TIMEOUT,
+    Address,
+    ClientTransaction,
+    InviteServerTransaction,
+    InviteState,
+    Retransmission,
+    ServerTransaction,
+)
+
+
+@dataclass(frozen=True)
+class IncomingCall:
+    key: str
+    number: str  # the number dialled: the Request-URI's user part, else the To URI's
+    caller: str  # the From URI's user part
+    offer: bytes  # the SDP body
+    content_type: str
+    source: Address
+    extra_headers: dict[str, str]  # the caller's X- headers, names as sent
+
+
+@dataclass(frozen=True)
+class CallConfirmed:
+    """The caller's ACK of our 200: the call is fully set up."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class CallEnded:
+    """`caller_hung_up` (BYE), `cancelled` (CANCEL before the answer) or `no_ack` (our 200 was
+    never acknowledged: we sent BYE)."""
+
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class HangUpFinished:
+    """Our BYE was answered (`answered`) or given up on after 64·T1."""
+
+    key: str
+    answered: bool
+
+
+@dataclass(frozen=True)
+class MessageRejected:
+    """A datagram that was not a usable SIP message: answered 400 when it could be, else
+    dropped; `reason` is what to count it under."""
+
+    reason: str
+    answered: bool
+
+
+Event = IncomingCall | CallConfirmed | CallEnded | HangUpFinished | MessageRejected
+
+
+class UserAgent:
+    """Answers calls on one UDP port. `local_host_for(remote_host)` is the address the far end
+    reaches us at (for Contact and Via); `local_port` the SIP port."""
+
+    def __init__(self, local_host_for: Callable[[str], str], local_port: int) -> None:
+        self._local_host_for = local_host_for
+        self._local_port = local_port
+        self._outbox: list[tuple[bytes, Address]] = []
+        self._invites: dict[tuple[str, str], InviteServerTransaction] = {}
+        self._answered: dict[tuple[str, str, str], ServerTransaction] = {}
+        self._dialogs: dict[str, Dialog] = {}
+        self._byes: dict[str, ClientTransaction] = {}
+
+    # --- what to send -------------------------------------------------------------------------
+
+    def datagrams(self) -> list[tuple[bytes, Address]]:
+        """Everything to send since the last call, in order."""
+        out, self._outbox = self._outbox, []
+        return out
+
+    def _send(self, message: SipRequest | SipResponse, to: Address) -> bytes:
+        data = render(message)
+        self._outbox.append((data, to))
+        return data
+
+    def contact(self, source: Address) -> str:
+        return f"<sip:velox@{self._local_host_for(source[0])}:{self._local_port}>"
+
+    # --- input --------------------------------------------------------------------------------
+
+    def receive(self, data: bytes, source: Address, now: float) -> list[Event]:
+        if not data.strip():
+            return []  # a keep-alive (RFC 5626 section 4.4.1)
+        try:
+            message = parse_message(data)
+        except MalformedSipMessageError as error:
+            if not error.answerable:
+                return [MessageRejected(error.reason, answered=False)]
+            response = build_response(
+                error.headers, 400, source, to_tag=new_tag(), reason=error.detail
+            )
+            self._send(response, source)
+            return [MessageRejected(error.reason, answered=True)]
+        if isinstance(message, SipResponse):
+            return self._on_response(message)
+        return self._on_request(message, source, now)
+
+    def _on_request(self, request: SipRequest, source: Address, now: float) -> list[Event]:
+        tx_key = (request.branch, _sent_by(request))
+        if request.method == "INVITE":
+            return self._on_invite(request, tx_key, source, now)
+        if request.method == "ACK":
+            return self._on_ack(request, tx_key, now)
+        answered = self._answered.get((*tx_key, request.method))
+        if answered is not None:  # a retransmission: the same answer again
+            self._outbox.append((answered.response, source))
+            return []
+        if request.method == "CANCEL":
+            return self._on_cancel(request, tx_key, source, now)
+        if request.method == "BYE":
+            return self._on_bye(request, tx_key, source, now)
+        if request.method == "OPTIONS":
+            headers = [("Allow", ALLOWED_METHODS), ("Accept", "application/sdp")]
+            self._answer(request, tx_key, source, now, 200, headers=headers)
+            return []
+        self._answer(request, tx_key, source, now, 405, headers=[("Allow", ALLOWED_METHODS)])
+        return []
+
+    def _answer(
+        self,
+        request: SipRequest,
+        tx_key: tuple[str, str],
+        source: Address,
+        now: float,
+        status: int,
+        *,
+        to_tag: str = "",
+        headers: list[tuple[str, str]] | None = None,
+    ) -> None:
+        """Answer a non-INVITE request at once, and remember it for its retransmissions."""
+        response = build_response(
+            request, status, source, to_tag=to_tag or new_tag(), headers=headers
+        )
+        data = self._send(response, source)
+        self._answered[(*tx_key, request.method)] = ServerTransaction(data, now + TIMEOUT)
+
+    def _on_invite(
+        self, request: SipRequest, tx_key: tuple[str, str], source: Address, now: float
+    ) -> list[Event]:
+        transaction = self._invites.get(tx_key)
+        key = call_key(request.call_id, request.from_tag)
+        dialog = self._dialogs.get(key)
+        if transaction is None and dialog is not None and not request.to_tag:
+            transaction = self._invites.get(dialog.transaction)  # re-sent under a new branch
+            if transaction is None:
+                return []  # a very late copy of the INVITE of a call that goes on: absorbed
+        if transaction is not None:  # a retransmission: the same call, answered the same
+            if transaction.last_response:
+                self._outbox.append((transaction.last_response, source))
+            return []
+        transaction = InviteServerTransaction(tx_key[0], source)
+        self._invites[tx_key] = transaction
+        if request.to_tag:  # a re-INVITE (hold, a new offer): not taken in this version
+            status = 488 if dialog is not None and dialog.matches(request) else 481
+            transaction.rejected(self._send(build_response(request, status, source), source), now)
+            return []
+        unsupported = request.header("Require")
+        if unsupported:
+            response = build_response(
+                request, 420, source, to_tag=new_tag(), headers=[("Unsupported", unsupported)]
+            )
+            transaction.rejected(self._send(response, source), now)
+            return []
+        trying = self._send(build_response(request, 100, source), source)
+        transaction.provisional(trying)
+        dialog = Dialog(key, request, tx_key, source, new_tag())
+        self._dialogs[key] = dialog
+        request_user = uri_user(request.uri)
+        to_user = uri_user(uri_of(request.header("To") or ""))
+        extra = {name: value for name, value in request.headers if name.lower().startswith("x-")}
+        return [
+            IncomingCall(
+                key=key,
+                number=request_user or to_user,
+                caller=uri_user(uri_of(request.header("From") or "")),
+                offer=request.body,
+                content_type=(request.header("Content-Type") or "").lower(),
+                source=source,
+                extra_headers=extra,
+            )
+        ]
+
+    def _on_ack(self, request: SipRequest, tx_key: tuple[str, str], now: float) -> list[Event]:
+        transaction = self._invites.get(tx_key)
+        if transaction is not None and transaction.state is InviteState.COMPLETED:
+            transaction.on_ack(now)  # the ACK of a failure answer
+            return []
+        dialog = self._dialogs.get(call_key(request.call_id, request.from_tag))
+        if dialog is None or not dialog.matches(request) or dialog.state != DialogState.ANSWERED:
+            return []  # an ACK is never answered; a stray one is dropped
+        dialog.state, dialog.ok = DialogState.CONFIRMED, None
+        return [CallConfirmed(dialog.key)]
+
+    def _on_cancel(
+        self, request: SipRequest, tx_key: tuple[str, str], source: Address, now: float
+    ) -> list[Event]:
+        transaction = self._invites.get(tx_key)
+        dialog = self._dialogs.get(call_key(request.call_id, request.from_tag))
+        if transaction is None or dialog is None:
+            self._answer(request, tx_key, source, now, 481)
+            return []
+        self._answer(request, tx_key, source, now, 200, to_tag=dialog.local_tag)
+        if transaction.state is not InviteState.PROCEEDING:
+            return []  # already answered: the CANCEL changes nothing (section 9.2)
+        self._reject(dialog, 487, now)
+        return [CallEnded(dialog.key, "cancelled")]
+
+    def _on_bye(
+        self, request: SipRequest, tx_key: tuple[str, str], source: Address, now: float
+    ) -> list[Event]:
+        dialog = self._dialogs.get(call_key(request.call_id, request.from_tag))
+        if dialog is None or not dialog.matches(request) or dialog.state is DialogState.RINGING:
+            self._answer(request, tx_key, source, now, 481)
+            return []
+        self._answer(request, tx_key, source, now, 200, to_tag=dialog.local_tag)
+        self._end(dialog)
+        return [CallEnded(dialog.key, "caller_hung_up")]
+
+    def _on_response(self, response: SipResponse) -> list[Event]:
+        transaction = self._byes.get(response.branch)
+        if transaction is None or not transaction.on_response(response.status):
+            return []
+        del self._byes[response.branch]
+        return [HangUpFinished(transaction.call_key, answered=True)]
+
+    # --- the application's decisions -----------------------------------------------------------
+
+    def ring(self, key: str) -> None:
+        """180 Ringing (the agent is being readied)."""
+        dialog = self._dialogs.get(key)
+        if dialog is None or dialog.state is not DialogState.RINGING:
+            return
+        response = build_response(
+            dialog.invite,
+            180,
+            dialog.source,
+            to_tag=dialog.local_tag,
+            headers=[("Contact", self.contact(dialog.source))],
+        )
+        self._invites[dialog.transaction].provisional(self._send(response, dialog.source))
+
+    def answer(self, key: str, sdp: bytes, now: float) -> bool:
+        """200 OK with our SDP answer, re-sent until its ACK; False if the call is gone
+        (cancelled meanwhile)."""
+        dialog = self._dialogs.get(key)
+        if dialog is None or dialog.state is not DialogState.RINGING:
+            return False
+        headers = [
+            ("Contact", self.contact(dialog.source)),
+            ("Allow", ALLOWED_METHODS),
+            ("Content-Type", "application/sdp"),
+        ]
+        response = build_response(
+            dialog.invite, 200, dialog.source, to_tag=dialog.local_tag, headers=headers, body=sdp
+        )
+        data = self._send(response, dialog.source)
+        self._invites[dialog.transaction].accepted(data, now)
+        dialog.state = DialogState.ANSWERED
+        dialog.ok = Retransmission.start(data, dialog.source, now)
+        return True
+
+    def reject(
+        self, key: str, status: int, now: float, *, reason: str = "", retry_after: int = 0
+    ) -> None:
+        """A final failure for an unanswered call (404, 486, 488, 503...)."""
+        dialog = self._dialogs.get(key)
+        if dialog is not None and dialog.state is DialogState.RINGING:
+            self._reject(dialog, status, now, reason=reason, retry_after=retry_after)
+
+    def _reject(
+        self, dialog: Dialog, status: int, now: float, *, reason: str = "", retry_after: int = 0
+    ) -> None:
+        headers = [("Retry-After", str(retry_after))] if retry_after else []
+        response = build_response(
+            dialog.invite,
+            status,
+            dialog.source,
+            to_tag=dialog.local_tag,
+            reason=reason,
+            headers=headers,
+        )
+        self._invites[dialog.transaction].rejected(self._send(response, dialog.source), now)
+        self._end(dialog)
+
+    def hang_up(self, key: str, now: float) -> bool:
+        """End the call from our side: BYE once answered (re-sent by timer E), 480 before.
+        False if the call is already over."""
+        dialog = self._dialogs.get(key)
+        if dialog is None or dialog.state is DialogState.ENDED:
+            return False
+        if dialog.state is DialogState.RINGING:
+            self._reject(dialog, 480, now)
+            return True
+        bye = dialog.bye(self._local_host_for(dialog.source[0]), self._local_port)
+        data = self._send(bye, dialog.source)
+        retransmission = Retransmission.start(data, dialog.source, now)
+        self._byes[bye.branch] = ClientTransaction("BYE", dialog.key, retransmission)
+        self._end(dialog)
+        return True
+
+    def _end(self, dialog: Dialog) -> None:
+        dialog.state, dialog.ok = DialogState.ENDED, None
+        self._dialogs.pop(dialog.key, None)
+
+    # --- time ---------------------------------------------------------------------------------
+
+    def tick(self, now: float) -> list[Event]:
+        """Re-send what is due and expire what is over; the calls that ended by a timer."""
+        events: list[Event] = []
+        for tx_key, transaction in list(self._invites.items()):
+            self._outbox += transaction.due(now)
+            if transaction.state is InviteState.TERMINATED:
+                del self._invites[tx_key]
+        for dialog in list(self._dialogs.values()):
+            if dialog.ok is None:
+                continue
+            if dialog.ok.timed_out(now):  # no ACK in 64·T1: the call is over (section 13.3.1.4)
+                self.hang_up(dialog.key, now)
+                events.append(CallEnded(dialog.key, "no_ack"))
+            elif dialog.ok.due(now):
+                self._outbox.append((dialog.ok.data, dialog.ok.to))
+        for answered_key, answered in list(self._answered.items()):
+            if now >= answered.ends_at:
+                del self._answered[answered_key]
+        for branch, bye in list(self._byes.items()):
+            if bye.retransmission.timed_out(now):
+                del self._byes[branch]
+                events.append(HangUpFinished(bye.call_key, answered=False))
+            elif bye.retransmission.due(now):
+                self._outbox.append((bye.retransmission.data, bye.retransmission.to))
+        return events
+
+    @property
+    def calls(self) -> int:
+        """Calls ringing or answered."""
+        return len(self._dialogs)
+
+
+def _sent_by(request: SipRequest) -> str:
+    via = request.header("Via") or ""
+    return via.split(None, 1)[1].split(";", 1)[0].strip() if " " in via else via

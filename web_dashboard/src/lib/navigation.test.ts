@@ -13,7 +13,7 @@ describe("the navigation", () => {
       "Live",
     ]);
     expect(visibleNav(["me", "conversations:start"])).toEqual([]);
-    expect(visibleNav(["me", "calls:read", "campaigns:read"]).map((item) => item.label)).toEqual(["Calls", "Campaigns", "Live"]);
+    expect(visibleNav(["me", "calls:read", "campaigns:read"]).map((item) => item.label)).toEqual(["Calls", "Campaigns", "Live", "Settings"]);
   });
 
   it("shows Settings to a role that may see any of its sections, never to a field agent", () => {

@@ -10,7 +10,6 @@ node when the nodes share Redis (`VELOX_REDIS_URL`). Ending a call is sent to th
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -90,13 +89,14 @@ async def live_events(request: Request, organization: OrganizationDep) -> Stream
     organization_id = organization.id
 
     async def stream() -> AsyncIterator[str]:
+        # Subscribed before the client hears it is connected: nothing after that is missed.
+        moments = await bus.subscribe(organization_id)
         yield ": connected\n\n"
-        moments = bus.subscribe(organization_id)
         waiting: asyncio.Task[dict[str, object]] | None = None
         try:
             while not await request.is_disconnected():
                 if waiting is None:
-                    waiting = asyncio.ensure_future(anext(moments))
+                    waiting = asyncio.ensure_future(moments.next())
                 done, _ = await asyncio.wait({waiting}, timeout=KEEP_ALIVE_S)
                 if not done:
                     yield ": keep-alive\n\n"
@@ -106,8 +106,7 @@ async def live_events(request: Request, organization: OrganizationDep) -> Stream
         finally:
             if waiting is not None:
                 waiting.cancel()
-            with contextlib.suppress(Exception):
-                await moments.aclose()  # type: ignore[attr-defined]
+            await moments.close()
 
     return StreamingResponse(
         stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
@@ -29,12 +29,21 @@ Moment = dict[str, Any]
 CommandHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+class Subscription(Protocol):
+    async def next(self) -> Moment:
+        """The next moment (waits for one)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
 class LiveBus(Protocol):
     def publish(self, organization_id: str, moment: Moment) -> None:
         """Queue `moment` for the organization's subscribers; never blocks."""
 
-    def subscribe(self, organization_id: str) -> AsyncIterator[Moment]:
-        """The organization's moments from now on, from every node."""
+    async def subscribe(self, organization_id: str) -> Subscription:
+        """The organization's moments from every node, from the moment this returns (it is
+        subscribed by then, so a caller may tell its client it is listening)."""
         ...
 
     async def command(self, node_id: str, command: dict[str, Any]) -> None:
@@ -58,14 +67,11 @@ class LocalBus:
         for queue in self._subscribers.get(organization_id, ()):
             _offer(queue, moment)
 
-    async def subscribe(self, organization_id: str) -> AsyncIterator[Moment]:
+    async def subscribe(self, organization_id: str) -> Subscription:
         queue: asyncio.Queue[Moment] = asyncio.Queue(SUBSCRIBER_QUEUE)
-        self._subscribers.setdefault(organization_id, set()).add(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._subscribers[organization_id].discard(queue)
+        subscribers = self._subscribers.setdefault(organization_id, set())
+        subscribers.add(queue)
+        return _LocalSubscription(queue, subscribers)
 
     async def command(self, node_id: str, command: dict[str, Any]) -> None:
         if node_id == self._node_id and self._on_command is not None:
@@ -78,6 +84,18 @@ class LocalBus:
 
     async def stop(self) -> None:
         self._subscribers.clear()
+
+
+class _LocalSubscription:
+    def __init__(self, queue: asyncio.Queue[Moment], subscribers: set[asyncio.Queue[Moment]]):
+        self._queue = queue
+        self._subscribers = subscribers
+
+    async def next(self) -> Moment:
+        return await self._queue.get()
+
+    async def close(self) -> None:
+        self._subscribers.discard(self._queue)
 
 
 def _offer(queue: asyncio.Queue[Moment], moment: Moment) -> None:
@@ -111,16 +129,10 @@ class RedisBus:
             return
         self._outbox.put_nowait((self._live(organization_id), json.dumps(moment)))
 
-    async def subscribe(self, organization_id: str) -> AsyncIterator[Moment]:
+    async def subscribe(self, organization_id: str) -> Subscription:
         pubsub = self._redis.pubsub()
         await pubsub.subscribe(self._live(organization_id))
-        try:
-            async for message in pubsub.listen():
-                if message.get("type") == "message":
-                    yield json.loads(message["data"])
-        finally:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+        return _RedisSubscription(pubsub)
 
     async def command(self, node_id: str, command: dict[str, Any]) -> None:
         await self._redis.publish(self._node(node_id), json.dumps(command))
@@ -160,6 +172,22 @@ class RedisBus:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         with contextlib.suppress(Exception):
             await self._redis.aclose()
+
+
+class _RedisSubscription:
+    def __init__(self, pubsub: Any) -> None:
+        self._pubsub = pubsub
+
+    async def next(self) -> Moment:
+        while True:
+            message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
+            if message is not None and message.get("type") == "message":
+                moment: Moment = json.loads(message["data"])
+                return moment
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._pubsub.aclose()
 
 
 def live_bus(redis_url: str) -> LiveBus:

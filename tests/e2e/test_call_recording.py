@@ -125,13 +125,15 @@ async def test_the_recording_holds_the_caller_left_and_what_they_heard_right(
         pytest.approx(0.8, abs=0.1),
     ]
     question, barge_in = left
-    # Right: the greeting before the question, the answer after it, cut soon after the caller
-    # cut in, and silent until the caller has finished (the audio sent ahead of the cut was
+    # Right: the greeting before the question, the answer after it, cut while the caller was
+    # cutting in, and silent until the caller has finished (the audio sent ahead of the cut was
     # never heard, so it is not there either).
     assert right[0][1] < question[0]
     answer = next(span for span in right if span[0] > question[1])
-    assert answer[0] < barge_in[0] < answer[1] < barge_in[0] + 0.6
-    assert not [span for span in right if barge_in[0] + 0.6 < span[0] < barge_in[1]]
+    # (the cut within the caller's 0.8 s interruption: generous, for a loaded machine, where it
+    # has come 0.6 s in; unheard, the answer would run on for seconds)
+    assert answer[0] < barge_in[0] < answer[1] < barge_in[1]
+    assert not [span for span in right if answer[1] < span[0] < barge_in[1]]
     assert right[-1][0] > barge_in[1]  # the answer to the interruption
     assert len(audio) / rate == pytest.approx(body["metadata"]["call_duration_secs"], abs=1.0)
 

@@ -50,11 +50,13 @@ export function AppShell({ permission, children }: { permission?: string; childr
         Skip to content
       </a>
       <header className="sticky top-0 z-30 border-b border-line bg-surface">
-        <div className="mx-auto flex h-14 max-w-7xl items-center gap-6 px-4 sm:px-6">
+        {/* Below 1024 px the links take a row of their own, scrolling sideways if they must:
+            the page itself never does. */}
+        <div className="mx-auto flex min-h-14 max-w-7xl flex-wrap items-center gap-x-6 gap-y-1 px-4 py-2 sm:px-6 lg:flex-nowrap lg:py-0">
           <Link href="/" aria-label="Velox home">
             <Logo />
           </Link>
-          <nav aria-label="Main" className="flex items-center gap-1">
+          <nav aria-label="Main" className="order-last -mx-1 flex w-full items-center gap-1 overflow-x-auto px-1 lg:order-none lg:mx-0 lg:w-auto lg:overflow-visible lg:px-0">
             {me.data
               ? visibleNav(me.data.permissions).map((item) => {
                   const active = pathname.startsWith(item.href.replace(/\/$/, ""));
@@ -64,7 +66,7 @@ export function AppShell({ permission, children }: { permission?: string; childr
                       href={item.href}
                       aria-current={active ? "page" : undefined}
                       className={cn(
-                        "rounded-md px-3 py-1.5 text-sm font-medium transition-colors",
+                        "shrink-0 rounded-md px-3 py-1.5 text-sm font-medium transition-colors",
                         active ? "bg-subtle text-ink" : "text-muted hover:bg-subtle hover:text-ink",
                       )}
                     >

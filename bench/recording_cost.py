@@ -43,19 +43,32 @@ class PipelineCost:
 def measure_pipeline(recordings: int, call_s: float, directory: Path) -> PipelineCost:
     """Feed `recordings` taps `call_s` of a Twilio call each (caller frames every 20 ms, the
     agent speaking half the time, a clear now and then) on a simulated clock. Each half second
-    of it waits for the writer thread to catch up, as real time lets it: unpaced, the frames of
-    seconds not yet written pile up in its queue, and the memory read would be that backlog's."""
+    of it waits for the writer process to catch up, as real time lets it: unpaced, the frames of
+    seconds not yet written pile up in its queue, and the memory read would be that backlog's.
+    CPU and memory are this process's (the taps, the sender thread) plus the writer process's
+    (the mixing and encoding)."""
     import os
 
     import numpy as np
 
-    from app.calls.recording import CallRecording, recording_path, wait_for_writer
-    from bench.machine import resident_bytes
+    from app.calls.recording import CallRecording, recording_path
+    from app.calls.recording_process import RecordingProcess
+    from bench.machine import cpu_seconds, resident_bytes
 
-    rss_before = resident_bytes(os.getpid())  # the recordings' own state included
+    writer = RecordingProcess()
+    writer.start()
+    writer.wait()  # started and idle: its own footprint is not a recording's
+    child = writer.process_id()
+    assert child is not None
+
+    def resident() -> int:
+        return resident_bytes(os.getpid()) + resident_bytes(child)
+
+    rss_before = resident()  # the recordings' own state included
     now = [1000.0]
     taps = [
         CallRecording(
+            writer,
             directory,
             recording_path("bench", f"call{n}"),
             rate=8000,
@@ -66,7 +79,7 @@ def measure_pipeline(recordings: int, call_s: float, directory: Path) -> Pipelin
     ]
     caller = (np.sin(np.arange(320) / 5) * 3000).astype(np.int16).tobytes()  # 20 ms, 16 kHz
     agent = (np.sin(np.arange(160) / 3) * 3000).astype(np.int16).tobytes()  # 20 ms, 8 kHz
-    cpu_before = time.process_time()
+    cpu_before = time.process_time() + cpu_seconds(child)
     frames = int(call_s / 0.02)
     rss_open = rss_before
     for index in range(frames):
@@ -79,15 +92,16 @@ def measure_pipeline(recordings: int, call_s: float, directory: Path) -> Pipelin
             if index % 500 == 499:
                 tap.cleared(now[0])
         if index % 25 == 24:
-            wait_for_writer()
+            writer.wait()
         if index == frames // 2:
-            rss_open = resident_bytes(os.getpid())
+            rss_open = resident()
 
     async def close_all() -> None:
         await asyncio.gather(*(tap.close() for tap in taps))
 
     asyncio.run(close_all())
-    cpu = time.process_time() - cpu_before
+    cpu = time.process_time() + cpu_seconds(child) - cpu_before
+    writer.stop()
     return PipelineCost(
         recordings,
         call_s,

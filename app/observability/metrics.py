@@ -72,3 +72,17 @@ REJECTED_QUERIES = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+RECORDINGS_FAILED = Counter(
+    "velox_recordings_failed",
+    "Call recordings that could not be finished (the call itself went on): the writer process "
+    "ended or could not start (writer_lost), or writing the file failed (write_error)",
+    ["reason"],
+    registry=REGISTRY,
+)
+RECORDING_WRITER_EXITS = Counter(
+    "velox_recording_writer_exits",
+    "Recording writer processes that ended unasked (died) or could not start (start_failed); "
+    "the next recorded call starts a new one",
+    ["how"],
+    registry=REGISTRY,
+)

@@ -88,17 +88,20 @@ def shared_memory_handover(count: int) -> list[float]:
         queue.SimpleQueue()
     )
     offset = [0]
+    memory = block.buf
+    assert memory is not None
 
     def handover(caller: list[CallerFrame], agent: list[AgentFrame], now: float) -> None:
         audio = b"".join([pcm for pcm, _ in caller] + [pcm for pcm, _, _ in agent])
         start = offset[0] if offset[0] + len(audio) <= block.size else 0
-        block.buf[start : start + len(audio)] = audio
+        memory[start : start + len(audio)] = audio
         offset[0] = start + len(audio)
         notices.put((start, [at for _, at in caller], [(rate, at) for _, rate, at in agent], now))
 
     try:
         return timed(handover, count)
     finally:
+        memory.release()
         block.close()
         block.unlink()
 

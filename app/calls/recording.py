@@ -17,11 +17,17 @@ from typing import Any
 
 from app.audio.formats import ENGINE_SAMPLE_RATE
 from app.calls.recording_mix import AgentFrame, CallerFrame
-from app.calls.recording_process import RecordingProcess
+from app.calls.recording_process import RecordingFailedError, RecordingProcess
+from app.observability.metrics import RECORDINGS_FAILED
 
 # Highest rate recorded: the engine hears the caller at 16 kHz, so more adds nothing.
 MAX_RATE_HZ = ENGINE_SAMPLE_RATE
 SUBMIT_EVERY_S = 0.5
+# How long a call's end waits for its recording to be finished: the writer encodes a call in
+# about a thousandth of its length, so only a writer that hangs reaches this, and the call is
+# then saved without its recording instead of never.
+FINISH_DEADLINE_S = 30.0
+FINISH_DEADLINE_PER_CALL_S = 0.05
 
 
 class CallRecording:
@@ -36,14 +42,16 @@ class CallRecording:
         rate: int,
         hold_s: float,
         clock: Callable[[], float] = time.monotonic,
+        finish_deadline_s: float = FINISH_DEADLINE_S,
     ) -> None:
         self.relative_path = relative_path
+        self._finish_deadline_s = finish_deadline_s
         self._writer = writer
         self._clock = clock
         self._caller: list[CallerFrame] = []
         self._agent: list[AgentFrame] = []
         self._closed = False
-        started = self._last_submit = clock()
+        started = self._started = self._last_submit = clock()
         self._key = writer.open(directory / relative_path, min(rate, MAX_RATE_HZ), started, hold_s)
 
     def caller_frame(self, pcm16: bytes) -> None:
@@ -77,7 +85,15 @@ class CallRecording:
         self._closed = True
         ended = self._clock()
         self._submit(ended)
-        summary: dict[str, Any] = await asyncio.wrap_future(self._writer.finish(self._key, ended))
+        deadline = self._finish_deadline_s + FINISH_DEADLINE_PER_CALL_S * (ended - self._started)
+        finished = asyncio.wrap_future(self._writer.finish(self._key, ended))
+        try:
+            summary: dict[str, Any] = await asyncio.wait_for(finished, deadline)
+        except TimeoutError as error:
+            RECORDINGS_FAILED.labels(reason="writer_timeout").inc()
+            raise RecordingFailedError(
+                f"the recording writer process did not finish it within {deadline:.0f} s"
+            ) from error
         return {"path": self.relative_path, **summary}
 
 

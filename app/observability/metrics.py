@@ -75,7 +75,8 @@ REJECTED_QUERIES = Counter(
 RECORDINGS_FAILED = Counter(
     "velox_recordings_failed",
     "Call recordings that could not be finished (the call itself went on): the writer process "
-    "ended or could not start (writer_lost), or writing the file failed (write_error)",
+    "ended or could not start (writer_lost), did not answer in time (writer_timeout), or writing "
+    "the file failed (write_error)",
     ["reason"],
     registry=REGISTRY,
 )

@@ -123,6 +123,40 @@ def test_a_writer_that_fails_to_write_reports_why(tmp_path: Path) -> None:
     writer.stop()
 
 
+def test_a_hung_writer_fails_the_recording_at_its_deadline_and_the_call_ends(
+    tmp_path: Path,
+) -> None:
+    writer = RecordingProcess()
+    now = [100.0]
+    timeouts_before = counted("velox_recordings_failed_total", {"reason": "writer_timeout"})
+    recording = CallRecording(
+        writer,
+        tmp_path,
+        recording_path("org", "call"),
+        rate=8000,
+        hold_s=0.7,
+        clock=lambda: now[0],
+        finish_deadline_s=0.5,
+    )
+    speak(recording, now, 1.0)
+    writer.wait()
+    hung = writer.process_id()
+    assert hung is not None
+    os.kill(hung, signal.SIGSTOP)
+    try:
+        began = time.monotonic()
+        with pytest.raises(RecordingFailedError, match="did not finish it within"):
+            asyncio.run(recording.close())
+        assert time.monotonic() - began < 2
+        assert counted("velox_recordings_failed_total", {"reason": "writer_timeout"}) == (
+            timeouts_before + 1
+        )
+    finally:
+        os.kill(hung, signal.SIGCONT)
+    writer.stop()  # its late answer goes to nobody; it still stops cleanly
+    assert gone_within(hung, 0)
+
+
 def test_the_writer_ends_when_its_serving_process_dies(tmp_path: Path) -> None:
     serving = subprocess.Popen(
         [

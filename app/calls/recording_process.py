@@ -122,15 +122,19 @@ class RecordingProcess:
             return self._child.process.pid if self._child is not None else None
 
     def _put(self, order: Order, future: Future[Any] | None) -> None:
+        self._queue.put((order, future))
+        # After the put: a sender that is ending looks at the queue once it has let go.
         sender = self._sender
         if sender is None or not sender.is_alive():
             with self._lock:
                 if self._sender is None or not self._sender.is_alive():
-                    self._sender = threading.Thread(
-                        target=self._send_orders, name="recording-sender", daemon=True
-                    )
-                    self._sender.start()
-        self._queue.put((order, future))
+                    self._start_sender()
+
+    def _start_sender(self) -> None:
+        self._sender = threading.Thread(
+            target=self._send_orders, name="recording-sender", daemon=True
+        )
+        self._sender.start()
 
     # The sender thread.
 
@@ -151,6 +155,10 @@ class RecordingProcess:
                 self._deliver(child, kept)
             if stopping:
                 self._end_child()
+                with self._lock:  # orders put while it stopped get a sender of their own
+                    self._sender = None
+                    if not self._queue.empty():
+                        self._start_sender()
                 return
 
     def _route(self, order: Order, future: Future[Any] | None) -> bool:

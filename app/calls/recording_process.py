@@ -4,6 +4,9 @@ The event loop only puts orders on a queue (a call's recording opens, half a sec
 frames, its end); a sender thread takes them, starts the writer process when the first recording
 opens (`python -m app.calls.recording_writer`), pickles what is queued and writes it to the
 process's pipe; a reader thread per process takes its replies and resolves the waiting futures.
+A queue put costs the event loop under a microsecond per batch; pickling and writing to the pipe
+on the loop itself cost about ten times that (and wait when the pipe is full), a copy into shared
+memory about seven (`python -m bench.recording_handover`).
 
 If the process dies (or cannot start), calls go on: the recordings it held are reported failed
 (logged, counted in `velox_recordings_failed`), their partial files removed, and the next

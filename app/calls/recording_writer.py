@@ -21,6 +21,8 @@ from app.calls.recording_wire import Order, Reply, pack, unpack
 
 log = logging.getLogger("app.calls.recording_writer")
 
+WRITER_NICENESS = 10
+
 
 class RecordingWriter:
     """Every open recording of one serving process, by the key it gave them."""
@@ -96,6 +98,9 @@ def main() -> None:
     # A Ctrl-C at the terminal reaches the whole process group; the serving process decides when
     # this one ends (it closes the pipe after its calls have finished their recordings).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Calls' frames come first: a recording has seconds of slack, a frame has milliseconds, so
+    # on a busy machine the kernel gives this process what the serving processes leave.
+    os.nice(WRITER_NICENESS)
     # Replies go on the original standard output; anything else printed goes to standard error.
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())

@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from app.calls.recording import CallRecording, recording_path, wait_for_writer
+from app.calls.recording import CallRecording, recording_path
+from app.calls.recording_process import RecordingProcess
 from app.db.calls import create_call, save_finished_call
 from app.db.session import Database
 from app.people import accounts
@@ -170,7 +171,10 @@ def _recorded_call(database: Database, world: World, turns: list[dict[str, Any]]
 def _record(recordings: Path, relative: str, turns: list[dict[str, Any]]) -> None:
     """The call's MP3, written by the product's recorder on a simulated clock."""
     now = [1000.0]
-    tap = CallRecording(recordings, relative, rate=RECORDING_RATE, hold_s=0.7, clock=lambda: now[0])
+    writer = RecordingProcess()
+    tap = CallRecording(
+        writer, recordings, relative, rate=RECORDING_RATE, hold_s=0.7, clock=lambda: now[0]
+    )
     samples = int(RECORDING_RATE * FRAME_S)
     t = np.arange(samples) / RECORDING_RATE
     quiet = np.zeros(samples, np.int16).tobytes()
@@ -188,5 +192,8 @@ def _record(recordings: Path, relative: str, turns: list[dict[str, Any]]) -> Non
         if speaking == "agent":
             tap.agent_frame(tone, RECORDING_RATE, now[0])
         if index % 25 == 24:
-            wait_for_writer()
-    asyncio.run(tap.close())
+            writer.wait()
+    try:
+        asyncio.run(tap.close())
+    finally:
+        writer.stop()

@@ -41,7 +41,16 @@ from bench.offline import OfflineResult, run_offline
 from bench.phone_line import Utterance
 from bench.report import OVERHEAD_CALLS, Run, render
 from bench.scale import Script, StepResult, ramp_seconds, run_step
-from bench.sections import DIALER, QUERIES, RECORDING, STRESS, section_of, splice_section
+from bench.sections import (
+    DASHBOARD,
+    DIALER,
+    FIELD_APP,
+    QUERIES,
+    RECORDING,
+    STRESS,
+    section_of,
+    splice_section,
+)
 from bench.utterances import espeak_pcm16, peak_normalized
 
 FULL_STEPS = (10, 25, 50, 100, 150, 200, 250, 300)
@@ -255,7 +264,8 @@ async def _main(args: argparse.Namespace) -> int:
         interruption_s=len(espeak_pcm16(INTERRUPTION)) / 32000,
     )
     text = render(run, steps, offline, feel_block)
-    for kept in (DIALER, STRESS, QUERIES, RECORDING):  # measured by runs of their own
+    # Measured by runs of their own.
+    for kept in (DIALER, STRESS, QUERIES, RECORDING, FIELD_APP, DASHBOARD):
         block = section_of(args.output, kept)
         if block:
             text = splice_section(text, block, kept)

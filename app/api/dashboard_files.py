@@ -6,6 +6,7 @@ build's `404.html`. The API keeps every path it has: a request reaches these fil
 is a GET or HEAD whose first path segment is no route's (`/v1/…`, `/twilio/…`, `/health`, the
 OpenAPI pages), so an API client never gets a web page, and a wrong method still gets the API's
 405. Hashed bundles under `/_next/static/` are cached for good; pages are revalidated each time.
+Files go out gzip-compressed, from the build's own twins (`precompressed_files.py`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from fastapi import FastAPI
-from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.precompressed_files import PrecompressedFiles
 
 IMMUTABLE_PREFIX = "/_next/static/"
 HEADERS = (
@@ -42,7 +44,7 @@ class DashboardFiles:
 
     def __init__(self, app: ASGIApp, *, directory: Path, api_segments: frozenset[str]) -> None:
         self.app = app
-        self.files = StaticFiles(directory=directory, html=True)
+        self.files = PrecompressedFiles(directory=directory, html=True)
         self._api_segments = api_segments
 
     def _claimed(self, path: str) -> bool:

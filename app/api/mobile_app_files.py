@@ -15,8 +15,9 @@ from pathlib import Path, PurePosixPath
 
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
-from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
+
+from app.api.precompressed_files import PrecompressedFiles
 
 PREFIX = "/m"
 SERVICE_WORKER = "sw.js"
@@ -37,7 +38,7 @@ class MobileAppFiles:
     """ASGI app for the paths under `/m/`: the build's files, `index.html` for the app's routes."""
 
     def __init__(self, directory: Path) -> None:
-        self.files = StaticFiles(directory=directory)
+        self.files = PrecompressedFiles(directory=directory)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):

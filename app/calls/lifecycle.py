@@ -137,6 +137,7 @@ def begin(
     tap = None
     if (config.platform_settings.privacy.record_voice or record_voice) and not text_only:
         tap = CallRecording(
+            runtime.recordings,
             runtime.settings.resolved_recordings_dir(),
             recording_path(context.organization_id, context.call_id),
             rate=transport.output_format.sample_rate,

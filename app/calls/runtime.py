@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.calls.live import LiveBus, LocalBus
+from app.calls.recording_process import RecordingProcess
 from app.config.agent import AgentConfig
 from app.config.credentials import CredentialBox
 from app.db import provider_credentials as credential_queries
@@ -35,6 +36,8 @@ class VoiceRuntime:
     node_id: str | None = None
     # Every node's calls as they happen, and commands to the node holding a call.
     live: LiveBus = field(default_factory=LocalBus)
+    # Writes this node's recorded calls (a process of its own, started on the first one).
+    recordings: RecordingProcess = field(default_factory=RecordingProcess)
 
     def add_live_call(self, session: CallSession) -> None:
         self.live_calls[session.context.call_id] = session

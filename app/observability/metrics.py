@@ -72,3 +72,18 @@ REJECTED_QUERIES = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+RECORDINGS_FAILED = Counter(
+    "velox_recordings_failed",
+    "Call recordings that could not be finished (the call itself went on): the writer process "
+    "ended or could not start (writer_lost), did not answer in time (writer_timeout), or writing "
+    "the file failed (write_error)",
+    ["reason"],
+    registry=REGISTRY,
+)
+RECORDING_WRITER_EXITS = Counter(
+    "velox_recording_writer_exits",
+    "Recording writer processes that ended unasked (died) or could not start (start_failed); "
+    "the next recorded call starts a new one",
+    ["how"],
+    registry=REGISTRY,
+)

@@ -1,5 +1,5 @@
-"""A recording's caller channel on a simulated clock: frames laid end to end, a pause in what
-the caller sent kept as silence, decoded back from the MP3."""
+"""A recording's caller channel on a simulated clock, written by a real writer process: frames
+laid end to end, a pause in what the caller sent kept as silence, decoded back from the MP3."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from app.calls.recording import CallRecording, recording_path
+from app.calls.recording_process import RecordingProcess
 
 pytestmark = pytest.mark.unit
 
@@ -41,8 +42,14 @@ def loud(samples: np.ndarray, start_s: float, end_s: float) -> float:
 
 def test_a_pause_in_what_the_caller_sent_stays_silence_in_the_recording(tmp_path: Path) -> None:
     now = [100.0]
+    writer = RecordingProcess()
     recording = CallRecording(
-        tmp_path, recording_path("org", "call"), rate=RATE, hold_s=0.7, clock=lambda: now[0]
+        writer,
+        tmp_path,
+        recording_path("org", "call"),
+        rate=RATE,
+        hold_s=0.7,
+        clock=lambda: now[0],
     )
     frame = tone_frame()
     for _ in range(25):  # 0.0-0.5 s: the caller speaks
@@ -54,6 +61,7 @@ def test_a_pause_in_what_the_caller_sent_stays_silence_in_the_recording(tmp_path
         recording.caller_frame(frame)
     now[0] += 0.2
     summary = asyncio.run(recording.close())
+    writer.stop()
 
     assert summary["has_user_audio"] is True
     left = left_channel(tmp_path / summary["path"])

@@ -112,7 +112,9 @@ export function startFailure(error: unknown, serverSaid: string | null): string 
   if (serverSaid) return `The server refused the conversation: ${serverSaid}`;
   if (typeof error === "object" && error !== null && "closeCode" in error) {
     const { closeCode, closeReason } = error as { closeCode?: number; closeReason?: string };
-    return `The server refused the conversation${closeReason ? `: ${closeReason}` : ` (connection closed, code ${closeCode ?? "unknown"})`}. Check that the agent is saved and its providers are set.`;
+    // A WebSocket close reason is cut at 123 bytes: mark a cut one as such.
+    if (closeReason) return `The server refused the conversation: ${closeReason}${closeReason.length >= 110 ? "…" : ""}`;
+    return `The server refused the conversation (the connection closed, code ${closeCode ?? "unknown"}). Check that the agent is saved and its providers are set, then start again.`;
   }
   return error instanceof Error && error.message ? error.message : "The conversation could not start.";
 }

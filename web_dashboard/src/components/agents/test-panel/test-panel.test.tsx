@@ -108,7 +108,9 @@ describe("the agent's Test panel", () => {
     expect(startFailure(new DOMException("none", "NotFoundError"), null)).toMatch(/^No microphone was found/);
     expect(startFailure(new Error("closed"), "override of 'conversation.text_only' is not allowed")).toBe("The server refused the conversation: override of 'conversation.text_only' is not allowed");
     const refused = Object.assign(new Error("closed"), { closeCode: 1006 });
-    expect(startFailure(refused, null)).toMatch(/^The server refused the conversation \(connection closed, code 1006\)/);
+    expect(startFailure(refused, null)).toMatch(/^The server refused the conversation \(the connection closed, code 1006\)/);
+    const reason = Object.assign(new Error("closed"), { closeCode: 1008, closeReason: "the agent is not available right now" });
+    expect(startFailure(reason, null)).toBe("The server refused the conversation: the agent is not available right now");
   });
 
   it("reads only Velox's turn metrics from the socket's events", () => {

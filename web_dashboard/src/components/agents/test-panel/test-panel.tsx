@@ -97,7 +97,10 @@ function Status({ state }: { state: ReturnType<typeof useTestConversation>["stat
 
 function Transcript({ lines, agentSpeaking }: { lines: TestLine[]; agentSpeaking: boolean }) {
   const end = useRef<HTMLLIElement>(null);
-  useEffect(() => end.current?.scrollIntoView?.({ block: "nearest" }), [lines.length]);
+  useEffect(() => {
+    // A block body: Chromium's scrollIntoView returns a promise, which React would take for a cleanup.
+    end.current?.scrollIntoView?.({ block: "nearest" });
+  }, [lines.length]);
   if (lines.length === 0) return null;
   return (
     <ol aria-label="Test transcript" aria-live="polite" className="max-h-80 space-y-2 overflow-y-auto rounded-md border border-line bg-canvas p-3">

@@ -208,7 +208,9 @@ def test_a_refused_conversation_is_said_in_words(chromium: Browser, service: Voi
         f"{service.base_url}/v1/convai/agents/{service.agent_id}",
         json={
             "platform_settings": {
-                "overrides": {"conversation_config_override": {"conversation": {"text_only": False}}}
+                "overrides": {
+                    "conversation_config_override": {"conversation": {"text_only": False}}
+                }
             }
         },
         headers=service.headers,

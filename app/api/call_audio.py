@@ -14,11 +14,12 @@ from typing import Literal
 from fastapi import APIRouter, Request, status
 from fastapi.responses import FileResponse
 from prometheus_client import Counter
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import OrganizationDep, PrincipalDep, SessionDep, audit
 from app.api.errors import api_error, not_found
 from app.api.openapi import error_responses
+from app.calls.recording_peaks import UnreadableRecordingError, peaks_path, recording_peaks
 from app.db import call_review
 from app.observability.metrics import REGISTRY
 
@@ -29,6 +30,11 @@ REJECTED_RANGES = Counter(
     "velox_rejected_audio_ranges",
     "Recording requests refused for a malformed or unsatisfiable Range header",
     ["reason"],
+    registry=REGISTRY,
+)
+RECORDINGS_UNREADABLE = Counter(
+    "velox_unreadable_recordings",
+    "Recordings whose peaks were asked for but which could not be decoded",
     registry=REGISTRY,
 )
 
@@ -83,7 +89,16 @@ def get_audio(
     conversation_id: str, request: Request, session: SessionDep, organization: OrganizationDep
 ) -> FileResponse:
     """The call's recording: left channel the caller, right channel what the caller heard."""
-    found = call_review.call_audio(session, organization.id, conversation_id)
+    path = _recording_file(request, session, organization.id, conversation_id)
+    _check_range(request.headers.get("range"), path.stat().st_size)
+    return FileResponse(path, media_type="audio/mpeg", filename=f"{conversation_id}.mp3")
+
+
+def _recording_file(
+    request: Request, session: SessionDep, organization_id: str, conversation_id: str
+) -> Path:
+    """The call's recording file, or the 404 that says why there is none."""
+    found = call_review.call_audio(session, organization_id, conversation_id)
     if found is None:
         raise not_found("conversation", conversation_id)
     if found.recording_path is None:
@@ -102,8 +117,37 @@ def get_audio(
             "audio_not_found",
             "the recording file is missing from the recordings folder",
         )
-    _check_range(request.headers.get("range"), path.stat().st_size)
-    return FileResponse(path, media_type="audio/mpeg", filename=f"{conversation_id}.mp3")
+    return path
+
+
+class RecordingPeaksResponse(BaseModel):
+    duration_secs: float = Field(description="the recording's length")
+    peaks_per_second: float = Field(description="how many peaks each channel has per second")
+    channels: list[list[float]] = Field(
+        description="[caller (left), what the caller heard (right)]: each slice's largest "
+        "absolute sample, 0 to 1, in time order"
+    )
+
+
+@router.get("/{conversation_id}/audio/peaks", responses=error_responses(404, 422))
+def get_audio_peaks(
+    conversation_id: str, request: Request, session: SessionDep, organization: OrganizationDep
+) -> RecordingPeaksResponse:
+    """The recording's waveform per channel, for drawing it without decoding the MP3 (computed
+    on the first request and kept beside the recording)."""
+    path = _recording_file(request, session, organization.id, conversation_id)
+    try:
+        peaks = recording_peaks(path)
+    except UnreadableRecordingError as error:
+        RECORDINGS_UNREADABLE.inc()
+        raise api_error(
+            status.HTTP_422_UNPROCESSABLE_ENTITY, "unreadable_recording", str(error)
+        ) from error
+    return RecordingPeaksResponse(
+        duration_secs=peaks.duration_secs,
+        peaks_per_second=peaks.peaks_per_second,
+        channels=list(peaks.channels),
+    )
 
 
 @router.post("/{conversation_id}/feedback", responses=error_responses(404))
@@ -136,5 +180,7 @@ def delete_conversation(
     audit(session, principal, "deleted", "conversation", conversation_id)
     if found.recording_path is not None:
         session.flush()  # the row is gone in this transaction before its file is
-        (_recordings_dir(request) / found.recording_path).unlink(missing_ok=True)
+        recording = _recordings_dir(request) / found.recording_path
+        recording.unlink(missing_ok=True)
+        peaks_path(recording).unlink(missing_ok=True)
     return {}

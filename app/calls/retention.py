@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from app.calls.recording_peaks import peaks_path
 from app.db import agents as agent_queries
 from app.db import retention as rows
 from app.db.session import Database
@@ -80,6 +81,7 @@ def _expire(
                 rows.forget_recordings(session, ids)
         for relative in files:  # after the commit: a row never points at a deleted file
             (recordings_dir / relative).unlink(missing_ok=True)
+            peaks_path(recordings_dir / relative).unlink(missing_ok=True)
         deleted += len(ids)
         if len(ids) < batch:
             return deleted

@@ -52,6 +52,7 @@ from telephony.convai.client_events import (
 from telephony.convai.resume import HeldConversations, ResumeRefusedError, new_resume_token
 from telephony.convai.server_events import render_error, render_initiation_metadata
 from telephony.convai.transport import ConvaiTransport
+from telephony.convai.turn_metrics import tell_turn_metrics
 from telephony.json_frames import MalformedMessage
 
 log = logging.getLogger(__name__)
@@ -278,6 +279,7 @@ async def _start(
         can_transfer=False,
     )
     transport.on_mark = session.on_mark
+    tell_turn_metrics(session.log, transport)
     conversation = _Conversation(
         session,
         transport,

@@ -163,3 +163,33 @@ def render_error(message: str, code: int = 1011, error_type: str | None = None) 
     if error_type is not None:
         event["error_type"] = error_type
     return _message("error", "error_event", event)
+
+
+# ---- Velox's own messages (the official clients ignore types they do not know) ------------------
+
+TURN_METRIC_KEYS = (
+    "end_of_speech_to_endpoint_ms",
+    "stt_final_ms",
+    "llm_first_token_ms",
+    "tts_first_byte_ms",
+    "voice_to_voice_ms",
+)
+
+
+def render_turn_metrics(metrics: dict[str, Any], *, interrupted: bool) -> str:
+    """Velox-only: one exchange's latencies, sent once the agent's answer is logged.
+
+    The JS client hands an unknown type to `onIncomingEvent` and `onDebug`; the Python SDK's
+    message loop passes over it (conversation.py:673). Figures are milliseconds, null when the
+    turn had no such stage; `voice_to_voice_ms` runs from the end of the caller's speech to
+    the answer's first audio sent.
+    """
+    event: dict[str, Any] = {key: _milliseconds(metrics.get(key)) for key in TURN_METRIC_KEYS}
+    event["interrupted"] = interrupted
+    return _message("velox_turn_metrics", "velox_turn_metrics_event", event)
+
+
+def _milliseconds(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)

@@ -137,6 +137,19 @@ async def test_the_recording_holds_the_caller_left_and_what_they_heard_right(
     assert right[-1][0] > barge_in[1]  # the answer to the interruption
     assert len(audio) / rate == pytest.approx(body["metadata"]["call_duration_secs"], abs=1.0)
 
+    # The peaks the dashboard draws its two lanes from say the same: loud where each spoke.
+    peaks = http(
+        "GET",
+        f"{service.base_url}/v1/convai/conversations/{conversation_id}/audio/peaks",
+        headers=service.headers,
+    ).json()
+    assert peaks["duration_secs"] == pytest.approx(len(audio) / rate, abs=0.1)
+    per_second = peaks["peaks_per_second"]
+    caller, heard = peaks["channels"]
+    middle = (question[0] + question[1]) / 2
+    assert caller[int(middle * per_second)] > 0.05
+    assert heard[int(middle * per_second)] < 0.01
+
 
 async def test_the_recording_seeks_by_range_and_goes_when_the_call_is_deleted(
     service: VoiceService,
@@ -145,6 +158,8 @@ async def test_the_recording_seeks_by_range_and_goes_when_the_call_is_deleted(
     service.ended_conversation(conversation_id)
     url = f"{service.base_url}/v1/convai/conversations/{conversation_id}"
     whole = http("GET", f"{url}/audio", headers=service.headers).content
+    assert http("GET", f"{url}/audio/peaks", headers=service.headers).status_code == 200
+    assert list(service.settings.resolved_recordings_dir().rglob("*.mp3.peaks.json"))
 
     part = http("GET", f"{url}/audio", headers={**service.headers, "Range": "bytes=100-199"})
     assert part.status_code == 206
@@ -165,7 +180,7 @@ async def test_the_recording_seeks_by_range_and_goes_when_the_call_is_deleted(
     assert http("DELETE", url, headers=service.headers).status_code == 200
     assert http("GET", url, headers=service.headers).status_code == 404
     assert http("GET", f"{url}/audio", headers=service.headers).status_code == 404
-    assert not list(service.settings.resolved_recordings_dir().rglob("*.mp3"))
+    assert not list(service.settings.resolved_recordings_dir().rglob("*.mp3*"))
 
 
 async def test_an_agent_that_does_not_record_leaves_no_audio(tmp_path: Path) -> None:

@@ -369,6 +369,8 @@ def test_a_support_lead_opens_a_recorded_call_reads_its_latency_and_seeks_by_lin
     call_id = dashboard.seed_recorded_call()
     email = person(dashboard, "rita@acme.test", Role.SUPPORT)
     page = open_page(browser, dashboard)
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
     sign_in(page, email)
     page.goto("/calls/")
     row = page.get_by_role("table", name="Calls").get_by_role("row").filter(has_text=call_id)
@@ -404,7 +406,27 @@ def test_a_support_lead_opens_a_recorded_call_reads_its_latency_and_seeks_by_lin
     assert_accessible(page, "call page")
     screenshot(page, "call-detail")
 
-    # The recording: a line seeks the player to its time and is then the one highlighted.
+    # The recording as two lanes (caller, agent) drawn from the API's peaks on one time axis,
+    # the interruption marked where the caller cut in (the barge-in event at 4.1 s).
+    lanes = page.get_by_test_id("recording-lanes")
+    expect(lanes).to_have_attribute("data-ready", "true")
+    expect(page.get_by_test_id("recording-time")).to_have_text("0:00 / 0:12")
+    drawn = page.evaluate(
+        """() => [...document.querySelector('[data-testid=recording-lanes]').querySelectorAll('*')]
+            .flatMap(el => el.shadowRoot ? [...el.shadowRoot.querySelectorAll('canvas')] : [])
+            .filter(c => c.width > 0).length"""
+    )
+    assert drawn >= 2, f"expected both lanes drawn, found {drawn} canvases"
+    mark = page.get_by_role("button", name="Interruption at 0:04, play from here")
+    expect(mark).to_be_visible()
+
+    # Play, then pause: the time moves on.
+    page.get_by_role("button", name="Play the recording").click()
+    page.wait_for_function("document.querySelector('audio').currentTime > 0.3")
+    page.get_by_role("button", name="Pause the recording").click()
+    expect(page.get_by_role("button", name="Play the recording")).to_be_visible()
+
+    # A line seeks the player to its time and is then the one highlighted; so does a mark.
     page.wait_for_function("document.querySelector('audio').readyState >= 1")
     duration = page.evaluate("document.querySelector('audio').duration")
     assert 11 < duration < 13, duration
@@ -414,6 +436,23 @@ def test_a_support_lead_opens_a_recorded_call_reads_its_latency_and_seeks_by_lin
     expect(playing).to_contain_text("I see both charges")
     page.evaluate("document.querySelector('audio').pause()")
     screenshot(page, "call-detail-seeked")
+    mark.click()
+    page.wait_for_function(
+        "Math.abs(document.querySelector('audio').currentTime - 4.1) < 0.5", polling=50
+    )
+    expect(playing).to_contain_text("let me look that up")
+    page.evaluate("document.querySelector('audio').pause()")
+    # A click on the lanes seeks too (wavesurfer): three quarters in is 0:09.
+    box = lanes.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + 20)
+    page.wait_for_function(
+        "Math.abs(document.querySelector('audio').currentTime - 9) < 0.6", polling=50
+    )
+    page.evaluate("document.querySelector('audio').pause()")
+    assert_accessible(page, "call page with the recording's lanes")
+    elsewhere = [u for u in requests if not u.startswith((dashboard.base_url, "blob:", "data:"))]
+    assert elsewhere == [], "the call page reached beyond the Velox server"
 
     page.get_by_role("button", name="Like", exact=True).click()
     expect(page.get_by_role("button", name="Like", exact=True)).to_have_attribute(

@@ -747,6 +747,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/convai/conversations/{conversation_id}/audio/peaks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Audio Peaks
+         * @description The recording's waveform per channel, for drawing it without decoding the MP3 (computed
+         *     on the first request and kept beside the recording).
+         */
+        get: operations["get_audio_peaks_v1_convai_conversations__conversation_id__audio_peaks_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/convai/conversations/{conversation_id}/feedback": {
         parameters: {
             query?: never;
@@ -2786,6 +2807,24 @@ export interface components {
             status: string;
             /** Updated At Unix */
             updated_at_unix: number;
+        };
+        /** RecordingPeaksResponse */
+        RecordingPeaksResponse: {
+            /**
+             * Channels
+             * @description [caller (left), what the caller heard (right)]: each slice's largest absolute sample, 0 to 1, in time order
+             */
+            channels: number[][];
+            /**
+             * Duration Secs
+             * @description the recording's length
+             */
+            duration_secs: number;
+            /**
+             * Peaks Per Second
+             * @description how many peaks each channel has per second
+             */
+            peaks_per_second: number;
         };
         /** RenderedTemplate */
         RenderedTemplate: {
@@ -5887,6 +5926,64 @@ export interface operations {
             };
             /** @description The Range asks for no byte of the file */
             416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_audio_peaks_v1_convai_conversations__conversation_id__audio_peaks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordingPeaksResponse"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

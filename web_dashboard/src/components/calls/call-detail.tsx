@@ -76,7 +76,7 @@ export function CallDetail({ conversationId }: { conversationId: string }) {
       <CallFacts conversation={conversation} agentName={agentName} />
       <div className="mt-4 grid gap-4 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
         <Section title="Transcript" className="self-start overflow-hidden">
-          <CallTranscript conversationId={conversation.conversation_id} transcript={conversation.transcript} hasAudio={conversation.has_audio} />
+          <CallTranscript conversationId={conversation.conversation_id} transcript={conversation.transcript} hasAudio={conversation.has_audio} events={conversation.velox.events} />
         </Section>
         <div className="space-y-4">
           <Section title="Latency per turn">

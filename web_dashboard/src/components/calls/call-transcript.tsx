@@ -6,8 +6,12 @@ import type { Schemas } from "@/api/client";
 import { Badge } from "@/components/ui/card";
 import { cn } from "@/lib/cn";
 import { formatClock } from "@/lib/format";
+import { timelineMarks } from "@/lib/recording-marks";
+
+import { RecordingLanes } from "./recording-lanes";
 
 type Entry = Schemas["TranscriptEntry"];
+type LoggedEvent = Schemas["ConversationResponse"]["velox"]["events"][number];
 
 /** The line playing at `seconds`: the last one that began at or before it. */
 export function playingLine(transcript: Entry[], seconds: number | null): number | null {
@@ -20,12 +24,12 @@ export function playingLine(transcript: Entry[], seconds: number | null): number
 }
 
 /**
- * The transcript, and when the call was recorded the recording above it (a plain `<audio>`
- * element over `GET …/audio`, which the session cookie authenticates and which answers Range
- * requests, so the browser seeks without downloading it all): a line seeks the player to its
+ * The transcript, and when the call was recorded the recording above it as two lanes (caller,
+ * agent) over an `<audio>` element that streams `GET …/audio` (the session cookie authenticates
+ * it; Range requests let it seek without downloading it all): a line seeks the player to its
  * time, and the line playing is highlighted.
  */
-export function CallTranscript({ conversationId, transcript, hasAudio }: { conversationId: string; transcript: Entry[]; hasAudio: boolean }) {
+export function CallTranscript({ conversationId, transcript, hasAudio, events = [] }: { conversationId: string; transcript: Entry[]; hasAudio: boolean; events?: LoggedEvent[] }) {
   const player = useRef<HTMLAudioElement>(null);
   const [position, setPosition] = useState<number | null>(null);
   const playing = playingLine(transcript, position);
@@ -44,15 +48,15 @@ export function CallTranscript({ conversationId, transcript, hasAudio }: { conve
         <div className="sticky top-0 z-10 border-b border-line bg-surface px-4 py-3">
           <audio
             ref={player}
-            controls
             preload="metadata"
             aria-label="Call recording"
-            className="w-full"
+            className="hidden"
             src={`/v1/convai/conversations/${encodeURIComponent(conversationId)}/audio`}
             onTimeUpdate={(event) => setPosition(event.currentTarget.currentTime)}
             onSeeked={(event) => setPosition(event.currentTarget.currentTime)}
           />
-          <p className="mt-1 text-xs text-muted">Left channel: the caller · right: what the caller heard. Choose a line to play from it.</p>
+          <RecordingLanes conversationId={conversationId} player={player} position={position} marks={timelineMarks(transcript, events)} onSeek={seek} />
+          <p className="mt-1 text-xs text-muted">Caller: the left channel · agent: the right, what the caller heard. Choose a line or a mark to play from it.</p>
         </div>
       ) : null}
       {transcript.length === 0 ? (

@@ -121,7 +121,7 @@ function AccountMenu({ me }: { me: Me }) {
             {who.slice(0, 1)}
           </span>
           <span className="sr-only">Account menu: </span>
-          <span className="hidden max-w-48 truncate md:inline">{who}</span>
+          <span className="hidden max-w-48 truncate lg:inline">{who}</span>
         </button>
       </DropdownMenu.Trigger>
       <DropdownMenu.Portal>

@@ -15,6 +15,7 @@ import { draftOf, errorsByPath, mergePatch, type Agent, type AgentDraft } from "
 import { cn } from "@/lib/cn";
 import { formatUnix } from "@/lib/format";
 
+import { TestPanel } from "../test-panel/test-panel";
 import { EditorContext, type EditorState } from "./context";
 import {
   AnalysisSection,
@@ -193,6 +194,11 @@ function LoadedEditor({ agent, canWrite }: { agent: Agent; canWrite: boolean }) 
       <div className="grid gap-8 lg:grid-cols-[13rem_1fr]">
         <nav aria-label="Agent settings" className="hidden lg:block">
           <ul className="sticky top-48 space-y-0.5">
+            <li>
+              <a href="#test" className="flex items-center justify-between rounded-md px-3 py-1.5 text-sm text-muted hover:bg-subtle hover:text-ink">
+                Test
+              </a>
+            </li>
             {SECTIONS.map((section) => (
               <li key={section.id}>
                 <a href={`#${section.id}`} className={cn("flex items-center justify-between rounded-md px-3 py-1.5 text-sm text-muted hover:bg-subtle hover:text-ink")}>
@@ -208,6 +214,7 @@ function LoadedEditor({ agent, canWrite }: { agent: Agent; canWrite: boolean }) 
           </ul>
         </nav>
         <div className="min-w-0 space-y-6">
+          <TestPanel agentId={saved.agent_id} isPrivate={saved.platform_settings.auth.enable_auth} unsaved={dirty} />
           <GeneralSection />
           <PromptSection />
           <VoiceSection />

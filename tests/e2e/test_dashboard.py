@@ -410,6 +410,7 @@ def test_a_support_lead_opens_a_recorded_call_reads_its_latency_and_seeks_by_lin
     # the interruption marked where the caller cut in (the barge-in event at 4.1 s).
     lanes = page.get_by_test_id("recording-lanes")
     expect(lanes).to_have_attribute("data-ready", "true")
+    expect(lanes).to_have_attribute("data-player-ready", "true")  # drawn, and able to seek
     expect(page.get_by_test_id("recording-time")).to_have_text("0:00 / 0:12")
     drawn = page.evaluate(
         """() => [...document.querySelector('[data-testid=recording-lanes]').querySelectorAll('*')]

@@ -68,12 +68,22 @@ export function RecordingLanes({
         plugins: [Timeline.create({ height: 14, style: { fontSize: "10px", color: themeColour("muted") } })],
       });
       container.dataset.ready = "true";
-      destroy = () => surfer.destroy();
+      // Ready for a person: the lanes drawn and the recording able to play and seek.
+      const playable = () => {
+        if (!disposed) container.dataset.playerReady = "true";
+      };
+      if (media.readyState >= 1) playable();
+      else media.addEventListener("loadedmetadata", playable, { once: true });
+      destroy = () => {
+        media.removeEventListener("loadedmetadata", playable);
+        surfer.destroy();
+      };
     };
     draw().catch((error: unknown) => setDrawFailed(error instanceof Error ? error.message : String(error)));
     return () => {
       disposed = true;
       delete container.dataset.ready;
+      container.dataset.playerReady = "false";
       destroy();
     };
   }, [peaks.data, player]);
@@ -123,7 +133,7 @@ export function RecordingLanes({
         <div className="relative min-w-0">
           {peaks.isPending ? <Skeleton className="h-28 w-full" /> : null}
           {peaks.error || drawFailed ? <p className="flex h-28 items-center text-xs text-muted">The waveform cannot be drawn ({peaks.error ? errorMessage(peaks.error) : drawFailed}); the recording still plays.</p> : null}
-          <div ref={lanes} role="img" aria-label="Recording waveform: the caller's lane above, the agent's below" data-testid="recording-lanes" />
+          <div ref={lanes} role="img" aria-label="Recording waveform: the caller's lane above, the agent's below" data-testid="recording-lanes" data-player-ready="false" />
           {duration > 0
             ? marks.map((mark, index) => (
                 <button

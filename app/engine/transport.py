@@ -7,6 +7,11 @@ from typing import Any, Protocol
 from app.audio.formats import AudioChunk, AudioFormat
 
 
+class TransferNotSupportedError(RuntimeError):
+    """This line cannot hand the caller to a person (a web or app conversation has no phone
+    line; SIP has no REFER yet): the agent is told the transfer failed and says so."""
+
+
 class AudioEncoder(Protocol):
     """Turns agent audio into the transport's wire format, keeping resampler state."""
 

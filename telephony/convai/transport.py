@@ -29,7 +29,7 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from app.audio.formats import AudioFormat
-from app.engine.transport import ConversationEvents
+from app.engine.transport import ConversationEvents, TransferNotSupportedError
 from telephony.audio import OutboundEncoder
 from telephony.convai.server_events import (
     render_agent_response,
@@ -48,10 +48,6 @@ log = logging.getLogger(__name__)
 
 # Events (not audio) kept for a client while its socket is down; the oldest go first.
 DETACHED_BACKLOG = 200
-
-
-class TransferNotSupportedError(RuntimeError):
-    """A web or app conversation has no phone line to hand to a person."""
 
 
 @dataclass(slots=True)

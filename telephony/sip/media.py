@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from app.audio.formats import AudioFormat
 from app.engine.session import CallSession
+from app.engine.transport import TransferNotSupportedError
 from app.observability.metrics import MALFORMED_FRAMES
 from telephony.audio import InboundConverter, OutboundEncoder
 from telephony.sip.rtp import (
@@ -237,6 +238,6 @@ class SipCallMedia:
         self._on_hang_up("agent_hung_up")
 
     async def transfer(self, phone_number: str) -> None:
-        raise NotImplementedError(
-            "transfer on a SIP call (REFER) is not supported yet; the call is not transferred"
+        raise TransferNotSupportedError(
+            "a SIP call cannot be transferred yet (no REFER); the call is not transferred"
         )

@@ -1,5 +1,10 @@
 """Sends agent audio to the line in 20 ms frames, a bounded distance ahead of real time.
 
+A line that takes several frames in one message (`CallTransport.frames_per_message`) gets them
+together: once the audio ahead of real time falls to the lead, the next frames go at once in
+one message, up to that many, so the far end holds between the lead and the lead plus those
+frames. Every message and every wake-up costs the serving process the same whatever it carries.
+
 A mark follows each sentence; the far end reports a mark back once it has played everything
 before it, so `heard` always says what the caller really heard, not what was merely sent.
 
@@ -14,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -65,8 +71,12 @@ class Playout:
         frame_level: Callable[[bytes], float] | None = None,
         on_frame_sent: Callable[[bytes, float], None] | None = None,
         on_clear: Callable[[float], None] | None = None,
+        frames_per_send: int = 1,
     ) -> None:
+        if frames_per_send < 1:
+            raise ValueError(f"frames_per_send must be at least 1, got {frames_per_send}")
         self._transport = transport
+        self._frames_per_send = frames_per_send
         self._frame_level = frame_level
         self._on_frame_sent = on_frame_sent
         # Told the clock time of every `clear`: the far end drops what it had not played by then.
@@ -74,7 +84,8 @@ class Playout:
         self._frame_bytes = transport.output_format.frame_bytes
         self._lead_s = lead_ms / 1000
         self._clock = clock
-        self._queue: asyncio.Queue[_Frame | _Mark] = asyncio.Queue()
+        self._queue: deque[_Frame | _Mark] = deque()
+        self._queued = asyncio.Event()  # set while the queue holds something
         self._partial = b""
         self._play_end = 0.0
         self._marks: dict[str, PlayedMark] = {}
@@ -117,7 +128,8 @@ class Playout:
 
     def _put(self, item: _Frame | _Mark) -> None:
         self._idle.clear()
-        self._queue.put_nowait(item)
+        self._queue.append(item)
+        self._queued.set()
 
     # --- far-end feedback ------------------------------------------------------------------
 
@@ -153,7 +165,7 @@ class Playout:
         if self._held is not None:
             return False
         return (
-            not self._queue.empty()
+            bool(self._queue)
             or bool(self._pending)
             or bool(self._partial)
             or self._play_end > self._clock()
@@ -189,8 +201,8 @@ class Playout:
         held = self._sent[cut:]
         if self._in_flight is not None:
             held.append(self._in_flight)
-        while not self._queue.empty():
-            held.append(self._queue.get_nowait())
+        held.extend(self._queue)
+        self._queue.clear()
         self._held = held
         self._stop_sending()
         self.stats.holds += 1
@@ -206,15 +218,15 @@ class Playout:
         """Play the held audio again from the word boundary, then whatever followed it."""
         if self._held is None:
             return
-        later = []
-        while not self._queue.empty():
-            later.append(self._queue.get_nowait())
+        later = list(self._queue)
+        self._queue.clear()
         self._resends += 1
         for item in self._held:
             if isinstance(item, _Mark):
                 item.wire = f"{item.name}~{self._resends}"
-        for item in [*self._held, *later]:
-            self._queue.put_nowait(item)
+        self._queue.extend([*self._held, *later])
+        if self._queue:
+            self._queued.set()
         self._held = None
         self.stats.resumes += 1
         self._resumed.set()
@@ -222,8 +234,7 @@ class Playout:
 
     def discard(self) -> None:
         """Drop the held (or queued) audio: the caller really interrupted."""
-        while not self._queue.empty():
-            self._queue.get_nowait()
+        self._queue.clear()
         self._partial = b""
         self._held = None
         self._resumed.set()
@@ -271,7 +282,7 @@ class Playout:
         return index + 1 if reached_sentence_start else cut
 
     def _update_idle(self) -> None:
-        if self._queue.empty() and not self._pending and not self._partial and self._held is None:
+        if not self._queue and not self._pending and not self._partial and self._held is None:
             self._idle.set()
 
     # --- the pacing loop -------------------------------------------------------------------
@@ -279,7 +290,7 @@ class Playout:
     async def run(self) -> None:
         while True:
             await self._resumed.wait()
-            item = await self._queue.get()
+            item = await self._next_item()
             if self._held is not None:  # held while waiting for audio: keep it for the resume
                 self._held.append(item)
                 continue
@@ -297,18 +308,34 @@ class Playout:
                 if generation != self._generation:
                     continue  # cleared or held while this frame waited (a hold kept it)
                 self._in_flight = None
+            frames = [item]
+            # The frames queued behind it go with it, up to a message's worth (never a mark).
+            while len(frames) < self._frames_per_send and self._queue:
+                following = self._queue[0]
+                if not isinstance(following, _Frame):
+                    break
+                frames.append(following)
+                self._queue.popleft()
             now = self._clock()
             if self._on_first_frame is not None:
                 callback, self._on_first_frame = self._on_first_frame, None
                 callback(now)
-            self._sent.append(item)
+            self._sent.extend(frames)
             if len(self._sent) > MAX_SENT_KEPT:  # a far end that never reports marks
                 del self._sent[: len(self._sent) - MAX_SENT_KEPT]
-            await self._transport.send_audio(item.data)
-            self.stats.frames_sent += 1
-            frame_s = self._transport.output_format.duration_ms(len(item.data)) / 1000
-            plays_at = max(self._play_end, now)
-            self._play_end = plays_at + frame_s
-            if self._on_frame_sent is not None:
-                self._on_frame_sent(item.data, plays_at)
+            data = item.data if len(frames) == 1 else b"".join(frame.data for frame in frames)
+            await self._transport.send_audio(data)
+            for frame in frames:
+                self.stats.frames_sent += 1
+                frame_s = self._transport.output_format.duration_ms(len(frame.data)) / 1000
+                plays_at = max(self._play_end, now)
+                self._play_end = plays_at + frame_s
+                if self._on_frame_sent is not None:
+                    self._on_frame_sent(frame.data, plays_at)
             self._update_idle()
+
+    async def _next_item(self) -> _Frame | _Mark:
+        while not self._queue:
+            self._queued.clear()
+            await self._queued.wait()
+        return self._queue.popleft()

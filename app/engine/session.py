@@ -88,6 +88,7 @@ class CallSession:
             frame_level=self._encoder.level_dbfs,
             on_frame_sent=self._on_agent_frame,
             on_clear=audio_tap.cleared if audio_tap is not None else None,
+            frames_per_send=transport.frames_per_message,
         )
         self._user_turn = UserTurn()
         self._last_speech_wall: float | None = None

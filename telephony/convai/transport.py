@@ -60,6 +60,7 @@ class ConvaiTransport(ConversationEvents):
     """The engine's `CallTransport` and `ConversationEvents` over one conversation socket."""
 
     runs_client_tools = True
+    frames_per_message = 1  # one audio event per frame: the client plays them as they come
 
     def __init__(
         self,

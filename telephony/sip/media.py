@@ -73,6 +73,8 @@ async def open_rtp_socket(
 class SipCallMedia:
     """The engine's `CallTransport` over one call's RTP stream."""
 
+    frames_per_message = 1  # one RTP packet per frame, on the send clock
+
     def __init__(
         self,
         answer: Answer,

@@ -49,6 +49,7 @@ class PacedLine:
     """A line that reports each mark as played once its audio's duration has passed."""
 
     output_format: AudioFormat = PCM16_16K
+    frames_per_message = 1
 
     def __init__(self) -> None:
         self.session: CallSession | None = None

@@ -114,3 +114,48 @@ async def test_no_frame_of_the_cleared_audio_is_sent_after_the_clear() -> None:
         await asyncio.sleep(0.1)
     kinds = [kind for _, kind, _ in line.sent]
     assert kinds[-1] == "clear"
+
+
+async def test_a_line_that_takes_several_frames_gets_them_together_never_below_the_lead() -> None:
+    line = RecordingLine()
+    playout = Playout(line, lead_ms=100, frames_per_send=3)  # type: ignore[arg-type]
+    async with running(playout):
+        start = time.monotonic()
+        playout.enqueue_audio(b"\xff" * 8000)  # one second
+        playout.enqueue_mark("s0", "hello")
+        playout.enqueue_audio(b"\xff" * 400)  # two and a half frames after the mark
+        playout.enqueue_mark("s1", "again")
+        await asyncio.sleep(1.2)
+    kinds = [kind for _, kind, _ in line.sent]
+    assert kinds[-3:] == ["mark", "audio", "mark"]
+    assert kinds.count("audio") == 17 + 1  # 50 frames in threes (and a two), then s1's
+    messages = [(at, data) for at, kind, data in line.sent if kind == "audio"]
+    assert [len(data) for _, data in messages[:16]] == [480] * 16
+    assert len(messages[16][1]) == 320  # the last two: the mark that follows is not audio
+    assert len(messages[17][1]) == 400  # two frames and the part-frame that ends a sentence
+    assert playout.stats.frames_sent == 53
+    sent_s = 0.0
+    for at, data in messages[:17]:
+        # Never more ahead of real time than the lead plus one message (a late loop only
+        # lowers it; the pacing that waits for the lead is the single-frame test's).
+        sent_s += len(data) / 8000
+        assert sent_s - (at - start) <= 0.1 + 0.06 + 0.015
+
+
+async def test_a_hold_keeps_the_unheard_frames_of_a_message_sent_together() -> None:
+    line = RecordingLine()
+    playout = Playout(line, lead_ms=100, frames_per_send=3)  # type: ignore[arg-type]
+    async with running(playout):
+        playout.enqueue_audio(b"\xff" * 4000)  # half a second
+        playout.enqueue_mark("s0", "half a second")
+        await asyncio.sleep(0.2)
+        assert await playout.hold()
+        sent_before = sum(len(d) for _, kind, d in line.sent if kind == "audio")
+        playout.resume()
+        await asyncio.sleep(0.7)
+    resent = sum(len(d) for _, kind, d in line.sent if kind == "audio") - sent_before
+    # What was never sent, and again what was sent but not yet played at the hold: the audio
+    # ahead of real time then, between the lead and the lead plus a message (whole frames).
+    unplayed = resent - (4000 - sent_before)
+    assert 160 * 4 <= unplayed <= 160 * 9
+    assert [kind for _, kind, _ in line.sent][-1] == "mark"

@@ -69,7 +69,7 @@ _PCM16_TO_MULAW = _build_mulaw_encode_table()
 def mulaw_to_pcm16(mulaw: bytes) -> bytes:
     """Decode G.711 mu-law bytes to PCM16, one sample per byte."""
     codes = np.frombuffer(mulaw, dtype=np.uint8)
-    return _MULAW_TO_PCM16[codes].astype(_PCM16).tobytes()
+    return _MULAW_TO_PCM16[codes].tobytes()
 
 
 def pcm16_to_mulaw(pcm16: bytes) -> bytes:
@@ -113,7 +113,7 @@ _PCM16_TO_ALAW = _build_alaw_encode_table()
 def alaw_to_pcm16(alaw: bytes) -> bytes:
     """Decode G.711 A-law bytes to PCM16, one sample per byte."""
     codes = np.frombuffer(alaw, dtype=np.uint8)
-    return _ALAW_TO_PCM16[codes].astype(_PCM16).tobytes()
+    return _ALAW_TO_PCM16[codes].tobytes()
 
 
 def pcm16_to_alaw(pcm16: bytes) -> bytes:
@@ -127,6 +127,12 @@ def pcm16_to_alaw(pcm16: bytes) -> bytes:
 def _identity(data: bytes) -> bytes:
     return data
 
+
+# G.711 codes straight to the resampler's samples (a fraction of full scale): one lookup.
+_G711_TO_FLOAT: dict[str, NDArray[np.float32]] = {
+    "mulaw": (_MULAW_TO_PCM16.astype(np.float32) / _FULL_SCALE).astype(np.float32),
+    "alaw": (_ALAW_TO_PCM16.astype(np.float32) / _FULL_SCALE).astype(np.float32),
+}
 
 _TO_PCM16: dict[str, Callable[[bytes], bytes]] = {
     "pcm16": _identity,
@@ -223,6 +229,15 @@ class StreamingResampler:
         samples = np.frombuffer(data[:whole], dtype=_PCM16).astype(np.float32) / _FULL_SCALE
         return self._process(samples, last=False)
 
+    def resample_samples(self, samples: NDArray[np.float32]) -> bytes:
+        """Resample the next piece of the stream given as samples (fractions of full scale),
+        as PCM16; what a G.711 line's converter uses to skip a round trip through PCM16."""
+        if self._odd_byte:
+            raise ValueError("samples cannot follow a chunk that ended with an odd byte")
+        if self.passthrough:
+            return _float_to_pcm16(samples)
+        return self._process(samples, last=False)
+
     def flush(self) -> bytes:
         """Emit the samples still held in the filters and start over (end of an utterance)."""
         if self.passthrough:
@@ -244,9 +259,13 @@ class StreamingResampler:
             samples = samples[skipped:]
             self._lead_in -= skipped
         assert self._stream is not None
-        out: NDArray[np.float32] = self._stream.resample_chunk(samples, last=last)
-        pcm16: NDArray[np.int16] = np.clip(np.rint(out * _FULL_SCALE), -32768, 32767).astype(_PCM16)
-        return pcm16.tobytes()
+        return _float_to_pcm16(self._stream.resample_chunk(samples, last=last))
+
+
+def _float_to_pcm16(samples: NDArray[np.float32]) -> bytes:
+    """Samples as fractions of full scale to PCM16, rounded and clipped."""
+    scaled: NDArray[np.float32] = samples * _FULL_SCALE
+    return scaled.round().clip(-32768.0, 32767.0).astype(_PCM16).tobytes()
 
 
 # --- framing -------------------------------------------------------------------------------------
@@ -303,11 +322,15 @@ class InboundConverter:
         _check_supported(wire_format)
         self.wire_format = wire_format
         self._decode = _TO_PCM16[wire_format.encoding]
+        self._to_samples = _G711_TO_FLOAT.get(wire_format.encoding)
         self._resampler = StreamingResampler(wire_format.sample_rate, ENGINE_SAMPLE_RATE)
         self._slicer = FrameSlicer(PCM16_16K.frame_bytes)
 
     def push(self, data: bytes) -> list[bytes]:
         """Convert the next wire bytes; return the whole 20 ms engine frames now complete."""
+        if self._to_samples is not None:  # G.711: codes to samples in one lookup
+            samples = self._to_samples[np.frombuffer(data, dtype=np.uint8)]
+            return self._slicer.push(self._resampler.resample_samples(samples))
         return self._slicer.push(self._resampler.resample_chunk(self._decode(data)))
 
     def reset(self) -> None:

@@ -291,6 +291,25 @@ def test_inbound_alaw_is_decoded_like_mulaw() -> None:
     assert dominant_frequency(b"".join(frames), 16000) == pytest.approx(440, abs=4)
 
 
+@pytest.mark.parametrize(
+    ("wire_format", "encode", "decode"),
+    [(MULAW_8K, pcm16_to_mulaw, mulaw_to_pcm16), (ALAW_8K, pcm16_to_alaw, alaw_to_pcm16)],
+)
+def test_g711_goes_to_the_resampler_as_the_same_samples_as_through_pcm16(
+    wire_format: AudioFormat, encode: Any, decode: Any
+) -> None:
+    wire = encode(speech_like(0.5, sample_rate=8000))
+    converter = InboundConverter(wire_format)
+    through_pcm16 = StreamingResampler(8000, 16000)
+    direct, reference = b"", b""
+    for start in range(0, len(wire), 160):
+        chunk = wire[start : start + 160]
+        direct += b"".join(converter.push(chunk))
+        reference += through_pcm16.resample_chunk(decode(chunk))
+    assert len(direct) >= 640 * 20
+    assert direct == reference[: len(direct)]
+
+
 def test_inbound_pcm16_16k_is_only_sliced() -> None:
     signal = speech_like(0.1)
     converter = InboundConverter(PCM16_16K)

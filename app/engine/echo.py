@@ -100,6 +100,7 @@ class EchoGate:
         self._played: deque[tuple[float, float]] = deque()  # (plays at, level dBFS)
         self._heard: deque[float] = deque(maxlen=self._tail_frames)  # caller frame levels
         self._losses: deque[float] = deque(maxlen=MEASUREMENTS_KEPT)
+        self._measured_loss: float | None = None  # the quantile of `_losses`, until it changes
         self._pending: deque[tuple[int, float]] = deque()  # (caller frame, loss dB)
         self._frame = 0
         # Caller frames up to this one may hold the caller's voice: the line measures nothing.
@@ -145,6 +146,7 @@ class EchoGate:
             return False
         while self._pending and self._pending[0][0] <= self._frame - PROBATION_FRAMES:
             self._losses.append(self._pending.popleft()[1])
+            self._measured_loss = None
         if caller_level_dbfs > loudest - MIN_ECHO_LOSS_DB:
             # Double talk: as loud as the agent, or nearly. No echo is; the caller is talking.
             self.double_talk_frames += 1
@@ -167,8 +169,10 @@ class EchoGate:
         """How much quieter the agent's echo returns: measured on this line, else assumed."""
         if not self.measured:
             return self.assumed_loss_db
-        ordered = sorted(self._losses)
-        return ordered[int(len(ordered) * STRONG_ECHO_QUANTILE)]
+        if self._measured_loss is None:  # asked every frame while the agent speaks: sort once
+            ordered = sorted(self._losses)
+            self._measured_loss = ordered[int(len(ordered) * STRONG_ECHO_QUANTILE)]
+        return self._measured_loss
 
     @property
     def assumed_loss_db(self) -> float:

@@ -15,6 +15,7 @@ import { exchanges, formatMs } from "@/lib/latency";
 import { formatDuration } from "./call-list";
 import { CallAnalysis, CallEvents, CallFeedback, Section } from "./call-review";
 import { CallTranscript } from "./call-transcript";
+import { CallWebhooks } from "./call-webhooks";
 import { LatencyWaterfall, stagesEnd } from "./latency-waterfall";
 
 type Conversation = Schemas["ConversationResponse"];
@@ -87,6 +88,9 @@ export function CallDetail({ conversationId }: { conversationId: string }) {
           </Section>
           <Section title="Events">
             <CallEvents events={conversation.velox.events} />
+          </Section>
+          <Section title="Webhook deliveries">
+            <CallWebhooks conversationId={conversation.conversation_id} />
           </Section>
         </div>
       </div>

@@ -1,6 +1,6 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
+import { queryOptions, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 
 import { api, unwrap, type Schemas } from "@/api/client";
@@ -15,8 +15,13 @@ type Delivery = Schemas["CallDeliveryResponse"];
 
 const UNSETTLED = new Set(["pending", "sending"]);
 
-export function callWebhooksKey(conversationId: string) {
-  return ["calls", "webhook-deliveries", conversationId] as const;
+/** The call's deliveries, read by the section and started by the call page's route. */
+export function callWebhooksQuery(conversationId: string) {
+  return queryOptions({
+    queryKey: ["calls", "webhook-deliveries", conversationId],
+    queryFn: () =>
+      unwrap(api.GET("/v1/convai/conversations/{conversation_id}/webhook-deliveries", { params: { path: { conversation_id: conversationId } } })),
+  });
 }
 
 /**
@@ -27,9 +32,7 @@ export function callWebhooksKey(conversationId: string) {
 export function CallWebhooks({ conversationId }: { conversationId: string }) {
   const me = useMe();
   const deliveries = useQuery({
-    queryKey: callWebhooksKey(conversationId),
-    queryFn: () =>
-      unwrap(api.GET("/v1/convai/conversations/{conversation_id}/webhook-deliveries", { params: { path: { conversation_id: conversationId } } })),
+    ...callWebhooksQuery(conversationId),
     refetchInterval: (query) => (query.state.data?.deliveries.some((delivery) => UNSETTLED.has(delivery.status)) ? 10_000 : false),
   });
   if (deliveries.isPending) {

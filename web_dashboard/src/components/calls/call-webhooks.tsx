@@ -100,7 +100,9 @@ function DeliveryItem({ delivery, canOpenLog }: { delivery: Delivery; canOpenLog
         <summary className="cursor-pointer text-xs font-medium text-accent">
           Show the JSON sent<span className="sr-only">{` (${delivery.event_type} to ${name})`}</span>
         </summary>
-        <pre className="mt-2 max-h-72 overflow-auto rounded-md bg-subtle p-2 font-mono text-xs text-ink">{JSON.stringify(delivery.payload, null, 2)}</pre>
+        {/* Scrollable, so it takes the keyboard's focus (and says what it holds); `w-0 min-w-full`
+            keeps its long lines from widening the page on a phone, where the column is auto. */}
+        <pre tabIndex={0} role="region" aria-label={`JSON of ${delivery.event_type} to ${name}`} className="mt-2 max-h-72 w-0 min-w-full overflow-auto rounded-md bg-subtle p-2 font-mono text-xs text-ink">{JSON.stringify(delivery.payload, null, 2)}</pre>
       </details>
     </li>
   );

@@ -102,7 +102,7 @@ def enqueue_event(
                 endpoint_id=endpoint.id,
                 organization_id=organization_id,
                 event_type=event_type,
-                conversation_id=conversation_id if isinstance(conversation_id, str) else None,
+                conversation_id=conversation_id if _is_call_id(conversation_id) else None,
                 payload=payload,
                 status="pending",
                 attempts=0,
@@ -114,6 +114,11 @@ def enqueue_event(
     if queued:
         session.flush()
     return queued
+
+
+def _is_call_id(value: object) -> bool:
+    """A call's id as Velox makes them (the column holds 64 characters at most)."""
+    return isinstance(value, str) and 0 < len(value) <= 64
 
 
 DELIVERIES = LeasedQueue(

@@ -99,6 +99,19 @@ def test_a_calls_deliveries_name_their_endpoint_and_how_each_try_went(
     ]
 
 
+def test_an_event_naming_no_call_velox_could_have_made_is_queued_and_filed_under_none(
+    client: TestClient, tenant_a: Tenant, database: Database
+) -> None:
+    endpoint(client, tenant_a, "CRM", ["call_ended"])
+    org = tenant_a.organization_id
+    with database.session() as session:
+        for odd in ("c" * 65, "", 42, None):
+            assert webhook_rows.enqueue_event(session, org, "call_ended", {"conversation_id": odd})
+    with database.session() as session:
+        rows = session.execute(text("SELECT conversation_id FROM webhook_deliveries"))
+        assert [conversation_id for (conversation_id,) in rows] == [None] * 4
+
+
 def test_other_organizations_unknown_calls_and_strangers_are_refused(
     client: TestClient, tenant_a: Tenant, tenant_b: Tenant, database: Database
 ) -> None:

@@ -2,8 +2,8 @@
 the real service on a real port, a finished call's `call_ended` event sent by the real delivery
 task to a real receiver that takes it on one endpoint and refuses it (503) on the other.
 
-Checked with axe-core and photographed under test-results/dashboard/ at 1280 px and at a
-phone's 390 px.
+Checked with axe-core and photographed under test-results/dashboard/ at 1280 px (light and dark)
+and at a phone's 390 px.
 """
 
 from __future__ import annotations
@@ -183,11 +183,18 @@ def test_a_manager_follows_a_delivery_to_its_endpoints_log(
     browser: Browser, dashboard: RunningDashboard, sent_call: str
 ) -> None:
     email = person(dashboard, "mia@acme.test", Role.MANAGER)
-    page = open_page(browser, dashboard)
+    page = open_page(browser, dashboard, dark=True)
     sign_in(page, email)
     page.goto(f"/calls/view/?id={sent_call}")
 
-    deliveries_section(page).get_by_role("link", name="CRM").click()
+    region = deliveries_section(page)
+    region.get_by_role("listitem").filter(has_text="to Billing").get_by_text(
+        "Show the JSON sent"
+    ).click()
+    assert_accessible(page, "call page with webhook deliveries, dark")
+    region.scroll_into_view_if_needed()
+    screenshot(page, "call-webhooks-dark")
+    region.get_by_role("link", name="CRM").click()
 
     expect(page).to_have_url(re.compile(r"/settings/\?section=webhooks&id=whk_"))
     row = page.get_by_role("row").filter(has_text="call_ended")

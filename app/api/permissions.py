@@ -36,6 +36,9 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/convai/conversations/export"): Permission.CALLS_READ,
     ("GET", "/v1/convai/conversations/{conversation_id}/audio"): Permission.CALLS_READ,
     ("GET", "/v1/convai/conversations/{conversation_id}/audio/peaks"): Permission.CALLS_READ,
+    ("GET", "/v1/convai/conversations/{conversation_id}/webhook-deliveries"): (
+        Permission.CALLS_READ
+    ),
     ("POST", "/v1/convai/conversations/{conversation_id}/feedback"): Permission.CALLS_FEEDBACK,
     ("DELETE", "/v1/convai/conversations/{conversation_id}"): Permission.CALLS_DELETE,
     # calls in progress, on every node

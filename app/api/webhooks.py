@@ -127,7 +127,7 @@ def _response(endpoint: WebhookEndpoint) -> WebhookResponse:
     )
 
 
-def _delivery(delivery: WebhookDelivery) -> DeliveryResponse:
+def delivery_response(delivery: WebhookDelivery) -> DeliveryResponse:
     pending = delivery.status in ("pending", "sending")
     return DeliveryResponse(
         delivery_id=delivery.id,
@@ -211,4 +211,4 @@ def list_deliveries(
     if webhook_rows.get_endpoint(session, organization.id, webhook_id) is None:
         raise not_found("webhook", webhook_id)
     deliveries = webhook_rows.list_deliveries(session, organization.id, webhook_id, limit)
-    return DeliveryListResponse(deliveries=[_delivery(d) for d in deliveries])
+    return DeliveryListResponse(deliveries=[delivery_response(d) for d in deliveries])

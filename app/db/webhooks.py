@@ -75,7 +75,8 @@ def enqueue_event(
     session: Session, organization_id: str, event_type: str, data: Mapping[str, Any]
 ) -> int:
     """Queue `event_type` with `data` for every enabled endpoint of the organization that wants
-    it; returns how many deliveries were queued."""
+    it; returns how many deliveries were queued. An event about a call (`data` names its
+    `conversation_id`) is filed under that call too."""
     endpoints = session.scalars(
         select(WebhookEndpoint).where(
             WebhookEndpoint.organization_id == organization_id,
@@ -83,6 +84,7 @@ def enqueue_event(
         )
     ).all()
     now = utc_now()
+    conversation_id = data.get("conversation_id")
     queued = 0
     for endpoint in endpoints:
         if event_type not in endpoint.events:
@@ -100,6 +102,7 @@ def enqueue_event(
                 endpoint_id=endpoint.id,
                 organization_id=organization_id,
                 event_type=event_type,
+                conversation_id=conversation_id if _is_call_id(conversation_id) else None,
                 payload=payload,
                 status="pending",
                 attempts=0,
@@ -111,6 +114,11 @@ def enqueue_event(
     if queued:
         session.flush()
     return queued
+
+
+def _is_call_id(value: object) -> bool:
+    """A call's id as Velox makes them (the column holds 64 characters at most)."""
+    return isinstance(value, str) and 0 < len(value) <= 64
 
 
 DELIVERIES = LeasedQueue(
@@ -193,3 +201,20 @@ def list_deliveries(
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def call_deliveries(
+    session: Session, organization_id: str, conversation_id: str, limit: int
+) -> list[tuple[WebhookDelivery, WebhookEndpoint]]:
+    """The deliveries of events about one call, newest first, each with its endpoint."""
+    query = (
+        select(WebhookDelivery, WebhookEndpoint)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(
+            WebhookDelivery.organization_id == organization_id,
+            WebhookDelivery.conversation_id == conversation_id,
+        )
+        .order_by(WebhookDelivery.seq.desc())
+        .limit(limit)
+    )
+    return [(delivery, endpoint) for delivery, endpoint in session.execute(query)]

@@ -244,6 +244,23 @@ def running_dashboard(tmp_path: Path) -> Iterator[RunningDashboard]:
         database.dispose()
 
 
+def deliver_due_webhooks(data_dir: Path) -> dict[str, int]:
+    """Run the service's real delivery task once, in this process, on the data of the dashboard
+    served from `data_dir`; how many were delivered, retried and failed."""
+    import workers.webhooks  # noqa: F401 (registers the task)
+    from workers.celery_app import make_celery
+
+    settings = Settings(
+        _env_file=None, data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'velox.db'}"
+    )
+    celery = make_celery(settings)
+    try:
+        counts: dict[str, int] = celery.tasks["workers.webhooks.deliver"].apply().get()
+    finally:
+        celery.close()
+    return counts
+
+
 def launch(playwright: Any) -> Browser:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure_browser.sh")

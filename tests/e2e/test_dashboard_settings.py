@@ -20,8 +20,13 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from app.db import webhooks as webhook_rows
 from app.people.roles import Role
-from app.settings import Settings
-from tests.e2e.dashboard_app import RunningDashboard, launch, running_dashboard, screenshot
+from tests.e2e.dashboard_app import (
+    RunningDashboard,
+    deliver_due_webhooks,
+    launch,
+    running_dashboard,
+    screenshot,
+)
 from tests.e2e.test_dashboard import assert_accessible, nav_links, open_page, person, sign_in
 from tests.live_server import free_port
 
@@ -198,22 +203,6 @@ def receiver() -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_address[1]}/velox"
     finally:
         server.shutdown()
-
-
-def deliver_due_webhooks(data_dir: Path) -> dict[str, int]:
-    """Run the service's real delivery task once, in this process, on the dashboard's data."""
-    import workers.webhooks  # noqa: F401 (registers the task)
-    from workers.celery_app import make_celery
-
-    settings = Settings(
-        _env_file=None, data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'velox.db'}"
-    )
-    celery = make_celery(settings)
-    try:
-        counts: dict[str, int] = celery.tasks["workers.webhooks.deliver"].apply().get()
-    finally:
-        celery.close()
-    return counts
 
 
 def test_a_webhooks_delivery_appears_in_its_log(

@@ -43,6 +43,9 @@ class WebhookDelivery(Base):
     )
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
     event_type: Mapped[str] = mapped_column(String(64))
+    # The call the event is about (its payload's `data.conversation_id`), for the call page;
+    # none for an event about no call. Not a foreign key: the log outlives a deleted call.
+    conversation_id: Mapped[str | None] = mapped_column(String(64), default=None)
     payload: Mapped[dict[str, Any]] = mapped_column()
     # pending (due at next_attempt_at), sending (a worker has it until next_attempt_at),
     # delivered, failed (no tries left)
@@ -56,4 +59,5 @@ class WebhookDelivery(Base):
 
     __table_args__ = (
         Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_conversation_id", "conversation_id"),
     )

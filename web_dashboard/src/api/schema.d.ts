@@ -788,6 +788,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/convai/conversations/{conversation_id}/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Call Deliveries
+         * @description The deliveries of the events about this call (started, ended, analysis ready), newest
+         *     first, each with the endpoint it went to, its status, tries, last HTTP status or error and
+         *     its JSON body.
+         */
+        get: operations["list_call_deliveries_v1_convai_conversations__conversation_id__webhook_deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/convai/conversations/export": {
         parameters: {
             query?: never;
@@ -1741,6 +1763,42 @@ export interface components {
             note: string;
             /** Source */
             source: string;
+        };
+        /** CallDeliveryListResponse */
+        CallDeliveryListResponse: {
+            /** Deliveries */
+            deliveries: components["schemas"]["CallDeliveryResponse"][];
+        };
+        /** CallDeliveryResponse */
+        CallDeliveryResponse: {
+            /** Attempts */
+            attempts: number;
+            /** Created At Unix */
+            created_at_unix: number;
+            /** Delivered At Unix */
+            delivered_at_unix: number | null;
+            /** Delivery Id */
+            delivery_id: string;
+            /** Event Type */
+            event_type: string;
+            /** Last Error */
+            last_error: string;
+            /** Last Status Code */
+            last_status_code: number | null;
+            /** Next Attempt At Unix */
+            next_attempt_at_unix: number | null;
+            /** Payload */
+            payload: {
+                [key: string]: unknown;
+            };
+            /** Status */
+            status: string;
+            /** Webhook Id */
+            webhook_id: string;
+            /** Webhook Name */
+            webhook_name: string;
+            /** Webhook Url */
+            webhook_url: string;
         };
         /** CampaignCreateRequest */
         CampaignCreateRequest: {
@@ -6057,6 +6115,66 @@ export interface operations {
             };
             /** @description The body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_call_deliveries_v1_convai_conversations__conversation_id__webhook_deliveries_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallDeliveryListResponse"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

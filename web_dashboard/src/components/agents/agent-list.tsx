@@ -1,6 +1,6 @@
 "use client";
 
-import { useInfiniteQuery } from "@tanstack/react-query";
+import { infiniteQueryOptions, useInfiniteQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useState } from "react";
@@ -17,6 +17,21 @@ import { CreateAgentDialog } from "./create-agent-dialog";
 
 type AgentsPage = Schemas["AgentsPage"];
 const PAGE_SIZE = 30;
+
+/** The agents whose name has `term` (all: ""), a page at a time; also started by the route. */
+export function agentsQuery(term: string) {
+  return infiniteQueryOptions({
+    queryKey: ["agents", "list", term],
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam }) =>
+      unwrap(
+        api.GET("/v1/convai/agents", {
+          params: { query: { page_size: PAGE_SIZE, search: term || undefined, cursor: pageParam ?? undefined } },
+        }),
+      ),
+    getNextPageParam: (last: AgentsPage) => (last.has_more ? last.next_cursor : null),
+  });
+}
 
 function useDebounced<T>(value: T, delayMs: number): T {
   const [settled, setSettled] = useState(value);
@@ -40,17 +55,7 @@ export function AgentList({ canWrite }: { canWrite: boolean }) {
     router.replace(url, { scroll: false });
   }, [term, router]);
 
-  const agents = useInfiniteQuery({
-    queryKey: ["agents", "list", term],
-    initialPageParam: null as string | null,
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET("/v1/convai/agents", {
-          params: { query: { page_size: PAGE_SIZE, search: term || undefined, cursor: pageParam ?? undefined } },
-        }),
-      ),
-    getNextPageParam: (last: AgentsPage) => (last.has_more ? last.next_cursor : null),
-  });
+  const agents = useInfiniteQuery(agentsQuery(term));
   const rows = agents.data?.pages.flatMap((page) => page.agents) ?? [];
 
   return (

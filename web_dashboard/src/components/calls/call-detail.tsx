@@ -1,6 +1,6 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
+import { queryOptions, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState, type ReactNode } from "react";
 
@@ -15,6 +15,7 @@ import { exchanges, formatMs } from "@/lib/latency";
 import { formatDuration } from "./call-list";
 import { CallAnalysis, CallEvents, CallFeedback, Section } from "./call-review";
 import { CallTranscript } from "./call-transcript";
+import { CallWebhooks } from "./call-webhooks";
 import { LatencyWaterfall, stagesEnd } from "./latency-waterfall";
 
 type Conversation = Schemas["ConversationResponse"];
@@ -29,12 +30,17 @@ interface AnalysisVerdicts {
   velox?: { outcome?: string | null; sentiment?: string | null };
 }
 
-/** One call as a support lead reviews it: what it was, what was said (and heard), how fast the agent answered, what the analysis made of it. */
-export function CallDetail({ conversationId }: { conversationId: string }) {
-  const call = useQuery({
+/** The call itself (`GET /v1/convai/conversations/{id}`), read by the page and started by its route. */
+export function conversationQuery(conversationId: string) {
+  return queryOptions({
     queryKey: ["calls", "detail", conversationId],
     queryFn: () => unwrap(api.GET("/v1/convai/conversations/{conversation_id}", { params: { path: { conversation_id: conversationId } } })),
   });
+}
+
+/** One call as a support lead reviews it: what it was, what was said (and heard), how fast the agent answered, what the analysis made of it. */
+export function CallDetail({ conversationId }: { conversationId: string }) {
+  const call = useQuery(conversationQuery(conversationId));
   const agentId = call.data?.agent_id;
   const agent = useQuery({
     queryKey: ["agents", "detail", agentId],
@@ -87,6 +93,9 @@ export function CallDetail({ conversationId }: { conversationId: string }) {
           </Section>
           <Section title="Events">
             <CallEvents events={conversation.velox.events} />
+          </Section>
+          <Section title="Webhook deliveries">
+            <CallWebhooks conversationId={conversation.conversation_id} />
           </Section>
         </div>
       </div>

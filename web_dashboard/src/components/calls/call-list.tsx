@@ -5,7 +5,7 @@ import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useMemo, useState } from "react";
 
-import { api, unwrap, type Schemas } from "@/api/client";
+import type { Schemas } from "@/api/client";
 import { errorMessage } from "@/api/errors";
 import { PageHeader } from "@/components/shell/app-shell";
 import { Button } from "@/components/ui/button";
@@ -25,9 +25,9 @@ import {
 import { cn } from "@/lib/cn";
 import { formatUnix } from "@/lib/format";
 
-type Page = Schemas["ConversationsPage"];
+import { AGENT_NAMES_QUERY, callsQuery } from "./call-list-queries";
+
 type Summary = Schemas["ConversationSummary"];
-const PAGE_SIZE = 50;
 
 const ENUM_LABELS: Record<EnumFilter, { label: string; any: string }> = {
   status: { label: "Status", any: "Any status" },
@@ -69,19 +69,8 @@ export function CallList() {
   const set = (key: keyof CallFilters, value: string) => setFilters((current) => ({ ...current, [key]: value || undefined }));
   const query = useMemo(() => apiQuery(filters), [filters]);
 
-  const agents = useQuery({
-    queryKey: ["agents", "names"],
-    queryFn: () => unwrap(api.GET("/v1/convai/agents", { params: { query: { page_size: 100 } } })),
-    staleTime: 60_000,
-  });
-
-  const calls = useInfiniteQuery({
-    queryKey: ["calls", "list", query],
-    initialPageParam: null as string | null,
-    queryFn: ({ pageParam }) =>
-      unwrap(api.GET("/v1/convai/conversations", { params: { query: { ...query, page_size: PAGE_SIZE, cursor: pageParam ?? undefined } } })),
-    getNextPageParam: (last: Page) => (last.has_more ? last.next_cursor : null),
-  });
+  const agents = useQuery(AGENT_NAMES_QUERY);
+  const calls = useInfiniteQuery(callsQuery(query));
   const rows = calls.data?.pages.flatMap((page) => page.conversations) ?? [];
   const filtered = activeFilterCount(filters) > 0;
 

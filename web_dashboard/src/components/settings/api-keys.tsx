@@ -4,14 +4,13 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 
 import { api, unwrap, type Schemas } from "@/api/client";
-import { errorMessage } from "@/api/errors";
 import { Button } from "@/components/ui/button";
 import { Badge, Card } from "@/components/ui/card";
-import { ConfirmDialog, Dialog, DialogClose } from "@/components/ui/dialog";
+import { Dialog, DialogClose } from "@/components/ui/dialog";
 import { Field, Input } from "@/components/ui/field";
 import { formatUnix } from "@/lib/format";
 
-import { CELL, EmptyState, fieldError, FormError, LoadError, LoadingRows, OneTimeSecret, SectionHeader, TABLE_HEAD } from "./parts";
+import { CELL, ConfirmRemoval, EmptyState, fieldError, FormError, LoadError, LoadingRows, OneTimeSecret, SectionHeader, TABLE_HEAD, useRemoval } from "./parts";
 
 type ApiKey = Schemas["ApiKeyResponse"];
 type Permission = Schemas["Permission"];
@@ -46,15 +45,10 @@ export const SCOPES = Object.entries(SCOPE_LABELS).map(([value, label]) => ({ va
 /** The organization's API keys: create (the key shown once), scopes, revoke. */
 export function ApiKeys() {
   const [creating, setCreating] = useState(false);
-  const [revoking, setRevoking] = useState<ApiKey | null>(null);
-  const client = useQueryClient();
   const keys = useQuery({ queryKey: KEYS, queryFn: () => unwrap(api.GET("/v1/api-keys")) });
-  const revoke = useMutation({
-    mutationFn: (keyId: string) => unwrap(api.DELETE("/v1/api-keys/{key_id}", { params: { path: { key_id: keyId } } })),
-    onSuccess: async () => {
-      setRevoking(null);
-      await client.invalidateQueries({ queryKey: KEYS });
-    },
+  const revoke = useRemoval<ApiKey>({
+    remove: (key) => unwrap(api.DELETE("/v1/api-keys/{key_id}", { params: { path: { key_id: key.key_id } } })),
+    invalidates: KEYS,
   });
   const rows = keys.data?.api_keys ?? [];
   const newKey = (
@@ -114,7 +108,7 @@ export function ApiKeys() {
                     {key.revoked_at_unix_secs ? (
                       <Badge tone="danger">Revoked {formatUnix(key.revoked_at_unix_secs)}</Badge>
                     ) : (
-                      <Button variant="secondary" size="sm" onClick={() => setRevoking(key)} aria-label={`Revoke ${key.name}`}>
+                      <Button variant="secondary" size="sm" onClick={() => revoke.ask(key)} aria-label={`Revoke ${key.name}`}>
                         Revoke
                       </Button>
                     )}
@@ -126,20 +120,11 @@ export function ApiKeys() {
         </Card>
       )}
       <CreateKeyDialog open={creating} onOpenChange={setCreating} />
-      <ConfirmDialog
-        open={revoking !== null}
-        onOpenChange={(open) => {
-          if (!open) {
-            setRevoking(null);
-            revoke.reset();
-          }
-        }}
-        title={`Revoke “${revoking?.name ?? ""}”?`}
+      <ConfirmRemoval
+        removal={revoke}
+        title={(key) => `Revoke “${key.name}”?`}
         description="Every request made with this key is refused from now on. This cannot be undone: a program that used it needs a new key."
         confirmLabel="Revoke key"
-        busy={revoke.isPending}
-        error={revoke.error ? errorMessage(revoke.error) : null}
-        onConfirm={() => revoking && revoke.mutate(revoking.key_id)}
       />
     </section>
   );

@@ -4,14 +4,13 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 
 import { api, unwrap, type Schemas } from "@/api/client";
-import { ApiError, errorMessage } from "@/api/errors";
+import { ApiError } from "@/api/errors";
 import { Button } from "@/components/ui/button";
 import { Badge, Card } from "@/components/ui/card";
-import { ConfirmDialog } from "@/components/ui/dialog";
 import { Field, Input } from "@/components/ui/field";
 import { formatUnix } from "@/lib/format";
 
-import { CELL, EmptyState, fieldError, FormError, LoadError, LoadingRows, SectionHeader, TABLE_HEAD } from "./parts";
+import { CELL, ConfirmRemoval, EmptyState, fieldError, FormError, LoadError, LoadingRows, SectionHeader, TABLE_HEAD, useRemoval } from "./parts";
 
 type Entry = Schemas["DoNotCallResponse"];
 const KEYS = ["settings", "do-not-call"] as const;
@@ -21,16 +20,10 @@ const SOURCES: Record<string, string> = { api: "Added here or by the API", call:
 /** Numbers no campaign dials: add one with a note, remove one. (The API takes one number at a
  * time; there is no file upload.) */
 export function DoNotCall({ canWrite }: { canWrite: boolean }) {
-  const client = useQueryClient();
-  const [removing, setRemoving] = useState<Entry | null>(null);
   const entries = useQuery({ queryKey: KEYS, queryFn: () => unwrap(api.GET("/v1/do-not-call")) });
-  const remove = useMutation({
-    mutationFn: (number: string) =>
-      unwrap(api.DELETE("/v1/do-not-call/{phone_number}", { params: { path: { phone_number: number } } })),
-    onSuccess: async () => {
-      setRemoving(null);
-      await client.invalidateQueries({ queryKey: KEYS });
-    },
+  const remove = useRemoval<Entry>({
+    remove: (entry) => unwrap(api.DELETE("/v1/do-not-call/{phone_number}", { params: { path: { phone_number: entry.phone_number } } })),
+    invalidates: KEYS,
   });
   const rows = entries.data ?? [];
 
@@ -74,7 +67,7 @@ export function DoNotCall({ canWrite }: { canWrite: boolean }) {
                   <td className={`${CELL} hidden whitespace-nowrap text-muted md:table-cell`}>{formatUnix(entry.created_at_unix_secs)}</td>
                   {canWrite ? (
                     <td className={`${CELL} text-right`}>
-                      <Button variant="secondary" size="sm" onClick={() => setRemoving(entry)} aria-label={`Remove ${entry.phone_number}`}>
+                      <Button variant="secondary" size="sm" onClick={() => remove.ask(entry)} aria-label={`Remove ${entry.phone_number}`}>
                         Remove
                       </Button>
                     </td>
@@ -85,20 +78,11 @@ export function DoNotCall({ canWrite }: { canWrite: boolean }) {
           </table>
         </Card>
       )}
-      <ConfirmDialog
-        open={removing !== null}
-        onOpenChange={(open) => {
-          if (!open) {
-            setRemoving(null);
-            remove.reset();
-          }
-        }}
-        title={`Remove ${removing?.phone_number ?? ""}?`}
+      <ConfirmRemoval
+        removal={remove}
+        title={(entry) => `Remove ${entry.phone_number}?`}
         description="Campaigns may dial this number again. If the person asked not to be called, keep it on the list."
         confirmLabel="Remove number"
-        busy={remove.isPending}
-        error={remove.error ? errorMessage(remove.error) : null}
-        onConfirm={() => removing && remove.mutate(removing.phone_number)}
       />
     </section>
   );

@@ -1,10 +1,12 @@
 "use client";
 
+import { useMutation, useQueryClient, type QueryKey, type UseMutationResult } from "@tanstack/react-query";
 import { useState, type ReactNode } from "react";
 
 import { ApiError, errorMessage } from "@/api/errors";
 import { Button } from "@/components/ui/button";
 import { Alert, Card, Skeleton } from "@/components/ui/card";
+import { ConfirmDialog } from "@/components/ui/dialog";
 
 /** A section's title, what it is for, and its main action. */
 export function SectionHeader({ title, description, action }: { title: string; description: ReactNode; action?: ReactNode }) {
@@ -115,3 +117,67 @@ export function FormError({ error, fields }: { error: unknown; fields: readonly 
 
 export const TABLE_HEAD = "border-b border-line bg-subtle/60 text-xs font-medium uppercase tracking-wide text-muted";
 export const CELL = "px-5 py-3.5 align-top";
+
+/** A removal that is asked first: `ask(item)` opens the question, `item` is the one asked about
+ * (null: none), `mutation` removes it. */
+export interface Removal<T> {
+  item: T | null;
+  ask: (item: T) => void;
+  close: () => void;
+  mutation: UseMutationResult<unknown, Error, T>;
+}
+
+/** The state of a removal asked first: once `remove(item)` succeeds the question closes and
+ * the list under `invalidates` is read again. */
+export function useRemoval<T>({ remove, invalidates }: { remove: (item: T) => Promise<unknown>; invalidates: QueryKey }): Removal<T> {
+  const client = useQueryClient();
+  const [item, setItem] = useState<T | null>(null);
+  const mutation = useMutation<unknown, Error, T>({
+    mutationFn: remove,
+    onSuccess: async () => {
+      setItem(null);
+      await client.invalidateQueries({ queryKey: invalidates });
+    },
+  });
+  return {
+    item,
+    ask: setItem,
+    close: () => {
+      setItem(null);
+      mutation.reset();
+    },
+    mutation,
+  };
+}
+
+/** Every section's "are you sure?" before removing something: what goes and what follows,
+ * the API's refusal inside the question, Cancel forgetting it. */
+export function ConfirmRemoval<T>({
+  removal,
+  title,
+  description,
+  confirmLabel,
+}: {
+  removal: Removal<T>;
+  title: (item: T) => string;
+  description: ReactNode;
+  confirmLabel: string;
+}) {
+  const { item, mutation } = removal;
+  return (
+    <ConfirmDialog
+      open={item !== null}
+      onOpenChange={(open) => {
+        if (!open) removal.close();
+      }}
+      title={item !== null ? title(item) : ""}
+      description={description}
+      confirmLabel={confirmLabel}
+      busy={mutation.isPending}
+      error={mutation.error ? errorMessage(mutation.error) : null}
+      onConfirm={() => {
+        if (item !== null) mutation.mutate(item);
+      }}
+    />
+  );
+}

@@ -8,10 +8,10 @@ import { api, unwrap, type Schemas } from "@/api/client";
 import { errorMessage } from "@/api/errors";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
-import { ConfirmDialog, Dialog, DialogClose } from "@/components/ui/dialog";
+import { Dialog, DialogClose } from "@/components/ui/dialog";
 import { Field, Input, Select } from "@/components/ui/field";
 
-import { CELL, EmptyState, fieldError, FormError, LoadError, LoadingRows, SectionHeader, TABLE_HEAD } from "./parts";
+import { CELL, ConfirmRemoval, EmptyState, fieldError, FormError, LoadError, LoadingRows, SectionHeader, TABLE_HEAD, useRemoval } from "./parts";
 
 type PhoneNumber = Schemas["PhoneNumberResponse"];
 const KEYS = ["settings", "phone-numbers"] as const;
@@ -28,18 +28,12 @@ function useAgentChoices(enabled: boolean) {
 
 /** Twilio numbers: add one, choose the agent that answers it, delete it. */
 export function PhoneNumbers({ canWrite }: { canWrite: boolean }) {
-  const client = useQueryClient();
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<PhoneNumber | null>(null);
-  const [deleting, setDeleting] = useState<PhoneNumber | null>(null);
   const numbers = useQuery({ queryKey: KEYS, queryFn: () => unwrap(api.GET("/v1/convai/phone-numbers")) });
-  const remove = useMutation({
-    mutationFn: (id: string) =>
-      unwrap(api.DELETE("/v1/convai/phone-numbers/{phone_number_id}", { params: { path: { phone_number_id: id } } })),
-    onSuccess: async () => {
-      setDeleting(null);
-      await client.invalidateQueries({ queryKey: KEYS });
-    },
+  const remove = useRemoval<PhoneNumber>({
+    remove: (number) => unwrap(api.DELETE("/v1/convai/phone-numbers/{phone_number_id}", { params: { path: { phone_number_id: number.phone_number_id } } })),
+    invalidates: KEYS,
   });
   const rows = numbers.data ?? [];
   const add = canWrite ? <Button onClick={() => setAdding(true)}>Add a Twilio number</Button> : null;
@@ -94,7 +88,7 @@ export function PhoneNumbers({ canWrite }: { canWrite: boolean }) {
                         <Button variant="secondary" size="sm" onClick={() => setEditing(number)} aria-label={`Edit ${number.phone_number}`}>
                           Edit
                         </Button>
-                        <Button variant="ghost" size="sm" onClick={() => setDeleting(number)} aria-label={`Delete ${number.phone_number}`}>
+                        <Button variant="ghost" size="sm" onClick={() => remove.ask(number)} aria-label={`Delete ${number.phone_number}`}>
                           Delete
                         </Button>
                       </div>
@@ -108,20 +102,11 @@ export function PhoneNumbers({ canWrite }: { canWrite: boolean }) {
       )}
       {canWrite ? <NumberDialog open={adding} onClose={() => setAdding(false)} /> : null}
       {canWrite && editing ? <NumberDialog key={editing.phone_number_id} open number={editing} onClose={() => setEditing(null)} /> : null}
-      <ConfirmDialog
-        open={deleting !== null}
-        onOpenChange={(open) => {
-          if (!open) {
-            setDeleting(null);
-            remove.reset();
-          }
-        }}
-        title={`Delete ${deleting?.phone_number ?? ""}?`}
+      <ConfirmRemoval
+        removal={remove}
+        title={(number) => `Delete ${number.phone_number}?`}
         description="Calls to it are no longer answered by Velox, and campaigns cannot dial from it. The number stays yours in Twilio."
         confirmLabel="Delete number"
-        busy={remove.isPending}
-        error={remove.error ? errorMessage(remove.error) : null}
-        onConfirm={() => deleting && remove.mutate(deleting.phone_number_id)}
       />
     </section>
   );

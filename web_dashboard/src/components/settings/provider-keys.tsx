@@ -4,14 +4,13 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 
 import { api, unwrap, type Schemas } from "@/api/client";
-import { errorMessage } from "@/api/errors";
 import { Button } from "@/components/ui/button";
 import { Badge, Card } from "@/components/ui/card";
-import { ConfirmDialog, Dialog, DialogClose } from "@/components/ui/dialog";
+import { Dialog, DialogClose } from "@/components/ui/dialog";
 import { Field, Input } from "@/components/ui/field";
 import { formatUnix } from "@/lib/format";
 
-import { fieldError, FormError, LoadError, LoadingRows, SectionHeader } from "./parts";
+import { ConfirmRemoval, fieldError, FormError, LoadError, LoadingRows, SectionHeader, useRemoval } from "./parts";
 
 type ProviderKey = Schemas["ProviderKeyStatus"];
 const KEYS = ["settings", "provider-keys"] as const;
@@ -38,16 +37,11 @@ export function providerName(provider: string): string {
 
 /** Keys for cloud providers: set, replaced or cleared; never shown, only whether one is set. */
 export function ProviderKeys() {
-  const client = useQueryClient();
   const [setting, setSetting] = useState<string | null>(null);
-  const [clearing, setClearing] = useState<string | null>(null);
   const keys = useQuery({ queryKey: KEYS, queryFn: () => unwrap(api.GET("/v1/provider-keys")) });
-  const clear = useMutation({
-    mutationFn: (provider: string) => unwrap(api.DELETE("/v1/provider-keys/{provider}", { params: { path: { provider } } })),
-    onSuccess: async () => {
-      setClearing(null);
-      await client.invalidateQueries({ queryKey: KEYS });
-    },
+  const clear = useRemoval<string>({
+    remove: (provider) => unwrap(api.DELETE("/v1/provider-keys/{provider}", { params: { path: { provider } } })),
+    invalidates: KEYS,
   });
 
   return (
@@ -77,7 +71,7 @@ export function ProviderKeys() {
                     {key.is_set ? "Replace" : "Set key"}
                   </Button>
                   {key.is_set ? (
-                    <Button variant="ghost" size="sm" onClick={() => setClearing(key.provider)} aria-label={`Clear the ${key.provider} key`}>
+                    <Button variant="ghost" size="sm" onClick={() => clear.ask(key.provider)} aria-label={`Clear the ${key.provider} key`}>
                       Clear
                     </Button>
                   ) : null}
@@ -88,20 +82,11 @@ export function ProviderKeys() {
         </Card>
       )}
       <SetKeyDialog provider={setting} onClose={() => setSetting(null)} />
-      <ConfirmDialog
-        open={clearing !== null}
-        onOpenChange={(open) => {
-          if (!open) {
-            setClearing(null);
-            clear.reset();
-          }
-        }}
-        title={`Clear the ${clearing ?? ""} key?`}
+      <ConfirmRemoval
+        removal={clear}
+        title={(provider) => `Clear the ${provider} key?`}
         description="Agents that use this provider will fail over to their fallbacks, or fail, until a key is set again."
         confirmLabel="Clear key"
-        busy={clear.isPending}
-        error={clear.error ? errorMessage(clear.error) : null}
-        onConfirm={() => clearing && clear.mutate(clearing)}
       />
     </section>
   );

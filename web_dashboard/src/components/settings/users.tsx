@@ -8,11 +8,11 @@ import { errorMessage } from "@/api/errors";
 import { roleName } from "@/components/shell/app-shell";
 import { Button } from "@/components/ui/button";
 import { Badge, Card, type BadgeTone } from "@/components/ui/card";
-import { ConfirmDialog, Dialog, DialogClose } from "@/components/ui/dialog";
+import { Dialog, DialogClose } from "@/components/ui/dialog";
 import { Field, Input, Select } from "@/components/ui/field";
 import { formatUnix } from "@/lib/format";
 
-import { CELL, EmptyState, fieldError, FormError, LoadError, LoadingRows, OneTimeSecret, SectionHeader, TABLE_HEAD } from "./parts";
+import { CELL, ConfirmRemoval, EmptyState, fieldError, FormError, LoadError, LoadingRows, OneTimeSecret, SectionHeader, TABLE_HEAD, useRemoval } from "./parts";
 
 type User = Schemas["UserResponse"];
 type Role = "admin" | "manager" | "support" | "field_agent";
@@ -27,18 +27,13 @@ const STATUS_TONES: Record<string, BadgeTone> = { active: "success", invited: "a
 
 /** The organization's people: invite (the link shown once), change a role, a new invite link, remove. */
 export function Users({ myEmail }: { myEmail: string | null }) {
-  const client = useQueryClient();
   const [inviting, setInviting] = useState(false);
   const [changing, setChanging] = useState<User | null>(null);
-  const [removing, setRemoving] = useState<User | null>(null);
   const [link, setLink] = useState<{ email: string; url: string } | null>(null);
   const users = useQuery({ queryKey: KEYS, queryFn: () => unwrap(api.GET("/v1/users")) });
-  const remove = useMutation({
-    mutationFn: (userId: string) => unwrap(api.DELETE("/v1/users/{user_id}", { params: { path: { user_id: userId } } })),
-    onSuccess: async () => {
-      setRemoving(null);
-      await client.invalidateQueries({ queryKey: KEYS });
-    },
+  const remove = useRemoval<User>({
+    remove: (user) => unwrap(api.DELETE("/v1/users/{user_id}", { params: { path: { user_id: user.user_id } } })),
+    invalidates: KEYS,
   });
   const reinvite = useMutation({
     mutationFn: (user: User) => unwrap(api.POST("/v1/users/{user_id}/invite", { params: { path: { user_id: user.user_id } } })),
@@ -100,7 +95,7 @@ export function Users({ myEmail }: { myEmail: string | null }) {
                             <Button variant="secondary" size="sm" busy={reinvite.isPending && reinvite.variables?.user_id === user.user_id} onClick={() => reinvite.mutate(user)} aria-label={`New invite link for ${user.email}`}>
                               New invite link
                             </Button>
-                            <Button variant="ghost" size="sm" onClick={() => setRemoving(user)} aria-label={`Remove ${user.email}`}>
+                            <Button variant="ghost" size="sm" onClick={() => remove.ask(user)} aria-label={`Remove ${user.email}`}>
                               Remove
                             </Button>
                           </>
@@ -124,20 +119,11 @@ export function Users({ myEmail }: { myEmail: string | null }) {
           </div>
         </div>
       </Dialog>
-      <ConfirmDialog
-        open={removing !== null}
-        onOpenChange={(open) => {
-          if (!open) {
-            setRemoving(null);
-            remove.reset();
-          }
-        }}
-        title={`Remove ${removing?.email ?? ""}?`}
+      <ConfirmRemoval
+        removal={remove}
+        title={(user) => `Remove ${user.email}?`}
         description="They are signed out everywhere and can no longer sign in. What they did stays in the audit log."
         confirmLabel="Remove user"
-        busy={remove.isPending}
-        error={remove.error ? errorMessage(remove.error) : null}
-        onConfirm={() => removing && remove.mutate(removing.user_id)}
       />
     </section>
   );

@@ -12,7 +12,8 @@ import { settingsHref } from "@/lib/settings-sections";
 import { WEBHOOKS_KEY } from "./webhooks";
 import { CELL, EmptyState, LoadError, LoadingRows, SectionHeader, TABLE_HEAD } from "./parts";
 
-const STATUS_TONES: Record<string, BadgeTone> = { delivered: "success", pending: "neutral", sending: "accent", failed: "danger" };
+/** A delivery's status as a badge's tone (here and on the call page). */
+export const DELIVERY_TONES: Record<string, BadgeTone> = { delivered: "success", pending: "neutral", sending: "accent", failed: "danger" };
 const LIMIT = 100;
 
 /** One webhook's most recent deliveries, newest first: each try's status code and error. */
@@ -69,7 +70,7 @@ export function WebhookDeliveries({ webhookId }: { webhookId: string }) {
                     <p className="mt-0.5 whitespace-nowrap text-xs text-muted">{formatUnix(delivery.created_at_unix)}</p>
                   </td>
                   <td className={CELL}>
-                    <Badge tone={STATUS_TONES[delivery.status] ?? "neutral"}>{delivery.status}</Badge>
+                    <Badge tone={DELIVERY_TONES[delivery.status] ?? "neutral"}>{delivery.status}</Badge>
                     {delivery.last_status_code ? <span className="ml-2 text-xs text-muted">HTTP {delivery.last_status_code}</span> : null}
                     {delivery.last_error ? <p className="mt-1 max-w-xs break-words text-xs text-danger">{delivery.last_error}</p> : null}
                     {delivery.delivered_at_unix ? (

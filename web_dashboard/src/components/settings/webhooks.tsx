@@ -8,12 +8,12 @@ import { api, unwrap, type Schemas } from "@/api/client";
 import { errorMessage } from "@/api/errors";
 import { Button } from "@/components/ui/button";
 import { Badge, Card } from "@/components/ui/card";
-import { ConfirmDialog, Dialog, DialogClose } from "@/components/ui/dialog";
+import { Dialog, DialogClose } from "@/components/ui/dialog";
 import { Field, Input } from "@/components/ui/field";
 import { formatUnix } from "@/lib/format";
 import { settingsHref } from "@/lib/settings-sections";
 
-import { EmptyState, fieldError, FormError, LoadError, LoadingRows, OneTimeSecret, SectionHeader } from "./parts";
+import { ConfirmRemoval, EmptyState, fieldError, FormError, LoadError, LoadingRows, OneTimeSecret, SectionHeader, useRemoval } from "./parts";
 
 type Webhook = Schemas["WebhookResponse"];
 type EventType = "call_started" | "call_ended" | "analysis_ready" | "campaign_completed";
@@ -30,14 +30,10 @@ const EVENTS: readonly { value: EventType; label: string }[] = [
 export function Webhooks({ canWrite }: { canWrite: boolean }) {
   const client = useQueryClient();
   const [adding, setAdding] = useState(false);
-  const [deleting, setDeleting] = useState<Webhook | null>(null);
   const hooks = useQuery({ queryKey: WEBHOOKS_KEY, queryFn: () => unwrap(api.GET("/v1/workspace/webhooks")) });
-  const remove = useMutation({
-    mutationFn: (id: string) => unwrap(api.DELETE("/v1/workspace/webhooks/{webhook_id}", { params: { path: { webhook_id: id } } })),
-    onSuccess: async () => {
-      setDeleting(null);
-      await client.invalidateQueries({ queryKey: WEBHOOKS_KEY });
-    },
+  const remove = useRemoval<Webhook>({
+    remove: (hook) => unwrap(api.DELETE("/v1/workspace/webhooks/{webhook_id}", { params: { path: { webhook_id: hook.webhook_id } } })),
+    invalidates: WEBHOOKS_KEY,
   });
   const toggle = useMutation({
     mutationFn: (hook: Webhook) =>
@@ -98,7 +94,7 @@ export function Webhooks({ canWrite }: { canWrite: boolean }) {
                       <Button variant="secondary" size="sm" busy={toggle.isPending && toggle.variables?.webhook_id === hook.webhook_id} onClick={() => toggle.mutate(hook)} aria-label={`${hook.is_disabled ? "Resume" : "Pause"} ${hook.name}`}>
                         {hook.is_disabled ? "Resume" : "Pause"}
                       </Button>
-                      <Button variant="ghost" size="sm" onClick={() => setDeleting(hook)} aria-label={`Delete ${hook.name}`}>
+                      <Button variant="ghost" size="sm" onClick={() => remove.ask(hook)} aria-label={`Delete ${hook.name}`}>
                         Delete
                       </Button>
                     </>
@@ -110,20 +106,11 @@ export function Webhooks({ canWrite }: { canWrite: boolean }) {
         </Card>
       )}
       {canWrite ? <AddWebhookDialog open={adding} onOpenChange={setAdding} /> : null}
-      <ConfirmDialog
-        open={deleting !== null}
-        onOpenChange={(open) => {
-          if (!open) {
-            setDeleting(null);
-            remove.reset();
-          }
-        }}
-        title={`Delete “${deleting?.name ?? ""}”?`}
+      <ConfirmRemoval
+        removal={remove}
+        title={(hook) => `Delete “${hook.name}”?`}
         description="Nothing more is sent to it, deliveries not yet sent included, and its delivery log goes with it."
         confirmLabel="Delete webhook"
-        busy={remove.isPending}
-        error={remove.error ? errorMessage(remove.error) : null}
-        onConfirm={() => deleting && remove.mutate(deleting.webhook_id)}
       />
     </section>
   );

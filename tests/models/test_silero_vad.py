@@ -96,6 +96,37 @@ async def test_many_calls_scoring_at_once_share_batches_and_keep_their_own_score
     assert windows / (batcher.batches - batches_before) > 5  # windows really were batched
 
 
+async def test_a_busy_loop_lets_a_batch_gather_and_a_full_one_goes_at_once(
+    silero: SileroVad,
+) -> None:
+    from app.providers.silero.vad import GATHER_MAX_S, GATHER_WINDOWS
+
+    speech = list(frames(speak(UTTERANCE)))
+    window = b"".join(speech[:2])  # 40 ms: one 32 ms window each
+    batcher = silero.batcher()
+    # A second of load: 60 calls' windows, then the rate is measured at the next window.
+    load = [silero.open_stream() for _ in range(60)]
+    for frame in speech[:48]:
+        await asyncio.gather(*(stream.speech_probability(frame) for stream in load))
+    await asyncio.sleep(1.0)
+    await load[0].speech_probability(window)
+    assert batcher.windows_per_s >= 500
+
+    busy_streams = [silero.open_stream() for _ in range(3)]
+    batches_before = batcher.batches
+    started = time.perf_counter()
+    await asyncio.gather(*(stream.speech_probability(window) for stream in busy_streams))
+    # A few windows wait for more to join them (a lower bound: a timer never fires early).
+    assert time.perf_counter() - started >= GATHER_MAX_S * 0.9
+    assert batcher.batches - batches_before == 1
+
+    full = [silero.open_stream() for _ in range(GATHER_WINDOWS)]
+    batches_before = batcher.batches
+    scored = await asyncio.gather(*(stream.speech_probability(window) for stream in full))
+    assert batcher.batches - batches_before == 1  # a full batch started without the timer
+    assert len(set(scored)) == 1  # the same audio from a fresh state scores the same
+
+
 def test_a_broken_model_file_is_a_provider_error(tmp_path: Path) -> None:
     broken = tmp_path / "silero_vad.onnx"
     broken.write_bytes(b"not a model")

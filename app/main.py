@@ -16,6 +16,7 @@ from app.api.dashboard_files import serve_dashboard
 from app.api.mobile_app_files import PREFIX as MOBILE_APP_PREFIX
 from app.api.mobile_app_files import serve_mobile_app
 from app.api.routers import REST_ROUTERS, VOICE_ROUTERS
+from app.calls.draining import Drainer
 from app.calls.lifecycle import take_command
 from app.calls.live import live_bus
 from app.calls.node_watch import NodeWatch
@@ -75,7 +76,12 @@ def create_app(
         await runtime.live.start(runtime.node_id, partial(take_command, runtime))
         if sip is not None:
             await sip.start()
+        # SIGTERM drains the node (new calls refused, live ones end politely) before it stops.
+        drainer = Drainer(runtime, settings.drain_timeout_s, settings.shutdown_message)
+        drainer.install()
+        app.state.drainer = drainer
         yield
+        drainer.uninstall()
         if sip is not None:
             await sip.stop()
         if preload and not loading.done():

@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     # Server processes: each loads its own copy of the models; calls never move between them.
     # How many calls two of them hold on two cores is measured in bench/RESULTS.md, section 1.
     workers: int = Field(default=1, ge=1, le=64)
+    # On SIGTERM a node takes no new calls and lets the calls it holds go on this long; then
+    # the agent says `shutdown_message` on each call still running and hangs up (app/calls/
+    # draining.py). `make run` kills what is left VELOX_STOP_TIMEOUT_S (30) after asking.
+    drain_timeout_s: float = Field(default=15.0, ge=0, le=3600)
+    shutdown_message: str = "I'm sorry, I have to end our call now. Please call us back. Goodbye."
     log_level: str = "INFO"
     data_dir: Path = DEFAULT_DATA_DIR
     # Call recordings (one MP3 per recorded call); several nodes share one volume here.

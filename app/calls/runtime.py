@@ -38,6 +38,8 @@ class VoiceRuntime:
     live: LiveBus = field(default_factory=LocalBus)
     # Writes this node's recorded calls (a process of its own, started on the first one).
     recordings: RecordingProcess = field(default_factory=RecordingProcess)
+    # Set when the node is shutting down: new calls are refused, the calls it holds go on.
+    draining: bool = False
 
     def add_live_call(self, session: CallSession) -> None:
         self.live_calls[session.context.call_id] = session

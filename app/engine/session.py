@@ -188,6 +188,15 @@ class CallSession:
         self.log.event("ended_from_outside", reason=reason)
         self._request_end(reason)
 
+    def wind_up(self, reason: str, message: str) -> bool:
+        """End the call from outside after the agent says `message` (the node is shutting
+        down); False when it is already ending."""
+        if self._closing or self._ending is not None:
+            return False
+        self.log.event("ended_from_outside", reason=reason)
+        self._end_call_after(reason, message)
+        return True
+
     async def line_lost(self) -> None:
         """The client's connection dropped and may come back: stop talking to nobody (what was
         heard stays in the transcript) and keep the silence timers from ending the call."""

@@ -13,6 +13,19 @@ CALLS_ENDED = Counter(
     "velox_calls_ended", "Calls that ended, by how they ended", ["reason"], registry=REGISTRY
 )
 LIVE_CALLS = Gauge("velox_live_calls", "Calls in progress on this node", registry=REGISTRY)
+CALLS_DRAINED = Counter(
+    "velox_calls_drained",
+    "Calls in progress when the node was asked to stop: ended on their own within the drain "
+    "timeout, wound up with the shutdown message, or still running after it (cut)",
+    ["how"],
+    registry=REGISTRY,
+)
+CALLS_REFUSED_DRAINING = Counter(
+    "velox_calls_refused_draining",
+    "New calls refused because the node is shutting down",
+    ["channel"],
+    registry=REGISTRY,
+)
 MALFORMED_FRAMES = Counter(
     "velox_malformed_frames",
     "Inbound transport messages rejected and skipped",

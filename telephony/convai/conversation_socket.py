@@ -34,7 +34,7 @@ from app.calls.overrides import (
 from app.calls.runtime import VoiceRuntime
 from app.engine.conversation import CallContext
 from app.engine.session import CallSession
-from app.observability.metrics import MALFORMED_FRAMES
+from app.observability.metrics import CALLS_REFUSED_DRAINING, MALFORMED_FRAMES
 from telephony.audio import InboundConverter
 from telephony.convai.client_events import (
     ClientToolResult,
@@ -104,6 +104,10 @@ async def serve_conversation(
     websocket: WebSocket, runtime: VoiceRuntime, admission: Admission
 ) -> None:
     """Run one accepted conversation socket until the client or the agent ends it."""
+    if runtime.draining:  # shutting down: the client tries again, and reaches another node
+        CALLS_REFUSED_DRAINING.labels(channel="convai").inc()
+        await _refuse(websocket, "this node is shutting down; try again", code=1013)
+        return
     parser = ConversationParser()
     initiation = await _receive_initiation(websocket, parser)
     if initiation is None:

@@ -10,7 +10,7 @@ import logging
 import socket
 
 from app.calls.runtime import VoiceRuntime
-from app.observability.metrics import MALFORMED_FRAMES
+from app.observability.metrics import CALLS_REFUSED_DRAINING, MALFORMED_FRAMES
 from telephony.sip.inbound import InboundCall
 from telephony.sip.media import CHANNEL
 from telephony.sip.transactions import Address
@@ -115,6 +115,10 @@ class SipServer:
             log.info("SIP message rejected (%s, answered: %s)", event.reason, event.answered)
 
     def _take(self, incoming: IncomingCall) -> None:
+        if self.runtime.draining:  # shutting down: the trunk tries another node
+            CALLS_REFUSED_DRAINING.labels(channel=CHANNEL).inc()
+            self.reject(incoming.key, 503, "Shutting down", RETRY_AFTER_S)
+            return
         if len(self.calls) >= self.runtime.settings.sip_max_calls:
             self.reject(incoming.key, 503, "At capacity", RETRY_AFTER_S)
             return

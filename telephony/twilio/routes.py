@@ -16,7 +16,7 @@ from app.db import agents as agent_queries
 from app.db import calls as call_queries
 from app.db import phone_numbers as number_queries
 from app.engine.conversation import CallContext, render_first_message
-from app.observability.metrics import WEBHOOK_REJECTIONS
+from app.observability.metrics import CALLS_REFUSED_DRAINING, WEBHOOK_REJECTIONS
 from app.outbound.calls import hang_up_verdicts
 from telephony.twilio import twiml
 from telephony.twilio.media import ROUTING_PARAMETERS, serve_media_stream
@@ -66,6 +66,13 @@ async def voice_webhook(request: Request) -> Response:
     if form is None:
         return Response("invalid Twilio signature", status_code=403)
     runtime = _runtime(request)
+    if runtime.draining:
+        # Shutting down: Twilio tries the number's fallback URL (a load balancer's retry
+        # reaches another node); the calls this node holds go on.
+        CALLS_REFUSED_DRAINING.labels(channel="twilio").inc()
+        return Response(
+            "this node is shutting down", status_code=503, headers={"Retry-After": "5"}
+        )
     outbound_id = request.query_params.get("conversation_id")
     if outbound_id:  # an outbound call we placed has been answered
         opened = await asyncio.to_thread(_open_outbound_call, runtime, form, outbound_id)

@@ -46,6 +46,8 @@ class RunningService:
     validator: RequestValidator = field(init=False)
     # The UDP port SIP calls reach the agent on (0: the service does not listen for SIP).
     sip_port: int = 0
+    # The application itself (its `state`: the voice runtime, the drainer).
+    app: Any = None
 
     def __post_init__(self) -> None:
         self.validator = RequestValidator(AUTH_TOKEN)
@@ -134,6 +136,7 @@ def running_service(
     twilio_api_base_url: str = "https://api.twilio.com",
     database_url: str | None = None,
     sip: bool = False,
+    drain_timeout_s: float = 15.0,
 ) -> Iterator[RunningService]:
     """Serve `registry`'s providers, with an agent (as `config` chooses them) on AGENT_NUMBER;
     on a SQLite file in `tmp_path` unless given an (empty) database's URL. With `sip`, it
@@ -149,6 +152,7 @@ def running_service(
         twilio_api_base_url=twilio_api_base_url,
         sip_host="127.0.0.1",
         sip_port=0 if sip else None,
+        drain_timeout_s=drain_timeout_s,
     )
     upgrade(settings.resolved_database_url())
     database = Database(settings.resolved_database_url())
@@ -178,7 +182,14 @@ def running_service(
         with serve(app, port) as base_url:
             sip_port = app.state.sip.port if sip else 0
             yield RunningService(
-                base_url, settings, database, key, organization_id, agent_id, sip_port=sip_port
+                base_url,
+                settings,
+                database,
+                key,
+                organization_id,
+                agent_id,
+                sip_port=sip_port,
+                app=app,
             )
     finally:
         database.dispose()
@@ -194,6 +205,7 @@ def voice_service(
     tts: ToneTextToSpeech,
     twilio_api_base_url: str = "https://api.twilio.com",
     sip: bool = False,
+    drain_timeout_s: float = 15.0,
 ) -> Iterator[VoiceService]:
     """A running service whose agent uses these test doubles (and the energy VAD)."""
     config = config.model_copy(deep=True)
@@ -209,6 +221,7 @@ def voice_service(
         registry=registry,
         twilio_api_base_url=twilio_api_base_url,
         sip=sip,
+        drain_timeout_s=drain_timeout_s,
     ) as running:
         yield VoiceService(
             **{f.name: getattr(running, f.name) for f in fields(RunningService) if f.init},

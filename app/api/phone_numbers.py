@@ -135,14 +135,12 @@ def _trunks(
             f"is a {provider} number",
         )
     box = _box(request)
+    old_inbound = previous.inbound_trunk if previous else None
+    old_outbound = previous.outbound_trunk if previous else None
     try:
         return (
-            None
-            if inbound is None
-            else sip_trunks.stored_inbound(inbound, previous and previous.inbound_trunk, box),
-            None
-            if outbound is None
-            else sip_trunks.stored_outbound(outbound, previous and previous.outbound_trunk, box),
+            None if inbound is None else sip_trunks.stored_inbound(inbound, old_inbound, box),
+            None if outbound is None else sip_trunks.stored_outbound(outbound, old_outbound, box),
         )
     except TrunkConfigError as error:
         raise _unsupported(error) from error

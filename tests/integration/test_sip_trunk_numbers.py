@@ -88,14 +88,17 @@ def test_trunk_configs_are_shown_without_their_passwords(
     assert shown["outbound_trunk"]["has_auth_credentials"] is True
     assert shown["provider_config"] == shown["outbound_trunk"]
     listed = client.get("/v1/convai/phone-numbers", headers=tenant_a.headers).text
-    assert "s3cret" not in listed and "s3cret" not in str(shown)
+    assert "s3cret" not in listed
+    assert "s3cret" not in str(shown)
     with database.session() as session:
         stored = session.scalar(select(PhoneNumber).where(PhoneNumber.id == number_id))
-        assert stored is not None and stored.inbound_trunk is not None
+        assert stored is not None
+        assert stored.inbound_trunk is not None
         assert "s3cret" not in str(stored.inbound_trunk) + str(stored.outbound_trunk)
         box = CredentialBox(bytes.fromhex(client.app.state.settings.secret_key))  # type: ignore[attr-defined]
         trunk = inbound_trunk(stored.inbound_trunk, box)
-    assert trunk.credentials is not None and trunk.credentials.password == "s3cret-in"
+    assert trunk.credentials is not None
+    assert trunk.credentials.password == "s3cret-in"
 
 
 def test_an_update_without_a_password_keeps_the_stored_one(
@@ -129,7 +132,8 @@ def test_an_update_without_a_password_keeps_the_stored_one(
         assert stored is not None
         box = CredentialBox(bytes.fromhex(client.app.state.settings.secret_key))  # type: ignore[attr-defined]
         trunk = inbound_trunk(stored.inbound_trunk, box)
-    assert trunk.credentials is not None and trunk.credentials.password == "first-pass"
+    assert trunk.credentials is not None
+    assert trunk.credentials.password == "first-pass"
 
 
 def test_a_new_username_without_a_password_is_refused(client: TestClient, tenant_a: Tenant) -> None:

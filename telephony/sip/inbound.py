@@ -6,15 +6,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
 from app.calls import lifecycle
 from app.calls.runtime import VoiceRuntime
+from app.config.credentials import CredentialBox
+from app.config.sip_trunks import InboundTrunk, inbound_trunk
 from app.db import calls as call_queries
 from app.db import phone_numbers as number_queries
 from app.engine.conversation import CallContext
 from app.engine.session import CallSession
+from telephony.sip.admission import admit
+from telephony.sip.digest import DigestChecker
 from telephony.sip.media import CHANNEL, NoRtpPortError, SipCallMedia, open_rtp_socket
 from telephony.sip.sdp import SdpError, choose, parse_offer, render_answer
 from telephony.sip.user_agent import IncomingCall
@@ -32,11 +37,35 @@ class Signaling(Protocol):
 
     def answer(self, key: str, sdp: bytes) -> bool: ...
 
-    def reject(self, key: str, status: int, reason: str = "", retry_after: int = 0) -> None: ...
+    def reject(
+        self,
+        key: str,
+        status: int,
+        reason: str = "",
+        retry_after: int = 0,
+        headers: list[tuple[str, str]] | None = None,
+    ) -> None: ...
 
     def hang_up(self, key: str) -> None: ...
 
     def local_host_for(self, remote_host: str) -> str: ...
+
+    @property
+    def digest(self) -> DigestChecker: ...
+
+    @property
+    def credential_box(self) -> CredentialBox: ...
+
+
+@dataclass(frozen=True)
+class _Number:
+    """The SIP-trunk number dialled, with who may call it."""
+
+    id: str
+    organization_id: str
+    agent_id: str
+    phone_number: str
+    trunk: InboundTrunk
 
 
 @dataclass(frozen=True)
@@ -84,10 +113,16 @@ class InboundCall:
             log.info("SIP call %s refused: %s", key, error)
             self.signaling.reject(key, 488, str(error))
             return
-        routed = await asyncio.to_thread(self._open_record)
-        if routed is None:
+        number = await asyncio.to_thread(self._find_number)
+        if number is None:
             self.signaling.reject(key, 404, "No agent answers this number")
             return
+        refusal = admit(number.trunk, incoming, self.signaling.digest, time.time())
+        if refusal is not None:
+            log.info("SIP call %s refused: %s", key, refusal.reason)
+            self.signaling.reject(key, refusal.status, refusal.phrase, headers=[*refusal.headers])
+            return
+        routed = await asyncio.to_thread(self._open_record, number)
         self.signaling.ring(key)
         claimed = await asyncio.to_thread(
             lifecycle.claim_call,
@@ -177,8 +212,8 @@ class InboundCall:
             await lifecycle.finish(self.runtime, session, self.reason)
             await media.close()
 
-    def _open_record(self) -> _Routed | None:
-        """The number dialled, as a SIP-trunk number with an agent: the call recorded."""
+    def _find_number(self) -> _Number | None:
+        """The number dialled, as a SIP-trunk number with an agent (its trunk decrypted)."""
         incoming = self.incoming
         with self.runtime.database.session() as db:
             number = None
@@ -189,6 +224,18 @@ class InboundCall:
             if number is None or number.provider != PROVIDER or number.agent_id is None:
                 log.warning("SIP call to %r: no SIP-trunk number with an agent", incoming.number)
                 return None
+            return _Number(
+                number.id,
+                number.organization_id,
+                number.agent_id,
+                number.phone_number,
+                inbound_trunk(number.inbound_trunk, self.signaling.credential_box),
+            )
+
+    def _open_record(self, number: _Number) -> _Routed:
+        """The call recorded, to the number found."""
+        incoming = self.incoming
+        with self.runtime.database.session() as db:
             call = call_queries.create_call(
                 db,
                 number.organization_id,

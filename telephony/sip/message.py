@@ -25,6 +25,9 @@ _COMPACT = {
     "k": "Supported",
     "s": "Subject",
     "e": "Content-Encoding",
+    "o": "Event",
+    "r": "Refer-To",
+    "b": "Referred-By",
 }
 _CANONICAL = {
     name.lower(): name
@@ -49,6 +52,16 @@ _CANONICAL = {
         "Content-Encoding",
         "Retry-After",
         "Warning",
+        "Authorization",
+        "WWW-Authenticate",
+        "Proxy-Authorization",
+        "Proxy-Authenticate",
+        "Require",
+        "Unsupported",
+        "Event",
+        "Refer-To",
+        "Referred-By",
+        "Subscription-State",
     )
 }
 # Headers whose values may be comma-separated lists that mean several headers (section 7.3.1).

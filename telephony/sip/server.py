@@ -10,7 +10,9 @@ import logging
 import socket
 
 from app.calls.runtime import VoiceRuntime
+from app.config.credentials import CredentialBox
 from app.observability.metrics import MALFORMED_FRAMES
+from telephony.sip.digest import DigestChecker
 from telephony.sip.inbound import InboundCall
 from telephony.sip.media import CHANNEL
 from telephony.sip.transactions import Address
@@ -50,6 +52,18 @@ class SipServer:
         self._user_agent = UserAgent(self.local_host_for, self._port)
         self.calls: dict[str, InboundCall] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        secret = settings.signing_secret()
+        self._credential_box = CredentialBox(secret)
+        self._digest = DigestChecker(secret)
+
+    @property
+    def digest(self) -> DigestChecker:
+        """Challenges and checks callers' digest credentials (nonces any node can check)."""
+        return self._digest
+
+    @property
+    def credential_box(self) -> CredentialBox:
+        return self._credential_box
 
     @property
     def port(self) -> int:
@@ -132,7 +146,8 @@ class SipServer:
             self.reject(call.incoming.key, 500, "Server Internal Error")
             call.hang_up("engine_error")
         finally:
-            self.calls.pop(call.incoming.key, None)
+            if self.calls.get(call.incoming.key) is call:  # not its retry with credentials
+                del self.calls[call.incoming.key]
 
     # --- Signaling, for the calls -------------------------------------------------------------
 
@@ -148,8 +163,17 @@ class SipServer:
         self._flush()
         return answered
 
-    def reject(self, key: str, status: int, reason: str = "", retry_after: int = 0) -> None:
-        self._user_agent.reject(key, status, self._now(), reason=reason, retry_after=retry_after)
+    def reject(
+        self,
+        key: str,
+        status: int,
+        reason: str = "",
+        retry_after: int = 0,
+        headers: list[tuple[str, str]] | None = None,
+    ) -> None:
+        self._user_agent.reject(
+            key, status, self._now(), reason=reason, retry_after=retry_after, headers=headers
+        )
         self._flush()
 
     def hang_up(self, key: str) -> None:

@@ -44,6 +44,7 @@ class IncomingCall:
     content_type: str
     source: Address
     extra_headers: dict[str, str]  # the caller's X- headers, names as sent
+    authorization: str = ""  # the INVITE's Authorization header, for a digest check
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,7 @@ class UserAgent:
                 content_type=(request.header("Content-Type") or "").lower(),
                 source=source,
                 extra_headers=extra,
+                authorization=request.header("Authorization") or "",
             )
         ]
 
@@ -294,17 +296,35 @@ class UserAgent:
         return True
 
     def reject(
-        self, key: str, status: int, now: float, *, reason: str = "", retry_after: int = 0
+        self,
+        key: str,
+        status: int,
+        now: float,
+        *,
+        reason: str = "",
+        retry_after: int = 0,
+        headers: list[tuple[str, str]] | None = None,
     ) -> None:
-        """A final failure for an unanswered call (404, 486, 488, 503...)."""
+        """A final failure for an unanswered call (401 with its challenge, 403, 404, 486...)."""
         dialog = self._dialogs.get(key)
         if dialog is not None and dialog.state is DialogState.RINGING:
-            self._reject(dialog, status, now, reason=reason, retry_after=retry_after)
+            self._reject(
+                dialog, status, now, reason=reason, retry_after=retry_after, headers=headers
+            )
 
     def _reject(
-        self, dialog: Dialog, status: int, now: float, *, reason: str = "", retry_after: int = 0
+        self,
+        dialog: Dialog,
+        status: int,
+        now: float,
+        *,
+        reason: str = "",
+        retry_after: int = 0,
+        headers: list[tuple[str, str]] | None = None,
     ) -> None:
-        headers = [("Retry-After", str(retry_after))] if retry_after else []
+        headers = list(headers or [])
+        if retry_after:
+            headers.append(("Retry-After", str(retry_after)))
         response = build_response(
             dialog.invite,
             status,

@@ -48,6 +48,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/analytics/agents"): Permission.ANALYTICS_READ,
     ("GET", "/v1/analytics/campaigns/{campaign_id}/funnel"): Permission.ANALYTICS_READ,
     ("POST", "/v1/convai/twilio/outbound-call"): Permission.CALLS_PLACE,
+    ("POST", "/v1/convai/sip-trunk/outbound-call"): Permission.CALLS_PLACE,
     # phone numbers
     ("POST", "/v1/convai/phone-numbers"): Permission.NUMBERS_WRITE,
     ("GET", "/v1/convai/phone-numbers"): Permission.NUMBERS_READ,

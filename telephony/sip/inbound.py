@@ -8,18 +8,15 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Protocol
 
 from app.calls import lifecycle
 from app.calls.runtime import VoiceRuntime
-from app.config.credentials import CredentialBox
 from app.config.sip_trunks import InboundTrunk, inbound_trunk
 from app.db import calls as call_queries
 from app.db import phone_numbers as number_queries
 from app.engine.conversation import CallContext
-from app.engine.session import CallSession
 from telephony.sip.admission import admit
-from telephony.sip.digest import DigestChecker
+from telephony.sip.call import Signaling, SipCall
 from telephony.sip.media import CHANNEL, NoRtpPortError, SipCallMedia, open_rtp_socket
 from telephony.sip.sdp import SdpError, choose, parse_offer, render_answer
 from telephony.sip.user_agent import IncomingCall
@@ -28,33 +25,6 @@ log = logging.getLogger(__name__)
 
 PROVIDER = "sip_trunk"
 CALL_SID_LENGTH = 64  # what the call record keeps of a Call-ID
-
-
-class Signaling(Protocol):
-    """What a call needs of the SIP side (the server, over its user agent)."""
-
-    def ring(self, key: str) -> None: ...
-
-    def answer(self, key: str, sdp: bytes) -> bool: ...
-
-    def reject(
-        self,
-        key: str,
-        status: int,
-        reason: str = "",
-        retry_after: int = 0,
-        headers: list[tuple[str, str]] | None = None,
-    ) -> None: ...
-
-    def hang_up(self, key: str) -> None: ...
-
-    def local_host_for(self, remote_host: str) -> str: ...
-
-    @property
-    def digest(self) -> DigestChecker: ...
-
-    @property
-    def credential_box(self) -> CredentialBox: ...
 
 
 @dataclass(frozen=True)
@@ -77,27 +47,12 @@ class _Routed:
     called: str
 
 
-class InboundCall:
+class InboundCall(SipCall):
     """One call: set up by `take`, ended by the caller (`end`) or by us (`hang_up`)."""
 
     def __init__(self, runtime: VoiceRuntime, signaling: Signaling, incoming: IncomingCall):
-        self.runtime = runtime
-        self.signaling = signaling
+        super().__init__(runtime, signaling, incoming.key)
         self.incoming = incoming
-        self.media: SipCallMedia | None = None
-        self._ended = asyncio.Event()
-        self.reason = ""
-
-    def end(self, reason: str) -> None:
-        """The SIP side is over (BYE, CANCEL, no ACK): the call ends `reason`."""
-        if not self._ended.is_set():
-            self.reason = reason
-            self._ended.set()
-
-    def hang_up(self, reason: str) -> None:
-        """We end the call (the agent, the media timeout): BYE, then the call ends `reason`."""
-        self.signaling.hang_up(self.incoming.key)
-        self.end(reason)
 
     async def take(self) -> None:
         """Answer or refuse the call, and run it to its end."""
@@ -194,23 +149,7 @@ class InboundCall:
             record_voice=claimed.record_voice,
         )
         media.attach(session)
-        await self._run(session, media)
-
-    async def _run(self, session: CallSession, media: SipCallMedia) -> None:
-        try:
-            if await lifecycle.start(self.runtime, session):
-                ended = asyncio.create_task(self._ended.wait())
-                closed = asyncio.create_task(session.wait_closed())
-                await asyncio.wait({ended, closed}, return_when=asyncio.FIRST_COMPLETED)
-                ended.cancel()
-                closed.cancel()
-            else:
-                self.hang_up("start_failed")
-        finally:
-            if not self._ended.is_set():
-                self.hang_up("agent_hung_up")
-            await lifecycle.finish(self.runtime, session, self.reason)
-            await media.close()
+        await self.run(session, media)
 
     def _find_number(self) -> _Number | None:
         """The number dialled, as a SIP-trunk number with an agent (its trunk decrypted)."""

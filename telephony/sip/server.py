@@ -12,12 +12,17 @@ import socket
 from app.calls.runtime import VoiceRuntime
 from app.config.credentials import CredentialBox
 from app.observability.metrics import MALFORMED_FRAMES
+from telephony.sip.call import SipCall
 from telephony.sip.digest import DigestChecker
 from telephony.sip.inbound import InboundCall
 from telephony.sip.media import CHANNEL
+from telephony.sip.outbound import OutboundSipCall
+from telephony.sip.placing import Placement
 from telephony.sip.transactions import Address
 from telephony.sip.user_agent import (
+    CallAnswered,
     CallEnded,
+    CallFailed,
     Event,
     IncomingCall,
     MessageRejected,
@@ -50,7 +55,7 @@ class SipServer:
         self._socket: asyncio.DatagramTransport | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._user_agent = UserAgent(self.local_host_for, self._port)
-        self.calls: dict[str, InboundCall] = {}
+        self.calls: dict[str, SipCall] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         secret = settings.signing_secret()
         self._credential_box = CredentialBox(secret)
@@ -124,6 +129,13 @@ class SipServer:
             call = self.calls.get(event.key)
             if call is not None:
                 call.end(event.reason)
+        elif isinstance(event, CallAnswered | CallFailed):
+            placed = self.calls.get(event.key)
+            if isinstance(placed, OutboundSipCall):
+                if isinstance(event, CallAnswered):
+                    placed.answered(event)
+                else:
+                    placed.failed(event)
         elif isinstance(event, MessageRejected):
             MALFORMED_FRAMES.labels(channel=CHANNEL, reason=event.reason).inc()
             log.info("SIP message rejected (%s, answered: %s)", event.reason, event.answered)
@@ -134,7 +146,9 @@ class SipServer:
             return
         call = InboundCall(self.runtime, self, incoming)
         self.calls[incoming.key] = call
-        task = asyncio.get_running_loop().create_task(self._run(call))
+        self._keep(asyncio.get_running_loop().create_task(self._run(call)))
+
+    def _keep(self, task: asyncio.Task[None]) -> None:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -142,12 +156,29 @@ class SipServer:
         try:
             await call.take()
         except Exception:
-            log.exception("SIP call %s failed", call.incoming.key)
-            self.reject(call.incoming.key, 500, "Server Internal Error")
+            log.exception("SIP call %s failed", call.key)
+            self.reject(call.key, 500, "Server Internal Error")
             call.hang_up("engine_error")
         finally:
-            if self.calls.get(call.incoming.key) is call:  # not its retry with credentials
-                del self.calls[call.incoming.key]
+            if self.calls.get(call.key) is call:  # not its retry with credentials
+                del self.calls[call.key]
+
+    def place(self, placement: Placement, call: SipCall) -> str:
+        """Send the INVITE of a call we place; `call` hears how it goes."""
+        self.calls[placement.call_id] = call
+        key = self._user_agent.place(placement, self._now())
+        self._flush()
+        return key
+
+    def follow(self, call: SipCall, task: asyncio.Task[None]) -> None:
+        """Keep a placed call's task until it ends (and stop with it at shutdown)."""
+        self._keep(task)
+
+        def forget(_: asyncio.Task[None]) -> None:
+            if self.calls.get(call.key) is call:
+                del self.calls[call.key]
+
+        task.add_done_callback(forget)
 
     # --- Signaling, for the calls -------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from telephony.sip.message import (
     uri_of,
     uri_user,
 )
+from telephony.sip.placing import Outcome, PlacedCall, Placement, PlacingState
 from telephony.sip.responses import ALLOWED_METHODS, build_response, new_tag
 from telephony.sip.transactions import (
     TIMEOUT,
@@ -80,7 +81,32 @@ class MessageRejected:
     answered: bool
 
 
-Event = IncomingCall | CallConfirmed | CallEnded | HangUpFinished | MessageRejected
+@dataclass(frozen=True)
+class CallAnswered:
+    """A call we placed was answered (and acknowledged); `answer` is the callee's SDP."""
+
+    key: str
+    answer: bytes
+    source: Address
+
+
+@dataclass(frozen=True)
+class CallFailed:
+    """A call we placed ended unanswered: busy, no answer, or failed, with why."""
+
+    key: str
+    outcome: Outcome
+
+
+Event = (
+    IncomingCall
+    | CallConfirmed
+    | CallEnded
+    | HangUpFinished
+    | MessageRejected
+    | CallAnswered
+    | CallFailed
+)
 
 
 class UserAgent:
@@ -95,6 +121,7 @@ class UserAgent:
         self._answered: dict[tuple[str, str, str], ServerTransaction] = {}
         self._dialogs: dict[str, Dialog] = {}
         self._byes: dict[str, ClientTransaction] = {}
+        self._placed: dict[str, PlacedCall] = {}
 
     # --- what to send -------------------------------------------------------------------------
 
@@ -127,7 +154,7 @@ class UserAgent:
             self._send(response, source)
             return [MessageRejected(error.reason, answered=True)]
         if isinstance(message, SipResponse):
-            return self._on_response(message)
+            return self._on_response(message, source, now)
         return self._on_request(message, source, now)
 
     def _on_request(self, request: SipRequest, source: Address, now: float) -> list[Event]:
@@ -252,12 +279,43 @@ class UserAgent:
         self._end(dialog)
         return [CallEnded(dialog.key, "caller_hung_up")]
 
-    def _on_response(self, response: SipResponse) -> list[Event]:
+    def _on_response(self, response: SipResponse, source: Address, now: float) -> list[Event]:
+        placed = self._placed.get(response.call_id)
+        if placed is not None and response.cseq[1] in ("INVITE", "CANCEL"):
+            return self._on_placed_response(placed, response, source, now)
         transaction = self._byes.get(response.branch)
         if transaction is None or not transaction.on_response(response.status):
             return []
         del self._byes[response.branch]
         return [HangUpFinished(transaction.call_key, answered=True)]
+
+    def _on_placed_response(
+        self, placed: PlacedCall, response: SipResponse, source: Address, now: float
+    ) -> list[Event]:
+        was_answered = placed.dialog is not None
+        datagrams, outcome, answered = placed.on_response(response, source, now)
+        self._outbox += [(data, source) for data in datagrams]
+        dialog = placed.dialog
+        if dialog is not None and not was_answered:
+            self._dialogs[call_key(dialog.call_id, dialog.remote_tag)] = dialog
+        key = placed.placement.call_id
+        if outcome is not None:
+            if dialog is not None and not was_answered:  # answered as we cancelled: BYE
+                self.hang_up(key, now)
+            return [CallFailed(key, outcome)]
+        if answered:
+            return [CallAnswered(key, response.body, source)]
+        return []
+
+    # --- calls we place -------------------------------------------------------------------------
+
+    def place(self, placement: Placement, now: float) -> str:
+        """Send an INVITE for `placement`; its key (the Call-ID) names it in later events."""
+        local_host = self._local_host_for(placement.target[0])
+        placed = PlacedCall(placement, local_host, self._local_port, now)
+        self._placed[placement.call_id] = placed
+        self._outbox.append((placed.start(now), placement.target))
+        return placement.call_id
 
     # --- the application's decisions -----------------------------------------------------------
 
@@ -338,8 +396,13 @@ class UserAgent:
 
     def hang_up(self, key: str, now: float) -> bool:
         """End the call from our side: BYE once answered (re-sent by timer E), 480 before.
-        False if the call is already over."""
-        dialog = self._dialogs.get(key)
+        False if the call is already over. A call we placed is cancelled while it rings."""
+        placed = self._placed.get(key)
+        if placed is not None and placed.state is not PlacingState.ANSWERED:
+            datagrams = placed.hang_up("hung up before the answer", now)
+            self._outbox += [(data, placed.placement.target) for data in datagrams]
+            return placed.state is PlacingState.CANCELLING
+        dialog = self._dialogs.get(key) or (placed.dialog if placed is not None else None)
         if dialog is None or dialog.state is DialogState.ENDED:
             return False
         if dialog.state is DialogState.RINGING:
@@ -354,7 +417,7 @@ class UserAgent:
 
     def _end(self, dialog: Dialog) -> None:
         dialog.state, dialog.ok = DialogState.ENDED, None
-        self._dialogs.pop(dialog.key, None)
+        self._dialogs.pop(call_key(dialog.call_id, dialog.remote_tag), None)
 
     # --- time ---------------------------------------------------------------------------------
 
@@ -376,6 +439,14 @@ class UserAgent:
         for answered_key, answered in list(self._answered.items()):
             if now >= answered.ends_at:
                 del self._answered[answered_key]
+        for call_id, placed in list(self._placed.items()):
+            datagrams, outcome = placed.due(now)
+            self._outbox += [(data, placed.placement.target) for data in datagrams]
+            if outcome is not None:
+                events.append(CallFailed(call_id, outcome))
+            over = placed.dialog is None or placed.dialog.state is DialogState.ENDED
+            if placed.finished(now) and over:
+                del self._placed[call_id]
         for branch, bye in list(self._byes.items()):
             if bye.retransmission.timed_out(now):
                 del self._byes[branch]

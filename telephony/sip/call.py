@@ -1,0 +1,92 @@
+"""What every SIP call does once its media flows, inbound or placed by us: run the session until
+the SIP side or the agent ends it, then finish it through the one call lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from typing import Protocol
+
+from app.calls import lifecycle
+from app.calls.runtime import VoiceRuntime
+from app.config.credentials import CredentialBox
+from app.engine.session import CallSession
+from telephony.sip.digest import DigestChecker
+from telephony.sip.media import SipCallMedia
+from telephony.sip.placing import Placement
+
+
+class Signaling(Protocol):
+    """What a call needs of the SIP side (the server, over its user agent)."""
+
+    def ring(self, key: str) -> None: ...
+
+    def answer(self, key: str, sdp: bytes) -> bool: ...
+
+    def reject(
+        self,
+        key: str,
+        status: int,
+        reason: str = "",
+        retry_after: int = 0,
+        headers: list[tuple[str, str]] | None = None,
+    ) -> None: ...
+
+    def hang_up(self, key: str) -> None: ...
+
+    def place(self, placement: Placement, call: SipCall) -> str: ...
+
+    def follow(self, call: SipCall, task: asyncio.Task[None]) -> None: ...
+
+    def local_host_for(self, remote_host: str) -> str: ...
+
+    @property
+    def digest(self) -> DigestChecker: ...
+
+    @property
+    def credential_box(self) -> CredentialBox: ...
+
+
+class SipCall(ABC):
+    """One call's SIP side as the server sees it: ended by the far end (`end`) or by us
+    (`hang_up`)."""
+
+    def __init__(self, runtime: VoiceRuntime, signaling: Signaling, key: str) -> None:
+        self.runtime = runtime
+        self.signaling = signaling
+        self.key = key
+        self.media: SipCallMedia | None = None
+        self._ended = asyncio.Event()
+        self.reason = ""
+
+    def end(self, reason: str) -> None:
+        """The SIP side is over (BYE, CANCEL, no ACK): the call ends `reason`."""
+        if not self._ended.is_set():
+            self.reason = reason
+            self._ended.set()
+
+    def hang_up(self, reason: str) -> None:
+        """We end the call (the agent, the media timeout): BYE, then the call ends `reason`."""
+        self.signaling.hang_up(self.key)
+        self.end(reason)
+
+    @abstractmethod
+    async def take(self) -> None:
+        """Set the call up and run it to its end."""
+
+    async def run(self, session: CallSession, media: SipCallMedia) -> None:
+        """Greet and listen until either side ends the call; then finish and save it."""
+        try:
+            if await lifecycle.start(self.runtime, session):
+                ended = asyncio.create_task(self._ended.wait())
+                closed = asyncio.create_task(session.wait_closed())
+                await asyncio.wait({ended, closed}, return_when=asyncio.FIRST_COMPLETED)
+                ended.cancel()
+                closed.cancel()
+            else:
+                self.hang_up("start_failed")
+        finally:
+            if not self._ended.is_set():
+                self.hang_up("agent_hung_up")
+            await lifecycle.finish(self.runtime, session, self.reason)
+            await media.close()

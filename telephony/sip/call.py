@@ -11,7 +11,9 @@ from app.calls import lifecycle
 from app.calls.runtime import VoiceRuntime
 from app.config.credentials import CredentialBox
 from app.engine.session import CallSession
+from app.engine.transport import TransferNotSupportedError
 from telephony.sip.digest import DigestChecker
+from telephony.sip.events import TransferEnded
 from telephony.sip.media import SipCallMedia
 from telephony.sip.placing import Placement
 
@@ -33,6 +35,8 @@ class Signaling(Protocol):
     ) -> None: ...
 
     def hang_up(self, key: str) -> None: ...
+
+    def refer(self, key: str, target: str) -> bool: ...
 
     def place(self, placement: Placement, call: SipCall) -> str: ...
 
@@ -58,6 +62,8 @@ class SipCall(ABC):
         self.media: SipCallMedia | None = None
         self._ended = asyncio.Event()
         self.reason = ""
+        self.trunk_host = ""  # where a transfer's number is sent (sip:number@trunk_host)
+        self._transfer: asyncio.Future[TransferEnded] | None = None
 
     def end(self, reason: str) -> None:
         """The SIP side is over (BYE, CANCEL, no ACK): the call ends `reason`."""
@@ -69,6 +75,32 @@ class SipCall(ABC):
         """We end the call (the agent, the media timeout): BYE, then the call ends `reason`."""
         self.signaling.hang_up(self.key)
         self.end(reason)
+
+    async def transfer(self, phone_number: str) -> None:
+        """Hand the caller to `phone_number` with REFER (RFC 3515); returns once the trunk
+        reports the person reached (NOTIFY `SIP/2.0 200`), else raises
+        `TransferNotSupportedError` saying why, and the call goes on with the agent."""
+        if self._transfer is not None and not self._transfer.done():
+            raise TransferNotSupportedError("a transfer of this call is already under way")
+        target = phone_number
+        if not phone_number.startswith(("sip:", "sips:")):
+            target = f"sip:{phone_number}@{self.trunk_host}"
+        self._transfer = asyncio.get_running_loop().create_future()
+        if not self.signaling.refer(self.key, target):
+            raise TransferNotSupportedError("the call is not answered and acknowledged yet")
+        timeout = self.runtime.settings.sip_transfer_timeout_s
+        try:
+            ended = await asyncio.wait_for(asyncio.shield(self._transfer), timeout)
+        except TimeoutError:
+            raise TransferNotSupportedError(
+                f"the trunk did not report the transfer done within {timeout:g} s"
+            ) from None
+        if not ended.succeeded:
+            raise TransferNotSupportedError(f"the transfer failed: {ended.detail}")
+
+    def transfer_ended(self, event: TransferEnded) -> None:
+        if self._transfer is not None and not self._transfer.done():
+            self._transfer.set_result(event)
 
     @abstractmethod
     async def take(self) -> None:

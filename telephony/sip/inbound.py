@@ -53,6 +53,7 @@ class InboundCall(SipCall):
     def __init__(self, runtime: VoiceRuntime, signaling: Signaling, incoming: IncomingCall):
         super().__init__(runtime, signaling, incoming.key)
         self.incoming = incoming
+        self.trunk_host = incoming.source[0]
 
     async def take(self) -> None:
         """Answer or refuse the call, and run it to its end."""
@@ -107,6 +108,7 @@ class InboundCall(SipCall):
             lead_ms=self.runtime.options.playout_lead_ms,
             media_timeout_s=settings.sip_media_timeout_s,
             on_hang_up=hang_up_soon,
+            on_transfer=self.transfer,
         )
         local_host = self.signaling.local_host_for(incoming.source[0])
         try:
@@ -145,7 +147,6 @@ class InboundCall(SipCall):
             config=claimed.config,
             providers=providers,
             transport=media,
-            can_transfer=False,  # REFER is not supported yet
             record_voice=claimed.record_voice,
         )
         media.attach(session)

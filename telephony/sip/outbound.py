@@ -130,7 +130,7 @@ async def place_sip_call(
         username=trunk.credentials.username if trunk.credentials else "",
         password=trunk.credentials.password if trunk.credentials else "",
     )
-    placed.rtp, placed.codecs = rtp, trunk.codecs
+    placed.rtp, placed.codecs, placed.trunk_host = rtp, trunk.codecs, trunk.host
     placed.key = signaling.place(placement, placed)
     await asyncio.to_thread(
         record_carrier_sid, runtime.database, call, conversation_id, sip_call_id
@@ -249,6 +249,7 @@ class OutboundSipCall(SipCall):
             lead_ms=runtime.options.playout_lead_ms,
             media_timeout_s=runtime.settings.sip_media_timeout_s,
             on_hang_up=hang_up_soon,
+            on_transfer=self.transfer,
         )
         assert self.rtp is not None
         self.media = media
@@ -269,7 +270,6 @@ class OutboundSipCall(SipCall):
             config=claimed.config,
             providers=providers,
             transport=media,
-            can_transfer=False,  # REFER is not supported yet
             record_voice=claimed.record_voice,
         )
         media.attach(session)

@@ -26,6 +26,7 @@ from telephony.sip.user_agent import (
     Event,
     IncomingCall,
     MessageRejected,
+    TransferEnded,
     UserAgent,
 )
 
@@ -129,6 +130,10 @@ class SipServer:
             call = self.calls.get(event.key)
             if call is not None:
                 call.end(event.reason)
+        elif isinstance(event, TransferEnded):
+            call = self.calls.get(event.key)
+            if call is not None:
+                call.transfer_ended(event)
         elif isinstance(event, CallAnswered | CallFailed):
             placed = self.calls.get(event.key)
             if isinstance(placed, OutboundSipCall):
@@ -210,6 +215,11 @@ class SipServer:
     def hang_up(self, key: str) -> None:
         self._user_agent.hang_up(key, self._now())
         self._flush()
+
+    def refer(self, key: str, target: str) -> bool:
+        sent = self._user_agent.refer(key, target, self._now())
+        self._flush()
+        return sent
 
     def local_host_for(self, remote_host: str) -> str:
         """The address `remote_host` reaches us at: the configured public one, our bound one,

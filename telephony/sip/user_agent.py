@@ -11,9 +11,19 @@ answered call with `hang_up`. Retransmissions, their timers and the transactions
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from telephony.sip.dialogs import Dialog, DialogState, call_key
+from telephony.sip.events import (
+    CallAnswered,
+    CallConfirmed,
+    CallEnded,
+    CallFailed,
+    Event,
+    HangUpFinished,
+    IncomingCall,
+    MessageRejected,
+    TransferEnded,
+)
 from telephony.sip.message import (
     MalformedSipMessageError,
     SipRequest,
@@ -23,7 +33,7 @@ from telephony.sip.message import (
     uri_of,
     uri_user,
 )
-from telephony.sip.placing import Outcome, PlacedCall, Placement, PlacingState
+from telephony.sip.placing import PlacedCall, Placement, PlacingState
 from telephony.sip.responses import ALLOWED_METHODS, build_response, new_tag
 from telephony.sip.transactions import (
     TIMEOUT,
@@ -35,78 +45,18 @@ from telephony.sip.transactions import (
     ServerTransaction,
 )
 
-
-@dataclass(frozen=True)
-class IncomingCall:
-    key: str
-    number: str  # the number dialled: the Request-URI's user part, else the To URI's
-    caller: str  # the From URI's user part
-    offer: bytes  # the SDP body
-    content_type: str
-    source: Address
-    extra_headers: dict[str, str]  # the caller's X- headers, names as sent
-    authorization: str = ""  # the INVITE's Authorization header, for a digest check
-
-
-@dataclass(frozen=True)
-class CallConfirmed:
-    """The caller's ACK of our 200: the call is fully set up."""
-
-    key: str
-
-
-@dataclass(frozen=True)
-class CallEnded:
-    """`caller_hung_up` (BYE), `cancelled` (CANCEL before the answer) or `no_ack` (our 200 was
-    never acknowledged: we sent BYE)."""
-
-    key: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class HangUpFinished:
-    """Our BYE was answered (`answered`) or given up on after 64·T1."""
-
-    key: str
-    answered: bool
-
-
-@dataclass(frozen=True)
-class MessageRejected:
-    """A datagram that was not a usable SIP message: answered 400 when it could be, else
-    dropped; `reason` is what to count it under."""
-
-    reason: str
-    answered: bool
-
-
-@dataclass(frozen=True)
-class CallAnswered:
-    """A call we placed was answered (and acknowledged); `answer` is the callee's SDP."""
-
-    key: str
-    answer: bytes
-    source: Address
-
-
-@dataclass(frozen=True)
-class CallFailed:
-    """A call we placed ended unanswered: busy, no answer, or failed, with why."""
-
-    key: str
-    outcome: Outcome
-
-
-Event = (
-    IncomingCall
-    | CallConfirmed
-    | CallEnded
-    | HangUpFinished
-    | MessageRejected
-    | CallAnswered
-    | CallFailed
-)
+__all__ = [
+    "CallAnswered",
+    "CallConfirmed",
+    "CallEnded",
+    "CallFailed",
+    "Event",
+    "HangUpFinished",
+    "IncomingCall",
+    "MessageRejected",
+    "TransferEnded",
+    "UserAgent",
+]
 
 
 class UserAgent:
@@ -122,6 +72,7 @@ class UserAgent:
         self._dialogs: dict[str, Dialog] = {}
         self._byes: dict[str, ClientTransaction] = {}
         self._placed: dict[str, PlacedCall] = {}
+        self._refers: dict[str, ClientTransaction] = {}
 
     # --- what to send -------------------------------------------------------------------------
 
@@ -171,6 +122,8 @@ class UserAgent:
             return self._on_cancel(request, tx_key, source, now)
         if request.method == "BYE":
             return self._on_bye(request, tx_key, source, now)
+        if request.method == "NOTIFY":
+            return self._on_notify(request, tx_key, source, now)
         if request.method == "OPTIONS":
             headers = [("Allow", ALLOWED_METHODS), ("Accept", "application/sdp")]
             self._answer(request, tx_key, source, now, 200, headers=headers)
@@ -279,10 +232,53 @@ class UserAgent:
         self._end(dialog)
         return [CallEnded(dialog.key, "caller_hung_up")]
 
+    def _on_notify(
+        self, request: SipRequest, tx_key: tuple[str, str], source: Address, now: float
+    ) -> list[Event]:
+        """The trunk telling how our REFER goes (RFC 3515): a sipfrag of the transfer's status."""
+        dialog = self._dialogs.get(call_key(request.call_id, request.from_tag))
+        if dialog is None or not dialog.matches(request):
+            self._answer(request, tx_key, source, now, 481)
+            return []
+        self._answer(request, tx_key, source, now, 200, to_tag=dialog.local_tag)
+        if not (request.header("Event") or "").lower().startswith("refer"):
+            return []
+        status, phrase = sipfrag_status(request.body)
+        if status < 200:
+            return []
+        detail = f"{status} {phrase}".strip()
+        return [TransferEnded(dialog.key, succeeded=status < 300, detail=detail)]
+
+    def refer(self, key: str, target: str, now: float) -> bool:
+        """Ask the trunk to transfer the caller to `target` (a SIP URI) with REFER; False when
+        the call is not answered and acknowledged (or is over)."""
+        placed = self._placed.get(key)
+        dialog = self._dialogs.get(key) or (placed.dialog if placed is not None else None)
+        if dialog is None or dialog.state is not DialogState.CONFIRMED:
+            return False
+        contact = self.contact(dialog.source)
+        headers = [("Refer-To", f"<{target}>"), ("Referred-By", contact), ("Contact", contact)]
+        request = dialog.request(
+            "REFER", self._local_host_for(dialog.source[0]), self._local_port, headers
+        )
+        data = self._send(request, dialog.source)
+        retransmission = Retransmission.start(data, dialog.source, now)
+        self._refers[request.branch] = ClientTransaction("REFER", dialog.key, retransmission)
+        return True
+
     def _on_response(self, response: SipResponse, source: Address, now: float) -> list[Event]:
         placed = self._placed.get(response.call_id)
         if placed is not None and response.cseq[1] in ("INVITE", "CANCEL"):
             return self._on_placed_response(placed, response, source, now)
+        refer = self._refers.get(response.branch)
+        if refer is not None:
+            if not refer.on_response(response.status):
+                return []
+            del self._refers[response.branch]
+            if response.status < 300:
+                return []  # accepted: its NOTIFYs tell how it ends
+            detail = f"the trunk refused the transfer: {response.status} {response.reason}"
+            return [TransferEnded(refer.call_key, succeeded=False, detail=detail)]
         transaction = self._byes.get(response.branch)
         if transaction is None or not transaction.on_response(response.status):
             return []
@@ -447,6 +443,13 @@ class UserAgent:
             over = placed.dialog is None or placed.dialog.state is DialogState.ENDED
             if placed.finished(now) and over:
                 del self._placed[call_id]
+        for branch, refer in list(self._refers.items()):
+            if refer.retransmission.timed_out(now):
+                del self._refers[branch]
+                detail = "the trunk did not answer the REFER"
+                events.append(TransferEnded(refer.call_key, succeeded=False, detail=detail))
+            elif refer.retransmission.due(now):
+                self._outbox.append((refer.retransmission.data, refer.retransmission.to))
         for branch, bye in list(self._byes.items()):
             if bye.retransmission.timed_out(now):
                 del self._byes[branch]
@@ -464,3 +467,12 @@ class UserAgent:
 def _sent_by(request: SipRequest) -> str:
     via = request.header("Via") or ""
     return via.split(None, 1)[1].split(";", 1)[0].strip() if " " in via else via
+
+
+def sipfrag_status(body: bytes) -> tuple[int, str]:
+    """The status line of a message/sipfrag body (`SIP/2.0 200 OK`); (0, '') if unreadable."""
+    first = body.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    parts = first.split(" ", 2)
+    if len(parts) < 2 or parts[0] != "SIP/2.0" or not parts[1].isdigit():
+        return 0, ""
+    return int(parts[1]), parts[2] if len(parts) > 2 else ""

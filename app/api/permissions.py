@@ -33,6 +33,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     # calls
     ("GET", "/v1/convai/conversations"): Permission.CALLS_READ,
     ("GET", "/v1/convai/conversations/{conversation_id}"): Permission.CALLS_READ,
+    ("GET", "/v1/convai/conversations/{conversation_id}/sip-messages"): Permission.CALLS_READ,
     ("GET", "/v1/convai/conversations/export"): Permission.CALLS_READ,
     ("GET", "/v1/convai/conversations/{conversation_id}/audio"): Permission.CALLS_READ,
     ("GET", "/v1/convai/conversations/{conversation_id}/audio/peaks"): Permission.CALLS_READ,

@@ -4,12 +4,15 @@ the SIP side or the agent ends it, then finish it through the one call lifecycle
 from __future__ import annotations
 
 import asyncio
+import logging
 from abc import ABC, abstractmethod
 from typing import Protocol
 
 from app.calls import lifecycle
 from app.calls.runtime import VoiceRuntime
 from app.config.credentials import CredentialBox
+from app.db import sip_messages as message_queries
+from app.db.sip_messages import LoggedSipMessage
 from app.engine.session import CallSession
 from app.engine.transport import TransferNotSupportedError
 from telephony.sip.digest import DigestChecker
@@ -40,8 +43,6 @@ class Signaling(Protocol):
 
     def place(self, placement: Placement, call: SipCall) -> str: ...
 
-    def follow(self, call: SipCall, task: asyncio.Task[None]) -> None: ...
-
     def local_host_for(self, remote_host: str) -> str: ...
 
     @property
@@ -49,6 +50,12 @@ class Signaling(Protocol):
 
     @property
     def credential_box(self) -> CredentialBox: ...
+
+
+log = logging.getLogger(__name__)
+
+MAX_LOGGED_MESSAGES = 500  # per call: a call that goes on for hours keeps its first 500
+MAX_LOGGED_CHARS = 8_000  # per message
 
 
 class SipCall(ABC):
@@ -63,6 +70,10 @@ class SipCall(ABC):
         self._ended = asyncio.Event()
         self.reason = ""
         self.trunk_host = ""  # where a transfer's number is sent (sip:number@trunk_host)
+        # The conversation the call is recorded as, once it is: its SIP messages are kept there.
+        self.conversation_id = ""
+        self.organization_id = ""
+        self.sip_messages: list[LoggedSipMessage] = []
         self._transfer: asyncio.Future[TransferEnded] | None = None
 
     def end(self, reason: str) -> None:
@@ -75,6 +86,29 @@ class SipCall(ABC):
         """We end the call (the agent, the media timeout): BYE, then the call ends `reason`."""
         self.signaling.hang_up(self.key)
         self.end(reason)
+
+    def log_message(self, message: LoggedSipMessage) -> None:
+        if len(self.sip_messages) < MAX_LOGGED_MESSAGES:
+            self.sip_messages.append(message)
+
+    async def save_messages(self) -> None:
+        """Keep the call's SIP messages with its conversation (none when it was never recorded:
+        a caller refused before, for its address or credentials)."""
+        if not self.conversation_id or not self.sip_messages:
+            return
+        messages = sorted(self.sip_messages, key=lambda m: m.created_at_unix_micro)
+        self.sip_messages = []
+
+        def save() -> None:
+            with self.runtime.database.session() as db:
+                message_queries.save_sip_messages(
+                    db, self.organization_id, self.conversation_id, messages
+                )
+
+        try:
+            await asyncio.to_thread(save)
+        except Exception:
+            log.exception("the SIP messages of call %s could not be kept", self.conversation_id)
 
     async def transfer(self, phone_number: str) -> None:
         """Hand the caller to `phone_number` with REFER (RFC 3515); returns once the trunk

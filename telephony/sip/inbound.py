@@ -79,6 +79,7 @@ class InboundCall(SipCall):
             self.signaling.reject(key, refusal.status, refusal.phrase, headers=[*refusal.headers])
             return
         routed = await asyncio.to_thread(self._open_record, number)
+        self.conversation_id, self.organization_id = routed.call_id, routed.organization_id
         self.signaling.ring(key)
         claimed = await asyncio.to_thread(
             lifecycle.claim_call,

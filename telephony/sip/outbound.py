@@ -89,9 +89,9 @@ async def _resolve(host: str, port: int) -> tuple[str, int]:
 async def place_sip_call(
     runtime: VoiceRuntime, signaling: Signaling, call: OutboundCall
 ) -> PlacedSipCall:
-    """Record the call and send its INVITE; the call then runs on its own task, followed by the
-    server. Raises `OutboundCallError` when the request cannot be placed at all (nothing is
-    recorded then)."""
+    """Record the call and send its INVITE; the call then runs on its own task (the server's).
+    Raises `OutboundCallError` when the request cannot be placed at all (nothing is recorded
+    then)."""
     secret = runtime.settings.signing_secret()
     trunk = await asyncio.to_thread(_trunk_of, runtime, call, secret)
     conversation_id, from_number = await asyncio.to_thread(
@@ -135,7 +135,6 @@ async def place_sip_call(
     await asyncio.to_thread(
         record_carrier_sid, runtime.database, call, conversation_id, sip_call_id
     )
-    signaling.follow(placed, asyncio.get_running_loop().create_task(placed.take()))
     return PlacedSipCall(conversation_id, sip_call_id)
 
 
@@ -159,6 +158,7 @@ class OutboundSipCall(SipCall):
         super().__init__(runtime, signaling, "")
         self.call = call
         self.conversation_id = conversation_id
+        self.organization_id = call.organization_id
         self.rtp: asyncio.DatagramTransport | None = None
         self.codecs: tuple[str, ...] = ()
         self._outcome: asyncio.Future[CallAnswered | Outcome] = (

@@ -142,6 +142,23 @@ def test_a_placed_call_is_answered_and_the_callee_hangs_up(
     assert "X-Velox-Test: outbound" in invite
     body = service.conversation(call.id)
     assert body["velox"]["channel"] == "sip"
+    # The call's SIP messages are kept with it, in the order they went.
+    logged = httpx.get(
+        f"{service.base_url}/v1/convai/conversations/{call.id}/sip-messages",
+        headers=service.headers,
+        timeout=10,
+    ).json()["sip_messages"]
+    firsts = [(m["direction"], m["raw_message"].split(" ", 2)[:2]) for m in logged]
+    assert firsts == [
+        ("out", ["INVITE", f"sip:{CALLEE}@127.0.0.1:{callee.port}"]),
+        ("in", ["SIP/2.0", "180"]),
+        ("in", ["SIP/2.0", "200"]),
+        ("out", ["ACK", "sip:callee@127.0.0.1:" + str(callee.port)]),
+        ("in", ["BYE", firsts[4][1][1]]),
+        ("out", ["SIP/2.0", "200"]),
+    ]
+    assert {m["call_id"] for m in logged} == {placed["sip_call_id"]}
+    assert logged[0]["remote_address"] == f"127.0.0.1:{callee.port}"
 
 
 def test_a_busy_callee_ends_the_call_busy_with_the_reason(

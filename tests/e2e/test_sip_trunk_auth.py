@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -123,6 +124,20 @@ def test_sipp_with_the_right_password_is_answered(service: VoiceService, tmp_pat
     (call,) = wait_saved(service, 1)
     assert call.status == "done"
     assert call.from_number == "+15551230000"
+    # The call keeps its SIP messages from the INVITE that carried the credentials on.
+    logged = httpx.get(
+        f"{service.base_url}/v1/convai/conversations/{call.id}/sip-messages",
+        headers=service.headers,
+        timeout=10,
+    ).json()["sip_messages"]
+    assert logged[0]["direction"] == "in"
+    assert logged[0]["raw_message"].startswith("INVITE ")
+    assert "Authorization: Digest" in logged[0]["raw_message"]
+    assert [m["raw_message"].split(" ", 1)[0] for m in logged if m["direction"] == "in"] == [
+        "INVITE",
+        "ACK",
+        "BYE",
+    ]
 
 
 def test_sipp_with_a_wrong_password_is_refused_403(service: VoiceService, tmp_path: Path) -> None:

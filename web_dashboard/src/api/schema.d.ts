@@ -788,6 +788,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/convai/conversations/{conversation_id}/sip-messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Sip Messages
+         * @description The call's SIP messages in the order they went (none for a call that is not SIP).
+         */
+        get: operations["get_sip_messages_v1_convai_conversations__conversation_id__sip_messages_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/convai/conversations/export": {
         parameters: {
             query?: never;
@@ -2981,6 +3001,39 @@ export interface components {
             /** Token */
             token: string;
             user: components["schemas"]["UserView"];
+        };
+        /** SipLogMessage */
+        SipLogMessage: {
+            /** Call Id */
+            call_id: string;
+            /** Created At Unix Micro */
+            created_at_unix_micro: number;
+            /** Direction */
+            direction: string;
+            /** Error Message */
+            error_message: string;
+            /** Local Address */
+            local_address: string;
+            /** Phone Numbers */
+            phone_numbers: string[];
+            /** Raw Message */
+            raw_message: string;
+            /** Remote Address */
+            remote_address: string;
+            /** Transport */
+            transport: string;
+        };
+        /** SipLogMessages */
+        SipLogMessages: {
+            /**
+             * Has More
+             * @default false
+             */
+            has_more: boolean;
+            /** Next Cursor */
+            next_cursor?: string | null;
+            /** Sip Messages */
+            sip_messages: components["schemas"]["SipLogMessage"][];
         };
         /**
          * SipTrunkOutboundCallResponse
@@ -6186,6 +6239,67 @@ export interface operations {
             };
             /** @description The body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_sip_messages_v1_convai_conversations__conversation_id__sip_messages_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SipLogMessages"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,7 +3,11 @@ and our answer to a trunk's challenge."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from telephony.sip.digest import (
     NONCE_LIFETIME_S,
@@ -84,3 +88,19 @@ def test_a_challenge_we_cannot_answer_says_why() -> None:
         authorization('Digest realm="r", nonce="n", algorithm=SHA-256', "u", "p", "INVITE", "s")
     with pytest.raises(DigestError, match="no nonce"):
         authorization('Digest realm="r"', "u", "p", "INVITE", "s")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_any_authorization_header_is_judged_never_raised(header: str) -> None:
+    checker = DigestChecker(b"k" * 32)
+    for value in (header, "Digest " + header):
+        assert checker.check(value, "INVITE", "trunk", "pass", NOW) in Verdict
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_any_challenge_is_answered_or_refused_with_a_digest_error(challenge: str) -> None:
+    for value in (challenge, "Digest " + challenge):
+        with contextlib.suppress(DigestError):
+            authorization(value, "u", "p", "INVITE", "sip:x@y")

@@ -30,10 +30,13 @@ from telephony.sip.message import (
     SipResponse,
     parse_message,
     render,
+    sent_by,
     uri_of,
     uri_user,
 )
-from telephony.sip.placing import PlacedCall, Placement, PlacingState
+from telephony.sip.placements import Placements
+from telephony.sip.placing import PlacedCall, Placement
+from telephony.sip.referrals import Referrals
 from telephony.sip.responses import ALLOWED_METHODS, build_response, new_tag
 from telephony.sip.transactions import (
     TIMEOUT,
@@ -71,8 +74,8 @@ class UserAgent:
         self._answered: dict[tuple[str, str, str], ServerTransaction] = {}
         self._dialogs: dict[str, Dialog] = {}
         self._byes: dict[str, ClientTransaction] = {}
-        self._placed: dict[str, PlacedCall] = {}
-        self._refers: dict[str, ClientTransaction] = {}
+        self._placements = Placements()
+        self._referrals = Referrals()
 
     # --- what to send -------------------------------------------------------------------------
 
@@ -109,7 +112,7 @@ class UserAgent:
         return self._on_request(message, source, now)
 
     def _on_request(self, request: SipRequest, source: Address, now: float) -> list[Event]:
-        tx_key = (request.branch, _sent_by(request))
+        tx_key = (request.branch, sent_by(request))
         if request.method == "INVITE":
             return self._on_invite(request, tx_key, source, now)
         if request.method == "ACK":
@@ -241,67 +244,37 @@ class UserAgent:
             self._answer(request, tx_key, source, now, 481)
             return []
         self._answer(request, tx_key, source, now, 200, to_tag=dialog.local_tag)
-        if not (request.header("Event") or "").lower().startswith("refer"):
-            return []
-        status, phrase = sipfrag_status(request.body)
-        if status < 200:
-            return []
-        detail = f"{status} {phrase}".strip()
-        return [TransferEnded(dialog.key, succeeded=status < 300, detail=detail)]
+        return list(self._referrals.on_notify(dialog, request))
 
     def refer(self, key: str, target: str, now: float) -> bool:
         """Ask the trunk to transfer the caller to `target` (a SIP URI) with REFER; False when
         the call is not answered and acknowledged (or is over)."""
-        placed = self._placed.get(key)
-        dialog = self._dialogs.get(key) or (placed.dialog if placed is not None else None)
+        dialog = self._dialogs.get(key) or self._placements.dialog(key)
         if dialog is None or dialog.state is not DialogState.CONFIRMED:
             return False
+        via = (self._local_host_for(dialog.source[0]), self._local_port)
         contact = self.contact(dialog.source)
-        headers = [("Refer-To", f"<{target}>"), ("Referred-By", contact), ("Contact", contact)]
-        request = dialog.request(
-            "REFER", self._local_host_for(dialog.source[0]), self._local_port, headers
-        )
-        data = self._send(request, dialog.source)
-        retransmission = Retransmission.start(data, dialog.source, now)
-        self._refers[request.branch] = ClientTransaction("REFER", dialog.key, retransmission)
+        self._outbox.append(self._referrals.refer(dialog, target, contact, via, now))
         return True
 
     def _on_response(self, response: SipResponse, source: Address, now: float) -> list[Event]:
-        placed = self._placed.get(response.call_id)
-        if placed is not None and response.cseq[1] in ("INVITE", "CANCEL"):
-            return self._on_placed_response(placed, response, source, now)
-        refer = self._refers.get(response.branch)
-        if refer is not None:
-            if not refer.on_response(response.status):
-                return []
-            del self._refers[response.branch]
-            if response.status < 300:
-                return []  # accepted: its NOTIFYs tell how it ends
-            detail = f"the trunk refused the transfer: {response.status} {response.reason}"
-            return [TransferEnded(refer.call_key, succeeded=False, detail=detail)]
+        placed = self._placements.of(response)
+        if placed is not None:
+            datagrams, dialog, event = self._placements.on_response(placed, response, source, now)
+            self._outbox += datagrams
+            if dialog is not None:
+                self._dialogs[call_key(dialog.call_id, dialog.remote_tag)] = dialog
+                if isinstance(event, CallFailed):  # answered as we cancelled: BYE
+                    self.hang_up(dialog.key, now)
+            return [event] if event is not None else []
+        transfers = self._referrals.on_response(response)
+        if transfers is not None:
+            return list(transfers)
         transaction = self._byes.get(response.branch)
         if transaction is None or not transaction.on_response(response.status):
             return []
         del self._byes[response.branch]
         return [HangUpFinished(transaction.call_key, answered=True)]
-
-    def _on_placed_response(
-        self, placed: PlacedCall, response: SipResponse, source: Address, now: float
-    ) -> list[Event]:
-        was_answered = placed.dialog is not None
-        datagrams, outcome, answered = placed.on_response(response, source, now)
-        self._outbox += [(data, source) for data in datagrams]
-        dialog = placed.dialog
-        if dialog is not None and not was_answered:
-            self._dialogs[call_key(dialog.call_id, dialog.remote_tag)] = dialog
-        key = placed.placement.call_id
-        if outcome is not None:
-            if dialog is not None and not was_answered:  # answered as we cancelled: BYE
-                self.hang_up(key, now)
-            return [CallFailed(key, outcome)]
-        if answered:
-            return [CallAnswered(key, response.body, source)]
-        return []
 
     # --- calls we place -------------------------------------------------------------------------
 
@@ -309,8 +282,7 @@ class UserAgent:
         """Send an INVITE for `placement`; its key (the Call-ID) names it in later events."""
         local_host = self._local_host_for(placement.target[0])
         placed = PlacedCall(placement, local_host, self._local_port, now)
-        self._placed[placement.call_id] = placed
-        self._outbox.append((placed.start(now), placement.target))
+        self._outbox += self._placements.start(placed, now)
         return placement.call_id
 
     # --- the application's decisions -----------------------------------------------------------
@@ -393,12 +365,12 @@ class UserAgent:
     def hang_up(self, key: str, now: float) -> bool:
         """End the call from our side: BYE once answered (re-sent by timer E), 480 before.
         False if the call is already over. A call we placed is cancelled while it rings."""
-        placed = self._placed.get(key)
-        if placed is not None and placed.state is not PlacingState.ANSWERED:
-            datagrams = placed.hang_up("hung up before the answer", now)
-            self._outbox += [(data, placed.placement.target) for data in datagrams]
-            return placed.state is PlacingState.CANCELLING
-        dialog = self._dialogs.get(key) or (placed.dialog if placed is not None else None)
+        cancelled = self._placements.cancel(key, now)
+        if cancelled is not None:
+            datagrams, going = cancelled
+            self._outbox += datagrams
+            return going
+        dialog = self._dialogs.get(key) or self._placements.dialog(key)
         if dialog is None or dialog.state is DialogState.ENDED:
             return False
         if dialog.state is DialogState.RINGING:
@@ -435,21 +407,12 @@ class UserAgent:
         for answered_key, answered in list(self._answered.items()):
             if now >= answered.ends_at:
                 del self._answered[answered_key]
-        for call_id, placed in list(self._placed.items()):
-            datagrams, outcome = placed.due(now)
-            self._outbox += [(data, placed.placement.target) for data in datagrams]
-            if outcome is not None:
-                events.append(CallFailed(call_id, outcome))
-            over = placed.dialog is None or placed.dialog.state is DialogState.ENDED
-            if placed.finished(now) and over:
-                del self._placed[call_id]
-        for branch, refer in list(self._refers.items()):
-            if refer.retransmission.timed_out(now):
-                del self._refers[branch]
-                detail = "the trunk did not answer the REFER"
-                events.append(TransferEnded(refer.call_key, succeeded=False, detail=detail))
-            elif refer.retransmission.due(now):
-                self._outbox.append((refer.retransmission.data, refer.retransmission.to))
+        datagrams, placed_events = self._placements.tick(now)
+        self._outbox += datagrams
+        events += placed_events
+        datagrams, transfers = self._referrals.tick(now)
+        self._outbox += datagrams
+        events += transfers
         for branch, bye in list(self._byes.items()):
             if bye.retransmission.timed_out(now):
                 del self._byes[branch]
@@ -462,17 +425,3 @@ class UserAgent:
     def calls(self) -> int:
         """Calls ringing or answered."""
         return len(self._dialogs)
-
-
-def _sent_by(request: SipRequest) -> str:
-    via = request.header("Via") or ""
-    return via.split(None, 1)[1].split(";", 1)[0].strip() if " " in via else via
-
-
-def sipfrag_status(body: bytes) -> tuple[int, str]:
-    """The status line of a message/sipfrag body (`SIP/2.0 200 OK`); (0, '') if unreadable."""
-    first = body.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
-    parts = first.split(" ", 2)
-    if len(parts) < 2 or parts[0] != "SIP/2.0" or not parts[1].isdigit():
-        return 0, ""
-    return int(parts[1]), parts[2] if len(parts) > 2 else ""

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from telephony.sip.message import SipRequest, SipResponse, parse_message
-from telephony.sip.user_agent import TransferEnded, UserAgent, sipfrag_status
+from telephony.sip.message import SipRequest, SipResponse, parse_message, sipfrag_status
+from telephony.sip.user_agent import TransferEnded, UserAgent
 from tests.unit.sip_requests import TRUNK, request
 from tests.unit.test_sip_user_agent import answered_call, user_agent
 

@@ -188,3 +188,24 @@ def test_a_cancel_waits_for_the_trunk_to_ring() -> None:
     agent.receive(response(invite, 100, "Trying"), TRUNK, 0.2)
     (cancel,) = requests_sent(agent)
     assert cancel.method == "CANCEL"
+
+
+def test_a_proxy_challenge_is_answered_with_proxy_authorization() -> None:
+    agent = UserAgent(lambda remote: "198.51.100.1", 5060)
+    invite = placed(agent, password="secret")
+    challenge = 'Proxy-Authenticate: Digest realm="p", nonce="n2"\r\n'
+    agent.receive(
+        response(invite, 407, "Proxy Authentication Required", extra=challenge), TRUNK, 0.1
+    )
+    _, again = requests_sent(agent)
+    assert (again.header("Proxy-Authorization") or "").startswith('Digest username="trunk"')
+    assert again.header("Authorization") is None
+
+
+def test_a_challenge_without_credentials_fails_the_call_with_it() -> None:
+    agent = UserAgent(lambda remote: "198.51.100.1", 5060)
+    invite = placed(agent)
+    challenge = 'WWW-Authenticate: Digest realm="t", nonce="n1"\r\n'
+    (event,) = agent.receive(response(invite, 401, "Unauthorized", extra=challenge), TRUNK, 0.1)
+    assert isinstance(event, CallFailed)
+    assert (event.outcome.outcome, event.outcome.detail) == ("failed", "401 Unauthorized")

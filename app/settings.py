@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     sip_max_calls: int = Field(default=50, ge=1, le=10_000)
     # A call whose caller sends no RTP for this long is hung up (a dead line, a lost BYE).
     sip_media_timeout_s: float = Field(default=30.0, ge=1, le=3600)
+    # How long a transfer (REFER) may take to reach the person before the agent is told it
+    # failed.
+    sip_transfer_timeout_s: float = Field(default=30.0, ge=1, le=600)
 
     # An OpenAI-compatible chat endpoint (OpenAI, Groq, Ollama, vLLM, a llama.cpp server) for
     # agents whose LLM provider is "openai".

@@ -87,7 +87,7 @@ class OutboundCallResponse(BaseModel):
     call_sid: str | None = Field(alias="callSid")
 
 
-def _outbound_call(organization_id: str, body: OutboundCallBody) -> OutboundCall:
+def outbound_call_of(organization_id: str, body: OutboundCallBody) -> OutboundCall:
     client = body.conversation_initiation_client_data or ConversationInitiationClientData()
     telephony = body.telephony_call_config or TelephonyCallConfig()
     detection = None
@@ -116,7 +116,7 @@ async def outbound_call(
     body: OutboundCallBody, request: Request, organization: OrganizationDep
 ) -> OutboundCallResponse:
     runtime: VoiceRuntime = request.app.state.voice
-    call = _outbound_call(organization.id, body)
+    call = outbound_call_of(organization.id, body)
     try:
         placed = await place_outbound_call(get_database(request), runtime.settings, call)
     except OutboundCallError as error:

@@ -33,6 +33,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     # calls
     ("GET", "/v1/convai/conversations"): Permission.CALLS_READ,
     ("GET", "/v1/convai/conversations/{conversation_id}"): Permission.CALLS_READ,
+    ("GET", "/v1/convai/conversations/{conversation_id}/sip-messages"): Permission.CALLS_READ,
     ("GET", "/v1/convai/conversations/export"): Permission.CALLS_READ,
     ("GET", "/v1/convai/conversations/{conversation_id}/audio"): Permission.CALLS_READ,
     ("GET", "/v1/convai/conversations/{conversation_id}/audio/peaks"): Permission.CALLS_READ,
@@ -51,6 +52,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/analytics/agents"): Permission.ANALYTICS_READ,
     ("GET", "/v1/analytics/campaigns/{campaign_id}/funnel"): Permission.ANALYTICS_READ,
     ("POST", "/v1/convai/twilio/outbound-call"): Permission.CALLS_PLACE,
+    ("POST", "/v1/convai/sip-trunk/outbound-call"): Permission.CALLS_PLACE,
     # phone numbers
     ("POST", "/v1/convai/phone-numbers"): Permission.NUMBERS_WRITE,
     ("GET", "/v1/convai/phone-numbers"): Permission.NUMBERS_READ,

@@ -25,17 +25,24 @@ from app.api import (
     provider_keys,
     push,
     signed_urls,
+    sip_messages,
+    sip_outbound_calls,
     users,
     webhooks,
 )
 
 # Routes that need the voice runtime (`app.state.voice`): an API-only app leaves them out.
-VOICE_ROUTERS: tuple[APIRouter, ...] = (outbound_calls.router, live_calls.router)
+VOICE_ROUTERS: tuple[APIRouter, ...] = (
+    outbound_calls.router,
+    sip_outbound_calls.router,
+    live_calls.router,
+)
 
 REST_ROUTERS: tuple[APIRouter, ...] = (
     agents.router,
     agents.templates_router,
     conversations.router,
+    sip_messages.router,
     call_audio.router,
     call_webhooks.router,
     campaigns.router,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,6 +36,8 @@ def create_phone_number(
     label: str,
     provider: PhoneProvider,
     agent_id: str | None = None,
+    inbound_trunk: dict[str, Any] | None = None,
+    outbound_trunk: dict[str, Any] | None = None,
 ) -> PhoneNumber:
     """Register a number; raises `PhoneNumberTakenError` or `UnknownAgentError`."""
     if find_by_number(session, phone_number) is not None:
@@ -51,6 +53,8 @@ def create_phone_number(
         label=label,
         provider=provider,
         agent_id=agent_id,
+        inbound_trunk=inbound_trunk,
+        outbound_trunk=outbound_trunk,
     )
     session.add(record)
     session.flush()
@@ -79,15 +83,24 @@ def update_phone_number(
     *,
     agent_id: str | None,
     label: str | None = None,
+    assign_agent: bool = True,
+    inbound_trunk: dict[str, Any] | None = None,
+    outbound_trunk: dict[str, Any] | None = None,
 ) -> PhoneNumber | None:
-    """Assign (or with None, unassign) the answering agent; None if the number is not there."""
+    """Assign (or with None, unassign) the answering agent unless `assign_agent` is False, and
+    replace the trunk configurations given; None if the number is not there."""
     record = get_phone_number(session, organization_id, phone_number_id)
     if record is None:
         return None
-    _require_agent(session, organization_id, agent_id)
-    record.agent_id = agent_id
+    if assign_agent:
+        _require_agent(session, organization_id, agent_id)
+        record.agent_id = agent_id
     if label is not None:
         record.label = label
+    if inbound_trunk is not None:
+        record.inbound_trunk = inbound_trunk
+    if outbound_trunk is not None:
+        record.outbound_trunk = outbound_trunk
     session.flush()
     return record
 

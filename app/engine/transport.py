@@ -9,7 +9,7 @@ from app.audio.formats import AudioChunk, AudioFormat
 
 class TransferNotSupportedError(RuntimeError):
     """This line cannot hand the caller to a person (a web or app conversation has no phone
-    line; SIP has no REFER yet): the agent is told the transfer failed and says so."""
+    line; a SIP trunk refused or failed the REFER): the agent is told the transfer failed."""
 
 
 class AudioEncoder(Protocol):

@@ -32,6 +32,13 @@ MALFORMED_FRAMES = Counter(
     ["channel", "reason"],
     registry=REGISTRY,
 )
+SIP_REFUSALS = Counter(
+    "velox_sip_refusals",
+    "SIP calls refused for who placed them (address or caller number not allowed, missing or "
+    "wrong digest credentials) or, outbound, how the callee refused them",
+    ["reason"],
+    registry=REGISTRY,
+)
 BARGE_INS = Counter("velox_barge_ins", "Agent turns cut short by the caller", registry=REGISTRY)
 WEBHOOK_REJECTIONS = Counter(
     "velox_webhook_signature_rejections",

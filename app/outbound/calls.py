@@ -73,8 +73,11 @@ class PlacedOutboundCall:
     uncertain: bool = False
 
 
-def open_outbound_call(database: Database, call: OutboundCall, *, carrier: str) -> tuple[str, str]:
+def open_outbound_call(
+    database: Database, call: OutboundCall, *, carrier: str, channel: str | None = None
+) -> tuple[str, str]:
     """Record the conversation before any carrier is asked; return its id and the caller ID.
+    `carrier` is the numbers' provider; `channel` the call's (the carrier's name unless given).
 
     Raises `OutboundCallError` when the agent, the number or the request is not usable, or the
     number belongs to another carrier than the one placing the call.
@@ -108,7 +111,7 @@ def open_outbound_call(database: Database, call: OutboundCall, *, carrier: str) 
             call.organization_id,
             agent_id=agent.id,
             direction="outbound",
-            channel=carrier,
+            channel=channel or carrier,
             from_number=number.phone_number,
             to_number=to_number,
             phone_number_id=number.id,

@@ -57,18 +57,29 @@ class Dialog:
 
     def bye(self, via_host: str, via_port: int) -> SipRequest:
         """Our BYE: From and To swapped from the INVITE's, the record-routed path kept."""
+        return self.request("BYE", via_host, via_port)
+
+    def request(
+        self,
+        method: str,
+        via_host: str,
+        via_port: int,
+        headers: list[tuple[str, str]] | None = None,
+    ) -> SipRequest:
+        """A request of ours inside the dialog (BYE, REFER), with the next CSeq."""
         self.local_cseq += 1
         to_header = self.invite.header("To") or ""
         if "tag" not in header_params(to_header):
             to_header = f"{to_header};tag={self.local_tag}"
-        headers = [
+        lines = [
             ("Via", f"SIP/2.0/UDP {via_host}:{via_port};branch={new_branch()};rport"),
             ("Max-Forwards", "70"),
             ("From", to_header),
             ("To", self.invite.header("From") or ""),
             ("Call-ID", self.call_id),
-            ("CSeq", f"{self.local_cseq} BYE"),
+            ("CSeq", f"{self.local_cseq} {method}"),
         ]
-        headers += [("Route", route) for route in self.invite.header_values("Record-Route")]
-        headers.append(("User-Agent", USER_AGENT))
-        return SipRequest(headers=headers, method="BYE", uri=self.remote_target)
+        lines += [("Route", route) for route in self.invite.header_values("Record-Route")]
+        lines += headers or []
+        lines.append(("User-Agent", USER_AGENT))
+        return SipRequest(headers=lines, method=method, uri=self.remote_target)

@@ -6,15 +6,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from dataclasses import dataclass
-from typing import Protocol
 
 from app.calls import lifecycle
 from app.calls.runtime import VoiceRuntime
+from app.config.sip_trunks import InboundTrunk, inbound_trunk
 from app.db import calls as call_queries
 from app.db import phone_numbers as number_queries
 from app.engine.conversation import CallContext
-from app.engine.session import CallSession
+from telephony.sip.admission import admit
+from telephony.sip.call import Signaling, SipCall
 from telephony.sip.media import CHANNEL, NoRtpPortError, SipCallMedia, open_rtp_socket
 from telephony.sip.sdp import SdpError, choose, parse_offer, render_answer
 from telephony.sip.user_agent import IncomingCall
@@ -25,18 +27,15 @@ PROVIDER = "sip_trunk"
 CALL_SID_LENGTH = 64  # what the call record keeps of a Call-ID
 
 
-class Signaling(Protocol):
-    """What a call needs of the SIP side (the server, over its user agent)."""
+@dataclass(frozen=True)
+class _Number:
+    """The SIP-trunk number dialled, with who may call it."""
 
-    def ring(self, key: str) -> None: ...
-
-    def answer(self, key: str, sdp: bytes) -> bool: ...
-
-    def reject(self, key: str, status: int, reason: str = "", retry_after: int = 0) -> None: ...
-
-    def hang_up(self, key: str) -> None: ...
-
-    def local_host_for(self, remote_host: str) -> str: ...
+    id: str
+    organization_id: str
+    agent_id: str
+    phone_number: str
+    trunk: InboundTrunk
 
 
 @dataclass(frozen=True)
@@ -48,27 +47,13 @@ class _Routed:
     called: str
 
 
-class InboundCall:
+class InboundCall(SipCall):
     """One call: set up by `take`, ended by the caller (`end`) or by us (`hang_up`)."""
 
     def __init__(self, runtime: VoiceRuntime, signaling: Signaling, incoming: IncomingCall):
-        self.runtime = runtime
-        self.signaling = signaling
+        super().__init__(runtime, signaling, incoming.key)
         self.incoming = incoming
-        self.media: SipCallMedia | None = None
-        self._ended = asyncio.Event()
-        self.reason = ""
-
-    def end(self, reason: str) -> None:
-        """The SIP side is over (BYE, CANCEL, no ACK): the call ends `reason`."""
-        if not self._ended.is_set():
-            self.reason = reason
-            self._ended.set()
-
-    def hang_up(self, reason: str) -> None:
-        """We end the call (the agent, the media timeout): BYE, then the call ends `reason`."""
-        self.signaling.hang_up(self.incoming.key)
-        self.end(reason)
+        self.trunk_host = incoming.source[0]
 
     async def take(self) -> None:
         """Answer or refuse the call, and run it to its end."""
@@ -84,10 +69,17 @@ class InboundCall:
             log.info("SIP call %s refused: %s", key, error)
             self.signaling.reject(key, 488, str(error))
             return
-        routed = await asyncio.to_thread(self._open_record)
-        if routed is None:
+        number = await asyncio.to_thread(self._find_number)
+        if number is None:
             self.signaling.reject(key, 404, "No agent answers this number")
             return
+        refusal = admit(number.trunk, incoming, self.signaling.digest, time.time())
+        if refusal is not None:
+            log.info("SIP call %s refused: %s", key, refusal.reason)
+            self.signaling.reject(key, refusal.status, refusal.phrase, headers=[*refusal.headers])
+            return
+        routed = await asyncio.to_thread(self._open_record, number)
+        self.conversation_id, self.organization_id = routed.call_id, routed.organization_id
         self.signaling.ring(key)
         claimed = await asyncio.to_thread(
             lifecycle.claim_call,
@@ -117,6 +109,7 @@ class InboundCall:
             lead_ms=self.runtime.options.playout_lead_ms,
             media_timeout_s=settings.sip_media_timeout_s,
             on_hang_up=hang_up_soon,
+            on_transfer=self.transfer,
         )
         local_host = self.signaling.local_host_for(incoming.source[0])
         try:
@@ -155,30 +148,13 @@ class InboundCall:
             config=claimed.config,
             providers=providers,
             transport=media,
-            can_transfer=False,  # REFER is not supported yet
             record_voice=claimed.record_voice,
         )
         media.attach(session)
-        await self._run(session, media)
+        await self.run(session, media)
 
-    async def _run(self, session: CallSession, media: SipCallMedia) -> None:
-        try:
-            if await lifecycle.start(self.runtime, session):
-                ended = asyncio.create_task(self._ended.wait())
-                closed = asyncio.create_task(session.wait_closed())
-                await asyncio.wait({ended, closed}, return_when=asyncio.FIRST_COMPLETED)
-                ended.cancel()
-                closed.cancel()
-            else:
-                self.hang_up("start_failed")
-        finally:
-            if not self._ended.is_set():
-                self.hang_up("agent_hung_up")
-            await lifecycle.finish(self.runtime, session, self.reason)
-            await media.close()
-
-    def _open_record(self) -> _Routed | None:
-        """The number dialled, as a SIP-trunk number with an agent: the call recorded."""
+    def _find_number(self) -> _Number | None:
+        """The number dialled, as a SIP-trunk number with an agent (its trunk decrypted)."""
         incoming = self.incoming
         with self.runtime.database.session() as db:
             number = None
@@ -189,6 +165,18 @@ class InboundCall:
             if number is None or number.provider != PROVIDER or number.agent_id is None:
                 log.warning("SIP call to %r: no SIP-trunk number with an agent", incoming.number)
                 return None
+            return _Number(
+                number.id,
+                number.organization_id,
+                number.agent_id,
+                number.phone_number,
+                inbound_trunk(number.inbound_trunk, self.signaling.credential_box),
+            )
+
+    def _open_record(self, number: _Number) -> _Routed:
+        """The call recorded, to the number found."""
+        incoming = self.incoming
+        with self.runtime.database.session() as db:
             call = call_queries.create_call(
                 db,
                 number.organization_id,

@@ -14,11 +14,10 @@ import contextlib
 import logging
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from app.audio.formats import AudioFormat
 from app.engine.session import CallSession
-from app.engine.transport import TransferNotSupportedError
 from app.observability.metrics import MALFORMED_FRAMES
 from telephony.audio import InboundConverter, OutboundEncoder
 from telephony.sip.rtp import (
@@ -83,6 +82,7 @@ class SipCallMedia:
         lead_ms: int,
         media_timeout_s: float,
         on_hang_up: Callable[[str], None],
+        on_transfer: Callable[[str], Awaitable[None]],
     ) -> None:
         self.answer = answer
         self.remote = offered_to
@@ -99,6 +99,7 @@ class SipCallMedia:
         self._room = asyncio.Event()
         self._media_timeout_s = media_timeout_s
         self._on_hang_up = on_hang_up
+        self._on_transfer = on_transfer
         self._socket: asyncio.DatagramTransport | None = None
         self._clock: asyncio.Task[None] | None = None
         self.session: CallSession | None = None
@@ -240,6 +241,6 @@ class SipCallMedia:
         self._on_hang_up("agent_hung_up")
 
     async def transfer(self, phone_number: str) -> None:
-        raise TransferNotSupportedError(
-            "a SIP call cannot be transferred yet (no REFER); the call is not transferred"
-        )
+        """REFER the caller to `phone_number`; raises `TransferNotSupportedError` with why when
+        the trunk does not complete it."""
+        await self._on_transfer(phone_number)

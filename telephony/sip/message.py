@@ -25,6 +25,9 @@ _COMPACT = {
     "k": "Supported",
     "s": "Subject",
     "e": "Content-Encoding",
+    "o": "Event",
+    "r": "Refer-To",
+    "b": "Referred-By",
 }
 _CANONICAL = {
     name.lower(): name
@@ -49,6 +52,16 @@ _CANONICAL = {
         "Content-Encoding",
         "Retry-After",
         "Warning",
+        "Authorization",
+        "WWW-Authenticate",
+        "Proxy-Authorization",
+        "Proxy-Authenticate",
+        "Require",
+        "Unsupported",
+        "Event",
+        "Refer-To",
+        "Referred-By",
+        "Subscription-State",
     )
 }
 # Headers whose values may be comma-separated lists that mean several headers (section 7.3.1).
@@ -308,3 +321,18 @@ def render(message: SipRequest | SipResponse) -> bytes:
     lines += [f"{name}: {value}" for name, value in message.headers if name != "Content-Length"]
     lines.append(f"Content-Length: {len(message.body)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + message.body
+
+
+def sent_by(request: SipRequest) -> str:
+    """The top Via's sent-by (host and port), which names a transaction with its branch."""
+    via = request.header("Via") or ""
+    return via.split(None, 1)[1].split(";", 1)[0].strip() if " " in via else via
+
+
+def sipfrag_status(body: bytes) -> tuple[int, str]:
+    """The status line of a message/sipfrag body (`SIP/2.0 200 OK`); (0, '') if unreadable."""
+    first = body.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    parts = first.split(" ", 2)
+    if len(parts) < 2 or parts[0] != "SIP/2.0" or not parts[1].isdigit():
+        return 0, ""
+    return int(parts[1]), parts[2] if len(parts) > 2 else ""

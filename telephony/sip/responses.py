@@ -10,10 +10,13 @@ REASONS = {
     100: "Trying",
     180: "Ringing",
     200: "OK",
+    202: "Accepted",
     400: "Bad Request",
+    401: "Unauthorized",
     403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
+    407: "Proxy Authentication Required",
     415: "Unsupported Media Type",
     420: "Bad Extension",
     480: "Temporarily Unavailable",
@@ -24,8 +27,9 @@ REASONS = {
     500: "Server Internal Error",
     501: "Not Implemented",
     503: "Service Unavailable",
+    603: "Decline",
 }
-ALLOWED_METHODS = "INVITE, ACK, CANCEL, BYE, OPTIONS"
+ALLOWED_METHODS = "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY"
 USER_AGENT = "Velox"
 BRANCH_MAGIC = "z9hG4bK"  # RFC 3261 section 8.1.1.7: branches that start so are unique
 

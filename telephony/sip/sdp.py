@@ -143,3 +143,29 @@ def render_answer(answer: Answer, address: str, port: int, session_id: int) -> b
     lines += attributes
     lines += ["a=ptime:20", "a=sendrecv"]
     return ("\r\n".join(lines) + "\r\n").encode("ascii")
+
+
+TELEPHONE_EVENT = 101  # the payload type we offer for RFC 4733 digits
+
+
+def render_offer(codecs: tuple[str, ...], address: str, port: int, session_id: int) -> bytes:
+    """Our SDP offer for a call we place: the codecs given (PCMU, PCMA) and telephone-event."""
+    family = "IP6" if ":" in address else "IP4"
+    numbers = {"PCMU": PCMU, "PCMA": PCMA}
+    offered = [numbers[codec] for codec in codecs if codec in numbers] or [PCMU, PCMA]
+    lines = [
+        "v=0",
+        f"o=velox {session_id} {session_id} IN {family} {address}",
+        "s=Velox",
+        f"c=IN {family} {address}",
+        "t=0 0",
+        f"m=audio {port} RTP/AVP {' '.join(str(p) for p in [*offered, TELEPHONE_EVENT])}",
+    ]
+    lines += [f"a=rtpmap:{p} {_STATIC[p]}/8000" for p in offered]
+    lines += [
+        f"a=rtpmap:{TELEPHONE_EVENT} telephone-event/8000",
+        f"a=fmtp:{TELEPHONE_EVENT} 0-16",
+        "a=ptime:20",
+        "a=sendrecv",
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode("ascii")

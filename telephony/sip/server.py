@@ -7,18 +7,29 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import re
 import socket
+import time
 
 from app.calls.runtime import VoiceRuntime
+from app.config.credentials import CredentialBox
+from app.db.sip_messages import LoggedSipMessage
 from app.observability.metrics import CALLS_REFUSED_DRAINING, MALFORMED_FRAMES
+from telephony.sip.call import SipCall
+from telephony.sip.digest import DigestChecker
 from telephony.sip.inbound import InboundCall
 from telephony.sip.media import CHANNEL
+from telephony.sip.outbound import OutboundSipCall
+from telephony.sip.placing import Placement
 from telephony.sip.transactions import Address
 from telephony.sip.user_agent import (
+    CallAnswered,
     CallEnded,
+    CallFailed,
     Event,
     IncomingCall,
     MessageRejected,
+    TransferEnded,
     UserAgent,
 )
 
@@ -26,6 +37,8 @@ log = logging.getLogger(__name__)
 
 TICK_S = 0.05  # timers fire within this of their deadline (T1 is 500 ms)
 RETRY_AFTER_S = 5  # told to a caller refused at capacity
+MAX_LOGGED_BYTES = 8_000  # of one message, in a call's SIP log
+_CALL_ID = re.compile(rb"^(?:call-id|i)[ \t]*:[ \t]*([^\r\n]+)", re.IGNORECASE | re.MULTILINE)
 
 
 class _Socket(asyncio.DatagramProtocol):
@@ -48,8 +61,21 @@ class SipServer:
         self._socket: asyncio.DatagramTransport | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._user_agent = UserAgent(self.local_host_for, self._port)
-        self.calls: dict[str, InboundCall] = {}
+        self.calls: dict[str, SipCall] = {}
+        self._by_call_id: dict[str, SipCall] = {}  # the calls, by their messages' Call-ID
         self._tasks: set[asyncio.Task[None]] = set()
+        secret = settings.signing_secret()
+        self._credential_box = CredentialBox(secret)
+        self._digest = DigestChecker(secret)
+
+    @property
+    def digest(self) -> DigestChecker:
+        """Challenges and checks callers' digest credentials (nonces any node can check)."""
+        return self._digest
+
+    @property
+    def credential_box(self) -> CredentialBox:
+        return self._credential_box
 
     @property
     def port(self) -> int:
@@ -83,16 +109,39 @@ class SipServer:
 
     def datagram_received(self, data: bytes, source: Address) -> None:
         now = asyncio.get_running_loop().time()
+        arrived_us = time.time_ns() // 1000
         events = self._user_agent.receive(data, source, now)
-        self._flush()
-        for event in events:
+        for event in events:  # an INVITE makes its call here: it is logged with it, below
             self._on_event(event)
+        self._log("in", data, source, arrived_us)
+        self._flush()
 
     def _flush(self) -> None:
         if self._socket is None:
             return
         for data, to in self._user_agent.datagrams():
             self._socket.sendto(data, to)
+            self._log("out", data, to, time.time_ns() // 1000)
+
+    def _log(self, direction: str, data: bytes, remote: Address, at_us: int) -> None:
+        """Keep a message with its call (one the service has), for the call's SIP log."""
+        found = _CALL_ID.search(data[:4096])
+        if found is None:
+            return
+        sip_call_id = found.group(1).strip().decode("utf-8", "replace")
+        call = self._by_call_id.get(sip_call_id)
+        if call is None:
+            return
+        call.log_message(
+            LoggedSipMessage(
+                sip_call_id=sip_call_id,
+                direction=direction,
+                local_address=f"{self._public_host or self._host}:{self._port}",
+                remote_address=f"{remote[0]}:{remote[1]}",
+                raw_message=data[:MAX_LOGGED_BYTES].decode("utf-8", "replace"),
+                created_at_unix_micro=at_us,
+            )
+        )
 
     async def _tick_forever(self) -> None:
         loop = asyncio.get_running_loop()
@@ -110,6 +159,17 @@ class SipServer:
             call = self.calls.get(event.key)
             if call is not None:
                 call.end(event.reason)
+        elif isinstance(event, TransferEnded):
+            call = self.calls.get(event.key)
+            if call is not None:
+                call.transfer_ended(event)
+        elif isinstance(event, CallAnswered | CallFailed):
+            placed = self.calls.get(event.key)
+            if isinstance(placed, OutboundSipCall):
+                if isinstance(event, CallAnswered):
+                    placed.answered(event)
+                else:
+                    placed.failed(event)
         elif isinstance(event, MessageRejected):
             MALFORMED_FRAMES.labels(channel=CHANNEL, reason=event.reason).inc()
             log.info("SIP message rejected (%s, answered: %s)", event.reason, event.answered)
@@ -123,20 +183,38 @@ class SipServer:
             self.reject(incoming.key, 503, "At capacity", RETRY_AFTER_S)
             return
         call = InboundCall(self.runtime, self, incoming)
-        self.calls[incoming.key] = call
-        task = asyncio.get_running_loop().create_task(self._run(call))
+        self._start(call, incoming.key, incoming.key.split(";", 1)[0])
+
+    def _start(self, call: SipCall, key: str, call_id: str) -> None:
+        self.calls[key] = call
+        self._by_call_id[call_id] = call
+        self._keep(asyncio.get_running_loop().create_task(self._run(call, call_id)))
+
+    def _keep(self, task: asyncio.Task[None]) -> None:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, call: InboundCall) -> None:
+    async def _run(self, call: SipCall, call_id: str) -> None:
         try:
             await call.take()
         except Exception:
-            log.exception("SIP call %s failed", call.incoming.key)
-            self.reject(call.incoming.key, 500, "Server Internal Error")
+            log.exception("SIP call %s failed", call.key)
+            self.reject(call.key, 500, "Server Internal Error")
             call.hang_up("engine_error")
         finally:
-            self.calls.pop(call.incoming.key, None)
+            await call.save_messages()
+            if self.calls.get(call.key) is call:  # not its retry with credentials
+                del self.calls[call.key]
+            if self._by_call_id.get(call_id) is call:
+                del self._by_call_id[call_id]
+
+    def place(self, placement: Placement, call: SipCall) -> str:
+        """Send the INVITE of a call we place and run `call`, which hears how it goes."""
+        call.key = placement.call_id
+        self._start(call, placement.call_id, placement.call_id)
+        key = self._user_agent.place(placement, self._now())
+        self._flush()
+        return key
 
     # --- Signaling, for the calls -------------------------------------------------------------
 
@@ -152,13 +230,27 @@ class SipServer:
         self._flush()
         return answered
 
-    def reject(self, key: str, status: int, reason: str = "", retry_after: int = 0) -> None:
-        self._user_agent.reject(key, status, self._now(), reason=reason, retry_after=retry_after)
+    def reject(
+        self,
+        key: str,
+        status: int,
+        reason: str = "",
+        retry_after: int = 0,
+        headers: list[tuple[str, str]] | None = None,
+    ) -> None:
+        self._user_agent.reject(
+            key, status, self._now(), reason=reason, retry_after=retry_after, headers=headers
+        )
         self._flush()
 
     def hang_up(self, key: str) -> None:
         self._user_agent.hang_up(key, self._now())
         self._flush()
+
+    def refer(self, key: str, target: str) -> bool:
+        sent = self._user_agent.refer(key, target, self._now())
+        self._flush()
+        return sent
 
     def local_host_for(self, remote_host: str) -> str:
         """The address `remote_host` reaches us at: the configured public one, our bound one,

@@ -11,18 +11,32 @@ answered call with `hang_up`. Retransmissions, their timers and the transactions
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from telephony.sip.dialogs import Dialog, DialogState, call_key
+from telephony.sip.events import (
+    CallAnswered,
+    CallConfirmed,
+    CallEnded,
+    CallFailed,
+    Event,
+    HangUpFinished,
+    IncomingCall,
+    MessageRejected,
+    TransferEnded,
+)
 from telephony.sip.message import (
     MalformedSipMessageError,
     SipRequest,
     SipResponse,
     parse_message,
     render,
+    sent_by,
     uri_of,
     uri_user,
 )
+from telephony.sip.placements import Placements
+from telephony.sip.placing import PlacedCall, Placement
+from telephony.sip.referrals import Referrals
 from telephony.sip.responses import ALLOWED_METHODS, build_response, new_tag
 from telephony.sip.transactions import (
     TIMEOUT,
@@ -34,52 +48,18 @@ from telephony.sip.transactions import (
     ServerTransaction,
 )
 
-
-@dataclass(frozen=True)
-class IncomingCall:
-    key: str
-    number: str  # the number dialled: the Request-URI's user part, else the To URI's
-    caller: str  # the From URI's user part
-    offer: bytes  # the SDP body
-    content_type: str
-    source: Address
-    extra_headers: dict[str, str]  # the caller's X- headers, names as sent
-
-
-@dataclass(frozen=True)
-class CallConfirmed:
-    """The caller's ACK of our 200: the call is fully set up."""
-
-    key: str
-
-
-@dataclass(frozen=True)
-class CallEnded:
-    """`caller_hung_up` (BYE), `cancelled` (CANCEL before the answer) or `no_ack` (our 200 was
-    never acknowledged: we sent BYE)."""
-
-    key: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class HangUpFinished:
-    """Our BYE was answered (`answered`) or given up on after 64·T1."""
-
-    key: str
-    answered: bool
-
-
-@dataclass(frozen=True)
-class MessageRejected:
-    """A datagram that was not a usable SIP message: answered 400 when it could be, else
-    dropped; `reason` is what to count it under."""
-
-    reason: str
-    answered: bool
-
-
-Event = IncomingCall | CallConfirmed | CallEnded | HangUpFinished | MessageRejected
+__all__ = [
+    "CallAnswered",
+    "CallConfirmed",
+    "CallEnded",
+    "CallFailed",
+    "Event",
+    "HangUpFinished",
+    "IncomingCall",
+    "MessageRejected",
+    "TransferEnded",
+    "UserAgent",
+]
 
 
 class UserAgent:
@@ -94,6 +74,8 @@ class UserAgent:
         self._answered: dict[tuple[str, str, str], ServerTransaction] = {}
         self._dialogs: dict[str, Dialog] = {}
         self._byes: dict[str, ClientTransaction] = {}
+        self._placements = Placements()
+        self._referrals = Referrals()
 
     # --- what to send -------------------------------------------------------------------------
 
@@ -126,11 +108,11 @@ class UserAgent:
             self._send(response, source)
             return [MessageRejected(error.reason, answered=True)]
         if isinstance(message, SipResponse):
-            return self._on_response(message)
+            return self._on_response(message, source, now)
         return self._on_request(message, source, now)
 
     def _on_request(self, request: SipRequest, source: Address, now: float) -> list[Event]:
-        tx_key = (request.branch, _sent_by(request))
+        tx_key = (request.branch, sent_by(request))
         if request.method == "INVITE":
             return self._on_invite(request, tx_key, source, now)
         if request.method == "ACK":
@@ -143,6 +125,8 @@ class UserAgent:
             return self._on_cancel(request, tx_key, source, now)
         if request.method == "BYE":
             return self._on_bye(request, tx_key, source, now)
+        if request.method == "NOTIFY":
+            return self._on_notify(request, tx_key, source, now)
         if request.method == "OPTIONS":
             headers = [("Allow", ALLOWED_METHODS), ("Accept", "application/sdp")]
             self._answer(request, tx_key, source, now, 200, headers=headers)
@@ -211,6 +195,7 @@ class UserAgent:
                 content_type=(request.header("Content-Type") or "").lower(),
                 source=source,
                 extra_headers=extra,
+                authorization=request.header("Authorization") or "",
             )
         ]
 
@@ -250,12 +235,55 @@ class UserAgent:
         self._end(dialog)
         return [CallEnded(dialog.key, "caller_hung_up")]
 
-    def _on_response(self, response: SipResponse) -> list[Event]:
+    def _on_notify(
+        self, request: SipRequest, tx_key: tuple[str, str], source: Address, now: float
+    ) -> list[Event]:
+        """The trunk telling how our REFER goes (RFC 3515): a sipfrag of the transfer's status."""
+        dialog = self._dialogs.get(call_key(request.call_id, request.from_tag))
+        if dialog is None or not dialog.matches(request):
+            self._answer(request, tx_key, source, now, 481)
+            return []
+        self._answer(request, tx_key, source, now, 200, to_tag=dialog.local_tag)
+        return list(self._referrals.on_notify(dialog, request))
+
+    def refer(self, key: str, target: str, now: float) -> bool:
+        """Ask the trunk to transfer the caller to `target` (a SIP URI) with REFER; False when
+        the call is not answered and acknowledged (or is over)."""
+        dialog = self._dialogs.get(key) or self._placements.dialog(key)
+        if dialog is None or dialog.state is not DialogState.CONFIRMED:
+            return False
+        via = (self._local_host_for(dialog.source[0]), self._local_port)
+        contact = self.contact(dialog.source)
+        self._outbox.append(self._referrals.refer(dialog, target, contact, via, now))
+        return True
+
+    def _on_response(self, response: SipResponse, source: Address, now: float) -> list[Event]:
+        placed = self._placements.of(response)
+        if placed is not None:
+            datagrams, dialog, event = self._placements.on_response(placed, response, source, now)
+            self._outbox += datagrams
+            if dialog is not None:
+                self._dialogs[call_key(dialog.call_id, dialog.remote_tag)] = dialog
+                if isinstance(event, CallFailed):  # answered as we cancelled: BYE
+                    self.hang_up(dialog.key, now)
+            return [event] if event is not None else []
+        transfers = self._referrals.on_response(response)
+        if transfers is not None:
+            return list(transfers)
         transaction = self._byes.get(response.branch)
         if transaction is None or not transaction.on_response(response.status):
             return []
         del self._byes[response.branch]
         return [HangUpFinished(transaction.call_key, answered=True)]
+
+    # --- calls we place -------------------------------------------------------------------------
+
+    def place(self, placement: Placement, now: float) -> str:
+        """Send an INVITE for `placement`; its key (the Call-ID) names it in later events."""
+        local_host = self._local_host_for(placement.target[0])
+        placed = PlacedCall(placement, local_host, self._local_port, now)
+        self._outbox += self._placements.start(placed, now)
+        return placement.call_id
 
     # --- the application's decisions -----------------------------------------------------------
 
@@ -294,17 +322,35 @@ class UserAgent:
         return True
 
     def reject(
-        self, key: str, status: int, now: float, *, reason: str = "", retry_after: int = 0
+        self,
+        key: str,
+        status: int,
+        now: float,
+        *,
+        reason: str = "",
+        retry_after: int = 0,
+        headers: list[tuple[str, str]] | None = None,
     ) -> None:
-        """A final failure for an unanswered call (404, 486, 488, 503...)."""
+        """A final failure for an unanswered call (401 with its challenge, 403, 404, 486...)."""
         dialog = self._dialogs.get(key)
         if dialog is not None and dialog.state is DialogState.RINGING:
-            self._reject(dialog, status, now, reason=reason, retry_after=retry_after)
+            self._reject(
+                dialog, status, now, reason=reason, retry_after=retry_after, headers=headers
+            )
 
     def _reject(
-        self, dialog: Dialog, status: int, now: float, *, reason: str = "", retry_after: int = 0
+        self,
+        dialog: Dialog,
+        status: int,
+        now: float,
+        *,
+        reason: str = "",
+        retry_after: int = 0,
+        headers: list[tuple[str, str]] | None = None,
     ) -> None:
-        headers = [("Retry-After", str(retry_after))] if retry_after else []
+        headers = list(headers or [])
+        if retry_after:
+            headers.append(("Retry-After", str(retry_after)))
         response = build_response(
             dialog.invite,
             status,
@@ -318,8 +364,13 @@ class UserAgent:
 
     def hang_up(self, key: str, now: float) -> bool:
         """End the call from our side: BYE once answered (re-sent by timer E), 480 before.
-        False if the call is already over."""
-        dialog = self._dialogs.get(key)
+        False if the call is already over. A call we placed is cancelled while it rings."""
+        cancelled = self._placements.cancel(key, now)
+        if cancelled is not None:
+            datagrams, going = cancelled
+            self._outbox += datagrams
+            return going
+        dialog = self._dialogs.get(key) or self._placements.dialog(key)
         if dialog is None or dialog.state is DialogState.ENDED:
             return False
         if dialog.state is DialogState.RINGING:
@@ -334,7 +385,7 @@ class UserAgent:
 
     def _end(self, dialog: Dialog) -> None:
         dialog.state, dialog.ok = DialogState.ENDED, None
-        self._dialogs.pop(dialog.key, None)
+        self._dialogs.pop(call_key(dialog.call_id, dialog.remote_tag), None)
 
     # --- time ---------------------------------------------------------------------------------
 
@@ -356,6 +407,12 @@ class UserAgent:
         for answered_key, answered in list(self._answered.items()):
             if now >= answered.ends_at:
                 del self._answered[answered_key]
+        datagrams, placed_events = self._placements.tick(now)
+        self._outbox += datagrams
+        events += placed_events
+        datagrams, transfers = self._referrals.tick(now)
+        self._outbox += datagrams
+        events += transfers
         for branch, bye in list(self._byes.items()):
             if bye.retransmission.timed_out(now):
                 del self._byes[branch]
@@ -368,8 +425,3 @@ class UserAgent:
     def calls(self) -> int:
         """Calls ringing or answered."""
         return len(self._dialogs)
-
-
-def _sent_by(request: SipRequest) -> str:
-    via = request.header("Via") or ""
-    return via.split(None, 1)[1].split(";", 1)[0].strip() if " " in via else via

@@ -28,16 +28,23 @@ def sipp_binary() -> str:
 
 
 def run_sipp(
-    port: int, arguments: list[str], work_dir: Path, timeout_s: int = 60
+    port: int,
+    arguments: list[str],
+    work_dir: Path,
+    timeout_s: int = 60,
+    *,
+    sip_port: int | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """sipp against 127.0.0.1:`port`, in the foreground; its errors kept in `work_dir`."""
+    """sipp against 127.0.0.1:`port`, in the foreground, on its SIP port `sip_port` (a free one
+    unless given: a callee's is the trunk address it is reached at); its errors kept in
+    `work_dir`."""
     command = [
         sipp_binary(),
         f"127.0.0.1:{port}",
         "-i",
         "127.0.0.1",
         "-p",
-        str(free_port()),
+        str(sip_port or free_port()),
         "-mp",
         str(free_port()),
         "-nostdin",

@@ -56,6 +56,7 @@ def service(tmp_path: Path, empty_database_url: str) -> Iterator[RunningService]
             registry=registry,
             twilio_api_base_url=twilio.base_url,
             database_url=empty_database_url,
+            sip=True,  # SIP trunk calls are part of the API under test
         ) as running,
     ):
         yield running

@@ -59,7 +59,12 @@ def media(hang_ups: list[str] | None = None, timeout_s: float = 30) -> SipCallMe
         lead_ms=100,
         media_timeout_s=timeout_s,
         on_hang_up=(hang_ups if hang_ups is not None else []).append,
+        on_transfer=refuse_transfer,
     )
+
+
+async def refuse_transfer(phone_number: str) -> None:
+    raise AssertionError(f"no transfer expected (to {phone_number})")
 
 
 def started(line: SipCallMedia) -> tuple[Wire, Session]:

@@ -7,7 +7,7 @@ what the migrations are checked against.
 
 from app.db.models.agents import Agent, PhoneNumber
 from app.db.models.base import NAMING_CONVENTION, Base, SurrogateKey, UtcDateTime, new_id, utc_now
-from app.db.models.calls import Call, CallAnalysis, CallEvent, Turn
+from app.db.models.calls import Call, CallAnalysis, CallEvent, SipMessage, Turn
 from app.db.models.campaigns import (
     CallAttempt,
     Campaign,
@@ -40,6 +40,7 @@ __all__ = [
     "PhoneNumber",
     "ProviderCredential",
     "PushSubscription",
+    "SipMessage",
     "SurrogateKey",
     "TaskRun",
     "Turn",

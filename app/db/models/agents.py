@@ -36,3 +36,6 @@ class PhoneNumber(Base):
     provider: Mapped[str] = mapped_column(String(16))
     agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # A sip_trunk number's trunk configurations (app/config/sip_trunks.py), passwords encrypted.
+    inbound_trunk: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    outbound_trunk: Mapped[dict[str, Any] | None] = mapped_column(default=None)

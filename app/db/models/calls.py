@@ -88,6 +88,22 @@ class CallEvent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
+class SipMessage(Base):
+    """One SIP message of a call as it went over the wire, kept with the call for debugging."""
+
+    __tablename__ = "sip_messages"
+
+    id: Mapped[int] = mapped_column(SurrogateKey, primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    sip_call_id: Mapped[str] = mapped_column(String(255))
+    direction: Mapped[str] = mapped_column(String(8))  # in, out
+    local_address: Mapped[str] = mapped_column(String(64))
+    remote_address: Mapped[str] = mapped_column(String(64))
+    raw_message: Mapped[str] = mapped_column(Text)
+    created_at_unix_micro: Mapped[int] = mapped_column(BigInteger)
+
+
 class CallAnalysis(Base):
     """The post-call analysis of one call: queued when the call is stored, filled by a worker.
 

@@ -788,6 +788,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/convai/conversations/{conversation_id}/sip-messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Sip Messages
+         * @description The call's SIP messages in the order they went (none for a call that is not SIP).
+         */
+        get: operations["get_sip_messages_v1_convai_conversations__conversation_id__sip_messages_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/convai/conversations/{conversation_id}/webhook-deliveries": {
         parameters: {
             query?: never;
@@ -872,9 +892,27 @@ export interface paths {
         head?: never;
         /**
          * Update Phone Number
-         * @description Assign the agent that answers this number (``agent_id: null`` unassigns it).
+         * @description Assign the agent that answers this number (``agent_id: null`` unassigns it), change its
+         *     label or replace its trunk configurations; fields left out stay as they are.
          */
         patch: operations["update_phone_number_v1_convai_phone_numbers__phone_number_id__patch"];
+        trace?: never;
+    };
+    "/v1/convai/sip-trunk/outbound-call": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sip Trunk Outbound Call */
+        post: operations["sip_trunk_outbound_call_v1_convai_sip_trunk_outbound_call_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/convai/twilio/outbound-call": {
@@ -2316,6 +2354,44 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /** InboundTrunkConfig */
+        InboundTrunkConfig: {
+            /** Allowed Addresses */
+            allowed_addresses?: string[] | null;
+            /** Allowed Numbers */
+            allowed_numbers?: string[] | null;
+            /** Attributes To Headers */
+            attributes_to_headers?: {
+                [key: string]: string;
+            } | null;
+            credentials?: components["schemas"]["TrunkCredentials"] | null;
+            /** Media Encryption */
+            media_encryption?: ("disabled" | "allowed" | "required") | null;
+            /** Remote Domains */
+            remote_domains?: string[] | null;
+        };
+        /**
+         * InboundTrunkView
+         * @description ElevenLabs' inbound trunk as shown: never the password.
+         */
+        InboundTrunkView: {
+            /** Allowed Addresses */
+            allowed_addresses: string[];
+            /** Allowed Numbers */
+            allowed_numbers?: string[] | null;
+            /** Attributes To Headers */
+            attributes_to_headers?: {
+                [key: string]: string;
+            } | null;
+            /** Has Auth Credentials */
+            has_auth_credentials: boolean;
+            /** Media Encryption */
+            media_encryption: string;
+            /** Remote Domains */
+            remote_domains?: string[] | null;
+            /** Username */
+            username?: string | null;
+        };
         /** InviteAcceptRequest */
         InviteAcceptRequest: {
             /** Password */
@@ -2545,6 +2621,52 @@ export interface components {
             /** Success */
             success: boolean;
         };
+        /** OutboundTrunkConfig */
+        OutboundTrunkConfig: {
+            /** Address */
+            address: string;
+            /** Attributes To Headers */
+            attributes_to_headers?: {
+                [key: string]: string;
+            } | null;
+            credentials?: components["schemas"]["TrunkCredentials"] | null;
+            /** Enabled Codecs */
+            enabled_codecs?: ("G722/8000" | "PCMU/8000" | "PCMA/8000")[] | null;
+            /** Headers */
+            headers?: {
+                [key: string]: string;
+            } | null;
+            /** Media Encryption */
+            media_encryption?: ("disabled" | "allowed" | "required") | null;
+            /** Transport */
+            transport?: ("auto" | "udp" | "tcp" | "tls") | null;
+        };
+        /**
+         * OutboundTrunkView
+         * @description ElevenLabs' outbound trunk as shown: never the password.
+         */
+        OutboundTrunkView: {
+            /** Address */
+            address: string;
+            /** Attributes To Headers */
+            attributes_to_headers?: {
+                [key: string]: string;
+            } | null;
+            /** Enabled Codecs */
+            enabled_codecs?: string[] | null;
+            /** Has Auth Credentials */
+            has_auth_credentials: boolean;
+            /** Headers */
+            headers?: {
+                [key: string]: string;
+            } | null;
+            /** Media Encryption */
+            media_encryption: string;
+            /** Transport */
+            transport: string;
+            /** Username */
+            username?: string | null;
+        };
         /**
          * Outcome
          * @description How one call attempt ended.
@@ -2603,26 +2725,20 @@ export interface components {
         /**
          * PhoneNumberCreateRequest
          * @description ElevenLabs' import body. Twilio credentials come from Velox settings, not the body. A
-         *     `sip_trunk` number answers SIP calls whose Request-URI (or To) is that number, from any
-         *     address: trunk configurations (allowed addresses, digest credentials, outbound trunks) are
-         *     not supported yet and are refused rather than ignored.
+         *     `sip_trunk` number answers SIP calls whose Request-URI (or To) is that number, from the
+         *     addresses and with the digest credentials of its `inbound_trunk_config` (anyone when it has
+         *     none), and places calls out through its `outbound_trunk_config`.
          */
         PhoneNumberCreateRequest: {
             /** Agent Id */
             agent_id?: string | null;
-            /** Inbound Trunk Config */
-            inbound_trunk_config?: {
-                [key: string]: unknown;
-            } | null;
+            inbound_trunk_config?: components["schemas"]["InboundTrunkConfig"] | null;
             /**
              * Label
              * @default
              */
             label: string;
-            /** Outbound Trunk Config */
-            outbound_trunk_config?: {
-                [key: string]: unknown;
-            } | null;
+            outbound_trunk_config?: components["schemas"]["OutboundTrunkConfig"] | null;
             /** Phone Number */
             phone_number: string;
             /**
@@ -2635,21 +2751,29 @@ export interface components {
         /** PhoneNumberResponse */
         PhoneNumberResponse: {
             assigned_agent: components["schemas"]["AssignedAgent"] | null;
+            inbound_trunk?: components["schemas"]["InboundTrunkView"] | null;
             /** Label */
             label: string;
+            outbound_trunk?: components["schemas"]["OutboundTrunkView"] | null;
             /** Phone Number */
             phone_number: string;
             /** Phone Number Id */
             phone_number_id: string;
             /** Provider */
             provider: string;
+            provider_config?: components["schemas"]["OutboundTrunkView"] | null;
         };
-        /** PhoneNumberUpdateRequest */
+        /**
+         * PhoneNumberUpdateRequest
+         * @description Only the fields sent change; trunk credentials without a password keep the stored one.
+         */
         PhoneNumberUpdateRequest: {
             /** Agent Id */
             agent_id?: string | null;
+            inbound_trunk_config?: components["schemas"]["InboundTrunkConfig"] | null;
             /** Label */
             label?: string | null;
+            outbound_trunk_config?: components["schemas"]["OutboundTrunkConfig"] | null;
         };
         /** PlatformSettings */
         PlatformSettings: {
@@ -2936,6 +3060,54 @@ export interface components {
             token: string;
             user: components["schemas"]["UserView"];
         };
+        /** SipLogMessage */
+        SipLogMessage: {
+            /** Call Id */
+            call_id: string;
+            /** Created At Unix Micro */
+            created_at_unix_micro: number;
+            /** Direction */
+            direction: string;
+            /** Error Message */
+            error_message: string;
+            /** Local Address */
+            local_address: string;
+            /** Phone Numbers */
+            phone_numbers: string[];
+            /** Raw Message */
+            raw_message: string;
+            /** Remote Address */
+            remote_address: string;
+            /** Transport */
+            transport: string;
+        };
+        /** SipLogMessages */
+        SipLogMessages: {
+            /**
+             * Has More
+             * @default false
+             */
+            has_more: boolean;
+            /** Next Cursor */
+            next_cursor?: string | null;
+            /** Sip Messages */
+            sip_messages: components["schemas"]["SipLogMessage"][];
+        };
+        /**
+         * SipTrunkOutboundCallResponse
+         * @description `success` is true once the INVITE is sent; the call's outcome lands on the conversation
+         *     (`conversation_id`). `sip_call_id` is the INVITE's Call-ID.
+         */
+        SipTrunkOutboundCallResponse: {
+            /** Conversation Id */
+            conversation_id: string | null;
+            /** Message */
+            message: string;
+            /** Sip Call Id */
+            sip_call_id: string | null;
+            /** Success */
+            success: boolean;
+        };
         /** SubscriptionKeys */
         SubscriptionKeys: {
             /** Auth */
@@ -3087,6 +3259,16 @@ export interface components {
             description: string;
             /** Phone Number */
             phone_number: string;
+        };
+        /**
+         * TrunkCredentials
+         * @description Digest credentials; `password` left out keeps the one stored.
+         */
+        TrunkCredentials: {
+            /** Password */
+            password?: string | null;
+            /** Username */
+            username: string;
         };
         /** TtsSection */
         TtsSection: {
@@ -6133,6 +6315,67 @@ export interface operations {
             };
         };
     };
+    get_sip_messages_v1_convai_conversations__conversation_id__sip_messages_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SipLogMessages"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_call_deliveries_v1_convai_conversations__conversation_id__webhook_deliveries_get: {
         parameters: {
             query?: {
@@ -6574,6 +6817,84 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    sip_trunk_outbound_call_v1_convai_sip_trunk_outbound_call_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OutboundCallBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SipTrunkOutboundCallResponse"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this needs is not configured or not reachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

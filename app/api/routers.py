@@ -24,7 +24,9 @@ from app.api import (
     phone_numbers,
     provider_keys,
     push,
+    secrets,
     signed_urls,
+    tools,
     users,
     webhooks,
 )
@@ -35,6 +37,8 @@ VOICE_ROUTERS: tuple[APIRouter, ...] = (outbound_calls.router, live_calls.router
 REST_ROUTERS: tuple[APIRouter, ...] = (
     agents.router,
     agents.templates_router,
+    tools.router,
+    secrets.router,
     conversations.router,
     call_audio.router,
     call_webhooks.router,

@@ -87,3 +87,10 @@ RECORDING_WRITER_EXITS = Counter(
     ["how"],
     registry=REGISTRY,
 )
+TOOL_CALLS = Counter(
+    "velox_tool_calls",
+    "Webhook tool calls by outcome: ok, or the error the model was told (invalid_arguments,"
+    " url_refused, redirect_refused, timeout, unreachable, http_error, invalid_response...)",
+    ["kind", "outcome"],
+    registry=REGISTRY,
+)

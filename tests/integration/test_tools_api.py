@@ -60,9 +60,7 @@ def create_secret(client: TestClient, tenant: Tenant) -> str:
 
 
 def create_tool(client: TestClient, tenant: Tenant, config: dict[str, Any]) -> str:
-    response = client.post(
-        "/v1/convai/tools", json={"tool_config": config}, headers=tenant.headers
-    )
+    response = client.post("/v1/convai/tools", json={"tool_config": config}, headers=tenant.headers)
     assert response.status_code == 200, response.text
     return str(response.json()["id"])
 
@@ -108,9 +106,7 @@ def test_tools_belong_to_one_organization(
 
     assert client.get(f"/v1/convai/tools/{tool_id}", headers=tenant_b.headers).status_code == 404
     assert client.get("/v1/convai/tools", headers=tenant_b.headers).json()["tools"] == []
-    assert (
-        client.delete(f"/v1/convai/tools/{tool_id}", headers=tenant_b.headers).status_code == 404
-    )
+    assert client.delete(f"/v1/convai/tools/{tool_id}", headers=tenant_b.headers).status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -159,9 +159,11 @@ async def test_a_tool_is_called_with_its_secret_and_its_answer_assigns_variables
     [request] = server.requests
     assert request["path"] == "/orders/A%207?lang=en"
     assert request["headers"]["Authorization"] == SECRET
-    assert tools.variables["order_eta"] == "Tuesday" and tools.variables["ref"] == "x1"
+    assert tools.variables["order_eta"] == "Tuesday"
+    assert tools.variables["ref"] == "x1"
     assert [u["variable_name"] for u in outcome.variable_updates] == ["order_eta", "ref"]
-    assert outcome.details is not None and "Authorization" not in json.dumps(outcome.details)
+    assert outcome.details is not None
+    assert "Authorization" not in json.dumps(outcome.details)
     assert outcomes == [("webhook", "ok")]
 
 
@@ -181,7 +183,8 @@ async def test_a_failing_tool_server_is_a_tool_error_the_model_can_speak_about(
 
     outcome = await tools.run(ToolCall("call_1", "order_status", {}))
 
-    assert outcome.is_error and outcome.error_type == error_type
+    assert outcome.is_error
+    assert outcome.error_type == error_type
     assert says in json.loads(outcome.result)["error"]
     assert log.counts["tool_errors"] == 1
     assert outcomes == [("webhook", error_type)]
@@ -195,7 +198,8 @@ async def test_a_redirect_on_the_same_host_is_followed(
 
     outcome = await tools.run(ToolCall("call_1", "order_status", {}))
 
-    assert not outcome.is_error and json.loads(outcome.result)["order"] == "B9"
+    assert not outcome.is_error
+    assert json.loads(outcome.result)["order"] == "B9"
     assert [r["path"] for r in server.requests] == ["/moved?lang=en", "/orders/B9"]
 
 
@@ -221,7 +225,8 @@ async def test_a_private_address_is_refused_unless_the_deployment_allows_it(
 
     outcome = await tools.run(ToolCall("call_1", "order_status", {"order_id": "A7"}))
 
-    assert outcome.error_type == "url_refused" and not outcome.called
+    assert outcome.error_type == "url_refused"
+    assert not outcome.called
     assert "VELOX_ALLOW_PRIVATE_URLS" in outcome.result
     assert server.requests == []
 
@@ -234,6 +239,7 @@ async def test_arguments_that_do_not_match_never_reach_the_tool(
 
     outcome = await tools.run(ToolCall("call_1", "order_status", {"order_id": 7}))
 
-    assert outcome.error_type == "invalid_arguments" and not outcome.called
+    assert outcome.error_type == "invalid_arguments"
+    assert not outcome.called
     assert "order_id" in outcome.result
     assert server.requests == []

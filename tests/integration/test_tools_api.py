@@ -55,7 +55,8 @@ def create_secret(client: TestClient, tenant: Tenant) -> str:
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["type"] == "stored" and body["name"] == "orders-api"
+    assert body["type"] == "stored"
+    assert body["name"] == "orders-api"
     return str(body["secret_id"])
 
 
@@ -74,7 +75,8 @@ def test_a_tool_round_trips_in_elevenlabs_shape(client: TestClient, tenant_a: Te
     body = response.json()
     assert body["id"] == tool_id
     config = body["tool_config"]
-    assert config["type"] == "webhook" and config["name"] == "get_order_status"
+    assert config["type"] == "webhook"
+    assert config["name"] == "get_order_status"
     assert config["api_schema"]["url"] == "https://orders.example.com/orders/{order_id}"
     assert config["api_schema"]["path_params_schema"]["order_id"]["type"] == "string"
     assert config["assignments"][0]["value_path"] == "eta"
@@ -157,8 +159,10 @@ def test_a_tool_naming_an_unknown_secret_or_a_taken_name_is_refused(
         "/v1/convai/tools", json={"tool_config": order_tool()}, headers=tenant_a.headers
     )
 
-    assert unknown.status_code == 422 and "no secret" in unknown.text
-    assert taken.status_code == 422 and "already named" in taken.text
+    assert unknown.status_code == 422
+    assert "no secret" in unknown.text
+    assert taken.status_code == 422
+    assert "already named" in taken.text
 
 
 def test_an_update_replaces_the_configuration(client: TestClient, tenant_a: Tenant) -> None:
@@ -197,7 +201,8 @@ def test_agents_name_tools_by_id_and_an_unknown_id_is_refused(
     agent_id = created.json()["agent_id"]
     agent = client.get(f"/v1/convai/agents/{agent_id}", headers=tenant_a.headers).json()
     assert agent["conversation_config"]["agent"]["prompt"]["tool_ids"] == [tool_id]
-    assert refused.status_code == 422 and "no tool" in refused.text
+    assert refused.status_code == 422
+    assert "no tool" in refused.text
     dependents = client.get(
         f"/v1/convai/tools/{tool_id}/dependent-agents", headers=tenant_a.headers
     ).json()
@@ -217,7 +222,8 @@ def test_a_tool_in_use_is_deleted_only_with_force_which_takes_it_out_of_the_agen
     refused = client.delete(f"/v1/convai/tools/{tool_id}", headers=tenant_a.headers)
     forced = client.delete(f"/v1/convai/tools/{tool_id}?force=true", headers=tenant_a.headers)
 
-    assert refused.status_code == 409 and agent_id in refused.text
+    assert refused.status_code == 409
+    assert agent_id in refused.text
     assert forced.status_code == 200
     assert client.get(f"/v1/convai/tools/{tool_id}", headers=tenant_a.headers).status_code == 404
     agent = client.get(f"/v1/convai/agents/{agent_id}", headers=tenant_a.headers).json()
@@ -232,7 +238,8 @@ def test_a_secret_is_encrypted_at_rest_and_never_returned(
     listing = client.get("/v1/convai/secrets", headers=tenant_a.headers)
     one = client.get(f"/v1/convai/secrets/{secret_id}", headers=tenant_a.headers)
 
-    assert SECRET_VALUE not in listing.text and SECRET_VALUE not in one.text
+    assert SECRET_VALUE not in listing.text
+    assert SECRET_VALUE not in one.text
     assert [s["secret_id"] for s in listing.json()["secrets"]] == [secret_id]
     with database.session() as session:
         stored = secret_queries.encrypted_secrets(session, tenant_a.organization_id, [secret_id])
@@ -251,7 +258,8 @@ def test_a_secret_can_be_renamed_and_given_a_new_value(
         headers=tenant_a.headers,
     )
 
-    assert response.status_code == 200 and response.json()["name"] == "orders-api-v2"
+    assert response.status_code == 200
+    assert response.json()["name"] == "orders-api-v2"
     with database.session() as session:
         stored = secret_queries.encrypted_secrets(session, tenant_a.organization_id, [secret_id])
     assert CredentialBox(TEST_SECRET).decrypt(stored[secret_id]) == "Bearer new-value-1234"
@@ -266,7 +274,8 @@ def test_a_secret_a_tool_uses_is_not_deleted_and_says_which_tool(
     refused = client.delete(f"/v1/convai/secrets/{secret_id}", headers=tenant_a.headers)
     used_by = client.get(f"/v1/convai/secrets/{secret_id}", headers=tenant_a.headers).json()
 
-    assert refused.status_code == 409 and tool_id in refused.text
+    assert refused.status_code == 409
+    assert tool_id in refused.text
     assert [t["id"] for t in used_by["used_by"]["tools"]] == [tool_id]
     client.delete(f"/v1/convai/tools/{tool_id}", headers=tenant_a.headers)
     deleted = client.delete(f"/v1/convai/secrets/{secret_id}", headers=tenant_a.headers)

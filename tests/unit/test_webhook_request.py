@@ -79,7 +79,8 @@ def test_arguments_that_do_not_fit_the_schema_are_named() -> None:
         check_arguments(booking_tool(), {"day": "tomorrow", "slots": 0})
 
     message = str(raised.value)
-    assert "day" in message and "slots" in message
+    assert "day" in message
+    assert "slots" in message
 
 
 def test_the_request_takes_values_from_arguments_variables_constants_and_secrets() -> None:

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 MAX_TOOL_ROUNDS = 3
 LLM_SOURCES = frozenset({"voice", "dtmf", "text"})
+FILLER_TURN = "t"  # the turn id's prefix of a line said while a tool works
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,8 +162,9 @@ class Responder:
         response, request = self.current, self.current_request
         if response is None or request is None:
             return
+        source = "tool_filler" if response.turn_id.startswith(FILLER_TURN) else request.source
         heard = self._log.interrupted_agent_turn(
-            response, self._playout, request.source, self._first_round_end_of_speech(response)
+            response, self._playout, source, self._first_round_end_of_speech(response)
         )
         self._conversation.add_agent(heard)
         self._events.agent_response_correction(response.generated_text.strip(), heard)
@@ -291,7 +293,7 @@ class Responder:
             return
         try:
             response, result = await self._speak(
-                f"t{request.number}.{self._counter}", fixed_text(text), from_llm=False
+                f"{FILLER_TURN}{request.number}.{self._counter}", fixed_text(text), from_llm=False
             )
         except Exception as error:
             self._log.event("provider_error", role="tts", error=repr(error), turn="tool_filler")

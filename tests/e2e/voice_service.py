@@ -134,6 +134,7 @@ def running_service(
     twilio_api_base_url: str = "https://api.twilio.com",
     database_url: str | None = None,
     sip: bool = False,
+    allow_private_urls: bool = False,
 ) -> Iterator[RunningService]:
     """Serve `registry`'s providers, with an agent (as `config` chooses them) on AGENT_NUMBER;
     on a SQLite file in `tmp_path` unless given an (empty) database's URL. With `sip`, it
@@ -149,6 +150,7 @@ def running_service(
         twilio_api_base_url=twilio_api_base_url,
         sip_host="127.0.0.1",
         sip_port=0 if sip else None,
+        allow_private_urls=allow_private_urls,
     )
     upgrade(settings.resolved_database_url())
     database = Database(settings.resolved_database_url())

@@ -216,13 +216,12 @@ async def _offer_tools(runtime: VoiceRuntime, session: CallSession) -> None:
             session.config,
             allow_private_urls=runtime.settings.allow_private_urls,
         )
+        session.offer_tools(
+            tools, on_outcome=lambda kind, outcome: TOOL_CALLS.labels(kind, outcome).inc()
+        )
     except Exception as error:
         log.exception("call %s: its tools could not be loaded", context.call_id)
         session.log.event("tools_unavailable", error=repr(error)[:300])
-        return
-    session.offer_tools(
-        tools, on_outcome=lambda kind, outcome: TOOL_CALLS.labels(kind, outcome).inc()
-    )
 
 
 async def finish(

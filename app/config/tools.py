@@ -178,24 +178,31 @@ class WebhookToolConfig(_Section):
     @model_validator(mode="after")
     def _valid_json_schema(self) -> WebhookToolConfig:
         body = self.api_schema.request_body_schema
-        if body is not None and body.get("type", "object") != "object":
-            raise ValueError('request_body_schema must be a schema of "type": "object"')
-        names: list[str] = [
-            *(self.api_schema.path_params_schema or {}),
-            *((self.api_schema.query_params_schema or QueryParamsSchema(properties={})).properties),
-            *self.api_schema.body_properties(),
-        ]
-        for name in names:
-            if names.count(name) > 1:
-                raise ValueError(
-                    f"parameter {name!r} is named twice across the path, query and body schemas"
-                )
         try:
-            jsonschema_rs.meta.validate(self.parameters())
             if body is not None:
+                if body.get("type", "object") != "object":
+                    raise ValueError('request_body_schema must be a schema of "type": "object"')
+                _local_refs_only(body)
                 jsonschema_rs.meta.validate(json_schema_of(body))
+            names: list[str] = [
+                *(self.api_schema.path_params_schema or {}),
+                *(
+                    self.api_schema.query_params_schema or QueryParamsSchema(properties={})
+                ).properties,
+                *self.api_schema.body_properties(),
+            ]
+            for name in names:
+                if names.count(name) > 1:
+                    raise ValueError(
+                        f"parameter {name!r} is named twice across the path, query and body schemas"
+                    )
+            parameters = self.parameters()
+            jsonschema_rs.meta.validate(parameters)
+            jsonschema_rs.validator_for(parameters)
         except jsonschema_rs.ValidationError as error:
             raise ValueError(f"not a valid JSON Schema: {error.message}") from error
+        except (TypeError, jsonschema_rs.ReferencingError) as error:
+            raise ValueError(f"not a valid JSON Schema: {error}") from error
         return self
 
     @property
@@ -231,6 +238,19 @@ class WebhookToolConfig(_Section):
                 if name in body_required:
                     required.append(name)
         return {"type": "object", "properties": properties, "required": required}
+
+
+def _local_refs_only(schema: Any) -> None:
+    """A `$ref` may point inside the schema only: a tool's schema never fetches anything."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if ref is not None and not (isinstance(ref, str) and ref.startswith("#")):
+            raise ValueError(f"$ref {ref!r} is refused: only references inside the schema (#/…)")
+        for value in schema.values():
+            _local_refs_only(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            _local_refs_only(item)
 
 
 def _from_model(schema: dict[str, Any]) -> bool:

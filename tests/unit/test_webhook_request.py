@@ -113,6 +113,9 @@ def test_a_path_variable_the_call_does_not_have_is_an_argument_error() -> None:
         {"request_body_schema": {"type": "array"}},
         {"request_body_schema": {"type": "object", "properties": {"a": {"type": 7}}}},
         {"request_headers": {"Bad Header": "x"}},
+        {"request_body_schema": {"type": "object", "properties": 7}},
+        # A schema never makes Velox fetch anything.
+        {"request_body_schema": {"type": "object", "$ref": "http://169.254.169.254/latest"}},
     ],
 )
 def test_a_tool_that_is_not_valid_is_refused(changes: dict[str, Any]) -> None:

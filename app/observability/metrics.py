@@ -94,3 +94,9 @@ TOOL_CALLS = Counter(
     ["kind", "outcome"],
     registry=REGISTRY,
 )
+TOOL_CONFIGS_REFUSED = Counter(
+    "velox_tool_configs_refused",
+    "Webhook tools refused when created or changed (a schema that is not valid JSON Schema, an"
+    " unknown secret, a taken name...)",
+    registry=REGISTRY,
+)

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from app.config.credentials import CredentialBox
 from app.db import secrets as secret_queries
 from app.db.session import Database
+from app.observability.metrics import TOOL_CONFIGS_REFUSED
 from tests.api_app import TEST_SECRET
 from tests.tenants import Tenant
 
@@ -134,12 +135,14 @@ def test_a_tool_whose_schemas_are_not_valid_is_refused_saying_why(
 ) -> None:
     config = order_tool()
     config["api_schema"] = {**config["api_schema"], **change}
+    refused_before = TOOL_CONFIGS_REFUSED._value.get()
 
     response = client.post(
         "/v1/convai/tools", json={"tool_config": config}, headers=tenant_a.headers
     )
 
     assert response.status_code == 422
+    assert TOOL_CONFIGS_REFUSED._value.get() == refused_before + 1
     assert complaint in response.text
     assert client.get("/v1/convai/tools", headers=tenant_a.headers).json()["tools"] == []
 

@@ -34,6 +34,7 @@ GROQ_KEY = "test-groq-key-0123"
 SECRET = "Bearer orders-api-key-91f3"
 TOOL_SECONDS = 3.0
 ANSWER = ["Your order A7 has shipped", " and arrives on Tuesday."]
+APOLOGY = "Sorry, the order system is not answering right now."
 
 
 class OrdersServer:
@@ -52,6 +53,14 @@ def orders(groq: GroqChatDouble) -> Iterator[tuple[str, OrdersServer]]:
     class Handler(QuietHandler):
         def do_GET(self) -> None:
             state.requests.append({"path": self.path, "headers": dict(self.headers)})
+            if self.path.startswith("/garbage/"):
+                state.groq.script = GroqScript(text=[APOLOGY])
+                state.called.set()
+                self.send_response(200)
+                self.send_header("Content-Length", "14")
+                self.end_headers()
+                self.wfile.write(b"<html>500</htm")
+                return
             state.groq.script = GroqScript(text=list(ANSWER))
             state.called.set()
             time.sleep(TOOL_SECONDS)
@@ -94,7 +103,7 @@ def agent_config() -> AgentConfig:
     return config
 
 
-def attach_order_tool(service: RunningService, base_url: str) -> str:
+def attach_order_tool(service: RunningService, base_url: str, path: str = "/orders") -> str:
     """A secret, a webhook tool whose header carries it, the agent naming the tool: all through
     the API."""
     api = httpx.Client(base_url=service.base_url, headers=service.headers)
@@ -110,7 +119,7 @@ def attach_order_tool(service: RunningService, base_url: str) -> str:
                 "response_timeout_secs": 10,
                 "pre_tool_speech": "auto",
                 "api_schema": {
-                    "url": f"{base_url}/orders/{{order_id}}",
+                    "url": f"{base_url}{path}/{{order_id}}",
                     "method": "GET",
                     "request_headers": {"Authorization": {"secret_id": secret.json()["secret_id"]}},
                     "path_params_schema": {
@@ -130,16 +139,21 @@ def attach_order_tool(service: RunningService, base_url: str) -> str:
     return tool_id
 
 
-async def test_a_webhook_tool_is_called_once_its_answer_spoken_after_a_barge_in(
-    tmp_path: Path, groq: GroqChatDouble, orders: tuple[str, OrdersServer]
-) -> None:
-    base_url, server = orders
-    stt = ScriptedSpeechToText(["where is my order A7", "hello are you still there"])
+def providers(stt: ScriptedSpeechToText, groq: GroqChatDouble) -> ProviderRegistry:
     registry = ProviderRegistry()
     registry.vad.register("energy", EnergyVad)
     registry.stt.register(stt.name, lambda: stt)
     registry.tts.register("tone", ToneTextToSpeech)
     groq_provider.register(registry, Settings(groq_base_url=groq.base_url))
+    return registry
+
+
+async def test_a_webhook_tool_is_called_once_its_answer_spoken_after_a_barge_in(
+    tmp_path: Path, groq: GroqChatDouble, orders: tuple[str, OrdersServer]
+) -> None:
+    base_url, server = orders
+    stt = ScriptedSpeechToText(["where is my order A7", "hello are you still there"])
+    registry = providers(stt, groq)
     with running_service(
         tmp_path, config=agent_config(), registry=registry, allow_private_urls=True
     ) as service:
@@ -203,3 +217,41 @@ async def test_a_webhook_tool_is_called_once_its_answer_spoken_after_a_barge_in(
     assert filler["interrupted"] is True
     assert transcript.index(filler) < messages.index(("user", "hello are you still there"))
     assert stats.json()["usage_stats"]["total_calls"] == 1
+
+
+async def test_a_tool_server_answering_garbage_is_spoken_about_and_the_call_goes_on(
+    tmp_path: Path, groq: GroqChatDouble, orders: tuple[str, OrdersServer]
+) -> None:
+    base_url, server = orders
+    stt = ScriptedSpeechToText(["where is my order A7"])
+    with running_service(
+        tmp_path, config=agent_config(), registry=providers(stt, groq), allow_private_urls=True
+    ) as service:
+        service.set_provider_key("groq", GROQ_KEY)
+        attach_order_tool(service, base_url, "/garbage")
+        stream_url, parameters = service.dial()
+        async with TwilioCaller(
+            stream_url, custom_parameters=parameters, headers=service.stream_headers(stream_url)
+        ) as caller:
+            await caller.silence(0.3)
+            await caller.wait_for_audio(timeout=5)
+            greeting = asyncio.create_task(caller.silence(3.0))
+            await caller.wait_until_quiet(silence_s=0.3, timeout=5)
+            await greeting
+            await caller.play(speech_like(1.0))
+            await caller.silence(5.0)
+        body = service.ended_conversation(parameters["conversation_id"])
+
+    assert len(server.requests) == 1
+    transcript = body["transcript"]
+    assert ("agent", APOLOGY) in [(t["role"], t["message"]) for t in transcript]
+    [turn] = [t for t in transcript if t["tool_results"]]
+    [result] = turn["tool_results"]
+    assert result["is_error"] is True
+    assert result["error_type"] == "invalid_response"
+    assert "did not answer JSON" in json.loads(result["result_value"])["error"]
+    assert body["status"] == "done"
+    assert body["velox"]["metrics"]["counters"]["tool_calls_invalid_response"] == 1
+    told = groq.requests[-1].body["messages"]
+    assert told[-1]["role"] == "tool"
+    assert "error" in json.loads(told[-1]["content"])

@@ -6,6 +6,7 @@ transcript in ElevenLabs' shapes."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -15,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from app.config.agent import AgentConfig, FallbackChoice, ProviderChoice
 from app.providers import groq as groq_provider
@@ -255,3 +257,46 @@ async def test_a_tool_server_answering_garbage_is_spoken_about_and_the_call_goes
     told = groq.requests[-1].body["messages"]
     assert told[-1]["role"] == "tool"
     assert "error" in json.loads(told[-1]["content"])
+
+
+async def test_a_built_in_tool_call_is_recorded_on_its_turn_too(tmp_path: Path) -> None:
+    script = GroqScript(
+        text=["Goodbye!"], tool_calls=[ScriptedToolCall("call_end_1", "end_call", "{}")]
+    )
+    stt = ScriptedSpeechToText(["that is all, thanks"])
+    with (
+        GroqChatDouble(GROQ_KEY, script) as groq,
+        running_service(tmp_path, config=agent_config(), registry=providers(stt, groq)) as service,
+    ):
+        service.set_provider_key("groq", GROQ_KEY)
+        stream_url, parameters = service.dial()
+        async with TwilioCaller(
+            stream_url, custom_parameters=parameters, headers=service.stream_headers(stream_url)
+        ) as caller:
+            await caller.silence(0.3)
+            await caller.wait_for_audio(timeout=5)
+            greeting = asyncio.create_task(caller.silence(3.0))
+            await caller.wait_until_quiet(silence_s=0.3, timeout=5)
+            await greeting
+            await caller.play(speech_like(1.0))
+            line = asyncio.create_task(caller.silence(6.0))  # the line streams until hung up
+            try:
+                await caller.wait_for_close(timeout=6)
+            finally:
+                line.cancel()
+                with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                    await line
+        body = service.ended_conversation(parameters["conversation_id"])
+
+    assert body["metadata"]["termination_reason"] == "agent_ended_call"
+    [turn] = [t for t in body["transcript"] if t["tool_calls"]]
+    assert turn["message"] == "Goodbye!"
+    [call] = turn["tool_calls"]
+    assert (call["type"], call["tool_name"], call["tool_has_been_called"]) == (
+        "system",
+        "end_call",
+        True,
+    )
+    [result] = turn["tool_results"]
+    assert result["request_id"] == "call_end_1"
+    assert result["is_error"] is False

@@ -1,7 +1,7 @@
 """tools and secrets: webhook tools, the secrets their headers carry, tool calls on turns
 
 Revision ID: 0019_tools_and_secrets
-Revises: 0016_call_search_speed
+Revises: 0017_webhook_delivery_call
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019_tools_and_secrets"
-down_revision: str | None = "0016_call_search_speed"
+down_revision: str | None = "0017_webhook_delivery_call"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

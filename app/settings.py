@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     # resume it (0: it ends at once, as a phone call does).
     conversation_resume_window_s: float = Field(default=60.0, ge=0, le=600)
 
+    # Webhook tools (and other tenant-given URLs) may reach private, loopback or link-local
+    # addresses only when this is true: a tenant must not probe the server's own network.
+    allow_private_urls: bool = False
+
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
     twilio_api_base_url: str = "https://api.twilio.com"

@@ -38,7 +38,7 @@ from app.db import call_attempts as attempt_rows
 from app.db import do_not_call
 from app.db import provider_credentials as credential_queries
 from app.db.analyses import ClaimedAnalysis
-from app.db.models import CallAnalysis
+from app.db.models import CallAnalysis, Turn
 from app.db.webhooks import enqueue_event
 from app.outbound import campaign_outcomes
 from app.outbound.campaign_settings import zone_of_lead
@@ -87,6 +87,20 @@ class AnalysisUnavailableError(RuntimeError):
         self.errors = tuple(errors)
 
 
+def _with_tools(turn: Turn) -> str:
+    """A turn's words and the tools it called with what they answered, for the analysis."""
+    results = {r.get("request_id"): r for r in turn.tool_results or []}
+    notes = []
+    for call in turn.tool_calls or []:
+        result = results.get(call.get("request_id"), {})
+        answer = str(result.get("result_value", "no result"))[:300]
+        failed = " (error)" if result.get("is_error") else ""
+        notes.append(
+            f"[tool {call.get('tool_name')} {call.get('params_as_json')}{failed}: {answer}]"
+        )
+    return " ".join([turn.message, *notes]).strip()
+
+
 def load_job(session: Session, call_id: str, secret: bytes) -> AnalysisJob:
     call, agent, kinds = analysis_rows.call_to_analyze(session, call_id)
     config = AgentConfig.model_validate(agent.config)
@@ -112,7 +126,7 @@ def load_job(session: Session, call_id: str, secret: bytes) -> AnalysisJob:
             agent_name=config.name,
             direction=call.direction,
             duration_secs=call.duration_secs or 0.0,
-            lines=tuple(TranscriptLine(t.role, t.message) for t in turns),
+            lines=tuple(TranscriptLine(t.role, _with_tools(t)) for t in turns),
             answered_by=call.answered_by,
             config=config,
             started_at=_local_start(session, call.id, call.started_at or call.created_at),

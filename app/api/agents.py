@@ -20,6 +20,7 @@ from app.config.agent import (
     VeloxSection,
 )
 from app.db import agents as agent_queries
+from app.db import tools as tool_queries
 from app.db.models import Agent, Organization
 from app.db.paging import InvalidCursorError
 from app.engine.conversation import preview_template, sample_system_variables, template_problems
@@ -136,6 +137,7 @@ def create_agent(
     except ValidationError as error:
         raise body_validation_error(error) from error
     _refuse_failing_templates(config)
+    _refuse_unknown_tools(session, organization.id, config)
     agent = agent_queries.create_agent(session, organization.id, config)
     audit(session, principal, "created", "agent", agent.id, name=config.name)
     return CreateAgentResponse(agent_id=agent.id)
@@ -198,6 +200,7 @@ def update_agent(
     if agent is None:
         raise not_found("agent", agent_id)
     _refuse_failing_templates(agent_queries.agent_config(agent))  # raising rolls the change back
+    _refuse_unknown_tools(session, organization.id, agent_queries.agent_config(agent))
     audit(
         session,
         principal,
@@ -216,6 +219,24 @@ def _refuse_failing_templates(config: AgentConfig) -> None:
             [
                 {"type": "template_error", "loc": ("body", *path), "msg": message, "input": None}
                 for path, message in problems
+            ]
+        )
+
+
+def _refuse_unknown_tools(session: SessionDep, organization_id: str, config: AgentConfig) -> None:
+    """Every id in `prompt.tool_ids` must be one of the organization's tools."""
+    tool_ids = config.conversation_config.agent.prompt.tool_ids
+    known = {tool.id for tool in tool_queries.tools_named(session, organization_id, tool_ids)}
+    unknown = [tool_id for tool_id in tool_ids if tool_id not in known]
+    if unknown:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "unknown_tool",
+                    "loc": ("body", "conversation_config", "agent", "prompt", "tool_ids"),
+                    "msg": f"no tool {unknown[0]!r} in this workspace (POST /v1/convai/tools)",
+                    "input": unknown[0],
+                }
             ]
         )
 

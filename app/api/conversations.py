@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.analysis.runs import analysis_body
 from app.api.call_export import csv_stream
@@ -21,6 +21,12 @@ from app.api.deps import OrganizationDep, SessionDep, get_database
 from app.api.errors import not_found
 from app.api.openapi import error_responses
 from app.api.times import unix
+from app.api.transcript_tools import (
+    TranscriptToolCall,
+    TranscriptToolResult,
+    tool_calls,
+    tool_results,
+)
 from app.db import agents as agent_queries
 from app.db import analyses as analysis_queries
 from app.db import call_search
@@ -70,6 +76,8 @@ class TranscriptEntry(BaseModel):
     interrupted: bool
     velox_source: str
     velox_metrics: dict[str, Any]
+    tool_calls: list[TranscriptToolCall] = Field(default_factory=list)
+    tool_results: list[TranscriptToolResult] = Field(default_factory=list)
 
 
 class PhoneCallMetadata(BaseModel):
@@ -158,6 +166,8 @@ def _transcript_entry(turn: Turn) -> TranscriptEntry:
         interrupted=turn.interrupted,
         velox_source=turn.source,
         velox_metrics=turn.metrics,
+        tool_calls=tool_calls(turn.tool_calls),
+        tool_results=tool_results(turn.tool_results),
     )
 
 

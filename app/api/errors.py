@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
 from app.engine.text import clean_text, clean_value
-from app.observability.metrics import REJECTED_QUERIES
+from app.observability.metrics import REJECTED_QUERIES, TOOL_CONFIGS_REFUSED
 
 
 def api_error(status_code: int, error_status: str, message: str) -> HTTPException:
@@ -71,6 +71,8 @@ async def validation_error_response(request: Request, error: Exception) -> JSONR
     assert isinstance(error, RequestValidationError)
     if any(tuple(detail.get("loc", ()))[:1] == ("query",) for detail in error.errors()):
         REJECTED_QUERIES.labels(reason="invalid_parameter").inc()
+    if request.url.path.startswith("/v1/convai/tools"):
+        TOOL_CONFIGS_REFUSED.inc()
     details = []
     for detail in error.errors():
         safe = {key: value for key, value in detail.items() if key not in ("input", "ctx", "url")}

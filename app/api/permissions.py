@@ -30,6 +30,18 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("DELETE", "/v1/convai/agents/{agent_id}"): Permission.AGENTS_WRITE,
     ("POST", "/v1/agent-templates/preview"): Permission.AGENTS_WRITE,
     ("GET", "/v1/convai/conversation/get-signed-url"): Permission.CONVERSATIONS_START,
+    # agents' webhook tools and the secrets their requests carry (values never read back)
+    ("POST", "/v1/convai/tools"): Permission.AGENTS_WRITE,
+    ("GET", "/v1/convai/tools"): Permission.AGENTS_READ,
+    ("GET", "/v1/convai/tools/{tool_id}"): Permission.AGENTS_READ,
+    ("PATCH", "/v1/convai/tools/{tool_id}"): Permission.AGENTS_WRITE,
+    ("DELETE", "/v1/convai/tools/{tool_id}"): Permission.AGENTS_WRITE,
+    ("GET", "/v1/convai/tools/{tool_id}/dependent-agents"): Permission.AGENTS_READ,
+    ("POST", "/v1/convai/secrets"): Permission.AGENTS_WRITE,
+    ("GET", "/v1/convai/secrets"): Permission.AGENTS_READ,
+    ("GET", "/v1/convai/secrets/{secret_id}"): Permission.AGENTS_READ,
+    ("PATCH", "/v1/convai/secrets/{secret_id}"): Permission.AGENTS_WRITE,
+    ("DELETE", "/v1/convai/secrets/{secret_id}"): Permission.AGENTS_WRITE,
     # calls
     ("GET", "/v1/convai/conversations"): Permission.CALLS_READ,
     ("GET", "/v1/convai/conversations/{conversation_id}"): Permission.CALLS_READ,

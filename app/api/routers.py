@@ -24,9 +24,11 @@ from app.api import (
     phone_numbers,
     provider_keys,
     push,
+    secrets,
     signed_urls,
     sip_messages,
     sip_outbound_calls,
+    tools,
     users,
     webhooks,
 )
@@ -41,6 +43,8 @@ VOICE_ROUTERS: tuple[APIRouter, ...] = (
 REST_ROUTERS: tuple[APIRouter, ...] = (
     agents.router,
     agents.templates_router,
+    tools.router,
+    secrets.router,
     conversations.router,
     sip_messages.router,
     call_audio.router,

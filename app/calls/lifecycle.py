@@ -28,14 +28,16 @@ from app.calls.overrides import answered_config
 from app.calls.recording import CallRecording, recording_path
 from app.calls.runtime import VoiceRuntime
 from app.calls.store import RedactingRecorder
+from app.calls.tools import load_call_tools
 from app.config.agent import AgentConfig
+from app.config.credentials import CredentialBox
 from app.db import agents as agent_queries
 from app.db import calls as call_queries
 from app.engine.conversation import CallContext
 from app.engine.record import CallEvent, CallRecord
 from app.engine.session import CallSession
 from app.engine.transport import CallTransport, ConversationEvents
-from app.observability.metrics import CALLS_STARTED
+from app.observability.metrics import CALLS_STARTED, TOOL_CALLS
 from app.providers.registry import ProviderSet
 
 log = logging.getLogger(__name__)
@@ -190,6 +192,7 @@ def _watch_live(runtime: VoiceRuntime, session: CallSession) -> None:
 
 async def start(runtime: VoiceRuntime, session: CallSession) -> bool:
     """Greet and listen; False (and the call finished as failed, with why) if it cannot."""
+    await _offer_tools(runtime, session)
     try:
         await session.start()
     except Exception as error:
@@ -198,6 +201,27 @@ async def start(runtime: VoiceRuntime, session: CallSession) -> bool:
         await finish(runtime, session, "start_failed", failed=True)
         return False
     return True
+
+
+async def _offer_tools(runtime: VoiceRuntime, session: CallSession) -> None:
+    """The agent's webhook tools for this call; a call whose tools cannot be loaded runs on
+    without them (said in its events), never refused over them."""
+    context = session.context
+    try:
+        tools = await asyncio.to_thread(
+            load_call_tools,
+            runtime.database,
+            CredentialBox(runtime.settings.signing_secret()),
+            context.organization_id,
+            session.config,
+            allow_private_urls=runtime.settings.allow_private_urls,
+        )
+        session.offer_tools(
+            tools, on_outcome=lambda kind, outcome: TOOL_CALLS.labels(kind, outcome).inc()
+        )
+    except Exception as error:
+        log.exception("call %s: its tools could not be loaded", context.call_id)
+        session.log.event("tools_unavailable", error=repr(error)[:300])
 
 
 async def finish(

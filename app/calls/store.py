@@ -73,6 +73,9 @@ def clean(record: CallRecord) -> None:
     for turn in record.turns:
         turn.message = clean_text(turn.message)
         turn.metrics = clean_value(turn.metrics)
+        # A tool's answer may echo what it was sent: no secret may be stored.
+        turn.tool_calls = redact_value(clean_value(turn.tool_calls))
+        turn.tool_results = redact_value(clean_value(turn.tool_results))
     for event in record.events:  # provider errors among them: no key may be stored
         event.kind = clean_text(event.kind)
         event.data = redact_value(clean_value(event.data))

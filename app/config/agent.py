@@ -104,6 +104,10 @@ class PromptSettings(_ElevenLabsSection):
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     max_tokens: int = Field(default=-1, ge=-1, description="-1 means the provider's default")
     tools: list[PromptTool] = Field(default_factory=list)
+    # Webhook tools of the organization (`/v1/convai/tools`) the agent may call.
+    tool_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=50
+    )
 
     @field_validator("tools")
     @classmethod
@@ -333,6 +337,10 @@ class VeloxSection(BaseModel):
     reprompt_message: str = "Are you still there?"
     goodbye_message: str = "I haven't heard anything, so I'll end the call now. Goodbye!"
     fallback_message: str = "Sorry, I'm having trouble right now. Could you say that again?"
+    # Said while a webhook tool works (its `pre_tool_speech`: always when `force`, after
+    # `tool_filler_after_ms` without an answer when `auto`); empty: say nothing.
+    tool_filler_message: str = Field(default="One moment, let me check that.", max_length=500)
+    tool_filler_after_ms: int = Field(default=1200, ge=0, le=30000)
     transfer_destinations: list[TransferDestination] = Field(default_factory=list)
     # Said before the first message of a recorded call (e.g. "This call is recorded.").
     recording_disclosure: str = Field(default="", max_length=500)

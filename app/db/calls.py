@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.db.analyses import queue_analysis
 from app.db.models import Call, CallEvent, Turn, new_id, utc_now
+from app.db.tools import count_tool_calls
 from app.db.webhooks import enqueue_event
 
 # The end reason (and event) of a call whose voice node stopped while it was in progress.
@@ -204,6 +205,8 @@ def save_finished_call(
             interrupted=turn["interrupted"],
             source=turn["source"],
             metrics=dict(turn["metrics"]),
+            tool_calls=list(turn.get("tool_calls") or []) or None,
+            tool_results=list(turn.get("tool_results") or []) or None,
         )
         for position, turn in enumerate(turns)
     )
@@ -228,6 +231,16 @@ def save_finished_call(
             for turn in turns
         ]
         _call_ended(session, call, transcript)
+        count_tool_calls(
+            session,
+            organization_id,
+            (
+                (str(result["tool_id"]), float(result.get("tool_latency_secs") or 0.0))
+                for turn in turns
+                for result in turn.get("tool_results") or []
+                if result.get("tool_id") and result.get("tool_has_been_called")
+            ),
+        )
     queue_analysis(session, call)
     session.flush()
     return call

@@ -16,10 +16,14 @@ from app.engine.client_tools import ClientTools
 from app.engine.conversation import END_CALL, TRANSFER_CALL, Conversation
 from app.engine.phrases import PhraseCache
 from app.engine.playout import Playout
+from app.engine.record import TurnRecord
 from app.engine.response import AgentResponse, ResponseResult, fixed_text
+from app.engine.tool_outcome import ToolKind, ToolOutcome, from_text
+from app.engine.tool_runs import ToolRuns
 from app.engine.transcript import TranscriptLog
 from app.engine.transport import AudioEncoder, CallTransport, ConversationEvents
 from app.engine.voice import CallVoice
+from app.engine.webhook_tools import WebhookTools
 from app.providers.base import GenerationOptions, LlmEvent, TextToSpeech, ToolCall, ToolSpec
 from app.providers.registry import ProviderSet
 
@@ -27,6 +31,7 @@ log = logging.getLogger(__name__)
 
 MAX_TOOL_ROUNDS = 3
 LLM_SOURCES = frozenset({"voice", "dtmf", "text"})
+FILLER_TURN = "t"  # the turn id's prefix of a line said while a tool works
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +94,16 @@ class Responder:
         )
         self.current: AgentResponse | None = None
         self.current_request: ResponseRequest | None = None
+        self._tool_runs = ToolRuns(conversation, clock=clock)
+        self._webhooks: WebhookTools | None = None
+
+    def offer_webhook_tools(self, webhooks: WebhookTools) -> None:
+        """The call's webhook tools (loaded by the calls room), offered from the next turn on."""
+        self._webhooks = webhooks
+        self._tools = [*self._tools, *webhooks.specs()]
+
+    async def close_tools(self) -> None:
+        await self._tool_runs.close()
 
     def start(
         self,
@@ -147,8 +162,9 @@ class Responder:
         response, request = self.current, self.current_request
         if response is None or request is None:
             return
+        source = "tool_filler" if response.turn_id.startswith(FILLER_TURN) else request.source
         heard = self._log.interrupted_agent_turn(
-            response, self._playout, request.source, self._first_round_end_of_speech(response)
+            response, self._playout, source, self._first_round_end_of_speech(response)
         )
         self._conversation.add_agent(heard)
         self._events.agent_response_correction(response.generated_text.strip(), heard)
@@ -166,6 +182,8 @@ class Responder:
             temperature=config.temperature,
             max_tokens=config.max_tokens if config.max_tokens > 0 else None,
         )
+        # A tool still running from a turn the caller cut into: its result first.
+        await self._tool_runs.settle()
         for round_number in range(MAX_TOOL_ROUNDS):
             turn_id = f"r{request.number}.{round_number}"
             events = self._providers.llm.stream(
@@ -182,9 +200,9 @@ class Responder:
             self._conversation.add_agent(result.text, tuple(result.tool_calls))
             if not result.tool_calls:
                 return
+            turn = self._log.turns[-1] if self._log.turns else None
             for call in result.tool_calls:
-                outcome = await self._run_tool(call)
-                self._conversation.add_tool_result(call, outcome)
+                await self._call_tool(call, turn, request)
             if any(call.name in (END_CALL, TRANSFER_CALL) for call in result.tool_calls):
                 return
         self._log.event("tool_rounds_exhausted", rounds=MAX_TOOL_ROUNDS)
@@ -242,6 +260,53 @@ class Responder:
         if fallback:
             await self._say(fallback, ResponseRequest(fallback, "fallback", 0), f"{turn_id}.fb")
 
+    async def _call_tool(
+        self, call: ToolCall, turn: TurnRecord | None, request: ResponseRequest
+    ) -> None:
+        """Run a tool once, shielded from barge-in; a slow webhook gets a spoken filler."""
+        webhooks = self._webhooks
+        config = webhooks.config(call.name) if webhooks and webhooks.handles(call.name) else None
+        mode = config.execution_mode if config is not None else None
+        task = self._tool_runs.start(
+            call,
+            turn,
+            _kind(call.name, config is not None, self._client_tools.handles(call.name)),
+            self._execute_tool,
+            background=mode == "async",
+        )
+        if mode == "async":
+            return
+        speech = (config.pre_tool_speech or "auto") if config is not None else "off"
+        if speech == "force":
+            await self._speak_filler(request)
+        elif speech == "auto":
+            after_s = self._config.velox.tool_filler_after_ms / 1000
+            done, _ = await asyncio.wait({task}, timeout=after_s)
+            if not done:
+                await self._speak_filler(request)
+        await asyncio.shield(task)
+
+    async def _speak_filler(self, request: ResponseRequest) -> None:
+        """A line while a tool works; heard, logged, and kept out of the model's history."""
+        text = self._config.velox.tool_filler_message
+        if not text:
+            return
+        try:
+            response, result = await self._speak(
+                f"{FILLER_TURN}{request.number}.{self._counter}", fixed_text(text), from_llm=False
+            )
+        except Exception as error:
+            self._log.event("provider_error", role="tts", error=repr(error), turn="tool_filler")
+            return
+        self._log_agent(response, result, "tool_filler", None)
+
+    async def _execute_tool(self, call: ToolCall) -> ToolOutcome:
+        webhooks = self._webhooks
+        if webhooks is not None and webhooks.handles(call.name):
+            self._log.event("tool_call", name=call.name, arguments=call.arguments)
+            return await webhooks.run(call)
+        return from_text(await self._run_tool(call))
+
     async def _run_tool(self, call: ToolCall) -> str:
         self._log.event("tool_call", name=call.name, arguments=call.arguments)
         if call.name == END_CALL:
@@ -268,3 +333,11 @@ class Responder:
         self._log.event("transferred", phone_number=number, reason=call.arguments.get("reason"))
         self._end_call("transferred")
         return "The caller has been transferred."
+
+
+def _kind(name: str, webhook: bool, client: bool) -> ToolKind:
+    if webhook:
+        return "webhook"
+    if client:
+        return "client"
+    return "system"

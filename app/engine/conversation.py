@@ -103,6 +103,21 @@ class Conversation:
     def add_tool_result(self, call: ToolCall, result: str) -> None:
         self.messages.append(ChatMessage("tool", result, tool_call_id=call.id))
 
+    def place_tool_result(self, call: ToolCall, result: str) -> None:
+        """The result right after the message that called the tool (and its other results),
+        wherever the history has got to since (a barge-in may have added turns)."""
+        for index in range(len(self.messages) - 1, 0, -1):
+            if any(c.id == call.id for c in self.messages[index].tool_calls):
+                at = index + 1
+                while at < len(self.messages) and self.messages[at].role == "tool":
+                    if self.messages[at].tool_call_id == call.id:
+                        self.messages[at] = ChatMessage("tool", result, tool_call_id=call.id)
+                        return
+                    at += 1
+                self.messages.insert(at, ChatMessage("tool", result, tool_call_id=call.id))
+                return
+        # The call was taken out of the history (its turn was taken back): nothing to answer.
+
     def drop_last_user(self) -> str:
         """Remove the last user message (and anything after it); return its text."""
         for index in range(len(self.messages) - 1, 0, -1):

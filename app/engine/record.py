@@ -23,9 +23,15 @@ class TurnRecord:
     message: str
     started_ms: int  # since the call's media started
     interrupted: bool = False
-    source: Literal["voice", "dtmf", "text", "reprompt", "greeting", "fallback"] = "voice"
+    source: Literal["voice", "dtmf", "text", "reprompt", "greeting", "fallback", "tool_filler"] = (
+        "voice"
+    )
     # Latencies in milliseconds; None where the stage did not happen in this turn.
     metrics: dict[str, float | str | None] = field(default_factory=dict)
+    # The tools the agent called in this turn and what they returned, in ElevenLabs' transcript
+    # shapes (`tool_calls`, `tool_results`); a result may arrive after a barge-in.
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    tool_results: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -39,6 +39,7 @@ from app.engine.timers import CallTimers, TimerAction, TimerSettings
 from app.engine.transcript import TranscriptLog
 from app.engine.transport import CallAudioTap, CallTransport, ConversationEvents
 from app.engine.turns import EndOfTurnWindows, TurnState, UserTurn
+from app.engine.webhook_tools import CallTools, WebhookTools
 from app.providers.base import SttStream, Transcript
 from app.providers.registry import ProviderSet
 
@@ -173,6 +174,31 @@ class CallSession:
             first_message = f"{self._disclosure.strip()} {first_message}".strip()
         if first_message.strip():
             self._responder.start(first_message, "greeting")
+
+    def offer_tools(
+        self, tools: CallTools, on_outcome: Callable[[str, str], None] | None = None
+    ) -> None:
+        """The webhook tools the calls room loaded for this call (the agent's `tool_ids`);
+        `on_outcome(kind, outcome)` is told of each call's outcome (for the counters)."""
+        for missing in tools.missing:
+            self.log.event("tool_unavailable", reason=missing)
+        if not tools.webhooks:
+            return
+        variables = {
+            name: str(value)
+            for name, value in self.context.template_variables(
+                self.config.velox.dynamic_variables
+            ).items()
+        }
+
+        def counted(kind: str, outcome: str) -> None:
+            self.log.count(f"tool_calls_{outcome}")
+            if on_outcome is not None:
+                on_outcome(kind, outcome)
+
+        self._responder.offer_webhook_tools(
+            WebhookTools(tools, variables, self.log, on_outcome=counted)
+        )
 
     @property
     def closed(self) -> bool:
@@ -473,6 +499,7 @@ class CallSession:
         try:
             self._responder.record_interrupted()
             await self._responder.cancel()
+            await self._responder.close_tools()
             current = asyncio.current_task()
             others = [t for t in self._tasks if t is not current]
             for task in others:

@@ -107,3 +107,16 @@ RECORDING_WRITER_EXITS = Counter(
     ["how"],
     registry=REGISTRY,
 )
+TOOL_CALLS = Counter(
+    "velox_tool_calls",
+    "Webhook tool calls by outcome: ok, or the error the model was told (invalid_arguments,"
+    " url_refused, redirect_refused, timeout, unreachable, http_error, invalid_response...)",
+    ["kind", "outcome"],
+    registry=REGISTRY,
+)
+TOOL_CONFIGS_REFUSED = Counter(
+    "velox_tool_configs_refused",
+    "Webhook tools refused when created or changed (a schema that is not valid JSON Schema, an"
+    " unknown secret, a taken name...)",
+    registry=REGISTRY,
+)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020_sip_trunk_configs"
-down_revision: str | None = "0017_webhook_delivery_call"
+down_revision: str | None = "0019_tools_and_secrets"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

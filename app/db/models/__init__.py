@@ -19,6 +19,7 @@ from app.db.models.campaigns import (
 from app.db.models.operations import TaskRun, VoiceNode
 from app.db.models.people import AuditEntry, PushSubscription, User, UserInvite, UserSession
 from app.db.models.tenants import ApiKey, Organization, ProviderCredential, UsedConversationToken
+from app.db.models.tools import Secret, Tool
 from app.db.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -41,8 +42,10 @@ __all__ = [
     "ProviderCredential",
     "PushSubscription",
     "SipMessage",
+    "Secret",
     "SurrogateKey",
     "TaskRun",
+    "Tool",
     "Turn",
     "UsedConversationToken",
     "User",

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.models.base import Base, SurrogateKey, utc_now
@@ -74,6 +85,9 @@ class Turn(Base):
     interrupted: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(16), default="voice")
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # ElevenLabs' transcript `tool_calls` / `tool_results` of this turn; None when it had none.
+    tool_calls: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+    tool_results: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
 
 
 class CallEvent(Base):

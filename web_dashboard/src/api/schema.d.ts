@@ -898,6 +898,57 @@ export interface paths {
         patch: operations["update_phone_number_v1_convai_phone_numbers__phone_number_id__patch"];
         trace?: never;
     };
+    "/v1/convai/secrets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Secrets
+         * @description The workspace's secrets by name and what uses them; never their values.
+         */
+        get: operations["list_secrets_v1_convai_secrets_get"];
+        put?: never;
+        /**
+         * Create Secret
+         * @description Store a secret, encrypted; its id is what a tool's header names (`{"secret_id": …}`).
+         */
+        post: operations["create_secret_v1_convai_secrets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/convai/secrets/{secret_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Secret */
+        get: operations["get_secret_v1_convai_secrets__secret_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Secret
+         * @description Delete a secret; refused (409) while a tool's headers name it, so no tool silently
+         *     loses its credentials.
+         */
+        delete: operations["delete_secret_v1_convai_secrets__secret_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Secret
+         * @description Rename it or replace its value; tools that name it send the new value from their next
+         *     call.
+         */
+        patch: operations["update_secret_v1_convai_secrets__secret_id__patch"];
+        trace?: never;
+    };
     "/v1/convai/sip-trunk/outbound-call": {
         parameters: {
             query?: never;
@@ -909,6 +960,77 @@ export interface paths {
         put?: never;
         /** Sip Trunk Outbound Call */
         post: operations["sip_trunk_outbound_call_v1_convai_sip_trunk_outbound_call_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/convai/tools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Tools
+         * @description The workspace's tools, newest first; `search` matches the start of their names.
+         */
+        get: operations["list_tools_v1_convai_tools_get"];
+        put?: never;
+        /**
+         * Create Tool
+         * @description Add a webhook tool; its parameter schemas must be valid JSON Schema (422 naming why).
+         */
+        post: operations["create_tool_v1_convai_tools_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/convai/tools/{tool_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Tool */
+        get: operations["get_tool_v1_convai_tools__tool_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Tool
+         * @description Delete the tool; refused (409) while agents name it unless `force`, which takes it out
+         *     of those agents too.
+         */
+        delete: operations["delete_tool_v1_convai_tools__tool_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Tool
+         * @description Replace the tool's configuration; agents that name it use the new one from their next
+         *     call.
+         */
+        patch: operations["update_tool_v1_convai_tools__tool_id__patch"];
+        trace?: never;
+    };
+    "/v1/convai/tools/{tool_id}/dependent-agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dependent Agents
+         * @description The agents that name the tool in their `prompt.tool_ids`.
+         */
+        get: operations["dependent_agents_v1_convai_tools__tool_id__dependent_agents_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1572,6 +1694,37 @@ export interface components {
             /** Api Keys */
             api_keys: components["schemas"]["ApiKeyResponse"][];
         };
+        /**
+         * ApiSchema
+         * @description The outgoing request: where, how, with which headers and which parameters.
+         */
+        ApiSchema: {
+            /** Content Type */
+            content_type?: ("application/json" | "application/x-www-form-urlencoded") | null;
+            /**
+             * Method
+             * @default GET
+             * @enum {string}
+             */
+            method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+            /** Path Params Schema */
+            path_params_schema?: {
+                [key: string]: components["schemas"]["LiteralProperty"];
+            } | null;
+            query_params_schema?: components["schemas"]["QueryParamsSchema"] | null;
+            /** Request Body Schema */
+            request_body_schema?: {
+                [key: string]: unknown;
+            } | null;
+            /** Request Headers */
+            request_headers?: {
+                [key: string]: string | components["schemas"]["SecretLocator"] | components["schemas"]["DynamicVariableLocator"];
+            } | null;
+            /** Url */
+            url: string;
+        } & {
+            [key: string]: unknown;
+        };
         /** AsrSection */
         AsrSection: {
             /**
@@ -2231,6 +2384,58 @@ export interface components {
             /** Status */
             status: string;
         };
+        /** DependentAgent */
+        DependentAgent: {
+            /**
+             * Access Level
+             * @default admin
+             */
+            access_level: string;
+            /** Created At Unix Secs */
+            created_at_unix_secs: number;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Type
+             * @default available
+             * @constant
+             */
+            type: "available";
+        };
+        /** DependentAgents */
+        DependentAgents: {
+            /** Agents */
+            agents: components["schemas"]["DependentAgent"][];
+            /**
+             * Has More
+             * @default false
+             */
+            has_more: boolean;
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** DependentTool */
+        DependentTool: {
+            /**
+             * Access Level
+             * @default admin
+             */
+            access_level: string;
+            /** Created At Unix Secs */
+            created_at_unix_secs: number;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Type
+             * @default available
+             * @constant
+             */
+            type: "available";
+        };
         /** DoNotCallRequest */
         DoNotCallRequest: {
             /**
@@ -2251,6 +2456,50 @@ export interface components {
             phone_number: string;
             /** Source */
             source: string;
+        };
+        /**
+         * DynamicVariableAssignment
+         * @description A value of the tool's JSON response (dot path, `data.0.id`) kept as a dynamic variable.
+         */
+        DynamicVariableAssignment: {
+            /** Dynamic Variable */
+            dynamic_variable: string;
+            /** Sanitize */
+            sanitize?: boolean | null;
+            /**
+             * Source
+             * @default response
+             */
+            source: "response" | null;
+            /** Value Path */
+            value_path: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * DynamicVariableLocator
+         * @description A header whose value is one of the call's dynamic variables.
+         */
+        DynamicVariableLocator: {
+            /** Variable Name */
+            variable_name: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** DynamicVariableUpdate */
+        DynamicVariableUpdate: {
+            /** New Value */
+            new_value: string;
+            /** Old Value */
+            old_value?: string | null;
+            /** Tool Name */
+            tool_name: string;
+            /** Tool Request Id */
+            tool_request_id: string;
+            /** Updated At */
+            updated_at: number;
+            /** Variable Name */
+            variable_name: string;
         };
         /**
          * ErrorBody
@@ -2531,6 +2780,32 @@ export interface components {
             rejected: number;
             /** Rejected Rows */
             rejected_rows: components["schemas"]["BadRowResponse"][];
+        };
+        /**
+         * LiteralProperty
+         * @description A path or query parameter: the model gives it (`description`), or a dynamic variable, a
+         *     constant, or nothing (`is_omitted`) does; only one of them.
+         */
+        LiteralProperty: {
+            /** Constant Value */
+            constant_value?: string | number | boolean | null;
+            /** Description */
+            description?: string | null;
+            /** Dynamic Variable */
+            dynamic_variable?: string | null;
+            /** Enum */
+            enum?: string[] | null;
+            /** Is Omitted */
+            is_omitted?: boolean | null;
+            /** Is System Provided */
+            is_system_provided?: boolean | null;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "string" | "integer" | "number" | "boolean";
+        } & {
+            [key: string]: unknown;
         };
         /** LiveCall */
         LiveCall: {
@@ -2837,6 +3112,8 @@ export interface components {
              * @default 0.7
              */
             temperature: number;
+            /** Tool Ids */
+            tool_ids?: string[];
             /** Tools */
             tools?: components["schemas"]["PromptTool"][];
         } & {
@@ -2963,6 +3240,17 @@ export interface components {
             /** Vapid Public Key */
             vapid_public_key: string;
         };
+        /** QueryParamsSchema */
+        QueryParamsSchema: {
+            /** Properties */
+            properties: {
+                [key: string]: components["schemas"]["LiteralProperty"];
+            };
+            /** Required */
+            required?: string[] | null;
+        } & {
+            [key: string]: unknown;
+        };
         /** Recipient */
         Recipient: {
             conversation_initiation_client_data?: components["schemas"]["ClientData"] | null;
@@ -3015,6 +3303,26 @@ export interface components {
             /** Text */
             text: string;
         };
+        /** ResourceAccessInfo */
+        ResourceAccessInfo: {
+            /**
+             * Creator Email
+             * @default
+             */
+            creator_email: string;
+            /** Creator Name */
+            creator_name: string;
+            /**
+             * Is Creator
+             * @default true
+             */
+            is_creator: boolean;
+            /**
+             * Role
+             * @default admin
+             */
+            role: string;
+        };
         /** RetryRuleSettings */
         RetryRuleSettings: {
             /** Delay Minutes */
@@ -3037,6 +3345,74 @@ export interface components {
             rules?: {
                 [key: string]: components["schemas"]["RetryRuleSettings"];
             };
+        };
+        /** SecretCreateRequest */
+        SecretCreateRequest: {
+            /** Name */
+            name: string;
+            /**
+             * Type
+             * @default new
+             * @constant
+             */
+            type: "new";
+            /** Value */
+            value: string;
+        };
+        /** SecretDependencies */
+        SecretDependencies: {
+            /** Agents */
+            agents?: {
+                [key: string]: unknown;
+            }[];
+            /** Others */
+            others?: string[];
+            /** Tools */
+            tools: components["schemas"]["DependentTool"][];
+        };
+        /**
+         * SecretLocator
+         * @description A header whose value is one of the organization's secrets (`/v1/convai/secrets`).
+         */
+        SecretLocator: {
+            /** Secret Id */
+            secret_id: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** SecretsPage */
+        SecretsPage: {
+            /** Next Cursor */
+            next_cursor?: string | null;
+            /** Secrets */
+            secrets: components["schemas"]["SecretSummary"][];
+        };
+        /** SecretSummary */
+        SecretSummary: {
+            /** Name */
+            name: string;
+            /** Secret Id */
+            secret_id: string;
+            /**
+             * Type
+             * @default stored
+             * @constant
+             */
+            type: "stored";
+            used_by: components["schemas"]["SecretDependencies"];
+        };
+        /** SecretUpdateRequest */
+        SecretUpdateRequest: {
+            /** Name */
+            name?: string | null;
+            /**
+             * Type
+             * @default update
+             * @constant
+             */
+            type: "update";
+            /** Value */
+            value?: string | null;
         };
         /** SignedUrl */
         SignedUrl: {
@@ -3107,6 +3483,19 @@ export interface components {
             sip_call_id: string | null;
             /** Success */
             success: boolean;
+        };
+        /** StoredSecret */
+        StoredSecret: {
+            /** Name */
+            name: string;
+            /** Secret Id */
+            secret_id: string;
+            /**
+             * Type
+             * @default stored
+             * @constant
+             */
+            type: "stored";
         };
         /** SubscriptionKeys */
         SubscriptionKeys: {
@@ -3233,6 +3622,37 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /**
+         * ToolRequest
+         * @description ElevenLabs' create and update body: the tool's configuration (Velox runs `webhook`).
+         */
+        ToolRequest: {
+            tool_config: components["schemas"]["WebhookToolConfig"];
+        };
+        /** ToolResponse */
+        ToolResponse: {
+            access_info: components["schemas"]["ResourceAccessInfo"];
+            /** Id */
+            id: string;
+            tool_config: components["schemas"]["WebhookToolConfig"];
+            usage_stats: components["schemas"]["ToolUsageStats"];
+        };
+        /** ToolsPage */
+        ToolsPage: {
+            /** Has More */
+            has_more: boolean;
+            /** Next Cursor */
+            next_cursor: string | null;
+            /** Tools */
+            tools: components["schemas"]["ToolResponse"][];
+        };
+        /** ToolUsageStats */
+        ToolUsageStats: {
+            /** Avg Latency Secs */
+            avg_latency_secs: number;
+            /** Total Calls */
+            total_calls: number;
+        };
         /** TranscriptEntry */
         TranscriptEntry: {
             /** Interrupted */
@@ -3243,12 +3663,55 @@ export interface components {
             role: string;
             /** Time In Call Secs */
             time_in_call_secs: number;
+            /** Tool Calls */
+            tool_calls?: components["schemas"]["TranscriptToolCall"][];
+            /** Tool Results */
+            tool_results?: components["schemas"]["TranscriptToolResult"][];
             /** Velox Metrics */
             velox_metrics: {
                 [key: string]: unknown;
             };
             /** Velox Source */
             velox_source: string;
+        };
+        /** TranscriptToolCall */
+        TranscriptToolCall: {
+            /** Params As Json */
+            params_as_json: string;
+            /** Request Id */
+            request_id: string;
+            tool_details?: components["schemas"]["WebhookCallDetails"] | null;
+            /** Tool Has Been Called */
+            tool_has_been_called: boolean;
+            /** Tool Name */
+            tool_name: string;
+            /** Type */
+            type?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** TranscriptToolResult */
+        TranscriptToolResult: {
+            /** Dynamic Variable Updates */
+            dynamic_variable_updates?: components["schemas"]["DynamicVariableUpdate"][] | null;
+            /** Error Type */
+            error_type?: string | null;
+            /** Is Error */
+            is_error: boolean;
+            /** Request Id */
+            request_id: string;
+            /** Result Value */
+            result_value: string;
+            /** Tool Has Been Called */
+            tool_has_been_called: boolean;
+            /** Tool Latency Secs */
+            tool_latency_secs?: number | null;
+            /** Tool Name */
+            tool_name: string;
+            /** Type */
+            type?: string | null;
+        } & {
+            [key: string]: unknown;
         };
         /** TransferDestination */
         TransferDestination: {
@@ -3495,6 +3958,16 @@ export interface components {
              * @default 800
              */
             short_burst_ms: number;
+            /**
+             * Tool Filler After Ms
+             * @default 1200
+             */
+            tool_filler_after_ms: number;
+            /**
+             * Tool Filler Message
+             * @default One moment, let me check that.
+             */
+            tool_filler_message: string;
             /** Transfer Destinations */
             transfer_destinations?: components["schemas"]["TransferDestination"][];
         };
@@ -3511,6 +3984,33 @@ export interface components {
             action: "hang_up" | "leave_message";
             /** Message */
             message?: string | null;
+        };
+        /**
+         * WebhookCallDetails
+         * @description What a webhook tool was sent (never its headers: they may carry secrets).
+         */
+        WebhookCallDetails: {
+            /** Body */
+            body?: string | null;
+            /** Method */
+            method: string;
+            /** Path Params */
+            path_params?: {
+                [key: string]: string;
+            } | null;
+            /** Query Params */
+            query_params?: {
+                [key: string]: string;
+            } | null;
+            /**
+             * Type
+             * @default webhook
+             */
+            type: string;
+            /** Url */
+            url: string;
+        } & {
+            [key: string]: unknown;
         };
         /** WebhookCreateRequest */
         WebhookCreateRequest: {
@@ -3580,6 +4080,29 @@ export interface components {
              * Format: uri
              */
             webhook_url: string;
+        };
+        /** WebhookToolConfig */
+        WebhookToolConfig: {
+            api_schema: components["schemas"]["ApiSchema"];
+            /** Assignments */
+            assignments?: components["schemas"]["DynamicVariableAssignment"][] | null;
+            /** Description */
+            description: string;
+            /** Execution Mode */
+            execution_mode?: ("immediate" | "post_tool_speech" | "async") | null;
+            /** Name */
+            name: string;
+            /** Pre Tool Speech */
+            pre_tool_speech?: ("auto" | "force" | "off") | null;
+            /** Response Timeout Secs */
+            response_timeout_secs?: number | null;
+            /**
+             * Type
+             * @constant
+             */
+            type: "webhook";
+        } & {
+            [key: string]: unknown;
         };
         /** WebhookUpdateRequest */
         WebhookUpdateRequest: {
@@ -6821,6 +7344,289 @@ export interface operations {
             };
         };
     };
+    list_secrets_v1_convai_secrets_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretsPage"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_secret_v1_convai_secrets_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecretCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredSecret"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_secret_v1_convai_secrets__secret_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                secret_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretSummary"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_secret_v1_convai_secrets__secret_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                secret_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_secret_v1_convai_secrets__secret_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                secret_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecretUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredSecret"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     sip_trunk_outbound_call_v1_convai_sip_trunk_outbound_call_post: {
         parameters: {
             query?: never;
@@ -6895,6 +7701,366 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_tools_v1_convai_tools_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                page_size?: number;
+                search?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToolsPage"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_tool_v1_convai_tools_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ToolRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToolResponse"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_tool_v1_convai_tools__tool_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tool_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToolResponse"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_tool_v1_convai_tools__tool_id__delete: {
+        parameters: {
+            query?: {
+                force?: boolean;
+            };
+            header?: never;
+            path: {
+                tool_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_tool_v1_convai_tools__tool_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tool_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ToolRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToolResponse"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    dependent_agents_v1_convai_tools__tool_id__dependent_agents_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tool_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DependentAgents"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
         };

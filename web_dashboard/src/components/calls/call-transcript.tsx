@@ -9,6 +9,7 @@ import { formatClock } from "@/lib/format";
 import { timelineMarks } from "@/lib/recording-marks";
 
 import { RecordingLanes } from "./recording-lanes";
+import { ToolActivity } from "./tool-activity";
 
 type Entry = Schemas["TranscriptEntry"];
 type LoggedEvent = Schemas["ConversationResponse"]["velox"]["events"][number];
@@ -102,6 +103,11 @@ function TranscriptLine({ entry, playing, onSeek }: { entry: Entry; playing: boo
       ) : (
         <div className="px-5 py-2.5">{body}</div>
       )}
+      {entry.tool_calls && entry.tool_calls.length > 0 ? (
+        <div className="px-5 pb-2.5">
+          <ToolActivity calls={entry.tool_calls} results={entry.tool_results ?? []} />
+        </div>
+      ) : null}
     </li>
   );
 }

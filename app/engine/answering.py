@@ -76,6 +76,8 @@ class Responder:
         self._encoder = encoder
         self._log = log
         self._end_call = end_call
+        # Set when a tool ended the call (end_call, a transfer that went through): no more rounds.
+        self._call_ended_by_tool = False
         self._on_done = on_done
         self._task: asyncio.Task[None] | None = None
         self._counter = 0
@@ -203,8 +205,8 @@ class Responder:
             turn = self._log.turns[-1] if self._log.turns else None
             for call in result.tool_calls:
                 await self._call_tool(call, turn, request)
-            if any(call.name in (END_CALL, TRANSFER_CALL) for call in result.tool_calls):
-                return
+            if self._call_ended_by_tool:
+                return  # a transfer that failed goes back to the model, which tells the caller
         self._log.event("tool_rounds_exhausted", rounds=MAX_TOOL_ROUNDS)
 
     async def _say(self, text: str, request: ResponseRequest, turn_id: str) -> None:
@@ -310,6 +312,7 @@ class Responder:
     async def _run_tool(self, call: ToolCall) -> str:
         self._log.event("tool_call", name=call.name, arguments=call.arguments)
         if call.name == END_CALL:
+            self._call_ended_by_tool = True
             self._end_call("agent_ended_call")
             return "The call is ending."
         if call.name == TRANSFER_CALL:
@@ -331,6 +334,7 @@ class Responder:
             self._log.event("transfer_failed", phone_number=number, error=repr(error))
             return json.dumps({"error": "the transfer failed; apologise and offer to help"})
         self._log.event("transferred", phone_number=number, reason=call.arguments.get("reason"))
+        self._call_ended_by_tool = True
         self._end_call("transferred")
         return "The caller has been transferred."
 

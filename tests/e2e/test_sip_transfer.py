@@ -102,5 +102,7 @@ def test_a_failed_transfer_is_told_to_the_agent_and_the_call_goes_on(
     last_request = service.llm.requests[-1]
     (result,) = [message for message in last_request if message.role == "tool"]
     assert "transfer failed" in result.content
-    said = [line["message"] for line in body["transcript"] if line["role"] == "agent"]
-    assert said[-1] == SORRY
+    lines = [(line["role"], line["message"]) for line in body["transcript"]]
+    # Said at once, in the same answer that tried the transfer: the caller need not speak again.
+    asked = lines.index(("agent", "Connecting you now."))
+    assert lines[asked + 1] == ("agent", SORRY)

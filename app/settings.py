@@ -123,6 +123,17 @@ class Settings(BaseSettings):
     analysis_poll_s: float = Field(default=3.0, ge=0.5, le=300)
     analysis_retry_base_s: float = Field(default=30.0, ge=0.1, le=3600)
 
+    # URLs fetched for tenants (knowledge-base pages, webhook tools) that resolve to private,
+    # loopback or link-local addresses are refused unless this is true (a deployment whose own
+    # network is meant to be reached, or tests serving from 127.0.0.1).
+    allow_private_urls: bool = False
+    # Knowledge bases: the largest file or page accepted, how long a page may take to arrive,
+    # how often the workers look for documents to index.
+    knowledge_max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    knowledge_max_url_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    knowledge_url_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    knowledge_index_poll_s: float = Field(default=2.0, ge=0.5, le=300)
+
     def resolved_database_url(self) -> str:
         """The configured URL, or a SQLite file under the data directory."""
         if self.database_url:

@@ -87,3 +87,16 @@ RECORDING_WRITER_EXITS = Counter(
     ["how"],
     registry=REGISTRY,
 )
+
+KNOWLEDGE_REFUSALS = Counter(
+    "velox_knowledge_refusals",
+    "Knowledge-base documents refused: unreadable or oversized files, unreachable or unsafe URLs",
+    ["reason"],
+    registry=REGISTRY,
+)
+UNSAFE_URL_REFUSALS = Counter(
+    "velox_unsafe_url_refusals",
+    "Tenant URLs refused because they resolve to a private, loopback or link-local address",
+    ["use"],
+    registry=REGISTRY,
+)

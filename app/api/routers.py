@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 from app.api import (
     agents,
+    knowledge_base,
     analytics,
     api_keys,
     auth,
@@ -34,6 +35,7 @@ VOICE_ROUTERS: tuple[APIRouter, ...] = (outbound_calls.router, live_calls.router
 REST_ROUTERS: tuple[APIRouter, ...] = (
     agents.router,
     agents.templates_router,
+    knowledge_base.router,
     conversations.router,
     call_audio.router,
     campaigns.router,

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from app.audio.formats import NAMED_FORMATS, format_named
+from app.config.knowledge import KnowledgeBaseLocator, RagSettings
 
 _syntax_check = SandboxedEnvironment(autoescape=False)
 
@@ -104,6 +105,8 @@ class PromptSettings(_ElevenLabsSection):
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     max_tokens: int = Field(default=-1, ge=-1, description="-1 means the provider's default")
     tools: list[PromptTool] = Field(default_factory=list)
+    knowledge_base: list[KnowledgeBaseLocator] = Field(default_factory=list, max_length=100)
+    rag: RagSettings = Field(default_factory=RagSettings)
 
     @field_validator("tools")
     @classmethod

@@ -1,0 +1,395 @@
+"""ElevenLabs-compatible knowledge-base endpoints under ``/v1/convai/knowledge-base``:
+documents from text, a URL or a file; list, get, content, delete; their RAG index's status."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.deps import OrganizationDep, PrincipalDep, SessionDep, audit
+from app.api.errors import api_error, not_found
+from app.api.openapi import error_responses
+from app.api.times import unix
+from app.config.url_guard import UnsafeUrlError
+from app.db import agents as agent_queries
+from app.db import knowledge as knowledge_rows
+from app.db.models import KnowledgeDocument, Organization
+from app.db.paging import InvalidCursorError
+from app.knowledge import intake
+from app.knowledge.extraction import UnreadableDocumentError
+from app.settings import Settings
+
+router = APIRouter(prefix="/v1/convai/knowledge-base", tags=["knowledge base"])
+
+DocumentType = Literal["file", "url", "text"]
+EMBEDDING_MODEL = "all_minilm_l6_v2"
+# The request's multipart framing around a file, beyond the file's own size cap.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+INDEX_STATUS = {
+    "pending": "created",
+    "processing": "processing",
+    "succeeded": "succeeded",
+    "failed": "failed",
+}
+
+
+class TextDocumentRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    text: str = Field(min_length=1)
+    name: str | None = Field(default=None, min_length=1, max_length=500)
+    parent_folder_id: str | None = None
+
+
+class UrlDocumentRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    url: str = Field(min_length=1, max_length=2000)
+    name: str | None = Field(default=None, min_length=1, max_length=500)
+    parent_folder_id: str | None = None
+
+
+class AddedDocument(BaseModel):
+    id: str
+    name: str
+    folder_path: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class DocumentMetadata(BaseModel):
+    created_at_unix_secs: int
+    last_updated_at_unix_secs: int
+    size_bytes: int
+
+
+class AccessInfo(BaseModel):
+    is_creator: bool = True
+    creator_name: str
+    creator_email: str = ""
+    role: str = "admin"
+
+
+class DependentAgent(BaseModel):
+    type: Literal["available"] = "available"
+    id: str
+    name: str
+    created_at_unix_secs: int
+    access_level: str = "admin"
+
+
+class DocumentSummary(BaseModel):
+    id: str
+    name: str
+    type: DocumentType
+    metadata: DocumentMetadata
+    supported_usages: list[str]
+    access_info: AccessInfo
+    folder_parent_id: str | None = None
+    folder_path: list[dict[str, Any]] = Field(default_factory=list)
+    dependent_agents: list[DependentAgent]
+    url: str | None = None
+    filename: str | None = None
+
+
+class DocumentsPage(BaseModel):
+    documents: list[DocumentSummary]
+    next_cursor: str | None
+    has_more: bool
+
+
+class DocumentResponse(BaseModel):
+    id: str
+    name: str
+    type: DocumentType
+    metadata: DocumentMetadata
+    supported_usages: list[str]
+    access_info: AccessInfo
+    folder_parent_id: str | None = None
+    folder_path: list[dict[str, Any]] = Field(default_factory=list)
+    # The extracted text (Velox keeps text, not HTML), as ElevenLabs' field names it.
+    extracted_inner_html: str
+    content_format: Literal["markdown"] = "markdown"
+    url: str | None = None
+    filename: str | None = None
+
+
+class RagIndexRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    # ElevenLabs' embedding model names are accepted; Velox indexes with all-MiniLM-L6-v2.
+    model: str = EMBEDDING_MODEL
+
+
+class IndexUsage(BaseModel):
+    used_bytes: int
+
+
+class RagIndex(BaseModel):
+    id: str
+    model: str
+    status: str
+    progress_percentage: float
+    document_model_index_usage: IndexUsage
+    # Why indexing failed (Velox's own field), null otherwise.
+    error: str | None = None
+
+
+class RagIndexes(BaseModel):
+    indexes: list[RagIndex]
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _metadata(document: KnowledgeDocument) -> DocumentMetadata:
+    return DocumentMetadata(
+        created_at_unix_secs=unix(document.created_at),
+        last_updated_at_unix_secs=unix(document.updated_at),
+        size_bytes=document.size_bytes,
+    )
+
+
+def _added(
+    session: SessionDep, principal: PrincipalDep, kind: str, name: str, extracted: intake.Extracted,
+    **source: str | None,
+) -> AddedDocument:
+    document = knowledge_rows.create_document(
+        session,
+        principal.organization.id,
+        name=name,
+        type=kind,
+        content=extracted.content,
+        size_bytes=extracted.size_bytes,
+        **source,
+    )
+    audit(session, principal, "created", "knowledge_document", document.id, name=name)
+    return AddedDocument(id=document.id, name=document.name)
+
+
+def _unreadable(error: UnreadableDocumentError) -> Exception:
+    code = (
+        status.HTTP_413_CONTENT_TOO_LARGE
+        if error.reason == "too_large"
+        else status.HTTP_422_UNPROCESSABLE_CONTENT
+    )
+    return api_error(code, "unreadable_document", str(error))
+
+
+@router.post("/text", response_model=AddedDocument, responses=error_responses(422))
+def create_from_text(
+    body: TextDocumentRequest, principal: PrincipalDep, session: SessionDep
+) -> AddedDocument:
+    """A document holding the given text; indexed for retrieval in the background."""
+    try:
+        extracted = intake.from_text(body.text)
+    except UnreadableDocumentError as error:
+        raise _unreadable(error) from error
+    name = body.name or " ".join(extracted.content.split())[:60]
+    return _added(session, principal, "text", name, extracted)
+
+
+@router.post("/url", response_model=AddedDocument, responses=error_responses(413, 422))
+async def create_from_url(
+    body: UrlDocumentRequest, request: Request, principal: PrincipalDep, session: SessionDep
+) -> AddedDocument:
+    """A document made from the page's main text, fetched now by the server."""
+    try:
+        extracted = await intake.from_url(body.url, _settings(request))
+    except UnsafeUrlError as error:
+        raise api_error(status.HTTP_422_UNPROCESSABLE_CONTENT, "unsafe_url", str(error)) from error
+    except UnreadableDocumentError as error:
+        raise _unreadable(error) from error
+    return _added(session, principal, "url", body.name or body.url, extracted, url=body.url)
+
+
+@router.post("/file", response_model=AddedDocument, responses=error_responses(413, 422))
+async def create_from_file(
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
+    file: Annotated[UploadFile, File()],
+    name: Annotated[str | None, Form(max_length=500)] = None,
+    parent_folder_id: Annotated[str | None, Form()] = None,
+) -> AddedDocument:
+    """A document made from an uploaded PDF, DOCX, HTML, Markdown, TXT or CSV file."""
+    settings = _settings(request)
+    data = await file.read(settings.knowledge_max_file_bytes + 1)
+    filename = file.filename or "document"
+    try:
+        import asyncio
+
+        extracted = await asyncio.to_thread(
+            intake.from_file, data, filename, file.content_type, settings
+        )
+    except UnreadableDocumentError as error:
+        raise _unreadable(error) from error
+    return _added(session, principal, "file", name or filename, extracted, filename=filename)
+
+
+@router.get("", response_model=DocumentsPage)
+def list_documents(
+    organization: OrganizationDep,
+    session: SessionDep,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 30,
+    cursor: str | None = None,
+    search: str | None = None,
+    types: Annotated[list[DocumentType] | None, Query()] = None,
+) -> DocumentsPage:
+    """The organization's documents, newest first, in pages linked by ``next_cursor``."""
+    try:
+        page = knowledge_rows.list_documents(
+            session,
+            organization.id,
+            page_size=page_size,
+            cursor=cursor,
+            search=search,
+            types=types or (),
+        )
+    except InvalidCursorError as error:
+        raise api_error(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_cursor", str(error)
+        ) from error
+    return DocumentsPage(
+        documents=[_summary(session, organization, document) for document in page.items],
+        next_cursor=page.next_cursor,
+        has_more=page.has_more,
+    )
+
+
+def _dependents(
+    session: SessionDep, organization: Organization, document_id: str
+) -> list[DependentAgent]:
+    return [
+        DependentAgent(id=agent.id, name=agent.name, created_at_unix_secs=unix(agent.created_at))
+        for agent in knowledge_rows.dependent_agents(session, organization.id, document_id)
+    ]
+
+
+def _summary(
+    session: SessionDep, organization: Organization, document: KnowledgeDocument
+) -> DocumentSummary:
+    return DocumentSummary(
+        id=document.id,
+        name=document.name,
+        type=document.type,  # type: ignore[arg-type]
+        metadata=_metadata(document),
+        supported_usages=["prompt", "auto"],
+        access_info=AccessInfo(creator_name=organization.name),
+        dependent_agents=_dependents(session, organization, document.id),
+        url=document.url,
+        filename=document.filename,
+    )
+
+
+def _document(session: SessionDep, organization: Organization, document_id: str) -> KnowledgeDocument:
+    document = knowledge_rows.get_document(session, organization.id, document_id)
+    if document is None:
+        raise not_found("knowledge base document", document_id)
+    return document
+
+
+@router.get("/{documentation_id}", response_model=DocumentResponse)
+def get_document(
+    documentation_id: str, organization: OrganizationDep, session: SessionDep
+) -> DocumentResponse:
+    """The document with the text extracted from it."""
+    document = _document(session, organization, documentation_id)
+    return DocumentResponse(
+        id=document.id,
+        name=document.name,
+        type=document.type,  # type: ignore[arg-type]
+        metadata=_metadata(document),
+        supported_usages=["prompt", "auto"],
+        access_info=AccessInfo(creator_name=organization.name),
+        extracted_inner_html=document.content,
+        url=document.url,
+        filename=document.filename,
+    )
+
+
+@router.get("/{documentation_id}/content", response_class=PlainTextResponse)
+def get_content(
+    documentation_id: str, organization: OrganizationDep, session: SessionDep
+) -> PlainTextResponse:
+    """The document's extracted text alone."""
+    return PlainTextResponse(_document(session, organization, documentation_id).content)
+
+
+@router.delete("/{documentation_id}", responses=error_responses(409))
+def delete_document(
+    documentation_id: str,
+    principal: PrincipalDep,
+    session: SessionDep,
+    force: bool = False,
+) -> dict[str, Any]:
+    """Delete the document; refused (409) while an agent uses it, unless ``force``, which also
+    takes it out of those agents' knowledge bases."""
+    organization = principal.organization
+    _document(session, organization, documentation_id)
+    dependents = knowledge_rows.dependent_agents(session, organization.id, documentation_id)
+    if dependents and not force:
+        names = ", ".join(agent.name for agent in dependents)
+        raise api_error(
+            status.HTTP_409_CONFLICT,
+            "document_in_use",
+            f"the document is used by {len(dependents)} agent(s) ({names}); "
+            "detach it first or delete with force=true",
+        )
+    for agent in dependents:
+        config = agent_queries.agent_config(agent)
+        kept = [
+            locator.model_dump(mode="json")
+            for locator in config.conversation_config.agent.prompt.knowledge_base
+            if locator.id != documentation_id
+        ]
+        agent_queries.update_agent(
+            session,
+            organization.id,
+            agent.id,
+            {"conversation_config": {"agent": {"prompt": {"knowledge_base": kept}}}},
+        )
+    knowledge_rows.delete_document(session, organization.id, documentation_id)
+    audit(
+        session,
+        principal,
+        "deleted",
+        "knowledge_document",
+        documentation_id,
+        detached_from=[agent.id for agent in dependents],
+    )
+    return {}
+
+
+def _index(document: KnowledgeDocument) -> RagIndex:
+    return RagIndex(
+        id=f"{document.id}:{EMBEDDING_MODEL}",
+        model=EMBEDDING_MODEL,
+        status=INDEX_STATUS.get(document.index_status, document.index_status),
+        progress_percentage=round(document.index_progress * 100.0, 1),
+        document_model_index_usage=IndexUsage(
+            used_bytes=document.size_bytes if document.index_status == "succeeded" else 0
+        ),
+        error=document.index_error,
+    )
+
+
+@router.post("/{documentation_id}/rag-index", response_model=RagIndex)
+def compute_rag_index(
+    documentation_id: str, body: RagIndexRequest, principal: PrincipalDep, session: SessionDep
+) -> RagIndex:
+    """The document's index status; a failed index is queued again."""
+    document = _document(session, principal.organization, documentation_id)
+    if document.index_status == "failed":
+        knowledge_rows.reindex(session, document)
+    return _index(document)
+
+
+@router.get("/{documentation_id}/rag-index", response_model=RagIndexes)
+def get_rag_indexes(
+    documentation_id: str, organization: OrganizationDep, session: SessionDep
+) -> RagIndexes:
+    return RagIndexes(indexes=[_index(_document(session, organization, documentation_id))])

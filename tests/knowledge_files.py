@@ -7,9 +7,7 @@ import io
 
 def pdf_with_text(lines: list[str]) -> bytes:
     """A one-page PDF whose content stream draws `lines` in Helvetica (xref offsets computed)."""
-    text_ops = " ".join(
-        f"({line.replace('(', '[').replace(')', ']')}) Tj T*" for line in lines
-    )
+    text_ops = " ".join(f"({line.replace('(', '[').replace(')', ']')}) Tj T*" for line in lines)
     stream = f"BT /F1 12 Tf 14 TL 72 720 Td {text_ops} ET".encode("latin-1")
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",

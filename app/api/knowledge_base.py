@@ -154,7 +154,11 @@ def _metadata(document: KnowledgeDocument) -> DocumentMetadata:
 
 
 def _added(
-    session: SessionDep, principal: PrincipalDep, kind: str, name: str, extracted: intake.Extracted,
+    session: SessionDep,
+    principal: PrincipalDep,
+    kind: str,
+    name: str,
+    extracted: intake.Extracted,
     **source: str | None,
 ) -> AddedDocument:
     document = knowledge_rows.create_document(
@@ -275,7 +279,7 @@ def _summary(
     return DocumentSummary(
         id=document.id,
         name=document.name,
-        type=document.type,  # type: ignore[arg-type]
+        type=document.type,
         metadata=_metadata(document),
         supported_usages=["prompt", "auto"],
         access_info=AccessInfo(creator_name=organization.name),
@@ -285,7 +289,9 @@ def _summary(
     )
 
 
-def _document(session: SessionDep, organization: Organization, document_id: str) -> KnowledgeDocument:
+def _document(
+    session: SessionDep, organization: Organization, document_id: str
+) -> KnowledgeDocument:
     document = knowledge_rows.get_document(session, organization.id, document_id)
     if document is None:
         raise not_found("knowledge base document", document_id)
@@ -301,7 +307,7 @@ def get_document(
     return DocumentResponse(
         id=document.id,
         name=document.name,
-        type=document.type,  # type: ignore[arg-type]
+        type=document.type,
         metadata=_metadata(document),
         supported_usages=["prompt", "auto"],
         access_info=AccessInfo(creator_name=organization.name),

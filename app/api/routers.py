@@ -7,7 +7,6 @@ from fastapi import APIRouter
 
 from app.api import (
     agents,
-    knowledge_base,
     analytics,
     api_keys,
     auth,
@@ -19,6 +18,7 @@ from app.api import (
     conversations,
     do_not_call,
     field_leads,
+    knowledge_base,
     live_calls,
     outbound_calls,
     phone_numbers,

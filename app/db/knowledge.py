@@ -180,9 +180,7 @@ def report_progress(session: Session, job: IndexJob, progress: float) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def store_chunks(
-    session: Session, job: IndexJob, chunks: Sequence[tuple[str, bytes]]
-) -> bool:
+def store_chunks(session: Session, job: IndexJob, chunks: Sequence[tuple[str, bytes]]) -> bool:
     """Replace the document's chunks with `(text, vector bytes)` and mark it indexed, if the
     job still holds it."""
     held = session.execute(
@@ -232,7 +230,10 @@ def chunks_of(
         return []
     rows = session.execute(
         select(
-            KnowledgeChunk.id, KnowledgeChunk.document_id, KnowledgeChunk.text, KnowledgeChunk.vector
+            KnowledgeChunk.id,
+            KnowledgeChunk.document_id,
+            KnowledgeChunk.text,
+            KnowledgeChunk.vector,
         )
         .where(
             KnowledgeChunk.organization_id == organization_id,

@@ -44,7 +44,9 @@ def _tail(text: str, chars: int) -> str:
     return tail[space + 1 :] if space >= 0 else tail
 
 
-def chunk_text(text: str, max_chars: int = MAX_CHARS, overlap_chars: int = OVERLAP_CHARS) -> list[str]:
+def chunk_text(
+    text: str, max_chars: int = MAX_CHARS, overlap_chars: int = OVERLAP_CHARS
+) -> list[str]:
     """The passages of `text` in order; none longer than `max_chars` plus the overlap."""
     chunks: list[str] = []
     current = ""

@@ -88,7 +88,9 @@ def tidy(text: str) -> str:
 
 
 def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
+    for encoding in (
+        ("utf-8-sig", "utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",)
+    ):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
@@ -129,7 +131,9 @@ def _pdf_text(data: bytes) -> str:
     except UnreadableDocumentError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, OSError) as error:
-        raise UnreadableDocumentError(f"the PDF cannot be read: {error}", "unreadable_pdf") from error
+        raise UnreadableDocumentError(
+            f"the PDF cannot be read: {error}", "unreadable_pdf"
+        ) from error
 
 
 def _docx_text(data: bytes) -> str:

@@ -48,7 +48,9 @@ def from_text(text: str) -> Extracted:
     return _bounded(content, len(text.encode()))
 
 
-def from_file(data: bytes, filename: str, content_type: str | None, settings: Settings) -> Extracted:
+def from_file(
+    data: bytes, filename: str, content_type: str | None, settings: Settings
+) -> Extracted:
     if len(data) > settings.knowledge_max_file_bytes:
         raise _refused(
             UnreadableDocumentError(

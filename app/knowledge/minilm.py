@@ -56,11 +56,15 @@ def _erf(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     poly = t * (
         0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
     )
-    return (sign * (1.0 - poly * np.exp(-a * a))).astype(np.float32)
+    result: npt.NDArray[np.float32] = (sign * (1.0 - poly * np.exp(-a * a))).astype(np.float32)
+    return result
 
 
 def _gelu(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    return (0.5 * x * (1.0 + _erf(x / np.float32(np.sqrt(2.0))))).astype(np.float32)
+    result: npt.NDArray[np.float32] = (0.5 * x * (1.0 + _erf(x / np.float32(np.sqrt(2.0))))).astype(
+        np.float32
+    )
+    return result
 
 
 def _layer_norm(
@@ -68,7 +72,10 @@ def _layer_norm(
 ) -> npt.NDArray[np.float32]:
     mean = x.mean(axis=-1, keepdims=True)
     var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return ((x - mean) / np.sqrt(var + eps) * weight + bias).astype(np.float32)
+    result: npt.NDArray[np.float32] = ((x - mean) / np.sqrt(var + eps) * weight + bias).astype(
+        np.float32
+    )
+    return result
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,10 @@ class MiniLM:
                     ),
                     out=np.ascontiguousarray(w["attention.output.dense.weight"].T),
                     out_bias=w["attention.output.dense.bias"],
-                    norm1=(w["attention.output.LayerNorm.weight"], w["attention.output.LayerNorm.bias"]),
+                    norm1=(
+                        w["attention.output.LayerNorm.weight"],
+                        w["attention.output.LayerNorm.bias"],
+                    ),
                     up=np.ascontiguousarray(w["intermediate.dense.weight"].T),
                     up_bias=w["intermediate.dense.bias"],
                     down=np.ascontiguousarray(w["output.dense.weight"].T),
@@ -158,7 +168,8 @@ class MiniLM:
         summed = (x * mask[:, :, None]).sum(axis=1)
         pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        result: npt.NDArray[np.float32] = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return result
 
     def _layer(
         self, x: npt.NDArray[np.float32], layer: _Layer, key_bias: npt.NDArray[np.float32]

@@ -74,7 +74,9 @@ def site() -> Iterator[str]:
 
 
 def _create_text(client: TestClient, tenant: Tenant, text: str, name: str = "Hours") -> str:
-    response = client.post(f"{BASE}/text", json={"text": text, "name": name}, headers=tenant.headers)
+    response = client.post(
+        f"{BASE}/text", json={"text": text, "name": name}, headers=tenant.headers
+    )
     assert response.status_code == 200, response.text
     return str(response.json()["id"])
 
@@ -214,7 +216,8 @@ def test_an_unreadable_or_oversized_file_is_refused_clearly_and_counted(
     before = KNOWLEDGE_REFUSALS.labels(reason)._value.get()
 
     response = client.post(
-        f"{BASE}/file", files={"file": (filename, data, "application/octet-stream")},
+        f"{BASE}/file",
+        files={"file": (filename, data, "application/octet-stream")},
         headers=tenant_a.headers,
     )
 
@@ -232,7 +235,12 @@ def _agent_with(client: TestClient, tenant: Tenant, document_id: str) -> str:
                 "agent": {
                     "prompt": {
                         "knowledge_base": [
-                            {"type": "text", "name": "Hours", "id": document_id, "usage_mode": "auto"}
+                            {
+                                "type": "text",
+                                "name": "Hours",
+                                "id": document_id,
+                                "usage_mode": "auto",
+                            }
                         ],
                         "rag": {"enabled": True},
                     }
@@ -253,7 +261,9 @@ def test_delete_is_refused_while_an_agent_uses_the_document_unless_forced(
 
     listed = client.get(BASE, headers=tenant_a.headers).json()["documents"][0]
     refused = client.delete(f"{BASE}/{document_id}", headers=tenant_a.headers)
-    forced = client.delete(f"{BASE}/{document_id}", params={"force": True}, headers=tenant_a.headers)
+    forced = client.delete(
+        f"{BASE}/{document_id}", params={"force": True}, headers=tenant_a.headers
+    )
 
     assert [agent["id"] for agent in listed["dependent_agents"]] == [agent_id]
     assert refused.status_code == 409

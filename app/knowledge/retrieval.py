@@ -5,6 +5,7 @@ product per turn; the query embedded with the same model."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from app.db.session import Database
 from app.engine.knowledge import RetrievedChunk
 from app.knowledge.indexing import Embedder
 from app.knowledge.minilm import DIMENSIONS, shared_model
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -124,15 +127,30 @@ class AgentKnowledge:
         self._rag = rag
         self._embedder = embedder
         self._cache = cache
+        self._warming: asyncio.Task[None] | None = None
 
     @property
     def retrieves(self) -> bool:
         return self._rag.enabled and bool(self._retrieved_ids)
 
     async def prompt_section(self) -> str:
+        # Asked once as the call starts: the model and the agent's vectors load meanwhile, so
+        # the first turn's retrieval finds them ready.
+        if self.retrieves and self._warming is None:
+            self._warming = asyncio.create_task(asyncio.to_thread(self._warm))
         if not self._prompt_ids:
             return ""
         return await asyncio.to_thread(self._prompt_section)
+
+    def _warm(self) -> None:
+        try:
+            self._cache.matrix(
+                self._database, self._organization_id, self._agent_id, self._retrieved_ids
+            )
+            if self._embedder is None:
+                shared_model()
+        except Exception:  # the turn's own retrieval will try again and say why
+            log.exception("knowledge for agent %s could not be loaded", self._agent_id)
 
     def _prompt_section(self) -> str:
         with self._database.session() as session:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from app.knowledge.chunking import chunk_text
@@ -22,7 +24,7 @@ def test_chunks_stay_within_the_size_and_each_starts_with_the_end_of_the_last() 
 
     assert len(chunks) > 5
     assert all(len(chunk) <= 300 + 60 for chunk in chunks)
-    for before, after in zip(chunks, chunks[1:], strict=False):
+    for before, after in itertools.pairwise(chunks):
         overlap = after[:40]
         assert overlap in before
     # nothing is lost: every sentence is in some chunk

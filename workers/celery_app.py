@@ -50,7 +50,9 @@ EMBEDDED_LOCK_TIMEOUT_S = 30.0
 # consumes both unless told otherwise (`velox worker --queues ...`).
 DEFAULT_QUEUE = "celery"
 ANALYSIS_QUEUE = "analysis"
-QUEUES = (DEFAULT_QUEUE, ANALYSIS_QUEUE)
+# Knowledge-base indexing: minutes of CPU for a long document, so it never holds up the others.
+KNOWLEDGE_QUEUE = "knowledge"
+QUEUES = (DEFAULT_QUEUE, ANALYSIS_QUEUE, KNOWLEDGE_QUEUE)
 # Results are kept this long, then removed by Celery's own clean-up.
 RESULT_EXPIRES_S = 24 * 3600
 
@@ -152,10 +154,9 @@ def make_celery(settings: Settings) -> Celery:
         beat_schedule=beat_schedule(periodic_tasks(settings)),
         task_default_queue=DEFAULT_QUEUE,
         task_queues=[_queue(name) for name in QUEUES],
-        # The long, CPU-bound tasks share a queue, so they never hold up the dialer's.
         task_routes={
             "workers.analysis.analyze": {"queue": ANALYSIS_QUEUE},
-            "workers.knowledge.index_documents": {"queue": ANALYSIS_QUEUE},
+            "workers.knowledge.index_documents": {"queue": KNOWLEDGE_QUEUE},
         },
         # A dial's limit is a setting: the tick mends a dial that outlived it (workers/dialer.py).
         task_annotations={

@@ -20,7 +20,8 @@ from app.knowledge.chunking import chunk_text
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=10)
+# A document being indexed is its worker's for this long; then it is due again.
+LEASE = timedelta(minutes=40)
 BATCH = 32
 MAX_ATTEMPTS = 3
 

@@ -13,8 +13,9 @@ from app.knowledge.fetching import fetch_page
 from app.observability.metrics import KNOWLEDGE_REFUSALS, UNSAFE_URL_REFUSALS
 from app.settings import Settings
 
-# The most text one document keeps after extraction.
-MAX_CONTENT_CHARS = 2_000_000
+# The most text one document keeps after extraction: about 1,300 passages, which embed in
+# 2 to 5 minutes on one core (bench/RESULTS.md, section 11).
+MAX_CONTENT_CHARS = 1_000_000
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,13 +21,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.models]
 
 
 @pytest.fixture
-def embedded(tmp_path: Path) -> Iterator[Settings]:
+def embedded(tmp_path: Path) -> Settings:
     settings = Settings(
         data_dir=tmp_path,
         database_url=f"sqlite:///{tmp_path / 'velox.db'}",
     )
     upgrade(settings.resolved_database_url())
-    yield settings
+    return settings
 
 
 def test_the_worker_indexes_a_new_document_until_its_status_is_succeeded(

@@ -3,6 +3,7 @@ documents from text, a URL or a file; list, get, content, delete; their RAG inde
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
@@ -16,7 +17,7 @@ from app.api.times import unix
 from app.config.url_guard import UnsafeUrlError
 from app.db import agents as agent_queries
 from app.db import knowledge as knowledge_rows
-from app.db.models import KnowledgeDocument, Organization
+from app.db.models import Agent, KnowledgeDocument, Organization
 from app.db.paging import InvalidCursorError
 from app.knowledge import intake
 from app.knowledge.extraction import UnreadableDocumentError
@@ -224,8 +225,6 @@ async def create_from_file(
     data = await file.read(settings.knowledge_max_file_bytes + 1)
     filename = file.filename or "document"
     try:
-        import asyncio
-
         extracted = await asyncio.to_thread(
             intake.from_file, data, filename, file.content_type, settings
         )
@@ -257,24 +256,23 @@ def list_documents(
         raise api_error(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_cursor", str(error)
         ) from error
+    using = knowledge_rows.agents_by_document(session, organization.id)
     return DocumentsPage(
-        documents=[_summary(session, organization, document) for document in page.items],
+        documents=[_summary(organization, document, using) for document in page.items],
         next_cursor=page.next_cursor,
         has_more=page.has_more,
     )
 
 
-def _dependents(
-    session: SessionDep, organization: Organization, document_id: str
-) -> list[DependentAgent]:
+def _dependents(agents: list[Agent]) -> list[DependentAgent]:
     return [
         DependentAgent(id=agent.id, name=agent.name, created_at_unix_secs=unix(agent.created_at))
-        for agent in knowledge_rows.dependent_agents(session, organization.id, document_id)
+        for agent in agents
     ]
 
 
 def _summary(
-    session: SessionDep, organization: Organization, document: KnowledgeDocument
+    organization: Organization, document: KnowledgeDocument, using: dict[str, list[Agent]]
 ) -> DocumentSummary:
     return DocumentSummary(
         id=document.id,
@@ -283,7 +281,7 @@ def _summary(
         metadata=_metadata(document),
         supported_usages=["prompt", "auto"],
         access_info=AccessInfo(creator_name=organization.name),
-        dependent_agents=_dependents(session, organization, document.id),
+        dependent_agents=_dependents(using.get(document.id, [])),
         url=document.url,
         filename=document.filename,
     )

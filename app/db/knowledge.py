@@ -111,21 +111,23 @@ def list_documents(
     return Page(items=rows, next_cursor=None)
 
 
-def dependent_agents(session: Session, organization_id: str, document_id: str) -> list[Agent]:
-    """The organization's live agents whose `prompt.knowledge_base` names the document."""
+def agents_by_document(session: Session, organization_id: str) -> dict[str, list[Agent]]:
+    """For each document some live agent of the organization names in its
+    `prompt.knowledge_base`, those agents."""
+    using: dict[str, list[Agent]] = {}
     agents = session.scalars(
         select(Agent).where(Agent.organization_id == organization_id, Agent.deleted_at.is_(None))
     )
-    return [
-        agent
-        for agent in agents
-        if any(
-            locator.id == document_id
-            for locator in AgentConfig.model_validate(
-                agent.config
-            ).conversation_config.agent.prompt.knowledge_base
-        )
-    ]
+    for agent in agents:
+        prompt = AgentConfig.model_validate(agent.config).conversation_config.agent.prompt
+        for document_id in {locator.id for locator in prompt.knowledge_base}:
+            using.setdefault(document_id, []).append(agent)
+    return using
+
+
+def dependent_agents(session: Session, organization_id: str, document_id: str) -> list[Agent]:
+    """The organization's live agents whose `prompt.knowledge_base` names the document."""
+    return agents_by_document(session, organization_id).get(document_id, [])
 
 
 def delete_document(session: Session, organization_id: str, document_id: str) -> bool:

@@ -6,9 +6,13 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
+from starlette.types import Message
 
 from app.api.deps import OrganizationDep, PrincipalDep, SessionDep, audit
 from app.api.errors import api_error, not_found
@@ -21,6 +25,7 @@ from app.db.models import Agent, KnowledgeDocument, Organization
 from app.db.paging import InvalidCursorError
 from app.knowledge import intake
 from app.knowledge.extraction import UnreadableDocumentError
+from app.observability.metrics import KNOWLEDGE_REFUSALS
 from app.settings import Settings
 
 router = APIRouter(prefix="/v1/convai/knowledge-base", tags=["knowledge base"])
@@ -211,22 +216,87 @@ async def create_from_url(
     return _added(session, principal, "url", body.name or body.url, extracted, url=body.url)
 
 
-@router.post("/file", response_model=AddedDocument, responses=error_responses(413, 422))
+FILE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "name": {"type": "string", "minLength": 1, "maxLength": 500},
+                        "parent_folder_id": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+async def _capped_body(request: Request, limit: int) -> bytes:
+    """The request's body, refused (413) as soon as it passes `limit`: an upload is never
+    spooled past the cap."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _unreadable(UnreadableDocumentError("the upload is too large", "too_large"))
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise _unreadable(UnreadableDocumentError("the upload is too large", "too_large"))
+    return bytes(body)
+
+
+@router.post(
+    "/file",
+    response_model=AddedDocument,
+    responses=error_responses(413, 422),
+    openapi_extra=FILE_BODY,
+)
 async def create_from_file(
-    request: Request,
-    principal: PrincipalDep,
-    session: SessionDep,
-    file: Annotated[UploadFile, File()],
-    name: Annotated[str | None, Form(max_length=500)] = None,
-    parent_folder_id: Annotated[str | None, Form()] = None,
+    request: Request, principal: PrincipalDep, session: SessionDep
 ) -> AddedDocument:
-    """A document made from an uploaded PDF, DOCX, HTML, Markdown, TXT or CSV file."""
+    """A document made from an uploaded PDF, DOCX, HTML, Markdown, TXT or CSV file
+    (multipart: `file`, and optionally `name`)."""
     settings = _settings(request)
-    data = await file.read(settings.knowledge_max_file_bytes + 1)
-    filename = file.filename or "document"
+    limit = settings.knowledge_max_file_bytes + MULTIPART_OVERHEAD_BYTES
+    try:
+        body = await _capped_body(request, limit)
+    except HTTPException:
+        KNOWLEDGE_REFUSALS.labels("too_large").inc()
+        raise
+
+    async def replay() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    try:
+        form = await Request(request.scope, replay).form(max_files=1, max_fields=10)
+    except (MultiPartException, StarletteHTTPException) as error:  # Starlette's own 400
+        KNOWLEDGE_REFUSALS.labels("bad_multipart").inc()
+        detail = getattr(error, "detail", None) or getattr(error, "message", "")
+        raise api_error(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_upload", f"not a file upload: {detail}"
+        ) from error
+    upload, name = form.get("file"), form.get("name")
+    if not isinstance(upload, UploadFile):
+        KNOWLEDGE_REFUSALS.labels("bad_multipart").inc()
+        raise api_error(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "invalid_upload",
+            "send the document as the multipart field `file`",
+        )
+    if name is not None and (not isinstance(name, str) or not 1 <= len(name) <= 500):
+        raise api_error(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_upload", "name: 1 to 500 characters"
+        )
+    data = await upload.read()
+    filename = upload.filename or "document"
     try:
         extracted = await asyncio.to_thread(
-            intake.from_file, data, filename, file.content_type, settings
+            intake.from_file, data, filename, upload.content_type, settings
         )
     except UnreadableDocumentError as error:
         raise _unreadable(error) from error

@@ -304,3 +304,45 @@ def test_indexing_reports_progress_through_rag_index_and_stores_overlapping_chun
     assert all(len(chunk.vector) == 384 * 4 for chunk in chunks)
     # neighbours overlap: the start of each chunk repeats the end of the one before
     assert all(chunks[i + 1].text[:20] in chunks[i].text for i in range(len(chunks) - 1))
+
+
+def test_an_upload_past_the_cap_is_refused_before_it_is_read_whole(
+    client: TestClient, tenant_a: Tenant
+) -> None:
+    _allow_private(client)  # files capped at 64 KiB here
+    before = KNOWLEDGE_REFUSALS.labels("too_large")._value.get()
+
+    response = client.post(
+        f"{BASE}/file",
+        files={"file": ("huge.txt", b"a" * (1024 * 1024), "text/plain")},
+        headers=tenant_a.headers,
+    )
+
+    assert response.status_code == 413
+    assert KNOWLEDGE_REFUSALS.labels("too_large")._value.get() == before + 1
+
+
+def test_an_upload_without_its_file_field_is_refused(client: TestClient, tenant_a: Tenant) -> None:
+    response = client.post(
+        f"{BASE}/file",
+        files={"document": ("notes.txt", b"hello", "text/plain")},
+        headers=tenant_a.headers,
+    )
+
+    assert response.status_code == 422
+    assert response.json()["detail"]["status"] == "invalid_upload"
+
+
+def test_a_malformed_multipart_body_is_refused_as_an_invalid_upload(
+    client: TestClient, tenant_a: Tenant
+) -> None:
+    boundary = "0d37f771f3609e9baf6be26654101f5f"
+
+    response = client.post(
+        f"{BASE}/file",
+        content=f"--{boundary}\r\nTrue--{boundary}--\r\n".encode(),
+        headers={**tenant_a.headers, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+
+    assert response.status_code == 422
+    assert response.json()["detail"]["status"] == "invalid_upload"

@@ -909,7 +909,8 @@ export interface paths {
         put?: never;
         /**
          * Create From File
-         * @description A document made from an uploaded PDF, DOCX, HTML, Markdown, TXT or CSV file.
+         * @description A document made from an uploaded PDF, DOCX, HTML, Markdown, TXT or CSV file
+         *     (multipart: `file`, and optionally `name`).
          */
         post: operations["create_from_file_v1_convai_knowledge_base_file_post"];
         delete?: never;
@@ -1866,15 +1867,6 @@ export interface components {
             } | null;
             /** Timezone */
             timezone?: string | null;
-        };
-        /** Body_create_from_file_v1_convai_knowledge_base_file_post */
-        Body_create_from_file_v1_convai_knowledge_base_file_post: {
-            /** File */
-            file: string;
-            /** Name */
-            name?: string | null;
-            /** Parent Folder Id */
-            parent_folder_id?: string | null;
         };
         /** CallbackResponse */
         CallbackResponse: {
@@ -6901,7 +6893,12 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_create_from_file_v1_convai_knowledge_base_file_post"];
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                    name?: string;
+                    parent_folder_id?: string;
+                };
             };
         };
         responses: {

@@ -26,6 +26,8 @@ class RetrievedChunk:
 
 
 class KnowledgeSource(Protocol):
+    embedding_model: str  # named in each retrieval's record
+
     async def prompt_section(self) -> str:
         """The `usage_mode: "prompt"` documents, whole, for the system prompt ("" if none)."""
         ...
@@ -82,6 +84,8 @@ class TurnKnowledge:
             turn=turn,
             retrieval_ms=round((time.perf_counter() - self._started) * 1000, 1),
             prefetched=prefetched,
+            query=query.strip(),
+            embedding_model=self._source.embedding_model,
             chunks=[
                 {"id": c.id, "document_id": c.document_id, "distance": round(c.distance, 4)}
                 for c in chunks

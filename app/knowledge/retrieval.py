@@ -108,6 +108,8 @@ SHARED_CACHE = ChunkCache()
 class AgentKnowledge:
     """The engine's `KnowledgeSource` for one call of one agent."""
 
+    embedding_model = "all_minilm_l6_v2"
+
     def __init__(
         self,
         database: Database,

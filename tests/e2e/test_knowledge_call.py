@@ -145,3 +145,15 @@ async def test_the_passage_answering_the_callers_question_reaches_the_llm(
     assert retrieved["data"]["chunks"][0]["id"] == answering.id
     assert retrieved["data"]["chunks"][0]["distance"] < 0.8
     assert len(retrieved["data"]["chunks"]) <= 2
+    # ElevenLabs' shape on the answer's transcript entry
+    [answer] = [t for t in body["transcript"] if t["message"] == "Up to ninety kilometres."]
+    info = answer["rag_retrieval_info"]
+    assert info["chunks"][0] == {
+        "document_id": catalogue_id,
+        "chunk_id": answering.id,
+        "vector_distance": retrieved["data"]["chunks"][0]["distance"],
+    }
+    assert info["retrieval_query"] == QUESTION
+    assert info["embedding_model"] == "all_minilm_l6_v2"
+    assert 0 < info["rag_latency_secs"] < 5
+    assert all(t["rag_retrieval_info"] is None for t in body["transcript"] if t is not answer)

@@ -27,6 +27,8 @@ class Events:
 class Source:
     """A knowledge source answering from a fixed list (or failing) after `delay_s`."""
 
+    embedding_model = "test_model"
+
     def __init__(self, chunks: list[RetrievedChunk] | Exception, delay_s: float = 0.0) -> None:
         self.chunks = chunks
         self.delay_s = delay_s

@@ -3067,6 +3067,15 @@ export interface components {
             /** Vapid Public Key */
             vapid_public_key: string;
         };
+        /** RagChunk */
+        RagChunk: {
+            /** Chunk Id */
+            chunk_id: string;
+            /** Document Id */
+            document_id: string;
+            /** Vector Distance */
+            vector_distance: number;
+        };
         /** RagIndex */
         RagIndex: {
             document_model_index_usage: components["schemas"]["IndexUsage"];
@@ -3093,6 +3102,20 @@ export interface components {
              * @default all_minilm_l6_v2
              */
             model: string;
+        };
+        /**
+         * RagRetrievalInfo
+         * @description ElevenLabs' shape: the passages retrieved for the answer this entry is.
+         */
+        RagRetrievalInfo: {
+            /** Chunks */
+            chunks: components["schemas"]["RagChunk"][];
+            /** Embedding Model */
+            embedding_model: string;
+            /** Rag Latency Secs */
+            rag_latency_secs: number;
+            /** Retrieval Query */
+            retrieval_query: string;
         };
         /**
          * RagSettings
@@ -3361,6 +3384,7 @@ export interface components {
             interrupted: boolean;
             /** Message */
             message: string;
+            rag_retrieval_info?: components["schemas"]["RagRetrievalInfo"] | null;
             /** Role */
             role: string;
             /** Time In Call Secs */

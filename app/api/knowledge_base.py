@@ -58,6 +58,14 @@ class UrlDocumentRequest(BaseModel):
     parent_folder_id: str | None = None
 
 
+class DocumentUpdateRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str | None = Field(default=None, min_length=1, max_length=500)
+    # New text for the document (indexed again); any document type, as its extracted text.
+    content: str | None = Field(default=None, min_length=1)
+
+
 class AddedDocument(BaseModel):
     id: str
     name: str
@@ -371,7 +379,46 @@ def get_document(
     documentation_id: str, organization: OrganizationDep, session: SessionDep
 ) -> DocumentResponse:
     """The document with the text extracted from it."""
+    return _document_response(organization, _document(session, organization, documentation_id))
+
+
+@router.patch(
+    "/{documentation_id}", response_model=DocumentResponse, responses=error_responses(422)
+)
+def update_document(
+    documentation_id: str,
+    body: DocumentUpdateRequest,
+    principal: PrincipalDep,
+    session: SessionDep,
+) -> DocumentResponse:
+    """Rename the document, or replace its text (indexed again)."""
+    organization = principal.organization
     document = _document(session, organization, documentation_id)
+    extracted = None
+    if body.content is not None:
+        try:
+            extracted = intake.from_text(body.content)
+        except UnreadableDocumentError as error:
+            raise _unreadable(error) from error
+    knowledge_rows.update_document(
+        session,
+        document,
+        name=body.name,
+        content=extracted.content if extracted else None,
+        size_bytes=extracted.size_bytes if extracted else None,
+    )
+    audit(
+        session,
+        principal,
+        "changed",
+        "knowledge_document",
+        documentation_id,
+        fields=sorted(body.model_dump(exclude_none=True)),
+    )
+    return _document_response(organization, document)
+
+
+def _document_response(organization: Organization, document: KnowledgeDocument) -> DocumentResponse:
     return DocumentResponse(
         id=document.id,
         name=document.name,

@@ -37,6 +37,7 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/convai/knowledge-base"): Permission.AGENTS_READ,
     ("GET", "/v1/convai/knowledge-base/{documentation_id}"): Permission.AGENTS_READ,
     ("GET", "/v1/convai/knowledge-base/{documentation_id}/content"): Permission.AGENTS_READ,
+    ("PATCH", "/v1/convai/knowledge-base/{documentation_id}"): Permission.AGENTS_WRITE,
     ("DELETE", "/v1/convai/knowledge-base/{documentation_id}"): Permission.AGENTS_WRITE,
     ("POST", "/v1/convai/knowledge-base/{documentation_id}/rag-index"): Permission.AGENTS_WRITE,
     ("GET", "/v1/convai/knowledge-base/{documentation_id}/rag-index"): Permission.AGENTS_READ,

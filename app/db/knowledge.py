@@ -140,6 +140,25 @@ def delete_document(session: Session, organization_id: str, document_id: str) ->
     return True
 
 
+def update_document(
+    session: Session,
+    document: KnowledgeDocument,
+    *,
+    name: str | None = None,
+    content: str | None = None,
+    size_bytes: int | None = None,
+) -> None:
+    """Rename it, or give it new text (indexed again; its old passages serve until then)."""
+    if name is not None:
+        document.name = name
+    if content is not None and content != document.content:
+        document.content = content
+        document.size_bytes = size_bytes if size_bytes is not None else len(content.encode())
+        reindex(session, document)
+    document.updated_at = utc_now()
+    session.flush()
+
+
 def reindex(session: Session, document: KnowledgeDocument) -> None:
     """Queue a failed document for indexing again."""
     document.index_status = "pending"

@@ -346,3 +346,29 @@ def test_a_malformed_multipart_body_is_refused_as_an_invalid_upload(
 
     assert response.status_code == 422
     assert response.json()["detail"]["status"] == "invalid_upload"
+
+
+@pytest.mark.models
+def test_new_text_renames_and_queues_the_document_for_indexing_again(
+    client: TestClient, tenant_a: Tenant, database: Database
+) -> None:
+    document_id = _create_text(client, tenant_a, "We open at nine.")
+    index_due_documents(database, shared_model())
+
+    response = client.patch(
+        f"{BASE}/{document_id}",
+        json={"name": "Opening hours", "content": "We open at ten on Saturdays."},
+        headers=tenant_a.headers,
+    )
+    status_after = client.get(f"{BASE}/{document_id}/rag-index", headers=tenant_a.headers)
+    index_due_documents(database, shared_model())
+
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == "Opening hours"
+    assert response.json()["extracted_inner_html"] == "We open at ten on Saturdays."
+    assert status_after.json()["indexes"][0]["status"] == "created"
+    from app.db import knowledge as knowledge_rows
+
+    with database.session() as session:
+        chunks = knowledge_rows.chunks_of(session, tenant_a.organization_id, [document_id])
+    assert [chunk.text for chunk in chunks] == ["We open at ten on Saturdays."]

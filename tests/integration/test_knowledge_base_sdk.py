@@ -50,6 +50,7 @@ def test_sdk_creates_documents_and_attaches_them_to_an_agent(sdk: ElevenLabs) ->
         },
     )
 
+    documents.update(pdf.id, name="Returns policy")
     fetched = documents.get(text.id)
     listed = sdk.conversational_ai.knowledge_base.list(page_size=10)
     stored = sdk.conversational_ai.agents.get(agent.agent_id)
@@ -57,6 +58,7 @@ def test_sdk_creates_documents_and_attaches_them_to_an_agent(sdk: ElevenLabs) ->
     assert fetched.extracted_inner_html == "We open at nine on weekdays."
     assert documents.get_content(pdf.id) == "Returns within 30 days."
     assert {document.id for document in listed.documents} == {text.id, pdf.id}
+    assert documents.get(pdf.id).name == "Returns policy"
     assert index.status == "created"
     assert stored.conversation_config.agent is not None
     prompt = stored.conversation_config.agent.prompt

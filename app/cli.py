@@ -208,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     work.add_argument(
         "--queues",
         default=None,
-        help="the queues to take tasks from, comma-separated (default: all: celery,analysis)",
+        help="the queues to take tasks from, comma-separated "
+        "(default: all: celery,analysis,knowledge)",
     )
     orgs = commands.add_parser("orgs", help="organizations")
     org_commands = orgs.add_subparsers(dest="org_command", required=True)

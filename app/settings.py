@@ -56,10 +56,6 @@ class Settings(BaseSettings):
     # resume it (0: it ends at once, as a phone call does).
     conversation_resume_window_s: float = Field(default=60.0, ge=0, le=600)
 
-    # Webhook tools (and other tenant-given URLs) may reach private, loopback or link-local
-    # addresses only when this is true: a tenant must not probe the server's own network.
-    allow_private_urls: bool = False
-
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
     twilio_api_base_url: str = "https://api.twilio.com"
@@ -134,6 +130,17 @@ class Settings(BaseSettings):
     # retry's delay when no model could answer (doubling; 5 tries in all).
     analysis_poll_s: float = Field(default=3.0, ge=0.5, le=300)
     analysis_retry_base_s: float = Field(default=30.0, ge=0.1, le=3600)
+
+    # URLs fetched for tenants (knowledge-base pages, webhook tools) that resolve to private,
+    # loopback or link-local addresses are refused unless this is true (a deployment whose own
+    # network is meant to be reached, or tests serving from 127.0.0.1).
+    allow_private_urls: bool = False
+    # Knowledge bases: the largest file or page accepted, how long a page may take to arrive,
+    # how often the workers look for documents to index.
+    knowledge_max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    knowledge_max_url_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    knowledge_url_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    knowledge_index_poll_s: float = Field(default=2.0, ge=0.5, le=300)
 
     def resolved_database_url(self) -> str:
         """The configured URL, or a SQLite file under the data directory."""

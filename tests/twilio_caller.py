@@ -227,6 +227,12 @@ class TwilioCaller:
         return b"".join(item.mulaw for item in self.media)
 
     @property
+    def audio_frames(self) -> int:
+        """Agent audio received so far, in whole 20 ms frames (a media message may carry
+        several: Velox sends three at a time)."""
+        return sum(len(item.mulaw) for item in self.media) // FRAME_BYTES
+
+    @property
     def first_audio_at(self) -> float | None:
         return self.media[0].at if self.media else None
 

@@ -26,6 +26,7 @@ TASK_MODULES = (
     "workers.webhooks",
     "workers.analysis",
     "workers.notifications",
+    "workers.knowledge",
 )
 
 # Declares a task of every app (celery's shared_task); celery has no type information, so this
@@ -49,7 +50,9 @@ EMBEDDED_LOCK_TIMEOUT_S = 30.0
 # consumes both unless told otherwise (`velox worker --queues ...`).
 DEFAULT_QUEUE = "celery"
 ANALYSIS_QUEUE = "analysis"
-QUEUES = (DEFAULT_QUEUE, ANALYSIS_QUEUE)
+# Knowledge-base indexing: minutes of CPU for a long document, so it never holds up the others.
+KNOWLEDGE_QUEUE = "knowledge"
+QUEUES = (DEFAULT_QUEUE, ANALYSIS_QUEUE, KNOWLEDGE_QUEUE)
 # Results are kept this long, then removed by Celery's own clean-up.
 RESULT_EXPIRES_S = 24 * 3600
 
@@ -90,6 +93,7 @@ def periodic_tasks(settings: Settings) -> tuple[PeriodicTask, ...]:
         PeriodicTask("workers.dialer.tick", every=settings.dialer_tick_s),
         PeriodicTask("workers.webhooks.deliver", every=settings.webhook_poll_s),
         PeriodicTask("workers.analysis.analyze", every=settings.analysis_poll_s),
+        PeriodicTask("workers.knowledge.index_documents", every=settings.knowledge_index_poll_s),
     )
 
 
@@ -150,7 +154,10 @@ def make_celery(settings: Settings) -> Celery:
         beat_schedule=beat_schedule(periodic_tasks(settings)),
         task_default_queue=DEFAULT_QUEUE,
         task_queues=[_queue(name) for name in QUEUES],
-        task_routes={"workers.analysis.analyze": {"queue": ANALYSIS_QUEUE}},
+        task_routes={
+            "workers.analysis.analyze": {"queue": ANALYSIS_QUEUE},
+            "workers.knowledge.index_documents": {"queue": KNOWLEDGE_QUEUE},
+        },
         # A dial's limit is a setting: the tick mends a dial that outlived it (workers/dialer.py).
         task_annotations={
             "workers.dialer.dial": {

@@ -69,6 +69,21 @@ class ConversationsPage(BaseModel):
     next_cursor: str | None
 
 
+class RagChunk(BaseModel):
+    document_id: str
+    chunk_id: str
+    vector_distance: float
+
+
+class RagRetrievalInfo(BaseModel):
+    """ElevenLabs' shape: the passages retrieved for the answer this entry is."""
+
+    chunks: list[RagChunk]
+    embedding_model: str
+    retrieval_query: str
+    rag_latency_secs: float
+
+
 class TranscriptEntry(BaseModel):
     role: str
     message: str
@@ -78,6 +93,7 @@ class TranscriptEntry(BaseModel):
     velox_metrics: dict[str, Any]
     tool_calls: list[TranscriptToolCall] = Field(default_factory=list)
     tool_results: list[TranscriptToolResult] = Field(default_factory=list)
+    rag_retrieval_info: RagRetrievalInfo | None = None
 
 
 class PhoneCallMetadata(BaseModel):
@@ -157,8 +173,40 @@ def _phone_call(call: Call) -> PhoneCallMetadata | None:
     )
 
 
-def _transcript_entry(turn: Turn) -> TranscriptEntry:
+def _retrievals_by_answer(turns: list[Turn], events: list[Any]) -> dict[int, RagRetrievalInfo]:
+    """Each `knowledge_retrieved` event given to the agent turn that answered with it: the
+    first agent turn at or after it, unless the caller spoke again in between."""
+    infos: dict[int, RagRetrievalInfo] = {}
+    retrievals = sorted(
+        (event for event in events if event.kind == "knowledge_retrieved"), key=lambda e: e.at_ms
+    )
+    for event in retrievals:
+        for index, turn in enumerate(turns):
+            at_ms = turn.time_in_call_secs * 1000
+            if at_ms < event.at_ms or index in infos:
+                continue
+            if turn.role == "agent":
+                data = event.data
+                infos[index] = RagRetrievalInfo(
+                    chunks=[
+                        RagChunk(
+                            document_id=chunk["document_id"],
+                            chunk_id=chunk["id"],
+                            vector_distance=chunk["distance"],
+                        )
+                        for chunk in data.get("chunks", [])
+                    ],
+                    embedding_model=data.get("embedding_model", "all_minilm_l6_v2"),
+                    retrieval_query=data.get("query", ""),
+                    rag_latency_secs=data.get("retrieval_ms", 0.0) / 1000,
+                )
+            break
+    return infos
+
+
+def _transcript_entry(turn: Turn, rag: RagRetrievalInfo | None = None) -> TranscriptEntry:
     return TranscriptEntry(
+        rag_retrieval_info=rag,
         role=turn.role,
         message=turn.message,
         # The SDK's model declares whole seconds; a float here would fail its parsing.
@@ -261,11 +309,14 @@ def get_conversation(
     analysis = analysis_queries.analysis_of(session, call.id)
     finished = analysis is not None and analysis.status in ("done", "failed")
     agent = agent_queries.get_agent(session, organization.id, call.agent_id) if finished else None
+    retrievals = _retrievals_by_answer(list(call.turns), list(call.events))
     return ConversationResponse(
         agent_id=call.agent_id,
         conversation_id=call.id,
         status=call.status,
-        transcript=[_transcript_entry(turn) for turn in call.turns],
+        transcript=[
+            _transcript_entry(turn, retrievals.get(index)) for index, turn in enumerate(call.turns)
+        ],
         metadata=ConversationMetadata(
             start_time_unix_secs=_start_time_unix_secs(call),
             call_duration_secs=_duration_secs(call),

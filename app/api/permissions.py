@@ -42,6 +42,17 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/v1/convai/secrets/{secret_id}"): Permission.AGENTS_READ,
     ("PATCH", "/v1/convai/secrets/{secret_id}"): Permission.AGENTS_WRITE,
     ("DELETE", "/v1/convai/secrets/{secret_id}"): Permission.AGENTS_WRITE,
+    # knowledge bases (agents' permissions)
+    ("POST", "/v1/convai/knowledge-base/text"): Permission.AGENTS_WRITE,
+    ("POST", "/v1/convai/knowledge-base/url"): Permission.AGENTS_WRITE,
+    ("POST", "/v1/convai/knowledge-base/file"): Permission.AGENTS_WRITE,
+    ("GET", "/v1/convai/knowledge-base"): Permission.AGENTS_READ,
+    ("GET", "/v1/convai/knowledge-base/{documentation_id}"): Permission.AGENTS_READ,
+    ("GET", "/v1/convai/knowledge-base/{documentation_id}/content"): Permission.AGENTS_READ,
+    ("PATCH", "/v1/convai/knowledge-base/{documentation_id}"): Permission.AGENTS_WRITE,
+    ("DELETE", "/v1/convai/knowledge-base/{documentation_id}"): Permission.AGENTS_WRITE,
+    ("POST", "/v1/convai/knowledge-base/{documentation_id}/rag-index"): Permission.AGENTS_WRITE,
+    ("GET", "/v1/convai/knowledge-base/{documentation_id}/rag-index"): Permission.AGENTS_READ,
     # calls
     ("GET", "/v1/convai/conversations"): Permission.CALLS_READ,
     ("GET", "/v1/convai/conversations/{conversation_id}"): Permission.CALLS_READ,

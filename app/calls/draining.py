@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 SHUTDOWN_REASON = "service_shutdown"
 # How long the calls wound up at the drain timeout have to say goodbye and hang up.
 GOODBYE_WAIT_S = 15.0
-POLL_S = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,26 +41,35 @@ async def drain(
 ) -> DrainReport:
     """Refuse new calls, wait for the live ones up to `timeout_s`, then wind up the rest."""
     runtime.draining = True
-    loop = asyncio.get_running_loop()
     at_start = len(runtime.live_calls)
     log.info("draining: %d call(s) in progress, up to %.0f s", at_start, timeout_s)
-    deadline = loop.time() + timeout_s
-    while runtime.live_calls and loop.time() < deadline:
-        await asyncio.sleep(POLL_S)
+    await _until_closed(runtime, timeout_s)
+    running = [session for session in runtime.live_calls.values() if not session.closed]
     # (A call answered just before the drain may start after it: never below zero.)
-    ended_on_their_own = max(0, at_start - len(runtime.live_calls))
-    wound_up = sum(
-        session.wind_up(SHUTDOWN_REASON, message) for session in list(runtime.live_calls.values())
-    )
-    deadline = loop.time() + goodbye_wait_s
-    while runtime.live_calls and loop.time() < deadline:
-        await asyncio.sleep(POLL_S)
-    report = DrainReport(at_start, ended_on_their_own, wound_up, len(runtime.live_calls))
+    ended_on_their_own = max(0, at_start - len(running))
+    wound_up = sum(session.wind_up(SHUTDOWN_REASON, message) for session in running)
+    await _until_closed(runtime, goodbye_wait_s)
+    still = sum(1 for session in runtime.live_calls.values() if not session.closed)
+    report = DrainReport(at_start, ended_on_their_own, wound_up, still)
     CALLS_DRAINED.labels(how="ended").inc(report.ended_on_their_own)
     CALLS_DRAINED.labels(how="wound_up").inc(report.wound_up)
     CALLS_DRAINED.labels(how="cut").inc(report.still_running)
     log.info("drained: %s", report)
     return report
+
+
+async def _until_closed(runtime: VoiceRuntime, timeout_s: float) -> None:
+    """Until every live call has ended, or `timeout_s` has passed."""
+    waiting = [
+        asyncio.ensure_future(session.wait_closed()) for session in runtime.live_calls.values()
+    ]
+    if not waiting:
+        return
+    try:
+        await asyncio.wait(waiting, timeout=timeout_s)
+    finally:
+        for future in waiting:
+            future.cancel()
 
 
 class Drainer:
@@ -99,12 +107,6 @@ class Drainer:
     def begin(self) -> None:
         """Start draining (thread-safe)."""
         self._loop.call_soon_threadsafe(self._start)
-
-    async def drained(self) -> DrainReport:
-        """Wait until the drain that `begin()` or SIGTERM started is over."""
-        while self._task is None:
-            await asyncio.sleep(POLL_S)
-        return await self._task
 
     def _start(self) -> None:
         if self._task is not None:

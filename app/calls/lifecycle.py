@@ -24,6 +24,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from app.calls.knowledge import agent_knowledge
 from app.calls.overrides import answered_config
 from app.calls.recording import CallRecording, recording_path
 from app.calls.runtime import VoiceRuntime
@@ -162,6 +163,7 @@ def begin(
         can_transfer=can_transfer,
         audio_tap=tap,
         disclosure=config.velox.recording_disclosure if tap is not None else "",
+        knowledge=agent_knowledge(runtime.database, context, config),
     )
     runtime.add_live_call(session)
     CALLS_STARTED.labels(channel=context.channel).inc()

@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 
 import httpx
 
-from app.config.url_guard import CheckedUrl, UrlRefusedError, check_url, pinned_url
+from app.config.url_guard import CheckedUrl, UnsafeUrlError, check_url, pinned_url
 from app.engine.webhook_request import WebhookRequest
 from app.engine.webhook_tools import WebhookSendError
 
@@ -32,7 +32,7 @@ class HttpWebhookSender:
         for _ in range(MAX_REDIRECTS + 1):
             try:
                 checked = await check_url(url, allow_private=self._allow_private)
-            except UrlRefusedError as error:
+            except UnsafeUrlError as error:
                 raise WebhookSendError("url_refused", str(error), called=False) from error
             if first is None:
                 first = checked

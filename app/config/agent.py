@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from app.audio.formats import NAMED_FORMATS, format_named
+from app.config.knowledge import KnowledgeBaseLocator, RagSettings
 
 _syntax_check = SandboxedEnvironment(autoescape=False)
 
@@ -108,6 +109,8 @@ class PromptSettings(_ElevenLabsSection):
     tool_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         default_factory=list, max_length=50
     )
+    knowledge_base: list[KnowledgeBaseLocator] = Field(default_factory=list, max_length=100)
+    rag: RagSettings = Field(default_factory=RagSettings)
 
     @field_validator("tools")
     @classmethod

@@ -14,6 +14,7 @@ from app.audio.formats import AudioFormat
 from app.config.agent import AgentConfig
 from app.engine.client_tools import ClientTools
 from app.engine.conversation import END_CALL, TRANSFER_CALL, Conversation
+from app.engine.knowledge import TurnKnowledge, with_knowledge
 from app.engine.phrases import PhraseCache
 from app.engine.playout import Playout
 from app.engine.record import TurnRecord
@@ -24,7 +25,14 @@ from app.engine.transcript import TranscriptLog
 from app.engine.transport import AudioEncoder, CallTransport, ConversationEvents
 from app.engine.voice import CallVoice
 from app.engine.webhook_tools import WebhookTools
-from app.providers.base import GenerationOptions, LlmEvent, TextToSpeech, ToolCall, ToolSpec
+from app.providers.base import (
+    ChatMessage,
+    GenerationOptions,
+    LlmEvent,
+    TextToSpeech,
+    ToolCall,
+    ToolSpec,
+)
 from app.providers.registry import ProviderSet
 
 log = logging.getLogger(__name__)
@@ -64,9 +72,11 @@ class Responder:
         events: ConversationEvents | None = None,
         phrases: PhraseCache | None = None,
         voice: TextToSpeech | None = None,
+        knowledge: TurnKnowledge | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._config = config
+        self._knowledge = knowledge
         self._providers = providers
         self._conversation = conversation
         self._client_tools = client_tools
@@ -186,10 +196,11 @@ class Responder:
         )
         # A tool still running from a turn the caller cut into: its result first.
         await self._tool_runs.settle()
+        passages = await self._passages(request)
         for round_number in range(MAX_TOOL_ROUNDS):
             turn_id = f"r{request.number}.{round_number}"
             events = self._providers.llm.stream(
-                list(self._conversation.messages), self._tools, options
+                with_knowledge(list(self._conversation.messages), passages), self._tools, options
             )
             try:
                 response, result = await self._speak(turn_id, events, from_llm=True)
@@ -208,6 +219,11 @@ class Responder:
             if self._call_ended_by_tool:
                 return  # a transfer that failed goes back to the model, which tells the caller
         self._log.event("tool_rounds_exhausted", rounds=MAX_TOOL_ROUNDS)
+
+    async def _passages(self, request: ResponseRequest) -> ChatMessage | None:
+        if self._knowledge is None or request.source not in ("voice", "text"):
+            return None
+        return await self._knowledge.context_for(request.text, f"r{request.number}")
 
     async def _say(self, text: str, request: ResponseRequest, turn_id: str) -> None:
         try:

@@ -27,6 +27,7 @@ from app.engine.echo import EchoGate
 from app.engine.ending import VOICEMAIL_LEFT, save_finished_call, voicemail_text
 from app.engine.interruptions import Interruptions
 from app.engine.keypad import KeypadEntry
+from app.engine.knowledge import KnowledgeSource, TurnKnowledge
 from app.engine.listening import CallerLine
 from app.engine.options import EngineOptions
 from app.engine.phrases import PhraseCache
@@ -64,6 +65,7 @@ class CallSession:
         can_transfer: bool = True,
         audio_tap: CallAudioTap | None = None,
         disclosure: str = "",
+        knowledge: KnowledgeSource | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.context = context
@@ -116,6 +118,8 @@ class CallSession:
         self.conversation = Conversation("")
         self._client_tools = ClientTools(config, self._events, self.log)
         voice = TextOnlyVoice() if text_only else None
+        self._knowledge_source = knowledge
+        self._knowledge = TurnKnowledge(knowledge, self.log) if knowledge is not None else None
         self._responder = Responder(
             config=config,
             providers=providers,
@@ -132,6 +136,7 @@ class CallSession:
             events=self._events,
             phrases=phrases,
             voice=voice,
+            knowledge=self._knowledge,
             clock=clock,
         )
 
@@ -158,6 +163,8 @@ class CallSession:
         """Open the STT stream, start the loops and greet the caller."""
         self.log.event("call_started", channel=self.context.channel)
         prompt, first_message = await render_call_templates(self.config, self.context, self.log)
+        if self._knowledge_source is not None:
+            prompt += await self._knowledge_source.prompt_section()
         self.conversation.set_system_prompt(prompt)
         for reason in self._providers.unavailable:
             self.log.event("provider_unavailable", reason=reason)
@@ -446,6 +453,8 @@ class CallSession:
         turn.add(transcript, media_ms=self.log.media_ms(), now=self._clock())
         if transcript.is_final:
             self.log.event("user_transcript", text=transcript.text.strip())
+            if self._knowledge is not None:
+                self._knowledge.prefetch(turn.text)
             if await self._interruptions.on_final(turn) and self._user_turn is turn:
                 self._user_turn = UserTurn()  # said over the agent, and not a turn
 
@@ -500,6 +509,8 @@ class CallSession:
             self._responder.record_interrupted()
             await self._responder.cancel()
             await self._responder.close_tools()
+            if self._knowledge is not None:
+                await self._knowledge.close()
             current = asyncio.current_task()
             others = [t for t in self._tasks if t is not current]
             for task in others:

@@ -120,3 +120,15 @@ TOOL_CONFIGS_REFUSED = Counter(
     " unknown secret, a taken name...)",
     registry=REGISTRY,
 )
+KNOWLEDGE_REFUSALS = Counter(
+    "velox_knowledge_refusals",
+    "Knowledge-base documents refused: unreadable or oversized files, unreachable or unsafe URLs",
+    ["reason"],
+    registry=REGISTRY,
+)
+UNSAFE_URL_REFUSALS = Counter(
+    "velox_unsafe_url_refusals",
+    "Tenant URLs refused because they resolve to a private, loopback or link-local address",
+    ["use"],
+    registry=REGISTRY,
+)

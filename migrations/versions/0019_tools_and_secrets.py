@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019_tools_and_secrets"
-down_revision: str | None = "0017_webhook_delivery_call"
+down_revision: str | None = "0018_knowledge_base"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

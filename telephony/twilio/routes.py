@@ -70,9 +70,7 @@ async def voice_webhook(request: Request) -> Response:
         # Shutting down: Twilio tries the number's fallback URL (a load balancer's retry
         # reaches another node); the calls this node holds go on.
         CALLS_REFUSED_DRAINING.labels(channel="twilio").inc()
-        return Response(
-            "this node is shutting down", status_code=503, headers={"Retry-After": "5"}
-        )
+        return Response("this node is shutting down", status_code=503, headers={"Retry-After": "5"})
     outbound_id = request.query_params.get("conversation_id")
     if outbound_id:  # an outbound call we placed has been answered
         opened = await asyncio.to_thread(_open_outbound_call, runtime, form, outbound_id)

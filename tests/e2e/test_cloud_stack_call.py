@@ -71,11 +71,11 @@ async def test_a_call_runs_on_deepgram_groq_and_elevenlabs_with_the_organization
                     await caller.silence(0.3)
                     await caller.wait_for_audio(timeout=5)
                     await caller.silence(1.5)
-                    heard = len(caller.media)
+                    heard = caller.audio_frames
                     await caller.play(speak("What are your opening hours?"))
                     started = time.monotonic()
                     listening = asyncio.create_task(caller.silence(5.0))
-                    await caller.wait_for(lambda: len(caller.media) > heard + 25, timeout=5)
+                    await caller.wait_for(lambda: caller.audio_frames > heard + 25, timeout=5)
                     answered_after = time.monotonic() - started
                     await listening
                 body = service.ended_conversation(parameters["conversation_id"])

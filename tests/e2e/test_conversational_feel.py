@@ -68,10 +68,10 @@ async def ask_for_the_hours(caller: TwilioCaller) -> None:
     await caller.silence(0.3)
     await caller.wait_for_audio(timeout=3)
     await caller.silence(1.2)
-    heard = len(caller.media)
+    heard = caller.audio_frames
     await caller.play(speak("What are your opening hours?"))
     listening = asyncio.create_task(caller.silence(3.0))
-    await caller.wait_for(lambda: len(caller.media) > heard + 50, timeout=3)  # 1 s of answer
+    await caller.wait_for(lambda: caller.audio_frames > heard + 50, timeout=3)  # 1 s of answer
     listening.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await listening
@@ -185,7 +185,7 @@ async def test_a_real_interruption_clears_the_line_and_gets_a_new_answer(
     caller, conversation_id = await call(service)
     try:
         await ask_for_the_hours(caller)
-        heard = len(caller.media)
+        heard = caller.audio_frames
         await caller.play(speak("Actually I want to book a table"))
         await caller.silence(3.0)
     finally:
@@ -199,4 +199,4 @@ async def test_a_real_interruption_clears_the_line_and_gets_a_new_answer(
     interrupted = [t for t in body["transcript"] if t["interrupted"]]
     assert interrupted
     assert len(service.llm.requests) == 2
-    assert len(caller.media) > heard  # a new answer was spoken
+    assert caller.audio_frames > heard  # a new answer was spoken

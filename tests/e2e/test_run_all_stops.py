@@ -8,6 +8,7 @@ the server — must be gone within the stop timeout.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -117,10 +118,8 @@ def test_a_signal_to_make_runs_group_stops_every_process_it_started(
         assert script.poll() is not None
     finally:
         for pid in _descendants(script.pid) | {script.pid}:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         script.wait(10)
 
 

@@ -57,10 +57,10 @@ async def test_the_served_recording_says_who_said_what_and_where_the_caller_cut_
         await caller.silence(0.3)
         await caller.wait_for_audio(timeout=20)
         await caller.silence(3.5)  # the greeting plays
-        heard_before = len(caller.media)
+        heard_before = caller.audio_frames
         await caller.play(question)
         listening = asyncio.create_task(caller.silence(15.0))
-        await caller.wait_for(lambda: len(caller.media) > heard_before + 10, timeout=15)
+        await caller.wait_for(lambda: caller.audio_frames > heard_before + 10, timeout=15)
         listening.cancel()
         await asyncio.gather(listening, return_exceptions=True)
         await caller.play(interruption)  # over the answer

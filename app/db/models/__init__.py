@@ -16,6 +16,7 @@ from app.db.models.campaigns import (
     LeadCallback,
     LeadReport,
 )
+from app.db.models.knowledge import KnowledgeChunk, KnowledgeDocument
 from app.db.models.operations import TaskRun, VoiceNode
 from app.db.models.people import AuditEntry, PushSubscription, User, UserInvite, UserSession
 from app.db.models.tenants import ApiKey, Organization, ProviderCredential, UsedConversationToken
@@ -35,14 +36,16 @@ __all__ = [
     "Campaign",
     "CampaignLead",
     "DoNotCallEntry",
+    "KnowledgeChunk",
+    "KnowledgeDocument",
     "LeadCallback",
     "LeadReport",
     "Organization",
     "PhoneNumber",
     "ProviderCredential",
     "PushSubscription",
-    "SipMessage",
     "Secret",
+    "SipMessage",
     "SurrogateKey",
     "TaskRun",
     "Tool",

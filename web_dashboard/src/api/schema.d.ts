@@ -854,6 +854,157 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/convai/knowledge-base": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Documents
+         * @description The organization's documents, newest first, in pages linked by ``next_cursor``.
+         */
+        get: operations["list_documents_v1_convai_knowledge_base_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/convai/knowledge-base/{documentation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Document
+         * @description The document with the text extracted from it.
+         */
+        get: operations["get_document_v1_convai_knowledge_base__documentation_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Document
+         * @description Delete the document; refused (409) while an agent uses it, unless ``force``, which also
+         *     takes it out of those agents' knowledge bases.
+         */
+        delete: operations["delete_document_v1_convai_knowledge_base__documentation_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Document
+         * @description Rename the document, or replace its text (indexed again).
+         */
+        patch: operations["update_document_v1_convai_knowledge_base__documentation_id__patch"];
+        trace?: never;
+    };
+    "/v1/convai/knowledge-base/{documentation_id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Content
+         * @description The document's extracted text alone.
+         */
+        get: operations["get_content_v1_convai_knowledge_base__documentation_id__content_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/convai/knowledge-base/{documentation_id}/rag-index": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Rag Indexes */
+        get: operations["get_rag_indexes_v1_convai_knowledge_base__documentation_id__rag_index_get"];
+        put?: never;
+        /**
+         * Compute Rag Index
+         * @description The document's index status; a failed index is queued again.
+         */
+        post: operations["compute_rag_index_v1_convai_knowledge_base__documentation_id__rag_index_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/convai/knowledge-base/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create From File
+         * @description A document made from an uploaded PDF, DOCX, HTML, Markdown, TXT or CSV file
+         *     (multipart: `file`, and optionally `name`).
+         */
+        post: operations["create_from_file_v1_convai_knowledge_base_file_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/convai/knowledge-base/text": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create From Text
+         * @description A document holding the given text; indexed for retrieval in the background.
+         */
+        post: operations["create_from_text_v1_convai_knowledge_base_text_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/convai/knowledge-base/url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create From Url
+         * @description A document made from the page's main text, fetched now by the server.
+         */
+        post: operations["create_from_url_v1_convai_knowledge_base_url_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/convai/phone-numbers": {
         parameters: {
             query?: never;
@@ -1441,6 +1592,17 @@ export interface components {
              * @default admin
              */
             role: string;
+        };
+        /** AddedDocument */
+        AddedDocument: {
+            /** Folder Path */
+            folder_path?: {
+                [key: string]: unknown;
+            }[];
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
         };
         /** AgentBody */
         AgentBody: {
@@ -2436,6 +2598,93 @@ export interface components {
              */
             type: "available";
         };
+        /** DocumentMetadata */
+        DocumentMetadata: {
+            /** Created At Unix Secs */
+            created_at_unix_secs: number;
+            /** Last Updated At Unix Secs */
+            last_updated_at_unix_secs: number;
+            /** Size Bytes */
+            size_bytes: number;
+        };
+        /** DocumentResponse */
+        DocumentResponse: {
+            access_info: components["schemas"]["AccessInfo"];
+            /**
+             * Content Format
+             * @default markdown
+             * @constant
+             */
+            content_format: "markdown";
+            /** Extracted Inner Html */
+            extracted_inner_html: string;
+            /** Filename */
+            filename?: string | null;
+            /** Folder Parent Id */
+            folder_parent_id?: string | null;
+            /** Folder Path */
+            folder_path?: {
+                [key: string]: unknown;
+            }[];
+            /** Id */
+            id: string;
+            metadata: components["schemas"]["DocumentMetadata"];
+            /** Name */
+            name: string;
+            /** Supported Usages */
+            supported_usages: string[];
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "file" | "url" | "text";
+            /** Url */
+            url?: string | null;
+        };
+        /** DocumentsPage */
+        DocumentsPage: {
+            /** Documents */
+            documents: components["schemas"]["DocumentSummary"][];
+            /** Has More */
+            has_more: boolean;
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** DocumentSummary */
+        DocumentSummary: {
+            access_info: components["schemas"]["AccessInfo"];
+            /** Dependent Agents */
+            dependent_agents: components["schemas"]["DependentAgent"][];
+            /** Filename */
+            filename?: string | null;
+            /** Folder Parent Id */
+            folder_parent_id?: string | null;
+            /** Folder Path */
+            folder_path?: {
+                [key: string]: unknown;
+            }[];
+            /** Id */
+            id: string;
+            metadata: components["schemas"]["DocumentMetadata"];
+            /** Name */
+            name: string;
+            /** Supported Usages */
+            supported_usages: string[];
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "file" | "url" | "text";
+            /** Url */
+            url?: string | null;
+        };
+        /** DocumentUpdateRequest */
+        DocumentUpdateRequest: {
+            /** Content */
+            content?: string | null;
+            /** Name */
+            name?: string | null;
+        };
         /** DoNotCallRequest */
         DoNotCallRequest: {
             /**
@@ -2641,6 +2890,11 @@ export interface components {
             /** Username */
             username?: string | null;
         };
+        /** IndexUsage */
+        IndexUsage: {
+            /** Used Bytes */
+            used_bytes: number;
+        };
         /** InviteAcceptRequest */
         InviteAcceptRequest: {
             /** Password */
@@ -2671,6 +2925,26 @@ export interface components {
         InviteResponse: {
             /** Invite Url */
             invite_url: string;
+        };
+        /** KnowledgeBaseLocator */
+        KnowledgeBaseLocator: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "file" | "url" | "text" | "folder";
+            /**
+             * Usage Mode
+             * @default auto
+             * @enum {string}
+             */
+            usage_mode: "prompt" | "auto";
+        } & {
+            [key: string]: unknown;
         };
         /** LastCallView */
         LastCallView: {
@@ -3094,6 +3368,8 @@ export interface components {
         };
         /** PromptSettings */
         PromptSettings: {
+            /** Knowledge Base */
+            knowledge_base?: components["schemas"]["KnowledgeBaseLocator"][];
             /** Llm */
             llm?: string | null;
             /**
@@ -3107,6 +3383,7 @@ export interface components {
              * @default You are a friendly, concise phone assistant. Answer in one or two short sentences.
              */
             prompt: string;
+            rag?: components["schemas"]["RagSettings"];
             /**
              * Temperature
              * @default 0.7
@@ -3248,6 +3525,86 @@ export interface components {
             };
             /** Required */
             required?: string[] | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** RagChunk */
+        RagChunk: {
+            /** Chunk Id */
+            chunk_id: string;
+            /** Document Id */
+            document_id: string;
+            /** Vector Distance */
+            vector_distance: number;
+        };
+        /** RagIndex */
+        RagIndex: {
+            document_model_index_usage: components["schemas"]["IndexUsage"];
+            /** Error */
+            error?: string | null;
+            /** Id */
+            id: string;
+            /** Model */
+            model: string;
+            /** Progress Percentage */
+            progress_percentage: number;
+            /** Status */
+            status: string;
+        };
+        /** RagIndexes */
+        RagIndexes: {
+            /** Indexes */
+            indexes: components["schemas"]["RagIndex"][];
+        };
+        /** RagIndexRequest */
+        RagIndexRequest: {
+            /**
+             * Model
+             * @default all_minilm_l6_v2
+             */
+            model: string;
+        };
+        /**
+         * RagRetrievalInfo
+         * @description ElevenLabs' shape: the passages retrieved for the answer this entry is.
+         */
+        RagRetrievalInfo: {
+            /** Chunks */
+            chunks: components["schemas"]["RagChunk"][];
+            /** Embedding Model */
+            embedding_model: string;
+            /** Rag Latency Secs */
+            rag_latency_secs: number;
+            /** Retrieval Query */
+            retrieval_query: string;
+        };
+        /**
+         * RagSettings
+         * @description Retrieval per turn: up to `max_retrieved_rag_chunks_count` passages whose cosine
+         *     distance (1 - cosine similarity) is at most `max_vector_distance`, and together at most
+         *     `max_documents_length` characters.
+         */
+        RagSettings: {
+            /**
+             * Enabled
+             * @default false
+             */
+            enabled: boolean;
+            /**
+             * Max Documents Length
+             * @default 50000
+             */
+            max_documents_length: number;
+            /**
+             * Max Retrieved Rag Chunks Count
+             * @default 20
+             */
+            max_retrieved_rag_chunks_count: number;
+            /**
+             * Max Vector Distance
+             * @default 0.6
+             */
+            max_vector_distance: number;
         } & {
             [key: string]: unknown;
         };
@@ -3622,6 +3979,15 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /** TextDocumentRequest */
+        TextDocumentRequest: {
+            /** Name */
+            name?: string | null;
+            /** Parent Folder Id */
+            parent_folder_id?: string | null;
+            /** Text */
+            text: string;
+        };
         /**
          * ToolRequest
          * @description ElevenLabs' create and update body: the tool's configuration (Velox runs `webhook`).
@@ -3659,6 +4025,7 @@ export interface components {
             interrupted: boolean;
             /** Message */
             message: string;
+            rag_retrieval_info?: components["schemas"]["RagRetrievalInfo"] | null;
             /** Role */
             role: string;
             /** Time In Call Secs */
@@ -3766,6 +4133,15 @@ export interface components {
             turn_timeout: number;
         } & {
             [key: string]: unknown;
+        };
+        /** UrlDocumentRequest */
+        UrlDocumentRequest: {
+            /** Name */
+            name?: string | null;
+            /** Parent Folder Id */
+            parent_folder_id?: string | null;
+            /** Url */
+            url: string;
         };
         /** UserCreateRequest */
         UserCreateRequest: {
@@ -7021,6 +7397,630 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_documents_v1_convai_knowledge_base_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                page_size?: number;
+                search?: string | null;
+                types?: ("file" | "url" | "text")[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentsPage"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_document_v1_convai_knowledge_base__documentation_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                documentation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentResponse"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_document_v1_convai_knowledge_base__documentation_id__delete: {
+        parameters: {
+            query?: {
+                force?: boolean;
+            };
+            header?: never;
+            path: {
+                documentation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the resource's state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_document_v1_convai_knowledge_base__documentation_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                documentation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DocumentUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentResponse"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_content_v1_convai_knowledge_base__documentation_id__content_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                documentation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_rag_indexes_v1_convai_knowledge_base__documentation_id__rag_index_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                documentation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RagIndexes"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    compute_rag_index_v1_convai_knowledge_base__documentation_id__rag_index_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                documentation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RagIndexRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RagIndex"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_from_file_v1_convai_knowledge_base_file_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                    name?: string;
+                    parent_folder_id?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddedDocument"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_from_text_v1_convai_knowledge_base_text_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TextDocumentRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddedDocument"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_from_url_v1_convai_knowledge_base_url_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UrlDocumentRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddedDocument"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

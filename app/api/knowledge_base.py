@@ -1,0 +1,516 @@
+"""ElevenLabs-compatible knowledge-base endpoints under ``/v1/convai/knowledge-base``:
+documents from text, a URL or a file; list, get, content, delete; their RAG index's status."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
+from starlette.types import Message
+
+from app.api.deps import OrganizationDep, PrincipalDep, SessionDep, audit
+from app.api.errors import api_error, not_found
+from app.api.openapi import error_responses
+from app.api.times import unix
+from app.config.url_guard import UnsafeUrlError
+from app.db import agents as agent_queries
+from app.db import knowledge as knowledge_rows
+from app.db.models import Agent, KnowledgeDocument, Organization
+from app.db.paging import InvalidCursorError
+from app.knowledge import intake
+from app.knowledge.extraction import UnreadableDocumentError
+from app.observability.metrics import KNOWLEDGE_REFUSALS
+from app.settings import Settings
+
+router = APIRouter(prefix="/v1/convai/knowledge-base", tags=["knowledge base"])
+
+DocumentType = Literal["file", "url", "text"]
+EMBEDDING_MODEL = "all_minilm_l6_v2"
+# The request's multipart framing around a file, beyond the file's own size cap.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+INDEX_STATUS = {
+    "pending": "created",
+    "processing": "processing",
+    "succeeded": "succeeded",
+    "failed": "failed",
+}
+
+
+class TextDocumentRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    text: str = Field(min_length=1)
+    name: str | None = Field(default=None, min_length=1, max_length=500)
+    parent_folder_id: str | None = None
+
+
+class UrlDocumentRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    url: str = Field(min_length=1, max_length=2000)
+    name: str | None = Field(default=None, min_length=1, max_length=500)
+    parent_folder_id: str | None = None
+
+
+class DocumentUpdateRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str | None = Field(default=None, min_length=1, max_length=500)
+    # New text for the document (indexed again); any document type, as its extracted text.
+    content: str | None = Field(default=None, min_length=1)
+
+
+class AddedDocument(BaseModel):
+    id: str
+    name: str
+    folder_path: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class DocumentMetadata(BaseModel):
+    created_at_unix_secs: int
+    last_updated_at_unix_secs: int
+    size_bytes: int
+
+
+class AccessInfo(BaseModel):
+    is_creator: bool = True
+    creator_name: str
+    creator_email: str = ""
+    role: str = "admin"
+
+
+class DependentAgent(BaseModel):
+    type: Literal["available"] = "available"
+    id: str
+    name: str
+    created_at_unix_secs: int
+    access_level: str = "admin"
+
+
+class DocumentSummary(BaseModel):
+    id: str
+    name: str
+    type: DocumentType
+    metadata: DocumentMetadata
+    supported_usages: list[str]
+    access_info: AccessInfo
+    folder_parent_id: str | None = None
+    folder_path: list[dict[str, Any]] = Field(default_factory=list)
+    dependent_agents: list[DependentAgent]
+    url: str | None = None
+    filename: str | None = None
+
+
+class DocumentsPage(BaseModel):
+    documents: list[DocumentSummary]
+    next_cursor: str | None
+    has_more: bool
+
+
+class DocumentResponse(BaseModel):
+    id: str
+    name: str
+    type: DocumentType
+    metadata: DocumentMetadata
+    supported_usages: list[str]
+    access_info: AccessInfo
+    folder_parent_id: str | None = None
+    folder_path: list[dict[str, Any]] = Field(default_factory=list)
+    # The extracted text (Velox keeps text, not HTML), as ElevenLabs' field names it.
+    extracted_inner_html: str
+    content_format: Literal["markdown"] = "markdown"
+    url: str | None = None
+    filename: str | None = None
+
+
+class RagIndexRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    # ElevenLabs' embedding model names are accepted; Velox indexes with all-MiniLM-L6-v2.
+    model: str = EMBEDDING_MODEL
+
+
+class IndexUsage(BaseModel):
+    used_bytes: int
+
+
+class RagIndex(BaseModel):
+    id: str
+    model: str
+    status: str
+    progress_percentage: float
+    document_model_index_usage: IndexUsage
+    # Why indexing failed (Velox's own field), null otherwise.
+    error: str | None = None
+
+
+class RagIndexes(BaseModel):
+    indexes: list[RagIndex]
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _metadata(document: KnowledgeDocument) -> DocumentMetadata:
+    return DocumentMetadata(
+        created_at_unix_secs=unix(document.created_at),
+        last_updated_at_unix_secs=unix(document.updated_at),
+        size_bytes=document.size_bytes,
+    )
+
+
+def _added(
+    session: SessionDep,
+    principal: PrincipalDep,
+    kind: str,
+    name: str,
+    extracted: intake.Extracted,
+    **source: str | None,
+) -> AddedDocument:
+    document = knowledge_rows.create_document(
+        session,
+        principal.organization.id,
+        name=name,
+        type=kind,
+        content=extracted.content,
+        size_bytes=extracted.size_bytes,
+        **source,
+    )
+    audit(session, principal, "created", "knowledge_document", document.id, name=name)
+    return AddedDocument(id=document.id, name=document.name)
+
+
+def _unreadable(error: UnreadableDocumentError) -> Exception:
+    code = (
+        status.HTTP_413_CONTENT_TOO_LARGE
+        if error.reason == "too_large"
+        else status.HTTP_422_UNPROCESSABLE_CONTENT
+    )
+    return api_error(code, "unreadable_document", str(error))
+
+
+@router.post("/text", response_model=AddedDocument, responses=error_responses(422))
+def create_from_text(
+    body: TextDocumentRequest, principal: PrincipalDep, session: SessionDep
+) -> AddedDocument:
+    """A document holding the given text; indexed for retrieval in the background."""
+    try:
+        extracted = intake.from_text(body.text)
+    except UnreadableDocumentError as error:
+        raise _unreadable(error) from error
+    name = body.name or " ".join(extracted.content.split())[:60]
+    return _added(session, principal, "text", name, extracted)
+
+
+@router.post("/url", response_model=AddedDocument, responses=error_responses(413, 422))
+async def create_from_url(
+    body: UrlDocumentRequest, request: Request, principal: PrincipalDep, session: SessionDep
+) -> AddedDocument:
+    """A document made from the page's main text, fetched now by the server."""
+    try:
+        extracted = await intake.from_url(body.url, _settings(request))
+    except UnsafeUrlError as error:
+        raise api_error(status.HTTP_422_UNPROCESSABLE_CONTENT, "unsafe_url", str(error)) from error
+    except UnreadableDocumentError as error:
+        raise _unreadable(error) from error
+    return _added(session, principal, "url", body.name or body.url, extracted, url=body.url)
+
+
+FILE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "name": {"type": "string", "minLength": 1, "maxLength": 500},
+                        "parent_folder_id": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+async def _capped_body(request: Request, limit: int) -> bytes:
+    """The request's body, refused (413) as soon as it passes `limit`: an upload is never
+    spooled past the cap."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _unreadable(UnreadableDocumentError("the upload is too large", "too_large"))
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise _unreadable(UnreadableDocumentError("the upload is too large", "too_large"))
+    return bytes(body)
+
+
+@router.post(
+    "/file",
+    response_model=AddedDocument,
+    responses=error_responses(413, 422),
+    openapi_extra=FILE_BODY,
+)
+async def create_from_file(
+    request: Request, principal: PrincipalDep, session: SessionDep
+) -> AddedDocument:
+    """A document made from an uploaded PDF, DOCX, HTML, Markdown, TXT or CSV file
+    (multipart: `file`, and optionally `name`)."""
+    settings = _settings(request)
+    limit = settings.knowledge_max_file_bytes + MULTIPART_OVERHEAD_BYTES
+    try:
+        body = await _capped_body(request, limit)
+    except HTTPException:
+        KNOWLEDGE_REFUSALS.labels("too_large").inc()
+        raise
+
+    async def replay() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    try:
+        form = await Request(request.scope, replay).form(max_files=1, max_fields=10)
+    except (MultiPartException, StarletteHTTPException) as error:  # Starlette's own 400
+        KNOWLEDGE_REFUSALS.labels("bad_multipart").inc()
+        detail = getattr(error, "detail", None) or getattr(error, "message", "")
+        raise api_error(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_upload", f"not a file upload: {detail}"
+        ) from error
+    upload, name = form.get("file"), form.get("name")
+    if not isinstance(upload, UploadFile):
+        KNOWLEDGE_REFUSALS.labels("bad_multipart").inc()
+        raise api_error(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "invalid_upload",
+            "send the document as the multipart field `file`",
+        )
+    if name is not None and (not isinstance(name, str) or not 1 <= len(name) <= 500):
+        raise api_error(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_upload", "name: 1 to 500 characters"
+        )
+    data = await upload.read()
+    filename = upload.filename or "document"
+    try:
+        extracted = await asyncio.to_thread(
+            intake.from_file, data, filename, upload.content_type, settings
+        )
+    except UnreadableDocumentError as error:
+        raise _unreadable(error) from error
+    return _added(session, principal, "file", name or filename, extracted, filename=filename)
+
+
+@router.get("", response_model=DocumentsPage)
+def list_documents(
+    organization: OrganizationDep,
+    session: SessionDep,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 30,
+    cursor: str | None = None,
+    search: str | None = None,
+    types: Annotated[list[DocumentType] | None, Query()] = None,
+) -> DocumentsPage:
+    """The organization's documents, newest first, in pages linked by ``next_cursor``."""
+    try:
+        page = knowledge_rows.list_documents(
+            session,
+            organization.id,
+            page_size=page_size,
+            cursor=cursor,
+            search=search,
+            types=types or (),
+        )
+    except InvalidCursorError as error:
+        raise api_error(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_cursor", str(error)
+        ) from error
+    using = knowledge_rows.agents_by_document(session, organization.id)
+    return DocumentsPage(
+        documents=[_summary(organization, document, using) for document in page.items],
+        next_cursor=page.next_cursor,
+        has_more=page.has_more,
+    )
+
+
+def _dependents(agents: list[Agent]) -> list[DependentAgent]:
+    return [
+        DependentAgent(id=agent.id, name=agent.name, created_at_unix_secs=unix(agent.created_at))
+        for agent in agents
+    ]
+
+
+def _summary(
+    organization: Organization, document: KnowledgeDocument, using: dict[str, list[Agent]]
+) -> DocumentSummary:
+    return DocumentSummary(
+        id=document.id,
+        name=document.name,
+        type=document.type,
+        metadata=_metadata(document),
+        supported_usages=["prompt", "auto"],
+        access_info=AccessInfo(creator_name=organization.name),
+        dependent_agents=_dependents(using.get(document.id, [])),
+        url=document.url,
+        filename=document.filename,
+    )
+
+
+def _document(
+    session: SessionDep, organization: Organization, document_id: str
+) -> KnowledgeDocument:
+    document = knowledge_rows.get_document(session, organization.id, document_id)
+    if document is None:
+        raise not_found("knowledge base document", document_id)
+    return document
+
+
+@router.get("/{documentation_id}", response_model=DocumentResponse)
+def get_document(
+    documentation_id: str, organization: OrganizationDep, session: SessionDep
+) -> DocumentResponse:
+    """The document with the text extracted from it."""
+    return _document_response(organization, _document(session, organization, documentation_id))
+
+
+@router.patch(
+    "/{documentation_id}", response_model=DocumentResponse, responses=error_responses(422)
+)
+def update_document(
+    documentation_id: str,
+    body: DocumentUpdateRequest,
+    principal: PrincipalDep,
+    session: SessionDep,
+) -> DocumentResponse:
+    """Rename the document, or replace its text (indexed again)."""
+    organization = principal.organization
+    document = _document(session, organization, documentation_id)
+    extracted = None
+    if body.content is not None:
+        try:
+            extracted = intake.from_text(body.content)
+        except UnreadableDocumentError as error:
+            raise _unreadable(error) from error
+    knowledge_rows.update_document(
+        session,
+        document,
+        name=body.name,
+        content=extracted.content if extracted else None,
+        size_bytes=extracted.size_bytes if extracted else None,
+    )
+    audit(
+        session,
+        principal,
+        "changed",
+        "knowledge_document",
+        documentation_id,
+        fields=sorted(body.model_dump(exclude_none=True)),
+    )
+    return _document_response(organization, document)
+
+
+def _document_response(organization: Organization, document: KnowledgeDocument) -> DocumentResponse:
+    return DocumentResponse(
+        id=document.id,
+        name=document.name,
+        type=document.type,
+        metadata=_metadata(document),
+        supported_usages=["prompt", "auto"],
+        access_info=AccessInfo(creator_name=organization.name),
+        extracted_inner_html=document.content,
+        url=document.url,
+        filename=document.filename,
+    )
+
+
+@router.get("/{documentation_id}/content", response_class=PlainTextResponse)
+def get_content(
+    documentation_id: str, organization: OrganizationDep, session: SessionDep
+) -> PlainTextResponse:
+    """The document's extracted text alone."""
+    return PlainTextResponse(_document(session, organization, documentation_id).content)
+
+
+@router.delete("/{documentation_id}", responses=error_responses(409))
+def delete_document(
+    documentation_id: str,
+    principal: PrincipalDep,
+    session: SessionDep,
+    force: bool = False,
+) -> dict[str, Any]:
+    """Delete the document; refused (409) while an agent uses it, unless ``force``, which also
+    takes it out of those agents' knowledge bases."""
+    organization = principal.organization
+    _document(session, organization, documentation_id)
+    dependents = knowledge_rows.dependent_agents(session, organization.id, documentation_id)
+    if dependents and not force:
+        names = ", ".join(agent.name for agent in dependents)
+        raise api_error(
+            status.HTTP_409_CONFLICT,
+            "document_in_use",
+            f"the document is used by {len(dependents)} agent(s) ({names}); "
+            "detach it first or delete with force=true",
+        )
+    for agent in dependents:
+        config = agent_queries.agent_config(agent)
+        kept = [
+            locator.model_dump(mode="json")
+            for locator in config.conversation_config.agent.prompt.knowledge_base
+            if locator.id != documentation_id
+        ]
+        agent_queries.update_agent(
+            session,
+            organization.id,
+            agent.id,
+            {"conversation_config": {"agent": {"prompt": {"knowledge_base": kept}}}},
+        )
+    knowledge_rows.delete_document(session, organization.id, documentation_id)
+    audit(
+        session,
+        principal,
+        "deleted",
+        "knowledge_document",
+        documentation_id,
+        detached_from=[agent.id for agent in dependents],
+    )
+    return {}
+
+
+def _index(document: KnowledgeDocument) -> RagIndex:
+    return RagIndex(
+        id=f"{document.id}:{EMBEDDING_MODEL}",
+        model=EMBEDDING_MODEL,
+        status=INDEX_STATUS.get(document.index_status, document.index_status),
+        progress_percentage=round(document.index_progress * 100.0, 1),
+        document_model_index_usage=IndexUsage(
+            used_bytes=document.size_bytes if document.index_status == "succeeded" else 0
+        ),
+        error=document.index_error,
+    )
+
+
+@router.post("/{documentation_id}/rag-index", response_model=RagIndex)
+def compute_rag_index(
+    documentation_id: str, body: RagIndexRequest, principal: PrincipalDep, session: SessionDep
+) -> RagIndex:
+    """The document's index status; a failed index is queued again."""
+    document = _document(session, principal.organization, documentation_id)
+    if document.index_status == "failed":
+        knowledge_rows.reindex(session, document)
+    return _index(document)
+
+
+@router.get("/{documentation_id}/rag-index", response_model=RagIndexes)
+def get_rag_indexes(
+    documentation_id: str, organization: OrganizationDep, session: SessionDep
+) -> RagIndexes:
+    return RagIndexes(indexes=[_index(_document(session, organization, documentation_id))])

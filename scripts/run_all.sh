@@ -4,10 +4,11 @@
 # Migrates once first, so they never race to create the schema; then runs, each in a session
 # of its own, `velox worker` with its embedded beat (the dialer, webhooks, clean-ups), one task
 # process for post-call analysis (a language model per call, on a queue of its own so it never
-# holds up the dialer) and `velox serve`.
+# holds up the dialer), one for knowledge-base indexing (embeddings, minutes for a large
+# document: on its own queue too) and `velox serve`.
 #
 # Stopping: Ctrl-C, a SIGTERM to this script or to its process group, or `velox serve` ending,
-# stops all three the same way. Each is asked once (SIGTERM: the workers finish the task they
+# stops all of them the same way. Each is asked once (SIGTERM: the workers finish the task they
 # are running, serve drains); whatever still runs VELOX_STOP_TIMEOUT_S seconds later (default
 # 30) is killed with everything it started. The workers are kept out of this script's process
 # group so that a signal to the group reaches their pools only through their own main process:
@@ -61,8 +62,9 @@ trap stop_all EXIT
 
 start "$BIN/velox" worker --queues celery
 start "$BIN/velox" worker --no-beat --queues analysis --concurrency 1
+start "$BIN/velox" worker --no-beat --queues knowledge --concurrency 1
 start "$BIN/velox" serve
-serve_pid="${pids[2]}"
+serve_pid="${pids[3]}"
 
 wait "$serve_pid"
 status=$?

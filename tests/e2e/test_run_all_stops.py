@@ -26,7 +26,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 STOP_TIMEOUT_S = 20
 STARTED_WITHIN_S = 180
-EXPECTED = ("worker --queues celery", "--queues analysis", "velox serve")
+EXPECTED = ("worker --queues celery", "--queues analysis", "--queues knowledge", "velox serve")
 
 
 def _parents() -> dict[int, int]:
@@ -97,7 +97,7 @@ def test_a_signal_to_make_runs_group_stops_every_process_it_started(
             up = all(any(part in command for command in commands) for part in EXPECTED)
             # Each worker's pool has started too (a process under each worker's main process).
             pools = sum(1 for pid in started if "worker" in _command(_parents().get(pid, 0)))
-            if up and pools >= 2 and _healthy(port):
+            if up and pools >= 3 and _healthy(port):
                 break
             time.sleep(0.5)
         else:

@@ -87,3 +87,9 @@ RECORDING_WRITER_EXITS = Counter(
     ["how"],
     registry=REGISTRY,
 )
+LLM_MALFORMED_TOOL_CALLS = Counter(
+    "velox_llm_malformed_tool_calls",
+    "Tool calls a local model wrote that could not be read (handed back to it as a tool error)",
+    ["provider"],
+    registry=REGISTRY,
+)

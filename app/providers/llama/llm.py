@@ -8,10 +8,10 @@ closing the stream stops the thread within one token.
 
 Tools: Qwen is given them through its chat template (`prompt.py`) and writes calls as
 `<tool_call>{json}</tool_call>`; `tool_calls.py` reads them out of the stream, the words before a
-call still spoken as they come. A call that cannot be read is counted
-(`velox_llm_malformed_tool_calls`) and handed back to the model as a tool error, once, so it can
-call again or answer in words; it never ends the call. SmolLM2 ignores tools: a 135M model cannot
-call functions reliably, and guessing an `end_call` from its text would hang up on callers.
+call still spoken as they come, and `tool_turn.py` hands a call that cannot be read back to the
+model as a tool error (counted in `velox_llm_malformed_tool_calls`); it never ends the call.
+SmolLM2 ignores tools: a 135M model cannot call functions reliably, and guessing an `end_call`
+from its text would hang up on callers.
 
 Prompt prefixes are cached (`prefix_cache.py`): the key-value state of each agent's system
 prompt (with its tools), and of each call's conversation after every reply, is saved (LRU,
@@ -38,7 +38,6 @@ import llama_cpp
 from llama_cpp import Llama
 from llama_cpp.llama_grammar import LlamaGrammar
 
-from app.observability.metrics import LLM_MALFORMED_TOOL_CALLS
 from app.providers.base import (
     ChatMessage,
     GenerationOptions,
@@ -55,14 +54,12 @@ from app.providers.llama.prefix_cache import (
     save_prefix,
 )
 from app.providers.llama.prompt import ChatPrompt
-from app.providers.llama.tool_calls import MalformedToolCall, ToolCallStreamParser
+from app.providers.llama.tool_turn import tool_turn
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_TOKENS = 120
 PREFIX_CACHE_BYTES = 256 * 1024 * 1024
-# A reply whose tool call could not be read is asked for again this many times.
-MALFORMED_TOOL_CALL_RETRIES = 1
 
 
 class _End:
@@ -78,21 +75,6 @@ def _grammar(schema_json: str) -> LlamaGrammar:
         return LlamaGrammar.from_json_schema(schema_json, verbose=False)
     except (ValueError, RuntimeError) as error:
         raise ProviderError("llama", f"no grammar for the JSON schema: {error}") from error
-
-
-def tool_error_message(malformed: list[MalformedToolCall]) -> ChatMessage:
-    """What the model is told when its tool call could not be read."""
-    reasons = "; ".join(f"{m.reason}: {m.raw!r}" for m in malformed)
-    return ChatMessage(
-        "tool",
-        json.dumps(
-            {
-                "error": f"your tool call could not be read ({reasons}). Call the tool again as "
-                '<tool_call>{"name": "<tool name>", "arguments": {...}}</tool_call>, '
-                "or answer the caller in words."
-            }
-        ),
-    )
 
 
 class LlamaLanguageModel:
@@ -134,7 +116,6 @@ class LlamaLanguageModel:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama-llm")
         self.generations_cancelled = 0
         self.last_prompt_tokens_evaluated = 0
-        self.malformed_tool_calls = 0
         log.info("llama model %s loaded in %.2f s", path.name, self.load_seconds)
 
     @property
@@ -169,38 +150,12 @@ class LlamaLanguageModel:
             async for text in texts:
                 yield TextDelta(text)
 
-    async def _stream_with_tools(
+    def _stream_with_tools(
         self, messages: list[ChatMessage], tools: list[ToolSpec], options: GenerationOptions
     ) -> AsyncIterator[LlmEvent]:
-        conversation = list(messages)
-        for attempt in range(MALFORMED_TOOL_CALL_RETRIES + 1):
-            parser = ToolCallStreamParser()
-            written: list[str] = []
-            async with contextlib.aclosing(self._texts(conversation, tools, options)) as texts:
-                async for text in texts:
-                    written.append(text)
-                    if spoken := parser.feed(text):
-                        yield TextDelta(spoken)
-            if tail := parser.finish():
-                yield TextDelta(tail)
-            for call in parser.calls:
-                yield call
-            if not parser.malformed:
-                return
-            self.malformed_tool_calls += len(parser.malformed)
-            LLM_MALFORMED_TOOL_CALLS.labels(provider=self.name).inc(len(parser.malformed))
-            log.warning(
-                "%s wrote an unreadable tool call (attempt %d): %s",
-                self.name,
-                attempt + 1,
-                "; ".join(f"{m.reason}: {m.raw[:120]!r}" for m in parser.malformed),
-            )
-            if parser.calls:
-                return  # the readable calls run; the model hears their results next round
-            conversation += [
-                ChatMessage("assistant", "".join(written)),
-                tool_error_message(parser.malformed),
-            ]
+        return tool_turn(
+            lambda conversation: self._texts(conversation, tools, options), messages, self.name
+        )
 
     async def _texts(
         self,

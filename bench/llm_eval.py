@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import pickle
 import re
 import statistics
 import time
@@ -50,6 +51,14 @@ from bench.sections import OFFLINE_LLM, splice_section
 ANSWER = GenerationOptions(temperature=0.0, max_tokens=60)
 TOOL_TURN = GenerationOptions(temperature=0.0, max_tokens=80)
 RESULTS = Path(__file__).with_name("RESULTS.md")
+# Each model's run is kept here, so models can be judged in separate processes and reported
+# together (`--report-only`).
+SAVED_DIR = Path("/tmp/velox-llm-eval")
+
+
+def _saved(name: str) -> Path:
+    SAVED_DIR.mkdir(exist_ok=True)
+    return SAVED_DIR / f"{name}.pickle"
 
 
 def _normalized(text: str) -> str:
@@ -81,6 +90,7 @@ def tool_right(case: ToolCase, calls: list[ToolCall]) -> bool:
 class ModelRun:
     name: str
     load_s: float = 0.0
+    threads: int = 2
     answers: list[tuple[Question, str, bool]] = field(default_factory=list)
     first_token_ms: list[float] = field(default_factory=list)
     tokens_per_s: list[float] = field(default_factory=list)
@@ -130,8 +140,8 @@ async def _evaluate(llm: LlamaLanguageModel, run: ModelRun, log: list[str]) -> N
             run.first_token_ms.append(first_s * 1000)
             if rate:
                 run.tokens_per_s.append(rate)
-            log.append(
-                f"{run.name} {'OK ' if right else 'BAD'} {question.text!r} -> {text.strip()!r}"
+            _note(
+                log, f"{run.name} {'OK ' if right else 'BAD'} {question.text!r} -> {text.strip()!r}"
             )
     tools = [ToolSpec(t["name"], t["description"], t["parameters"]) for t in TOOLS]
     for case in TOOL_CASES:
@@ -141,8 +151,8 @@ async def _evaluate(llm: LlamaLanguageModel, run: ModelRun, log: list[str]) -> N
             text.strip()
         )
         run.tools.append((case, shown, tool_right(case, calls)))
-        log.append(
-            f"{run.name} tool {'OK ' if run.tools[-1][2] else 'BAD'} {case.text!r} -> {shown}"
+        _note(
+            log, f"{run.name} tool {'OK ' if run.tools[-1][2] else 'BAD'} {case.text!r} -> {shown}"
         )
     config = AgentConfig.model_validate({"name": "Sam from Acme"})
     for analysis_case in ANALYSIS_CASES:
@@ -162,22 +172,30 @@ async def _evaluate(llm: LlamaLanguageModel, run: ModelRun, log: list[str]) -> N
         apply_rules(request, analysis)
         want = analysis_case.outcome.value
         run.analyses.append((want, own, analysis.outcome.value, analysis.outcome.value == want))
-        log.append(f"{run.name} analysis want {want} model {own} ruled {analysis.outcome.value}")
+        _note(log, f"{run.name} analysis want {want} model {own} ruled {analysis.outcome.value}")
 
 
-def _load(name: str) -> LlamaLanguageModel:
+def _note(log: list[str], line: str) -> None:
+    log.append(line)
+    print(line, flush=True)
+
+
+def _load(name: str, threads: int) -> LlamaLanguageModel:
     if name == "qwen":
-        return LlamaLanguageModel(QWEN, qwen_path(Settings().data_dir), calls_tools=True)
-    return LlamaLanguageModel(SMOLLM2, smollm2_path(), calls_tools=False)
+        return LlamaLanguageModel(
+            QWEN, qwen_path(Settings().data_dir), calls_tools=True, n_threads=threads
+        )
+    return LlamaLanguageModel(SMOLLM2, smollm2_path(), calls_tools=False, n_threads=threads)
 
 
-async def run_llm_eval(names: list[str], log: list[str]) -> list[ModelRun]:
+async def run_llm_eval(names: list[str], log: list[str], threads: int = 2) -> list[ModelRun]:
     runs = []
     for name in names:
-        llm = _load(name)
-        run = ModelRun(name, load_s=llm.load_seconds)
+        llm = _load(name, threads)
+        run = ModelRun(name, load_s=llm.load_seconds, threads=threads)
         await _evaluate(llm, run, log)
         runs.append(run)
+        _saved(name).write_bytes(pickle.dumps(run))
         print(
             f"{name}: {sum(r for *_, r in run.answers)}/{len(run.answers)} answers, "
             f"{sum(r for *_, r in run.tools)}/{len(run.tools)} tool cases, "
@@ -192,10 +210,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--models", default="smollm2,qwen")
     parser.add_argument("--no-write", action="store_true", help="print, leave RESULTS.md alone")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=2,
+        help="llama.cpp threads (the service uses 2; 1 on a crowded machine, where two threads "
+        "spin waiting for each other)",
+    )
+    parser.add_argument(
+        "--report-only", action="store_true", help="report the models' saved runs, run nothing"
+    )
     args = parser.parse_args()
-    log: list[str] = []
-    runs = asyncio.run(run_llm_eval(args.models.split(","), log))
-    Path("/tmp/llm_eval.log").write_text("\n".join(log) + "\n")
+    names = args.models.split(",")
+    if args.report_only:
+        runs = [pickle.loads(_saved(name).read_bytes()) for name in names]
+    else:
+        runs = asyncio.run(run_llm_eval(names, [], args.threads))
     block = render_llm(runs)
     print(block)
     if not args.no_write:

@@ -127,7 +127,7 @@ def test_a_malformed_call_beside_a_good_one_loses_only_itself() -> None:
 
 @pytest.mark.parametrize(
     ("reply", "readable"),
-    [("<tool_call>\n" + BOOKING, True), (BOOKING[:-1], False), ('<tool_call>{"na', False)],
+    [("<tool_call>\n" + BOOKING, True), (BOOKING[:-1], True), ('<tool_call>{"na', False)],
 )
 def test_a_reply_cut_off_inside_a_call_is_read_as_it_stands(reply: str, readable: bool) -> None:
     spoken, parser = stream(reply, 3)
@@ -138,3 +138,23 @@ def test_a_reply_cut_off_inside_a_call_is_read_as_it_stands(reply: str, readable
     else:
         assert parser.calls == []
         assert len(parser.malformed) == 1
+
+
+def test_a_call_missing_its_last_braces_is_closed() -> None:
+    cut = '{"name": "transfer_call", "arguments": {"phone_number": "+14155550100"'
+
+    parsed = parse_tool_call(cut + "}")
+    twice = parse_tool_call(cut)
+
+    assert isinstance(parsed, ToolCall)
+    assert parsed.arguments == {"phone_number": "+14155550100"}
+    assert isinstance(twice, ToolCall)
+    assert twice.name == "transfer_call"
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['{"name": "x", "arguments": {"a": "b}', '{"name": "x"]', '{"name": "x", "arguments": {"a": }'],
+)
+def test_only_missing_closers_are_added_never_other_repairs(body: str) -> None:
+    assert isinstance(parse_tool_call(body), MalformedToolCall)

@@ -9,7 +9,9 @@ the system turn and asks for each call as
 
 Qwen2.5-Coder-0.5B often leaves the tags out and writes the bare object (sometimes inside a
 Markdown ```json fence), so an object that opens with a `"name"` key is read as a call too, and
-fence markers are never spoken; a spoken reply has no other use for either.
+fence markers are never spoken; a spoken reply has no other use for either. A call whose only fault is
+that its last braces are missing (the model stopped early) is closed and read; no other repair
+is made.
 
 Sans-I/O: text goes in as the model samples it; what lies outside the calls comes out at once
 (so words before a call are spoken while the model is still writing the call), held back only
@@ -53,6 +55,29 @@ def _new_call_id() -> str:
     return f"call_{uuid.uuid4().hex[:16]}"
 
 
+def _closed(text: str) -> Any | None:
+    """`text` read as JSON once the brackets it left open at its end are closed (a small model
+    often drops the last brace of a call); None when that does not make it JSON either."""
+    open_brackets: list[str] = []
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            escaped = char == "\\" and not escaped
+            in_string = escaped or char != '"'
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            open_brackets.append("}" if char == "{" else "]")
+        elif char in "}]" and (not open_brackets or open_brackets.pop() != char):
+            return None
+    if in_string or not open_brackets:
+        return None
+    try:
+        return json.loads(text + "".join(reversed(open_brackets)))
+    except json.JSONDecodeError:
+        return None
+
+
 def parse_tool_call(body: str) -> ToolCall | MalformedToolCall:
     """One `<tool_call>` body: `{"name": str, "arguments": object}` (arguments may also come
     as a JSON string holding an object, as the OpenAI wire format carries them)."""
@@ -61,7 +86,10 @@ def parse_tool_call(body: str) -> ToolCall | MalformedToolCall:
     try:
         decoded: Any = json.loads(raw)
     except json.JSONDecodeError as error:
-        return MalformedToolCall(excerpt, f"not JSON ({error.msg} at character {error.pos})")
+        closed = _closed(raw) if error.pos >= len(raw) else None
+        if closed is None:
+            return MalformedToolCall(excerpt, f"not JSON ({error.msg} at character {error.pos})")
+        decoded = closed
     if not isinstance(decoded, dict):
         return MalformedToolCall(excerpt, "not a JSON object")
     name = decoded.get("name")

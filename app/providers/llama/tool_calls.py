@@ -9,9 +9,9 @@ the system turn and asks for each call as
 
 Qwen2.5-Coder-0.5B often leaves the tags out and writes the bare object (sometimes inside a
 Markdown ```json fence), so an object that opens with a `"name"` key is read as a call too, and
-fence markers are never spoken; a spoken reply has no other use for either. A call whose only fault is
-that its last braces are missing (the model stopped early) is closed and read; no other repair
-is made.
+fence markers are never spoken; a spoken reply has no other use for either. A call whose only
+fault is that its last braces are missing (the model stopped early) is closed and read; no other
+repair is made.
 
 Sans-I/O: text goes in as the model samples it; what lies outside the calls comes out at once
 (so words before a call are spoken while the model is still writing the call), held back only

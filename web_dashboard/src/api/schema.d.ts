@@ -2712,7 +2712,7 @@ export interface components {
         ProviderChoice: {
             /**
              * Llm
-             * @default smollm2
+             * @default qwen
              */
             llm: string;
             /**

@@ -126,7 +126,21 @@ async def _reply(
     return "".join(text), calls, first_s, rate
 
 
-async def _evaluate(llm: LlamaLanguageModel, run: ModelRun, log: list[str]) -> None:
+async def _evaluate(
+    llm: LlamaLanguageModel, run: ModelRun, log: list[str], parts: frozenset[str]
+) -> None:
+    if "answers" in parts:
+        run.answers, run.first_token_ms, run.tokens_per_s = [], [], []
+        await _answers(llm, run, log)
+    if "tools" in parts:
+        run.tools = []
+        await _tools(llm, run, log)
+    if "analysis" in parts:
+        run.analyses = []
+        await _analyses(llm, run, log)
+
+
+async def _answers(llm: LlamaLanguageModel, run: ModelRun, log: list[str]) -> None:
     for agent, prompt in AGENTS.items():
         # The agent's first call: its system prompt is evaluated and cached, as in the service.
         await _reply(
@@ -143,6 +157,9 @@ async def _evaluate(llm: LlamaLanguageModel, run: ModelRun, log: list[str]) -> N
             _note(
                 log, f"{run.name} {'OK ' if right else 'BAD'} {question.text!r} -> {text.strip()!r}"
             )
+
+
+async def _tools(llm: LlamaLanguageModel, run: ModelRun, log: list[str]) -> None:
     tools = [ToolSpec(t["name"], t["description"], t["parameters"]) for t in TOOLS]
     for case in TOOL_CASES:
         messages = [ChatMessage("system", TOOL_AGENT), ChatMessage("user", case.text)]
@@ -154,6 +171,9 @@ async def _evaluate(llm: LlamaLanguageModel, run: ModelRun, log: list[str]) -> N
         _note(
             log, f"{run.name} tool {'OK ' if run.tools[-1][2] else 'BAD'} {case.text!r} -> {shown}"
         )
+
+
+async def _analyses(llm: LlamaLanguageModel, run: ModelRun, log: list[str]) -> None:
     config = AgentConfig.model_validate({"name": "Sam from Acme"})
     for analysis_case in ANALYSIS_CASES:
         request = AnalysisRequest(
@@ -188,12 +208,21 @@ def _load(name: str, threads: int) -> LlamaLanguageModel:
     return LlamaLanguageModel(SMOLLM2, smollm2_path(), calls_tools=False, n_threads=threads)
 
 
-async def run_llm_eval(names: list[str], log: list[str], threads: int = 2) -> list[ModelRun]:
+PARTS = ("answers", "tools", "analysis")
+
+
+async def run_llm_eval(
+    names: list[str], log: list[str], threads: int = 2, parts: frozenset[str] = frozenset(PARTS)
+) -> list[ModelRun]:
+    """Each model judged on `parts`; the other parts are kept from its saved run."""
     runs = []
     for name in names:
         llm = _load(name, threads)
+        saved = _saved(name)
         run = ModelRun(name, load_s=llm.load_seconds, threads=threads)
-        await _evaluate(llm, run, log)
+        if parts != frozenset(PARTS) and saved.exists():
+            run = pickle.loads(saved.read_bytes())
+        await _evaluate(llm, run, log, parts)
         runs.append(run)
         _saved(name).write_bytes(pickle.dumps(run))
         print(
@@ -218,6 +247,9 @@ def main() -> None:
         "spin waiting for each other)",
     )
     parser.add_argument(
+        "--parts", default=",".join(PARTS), help="which of answers,tools,analysis to run"
+    )
+    parser.add_argument(
         "--report-only", action="store_true", help="report the models' saved runs, run nothing"
     )
     args = parser.parse_args()
@@ -225,7 +257,8 @@ def main() -> None:
     if args.report_only:
         runs = [pickle.loads(_saved(name).read_bytes()) for name in names]
     else:
-        runs = asyncio.run(run_llm_eval(names, [], args.threads))
+        parts = frozenset(args.parts.split(","))
+        runs = asyncio.run(run_llm_eval(names, [], args.threads, parts))
     block = render_llm(runs)
     print(block)
     if not args.no_write:

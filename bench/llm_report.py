@@ -29,13 +29,16 @@ def _count(results: list[bool]) -> str:
 def render_llm(runs: list[ModelRun]) -> str:
     begin, end = markers(OFFLINE_LLM)
     names = [run.name for run in runs]
+    threads = ", ".join(sorted({str(run.threads) for run in runs}))
     lines = [
         begin,
         "## 11. Offline language models: answers from the prompt's facts, tools, analysis",
         "",
-        f"`python -m bench.llm_eval` on {this_machine().describe()}; llama.cpp, 2 threads, greedy. "
-        "**Timings were taken while other engineers' tests shared the machine's 2 cores**: "
-        "read them as upper bounds; the counts do not depend on load.",
+        f"`python -m bench.llm_eval` on {this_machine().describe()} (at the end of the run); "
+        f"llama.cpp, {threads} thread(s) (the service uses 2), greedy. **Timings were taken "
+        "while other engineers' tests and benchmarks kept the machine's 2 cores loaded far "
+        "beyond their capacity**: they are not the models' speed, only upper bounds; the counts "
+        "do not depend on load.",
         "",
         "| | " + " | ".join(f"`{n}`" for n in names) + " |",
         "|---|" + "---|" * len(names),

@@ -49,13 +49,18 @@ class Question:
 
 
 NO = ("no", "not", "closed", "don't", "do not", "unfortunately", "sorry")
+CLOSED = ("closed", "not open", "no")
+FREE = ("free", "no charge", "not charge", "don't charge")
 
 QUESTIONS = [
-    Question("dental", "Are you open on Saturday?", [("9",), ("1",)], ("closed on saturday",)),
-    Question("dental", "What time do you close on weekdays?", [("6",)], ("5 pm", "7 pm")),
     Question(
-        "dental", "Are you open on Sunday?", [("closed", "not open")], ("open on sunday from",)
+        "dental",
+        "Are you open on Saturday?",
+        [("yes", "9")],
+        ("closed on saturday", "not open", "6 pm"),
     ),
+    Question("dental", "What time do you close on weekdays?", [("6",)], ("5 pm", "7 pm")),
+    Question("dental", "Are you open on Sunday?", [CLOSED], ("yes",)),
     Question("dental", "How much does a cleaning cost?", [("95",)], ("250", "120")),
     Question("dental", "How much is teeth whitening?", [("250",)], ("95",)),
     Question("dental", "What is your address?", [("12",), ("oak",)]),
@@ -74,19 +79,19 @@ QUESTIONS = [
     Question("internet", "Is there a data cap?", [("no", "unlimited")], ("data cap of",)),
     Question("internet", "How much does installation cost?", [("free", "99")]),
     Question("internet", "Where is your store?", [("200",), ("main",)]),
-    Question("internet", "Is your store open on Saturday?", [("10",), ("7",)]),
     Question(
         "internet",
-        "Is the store open on Sunday?",
-        [("closed", "not open")],
-        ("open on sunday from",),
+        "Is your store open on Saturday?",
+        [("yes", "10")],
+        ("not open", "closed on saturday"),
     ),
+    Question("internet", "Is the store open on Sunday?", [CLOSED], ("yes",)),
     Question("internet", "How fast is the Basic plan?", [("50",)], ("300", "1000")),
     Question("internet", "I want to sign up for the Fast plan.", [("name", "address")]),
     Question("garage", "How much is an oil change?", [("49",)], ("25",)),
-    Question("garage", "Do you charge for a brake inspection?", [("free", "no charge")]),
+    Question("garage", "Do you charge for a brake inspection?", [FREE], ("yes",)),
     Question("garage", "How much is a tire rotation?", [("25",)], ("49",)),
-    Question("garage", "Are you open on Saturdays?", [("closed", "not open")], ("yes",)),
+    Question("garage", "Are you open on Saturdays?", [CLOSED], ("yes",)),
     Question("garage", "What time do you open in the morning?", [("7",)], ("8 am", "9 am")),
     Question("garage", "Where are you located?", [("88",), ("river",)]),
     Question("garage", "Can I get a loaner car while mine is repaired?", [NO], ("yes",)),

@@ -195,6 +195,17 @@ async def _analyses(llm: LlamaLanguageModel, run: ModelRun, log: list[str]) -> N
         _note(log, f"{run.name} analysis want {want} model {own} ruled {analysis.outcome.value}")
 
 
+def rejudged(run: ModelRun) -> ModelRun:
+    """The saved replies judged again by the questions as they now stand in `llm_cases.py`."""
+    current = {(q.agent, q.text): q for q in QUESTIONS}
+    answers = []
+    for question, reply, _ in run.answers:
+        now = current[(question.agent, question.text)]
+        answers.append((now, reply, judged(now, reply)))
+    run.answers = answers
+    return run
+
+
 def _note(log: list[str], line: str) -> None:
     log.append(line)
     print(line, flush=True)
@@ -250,12 +261,14 @@ def main() -> None:
         "--parts", default=",".join(PARTS), help="which of answers,tools,analysis to run"
     )
     parser.add_argument(
-        "--report-only", action="store_true", help="report the models' saved runs, run nothing"
+        "--report-only",
+        action="store_true",
+        help="report the models' saved runs (their answers judged again), run nothing",
     )
     args = parser.parse_args()
     names = args.models.split(",")
     if args.report_only:
-        runs = [pickle.loads(_saved(name).read_bytes()) for name in names]
+        runs = [rejudged(pickle.loads(_saved(name).read_bytes())) for name in names]
     else:
         parts = frozenset(args.parts.split(","))
         runs = asyncio.run(run_llm_eval(names, [], args.threads, parts))

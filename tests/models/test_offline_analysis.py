@@ -1,4 +1,4 @@
-"""Post-call analysis on the offline stack, for real: Qwen held to the reply's JSON schema by
+"""Post-call analysis on the offline stack, for real: SmolLM2 held to the reply's JSON schema by
 a llama.cpp grammar, through the same chain code the analysis worker runs."""
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def test_the_offline_model_answers_every_field_in_shape(registry: ProviderRegist
     )
     seconds = time.perf_counter() - started
     analysis = finding.analysis
-    assert finding.analyzed_by == "qwen"
+    assert finding.analyzed_by == "smollm2"
     assert analysis.invalid == []  # the grammar allows nothing else
     assert analysis.summary
     assert analysis.sentiment in SENTIMENTS

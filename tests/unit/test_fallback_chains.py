@@ -228,7 +228,6 @@ def registry() -> ProviderRegistry:
     for name in ("whisper", "deepgram"):
         providers.stt.register(name, lambda name=name: FlakyRecognizer(name))  # type: ignore[misc]
     providers.llm.register("smollm2", lambda: llm("smollm2"))
-    providers.llm.register("qwen", lambda: llm("qwen"))
     providers.llm.register_cloud("groq", lambda key: llm(f"groq:{key}"))
     providers.tts.register("piper", lambda: ToneTextToSpeech(name="piper"))
     providers.tts.register_cloud("cartesia", lambda key: ToneTextToSpeech(name="cartesia"))
@@ -255,7 +254,7 @@ def test_cloud_providers_use_the_organizations_key_and_need_one() -> None:
     without_key = providers_for_call(
         providers, config, keys={}, breakers=CircuitBreakers(), scope="org"
     )
-    assert without_key.llm.name == "qwen"  # the offline default
+    assert without_key.llm.name == "smollm2"
     assert "PUT /v1/provider-keys/groq" in without_key.unavailable[0]
     config.velox.fallbacks = FallbackChoice(llm=[])
     with pytest.raises(MissingKeyError):

@@ -2712,7 +2712,7 @@ export interface components {
         ProviderChoice: {
             /**
              * Llm
-             * @default qwen
+             * @default smollm2
              */
             llm: string;
             /**

@@ -233,6 +233,8 @@ async def run_llm_eval(
         run = ModelRun(name, load_s=llm.load_seconds, threads=threads)
         if parts != frozenset(PARTS) and saved.exists():
             run = pickle.loads(saved.read_bytes())
+        if "answers" in parts:  # the timings come from the answers
+            run.threads, run.load_s = threads, llm.load_seconds
         await _evaluate(llm, run, log, parts)
         runs.append(run)
         _saved(name).write_bytes(pickle.dumps(run))

@@ -1,6 +1,6 @@
-"""Offline language models on llama.cpp: Qwen2.5-Coder-0.5B-Instruct (the default, which also
-calls tools) and SmolLM2-135M-Instruct, from the GGUF files of `model_files.py`, each checked
-against its pinned SHA-256 before it is loaded.
+"""Offline language models on llama.cpp: SmolLM2-135M-Instruct (the default) and
+Qwen2.5-Coder-0.5B-Instruct (which also calls tools), from the GGUF files of `model_files.py`,
+each checked against its pinned SHA-256 before it is loaded.
 
 One model per process, generating on one worker thread (llama.cpp is not re-entrant), so
 concurrent calls take turns; tokens travel back to the event loop as they are sampled, and

@@ -8,7 +8,7 @@ from collections.abc import AsyncGenerator
 
 import pytest
 
-from app.observability.metrics import LLM_MALFORMED_TOOL_CALLS
+from app.observability.metrics import REGISTRY
 from app.providers.base import ChatMessage, LlmEvent, TextDelta, ToolCall
 from app.providers.llama.tool_turn import tool_turn
 
@@ -40,8 +40,10 @@ async def events(model: ScriptedModel, provider: str = "scripted") -> list[LlmEv
 
 
 def malformed_count(provider: str) -> float:
-    value = LLM_MALFORMED_TOOL_CALLS.labels(provider=provider)._value.get()
-    return float(value)
+    sample = REGISTRY.get_sample_value(
+        "velox_llm_malformed_tool_calls_total", {"provider": provider}
+    )
+    return sample or 0.0
 
 
 async def test_words_come_out_before_the_call_and_the_call_last() -> None:

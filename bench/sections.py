@@ -13,6 +13,7 @@ from pathlib import Path
 # 6. barge-in under repetition and load, 7. the call list, search, analytics and export,
 # 8. recording cost, 9. the field app's shell and reconnect, 10. the web dashboard's speed,
 # 11. knowledge-base retrieval.
+# 12. the offline language models (`python -m bench.llm_eval`).
 FEEL = "feel"
 DIALER = "dialer"
 STRESS = "barge-in-stress"
@@ -21,7 +22,8 @@ RECORDING = "recording"
 FIELD_APP = "field-app"
 DASHBOARD = "dashboard"
 KNOWLEDGE = "knowledge"
-SECTIONS = (FEEL, DIALER, STRESS, QUERIES, RECORDING, FIELD_APP, DASHBOARD, KNOWLEDGE)
+OFFLINE_LLM = "offline-llm"
+SECTIONS = (FEEL, DIALER, STRESS, QUERIES, RECORDING, FIELD_APP, DASHBOARD, KNOWLEDGE, OFFLINE_LLM)
 # The file-wide method section; a section's own "### How it is measured" must not match it.
 FILE_METHOD_HEADING = "\n## How it is measured"
 

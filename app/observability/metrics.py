@@ -132,3 +132,9 @@ UNSAFE_URL_REFUSALS = Counter(
     ["use"],
     registry=REGISTRY,
 )
+LLM_MALFORMED_TOOL_CALLS = Counter(
+    "velox_llm_malformed_tool_calls",
+    "Tool calls a local model wrote that could not be read (handed back to it as a tool error)",
+    ["provider"],
+    registry=REGISTRY,
+)

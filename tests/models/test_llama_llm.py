@@ -20,6 +20,7 @@ from app.providers.base import (
     ToolSpec,
 )
 from app.providers.llama.llm import LlamaLanguageModel
+from app.providers.llama.model_files import SMOLLM2, smollm2_path
 
 pytestmark = pytest.mark.models
 
@@ -37,7 +38,7 @@ GREEDY = GenerationOptions(temperature=0.0, max_tokens=40)
 
 @pytest.fixture(scope="module")
 def llm() -> LlamaLanguageModel:
-    return LlamaLanguageModel()
+    return LlamaLanguageModel(SMOLLM2, smollm2_path(), calls_tools=False)
 
 
 def _chat(system: str, *turns: str) -> list[ChatMessage]:

@@ -84,7 +84,7 @@ def test_a_loop_after_real_words_keeps_the_words_and_one_copy() -> None:
 
 
 def test_loops_compare_words_without_case_or_punctuation() -> None:
-    loop = find_loop("hello. Hello, HELLO hello".split(), truncated=False)
+    loop = find_loop(["hello.", "Hello,", "HELLO", "hello"], truncated=False)
     assert loop is not None
     assert (loop.start, loop.period) == (0, 1)
 

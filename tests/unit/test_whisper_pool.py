@@ -64,9 +64,7 @@ def two_workers() -> Iterator[DecodePool[str]]:
     pool.close()
 
 
-def test_queued_finals_run_before_queued_interims(
-    gate: Gate, one_worker: DecodePool[str]
-) -> None:
+def test_queued_finals_run_before_queued_interims(gate: Gate, one_worker: DecodePool[str]) -> None:
     busy = one_worker.submit_final(gate.work("busy", block=True))
     assert gate.started["busy"].wait(WAIT_S)
     interim = one_worker.offer_interim("call-1", gate.work("interim"))
@@ -80,9 +78,7 @@ def test_queued_finals_run_before_queued_interims(
     assert gate.order == ["busy", "final", "interim"]
 
 
-def test_interims_leave_a_worker_free_for_a_final(
-    gate: Gate, two_workers: DecodePool[str]
-) -> None:
+def test_interims_leave_a_worker_free_for_a_final(gate: Gate, two_workers: DecodePool[str]) -> None:
     first = two_workers.offer_interim("call-1", gate.work("interim-1", block=True))
     assert gate.started["interim-1"].wait(WAIT_S)
     second = two_workers.offer_interim("call-2", gate.work("interim-2"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ import numpy as np
 from app.providers.base import ProviderError
 from app.providers.whisper.window import (
     HOP_SAMPLES,
+    NO_SPEECH_SURE,
+    SAMPLE_RATE,
     is_no_speech,
     token_cap,
     trim_repetition,
@@ -38,6 +41,9 @@ TARGET_PEAK = 0.9  # of full scale, after normalisation
 MAX_GAIN = 10.0  # +20 dB at most
 _START = ("<|startoftranscript|>",)
 _NO_TIMESTAMPS = "<|notimestamps|>"
+_WORDS = re.compile(r"\w")
+# A continuation this short is checked on its own audio for speech (see `decode`).
+SHORT_CONTINUATION_WORDS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,22 +131,10 @@ class WhisperDecoder:
         `speech_seconds` is the part after the prefix's audio: it sets the token cap.
         """
         started = time.perf_counter()
-        size = window_samples(len(audio))
-        window = np.zeros(size, dtype=np.float32)
-        window[: min(size, len(audio))] = audio[:size]
-        mel = self._features(window, padding=0)[:, : size // HOP_SAMPLES]
-        features = self._ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None]))
         prompt = self.prompt(language, prefix)
         forced = len(prompt) - len(self._start) - (2 if self.is_multilingual else 0) - 1
         cap = token_cap(speech_seconds)
-        result = self._model.generate(
-            features,
-            [prompt],
-            beam_size=1,
-            max_length=generation_limit(forced + cap),
-            return_scores=True,
-            return_no_speech_prob=True,
-        )[0]
+        result = self._generate(audio, prompt, forced + cap)
         # The result holds the prefix's tokens, then the new ones.
         tokens: list[int] = list(result.sequences_ids[0])[forced : forced + cap]
         avg_logprob = float(result.scores[0]) if result.scores else -math.inf
@@ -149,7 +143,33 @@ class WhisperDecoder:
         text = ""
         if not is_no_speech(no_speech, avg_logprob):
             text = trim_repetition(self._tokenizer.decode(tokens), truncated=truncated)
+        if not _WORDS.search(text):
+            text = ""  # punctuation alone: the model closing a sentence over noise
+        elif prefix and len(text.split()) <= SHORT_CONTINUATION_WORDS:
+            # The no-speech probability of a continued sentence is the earlier words'; a few new
+            # words may be the model finishing the sentence over noise: ask about them alone.
+            new_audio = audio[-max(1, round(speech_seconds * SAMPLE_RATE)) :]
+            alone = self._generate(new_audio, self.prompt(language, ""), 1)
+            no_speech = float(alone.no_speech_prob)
+            if no_speech >= NO_SPEECH_SURE:
+                text = ""
         return Decoded(text, avg_logprob, no_speech, truncated, time.perf_counter() - started)
+
+    def _generate(self, audio: NDArray[np.float32], prompt: list[int], tokens: int) -> Any:
+        """Whisper's greedy decode of `audio` on its utterance-sized window, up to `tokens`."""
+        size = window_samples(len(audio))
+        window = np.zeros(size, dtype=np.float32)
+        window[: min(size, len(audio))] = audio[:size]
+        mel = self._features(window, padding=0)[:, : size // HOP_SAMPLES]
+        features = self._ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None]))
+        return self._model.generate(
+            features,
+            [prompt],
+            beam_size=1,
+            max_length=generation_limit(tokens),
+            return_scores=True,
+            return_no_speech_prob=True,
+        )[0]
 
 
 def generation_limit(tokens: int) -> int:

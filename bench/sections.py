@@ -11,7 +11,8 @@ from pathlib import Path
 
 # The replaceable sections, in their order in the file: 4. conversational feel, 5. the dialer,
 # 6. barge-in under repetition and load, 7. the call list, search, analytics and export,
-# 8. recording cost, 9. the field app's shell and reconnect, 10. the web dashboard's speed.
+# 8. recording cost, 9. the field app's shell and reconnect, 10. the web dashboard's speed,
+# 11. offline speech recognition.
 FEEL = "feel"
 DIALER = "dialer"
 STRESS = "barge-in-stress"
@@ -19,7 +20,8 @@ QUERIES = "call-queries"
 RECORDING = "recording"
 FIELD_APP = "field-app"
 DASHBOARD = "dashboard"
-SECTIONS = (FEEL, DIALER, STRESS, QUERIES, RECORDING, FIELD_APP, DASHBOARD)
+OFFLINE_STT = "offline-stt"
+SECTIONS = (FEEL, DIALER, STRESS, QUERIES, RECORDING, FIELD_APP, DASHBOARD, OFFLINE_STT)
 # The file-wide method section; a section's own "### How it is measured" must not match it.
 FILE_METHOD_HEADING = "\n## How it is measured"
 

@@ -62,7 +62,8 @@ async def test_interims_arrive_while_the_caller_speaks_and_before_the_final(
     async with asyncio.timeout(10):
         await listening
     assert interims_while_speaking, heard
-    assert all(not t.is_final for t in heard[:-1]) and heard[-1].is_final
+    assert all(not t.is_final for t in heard[:-1])
+    assert heard[-1].is_final
     assert {"appointment", "tuesday"} <= set(words(heard[-1].text))
     # The interims grow with the utterance: the last says more than the first.
     assert len(words(interims_while_speaking[-1].text)) > len(

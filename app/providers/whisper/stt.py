@@ -245,7 +245,8 @@ class WhisperSttStream:
 
 
 class WhisperSpeechToText:
-    """Whisper tiny.en: about 50-100 ms an utterance on two cores, interims included; English."""
+    """Whisper tiny.en, English only. `workers` decodes run at once (a final never waits for an
+    interim when there are two), each on `threads_per_worker` cores (bench section 11)."""
 
     name = "whisper"
 

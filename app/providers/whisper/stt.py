@@ -49,6 +49,9 @@ VOICED_FLOOR_DBFS = -55.0
 # one every `INTERIM_EVERY_MS` of new audio.
 INTERIM_FIRST_MS = 600
 INTERIM_EVERY_MS = 300
+# A caller still talking after this long (or line noise that never pauses) gets no more
+# interims: each would decode the whole utterance again, and the final is what counts.
+INTERIM_LAST_MS = 12_000
 # An utterance starting within this of the previous words continues their sentence.
 JOIN_GAP_MS = 1500
 # The earlier words' audio is kept for joining up to this length (a longer turn: decoded alone).
@@ -142,7 +145,7 @@ class WhisperSttStream:
 
     def _interim_due(self) -> bool:
         held_ms = self._audio.frames * FRAME_MS
-        if held_ms < INTERIM_FIRST_MS:
+        if held_ms < INTERIM_FIRST_MS or held_ms > INTERIM_LAST_MS:
             return False
         if (self._audio.frames - self._interim_frames) * FRAME_MS < INTERIM_EVERY_MS:
             return False
@@ -211,6 +214,8 @@ class WhisperSttStream:
         if previous is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.shield(previous)
+        if self._closed:
+            return
         transcript = Transcript("", is_final=True)
         if pcm is not None:
             audio, prefix, seconds = self._window(pcm, started_at)

@@ -50,6 +50,7 @@ class Accuracy:
     piper_right: int = 0
     piper_total: int = 0
     seconds: list[float] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)  # process CPU time per utterance
     invented: list[str] = field(default_factory=list)  # "what: words" for not-speech audio
     misheard: list[str] = field(default_factory=list)
 
@@ -89,12 +90,14 @@ def measure_accuracy(name: str, transcribe: Transcribe, utterances: list[Utteran
     result = Accuracy(name)
     transcribe(utterances[0].pcm16)  # warm-up, not counted
     for utterance in utterances:
-        times = []
+        times, cpu = [], []
         for _ in range(3):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             heard = transcribe(utterance.pcm16)
             times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
         result.seconds.append(statistics.median(times))
+        result.cpu_seconds.append(statistics.median(cpu))
         got: Score = score(utterance.text, heard)
         result.right += got.right
         result.total += got.total
@@ -121,6 +124,7 @@ class CallsRun:
     dropped: float = 0.0
     decoded_interims: float = 0.0
     load: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    cores: float = 0.0  # this process's CPU time over the run's wall time
 
 
 def _counter(kind: str, result: str) -> float:
@@ -183,12 +187,14 @@ async def one_call(
 async def calls_at_once(stt: WhisperSpeechToText, utterances: list[Utterance], n: int) -> CallsRun:
     run = CallsRun(n)
     dropped, decoded = _dropped(), _counter("interim", "decoded")
+    started, cpu_started = time.perf_counter(), time.process_time()
     await asyncio.gather(
         *[one_call(stt, utterances[i % 3 :] + utterances[: i % 3], i * 0.37, run) for i in range(n)]
     )
     run.dropped = _dropped() - dropped
     run.decoded_interims = _counter("interim", "decoded") - decoded
     run.load = load_average()
+    run.cores = (time.process_time() - cpu_started) / (time.perf_counter() - started)
     return run
 
 
@@ -200,9 +206,10 @@ def render(accuracies: list[Accuracy], runs: list[CallsRun], *, started: str, co
     rows = []
     for acc in accuracies:
         times = summarize([s * 1000 for s in acc.seconds])
+        cpu_ms = statistics.median(acc.cpu_seconds) * 1000
         rows.append(
             f"| {acc.name} | **{acc.right}/{acc.total}** | {acc.piper_right}/{acc.piper_total} "
-            f"| {acc.added} | {times.p50:.0f} / {max(acc.seconds) * 1000:.0f} "
+            f"| {acc.added} | {times.p50:.0f} / {max(acc.seconds) * 1000:.0f} | {cpu_ms:.0f} "
             f"| {len(acc.invented)} of {len(not_speech())} |"
         )
     call_rows = []
@@ -213,7 +220,7 @@ def render(accuracies: list[Accuracy], runs: list[CallsRun], *, started: str, co
         call_rows.append(
             f"| {run.calls} | {final.count} | {final.p50:.0f} / {final.p95:.0f} / "
             f"{final.max:.0f} | {per_utterance:.1f} | {run.dropped:.0f} of {offered:.0f} "
-            f"| {run.right}/{run.total} | {run.load[0]:.1f} |"
+            f"| {run.right}/{run.total} | {run.cores:.2f} | {run.load[0]:.1f} |"
         )
     product = accuracies[-1]
     held = [run.calls for run in runs if summarize(run.final_ms).p95 <= FINAL_P95_MS]
@@ -253,13 +260,15 @@ def render(accuracies: list[Accuracy], runs: list[CallsRun], *, started: str, co
             "",
             "3 questions × 3 voices (Piper joe, espeak-ng en-us, espeak-ng en-gb-x-rp), 8 kHz "
             "mu-law and back: 81 words, 27 per voice. Words right: reference words heard in "
-            "order; added: heard words matching none. Time: median of 3 decodes per utterance "
+            "order; added: heard words matching none. Time: median of 3 decodes per utterance, and "
+            "the process's CPU time for it (all threads: less affected by the other sessions "
+            "than the wall time) "
             f"(utterances of 1.6–3.3 s). The issue's figure for the former path: "
             f"{TODAY_WORDS[0]}/{TODAY_WORDS[1]} on its own set of this shape.",
             "",
             "| recognizer | words right | Piper voice | added | ms per utterance: median / "
-            "worst | words written for not-speech audio |",
-            "|---|---|---|---|---|---|",
+            "worst | CPU ms per utterance (median) | words written for not-speech audio |",
+            "|---|---|---|---|---|---|---|",
             *rows,
             "",
             *notes,
@@ -271,11 +280,13 @@ def render(accuracies: list[Accuracy], runs: list[CallsRun], *, started: str, co
             "questions), its start staggered by 0.37 s. Final: `finalize()` → the final "
             "transcript. Interims: received per utterance while it was spoken (one is offered "
             "every 300 ms of speech from 600 ms). Dropped: interims not decoded (stale after "
-            "300 ms in the queue, replaced by a newer one, withdrawn by the final).",
+            "300 ms in the queue, replaced by a newer one, withdrawn by the final). Cores used: "
+            "the bench process's CPU time (decodes, and the calls' 20 ms frames) over the run's "
+            "time.",
             "",
             "| calls | finals | final ms p50 / p95 / max | interims per utterance | "
-            "interims dropped | words right | load (1 min) |",
-            "|---|---|---|---|---|---|---|",
+            "interims dropped | words right | cores used | load (1 min) |",
+            "|---|---|---|---|---|---|---|---|",
             *call_rows,
             f"<!-- {SECTION}:end -->",
         ]

@@ -24,7 +24,6 @@ import numpy as np
 from app.providers.base import ProviderError
 from app.providers.whisper.window import (
     HOP_SAMPLES,
-    NO_SPEECH_SURE,
     SAMPLE_RATE,
     is_no_speech,
     token_cap,
@@ -151,7 +150,7 @@ class WhisperDecoder:
             new_audio = audio[-max(1, round(speech_seconds * SAMPLE_RATE)) :]
             alone = self._generate(new_audio, self.prompt(language, ""), 1)
             no_speech = float(alone.no_speech_prob)
-            if no_speech >= NO_SPEECH_SURE:
+            if is_no_speech(no_speech, float(alone.scores[0]) if alone.scores else -math.inf):
                 text = ""
         return Decoded(text, avg_logprob, no_speech, truncated, time.perf_counter() - started)
 

@@ -25,9 +25,10 @@ HOP_SAMPLES = 160  # one log-mel frame: 10 ms
 TOKENS_BASE = 8
 TOKENS_PER_SECOND = 6
 # The no-speech gate (Whisper's own rule, with its thresholds, plus a surer one): silence, line
-# noise, hum, clicks and a cough measured 0.80-0.99; short answers ("yes", "no", "okay",
-# "bye") 0.24-0.55.
-NO_SPEECH_SURE = 0.72
+# noise, hum, clicks and a cough measured 0.80-0.99 (clicks with confident words: 0.93, -0.69);
+# short answers ("yes", "no", "okay", "bye") 0.24-0.55. A long utterance that starts with a
+# pause can score high while its words are sure, so only the surest score drops sure words.
+NO_SPEECH_SURE = 0.9
 NO_SPEECH_LIKELY = 0.6
 LOW_AVG_LOGPROB = -1.0
 # A phrase repeated to the end of the output is a loop when it came back at least this many

@@ -14,6 +14,7 @@ from pathlib import Path
 # 8. recording cost, 9. the field app's shell and reconnect, 10. the web dashboard's speed,
 # 11. knowledge-base retrieval.
 # 12. the offline language models (`python -m bench.llm_eval`).
+# 13. offline speech recognition (`python -m bench.offline_stt`).
 FEEL = "feel"
 DIALER = "dialer"
 STRESS = "barge-in-stress"
@@ -23,7 +24,19 @@ FIELD_APP = "field-app"
 DASHBOARD = "dashboard"
 KNOWLEDGE = "knowledge"
 OFFLINE_LLM = "offline-llm"
-SECTIONS = (FEEL, DIALER, STRESS, QUERIES, RECORDING, FIELD_APP, DASHBOARD, KNOWLEDGE, OFFLINE_LLM)
+OFFLINE_STT = "offline-stt"
+SECTIONS = (
+    FEEL,
+    DIALER,
+    STRESS,
+    QUERIES,
+    RECORDING,
+    FIELD_APP,
+    DASHBOARD,
+    KNOWLEDGE,
+    OFFLINE_LLM,
+    OFFLINE_STT,
+)
 # The file-wide method section; a section's own "### How it is measured" must not match it.
 FILE_METHOD_HEADING = "\n## How it is measured"
 

@@ -147,7 +147,7 @@ def serve(settings: Settings) -> None:
     if settings.workers > 1:
         # Each worker process builds its own app (and models) from the same environment.
         uvicorn.run(
-            "app.main:create_app",
+            "app.main:create_server_app",
             factory=True,
             workers=settings.workers,
             host=settings.host,
@@ -157,7 +157,7 @@ def serve(settings: Settings) -> None:
         )
         return
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, freeze_heap=True),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),

@@ -26,6 +26,7 @@ from app.config.agent import ProviderChoice
 from app.config.redaction import redact_log_records, remember_secrets
 from app.db.session import Database
 from app.engine.record import CallRecorder
+from app.observability.collector import freeze_startup_heap, measure_pauses
 from app.providers.builtin import register_builtin_providers
 from app.providers.registry import ProviderRegistry
 from app.providers.warm_up import warm_up
@@ -43,8 +44,13 @@ def create_app(
     providers: ProviderRegistry | None = None,
     recorder: CallRecorder | None = None,
     preload: bool = True,
+    freeze_heap: bool = False,
 ) -> FastAPI:
-    """The whole service. Tests pass their own provider registry (fakes) and settings."""
+    """The whole service. Tests pass their own provider registry (fakes) and settings.
+
+    `freeze_heap`: the app is its process's only one (`velox serve`, the bench's server): what
+    start-up loaded is kept out of the cycle collector's walks (app/observability/collector.py).
+    A test process, which builds many apps, leaves it off: frozen objects are never collected."""
     settings = settings or get_settings()
     redact_log_records()
     remember_secrets([settings.openai_api_key, settings.twilio_auth_token])
@@ -67,10 +73,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        measure_pauses()
         if preload:
             # Models load in the background so the service answers /health at once; the first
             # call then finds them ready instead of waiting seconds for a load.
-            loading = asyncio.create_task(_preload(providers))
+            loading = asyncio.create_task(_preload(providers, freeze_heap))
         await node.start()
         assert runtime.node_id is not None
         await runtime.live.start(runtime.node_id, partial(take_command, runtime))
@@ -80,6 +87,8 @@ def create_app(
         drainer = Drainer(runtime, settings.drain_timeout_s, settings.shutdown_message)
         drainer.install()
         app.state.drainer = drainer
+        if freeze_heap:
+            freeze_startup_heap()  # and again once the models are loaded (see _preload)
         yield
         drainer.uninstall()
         if sip is not None:
@@ -124,8 +133,15 @@ def create_app(
     return app
 
 
-async def _preload(providers: ProviderRegistry) -> None:
+def create_server_app() -> FastAPI:
+    """`velox serve`'s app in each of several worker processes (uvicorn's factory)."""
+    return create_app(freeze_heap=True)
+
+
+async def _preload(providers: ProviderRegistry, freeze_heap: bool) -> None:
     errors = await asyncio.to_thread(providers.preload, ProviderChoice())
     for error in errors:
         log.warning("default provider not available: %s", error)
     await warm_up(providers, ProviderChoice())
+    if freeze_heap:  # the models' objects, never garbage, out of the collector's walks
+        freeze_startup_heap()

@@ -18,7 +18,7 @@ import httpx
 import soundfile
 
 from bench.client_load import ClientLoad
-from bench.machine import load_average
+from bench.machine import client_heap_frozen, load_average
 from bench.phone_line import LineRecord, MeasuredCalls, PhoneLine, Utterance
 from bench.saved_calls import SavedTurns, user_turn_metrics
 from bench.server_process import ServerProcess
@@ -193,12 +193,13 @@ async def run_step(
         sampler = asyncio.create_task(_sample_rss(server, peak))
         limits = httpx.Limits(max_connections=50)
         async with httpx.AsyncClient(timeout=30, limits=limits) as http:
-            records = await asyncio.gather(
-                *(
-                    _one_call(server, http, n, ramp_s * n / calls, script, client)
-                    for n in range(calls)
+            with client_heap_frozen():
+                records = await asyncio.gather(
+                    *(
+                        _one_call(server, http, n, ramp_s * n / calls, script, client)
+                        for n in range(calls)
+                    )
                 )
-            )
         await client.stop()
         sampler.cancel()
         await asyncio.sleep(1.0)  # the server saves each call as it ends

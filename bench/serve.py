@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             **uvicorn_protocols(),
         )
         return 0
-    app = create_app(settings, providers=registry, preload=False)
+    app = create_app(settings, providers=registry, preload=False, freeze_heap=True)
     uvicorn.run(
         app, host=settings.host, port=settings.port, log_level="warning", **uvicorn_protocols()
     )
@@ -208,7 +208,9 @@ def main(argv: list[str] | None = None) -> int:
 def worker_app() -> FastAPI:
     """One worker process's app: the instant providers beside the product's, no preloading."""
     settings = Settings()
-    return create_app(settings, providers=provider_registry(settings), preload=False)
+    return create_app(
+        settings, providers=provider_registry(settings), preload=False, freeze_heap=True
+    )
 
 
 if __name__ == "__main__":

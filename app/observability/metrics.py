@@ -13,6 +13,13 @@ CALLS_ENDED = Counter(
     "velox_calls_ended", "Calls that ended, by how they ended", ["reason"], registry=REGISTRY
 )
 LIVE_CALLS = Gauge("velox_live_calls", "Calls in progress on this node", registry=REGISTRY)
+GC_PAUSES = Histogram(
+    "velox_gc_pause_seconds",
+    "How long each of Python's cycle collections stopped the process, by generation",
+    ["generation"],
+    buckets=(0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0),
+    registry=REGISTRY,
+)
 CALLS_DRAINED = Counter(
     "velox_calls_drained",
     "Calls in progress when the node was asked to stop: ended on their own within the drain "

@@ -7,6 +7,7 @@ The transport owns the socket; this module only parses what Twilio sends (`conne
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -172,14 +173,23 @@ class MediaStreamParser:
             )
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def _compact(message: dict[str, Any]) -> str:
-    return json.dumps(message, separators=(",", ":"))
+    return _COMPACT.encode(message)
+
+
+@functools.lru_cache(maxsize=4096)
+def _media_prefix(stream_sid: str) -> str:
+    return '{"event":"media","streamSid":' + _COMPACT.encode(stream_sid) + ',"media":{"payload":"'
 
 
 def render_media(stream_sid: str, mulaw: bytes) -> str:
-    """A `media` message carrying mu-law 8 kHz audio for Twilio to play."""
-    payload = base64.b64encode(mulaw).decode("ascii")
-    return _compact({"event": "media", "streamSid": stream_sid, "media": {"payload": payload}})
+    """A `media` message carrying mu-law 8 kHz audio for Twilio to play. Sent for every 60 ms
+    of every call's agent audio: the JSON around the payload is made once per stream (base64
+    needs no escaping), the same text `json.dumps` makes."""
+    return _media_prefix(stream_sid) + base64.b64encode(mulaw).decode("ascii") + '"}}'
 
 
 def render_mark(stream_sid: str, name: str) -> str:

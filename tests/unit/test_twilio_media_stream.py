@@ -268,6 +268,16 @@ def test_rendered_media_is_compact_and_round_trips_its_audio() -> None:
         "streamSid": STREAM,
         "media": {"payload": base64.b64encode(AUDIO).decode()},
     }
+    # The very text json.dumps makes, for any stream id (escaped as JSON escapes it).
+    for stream_sid in (STREAM, 'MZ"quoted\\back', "MZ\u2713"):
+        assert render_media(stream_sid, AUDIO) == json.dumps(
+            {
+                "event": "media",
+                "streamSid": stream_sid,
+                "media": {"payload": message["media"]["payload"]},
+            },
+            separators=(",", ":"),
+        )
     echoed = with_changes(message, ("media", "track"), "inbound")
     echoed["media"] |= {"chunk": "1", "timestamp": "0"}
     parsed = started().parse(text(echoed))

@@ -140,6 +140,7 @@ async def test_the_passage_answering_the_callers_question_reaches_the_llm(
     passages = messages[user_at - 1]
     assert passages["role"] == "system"
     assert "500 Wh battery" in passages["content"]
+    assert body["status"] == "done"
     [retrieved] = [e for e in body["velox"]["events"] if e["kind"] == "knowledge_retrieved"]
     answering = next(c for c in chunks if "500 Wh battery" in c.text)
     assert retrieved["data"]["chunks"][0]["id"] == answering.id

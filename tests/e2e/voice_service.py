@@ -100,8 +100,10 @@ class RunningService:
         # Twilio signs the upgrade over the stream URL it connected to, with no parameters.
         return {"X-Twilio-Signature": self.sign(stream_url, {})}
 
-    def ended_conversation(self, conversation_id: str, timeout: float = 5.0) -> dict[str, Any]:
-        """The conversation once the call has been saved (status done or failed)."""
+    def ended_conversation(self, conversation_id: str, timeout: float = 30.0) -> dict[str, Any]:
+        """The conversation once the call has been saved (status done or failed); as it is
+        after `timeout` otherwise (a generous bound: on a loaded machine a call's save has
+        taken more than 5 s, and the caller's asserts then read a call still in progress)."""
         deadline = time.monotonic() + timeout
         while True:
             body = self.conversation(conversation_id)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from app.api.access_info import AccessInfo, access_info
 from app.api.deps import OrganizationDep, PrincipalDep, SessionDep, audit
 from app.api.errors import api_error, body_validation_error, not_found
 from app.api.times import unix
@@ -63,13 +64,6 @@ class CreateAgentResponse(BaseModel):
     agent_id: str
 
 
-class AccessInfo(BaseModel):
-    is_creator: bool = True
-    creator_name: str
-    creator_email: str = ""
-    role: str = "admin"
-
-
 class AgentMetadata(BaseModel):
     created_at_unix_secs: int
     updated_at_unix_secs: int
@@ -105,10 +99,6 @@ class AgentsPage(BaseModel):
     next_cursor: str | None
 
 
-def _access_info(organization: Organization) -> AccessInfo:
-    return AccessInfo(creator_name=organization.name)
-
-
 def _agent_response(agent: Agent, organization: Organization) -> AgentResponse:
     config = agent_queries.agent_config(agent)
     return AgentResponse(
@@ -121,7 +111,7 @@ def _agent_response(agent: Agent, organization: Organization) -> AgentResponse:
             updated_at_unix_secs=unix(agent.updated_at),
         ),
         tags=config.tags,
-        access_info=_access_info(organization),
+        access_info=access_info(organization),
         velox=config.velox,
     )
 
@@ -171,7 +161,7 @@ def list_agents(
                 tags=config.tags,
                 created_at_unix_secs=unix(agent.created_at),
                 updated_at_unix_secs=unix(agent.updated_at),
-                access_info=_access_info(organization),
+                access_info=access_info(organization),
             )
         )
     return AgentsPage(agents=summaries, has_more=page.has_more, next_cursor=page.next_cursor)

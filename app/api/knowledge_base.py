@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 from starlette.types import Message
 
+from app.api.access_info import AccessInfo, access_info
 from app.api.deps import OrganizationDep, PrincipalDep, SessionDep, audit
 from app.api.errors import api_error, not_found
 from app.api.openapi import error_responses
@@ -76,13 +77,6 @@ class DocumentMetadata(BaseModel):
     created_at_unix_secs: int
     last_updated_at_unix_secs: int
     size_bytes: int
-
-
-class AccessInfo(BaseModel):
-    is_creator: bool = True
-    creator_name: str
-    creator_email: str = ""
-    role: str = "admin"
 
 
 class DependentAgent(BaseModel):
@@ -358,7 +352,7 @@ def _summary(
         type=document.type,
         metadata=_metadata(document),
         supported_usages=["prompt", "auto"],
-        access_info=AccessInfo(creator_name=organization.name),
+        access_info=access_info(organization),
         dependent_agents=_dependents(using.get(document.id, [])),
         url=document.url,
         filename=document.filename,
@@ -425,7 +419,7 @@ def _document_response(organization: Organization, document: KnowledgeDocument) 
         type=document.type,
         metadata=_metadata(document),
         supported_usages=["prompt", "auto"],
-        access_info=AccessInfo(creator_name=organization.name),
+        access_info=access_info(organization),
         extracted_inner_html=document.content,
         url=document.url,
         filename=document.filename,

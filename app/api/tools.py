@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict
 
+from app.api.access_info import AccessInfo, access_info
 from app.api.deps import OrganizationDep, PrincipalDep, SessionDep, audit
 from app.api.errors import api_error, not_found
 from app.api.times import unix
@@ -30,13 +31,6 @@ class ToolRequest(BaseModel):
     tool_config: WebhookToolConfig
 
 
-class ResourceAccessInfo(BaseModel):
-    is_creator: bool = True
-    creator_name: str
-    creator_email: str = ""
-    role: str = "admin"
-
-
 class ToolUsageStats(BaseModel):
     total_calls: int
     avg_latency_secs: float
@@ -45,7 +39,7 @@ class ToolUsageStats(BaseModel):
 class ToolResponse(BaseModel):
     id: str
     tool_config: WebhookToolConfig
-    access_info: ResourceAccessInfo
+    access_info: AccessInfo
     usage_stats: ToolUsageStats
 
 
@@ -74,7 +68,7 @@ def _response(tool: Tool, organization: Organization) -> ToolResponse:
     return ToolResponse(
         id=tool.id,
         tool_config=WebhookToolConfig.model_validate(tool.config),
-        access_info=ResourceAccessInfo(creator_name=organization.name),
+        access_info=access_info(organization),
         usage_stats=ToolUsageStats(
             total_calls=calls,
             avg_latency_secs=round(tool.latency_secs_total / calls, 3) if calls else 0.0,

@@ -3660,26 +3660,6 @@ export interface components {
             /** Text */
             text: string;
         };
-        /** ResourceAccessInfo */
-        ResourceAccessInfo: {
-            /**
-             * Creator Email
-             * @default
-             */
-            creator_email: string;
-            /** Creator Name */
-            creator_name: string;
-            /**
-             * Is Creator
-             * @default true
-             */
-            is_creator: boolean;
-            /**
-             * Role
-             * @default admin
-             */
-            role: string;
-        };
         /** RetryRuleSettings */
         RetryRuleSettings: {
             /** Delay Minutes */
@@ -3997,7 +3977,7 @@ export interface components {
         };
         /** ToolResponse */
         ToolResponse: {
-            access_info: components["schemas"]["ResourceAccessInfo"];
+            access_info: components["schemas"]["AccessInfo"];
             /** Id */
             id: string;
             tool_config: components["schemas"]["WebhookToolConfig"];

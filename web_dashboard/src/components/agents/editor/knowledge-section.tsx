@@ -100,15 +100,16 @@ function DocumentRow({ locator, index }: { locator: KnowledgeLocator; index: num
   const error = useFieldError(`${PATH}.${index}`);
   return (
     <li className="space-y-2 px-4 py-3">
-      <div className="flex flex-wrap items-start gap-3">
-        <div className="min-w-0 flex-1">
+      {/* Name and detach on one line; how it is used beside them, or under them when narrow. */}
+      <div className="grid grid-cols-[minmax(0,1fr)_auto] items-start gap-x-3 gap-y-2 sm:grid-cols-[minmax(0,1fr)_auto_auto]">
+        <div className="min-w-0">
           <p className="flex flex-wrap items-center gap-2 text-sm font-medium text-ink">
             <span className="break-all">{locator.name}</span>
             <Badge>{DOCUMENT_TYPES[locator.type]}</Badge>
           </p>
-          <p className="font-mono text-xs text-muted">{locator.id}</p>
+          <p className="break-all font-mono text-xs text-muted">{locator.id}</p>
         </div>
-        <label className="flex items-center gap-2 text-sm text-ink">
+        <label className="col-span-2 flex items-center gap-2 text-sm text-ink sm:col-span-1 sm:col-start-2 sm:row-start-1">
           <span>Use</span>
           <Select
             aria-label={`How ${locator.name} is used`}
@@ -121,7 +122,9 @@ function DocumentRow({ locator, index }: { locator: KnowledgeLocator; index: num
             <option value="prompt">Whole, in the prompt</option>
           </Select>
         </label>
-        <RemoveButton label={`Detach ${locator.name}`} disabled={readOnly} onClick={() => edit((d) => void d.conversation_config.agent.prompt.knowledge_base.splice(index, 1))} />
+        <div className="col-start-2 row-start-1 -my-1 sm:col-start-3">
+          <RemoveButton label={`Detach ${locator.name}`} disabled={readOnly} onClick={() => edit((d) => void d.conversation_config.agent.prompt.knowledge_base.splice(index, 1))} />
+        </div>
       </div>
       {locator.usage_mode === "prompt" ? <p className="text-xs text-muted">Its first {PROMPT_DOCUMENT_MAX_CHARS.toLocaleString("en-US")} characters go into the system prompt when a call starts.</p> : null}
       {locator.type === "folder" ? null : <IndexStatus documentId={locator.id} name={locator.name} />}

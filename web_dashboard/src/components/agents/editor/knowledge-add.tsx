@@ -83,7 +83,7 @@ export function AddDocument({ onAdded }: { onAdded: (locator: KnowledgeLocator) 
       <div className="space-y-2">
         {added ? (
           <p role="status" className="text-sm text-success">
-            “{added}” was added to the workspace and attached. Save the agent to keep it attached.
+            “{added}” was added to the workspace and attached.
           </p>
         ) : null}
         <Button

@@ -75,7 +75,7 @@ function patched(agent: Agent) {
   };
 }
 
-function renderEditor(agent: Agent, routes: Parameters<typeof fakeApi>[0] = {}) {
+function renderEditor(agent: Agent, routes: Parameters<typeof fakeApi>[0] = {}, canWrite = true) {
   const requests = fakeApi({
     [`GET ${AGENT_URL}`]: { body: agent },
     "GET /health": { body: { components: { providers: { available: { vad: [], stt: [], llm: [], tts: [] } } } } },
@@ -85,7 +85,7 @@ function renderEditor(agent: Agent, routes: Parameters<typeof fakeApi>[0] = {}) 
     [`PATCH ${AGENT_URL}`]: patched(agent),
     ...routes,
   });
-  renderWithClient(<AgentEditor agentId={AGENT.agent_id} canWrite />);
+  renderWithClient(<AgentEditor agentId={AGENT.agent_id} canWrite={canWrite} />);
   return requests;
 }
 
@@ -257,5 +257,39 @@ describe("the agent editor's knowledge", () => {
     await waitFor(() => expect(distance).toHaveAttribute("aria-invalid", "true"));
     expect(distance).toHaveAccessibleDescription(/Input should be less than or equal to 2/);
     expect(screen.getByRole("link", { name: "conversation_config.agent.prompt.rag.max_vector_distance" })).toHaveAttribute("href", "#knowledge");
+  });
+
+  it("queues a failed index again", async () => {
+    const requests = renderEditor(withPrompt({ knowledge_base: [{ type: "url", name: "Prices", id: "kb_prices", usage_mode: "auto" }] }), {
+      [`GET ${KB}/kb_prices/rag-index`]: { body: index("failed", 0, "the page timed out") },
+      [`POST ${KB}/kb_prices/rag-index`]: { body: index("created", 0).indexes[0] },
+    });
+    await userEvent.click(await screen.findByRole("button", { name: "Index again" }));
+
+    expect(await screen.findByText("Waiting to be indexed")).toBeInTheDocument();
+    expect(requests.find((r) => r.method === "POST")?.body).toEqual({ model: "all_minilm_l6_v2" });
+  });
+});
+
+describe("the Tools and Knowledge of a role that may only read", () => {
+  it("shows what is attached and offers no change", async () => {
+    renderEditor(
+      withPrompt({ tool_ids: ["tool_a"], knowledge_base: [{ type: "text", name: "Policies", id: "kb_policies", usage_mode: "prompt" }] }),
+      {
+        "GET /v1/convai/tools": { body: { tools: [tool("tool_a", "get_order", "GET", "https://orders.example.com/orders")], has_more: false, next_cursor: null } },
+        [`GET ${KB}`]: { body: { documents: [document("kb_other", "Other", "text")], has_more: false, next_cursor: null } },
+        [`GET ${KB}/kb_policies/rag-index`]: { body: index("failed", 0, "no text") },
+      },
+      false,
+    );
+    const order = await screen.findByRole("checkbox", { name: /get_order/ });
+    expect(order).toBeChecked();
+    expect(order).toBeDisabled();
+    expect(screen.getByLabelText("How Policies is used")).toBeDisabled();
+    expect(screen.getByRole("button", { name: "Detach Policies" })).toBeDisabled();
+    expect(await screen.findByText("no text")).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Index again" })).not.toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Add a new document" })).not.toBeInTheDocument();
+    expect(screen.queryByLabelText("Attach a document of this workspace")).not.toBeInTheDocument();
   });
 });

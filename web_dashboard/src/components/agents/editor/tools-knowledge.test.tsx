@@ -141,6 +141,54 @@ describe("the agent editor's tools", () => {
   });
 });
 
+describe("a new webhook tool", () => {
+  it("is created with its URL's parameters and attached", async () => {
+    const requests = renderEditor(AGENT, {
+      "POST /v1/convai/tools": { body: tool("tool_new", "get_order", "GET", "https://orders.example.com/orders/{order_id}") },
+    });
+    await userEvent.click(await screen.findByRole("button", { name: "New webhook tool" }));
+    const dialog = screen.getByRole("dialog", { name: "New webhook tool" });
+    await userEvent.type(within(dialog).getByLabelText("Name"), "get_order");
+    await userEvent.type(within(dialog).getByLabelText("Description"), "Look an order up");
+    const url = within(dialog).getByLabelText("URL");
+    await userEvent.clear(url);
+    await userEvent.type(url, "https://orders.example.com/orders/{{order_id}");
+    await userEvent.type(within(dialog).getByLabelText("What {order_id} is"), "the order number");
+    await userEvent.click(within(dialog).getByRole("button", { name: "Create and attach" }));
+
+    await waitFor(() => expect(screen.queryByRole("dialog")).not.toBeInTheDocument());
+    expect(requests.find((r) => r.method === "POST" && r.url === "/v1/convai/tools")?.body).toEqual({
+      tool_config: {
+        type: "webhook",
+        name: "get_order",
+        description: "Look an order up",
+        api_schema: { url: "https://orders.example.com/orders/{order_id}", method: "GET", path_params_schema: { order_id: { type: "string", description: "the order number" } } },
+      },
+    });
+    await userEvent.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(patchBody(requests)).toBeDefined());
+    expect(patchBody(requests)?.conversation_config.agent.prompt.tool_ids).toEqual(["tool_new"]);
+  });
+
+  it("shows the API's refusal beside the field", async () => {
+    renderEditor(AGENT, {
+      "POST /v1/convai/tools": {
+        status: 422,
+        body: { detail: [{ loc: ["body", "tool_config", "name"], msg: "String should match pattern '^[a-zA-Z0-9_-]{1,64}$'", type: "string_pattern_mismatch" }] },
+      },
+    });
+    await userEvent.click(await screen.findByRole("button", { name: "New webhook tool" }));
+    const dialog = screen.getByRole("dialog", { name: "New webhook tool" });
+    await userEvent.type(within(dialog).getByLabelText("Name"), "get order");
+    await userEvent.type(within(dialog).getByLabelText("URL"), "api.example.com/hours");
+    await userEvent.click(within(dialog).getByRole("button", { name: "Create and attach" }));
+
+    const name = within(dialog).getByLabelText("Name");
+    await waitFor(() => expect(name).toHaveAttribute("aria-invalid", "true"));
+    expect(name).toHaveAccessibleDescription(/String should match pattern/);
+  });
+});
+
 describe("the agent editor's knowledge", () => {
   it("shows each document's index status, changes its usage, detaches one", async () => {
     const agent = withPrompt({
@@ -267,7 +315,7 @@ describe("the agent editor's knowledge", () => {
     await userEvent.click(await screen.findByRole("button", { name: "Index again" }));
 
     expect(await screen.findByText("Waiting to be indexed")).toBeInTheDocument();
-    expect(requests.find((r) => r.method === "POST")?.body).toEqual({ model: "all_minilm_l6_v2" });
+    expect(requests.find((r) => r.method === "POST" && r.url === `${KB}/kb_prices/rag-index`)?.body).toEqual({ model: "all_minilm_l6_v2" });
   });
 });
 

@@ -8,6 +8,7 @@ import { Alert, Badge, Skeleton } from "@/components/ui/card";
 
 import { useEditor, useFieldError } from "./context";
 import { RemoveButton, Section } from "./controls";
+import { NewToolButton } from "./tools-create";
 
 type Tool = Schemas["ToolResponse"];
 
@@ -57,9 +58,10 @@ export function ToolsSection() {
         <div className="rounded-md border border-dashed border-line px-4 py-3 text-sm text-muted">
           <p className="font-medium text-ink">No webhook tools in this workspace yet</p>
           <p className="mt-1">
-            Create one through the API, <code className="font-mono text-xs">POST /v1/convai/tools</code> with its{" "}
-            <code className="font-mono text-xs">tool_config</code> (name, description, <code className="font-mono text-xs">api_schema</code> with the URL and method;
-            see docs/agents.md), then attach it here.
+            {readOnly ? null : "Make one with New webhook tool below, or "}
+            {readOnly ? "Create one" : "create one"} through the API, <code className="font-mono text-xs">POST /v1/convai/tools</code> with its{" "}
+            <code className="font-mono text-xs">tool_config</code> (name, description, <code className="font-mono text-xs">api_schema</code> with the URL, method and
+            parameters; see docs/agents.md), then attach it here.
           </p>
         </div>
       ) : (
@@ -83,6 +85,7 @@ export function ToolsSection() {
           {error}
         </p>
       ) : null}
+      {readOnly ? null : <NewToolButton onCreated={(id) => setAttached(id, true)} />}
     </Section>
   );
 }

@@ -125,6 +125,19 @@ def test_a_manager_attaches_a_tool_and_documents_and_saves_them_with_the_agent(
     expect(tool).not_to_be_checked()
     tool.check()
 
+    # A tool made in the editor, with its URL's placeholder, is attached once the API has it.
+    tools.get_by_role("button", name="New webhook tool").click()
+    dialog = page.get_by_role("dialog", name="New webhook tool")
+    dialog.get_by_label("Name").fill("book_visit")
+    dialog.get_by_label("Description").fill("Book a store visit on a day the caller gives.")
+    dialog.get_by_label("Method").select_option("POST")
+    dialog.get_by_label("URL").fill("https://stores.example.com/visits/{day}")
+    dialog.get_by_label("What {day} is").fill("the day, as YYYY-MM-DD")
+    assert_accessible(page, "new webhook tool dialog")
+    dialog.get_by_role("button", name="Create and attach").click()
+    expect(dialog).to_be_hidden()
+    expect(tools.get_by_role("checkbox", name=re.compile("book_visit"))).to_be_checked()
+
     knowledge = page.get_by_role("region", name="Knowledge", exact=True)
     expect(knowledge.get_by_text("No document attached")).to_be_visible()
     knowledge.get_by_label("Attach a document of this workspace").select_option(
@@ -173,7 +186,17 @@ def test_a_manager_attaches_a_tool_and_documents_and_saves_them_with_the_agent(
     expect(page.get_by_text("Saved", exact=True)).to_be_visible()
 
     prompt = dashboard.agent_config(agent_id)["conversation_config"]["agent"]["prompt"]
-    assert prompt["tool_ids"] == [tool_id]
+    made = httpx.get(
+        f"{dashboard.base_url}/v1/convai/tools",
+        params={"search": "book_visit"},
+        headers={"xi-api-key": dashboard.api_key},
+    ).json()["tools"]
+    assert len(made) == 1
+    made_schema = made[0]["tool_config"]["api_schema"]
+    assert made_schema["method"] == "POST"
+    assert made_schema["url"] == "https://stores.example.com/visits/{day}"
+    assert made_schema["path_params_schema"]["day"]["description"] == "the day, as YYYY-MM-DD"
+    assert prompt["tool_ids"] == [tool_id, made[0]["id"]]
     shipping = next(item for item in prompt["knowledge_base"] if item["name"] == "shipping.md")
     assert prompt["knowledge_base"] == [
         {"type": "text", "name": "Returns policy", "id": policy["id"], "usage_mode": "prompt"},
@@ -219,5 +242,5 @@ def test_a_manager_attaches_a_tool_and_documents_and_saves_them_with_the_agent(
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("Saved", exact=True)).to_be_visible()
     prompt = dashboard.agent_config(agent_id)["conversation_config"]["agent"]["prompt"]
-    assert prompt["tool_ids"] == []
+    assert prompt["tool_ids"] == [made[0]["id"]]
     assert [item["name"] for item in prompt["knowledge_base"]] == ["Returns policy"]

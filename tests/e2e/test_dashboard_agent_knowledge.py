@@ -134,6 +134,7 @@ def test_a_manager_attaches_a_tool_and_documents_and_saves_them_with_the_agent(
     dialog.get_by_label("URL").fill("https://stores.example.com/visits/{day}")
     dialog.get_by_label("What {day} is").fill("the day, as YYYY-MM-DD")
     assert_accessible(page, "new webhook tool dialog")
+    screenshot(page, "agent-editor-new-tool")
     dialog.get_by_role("button", name="Create and attach").click()
     expect(dialog).to_be_hidden()
     expect(tools.get_by_role("checkbox", name=re.compile("book_visit"))).to_be_checked()

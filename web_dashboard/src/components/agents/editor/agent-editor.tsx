@@ -17,6 +17,7 @@ import { formatUnix } from "@/lib/format";
 
 import { TestPanel } from "../test-panel/test-panel";
 import { EditorContext, type EditorState } from "./context";
+import { KnowledgeSection } from "./knowledge-section";
 import {
   AnalysisSection,
   GeneralSection,
@@ -29,6 +30,7 @@ import {
   TurnsSection,
   VoiceSection,
 } from "./sections";
+import { ToolsSection } from "./tools-section";
 
 export function agentKey(agentId: string) {
   return ["agents", "one", agentId] as const;
@@ -222,6 +224,8 @@ function LoadedEditor({ agent, canWrite }: { agent: Agent; canWrite: boolean }) 
           <LimitsSection />
           <AnalysisSection />
           <PrivacySection />
+          <ToolsSection />
+          <KnowledgeSection />
           <TransfersSection />
         </div>
       </div>

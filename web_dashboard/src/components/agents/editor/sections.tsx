@@ -30,12 +30,16 @@ export const SECTIONS = [
   { id: "limits", title: "Silence & duration" },
   { id: "analysis", title: "Data collection & evaluation" },
   { id: "privacy", title: "Privacy & recording" },
-  { id: "transfers", title: "Transfers & tools" },
+  { id: "tools", title: "Tools" },
+  { id: "knowledge", title: "Knowledge" },
+  { id: "transfers", title: "Transfers & client tools" },
 ] as const;
 
 /** Which section a field path belongs to, so the section index can count its errors. */
 export function sectionOf(path: string): (typeof SECTIONS)[number]["id"] {
   if (path === "name" || path === "tags" || path.endsWith("agent.language")) return "general";
+  if (path.includes("agent.prompt.tool_ids")) return "tools";
+  if (path.includes("agent.prompt.knowledge_base") || path.includes("agent.prompt.rag")) return "knowledge";
   if (path.includes("agent.prompt.tools") || path.startsWith("velox.transfer_destinations")) return "transfers";
   if (path.includes("agent.prompt") || path.includes("agent.first_message") || path.startsWith("velox.dynamic_variables")) return "prompt";
   if (path.startsWith("platform_settings.data_collection") || path.startsWith("platform_settings.evaluation")) return "analysis";
@@ -356,7 +360,7 @@ export function TransfersSection() {
   const destinationsError = useFieldError("velox.transfer_destinations");
   const toolsError = useFieldError("conversation_config.agent.prompt.tools");
   return (
-    <Section id="transfers" title="Transfers & tools" description="People the agent may hand a phone call to, and the client tools a web or app conversation offers it.">
+    <Section id="transfers" title="Transfers & client tools" description="People the agent may hand a phone call to, and the client tools a web or app conversation offers it.">
       <SubHeading>Transfer destinations</SubHeading>
       {destinations.length === 0 ? <p className="rounded-md border border-dashed border-line px-3 py-2.5 text-sm text-muted">None: the agent cannot transfer a call.</p> : null}
       {destinations.map((destination, index) => (

@@ -131,6 +131,8 @@ class CallSession:
                 log=self.log,
                 end_call=self._request_end,
                 voicemail=self._voicemail_reached,
+                playout=self._playout,
+                encoder=self._encoder,
             ),
             client_tools=self._client_tools,
             transport=transport,

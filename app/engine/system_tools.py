@@ -4,7 +4,9 @@ ElevenLabs' `prompt.built_in_tools` map onto what a call can do: `end_call` hang
 goodbye is heard, `transfer_to_number` hands the caller to a listed number through the
 transport (Twilio `<Dial>`, SIP REFER), `skip_turn` ends the agent's turn without a word,
 `voicemail_detection` leaves the configured message on the machine and hangs up, and
-`play_keypad_touch_tone` sends DTMF where the line can (SIP, RFC 4733). Their results are
+`play_keypad_touch_tone` plays the keys as in-band tones on the agent's audio (every line; the
+only way on Twilio), or as RFC 4733 events when `use_out_of_band_dtmf` asks for it and the
+line can send them (SIP). Their results are
 ElevenLabs' result shapes (`{"status": "success", ...}` or `{"status": "error", "error": ...}`).
 """
 
@@ -16,10 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from app.audio.formats import AudioChunk, AudioFormat
 from app.config.agent import AgentConfig
 from app.config.system_tools import RUNNABLE, SystemTool
 from app.engine.conversation import END_CALL, TRANSFER_CALL
-from app.engine.transport import CallTransport
+from app.engine.keypad_tones import keypad_audio
+from app.engine.playout import Playout
+from app.engine.transport import AudioEncoder, CallTransport
 from app.providers.base import ToolCall, ToolSpec
 
 TRANSFER_TO_NUMBER = "transfer_to_number"
@@ -67,6 +72,8 @@ class SystemTools:
         log: CallLog,
         end_call: Callable[[str], None],
         voicemail: Callable[[str], None],
+        playout: Playout,
+        encoder: AudioEncoder,
     ) -> None:
         self._config = config
         self._built_in = config.conversation_config.agent.prompt.built_in_tools.configured()
@@ -75,6 +82,9 @@ class SystemTools:
         self._log = log
         self._end_call = end_call
         self._voicemail = voicemail
+        self._playout = playout
+        self._encoder = encoder
+        self._tones_played = 0
         self._specs = {spec.name: spec for spec in self._offered()}
 
     def specs(self) -> list[ToolSpec]:
@@ -161,20 +171,38 @@ class SystemTools:
             return SystemResult(
                 _error(f"{tones!r} is not keypad tones: use 0-9, *, #, A-D and w (a pause)")
             )
-        if not isinstance(self._transport, KeypadTones):
+        params = self._built_in[PLAY_KEYPAD_TOUCH_TONE].params
+        out_of_band = bool(params.use_out_of_band_dtmf)
+        if out_of_band and not isinstance(self._transport, KeypadTones):
             self._log.event("keypad_tones_unsupported", dtmf_tones=tones)
             self._log.count("keypad_tones_unsupported")
-            return SystemResult(_error("this line cannot send keypad tones (only SIP calls can)"))
+            return SystemResult(
+                _error("this line cannot send out-of-band keypad tones (RFC 4733: SIP calls only)")
+            )
         try:
-            await self._transport.send_digits(tones)
+            if isinstance(self._transport, KeypadTones) and out_of_band:
+                await self._transport.send_digits(tones)
+            else:
+                await self._play_in_band(tones)
         except Exception as error:
             self._log.event("keypad_tones_failed", dtmf_tones=tones, error=repr(error))
+            self._log.count("keypad_tones_failed")
             return SystemResult(_error("the keypad tones could not be sent"))
-        self._log.event("keypad_tones_sent", dtmf_tones=tones)
-        params = self._built_in[PLAY_KEYPAD_TOUCH_TONE].params
+        self._log.event(
+            "keypad_tones_sent", dtmf_tones=tones, mode="rfc4733" if out_of_band else "in_band"
+        )
         return SystemResult(
             _success(dtmf_tones=tones), turn_over=bool(params.suppress_turn_after_dtmf)
         )
+
+    async def _play_in_band(self, tones: str) -> None:
+        """The keys as audio after whatever the agent is saying; back once they have played."""
+        rate = self._transport.output_format.sample_rate
+        chunk = AudioChunk(keypad_audio(tones, rate), AudioFormat("pcm16", rate))
+        self._playout.enqueue_audio(self._encoder.encode(chunk) + self._encoder.flush())
+        self._tones_played += 1
+        self._playout.enqueue_mark(f"k{self._tones_played}", "")
+        await self._playout.wait_played()
 
 
 _END_CALL_DESCRIPTION = "End the call once the conversation is finished and you have said goodbye."

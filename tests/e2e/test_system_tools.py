@@ -16,10 +16,12 @@ from websockets.exceptions import ConnectionClosed
 from app.config.agent import AgentConfig
 from app.config.system_tools import BuiltInTools
 from app.providers.base import ChatMessage, TextDelta
+from telephony.audio import mulaw_to_pcm16
 from tests.audio_samples import speech_like
 from tests.e2e.test_call_rules import caller_for, listen_to_greeting, running, wait_for_hang_up
 from tests.e2e.twilio_rest_double import twilio_rest_double
 from tests.fakes.providers import Reply, tool_call
+from tests.keypad_listener import heard_keys
 from tests.twilio_caller import TwilioCaller
 
 pytestmark = pytest.mark.e2e
@@ -197,10 +199,35 @@ async def test_voicemail_detection_without_a_message_hangs_up_at_once(tmp_path: 
     assert set(service.tts.spoken) == {"Hello."}  # the greeting (warmed, then said), only
 
 
-async def test_keypad_tones_on_a_twilio_call_are_a_tool_error_the_agent_speaks_about(
+async def test_keypad_tones_play_in_band_on_a_twilio_call_and_the_far_end_hears_them(
     tmp_path: Path,
 ) -> None:
-    agent = agent_with(play_keypad_touch_tone={})
+    agent = agent_with(play_keypad_touch_tone={"suppress_turn_after_dtmf": True})
+
+    def press(messages: list[ChatMessage]) -> Reply:
+        return [tool_call("play_keypad_touch_tone", dtmf_tones="12w#", reason="the menu")]
+
+    with running(tmp_path, press, ["Press one, then two, then hash."], agent) as service:
+        caller, conversation_id = caller_for(service)
+        async with caller:
+            await listen_to_greeting(caller)
+            greeting_bytes = len(caller.received_audio())
+            await caller.play(speech_like(0.6))
+            await hear_out(caller, lambda: len(caller.received_audio()) > greeting_bytes)
+            tones = caller.received_audio()[greeting_bytes:]
+        body = service.ended_conversation(conversation_id)
+    assert heard_keys(mulaw_to_pcm16(tones), 8000) == "12#"
+    assert len(service.llm.requests) == 1  # suppress_turn_after_dtmf: no words after the tones
+    [result] = tool_turn(body, "play_keypad_touch_tone")["tool_results"]
+    assert json.loads(result["result_value"]) == {"status": "success", "dtmf_tones": "12w#"}
+    [sent] = [e for e in body["velox"]["events"] if e["kind"] == "keypad_tones_sent"]
+    assert sent["data"]["mode"] == "in_band"
+
+
+async def test_out_of_band_keypad_tones_on_a_twilio_call_are_a_tool_error_the_agent_speaks_about(
+    tmp_path: Path,
+) -> None:
+    agent = agent_with(play_keypad_touch_tone={"use_out_of_band_dtmf": True})
     apology = f"{APOLOGY_MARK}, I cannot press keys on this line."
 
     def press(messages: list[ChatMessage]) -> Reply:
@@ -217,6 +244,26 @@ async def test_keypad_tones_on_a_twilio_call_are_a_tool_error_the_agent_speaks_a
         body = service.ended_conversation(conversation_id)
     [result] = tool_turn(body, "play_keypad_touch_tone")["tool_results"]
     assert result["is_error"] is True
-    assert "cannot send keypad tones" in result["result_value"]
+    assert "cannot send out-of-band keypad tones" in result["result_value"]
     assert body["transcript"][-1]["message"] == apology
     assert body["velox"]["metrics"]["counters"]["keypad_tones_unsupported"] == 1
+
+
+async def test_keys_a_keypad_has_not_are_refused_and_the_model_told(tmp_path: Path) -> None:
+    agent = agent_with(play_keypad_touch_tone={})
+
+    def press(messages: list[ChatMessage]) -> Reply:
+        if after_tool(messages):
+            return f"{APOLOGY_MARK}, that is not a key."
+        return [tool_call("play_keypad_touch_tone", dtmf_tones="1x")]
+
+    with running(tmp_path, press, ["Press x."], agent) as service:
+        caller, conversation_id = caller_for(service)
+        async with caller:
+            await listen_to_greeting(caller)
+            await caller.play(speech_like(0.6))
+            await hear_out(caller, lambda: APOLOGY_MARK in " ".join(service.tts.spoken))
+        body = service.ended_conversation(conversation_id)
+    [result] = tool_turn(body, "play_keypad_touch_tone")["tool_results"]
+    assert result["is_error"] is True
+    assert body["velox"]["metrics"]["counters"]["keypad_tones_refused"] == 1

@@ -13,6 +13,8 @@ from telephony.audio import mulaw_to_pcm16, pcm16_to_mulaw
 from telephony.sip.message import SipRequest, SipResponse, parse_message
 from telephony.sip.rtp import RtpPacket, RtpSender
 
+TELEPHONE_EVENT = 101  # the payload type the offer gives telephone-event
+
 
 def offer(rtp_port: int, payload_types: str = "0 101") -> str:
     return (
@@ -46,6 +48,8 @@ class SipCaller:
     rtp: socket.socket = field(init=False)
     received: list[Received] = field(default_factory=list)
     audio: list[tuple[float, bytes]] = field(default_factory=list)
+    # The agent's keys: its telephone-event packets (RFC 4733), kept out of `audio`.
+    events: list[RtpPacket] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.sip = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -120,6 +124,9 @@ class SipCaller:
             except BlockingIOError:
                 break
             packet = RtpPacket.parse(data)
+            if packet.payload_type == TELEPHONE_EVENT:
+                self.events.append(packet)
+                continue
             self.audio.append((time.monotonic(), mulaw_to_pcm16(packet.payload)))
 
     async def wait_for(self, status: int, within_s: float = 5.0) -> Received:

@@ -23,6 +23,7 @@ from pydantic import (
 
 from app.audio.formats import NAMED_FORMATS, format_named
 from app.config.knowledge import KnowledgeBaseLocator, RagSettings
+from app.config.system_tools import SYSTEM_TOOL_NAMES, BuiltInTools
 
 _syntax_check = SandboxedEnvironment(autoescape=False)
 
@@ -61,7 +62,8 @@ class _ElevenLabsSection(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True)
 
 
-RESERVED_TOOL_NAMES = frozenset({"end_call", "transfer_call"})
+# Velox's own tool names and ElevenLabs' system tools' (`prompt.built_in_tools`).
+RESERVED_TOOL_NAMES = frozenset({"end_call", "transfer_call", *SYSTEM_TOOL_NAMES})
 
 
 class PromptTool(_ElevenLabsSection):
@@ -111,6 +113,8 @@ class PromptSettings(_ElevenLabsSection):
     )
     knowledge_base: list[KnowledgeBaseLocator] = Field(default_factory=list, max_length=100)
     rag: RagSettings = Field(default_factory=RagSettings)
+    # ElevenLabs' system tools (end_call, transfer_to_number, skip_turn, ...).
+    built_in_tools: BuiltInTools = Field(default_factory=BuiltInTools)
 
     @field_validator("tools")
     @classmethod

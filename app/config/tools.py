@@ -13,10 +13,12 @@ from typing import Annotated, Any, Literal
 import jsonschema_rs
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.config.system_tools import SYSTEM_TOOL_NAMES
+
 TOOL_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
 VARIABLE_NAME_PATTERN = r"^[a-zA-Z0-9_.-]{1,100}$"
 # Velox's built-in tools keep their names.
-RESERVED_NAMES = frozenset({"end_call", "transfer_call"})
+RESERVED_NAMES = frozenset({"end_call", "transfer_call", *SYSTEM_TOOL_NAMES})
 PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 # Keys of ElevenLabs' property schemas that say where a value comes from: not JSON Schema.
 SOURCE_KEYS = (

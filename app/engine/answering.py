@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from app.audio.formats import AudioFormat
 from app.config.agent import AgentConfig
 from app.engine.client_tools import ClientTools
-from app.engine.conversation import END_CALL, TRANSFER_CALL, Conversation
+from app.engine.conversation import Conversation
 from app.engine.knowledge import TurnKnowledge, with_knowledge
 from app.engine.phrases import PhraseCache
 from app.engine.playout import Playout
 from app.engine.record import TurnRecord
 from app.engine.response import AgentResponse, ResponseResult, fixed_text
+from app.engine.system_tools import SystemTools
 from app.engine.tool_outcome import ToolKind, ToolOutcome, from_text
 from app.engine.tool_runs import ToolRuns
 from app.engine.transcript import TranscriptLog
@@ -31,7 +32,6 @@ from app.providers.base import (
     LlmEvent,
     TextToSpeech,
     ToolCall,
-    ToolSpec,
 )
 from app.providers.registry import ProviderSet
 
@@ -60,7 +60,7 @@ class Responder:
         config: AgentConfig,
         providers: ProviderSet,
         conversation: Conversation,
-        tools: list[ToolSpec],
+        system_tools: SystemTools,
         client_tools: ClientTools,
         transport: CallTransport,
         playout: Playout,
@@ -80,14 +80,16 @@ class Responder:
         self._providers = providers
         self._conversation = conversation
         self._client_tools = client_tools
-        self._tools = [*tools, *client_tools.specs()]
+        self._system_tools = system_tools
+        self._tools = [*system_tools.specs(), *client_tools.specs()]
         self._transport = transport
         self._playout = playout
         self._encoder = encoder
         self._log = log
         self._end_call = end_call
-        # Set when a tool ended the call (end_call, a transfer that went through): no more rounds.
-        self._call_ended_by_tool = False
+        # Set when a tool ended the agent's turn (end_call, a transfer that went through,
+        # skip_turn, voicemail): no more rounds.
+        self._turn_over = False
         self._on_done = on_done
         self._task: asyncio.Task[None] | None = None
         self._counter = 0
@@ -214,9 +216,10 @@ class Responder:
             if not result.tool_calls:
                 return
             turn = self._log.turns[-1] if self._log.turns else None
+            self._turn_over = False
             for call in result.tool_calls:
                 await self._call_tool(call, turn, request)
-            if self._call_ended_by_tool:
+            if self._turn_over:
                 return  # a transfer that failed goes back to the model, which tells the caller
         self._log.event("tool_rounds_exhausted", rounds=MAX_TOOL_ROUNDS)
 
@@ -326,33 +329,15 @@ class Responder:
         return from_text(await self._run_tool(call))
 
     async def _run_tool(self, call: ToolCall) -> str:
+        if self._system_tools.handles(call.name):
+            outcome = await self._system_tools.run(call)
+            self._turn_over = self._turn_over or outcome.turn_over
+            return outcome.text
         self._log.event("tool_call", name=call.name, arguments=call.arguments)
-        if call.name == END_CALL:
-            self._call_ended_by_tool = True
-            self._end_call("agent_ended_call")
-            return "The call is ending."
-        if call.name == TRANSFER_CALL:
-            return await self._transfer(call)
         if self._client_tools.handles(call.name):
             return await self._client_tools.run(call)
         self._log.count("unknown_tool_calls")
         return json.dumps({"error": f"unknown tool {call.name!r}"})
-
-    async def _transfer(self, call: ToolCall) -> str:
-        allowed = [d.phone_number for d in self._config.velox.transfer_destinations]
-        number = str(call.arguments.get("phone_number") or (allowed[0] if allowed else ""))
-        if number not in allowed:
-            self._log.event("transfer_refused", phone_number=number)
-            return json.dumps({"error": f"{number!r} is not an allowed transfer destination"})
-        try:
-            await self._transport.transfer(number)
-        except Exception as error:
-            self._log.event("transfer_failed", phone_number=number, error=repr(error))
-            return json.dumps({"error": "the transfer failed; apologise and offer to help"})
-        self._log.event("transferred", phone_number=number, reason=call.arguments.get("reason"))
-        self._call_ended_by_tool = True
-        self._end_call("transferred")
-        return "The caller has been transferred."
 
 
 def _kind(name: str, webhook: bool, client: bool) -> ToolKind:

@@ -13,7 +13,7 @@ from app.config.agent import (
     template_syntax_problem,
 )
 from app.engine.templating import Rendered, has_template_syntax, render_template, shared_renderer
-from app.providers.base import ChatMessage, ToolCall, ToolSpec
+from app.providers.base import ChatMessage, ToolCall
 
 END_CALL = "end_call"
 TRANSFER_CALL = "transfer_call"
@@ -47,37 +47,6 @@ class CallContext:
             "system__agent_id": self.agent_id,
             "system__time_utc": datetime.now(UTC).strftime("%A, %d %B %Y %H:%M UTC"),
         }
-
-
-def builtin_tools(config: AgentConfig, *, can_transfer: bool = True) -> list[ToolSpec]:
-    tools = [
-        ToolSpec(
-            name=END_CALL,
-            description="End the call once the conversation is finished and you have said goodbye.",
-            parameters={"type": "object", "properties": {}, "required": []},
-        )
-    ]
-    destinations = config.velox.transfer_destinations
-    if destinations and can_transfer:
-        tools.append(
-            ToolSpec(
-                name=TRANSFER_CALL,
-                description="Transfer the caller to a human. Destinations: "
-                + "; ".join(f"{d.phone_number} ({d.description})" for d in destinations),
-                parameters={
-                    "type": "object",
-                    "properties": {
-                        "phone_number": {
-                            "type": "string",
-                            "enum": [d.phone_number for d in destinations],
-                        },
-                        "reason": {"type": "string"},
-                    },
-                    "required": ["phone_number"],
-                },
-            )
-        )
-    return tools
 
 
 class Conversation:

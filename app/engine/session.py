@@ -20,7 +20,6 @@ from app.engine.client_tools import ClientTools
 from app.engine.conversation import (
     CallContext,
     Conversation,
-    builtin_tools,
     render_call_templates,
 )
 from app.engine.echo import EchoGate
@@ -35,6 +34,7 @@ from app.engine.playout import Playout
 from app.engine.record import CallRecord, CallRecorder
 from app.engine.response import TextOnlyVoice
 from app.engine.speech import SpeechChange, SpeechSegmenter
+from app.engine.system_tools import SystemTools
 from app.engine.text import clean_text
 from app.engine.timers import CallTimers, TimerAction, TimerSettings
 from app.engine.transcript import TranscriptLog
@@ -124,7 +124,16 @@ class CallSession:
             config=config,
             providers=providers,
             conversation=self.conversation,
-            tools=builtin_tools(config, can_transfer=can_transfer),
+            system_tools=SystemTools(
+                config,
+                can_transfer=can_transfer,
+                transport=transport,
+                log=self.log,
+                end_call=self._request_end,
+                voicemail=self._voicemail_reached,
+                playout=self._playout,
+                encoder=self._encoder,
+            ),
             client_tools=self._client_tools,
             transport=transport,
             playout=self._playout,
@@ -476,6 +485,14 @@ class CallSession:
         self.log.event("voicemail_started", message=text)
         self._end_call_after(VOICEMAIL_LEFT, text)
         return True
+
+    def _voicemail_reached(self, message: str) -> None:
+        """The model found a voicemail box (its `voicemail_detection` tool): leave `message`
+        once the tool's turn has let go of the line."""
+        self._spawn(self._leave_voicemail(message), "voicemail")
+
+    async def _leave_voicemail(self, message: str) -> None:
+        await self.leave_voicemail(message)
 
     def _end_call_after(self, reason: str, message: str) -> None:
         """Say `message` (if any), then hang up."""

@@ -21,11 +21,14 @@ from app.engine.session import CallSession
 from app.observability.metrics import MALFORMED_FRAMES
 from telephony.audio import InboundConverter, OutboundEncoder
 from telephony.sip.rtp import (
+    SAMPLES_PER_FRAME,
     DigitReceiver,
+    DigitTick,
     MalformedRtpPacketError,
     RtpPacket,
     RtpSender,
     SequenceWindow,
+    digit_ticks,
 )
 from telephony.sip.sdp import Answer
 from telephony.sip.transactions import Address
@@ -94,6 +97,10 @@ class SipCallMedia:
         self._window = SequenceWindow()
         # Frames (bytes) and marks (str) in the order the engine sent them.
         self._queue: deque[bytes | str] = deque()
+        # The agent's keys (RFC 4733), sent in place of audio, tick by tick.
+        self._keys: deque[DigitTick | None] = deque()
+        self._key_start = 0
+        self._keys_sent = asyncio.Event()
         self._queued_frames = 0
         self._capacity = max(1, lead_ms // 20)
         self._room = asyncio.Event()
@@ -123,6 +130,7 @@ class SipCallMedia:
     async def close(self) -> None:
         self.closed = True
         self._room.set()
+        self._keys_sent.set()
         if self._clock is not None:
             self._clock.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -191,8 +199,12 @@ class SipCallMedia:
             await asyncio.sleep(max(next_at - now, 0))
 
     def _tick(self) -> None:
+        if self._keys:
+            self._send_key_tick(self._keys.popleft())
+            return
         self._confirm_marks()
         if not self._queue:
+            self._room.set()  # drained: a `send_digits` waiting for the words goes on
             self._sender.silent_frame()
             return
         frame = self._queue.popleft()
@@ -202,6 +214,19 @@ class SipCallMedia:
         if self._socket is not None:
             self._socket.sendto(self._sender.frame(frame), self.remote)
         self._confirm_marks()
+
+    def _send_key_tick(self, tick: DigitTick | None) -> None:
+        if tick is not None and self._socket is not None:
+            first = tick.duration == SAMPLES_PER_FRAME and not tick.end
+            if first:
+                self._key_start = self._sender.timestamp
+            packet = self._sender.telephone_event(
+                self.answer.telephone_event or 101, self._key_start, tick, first=first
+            )
+            self._socket.sendto(packet, self.remote)
+        self._sender.silent_frame()
+        if not self._keys:
+            self._keys_sent.set()
 
     def _confirm_marks(self) -> None:
         while self._queue and isinstance(self._queue[0], str):
@@ -239,6 +264,22 @@ class SipCallMedia:
 
     async def hang_up(self) -> None:
         self._on_hang_up("agent_hung_up")
+
+    async def send_digits(self, digits: str) -> None:
+        """Press `digits` as RFC 4733 telephone-events after the audio already queued; back
+        once the last end packet has left. Refused when the far end offered no
+        telephone-event."""
+        if self.answer.telephone_event is None:
+            raise RuntimeError("the far end did not offer telephone-event (RFC 4733)")
+        ticks = digit_ticks(digits)
+        while self._queue and not self.closed:  # the agent's words first
+            self._room.clear()
+            await self._room.wait()
+        if self.closed or not ticks:
+            return
+        self._keys_sent.clear()
+        self._keys.extend(ticks)
+        await self._keys_sent.wait()
 
     async def transfer(self, phone_number: str) -> None:
         """REFER the caller to `phone_number`; raises `TransferNotSupportedError` with why when

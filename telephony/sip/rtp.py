@@ -2,7 +2,8 @@
 
 `RtpPacket.parse` reads one datagram; `RtpSender` numbers and stamps the packets we send;
 `DigitReceiver` turns a caller's telephone-event packets into one digit each, however many
-times the trunk repeats the event's end packet.
+times the trunk repeats the event's end packet; `digit_ticks` plans the agent's own keys as
+telephone-events, one step per 20 ms tick of the send clock.
 """
 
 from __future__ import annotations
@@ -90,10 +91,65 @@ class RtpSender:
         self._timestamp = (self._timestamp + SAMPLES_PER_FRAME) & 0xFFFFFFFF
         return packet.render()
 
+    def telephone_event(
+        self, payload_type: int, start: int, tick: DigitTick, *, first: bool
+    ) -> bytes:
+        """One telephone-event packet in our stream (RFC 4733 section 2.5.1): stamped with the
+        event's start, numbered in sequence with the audio; the marker on its first packet."""
+        flags = (0x80 if tick.end else 0) | EVENT_VOLUME
+        payload = struct.pack("!BBH", DTMF_DIGITS.index(tick.digit), flags, tick.duration)
+        packet = RtpPacket(payload_type, self._sequence, start, self.ssrc, payload, marker=first)
+        self._talking = False  # the audio after the event starts a new talk spurt
+        self.packets += 1
+        self._sequence = (self._sequence + 1) & 0xFFFF
+        return packet.render()
+
+    @property
+    def timestamp(self) -> int:
+        """The timestamp of the next 20 ms tick."""
+        return self._timestamp
+
     def silent_frame(self) -> None:
         """A 20 ms tick with nothing to send: time goes on, and the next talk spurt is marked."""
         self._talking = False
         self._timestamp = (self._timestamp + SAMPLES_PER_FRAME) & 0xFFFFFFFF
+
+
+# A key's tone lasts this many ticks, then this many silent ticks part it from the next; `w`
+# (ElevenLabs' pause) is half a second of silence.
+KEY_TICKS = 5
+GAP_TICKS = 5
+PAUSE_TICKS = 25
+END_REPEATS = 3  # RFC 4733 section 2.5.1.4: the end packet is sent three times
+EVENT_VOLUME = 10  # -10 dBm0
+
+
+@dataclass(frozen=True)
+class DigitTick:
+    """One 20 ms tick of a key: the event's duration so far, in samples, and whether it ends."""
+
+    digit: str
+    duration: int
+    end: bool
+
+
+def digit_ticks(keys: str) -> list[DigitTick | None]:
+    """What each tick of the send clock carries while `keys` are pressed (None: silence).
+
+    A key's packets all carry the key's start timestamp; the sender advances the audio clock
+    on every tick, events included."""
+    ticks: list[DigitTick | None] = []
+    for key in keys:
+        if key == "w":
+            ticks.extend([None] * PAUSE_TICKS)
+            continue
+        if key not in DTMF_DIGITS:
+            raise ValueError(f"{key!r} is not a keypad key")
+        ticks.extend(DigitTick(key, SAMPLES_PER_FRAME * n, False) for n in range(1, KEY_TICKS))
+        full = SAMPLES_PER_FRAME * KEY_TICKS
+        ticks.extend(DigitTick(key, full, True) for _ in range(END_REPEATS))
+        ticks.extend([None] * (GAP_TICKS - END_REPEATS + 1))
+    return ticks
 
 
 @dataclass(frozen=True)

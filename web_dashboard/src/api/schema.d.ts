@@ -2085,6 +2085,22 @@ export interface components {
             /** Timezone */
             timezone?: string | null;
         };
+        /**
+         * BuiltInTools
+         * @description `prompt.built_in_tools`: each key holds its tool, whose `params.system_tool_type` must
+         *     be the key's own kind.
+         */
+        BuiltInTools: {
+            end_call?: components["schemas"]["SystemTool"] | null;
+            language_detection?: components["schemas"]["SystemTool"] | null;
+            play_keypad_touch_tone?: components["schemas"]["SystemTool"] | null;
+            skip_turn?: components["schemas"]["SystemTool"] | null;
+            transfer_to_agent?: components["schemas"]["SystemTool"] | null;
+            transfer_to_number?: components["schemas"]["SystemTool"] | null;
+            voicemail_detection?: components["schemas"]["SystemTool"] | null;
+        } & {
+            [key: string]: unknown;
+        };
         /** CallbackResponse */
         CallbackResponse: {
             /** Callback Id */
@@ -3368,6 +3384,7 @@ export interface components {
         };
         /** PromptSettings */
         PromptSettings: {
+            built_in_tools?: components["schemas"]["BuiltInTools"];
             /** Knowledge Base */
             knowledge_base?: components["schemas"]["KnowledgeBaseLocator"][];
             /** Llm */
@@ -3921,6 +3938,48 @@ export interface components {
              * @description The turns those latencies were measured on
              */
             voice_to_voice_turns: number;
+        };
+        /** SystemTool */
+        SystemTool: {
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Name */
+            name: string;
+            params: components["schemas"]["SystemToolParams"];
+            /**
+             * Type
+             * @default system
+             * @constant
+             */
+            type: "system";
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * SystemToolParams
+         * @description `params`: the tool's kind and its own settings (only the kind's fields matter).
+         */
+        SystemToolParams: {
+            /** Suppress Turn After Dtmf */
+            suppress_turn_after_dtmf?: boolean | null;
+            /**
+             * System Tool Type
+             * @enum {string}
+             */
+            system_tool_type: "end_call" | "language_detection" | "transfer_to_agent" | "transfer_to_number" | "skip_turn" | "play_keypad_touch_tone" | "voicemail_detection";
+            /** Transfers */
+            transfers?: {
+                [key: string]: unknown;
+            }[];
+            /** Use Out Of Band Dtmf */
+            use_out_of_band_dtmf?: boolean | null;
+            /** Voicemail Message */
+            voicemail_message?: string | null;
+        } & {
+            [key: string]: unknown;
         };
         /** TelephonyCallConfig */
         TelephonyCallConfig: {

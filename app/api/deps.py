@@ -20,8 +20,9 @@ from fastapi import Depends, Request, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from app.api.errors import api_error
+from app.api.errors import api_error, too_many_requests
 from app.api.permissions import ROUTE_PERMISSIONS
+from app.calls.runtime import VoiceRuntime
 from app.db import people as people_rows
 from app.db.models import Organization, utc_now
 from app.db.organizations import LAST_USED_RESOLUTION, authenticate, record_key_use
@@ -172,6 +173,7 @@ def current_principal(
             "Sign in, or send an API key in the xi-api-key header or as "
             "'Authorization: Bearer <key>'.",
         )
+    _check_rates(request, principal)
     route = request.scope.get("route")
     needed = ROUTE_PERMISSIONS.get((request.method, getattr(route, "path", "")))
     if needed is None:  # a route missing from the table is closed, not open
@@ -186,6 +188,21 @@ def current_principal(
             f"{who} may not do this (it needs the {needed.value} permission)",
         )
     return principal
+
+
+def _check_rates(request: Request, principal: Principal) -> None:
+    """429 when the organization, or this API key (or person), is over its rate."""
+    runtime: VoiceRuntime = request.app.state.voice
+    if not runtime.settings.rate_limits_enabled:
+        return
+    organization_id = principal.organization.id
+    for kind, key in (
+        ("api_key", f"{organization_id}:{principal.actor}"),
+        ("organization", organization_id),
+    ):
+        refusal = runtime.rates.hit(kind, key)
+        if refusal is not None:
+            raise too_many_requests(refusal)
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

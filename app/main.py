@@ -103,6 +103,7 @@ def create_app(
     app.state.settings = settings
     app.state.database = database
     app.state.voice = runtime
+    app.state.rates = runtime.rates  # the REST API's and the calls' rates: one store
     app.state.sip = sip
     routers = (
         health.router,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -147,9 +147,9 @@ class Settings(BaseSettings):
     # the REST API answers 429 with Retry-After. Health, metrics and static files are not limited.
     rate_limits_enabled: bool = True
     # REST requests of one organization, whoever makes them.
-    rate_limit_organization: str = "1200/minute"
+    rate_limit_organization: str = "3000/minute"
     # REST requests of one API key (or one signed-in person).
-    rate_limit_api_key: str = "600/minute"
+    rate_limit_api_key: str = "1500/minute"
     # Conversation sockets (web, app, `velox talk`) opened for one organization.
     rate_limit_conversations: str = "120/minute"
     # New calls of one organization (Twilio's voice webhook, SIP INVITEs, conversation sockets).
@@ -160,6 +160,20 @@ class Settings(BaseSettings):
     # Calls one organization's campaigns may have in flight (claimed, dialing, in progress) at
     # once, on top of each campaign's own pacing; the dialer claims no more beyond it.
     max_campaign_calls_per_organization: int = Field(default=50, ge=1, le=100_000)
+
+    @field_validator(
+        "rate_limit_organization",
+        "rate_limit_api_key",
+        "rate_limit_conversations",
+        "rate_limit_new_calls",
+    )
+    @classmethod
+    def _a_rate(cls, text: str) -> str:
+        """A rate `limits` reads ("600/minute"), checked when the service starts."""
+        from limits import parse
+
+        parse(text)  # ValueError naming the text
+        return text
 
     def resolved_database_url(self) -> str:
         """The configured URL, or a SQLite file under the data directory."""

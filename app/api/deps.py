@@ -22,16 +22,17 @@ from sqlalchemy.orm import Session
 
 from app.api.errors import api_error, too_many_requests
 from app.api.permissions import ROUTE_PERMISSIONS
-from app.calls.runtime import VoiceRuntime
 from app.db import people as people_rows
 from app.db.models import Organization, utc_now
 from app.db.organizations import LAST_USED_RESOLUTION, authenticate, record_key_use
 from app.db.people import SESSION_PREFIX
 from app.db.session import Database
+from app.limits.rates import RateLimits, rate_limits_for
 from app.observability.metrics import AUTH_REFUSALS
 from app.people import accounts
 from app.people.accounts import AccountRules
 from app.people.roles import ROLE_PERMISSIONS, Permission, Role
+from app.settings import Settings
 
 SESSION_COOKIE = "velox_session"
 CSRF_COOKIE = "velox_csrf"
@@ -190,17 +191,27 @@ def current_principal(
     return principal
 
 
+def _rates(request: Request, settings: Settings) -> RateLimits:
+    """The service's rates (the voice runtime's, set by the app factory), else made once from
+    the settings for an app of the API alone."""
+    rates: RateLimits | None = getattr(request.app.state, "rates", None)
+    if rates is None:
+        rates = request.app.state.rates = rate_limits_for(settings)
+    return rates
+
+
 def _check_rates(request: Request, principal: Principal) -> None:
     """429 when the organization, or this API key (or person), is over its rate."""
-    runtime: VoiceRuntime = request.app.state.voice
-    if not runtime.settings.rate_limits_enabled:
+    settings: Settings = request.app.state.settings
+    if not settings.rate_limits_enabled:
         return
+    rates = _rates(request, settings)
     organization_id = principal.organization.id
     for kind, key in (
         ("api_key", f"{organization_id}:{principal.actor}"),
         ("organization", organization_id),
     ):
-        refusal = runtime.rates.hit(kind, key)
+        refusal = rates.hit(kind, key)
         if refusal is not None:
             raise too_many_requests(refusal)
 

@@ -44,7 +44,8 @@ def test_a_short_window_comes_back_after_it() -> None:
     assert limits.hit("conversations", "org") is None
     assert limits.hit("conversations", "org") is None
     refusal = limits.hit("conversations", "org")
-    assert refusal is not None and refusal.retry_after_s == 1
+    assert refusal is not None
+    assert refusal.retry_after_s == 1
 
 
 def test_a_store_that_does_not_answer_lets_requests_through_and_is_counted() -> None:
@@ -59,7 +60,8 @@ def test_the_service_rates_come_from_the_settings() -> None:
     limits = rate_limits_for(Settings(rate_limit_new_calls="1 per hour"))
     assert limits.hit("new_calls", "org") is None
     refusal = limits.hit("new_calls", "org")
-    assert refusal is not None and refusal.retry_after_s > 60
+    assert refusal is not None
+    assert refusal.retry_after_s > 60
 
 
 @pytest.mark.parametrize("text", ["lots", "10/fortnight", "", "-3/second"])

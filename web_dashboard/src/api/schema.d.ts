@@ -4613,6 +4613,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     agents_v1_analytics_agents_get: {
@@ -4673,6 +4682,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     campaign_funnel_v1_analytics_campaigns__campaign_id__funnel_get: {
@@ -4729,6 +4747,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4793,6 +4820,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     summary_v1_analytics_summary_get: {
@@ -4853,6 +4889,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_api_keys_v1_api_keys_get: {
@@ -4884,6 +4929,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4951,6 +5005,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     revoke_api_key_v1_api_keys__key_id__delete: {
@@ -5007,6 +5070,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     audit_log_v1_audit_get: {
@@ -5060,6 +5132,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -5173,7 +5254,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many attempts: wait as Retry-After says */
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5227,6 +5308,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_live_calls_v1_calls_live_get: {
@@ -5258,6 +5348,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5325,6 +5424,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     live_events_v1_calls_live_events_get: {
@@ -5363,6 +5471,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_campaigns_v1_campaigns_get: {
@@ -5394,6 +5511,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5470,6 +5596,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_campaign_v1_campaigns__campaign_id__get: {
@@ -5528,6 +5663,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_attempts_v1_campaigns__campaign_id__attempts_get: {
@@ -5584,6 +5728,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -5653,6 +5806,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     campaign_leads_v1_campaigns__campaign_id__leads_get: {
@@ -5714,6 +5876,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -5796,6 +5967,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     assign_lead_v1_campaigns__campaign_id__leads__lead_id__patch: {
@@ -5868,6 +6048,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     pause_campaign_v1_campaigns__campaign_id__pause_post: {
@@ -5935,6 +6124,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     campaign_report_v1_campaigns__campaign_id__report_get: {
@@ -5991,6 +6189,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6060,6 +6267,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     start_campaign_v1_campaigns__campaign_id__start_post: {
@@ -6127,6 +6343,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_agents_v1_convai_agents_get: {
@@ -6176,6 +6401,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6236,6 +6470,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     delete_agent_v1_convai_agents__agent_id__delete: {
@@ -6294,6 +6537,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6367,6 +6619,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     create_agent_v1_convai_agents_create_post: {
@@ -6427,6 +6688,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_batch_v1_convai_batch_calling__batch_id__get: {
@@ -6483,6 +6753,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6552,6 +6831,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     retry_v1_convai_batch_calling__batch_id__retry_post: {
@@ -6617,6 +6905,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6688,6 +6985,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_batches_v1_convai_batch_calling_workspace_get: {
@@ -6736,6 +7042,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6794,6 +7109,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6878,6 +7202,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_conversation_v1_convai_conversations__conversation_id__get: {
@@ -6934,6 +7267,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7003,6 +7345,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7081,6 +7432,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_audio_peaks_v1_convai_conversations__conversation_id__audio_peaks_get: {
@@ -7137,6 +7497,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7212,6 +7581,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_sip_messages_v1_convai_conversations__conversation_id__sip_messages_get: {
@@ -7273,6 +7651,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_call_deliveries_v1_convai_conversations__conversation_id__webhook_deliveries_get: {
@@ -7331,6 +7718,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7413,6 +7809,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_documents_v1_convai_knowledge_base_get: {
@@ -7463,6 +7868,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7521,6 +7935,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7594,6 +8017,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     update_document_v1_convai_knowledge_base__documentation_id__patch: {
@@ -7665,6 +8097,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_content_v1_convai_knowledge_base__documentation_id__content_get: {
@@ -7723,6 +8164,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_rag_indexes_v1_convai_knowledge_base__documentation_id__rag_index_get: {
@@ -7779,6 +8229,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7852,6 +8311,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     create_from_file_v1_convai_knowledge_base_file_post: {
@@ -7917,6 +8385,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     create_from_text_v1_convai_knowledge_base_text_post: {
@@ -7975,6 +8452,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -8037,6 +8523,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_phone_numbers_v1_convai_phone_numbers_get: {
@@ -8068,6 +8563,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8153,6 +8657,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_phone_number_v1_convai_phone_numbers__phone_number_id__get: {
@@ -8209,6 +8722,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -8269,6 +8791,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -8342,6 +8873,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_secrets_v1_convai_secrets_get: {
@@ -8373,6 +8913,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8440,6 +8989,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_secret_v1_convai_secrets__secret_id__get: {
@@ -8498,6 +9056,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     delete_secret_v1_convai_secrets__secret_id__delete: {
@@ -8552,6 +9119,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -8625,6 +9201,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     sip_trunk_outbound_call_v1_convai_sip_trunk_outbound_call_post: {
@@ -8694,6 +9279,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description A service this needs is not configured or not reachable */
             503: {
                 headers: {
@@ -8752,6 +9346,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -8814,6 +9417,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_tool_v1_convai_tools__tool_id__get: {
@@ -8870,6 +9482,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -8932,6 +9553,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -9005,6 +9635,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     dependent_agents_v1_convai_tools__tool_id__dependent_agents_get: {
@@ -9061,6 +9700,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -9132,6 +9780,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description A service this needs is not configured or not reachable */
             503: {
                 headers: {
@@ -9172,6 +9829,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9239,6 +9905,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     remove_do_not_call_v1_do_not_call__phone_number__delete: {
@@ -9295,6 +9970,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     me_v1_me_get: {
@@ -9333,6 +10017,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     my_agents_v1_me_agents_get: {
@@ -9364,6 +10057,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9430,6 +10132,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     my_leads_v1_me_leads_get: {
@@ -9488,6 +10199,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -9564,6 +10284,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description A service this needs is not configured or not reachable */
@@ -9666,6 +10395,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     push_key_v1_me_push_get: {
@@ -9697,6 +10435,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9773,6 +10520,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     unsubscribe_v1_me_push_subscriptions_delete: {
@@ -9838,6 +10594,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_provider_keys_v1_provider_keys_get: {
@@ -9869,6 +10634,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9948,6 +10722,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     delete_provider_key_v1_provider_keys__provider__delete: {
@@ -10005,6 +10788,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_users_v1_users_get: {
@@ -10036,6 +10828,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10112,6 +10913,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     delete_user_v1_users__user_id__delete: {
@@ -10175,6 +10985,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -10257,6 +11076,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     reinvite_user_v1_users__user_id__invite_post: {
@@ -10315,6 +11143,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_webhooks_v1_workspace_webhooks_get: {
@@ -10346,6 +11183,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10413,6 +11259,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     delete_webhook_v1_workspace_webhooks__webhook_id__delete: {
@@ -10467,6 +11322,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -10540,6 +11404,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_deliveries_v1_workspace_webhooks__webhook_id__deliveries_get: {
@@ -10598,6 +11471,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

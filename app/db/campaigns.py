@@ -257,9 +257,12 @@ def count_organization_active_attempts(session: Session, organization_id: str) -
     count = session.scalar(
         select(func.count())
         .select_from(CallAttempt)
-        .join(Campaign, Campaign.id == CallAttempt.campaign_id)
         .where(
-            Campaign.organization_id == organization_id,
+            # Per campaign, on the (campaign_id, status) index: an organization's ended
+            # attempts, however many, are not read.
+            CallAttempt.campaign_id.in_(
+                select(Campaign.id).where(Campaign.organization_id == organization_id)
+            ),
             CallAttempt.status.in_(ACTIVE_ATTEMPTS),
         )
     )

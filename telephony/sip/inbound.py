@@ -82,7 +82,7 @@ class InboundCall(SipCall):
         routed = await asyncio.to_thread(self._open_record, number)
         self.conversation_id, self.organization_id = routed.call_id, routed.organization_id
         limited = await asyncio.to_thread(
-            new_call_refusal, self.runtime, routed.organization_id, channel="sip"
+            new_call_refusal, self.runtime, routed.organization_id, channel=CHANNEL
         )
         if limited is not None:  # the organization's cap (486) or rate of new calls (503)
             busy = limited.kind == "concurrent_calls"

@@ -122,7 +122,7 @@ async def test_a_full_organization_is_refused_on_every_channel_until_a_call_ends
         )
 
     # The place is free again: the next call is answered.
-    url, params = await asyncio.to_thread(service.dial, call_sid="CA" + "3" * 32)
+    _, params = await asyncio.to_thread(service.dial, call_sid="CA" + "3" * 32)
     assert params["conversation_id"]
 
 

@@ -16,12 +16,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request, status
+from fastapi import Depends, FastAPI, Request, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.api.errors import api_error, too_many_requests
 from app.api.permissions import ROUTE_PERMISSIONS
+from app.api.refused_at_the_door import RefusedCredentials, credential_of
 from app.db import people as people_rows
 from app.db.models import Organization, utc_now
 from app.db.organizations import LAST_USED_RESOLUTION, authenticate, record_key_use
@@ -200,6 +201,14 @@ def _rates(request: Request, settings: Settings) -> RateLimits:
     return rates
 
 
+def refused_credentials(app: FastAPI) -> RefusedCredentials:
+    """The credentials this process refused for their rate (made once per app)."""
+    refused: RefusedCredentials | None = getattr(app.state, "refused_credentials", None)
+    if refused is None:
+        refused = app.state.refused_credentials = RefusedCredentials()
+    return refused
+
+
 def _check_rates(request: Request, principal: Principal) -> None:
     """429 when the organization, or this API key (or person), is over its rate."""
     settings: Settings = request.app.state.settings
@@ -213,6 +222,9 @@ def _check_rates(request: Request, principal: Principal) -> None:
     ):
         refusal = rates.hit(kind, key)
         if refusal is not None:
+            credential = credential_of(request.headers.raw)
+            if credential is not None:  # its next requests are refused at the door
+                refused_credentials(request.app).remember(credential, refusal)
             raise too_many_requests(refusal)
 
 

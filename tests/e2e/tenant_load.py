@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 
 import httpx
 
+# The status kept for a request that got no answer.
+FAILED = 0
+
 
 @dataclass
 class LoadResult:
@@ -48,9 +51,12 @@ async def paced_requests(
 
         async def one() -> None:
             started = time.perf_counter()
-            response = await client.get(url)
+            try:
+                status = (await client.get(url)).status_code
+            except httpx.HTTPError:
+                status = FAILED  # no answer (timed out, connection refused or reset)
             result.latencies_ms.append((time.perf_counter() - started) * 1000)
-            result.statuses.append(response.status_code)
+            result.statuses.append(status)
 
         tasks = []
         start = time.perf_counter()

@@ -147,7 +147,7 @@ def render(
         "| quiet not answered 200 | noisy sent | noisy served | noisy 429 | noisy failed |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    verdict = ""
+    limited_rise = float("nan")
     for name in CONDITIONS:
         condition = conditions[name]
         summary = summarize(condition.quiet)
@@ -159,11 +159,18 @@ def render(
             f"{condition.noisy_failed} |"
         )
         if name == "beside, limits on":
-            met = rise <= BAR
-            verdict = (
-                f"**{'Met' if met else 'Not met'}**: beside a tenant at ten times its rate the "
-                f"quiet tenant's p95 rose {rise:+.0%} (bar: +{BAR:.0%})."
-            )
+            limited_rise = rise
+    control = summarize(conditions["beside, limits off"].quiet).p95 / alone.p95 - 1
+    said = (
+        f"beside a tenant at ten times its rate the quiet tenant's p95 moved {limited_rise:+.0%} "
+        f"(bar: +{BAR:.0%}); with the limits off it moved {control:+.0%}"
+    )
+    if control <= BAR:
+        # The flood did not slow the quiet tenant even unlimited: the machine's other load
+        # decided the figures, and they say nothing of the limits.
+        verdict = f"**Inconclusive**: {said}, so this run cannot tell what the limits do."
+    else:
+        verdict = f"**{'Met' if limited_rise <= BAR else 'Not met'}**: {said}."
     lines += [
         "",
         verdict,

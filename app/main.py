@@ -13,8 +13,10 @@ from fastapi import FastAPI
 from app.api import health
 from app.api.body_limits import guard_requests
 from app.api.dashboard_files import serve_dashboard
+from app.api.deps import refused_credentials
 from app.api.mobile_app_files import PREFIX as MOBILE_APP_PREFIX
 from app.api.mobile_app_files import serve_mobile_app
+from app.api.refused_at_the_door import RefusedAtTheDoor
 from app.api.routers import REST_ROUTERS, VOICE_ROUTERS
 from app.calls.draining import Drainer
 from app.calls.lifecycle import take_command
@@ -109,9 +111,12 @@ def create_app(
         lifespan=lifespan,
     )
     guard_requests(app)
+    # Over its rate, a credential's requests are refused before they are authenticated.
+    app.add_middleware(RefusedAtTheDoor, refused=refused_credentials(app))
     app.state.settings = settings
     app.state.database = database
     app.state.voice = runtime
+    app.state.rates = runtime.rates  # the REST API's and the calls' rates: one store
     app.state.sip = sip
     routers = (
         health.router,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -141,6 +141,39 @@ class Settings(BaseSettings):
     knowledge_max_url_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     knowledge_url_timeout_s: float = Field(default=10.0, gt=0, le=120)
     knowledge_index_poll_s: float = Field(default=2.0, ge=0.5, le=300)
+
+    # Rate limits (app/limits/): sliding windows such as "600/minute", counted in Redis when
+    # `redis_url` is set (shared by every node), in each process's memory otherwise. Over one,
+    # the REST API answers 429 with Retry-After. Health, metrics and static files are not limited.
+    rate_limits_enabled: bool = True
+    # REST requests of one organization, whoever makes them.
+    rate_limit_organization: str = "3000/minute"
+    # REST requests of one API key (or one signed-in person).
+    rate_limit_api_key: str = "1500/minute"
+    # Conversation sockets (web, app, `velox talk`) opened for one organization.
+    rate_limit_conversations: str = "120/minute"
+    # New calls of one organization (Twilio's voice webhook, SIP INVITEs, conversation sockets).
+    rate_limit_new_calls: str = "300/minute"
+    # Calls one organization may hold at once on one node; more are refused (Twilio: an apology,
+    # SIP: 486 Busy Here, conversation socket: close 1013).
+    max_calls_per_organization: int = Field(default=100, ge=1, le=100_000)
+    # Calls one organization's campaigns may have in flight (claimed, dialing, in progress) at
+    # once, on top of each campaign's own pacing; the dialer claims no more beyond it.
+    max_campaign_calls_per_organization: int = Field(default=50, ge=1, le=100_000)
+
+    @field_validator(
+        "rate_limit_organization",
+        "rate_limit_api_key",
+        "rate_limit_conversations",
+        "rate_limit_new_calls",
+    )
+    @classmethod
+    def _a_rate(cls, text: str) -> str:
+        """A rate `limits` reads ("600/minute"), checked when the service starts."""
+        from limits import parse
+
+        parse(text)  # ValueError naming the text
+        return text
 
     def resolved_database_url(self) -> str:
         """The configured URL, or a SQLite file under the data directory."""

@@ -67,7 +67,12 @@ def tick(self: Any, now: str | None = None) -> dict[str, Any]:
     for campaign_id in campaign_ids:
         try:
             with database.session() as session:  # one transaction, and one lock, per campaign
-                result = campaign_runs.tick_campaign(session, campaign_id, at)
+                result = campaign_runs.tick_campaign(
+                    session,
+                    campaign_id,
+                    at,
+                    organization_cap=settings.max_campaign_calls_per_organization,
+                )
             _send(database, result.claimed)  # at once: a tick killed later loses none of them
         except SoftTimeLimitExceeded:
             raise  # out of time: the claims not sent yet are sent again by a later tick

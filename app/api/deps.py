@@ -16,21 +16,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request, status
+from fastapi import Depends, FastAPI, Request, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from app.api.errors import api_error
+from app.api.errors import api_error, too_many_requests
 from app.api.permissions import ROUTE_PERMISSIONS
+from app.api.refused_at_the_door import RefusedCredentials, credential_of
 from app.db import people as people_rows
 from app.db.models import Organization, utc_now
 from app.db.organizations import LAST_USED_RESOLUTION, authenticate, record_key_use
 from app.db.people import SESSION_PREFIX
 from app.db.session import Database
+from app.limits.rates import RateLimits, rate_limits_for
 from app.observability.metrics import AUTH_REFUSALS
 from app.people import accounts
 from app.people.accounts import AccountRules
 from app.people.roles import ROLE_PERMISSIONS, Permission, Role
+from app.settings import Settings
 
 SESSION_COOKIE = "velox_session"
 CSRF_COOKIE = "velox_csrf"
@@ -172,6 +175,7 @@ def current_principal(
             "Sign in, or send an API key in the xi-api-key header or as "
             "'Authorization: Bearer <key>'.",
         )
+    _check_rates(request, principal)
     route = request.scope.get("route")
     needed = ROUTE_PERMISSIONS.get((request.method, getattr(route, "path", "")))
     if needed is None:  # a route missing from the table is closed, not open
@@ -186,6 +190,42 @@ def current_principal(
             f"{who} may not do this (it needs the {needed.value} permission)",
         )
     return principal
+
+
+def _rates(request: Request, settings: Settings) -> RateLimits:
+    """The service's rates (the voice runtime's, set by the app factory), else made once from
+    the settings for an app of the API alone."""
+    rates: RateLimits | None = getattr(request.app.state, "rates", None)
+    if rates is None:
+        rates = request.app.state.rates = rate_limits_for(settings)
+    return rates
+
+
+def refused_credentials(app: FastAPI) -> RefusedCredentials:
+    """The credentials this process refused for their rate (made once per app)."""
+    refused: RefusedCredentials | None = getattr(app.state, "refused_credentials", None)
+    if refused is None:
+        refused = app.state.refused_credentials = RefusedCredentials()
+    return refused
+
+
+def _check_rates(request: Request, principal: Principal) -> None:
+    """429 when the organization, or this API key (or person), is over its rate."""
+    settings: Settings = request.app.state.settings
+    if not settings.rate_limits_enabled:
+        return
+    rates = _rates(request, settings)
+    organization_id = principal.organization.id
+    for kind, key in (
+        ("api_key", f"{organization_id}:{principal.actor}"),
+        ("organization", organization_id),
+    ):
+        refusal = rates.hit(kind, key)
+        if refusal is not None:
+            credential = credential_of(request.headers.raw)
+            if credential is not None:  # its next requests are refused at the door
+                refused_credentials(request.app).remember(credential, refusal)
+            raise too_many_requests(refusal)
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -16,12 +16,22 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
 from app.engine.text import clean_text, clean_value
+from app.limits.rates import Refusal
 from app.observability.metrics import REJECTED_QUERIES, TOOL_CONFIGS_REFUSED
 
 
 def api_error(status_code: int, error_status: str, message: str) -> HTTPException:
     return HTTPException(
         status_code=status_code, detail={"status": error_status, "message": message}
+    )
+
+
+def too_many_requests(refusal: Refusal) -> HTTPException:
+    """429 with Retry-After (whole seconds) and the error shape, naming the limit."""
+    return HTTPException(
+        status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        detail={"status": "rate_limit_exceeded", "message": refusal.message},
+        headers={"Retry-After": str(refusal.retry_after_s)},
     )
 
 

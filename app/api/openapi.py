@@ -2,10 +2,11 @@
 
 FastAPI documents a route's success and, for routes with parameters, a 422 in its own array
 form. Velox also answers in ElevenLabs' error shape (`{"detail": {"status", "message"}}`), and
-every authenticated route can answer 401, every route with a path parameter 404 (not found, or
-another organization's), every route with a body 413 (see `body_limits`). Those are added here
-to each operation they apply to, with 422 documented as either form; codes particular to one
-route (409, 503...) are declared on the route itself with `error_responses`.
+every authenticated route can answer 401 and 429 (its rates, `app/limits/`), every route with a
+path parameter 404 (not found, or another organization's), every route with a body 413 (see
+`body_limits`). Those are added here to each operation they apply to, with 422 documented as
+either form; codes particular to one route (409, 503...) are declared on the route itself with
+`error_responses`.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ DESCRIPTIONS = {
     413: "The body is too large",
     416: "The Range asks for no byte of the file",
     422: "Invalid parameters or body",
-    429: "Too many attempts: wait as Retry-After says",
+    429: "Too many requests (the organization's or the key's rate) or attempts: wait as "
+    "Retry-After says",
     503: "A service this needs is not configured or not reachable",
 }
 
@@ -83,6 +85,7 @@ def _add_error_responses(document: dict[str, Any]) -> None:
             if operation.get("security") or _authenticated(path):
                 _add(responses, 401)
                 _add(responses, 403)
+                _add(responses, 429)  # app/limits/: the organization's and the key's rates
             if any(p.get("in") == "path" for p in parameters):
                 _add(responses, 404)
             if has_body:

@@ -15,6 +15,7 @@ from app.engine.options import EngineOptions
 from app.engine.phrases import PhraseCache
 from app.engine.record import CallRecorder
 from app.engine.session import CallSession
+from app.limits.rates import RateLimits, rate_limits_for
 from app.observability.metrics import LIVE_CALLS
 from app.providers.call_providers import providers_for_call
 from app.providers.fallback.breakers import CircuitBreakers
@@ -40,6 +41,11 @@ class VoiceRuntime:
     recordings: RecordingProcess = field(default_factory=RecordingProcess)
     # Set when the node is shutting down: new calls are refused, the calls it holds go on.
     draining: bool = False
+    # Tenants' rates (app/limits/rates.py), from the settings.
+    rates: RateLimits = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rates = rate_limits_for(self.settings)
 
     def add_live_call(self, session: CallSession) -> None:
         self.live_calls[session.context.call_id] = session

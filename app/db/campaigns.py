@@ -252,6 +252,23 @@ def count_active_attempts(session: Session, campaign_id: str) -> int:
     return count or 0
 
 
+def count_organization_active_attempts(session: Session, organization_id: str) -> int:
+    """Attempts in flight (claimed, dialing, dialed) across the organization's campaigns."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(CallAttempt)
+        .where(
+            # Per campaign, on the (campaign_id, status) index: an organization's ended
+            # attempts, however many, are not read.
+            CallAttempt.campaign_id.in_(
+                select(Campaign.id).where(Campaign.organization_id == organization_id)
+            ),
+            CallAttempt.status.in_(ACTIVE_ATTEMPTS),
+        )
+    )
+    return count or 0
+
+
 def claim_times_since(session: Session, campaign_id: str, since: datetime) -> list[datetime]:
     query = select(CallAttempt.claimed_at).where(
         CallAttempt.campaign_id == campaign_id, CallAttempt.claimed_at > since

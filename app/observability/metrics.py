@@ -33,6 +33,29 @@ CALLS_REFUSED_DRAINING = Counter(
     ["channel"],
     registry=REGISTRY,
 )
+RATE_LIMITED = Counter(
+    "velox_rate_limited",
+    "Requests refused for being over a rate limit (429 on the REST API), by which limit",
+    ["kind"],
+    registry=REGISTRY,
+)
+RATE_LIMIT_ERRORS = Counter(
+    "velox_rate_limit_errors",
+    "Rate limits not checked because their store (Redis) did not answer; the request went on",
+    registry=REGISTRY,
+)
+CALLS_REFUSED_CAP = Counter(
+    "velox_calls_refused_cap",
+    "New calls refused because their organization held its cap of calls at once on this node",
+    ["channel"],
+    registry=REGISTRY,
+)
+CAMPAIGN_DIALS_HELD = Counter(
+    "velox_campaign_dials_held",
+    "Campaign dials the dialer held back because the organization had its cap of calls in "
+    "flight from campaigns",
+    registry=REGISTRY,
+)
 MALFORMED_FRAMES = Counter(
     "velox_malformed_frames",
     "Inbound transport messages rejected and skipped",

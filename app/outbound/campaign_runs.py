@@ -17,6 +17,7 @@ from app.db import campaigns as rows
 from app.db import do_not_call
 from app.db.models import Campaign, utc_now
 from app.db.webhooks import enqueue_event
+from app.observability.metrics import CAMPAIGN_DIALS_HELD
 from app.outbound.calls import MachineDetection, OutboundCall
 from app.outbound.campaign_outcomes import end_attempt, end_without_redial
 from app.outbound.campaign_settings import settings_of
@@ -115,8 +116,12 @@ def campaigns_to_tick(session: Session, now: datetime) -> list[str]:
     return [campaign.id for campaign in rows.campaigns_in_states(session, states)]
 
 
-def tick_campaign(session: Session, campaign_id: str, now: datetime) -> TickResult:
-    """Claim the attempts `campaign_id` may start at `now`; complete it if nothing is left."""
+def tick_campaign(
+    session: Session, campaign_id: str, now: datetime, *, organization_cap: int | None = None
+) -> TickResult:
+    """Claim the attempts `campaign_id` may start at `now`; complete it if nothing is left.
+    With `organization_cap`, the organization's campaigns together have at most that many
+    attempts in flight: this one claims no more than the room left."""
     result = TickResult(campaign_id)
     campaign = rows.lock_campaign(session, campaign_id)
     if campaign is None:
@@ -127,8 +132,15 @@ def tick_campaign(session: Session, campaign_id: str, now: datetime) -> TickResu
     if plan.state is CampaignState.RUNNING:
         recent = rows.claim_times_since(session, campaign.id, now - timedelta(minutes=1))
         pace = pace_attempts(plan.pace, calls_in_progress=active, recent_starts=recent, now=now)
-        if pace.may_start:
-            _claim(session, campaign, plan, pace.may_start, now, result)
+        may_start = pace.may_start
+        if may_start and organization_cap is not None:
+            in_flight = rows.count_organization_active_attempts(session, campaign.organization_id)
+            room = max(0, organization_cap - in_flight)
+            if room < may_start:
+                CAMPAIGN_DIALS_HELD.inc(may_start - room)
+                may_start = room
+        if may_start:
+            _claim(session, campaign, plan, may_start, now, result)
     pending = rows.count_pending_leads(session, campaign.id)
     progress = CampaignProgress(pending, active + len(result.claimed))
     if is_complete(plan.state, progress, now, plan.windows.ends_at):

@@ -34,6 +34,8 @@ from app.calls.overrides import (
 from app.calls.runtime import VoiceRuntime
 from app.engine.conversation import CallContext
 from app.engine.session import CallSession
+from app.limits.calls import new_call_refusal
+from app.limits.rates import Refusal
 from app.observability.metrics import CALLS_REFUSED_DRAINING, MALFORMED_FRAMES
 from telephony.audio import InboundConverter
 from telephony.convai.client_events import (
@@ -107,6 +109,10 @@ async def serve_conversation(
     if runtime.draining:  # shutting down: the client tries again, and reaches another node
         CALLS_REFUSED_DRAINING.labels(channel="convai").inc()
         await _refuse(websocket, "this node is shutting down; try again", code=1013)
+        return
+    limited = await asyncio.to_thread(_opening_refusal, runtime, admission.organization_id)
+    if limited is not None:  # over its rate of sockets or new calls, or at its cap of calls
+        await _refuse(websocket, limited.message, code=1013, error_type=limited.kind)
         return
     parser = ConversationParser()
     initiation = await _receive_initiation(websocket, parser)
@@ -234,6 +240,14 @@ async def _receive_initiation(
         await _refuse(websocket, "send conversation_initiation_client_data before anything else")
         return None
     return event
+
+
+def _opening_refusal(runtime: VoiceRuntime, organization_id: str) -> Refusal | None:
+    """Why the organization may not open another conversation socket now, or None."""
+    if not runtime.settings.rate_limits_enabled:
+        return None
+    opened = runtime.rates.hit("conversations", organization_id)
+    return opened or new_call_refusal(runtime, organization_id, channel=CHANNEL)
 
 
 async def _start(

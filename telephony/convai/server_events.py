@@ -149,13 +149,16 @@ def render_client_tool_call(
     return _message("client_tool_call", "client_tool_call", call, event_id)
 
 
-ERROR_CLOSE_CODES = frozenset({1000, 1002, 1008, 1011})
+# 1013 (RFC 6455's "try again later"): the node is shutting down, or the organization is at
+# its cap of calls or over its rate (app/limits/).
+ERROR_CLOSE_CODES = frozenset({1000, 1002, 1008, 1011, 1013})
 
 
 def render_error(message: str, code: int = 1011, error_type: str | None = None) -> str:
     """The error sent just before closing with the same WebSocket `code` (asyncapi ErrorPayload).
 
-    Codes: 1000 normal end, 1002 operational failure, 1008 bad client input, 1011 internal error.
+    Codes: 1000 normal end, 1002 operational failure, 1008 bad client input, 1011 internal error,
+    1013 try again later.
     """
     if code not in ERROR_CLOSE_CODES:
         raise ValueError(f"error code {code} is not one of {sorted(ERROR_CLOSE_CODES)}")

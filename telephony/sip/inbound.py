@@ -15,6 +15,7 @@ from app.config.sip_trunks import InboundTrunk, inbound_trunk
 from app.db import calls as call_queries
 from app.db import phone_numbers as number_queries
 from app.engine.conversation import CallContext
+from app.limits.calls import new_call_refusal
 from telephony.sip.admission import admit
 from telephony.sip.call import Signaling, SipCall
 from telephony.sip.media import CHANNEL, NoRtpPortError, SipCallMedia, open_rtp_socket
@@ -80,6 +81,15 @@ class InboundCall(SipCall):
             return
         routed = await asyncio.to_thread(self._open_record, number)
         self.conversation_id, self.organization_id = routed.call_id, routed.organization_id
+        limited = await asyncio.to_thread(
+            new_call_refusal, self.runtime, routed.organization_id, channel=CHANNEL
+        )
+        if limited is not None:  # the organization's cap (486) or rate of new calls (503)
+            busy = limited.kind == "concurrent_calls"
+            phrase = "Busy Here" if busy else "Too many calls"
+            self.signaling.reject(key, 486 if busy else 503, phrase, limited.retry_after_s)
+            await self._refuse(routed, 0, limited.kind, limited.message)
+            return
         self.signaling.ring(key)
         claimed = await asyncio.to_thread(
             lifecycle.claim_call,

@@ -16,6 +16,7 @@ from app.db import agents as agent_queries
 from app.db import calls as call_queries
 from app.db import phone_numbers as number_queries
 from app.engine.conversation import CallContext, render_first_message
+from app.limits.calls import new_call_refusal
 from app.observability.metrics import CALLS_REFUSED_DRAINING, WEBHOOK_REJECTIONS
 from app.outbound.calls import hang_up_verdicts
 from telephony.twilio import twiml
@@ -32,6 +33,7 @@ router = APIRouter(prefix="/twilio", tags=["twilio"], include_in_schema=False)
 
 NO_AGENT_MESSAGE = "Sorry, this number is not connected to an agent. Goodbye."
 UNAVAILABLE_MESSAGE = "Sorry, the assistant is not available right now. Please call again later."
+BUSY_MESSAGE = "Sorry, all of our lines are busy right now. Please call again in a few minutes."
 XML = "application/xml"
 
 
@@ -82,6 +84,17 @@ async def voice_webhook(request: Request) -> Response:
         if opened is None:
             return Response(twiml.apology(NO_AGENT_MESSAGE), media_type=XML)
     call_id, organization_id, resolved_agent_id, config, stored_variables = opened
+    limited = await asyncio.to_thread(new_call_refusal, runtime, organization_id, channel="twilio")
+    if limited is not None:  # the organization's cap of calls at once or rate of new calls
+        await lifecycle.refuse(
+            runtime,
+            call_id,
+            organization_id,
+            resolved_agent_id,
+            reason=limited.kind,
+            detail=limited.message,
+        )
+        return Response(twiml.apology(BUSY_MESSAGE), media_type=XML)
     try:
         providers = await lifecycle.call_providers(runtime, organization_id, config)
     except lifecycle.CallRefusedError as refused:

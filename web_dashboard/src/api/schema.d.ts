@@ -4652,6 +4652,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     agents_v1_analytics_agents_get: {
@@ -4712,6 +4721,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     campaign_funnel_v1_analytics_campaigns__campaign_id__funnel_get: {
@@ -4768,6 +4786,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -4832,6 +4859,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     summary_v1_analytics_summary_get: {
@@ -4892,6 +4928,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_api_keys_v1_api_keys_get: {
@@ -4923,6 +4968,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4990,6 +5044,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     revoke_api_key_v1_api_keys__key_id__delete: {
@@ -5046,6 +5109,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     audit_log_v1_audit_get: {
@@ -5099,6 +5171,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -5212,7 +5293,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many attempts: wait as Retry-After says */
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5266,6 +5347,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_live_calls_v1_calls_live_get: {
@@ -5297,6 +5387,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5364,6 +5463,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     live_events_v1_calls_live_events_get: {
@@ -5402,6 +5510,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_campaigns_v1_campaigns_get: {
@@ -5433,6 +5550,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5509,6 +5635,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_campaign_v1_campaigns__campaign_id__get: {
@@ -5567,6 +5702,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_attempts_v1_campaigns__campaign_id__attempts_get: {
@@ -5623,6 +5767,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -5692,6 +5845,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     campaign_leads_v1_campaigns__campaign_id__leads_get: {
@@ -5753,6 +5915,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -5835,6 +6006,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     assign_lead_v1_campaigns__campaign_id__leads__lead_id__patch: {
@@ -5907,6 +6087,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     pause_campaign_v1_campaigns__campaign_id__pause_post: {
@@ -5974,6 +6163,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     campaign_report_v1_campaigns__campaign_id__report_get: {
@@ -6030,6 +6228,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6099,6 +6306,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     start_campaign_v1_campaigns__campaign_id__start_post: {
@@ -6166,6 +6382,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_agents_v1_convai_agents_get: {
@@ -6215,6 +6440,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6275,6 +6509,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     delete_agent_v1_convai_agents__agent_id__delete: {
@@ -6333,6 +6576,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6406,6 +6658,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     create_agent_v1_convai_agents_create_post: {
@@ -6466,6 +6727,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_batch_v1_convai_batch_calling__batch_id__get: {
@@ -6522,6 +6792,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6591,6 +6870,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     retry_v1_convai_batch_calling__batch_id__retry_post: {
@@ -6656,6 +6944,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6727,6 +7024,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_batches_v1_convai_batch_calling_workspace_get: {
@@ -6775,6 +7081,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6833,6 +7148,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -6917,6 +7241,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_conversation_v1_convai_conversations__conversation_id__get: {
@@ -6973,6 +7306,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7042,6 +7384,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7120,6 +7471,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_audio_peaks_v1_convai_conversations__conversation_id__audio_peaks_get: {
@@ -7176,6 +7536,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7251,6 +7620,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_sip_messages_v1_convai_conversations__conversation_id__sip_messages_get: {
@@ -7312,6 +7690,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_call_deliveries_v1_convai_conversations__conversation_id__webhook_deliveries_get: {
@@ -7370,6 +7757,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7452,6 +7848,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_documents_v1_convai_knowledge_base_get: {
@@ -7502,6 +7907,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7560,6 +7974,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7633,6 +8056,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     update_document_v1_convai_knowledge_base__documentation_id__patch: {
@@ -7704,6 +8136,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_content_v1_convai_knowledge_base__documentation_id__content_get: {
@@ -7762,6 +8203,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_rag_indexes_v1_convai_knowledge_base__documentation_id__rag_index_get: {
@@ -7818,6 +8268,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -7891,6 +8350,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     create_from_file_v1_convai_knowledge_base_file_post: {
@@ -7956,6 +8424,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     create_from_text_v1_convai_knowledge_base_text_post: {
@@ -8014,6 +8491,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -8076,6 +8562,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_phone_numbers_v1_convai_phone_numbers_get: {
@@ -8107,6 +8602,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8192,6 +8696,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_phone_number_v1_convai_phone_numbers__phone_number_id__get: {
@@ -8248,6 +8761,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -8308,6 +8830,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -8381,6 +8912,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_secrets_v1_convai_secrets_get: {
@@ -8412,6 +8952,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8479,6 +9028,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_secret_v1_convai_secrets__secret_id__get: {
@@ -8537,6 +9095,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     delete_secret_v1_convai_secrets__secret_id__delete: {
@@ -8591,6 +9158,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -8664,6 +9240,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     sip_trunk_outbound_call_v1_convai_sip_trunk_outbound_call_post: {
@@ -8733,6 +9318,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description A service this needs is not configured or not reachable */
             503: {
                 headers: {
@@ -8791,6 +9385,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -8853,6 +9456,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_tool_v1_convai_tools__tool_id__get: {
@@ -8909,6 +9521,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -8971,6 +9592,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -9044,6 +9674,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     dependent_agents_v1_convai_tools__tool_id__dependent_agents_get: {
@@ -9100,6 +9739,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -9171,6 +9819,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description A service this needs is not configured or not reachable */
             503: {
                 headers: {
@@ -9211,6 +9868,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9278,6 +9944,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     remove_do_not_call_v1_do_not_call__phone_number__delete: {
@@ -9334,6 +10009,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     me_v1_me_get: {
@@ -9372,6 +10056,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     my_agents_v1_me_agents_get: {
@@ -9403,6 +10096,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9469,6 +10171,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     my_leads_v1_me_leads_get: {
@@ -9527,6 +10238,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -9603,6 +10323,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description A service this needs is not configured or not reachable */
@@ -9705,6 +10434,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     push_key_v1_me_push_get: {
@@ -9736,6 +10474,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9812,6 +10559,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     unsubscribe_v1_me_push_subscriptions_delete: {
@@ -9877,6 +10633,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_provider_keys_v1_provider_keys_get: {
@@ -9908,6 +10673,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9987,6 +10761,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     delete_provider_key_v1_provider_keys__provider__delete: {
@@ -10044,6 +10827,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_users_v1_users_get: {
@@ -10075,6 +10867,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10151,6 +10952,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     delete_user_v1_users__user_id__delete: {
@@ -10214,6 +11024,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -10296,6 +11115,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     reinvite_user_v1_users__user_id__invite_post: {
@@ -10354,6 +11182,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_webhooks_v1_workspace_webhooks_get: {
@@ -10385,6 +11222,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10452,6 +11298,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     delete_webhook_v1_workspace_webhooks__webhook_id__delete: {
@@ -10506,6 +11361,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -10579,6 +11443,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_deliveries_v1_workspace_webhooks__webhook_id__deliveries_get: {
@@ -10637,6 +11510,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

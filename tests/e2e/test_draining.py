@@ -3,19 +3,24 @@
 The drain is started the way SIGTERM starts it (`Drainer.begin`; `velox serve` installs the
 signal, which the in-process test server cannot) with 20 Twilio calls in progress: 5 callers
 hang up within the drain timeout, the other 15 hear the shutdown message to its end, then the
-agent hangs up. Every call is saved; a new call meanwhile is answered 503.
+agent hangs up. Every call is saved; a new call meanwhile is answered 503, and a new
+conversation on the socket is closed 1013.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from app.calls.draining import SHUTDOWN_REASON
 from app.config.agent import AgentConfig
 from app.providers.base import ChatMessage
+from tests.e2e.socket_client import receive, socket_url
 from tests.e2e.voice_service import VoiceService, voice_service
 from tests.fakes.providers import ScriptedLanguageModel, ScriptedSpeechToText, ToneTextToSpeech
 from tests.twilio_caller import TwilioCaller
@@ -71,6 +76,15 @@ async def test_a_draining_node_refuses_new_calls_and_ends_its_calls_politely(
         refused = await asyncio.to_thread(service.post_voice, call_sid="CA" + "9" * 32)
         assert refused.status_code == 503
         assert refused.headers["retry-after"] == "5"
+        # A new conversation on the socket: an error event, then close 1013 (try again later).
+        async with connect(socket_url(service)) as ws:
+            error = await receive(ws)
+            assert error["type"] == "error"
+            assert "shutting down" in json.dumps(error)
+            with pytest.raises(ConnectionClosed) as closed:
+                await receive(ws)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 1013
 
         # Five callers hang up while the node drains; the others stay on the line.
         for caller in callers[:HANGING_UP]:

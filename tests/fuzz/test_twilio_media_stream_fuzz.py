@@ -1,0 +1,58 @@
+"""Fuzzing the Twilio Media Streams codec: any frame sequence is parsed or refused with a
+counted `MalformedMessage`, never another exception; marks we render parse back to themselves."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from telephony.json_frames import MalformedMessage
+from telephony.twilio.media_stream import Mark, MediaStreamParser, Start, render_mark
+from tests.fuzz.harness import FUZZ, case, frame_mutants, seed_texts
+
+pytestmark = [pytest.mark.unit, pytest.mark.fuzz]
+TARGET = "twilio_media_stream"
+STREAMS = [[line for line in seed.splitlines() if line] for seed in seed_texts("twilio")]
+
+
+def feed(frames: list[str | bytes]) -> None:
+    parser = MediaStreamParser()
+    refused = 0
+    for frame in frames:
+        try:
+            event = parser.parse(frame)
+        except MalformedMessage as error:
+            assert error.reason and error.reason.isidentifier()
+            refused += 1
+            continue
+        if isinstance(event, Start):
+            assert parser.stream_sid == event.stream_sid
+    assert sum(parser.malformed.values()) == refused
+    if parser.stream_sid is not None:
+        assert parser.parse(render_mark(parser.stream_sid, "m-1")) == Mark("m-1")
+
+
+@FUZZ
+@given(frame_mutants(STREAMS))
+def test_mutated_streams_are_parsed_or_refused(frames: list[str | bytes]) -> None:
+    with case(TARGET):
+        feed(frames)
+
+
+@FUZZ
+@given(st.lists(st.text(max_size=200) | st.binary(max_size=50), max_size=4))
+def test_random_frames_are_refused_cleanly(frames: list[str | bytes]) -> None:
+    with case(TARGET):
+        feed(frames)
+
+
+@FUZZ
+@given(st.sampled_from(STREAMS), st.text(max_size=80))
+def test_any_mark_name_round_trips(stream: list[str], name: str) -> None:
+    with case(TARGET):
+        parser = MediaStreamParser()
+        for frame in stream:
+            parser.parse(frame)
+        assert parser.stream_sid is not None
+        assert parser.parse(render_mark(parser.stream_sid, name)) == Mark(name)

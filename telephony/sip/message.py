@@ -69,6 +69,9 @@ _LIST_HEADERS = frozenset({"Via", "Route", "Record-Route"})
 # What a request must carry to be answered at all (section 8.1.1).
 ANSWERABLE = ("Via", "From", "To", "Call-ID", "CSeq")
 _TOKEN = re.compile(r"^[A-Za-z0-9.!%*_+`'~-]+$")
+# No control character but tab may stand in a header value (RFC 3261 section 25.1: a bare CR
+# would end the header line for the next reader, letting a value smuggle in a header).
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 class MalformedSipMessageError(ValueError):
@@ -93,7 +96,13 @@ class MalformedSipMessageError(ValueError):
     def answerable(self) -> bool:
         """A request that names itself well enough to be sent a 400."""
         names = {name for name, _ in self.headers}
-        return bool(self.method) and self.method != "ACK" and all(h in names for h in ANSWERABLE)
+        vias = [value for name, value in self.headers if name == "Via"]
+        return (
+            bool(self.method)
+            and self.method != "ACK"
+            and all(h in names for h in ANSWERABLE)
+            and all(readable_via(via) for via in vias)  # the 400 goes back along them
+        )
 
 
 @dataclass
@@ -145,6 +154,11 @@ class SipRequest(SipMessage):
 class SipResponse(SipMessage):
     status: int = 0
     reason: str = ""
+
+
+def readable_via(value: str) -> bool:
+    """A Via value that names its protocol (`SIP/2.0/UDP host;branch=...`)."""
+    return value.upper().startswith(SIP_VERSION + "/")
 
 
 def canonical_name(name: str) -> str:
@@ -250,7 +264,7 @@ def _headers(lines: list[str], method: str) -> list[tuple[str, str]]:
     headers: list[tuple[str, str]] = []
     for line in unfolded:
         name, colon, value = line.partition(":")
-        if not colon or not _TOKEN.match(name.strip()):
+        if not colon or not _TOKEN.match(name.strip()) or _CONTROL.search(value):
             raise MalformedSipMessageError(
                 "bad_header",
                 f"unreadable header line {line[:60]!r}",
@@ -274,6 +288,10 @@ def _check(message: SipRequest | SipResponse, method: str) -> None:
                 method=method,
                 headers=headers,
             )
+    # Before anything that is answered with a 400: a reply goes back along the Via, so one we
+    # cannot read must not be echoed into it (found by fuzzing).
+    if not all(readable_via(via) for via in message.header_values("Via")):
+        raise MalformedSipMessageError("bad_via", "Malformed Via header", method=method)
     cseq = (message.header("CSeq") or "").split()
     if len(cseq) != 2 or not cseq[0].isdigit() or int(cseq[0]) >= 2**31:
         without_cseq = [(name, value) for name, value in headers if name != "CSeq"]
@@ -287,9 +305,6 @@ def _check(message: SipRequest | SipResponse, method: str) -> None:
             method=method,
             headers=headers,
         )
-    via = message.header("Via") or ""
-    if not via.upper().startswith(SIP_VERSION + "/"):
-        raise MalformedSipMessageError("bad_via", "Malformed Via header", method=method)
 
 
 def _body(message: SipRequest | SipResponse, body: bytes, method: str) -> bytes:

@@ -15,6 +15,7 @@ from pathlib import Path
 # 11. knowledge-base retrieval.
 # 12. the offline language models (`python -m bench.llm_eval`).
 # 13. offline speech recognition (`python -m bench.offline_stt`).
+# 14. fuzzing (`make fuzz`, `python -m bench.fuzz`).
 FEEL = "feel"
 DIALER = "dialer"
 STRESS = "barge-in-stress"
@@ -25,6 +26,7 @@ DASHBOARD = "dashboard"
 KNOWLEDGE = "knowledge"
 OFFLINE_LLM = "offline-llm"
 OFFLINE_STT = "offline-stt"
+FUZZ = "fuzz"
 SECTIONS = (
     FEEL,
     DIALER,
@@ -36,6 +38,7 @@ SECTIONS = (
     KNOWLEDGE,
     OFFLINE_LLM,
     OFFLINE_STT,
+    FUZZ,
 )
 # The file-wide method section; a section's own "### How it is measured" must not match it.
 FILE_METHOD_HEADING = "\n## How it is measured"

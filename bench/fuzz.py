@@ -70,7 +70,8 @@ Each target's properties (`tests/fuzz/`) run with the `fuzz` Hypothesis profile,
 {examples} random cases per property, from the corpus in `tests/fuzz/corpus/` and its
 mutations. Properties: no exception but the module's documented error; what is accepted
 renders back (or round-trips) the same; each input within its time bound. A failing property
-is a finding. Total {seconds / 60:.1f} min on a shared 2-core machine (1-minute load {load_average()[0]:.1f} at the end).
+is a finding. Total {seconds / 60:.1f} min on a shared 2-core machine (1-minute load
+{load_average()[0]:.1f} at the end).
 
 | target | cases run | failing properties (findings open) |
 |---|---|---|

@@ -19,8 +19,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
     outcome = yield
     report = outcome.get_result()
     if report.when == "call" and report.failed:
-        module = item.module
-        FAILED[getattr(module, "TARGET", item.name)] += 1
+        FAILED[getattr(getattr(item, "module", None), "TARGET", item.name)] += 1
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -54,6 +54,11 @@ def case(target: str, limit_s: float = MAX_SECONDS_PER_INPUT) -> Iterator[None]:
     assert elapsed < limit_s, f"{target}: one input took {elapsed:.2f} s"
 
 
+def check_reason(reason: str) -> None:
+    """A refusal's reason: a short stable code, fit to be a counter's label."""
+    assert reason.isidentifier(), reason
+
+
 def seeds(target: str) -> list[bytes]:
     """The corpus files of `target`, in name order (real-looking inputs to start from)."""
     files = sorted(path for path in (CORPUS / target).iterdir() if path.is_file())
@@ -89,7 +94,10 @@ def spliced(seed: bytes, splices: list[tuple[int, bytes]], cut: int) -> bytes:
 def byte_mutants(target: str) -> st.SearchStrategy[bytes]:
     """Corpus seeds mutated byte-wise, plus some wholly random bytes."""
     mutated = st.builds(
-        spliced, st.sampled_from(seeds(target)), st.lists(SPLICE, max_size=6), st.integers(0, 1 << 16)
+        spliced,
+        st.sampled_from(seeds(target)),
+        st.lists(SPLICE, max_size=6),
+        st.integers(0, 1 << 16),
     )
     return st.one_of(st.sampled_from(seeds(target)), mutated, st.binary(max_size=600))
 
@@ -104,7 +112,9 @@ JSON_LEAF = (
 )
 JSON_VALUE = st.recursive(
     JSON_LEAF,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -133,7 +143,8 @@ def replaced(document: object, path: tuple[object, ...], new: object, delete: bo
         else:
             copy[head] = replaced(copy[head], rest, new, delete)
         return copy
-    assert isinstance(document, list) and isinstance(head, int)
+    assert isinstance(document, list)
+    assert isinstance(head, int)
     items = list(document)
     items[head] = replaced(items[head], rest, new, delete)
     return items

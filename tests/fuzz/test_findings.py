@@ -36,7 +36,8 @@ def test_a_request_with_an_unreadable_via_is_dropped_not_answered() -> None:
     agent = UserAgent(lambda remote: "198.51.100.1", 5060)
     events = agent.receive(BROKEN_VIA_OPTIONS, TRUNK, 0.0)
     assert [type(event) for event in events] == [MessageRejected]
-    assert isinstance(events[0], MessageRejected) and not events[0].answered
+    assert isinstance(events[0], MessageRejected)
+    assert not events[0].answered
     assert agent.datagrams() == []
     with pytest.raises(MalformedSipMessageError) as error:
         parse_message(BROKEN_VIA_OPTIONS)
@@ -46,7 +47,8 @@ def test_a_request_with_an_unreadable_via_is_dropped_not_answered() -> None:
 def test_a_bare_carriage_return_inside_a_header_value_is_refused() -> None:
     # Found with the Via above: "Via: S\rP/2.0/UDP ..." was read as one value holding a CR, and
     # echoed, so that the next reader saw a line break where we saw none.
-    data = BROKEN_VIA_OPTIONS.replace(b"v: S,P", b"v: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-1\rX: P")
+    via = b"v: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-1\rX: P"
+    data = BROKEN_VIA_OPTIONS.replace(b"v: S,P", via)
     with pytest.raises(MalformedSipMessageError) as error:
         parse_message(data.replace(b"Ma\r\nForwards", b"Max-Forwards"))
     assert error.value.reason == "bad_header"

@@ -24,8 +24,12 @@ def read_all(data: bytes, region: str | None) -> list[Lead | BadRow] | None:
     try:
         return list(read_leads(_lines(io.BytesIO(data)), default_region=region))
     except LeadsFileError as error:
-        assert str(error)
+        check_message(str(error))
         return None
+
+
+def check_message(message: str) -> None:
+    assert message.strip()
 
 
 def written_back(leads: list[Lead]) -> bytes:
@@ -50,7 +54,8 @@ def check(data: bytes, region: str | None) -> None:
         if isinstance(row, BadRow):
             assert row.reason.strip()
     for lead in leads:
-        assert lead.phone_number.startswith("+") and lead.phone_number[1:].isdigit()
+        assert lead.phone_number.startswith("+")
+        assert lead.phone_number[1:].isdigit()
         assert all(variable_name(key) == key for key in lead.variables)
     assert len({lead.phone_number for lead in leads}) == len(leads)
     event(f"leads accepted: {min(len(leads), 2)}")

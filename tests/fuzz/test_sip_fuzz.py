@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from telephony.sip.message import MalformedSipMessageError, SipRequest, parse_message, render
 from telephony.sip.sdp import SdpError, choose, parse_offer, render_answer
 from telephony.sip.user_agent import MessageRejected, UserAgent
-from tests.fuzz.harness import FUZZ, byte_mutants, case
+from tests.fuzz.harness import FUZZ, byte_mutants, case, check_reason
 from tests.unit.sip_requests import TRUNK
 
 pytestmark = [pytest.mark.unit, pytest.mark.fuzz]
@@ -56,7 +56,7 @@ def test_accepted_messages_render_back_to_themselves(data: bytes) -> None:
         try:
             message = parse_message(data)
         except MalformedSipMessageError as error:
-            assert error.reason and error.reason.isidentifier()
+            check_reason(error.reason)
             return
         again = parse_message(render(message))
         assert type(again) is type(message)
@@ -79,7 +79,7 @@ def test_offers_are_read_or_refused_and_answers_parse_back(data: bytes) -> None:
             offer = parse_offer(data)
             answer = choose(offer)
         except SdpError as error:
-            assert error.reason and str(error)
+            check_reason(error.reason)
             return
         assert 0 <= offer.port <= 65535
         ours = parse_offer(render_answer(answer, "198.51.100.1", 40002, 7))

@@ -78,7 +78,8 @@ def test_any_template_renders_or_says_why(
         rendered = renderer.render_blocking(source, variables, MAX_CHARS)
     assert len(rendered.text) <= MAX_CHARS
     if rendered.error is not None:
-        assert rendered.error.strip() and rendered.text == ""
+        assert rendered.error.strip()
+        assert rendered.text == ""
 
 
 @SETTINGS
@@ -99,4 +100,5 @@ def test_text_without_syntax_is_returned_as_it_is(renderer: TemplateRenderer, te
     if len(text) <= 100:
         assert rendered == type(rendered)(text)
     else:
-        assert rendered.text == "" and rendered.error
+        assert rendered.text == ""
+        assert rendered.error

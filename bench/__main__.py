@@ -45,6 +45,7 @@ from bench.sections import (
     DASHBOARD,
     DIALER,
     FIELD_APP,
+    FUZZ,
     QUERIES,
     RECORDING,
     STRESS,
@@ -265,7 +266,7 @@ async def _main(args: argparse.Namespace) -> int:
     )
     text = render(run, steps, offline, feel_block)
     # Measured by runs of their own.
-    for kept in (DIALER, STRESS, QUERIES, RECORDING, FIELD_APP, DASHBOARD):
+    for kept in (DIALER, STRESS, QUERIES, RECORDING, FIELD_APP, DASHBOARD, FUZZ):
         block = section_of(args.output, kept)
         if block:
             text = splice_section(text, block, kept)

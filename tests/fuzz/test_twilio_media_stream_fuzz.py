@@ -3,12 +3,15 @@ counted `MalformedMessage`, never another exception; marks we render parse back 
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from telephony.json_frames import MalformedMessage
-from telephony.twilio.media_stream import Mark, MediaStreamParser, Start, render_mark
+from telephony.twilio.media_stream import Mark, Media, MediaStreamParser, Start, render_mark
 from tests.fuzz.harness import FUZZ, case, check_reason, frame_mutants, seed_texts
 
 pytestmark = [pytest.mark.unit, pytest.mark.fuzz]
@@ -56,3 +59,18 @@ def test_any_mark_name_round_trips(stream: list[str], name: str) -> None:
             parser.parse(frame)
         assert parser.stream_sid is not None
         assert parser.parse(render_mark(parser.stream_sid, name)) == Mark(name)
+
+
+@FUZZ
+@given(st.binary(max_size=400), st.integers(0, 10**18 - 1), st.booleans())  # text: < 19 digits
+def test_any_audio_payload_round_trips(audio: bytes, chunk: int, as_text: bool) -> None:
+    with case(TARGET):
+        parser = MediaStreamParser()
+        for frame in STREAMS[0][:2]:  # connected, start
+            parser.parse(frame)
+        assert parser.stream_sid is not None
+        number: int | str = str(chunk) if as_text else chunk
+        media = {"track": "inbound", "chunk": number, "timestamp": number}
+        media["payload"] = base64.b64encode(audio).decode()
+        frame = json.dumps({"event": "media", "streamSid": parser.stream_sid, "media": media})
+        assert parser.parse(frame) == Media(audio, "inbound", chunk, chunk)

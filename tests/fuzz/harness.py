@@ -74,7 +74,7 @@ def seed_texts(target: str) -> list[str]:
 _INTERESTING = st.sampled_from(
     [b"\r\n", b"\n", b"\r", b"\r\n\r\n", b",", b";", b":", b'"', b"=", b" ", b"\t", b"<", b">",
      b"\x00", b"\xff", b"\xc3", b"\xef\xbb\xbf", b"0", b"99999999999999999999", b"-1", b"{", b"}",
-     b"[", b"]", b"{{", b"}}", b"{%", b"%}", b"\\", b"\xe2\x80\xae"]
+     b"[", b"]", b"{{", b"}}", b"{%", b"%}", b"\\", b"\xe2\x80\xae", b"\xc2\xb2", b"\xd9\xa3"]
 )  # fmt: skip
 SPLICE = st.tuples(st.integers(0, 1 << 16), _INTERESTING | st.binary(max_size=8))
 

@@ -6,10 +6,12 @@ import json
 
 import pytest
 
+from campaigns.windows import InvalidCallingWindowError, LocalTimeRange
 from telephony.convai import server_events
 from telephony.sip.message import MalformedSipMessageError, parse_message
+from telephony.sip.sdp import SdpError, parse_offer
 from telephony.sip.user_agent import MessageRejected, UserAgent
-from tests.unit.sip_requests import TRUNK
+from tests.unit.sip_requests import SDP_OFFER, TRUNK, invite
 
 pytestmark = [pytest.mark.unit, pytest.mark.fuzz]
 
@@ -52,3 +54,48 @@ def test_a_bare_carriage_return_inside_a_header_value_is_refused() -> None:
     with pytest.raises(MalformedSipMessageError) as error:
         parse_message(data.replace(b"Ma\r\nForwards", b"Max-Forwards"))
     assert error.value.reason == "bad_header"
+
+
+# Found by test_mutated_requests_never_break_the_user_agent (the long run): a header line
+# without a colon after a CSeq of one word was answered with a 400 that echoed the bad CSeq.
+BROKEN_CSEQ_NOTIFY = (
+    b"NOTIFY sip:velox@198.51.100.1:5060 SIP/2.0\r\n"
+    b"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-n1\r\n"
+    b"From: <sip:+15550001111@192.0.2.10>;tag=caller-tag\r\nTo: <sip:velox@198.51.100.1>\r\n"
+    b"Call-ID: call-1@192.0.2.10\r\nCSeq: 3\r\nOTIFY\r\nContent-Length: 0\r\n\r\n"
+)
+
+
+def test_a_request_with_an_unreadable_cseq_is_not_answered_with_it() -> None:
+    agent = UserAgent(lambda remote: "198.51.100.1", 5060)
+    events = agent.receive(BROKEN_CSEQ_NOTIFY, TRUNK, 0.0)
+    assert [type(event) for event in events] == [MessageRejected]
+    assert agent.datagrams() == []
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (invite().replace(b"CSeq: 1", "CSeq: ²".encode()), "bad_cseq"),
+        (invite().replace(b"Content-Length: ", "Content-Length: ²".encode()), "bad_content_length"),
+        ("SIP/2.0 ²00 OK\r\nVia: SIP/2.0/UDP x\r\n\r\n".encode(), "bad_status_line"),
+    ],
+)
+def test_a_superscript_digit_is_a_malformed_message_not_a_crash(data: bytes, reason: str) -> None:
+    # Found reading the parser while fixing the finding above (the mutations now include "²"):
+    # `str.isdigit` takes "²" and `int` refuses it, so a plain ValueError escaped the parser.
+    with pytest.raises(MalformedSipMessageError) as error:
+        parse_message(data)
+    assert error.value.reason == reason
+
+
+def test_a_superscript_digit_in_sdp_is_not_a_crash() -> None:
+    offer = parse_offer(SDP_OFFER.replace("a=ptime:20", "a=ptime:²").encode())
+    assert offer.ptime_ms == 20
+    with pytest.raises(SdpError):
+        parse_offer(SDP_OFFER.replace("m=audio 40000", "m=audio ²").encode())
+
+
+def test_a_superscript_digit_in_a_calling_window_is_refused() -> None:
+    with pytest.raises(InvalidCallingWindowError):
+        LocalTimeRange.parse("²9:00-17:00")

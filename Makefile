@@ -8,10 +8,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-m unit -x"`.
 PYTEST_ARGS ?=
+# Cases per fuzz property in `make fuzz`.
+FUZZ_EXAMPLES ?= 20000
 LINT_PATHS := app telephony campaigns workers tests migrations
 
 .DEFAULT_GOAL := help
-.PHONY: help install dashboard dashboard-client mobile-app services browser sipp run test lint format typecheck check bench clean distclean
+.PHONY: help install dashboard dashboard-client mobile-app services browser sipp run test lint format typecheck check bench fuzz clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -117,6 +119,9 @@ check: lint typecheck test ## lint + typecheck + test
 
 bench: install ## run the benchmarks (python -m bench, about 30 min) and write bench/RESULTS.md
 	$(BIN)/python -m bench
+
+fuzz: install ## the long fuzz run (HYPOTHESIS_PROFILE=fuzz, FUZZ_EXAMPLES cases per property): prints cases and findings, writes bench/RESULTS.md
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m bench.fuzz --examples $(FUZZ_EXAMPLES)
 
 .PHONY: bench-serve
 bench-serve: install ## serve an instant-provider agent to dial (VELOX_PORT, default 8000); prints agent_id=

@@ -42,11 +42,10 @@ from bench.phone_line import Utterance
 from bench.report import OVERHEAD_CALLS, Run, render
 from bench.scale import Script, StepResult, ramp_seconds, run_step
 from bench.sections import (
-    DASHBOARD,
     DIALER,
-    FIELD_APP,
+    FEEL,
     QUERIES,
-    RECORDING,
+    SECTIONS,
     STRESS,
     section_of,
     splice_section,
@@ -264,8 +263,8 @@ async def _main(args: argparse.Namespace) -> int:
         interruption_s=len(espeak_pcm16(INTERRUPTION)) / 32000,
     )
     text = render(run, steps, offline, feel_block)
-    # Measured by runs of their own.
-    for kept in (DIALER, STRESS, QUERIES, RECORDING, FIELD_APP, DASHBOARD):
+    # Measured by runs of their own: every section but the feel one this run made.
+    for kept in (section for section in SECTIONS if section != FEEL):
         block = section_of(args.output, kept)
         if block:
             text = splice_section(text, block, kept)

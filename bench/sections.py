@@ -16,6 +16,7 @@ from pathlib import Path
 # 12. the offline language models (`python -m bench.llm_eval`).
 # 13. offline speech recognition (`python -m bench.offline_stt`).
 # 14. tenant isolation under rate limits (`python -m bench.tenant_isolation`).
+# 15. fuzzing (`make fuzz`, `python -m bench.fuzz`).
 FEEL = "feel"
 DIALER = "dialer"
 STRESS = "barge-in-stress"
@@ -27,6 +28,7 @@ KNOWLEDGE = "knowledge"
 OFFLINE_LLM = "offline-llm"
 OFFLINE_STT = "offline-stt"
 TENANT_ISOLATION = "tenant-isolation"
+FUZZ = "fuzz"
 SECTIONS = (
     FEEL,
     DIALER,
@@ -39,6 +41,7 @@ SECTIONS = (
     OFFLINE_LLM,
     OFFLINE_STT,
     TENANT_ISOLATION,
+    FUZZ,
 )
 # The file-wide method section; a section's own "### How it is measured" must not match it.
 FILE_METHOD_HEADING = "\n## How it is measured"

@@ -49,7 +49,9 @@ class Weekday(enum.IntEnum):
 
 def _parse_clock(text: str) -> int:
     hours, _, minutes = text.strip().partition(":")
-    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+    # isascii: `isdigit` also takes "²", which `int` refuses (the SIP parser had the same fault).
+    digits = hours + minutes
+    if not (digits.isascii() and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
         raise InvalidCallingWindowError(f"time {text!r} is not HH:MM")
     return int(hours) * 60 + int(minutes)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from app.audio.formats import format_named
+from app.engine.text import clean_text
 
 Scalar = str | int | float | bool
 
@@ -29,10 +30,16 @@ class AudioAlignment:
 
 
 def _message(kind: str, key: str, event: dict[str, Any], event_id: int | None = None) -> str:
-    """Compact JSON `{"type": kind, key: event}`, adding `event_id` to the event when given."""
+    """Compact JSON `{"type": kind, key: event}`, adding `event_id` to the event when given.
+
+    Always sendable as a UTF-8 text frame: a lone surrogate in a text (an LLM's or a tool's JSON
+    may carry one) becomes U+FFFD instead of failing the send.
+    """
     if event_id is not None:
         event = {**event, "event_id": event_id}
-    return json.dumps({"type": kind, key: event}, separators=(",", ":"), ensure_ascii=False)
+    return clean_text(
+        json.dumps({"type": kind, key: event}, separators=(",", ":"), ensure_ascii=False)
+    )
 
 
 def render_initiation_metadata(

@@ -69,6 +69,9 @@ _LIST_HEADERS = frozenset({"Via", "Route", "Record-Route"})
 # What a request must carry to be answered at all (section 8.1.1).
 ANSWERABLE = ("Via", "From", "To", "Call-ID", "CSeq")
 _TOKEN = re.compile(r"^[A-Za-z0-9.!%*_+`'~-]+$")
+# No control character but tab may stand in a header value (RFC 3261 section 25.1: a bare CR
+# would end the header line for the next reader, letting a value smuggle in a header).
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 class MalformedSipMessageError(ValueError):
@@ -93,7 +96,14 @@ class MalformedSipMessageError(ValueError):
     def answerable(self) -> bool:
         """A request that names itself well enough to be sent a 400."""
         names = {name for name, _ in self.headers}
-        return bool(self.method) and self.method != "ACK" and all(h in names for h in ANSWERABLE)
+        vias = [value for name, value in self.headers if name == "Via"]
+        return (
+            bool(self.method)
+            and self.method != "ACK"
+            and all(h in names for h in ANSWERABLE)
+            and all(readable_via(via) for via in vias)  # the 400 goes back along them
+            and all(readable_cseq(cseq.split()) for name, cseq in self.headers if name == "CSeq")
+        )
 
 
 @dataclass
@@ -145,6 +155,22 @@ class SipRequest(SipMessage):
 class SipResponse(SipMessage):
     status: int = 0
     reason: str = ""
+
+
+def is_decimal(text: str) -> bool:
+    """ASCII digits only: `str.isdigit` also takes "²", which `int` then refuses (a ValueError
+    that escaped the parser; found while fixing a fuzz finding)."""
+    return text.isascii() and text.isdigit()
+
+
+def readable_via(value: str) -> bool:
+    """A Via value that names its protocol (`SIP/2.0/UDP host;branch=...`)."""
+    return value.upper().startswith(SIP_VERSION + "/")
+
+
+def readable_cseq(parts: list[str]) -> bool:
+    """A CSeq header's words that are a sequence number under 2**31 and a method."""
+    return len(parts) == 2 and is_decimal(parts[0]) and int(parts[0]) < 2**31
 
 
 def canonical_name(name: str) -> str:
@@ -233,7 +259,7 @@ def parse_message(data: bytes) -> SipRequest | SipResponse:
 
 
 def _response_line(parts: list[str]) -> SipResponse:
-    if len(parts) < 2 or not parts[1].isdigit() or len(parts[1]) != 3:
+    if len(parts) < 2 or not is_decimal(parts[1]) or len(parts[1]) != 3:
         raise MalformedSipMessageError(
             "bad_status_line", f"unreadable status line {' '.join(parts)!r}"
         )
@@ -250,7 +276,7 @@ def _headers(lines: list[str], method: str) -> list[tuple[str, str]]:
     headers: list[tuple[str, str]] = []
     for line in unfolded:
         name, colon, value = line.partition(":")
-        if not colon or not _TOKEN.match(name.strip()):
+        if not colon or not _TOKEN.match(name.strip()) or _CONTROL.search(value):
             raise MalformedSipMessageError(
                 "bad_header",
                 f"unreadable header line {line[:60]!r}",
@@ -274,8 +300,12 @@ def _check(message: SipRequest | SipResponse, method: str) -> None:
                 method=method,
                 headers=headers,
             )
+    # Before anything that is answered with a 400: a reply goes back along the Via, so one we
+    # cannot read must not be echoed into it (found by fuzzing).
+    if not all(readable_via(via) for via in message.header_values("Via")):
+        raise MalformedSipMessageError("bad_via", "Malformed Via header", method=method)
     cseq = (message.header("CSeq") or "").split()
-    if len(cseq) != 2 or not cseq[0].isdigit() or int(cseq[0]) >= 2**31:
+    if not readable_cseq(cseq):
         without_cseq = [(name, value) for name, value in headers if name != "CSeq"]
         raise MalformedSipMessageError(
             "bad_cseq", "Malformed CSeq header", method=method, headers=without_cseq
@@ -287,16 +317,13 @@ def _check(message: SipRequest | SipResponse, method: str) -> None:
             method=method,
             headers=headers,
         )
-    via = message.header("Via") or ""
-    if not via.upper().startswith(SIP_VERSION + "/"):
-        raise MalformedSipMessageError("bad_via", "Malformed Via header", method=method)
 
 
 def _body(message: SipRequest | SipResponse, body: bytes, method: str) -> bytes:
     length = message.header("Content-Length")
     if length is None:
         return body  # allowed over UDP: the datagram's end is the body's end (section 18.3)
-    if not length.strip().isdigit():
+    if not is_decimal(length.strip()):
         raise MalformedSipMessageError(
             "bad_content_length", "Malformed Content-Length", method=method, headers=message.headers
         )
@@ -333,6 +360,6 @@ def sipfrag_status(body: bytes) -> tuple[int, str]:
     """The status line of a message/sipfrag body (`SIP/2.0 200 OK`); (0, '') if unreadable."""
     first = body.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
     parts = first.split(" ", 2)
-    if len(parts) < 2 or parts[0] != "SIP/2.0" or not parts[1].isdigit():
+    if len(parts) < 2 or parts[0] != "SIP/2.0" or not is_decimal(parts[1]):
         return 0, ""
     return int(parts[1]), parts[2] if len(parts) > 2 else ""

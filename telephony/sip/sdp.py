@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.audio.formats import MULAW_8K, AudioFormat
+from telephony.sip.message import is_decimal
 
 # Static payload types (RFC 3551) and what they carry.
 PCMU, PCMA = 0, 8
@@ -79,9 +80,9 @@ def parse_offer(body: bytes) -> Offer:
             name, _, attribute = value.partition(":")
             if name == "rtpmap":
                 number, _, encoding = attribute.partition(" ")
-                if number.isdigit():
+                if is_decimal(number):
                     rtpmap[int(number)] = encoding.strip()
-            elif name == "ptime" and attribute.strip().isdigit():
+            elif name == "ptime" and is_decimal(attribute.strip()):
                 ptime = int(attribute.strip())
     if not seen_audio:
         raise SdpError("sdp_no_audio", "the offer has no audio stream")
@@ -93,14 +94,14 @@ def parse_offer(body: bytes) -> Offer:
 
 def _media_line(value: str) -> tuple[int, list[int]]:
     parts = value.split()
-    if len(parts) < 4 or not parts[1].split("/")[0].isdigit():
+    if len(parts) < 4 or not is_decimal(parts[1].split("/")[0]):
         raise SdpError("sdp_bad_media", f"unreadable media line 'm={value}'")
     if parts[2] not in ("RTP/AVP", "RTP/AVPF"):
         raise SdpError("sdp_unsupported_transport", f"media transport {parts[2]} is not RTP/AVP")
     port = int(parts[1].split("/")[0])
     if port > 65535:
         raise SdpError("sdp_bad_media", f"port {port} is out of range")
-    return port, [int(p) for p in parts[3:] if p.isdigit() and int(p) < 128]
+    return port, [int(p) for p in parts[3:] if is_decimal(p) and int(p) < 128]
 
 
 def choose(offer: Offer, enabled: tuple[str, ...] = ("PCMU", "PCMA")) -> Answer:

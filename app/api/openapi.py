@@ -2,7 +2,7 @@
 
 FastAPI documents a route's success and, for routes with parameters, a 422 in its own array
 form. Velox also answers in ElevenLabs' error shape (`{"detail": {"status", "message"}}`), and
-every authenticated route can answer 401 and 429 (its rates, `app/limits/`), every route with a
+every authenticated route can answer 401, every API route 429 (its rates, `app/limits/`), every route with a
 path parameter 404 (not found, or another organization's), every route with a body 413 (see
 `body_limits`). Those are added here to each operation they apply to, with 422 documented as
 either form; codes particular to one route (409, 503...) are declared on the route itself with
@@ -85,7 +85,10 @@ def _add_error_responses(document: dict[str, Any]) -> None:
             if operation.get("security") or _authenticated(path):
                 _add(responses, 401)
                 _add(responses, 403)
-                _add(responses, 429)  # app/limits/: the organization's and the key's rates
+            if path.startswith("/v1/"):
+                # app/limits/: the organization's and the key's rates; a key already over its
+                # rate is answered 429 at the door on any API route it is sent to.
+                _add(responses, 429)
             if any(p.get("in") == "path" for p in parameters):
                 _add(responses, 404)
             if has_body:

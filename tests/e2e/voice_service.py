@@ -140,6 +140,7 @@ def running_service(
     sip: bool = False,
     drain_timeout_s: float = 15.0,
     allow_private_urls: bool = False,
+    rate_limits_enabled: bool = True,
 ) -> Iterator[RunningService]:
     """Serve `registry`'s providers, with an agent (as `config` chooses them) on AGENT_NUMBER;
     on a SQLite file in `tmp_path` unless given an (empty) database's URL. With `sip`, it
@@ -156,6 +157,7 @@ def running_service(
         sip_host="127.0.0.1",
         sip_port=0 if sip else None,
         drain_timeout_s=drain_timeout_s,
+        rate_limits_enabled=rate_limits_enabled,
         allow_private_urls=allow_private_urls,
     )
     upgrade(settings.resolved_database_url())

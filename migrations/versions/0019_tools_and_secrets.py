@@ -71,7 +71,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("turns", schema=None) as batch_op:
+    # ALTER TABLE ... DROP COLUMN in place (SQLite 3.35+): recreating `turns` the batch way
+    # fails on SQLite, whose call-search triggers (0013, 0016) name the table being renamed.
+    with op.batch_alter_table("turns", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("tool_results")
         batch_op.drop_column("tool_calls")
     op.drop_table("secrets")

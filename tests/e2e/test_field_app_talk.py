@@ -177,6 +177,12 @@ def test_talk_survives_the_network_dropping_as_one_conversation(
 
     line(page, SECOND)  # speech flows again on the resumed conversation
     line(page, f"Noted: {SECOND}")
+    # Heard to its end before the call ends: the transcript keeps what the lead heard, and an
+    # answer ended mid-sentence is kept as far as it played (here: none of it, had the test
+    # hung up at once — the line shows when the words are known, before they play).
+    with contextlib.suppress(PlaywrightTimeoutError):
+        speaking.wait_for(state="visible", timeout=2_000)
+    speaking.wait_for(state="hidden", timeout=10_000)
     page.get_by_role("button", name="Mute").click()
     assert page.get_by_role("button", name="Unmute").get_attribute("aria-pressed") == "true"
     page.screenshot(path=screens / "4-talk-resumed-muted.png", full_page=True)

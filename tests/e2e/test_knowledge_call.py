@@ -127,7 +127,9 @@ async def test_the_passage_answering_the_callers_question_reaches_the_llm(
                     listening = asyncio.create_task(caller.silence(4.0))
                     await caller.wait_for(lambda: caller.audio_frames > heard + 25, timeout=10)
                     await listening
-                body = service.ended_conversation(parameters["conversation_id"])
+                body = await asyncio.to_thread(
+                    service.ended_conversation, parameters["conversation_id"]
+                )
                 with service.database.session() as session:
                     chunks = knowledge_rows.chunks_of(
                         session, service.organization_id, [catalogue_id]

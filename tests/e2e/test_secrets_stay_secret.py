@@ -4,6 +4,7 @@ the websockets client logs request headers at DEBUG."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sqlite3
@@ -74,7 +75,11 @@ async def test_keys_echoed_by_a_provider_or_logged_by_a_client_are_redacted_ever
                     await caller.silence(1.0)
                     await caller.play(speak("What are your opening hours?"))
                     await caller.silence(3.0)
-                conversation = json.dumps(service.ended_conversation(parameters["conversation_id"]))
+                conversation = json.dumps(
+                    await asyncio.to_thread(
+                        service.ended_conversation, parameters["conversation_id"]
+                    )
+                )
                 database = service.settings.resolved_database_url().removeprefix("sqlite:///")
 
     assert groq.requests, "the LLM was never asked: the test did not reach the leaky provider"

@@ -2,11 +2,11 @@
 
 FastAPI documents a route's success and, for routes with parameters, a 422 in its own array
 form. Velox also answers in ElevenLabs' error shape (`{"detail": {"status", "message"}}`), and
-every authenticated route can answer 401, every API route 429 (its rates, `app/limits/`), every route with a
-path parameter 404 (not found, or another organization's), every route with a body 413 (see
-`body_limits`). Those are added here to each operation they apply to, with 422 documented as
-either form; codes particular to one route (409, 503...) are declared on the route itself with
-`error_responses`.
+every authenticated route can answer 401, every API route 429 (its rates, `app/limits/`), every
+route with a path parameter 404 (not found, or another organization's), every route with a body
+413 (see `body_limits`). Those are added here to each operation they apply to, with 422
+documented as either form; codes particular to one route (409, 503...) are declared on the route
+itself with `error_responses`.
 """
 
 from __future__ import annotations

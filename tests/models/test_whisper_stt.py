@@ -109,8 +109,7 @@ async def test_audio_after_a_finalize_goes_into_the_next_final(
 
 async def test_transcribing_never_holds_up_the_event_loop(whisper: WhisperSpeechToText) -> None:
     stream = await whisper.open_stream("en")
-    # Long enough that even the utterance-sized decode takes a measurable time.
-    await push(stream, speak(f"{HOURS}, and {CANCEL}, and {HOURS} again") + PAUSE)
+    await push(stream, speak(HOURS) + PAUSE)
     worst_lateness = 0.0
     final_task = asyncio.create_task(next_final(stream))
     await stream.finalize()
@@ -120,7 +119,7 @@ async def test_transcribing_never_holds_up_the_event_loop(whisper: WhisperSpeech
         await asyncio.sleep(0.02)
         worst_lateness = max(worst_lateness, time.perf_counter() - tick - 0.02)
     assert "saturday" in words(final_task.result())
-    assert time.perf_counter() - started > 0.05  # the final took long enough to tell
+    assert time.perf_counter() - started > 0.1  # the final took long enough to tell
     assert worst_lateness < 0.06
     await stream.aclose()
 

@@ -1,4 +1,4 @@
-"""Whisper tiny.en through CTranslate2, the offline recognizer with interims (`stt.py`)."""
+"""Whisper tiny.en on faster-whisper, the offline recognizer (`stt.py`)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.e2e.voice_service import RunningService
 
@@ -72,3 +72,16 @@ async def refused(url: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
             pass
     response = caught.value.response
     return response.status_code, json.loads(response.body or b"{}")
+
+
+async def closed_with_error(url: str, says: str, code: int = 1013) -> None:
+    """A conversation opened at `url` is refused once accepted: an `error` event saying `says`,
+    then the server closes the socket with `code` (1013: try again later)."""
+    async with connect(url) as ws:
+        error = await receive(ws)
+        assert error["type"] == "error"
+        assert says in json.dumps(error)
+        with pytest.raises(ConnectionClosed) as closed:
+            await receive(ws)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == code

@@ -18,7 +18,7 @@ from app.config.agent import AgentConfig
 from app.db.models import Call
 from app.limits.rates import rate_limits_for
 from app.observability.metrics import CALLS_REFUSED_CAP
-from tests.e2e.socket_client import receive, socket_url
+from tests.e2e.socket_client import closed_with_error, receive, socket_url
 from tests.e2e.voice_service import SIP_NUMBER, VoiceService, voice_service
 from tests.fakes.providers import ScriptedLanguageModel, ScriptedSpeechToText, ToneTextToSpeech
 from tests.sip_caller import SipCaller
@@ -106,14 +106,7 @@ async def test_a_full_organization_is_refused_on_every_channel_until_a_call_ends
             sip.close()
 
         # The conversation socket: an error event, then close 1013 (try again later).
-        async with connect(socket_url(service)) as ws:
-            error = await receive(ws)
-            assert error["type"] == "error"
-            assert "calls at once" in json.dumps(error)
-            with pytest.raises(ConnectionClosed) as closed:
-                await receive(ws)
-            assert closed.value.rcvd is not None
-            assert closed.value.rcvd.code == 1013
+        await closed_with_error(socket_url(service), "calls at once")
     finally:
         await hang_up(service, first)
     for channel in ("twilio", "sip", "websocket"):
@@ -133,13 +126,7 @@ async def test_new_calls_over_the_organizations_rate_are_refused(service: VoiceS
     third = await asyncio.to_thread(service.post_voice, call_sid="CA" + "7" * 32)
     assert BUSY in third.text
     assert refused_calls(service) == [("failed", "new_calls")]
-    async with connect(socket_url(service)) as ws:
-        error = await receive(ws)
-        assert "2/minute" in json.dumps(error)
-        with pytest.raises(ConnectionClosed) as closed:
-            await receive(ws)
-        assert closed.value.rcvd is not None
-        assert closed.value.rcvd.code == 1013
+    await closed_with_error(socket_url(service), "2/minute")
 
 
 async def test_conversation_sockets_over_their_rate_close_1013(service: VoiceService) -> None:

@@ -10,17 +10,14 @@ conversation on the socket is closed 1013.
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import pytest
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
 
 from app.calls.draining import SHUTDOWN_REASON
 from app.config.agent import AgentConfig
 from app.providers.base import ChatMessage
-from tests.e2e.socket_client import receive, socket_url
+from tests.e2e.socket_client import closed_with_error, socket_url
 from tests.e2e.voice_service import VoiceService, voice_service
 from tests.fakes.providers import ScriptedLanguageModel, ScriptedSpeechToText, ToneTextToSpeech
 from tests.twilio_caller import TwilioCaller
@@ -77,14 +74,7 @@ async def test_a_draining_node_refuses_new_calls_and_ends_its_calls_politely(
         assert refused.status_code == 503
         assert refused.headers["retry-after"] == "5"
         # A new conversation on the socket: an error event, then close 1013 (try again later).
-        async with connect(socket_url(service)) as ws:
-            error = await receive(ws)
-            assert error["type"] == "error"
-            assert "shutting down" in json.dumps(error)
-            with pytest.raises(ConnectionClosed) as closed:
-                await receive(ws)
-            assert closed.value.rcvd is not None
-            assert closed.value.rcvd.code == 1013
+        await closed_with_error(socket_url(service), "shutting down")
 
         # Five callers hang up while the node drains; the others stay on the line.
         for caller in callers[:HANGING_UP]:

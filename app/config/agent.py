@@ -325,6 +325,11 @@ class VeloxSection(BaseModel):
     # reply resume from the last word boundary the caller heard.
     interruption_min_speech_ms: int = Field(default=900, ge=100, le=5000)
     short_burst_ms: int = Field(default=800, ge=0, le=5000)
+    # A burst that ended before the recognizer said its words (one without interim results)
+    # keeps the reply held up to this long for them: "Sorry, ..." must not get the reply back in
+    # the caller's breath after "Sorry". Past it the reply resumes and the words, when they
+    # come, may still take the turn.
+    resume_words_wait_ms: int = Field(default=700, ge=0, le=3000)
     backchannel_phrases: list[str] | None = Field(
         default=None, description="replaces the default backchannels of the agent's language"
     )

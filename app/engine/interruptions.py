@@ -40,6 +40,7 @@ class _Yielded:
     at: float  # when the agent stopped
     burst_started: float  # when the caller's voice began
     longest_ms: int = 0  # longest run of caller speech since
+    words_due_since: float | None = None  # the burst ended, its words not yet recognized
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +124,13 @@ class Interruptions:
             caller_pause_ms=caller_pause_ms,
             vocabulary=self._vocabulary,
         )
+        now = self._clock()
+        if decision is Decision.RESUME and self._words_pending(yielded, turn, now):
+            return
         if decision is Decision.WAIT:
+            yielded.words_due_since = None
             return
         self._yielded = None
-        now = self._clock()
         if decision is Decision.RESUME:
             self._playout.resume()
             continuing = continues_turn(
@@ -139,6 +143,11 @@ class Interruptions:
                 held_ms=_ms(now - yielded.at),
                 pause_to_resume_ms=_ms(now - last_speech) if last_speech is not None else None,
                 speech_ms=yielded.longest_ms,
+                words_wait_ms=(
+                    _ms(now - yielded.words_due_since)
+                    if yielded.words_due_since is not None
+                    else 0.0
+                ),
             )
         elif decision is Decision.TAKE_BACK:
             await self._take_back(
@@ -146,6 +155,15 @@ class Interruptions:
             )
         else:
             await self._interrupt(yielded, decided_ms=_ms(now - yielded.at))
+
+    def _words_pending(self, yielded: _Yielded, turn: UserTurn, now: float) -> bool:
+        """Whether a burst that would resume the reply still waits for its words (bounded)."""
+        if not turn.awaiting_final or turn.text or turn.interim:
+            return False
+        if yielded.words_due_since is None:
+            yielded.words_due_since = now
+        waited_ms = (now - yielded.words_due_since) * 1000
+        return waited_ms < self._config.velox.resume_words_wait_ms
 
     # --- transcripts of a resumed-over burst ------------------------------------------------
 

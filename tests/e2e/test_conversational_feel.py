@@ -200,3 +200,38 @@ async def test_a_real_interruption_clears_the_line_and_gets_a_new_answer(
     assert interrupted
     assert len(service.llm.requests) == 2
     assert caller.audio_frames > heard  # a new answer was spoken
+
+
+async def test_an_interrupting_word_heard_late_keeps_the_agent_quiet_through_the_callers_breath(
+    tmp_path: Path,
+) -> None:
+    # A recognizer without interim results (Whisper's kind): the words of "Sorry," come 450 ms
+    # after the caller's pause began, after the caller has already gone on talking.
+    config = AgentConfig(name="Front desk")
+    config.conversation_config.agent.first_message = GREETING
+    utterances = ["What are your opening hours?", "Sorry,", "can I book a cleaning?"]
+    stt = ScriptedSpeechToText(utterances, final_delay_s=0.45, interim_every_s=100.0)
+    with voice_service(
+        tmp_path, config=config, stt=stt, llm=ScriptedLanguageModel(reply), tts=ToneTextToSpeech()
+    ) as service:
+        caller, conversation_id = await call(service)
+        try:
+            await ask_for_the_hours(caller)
+            await caller.play(trim_silence(speak("sorry")))
+            after_sorry = caller.audio_frames  # the agent yielded while "sorry" was said
+            await caller.silence(0.35)  # the caller's breath
+            await caller.play(trim_silence(speak("can I book a cleaning")))
+            over_the_second_half = caller.audio_frames
+            await caller.silence(3.0)
+        finally:
+            await caller.__aexit__(None, None, None)
+        body = service.ended_conversation(conversation_id)
+
+    events = kinds(body)
+    assert "agent_resumed" not in events, events
+    assert "barge_in" in events
+    assert len(caller.clears) == 1
+    # Nothing of the held answer came back in the breath or over the rest of the sentence.
+    assert over_the_second_half == after_sorry, (after_sorry, over_the_second_half)
+    user_turns = [t["message"] for t in body["transcript"] if t["role"] == "user"]
+    assert user_turns[-1] == "Sorry, can I book a cleaning?"

@@ -4369,6 +4369,11 @@ export interface components {
              */
             reprompt_message: string;
             /**
+             * Resume Words Wait Ms
+             * @default 700
+             */
+            resume_words_wait_ms: number;
+            /**
              * Short Burst Ms
              * @default 800
              */

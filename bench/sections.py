@@ -14,7 +14,7 @@ from pathlib import Path
 # 8. recording cost, 9. the field app's shell and reconnect, 10. the web dashboard's speed,
 # 11. knowledge-base retrieval.
 # 12. the offline language models (`python -m bench.llm_eval`).
-# 13. kept for offline speech recognition (the `whisper` branch: reverted for now).
+# 13. offline speech recognition (`python -m bench.offline_stt`).
 # 14. tenant isolation under rate limits (`python -m bench.tenant_isolation`).
 # 15. fuzzing (`make fuzz`, `python -m bench.fuzz`).
 FEEL = "feel"
@@ -26,6 +26,7 @@ FIELD_APP = "field-app"
 DASHBOARD = "dashboard"
 KNOWLEDGE = "knowledge"
 OFFLINE_LLM = "offline-llm"
+OFFLINE_STT = "offline-stt"
 TENANT_ISOLATION = "tenant-isolation"
 FUZZ = "fuzz"
 SECTIONS = (
@@ -38,6 +39,7 @@ SECTIONS = (
     DASHBOARD,
     KNOWLEDGE,
     OFFLINE_LLM,
+    OFFLINE_STT,
     TENANT_ISOLATION,
     FUZZ,
 )

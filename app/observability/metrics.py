@@ -168,3 +168,11 @@ LLM_MALFORMED_TOOL_CALLS = Counter(
     ["provider"],
     registry=REGISTRY,
 )
+OFFLINE_STT_DECODES = Counter(
+    "velox_offline_stt_decodes",
+    "Offline (Whisper) decodes by kind (interim, final) and what became of them: decoded, "
+    "failed, or an interim dropped unrun (stale under load, replaced by a newer one, withdrawn "
+    "by a final)",
+    ["kind", "result"],
+    registry=REGISTRY,
+)

@@ -77,6 +77,8 @@ async def test_the_served_recording_says_who_said_what_and_where_the_caller_cut_
     left, right = audio[:, 0], audio[:, 1]
     spoke = runs(loud_windows(left, rate))
     print("caller:", spoke, "agent:", runs(loud_windows(right, rate)), "clears:", caller.clears)
+    for event in body["velox"]["events"]:  # shown by pytest when the test fails
+        print(event["at_ms"], event["kind"], event["data"])
     stt = registry.stt.get("whisper")
     assert isinstance(stt, WhisperSpeechToText)
 
@@ -91,5 +93,9 @@ async def test_the_served_recording_says_who_said_what_and_where_the_caller_cut_
         cut_in = next(start for start, _ in spoke if start > first_question_end + 0.3)
         after = right[int((cut_in + 0.8) * rate) : int((cut_in + 1.3) * rate)]
         assert not loud_windows(after, rate).any(), runs(loud_windows(right, rate))
+        # Its answer is saved as cut short; or, when the caller cut in within a breath of their
+        # question (a fast answer), the answer was withdrawn and their words taken as the rest
+        # of their turn (as in test_real_speech_call: both are the product's).
         agent_turns = [t for t in body["transcript"] if t["role"] == "agent"]
-        assert any(t["interrupted"] for t in agent_turns)
+        withdrawn = [e for e in body["velox"]["events"] if e["kind"] == "premature_end_of_turn"]
+        assert any(t["interrupted"] for t in agent_turns) or withdrawn

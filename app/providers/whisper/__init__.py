@@ -1,4 +1,4 @@
-"""Whisper tiny.en on faster-whisper, the offline recognizer (`stt.py`)."""
+"""Whisper tiny.en through CTranslate2, the offline recognizer with interims (`stt.py`)."""
 
 from __future__ import annotations
 

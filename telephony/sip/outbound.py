@@ -129,6 +129,7 @@ async def place_sip_call(
         headers=trunk.headers,
         username=trunk.credentials.username if trunk.credentials else "",
         password=trunk.credentials.password if trunk.credentials else "",
+        transport=trunk.transport,
     )
     placed.rtp, placed.codecs, placed.trunk_host = rtp, trunk.codecs, trunk.host
     placed.key = signaling.place(placement, placed)

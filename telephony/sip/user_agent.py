@@ -63,12 +63,16 @@ __all__ = [
 
 
 class UserAgent:
-    """Answers calls on one UDP port. `local_host_for(remote_host)` is the address the far end
-    reaches us at (for Contact and Via); `local_port` the SIP port."""
+    """Answers calls on one SIP port and transport (UDP or TCP). `local_host_for(remote_host)`
+    is the address the far end reaches us at (for Contact and Via); `local_port` the SIP port."""
 
-    def __init__(self, local_host_for: Callable[[str], str], local_port: int) -> None:
+    def __init__(
+        self, local_host_for: Callable[[str], str], local_port: int, transport: str = "UDP"
+    ) -> None:
         self._local_host_for = local_host_for
         self._local_port = local_port
+        self._transport = transport  # UDP, or TCP: nothing re-sent but the 2xx (section 13.3.1.4)
+        self._reliable = transport != "UDP"
         self._outbox: list[tuple[bytes, Address]] = []
         self._invites: dict[tuple[str, str], InviteServerTransaction] = {}
         self._answered: dict[tuple[str, str, str], ServerTransaction] = {}
@@ -90,7 +94,8 @@ class UserAgent:
         return data
 
     def contact(self, source: Address) -> str:
-        return f"<sip:velox@{self._local_host_for(source[0])}:{self._local_port}>"
+        params = ";transport=tcp" if self._reliable else ""
+        return f"<sip:velox@{self._local_host_for(source[0])}:{self._local_port}{params}>"
 
     # --- input --------------------------------------------------------------------------------
 
@@ -166,7 +171,7 @@ class UserAgent:
             if transaction.last_response:
                 self._outbox.append((transaction.last_response, source))
             return []
-        transaction = InviteServerTransaction(tx_key[0], source)
+        transaction = InviteServerTransaction(tx_key[0], source, self._reliable)
         self._invites[tx_key] = transaction
         if request.to_tag:  # a re-INVITE (hold, a new offer): not taken in this version
             status = 488 if dialog is not None and dialog.matches(request) else 481
@@ -181,7 +186,7 @@ class UserAgent:
             return []
         trying = self._send(build_response(request, 100, source), source)
         transaction.provisional(trying)
-        dialog = Dialog(key, request, tx_key, source, new_tag())
+        dialog = Dialog(key, request, tx_key, source, new_tag(), transport=self._transport)
         self._dialogs[key] = dialog
         request_user = uri_user(request.uri)
         to_user = uri_user(uri_of(request.header("To") or ""))
@@ -378,7 +383,7 @@ class UserAgent:
             return True
         bye = dialog.bye(self._local_host_for(dialog.source[0]), self._local_port)
         data = self._send(bye, dialog.source)
-        retransmission = Retransmission.start(data, dialog.source, now)
+        retransmission = Retransmission.start(data, dialog.source, now, reliable=dialog.reliable)
         self._byes[bye.branch] = ClientTransaction("BYE", dialog.key, retransmission)
         self._end(dialog)
         return True
@@ -425,3 +430,7 @@ class UserAgent:
     def calls(self) -> int:
         """Calls ringing or answered."""
         return len(self._dialogs)
+
+    def uses(self, address: Address) -> bool:
+        """A call's signaling goes to `address` (its TCP connection is still needed)."""
+        return any(dialog.source == address for dialog in self._dialogs.values())

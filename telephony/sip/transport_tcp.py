@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from typing import cast
 
 from app.observability.metrics import MALFORMED_FRAMES, SIP_TCP_CLOSED
 from telephony.sip.framing import FramingError, StreamFramer
@@ -34,8 +35,7 @@ class _Connection(asyncio.Protocol):
         self.active_at = 0.0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         peer = transport.get_extra_info("peername")
         self.peer = (str(peer[0]), int(peer[1]))
         self.active_at = asyncio.get_running_loop().time()

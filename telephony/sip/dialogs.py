@@ -35,6 +35,7 @@ class Dialog:
     local_tag: str
     state: DialogState = DialogState.RINGING
     ok: Retransmission | None = None  # the 200, re-sent until ACK (section 13.3.1.4)
+    ok_cseq: int = 0  # the CSeq of the INVITE that 200 answers (a re-INVITE's, later)
     local_cseq: int = field(default_factory=lambda: secrets.randbelow(2**20) + 1)
     transport: str = "UDP"  # or TCP: what our requests' Via names; nothing re-sent over TCP
 

@@ -89,7 +89,9 @@ class SipCallMedia:
     ) -> None:
         self.answer = answer
         self.remote = offered_to
+        self._offered_to = offered_to
         self._latched = False
+        self.on_hold = False  # the far end holds the call: nothing is sent, silence is no fault
         self._format = answer.audio_format
         self._sender = RtpSender(answer.payload_type)
         self._inbound = InboundConverter(self._format)
@@ -122,6 +124,18 @@ class SipCallMedia:
         self._socket = socket
         self.last_heard = asyncio.get_running_loop().time()
         self._clock = asyncio.get_running_loop().create_task(self._run_clock())
+
+    def hold(self, on_hold: bool) -> None:
+        """The far end put the call on hold (or took it off): our RTP stops (the agent's frames
+        still leave the queue on the clock, unheard) and its silence does not time out."""
+        self.on_hold = on_hold
+
+    def follow(self, offered_to: Address) -> None:
+        """A new offer names another RTP address: send there, and latch again on the first
+        packet that comes (an unchanged address keeps the latched one: NAT)."""
+        if offered_to != self._offered_to:
+            self._offered_to = self.remote = offered_to
+            self._latched = False
 
     def attach(self, session: CallSession) -> None:
         """The session that hears the caller: audio before it exists is not kept."""
@@ -189,6 +203,8 @@ class SipCallMedia:
         while not self.closed:
             self._tick()
             now = loop.time()
+            if self.on_hold:
+                self.last_heard = now
             if now - self.last_heard > self._media_timeout_s:
                 log.warning("SIP call: no RTP for %.0f s, hanging up", self._media_timeout_s)
                 self._on_hang_up("media_timeout")
@@ -211,8 +227,9 @@ class SipCallMedia:
         assert isinstance(frame, bytes)
         self._queued_frames -= 1
         self._room.set()
-        if self._socket is not None:
-            self._socket.sendto(self._sender.frame(frame), self.remote)
+        packet = self._sender.frame(frame)
+        if self._socket is not None and not self.on_hold:
+            self._socket.sendto(packet, self.remote)
         self._confirm_marks()
 
     def _send_key_tick(self, tick: DigitTick | None) -> None:
@@ -223,7 +240,8 @@ class SipCallMedia:
             packet = self._sender.telephone_event(
                 self.answer.telephone_event or 101, self._key_start, tick, first=first
             )
-            self._socket.sendto(packet, self.remote)
+            if not self.on_hold:
+                self._socket.sendto(packet, self.remote)
         self._sender.silent_frame()
         if not self._keys:
             self._keys_sent.set()

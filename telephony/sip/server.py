@@ -30,6 +30,7 @@ from telephony.sip.user_agent import (
     Event,
     IncomingCall,
     MessageRejected,
+    SessionOffered,
     TransferEnded,
     UserAgent,
 )
@@ -188,6 +189,12 @@ class SipServer:
             call = self.calls.get(event.key)
             if call is not None:
                 call.end(event.reason)
+        elif isinstance(event, SessionOffered):
+            call = self.calls.get(event.key)
+            if call is not None:
+                call.offered(event)
+            else:
+                self.refuse_offer(event.key, 500, "Server Internal Error")
         elif isinstance(event, TransferEnded):
             call = self.calls.get(event.key)
             if call is not None:
@@ -278,6 +285,15 @@ class SipServer:
 
     def hang_up(self, key: str) -> None:
         self._agent(key).hang_up(key, self._now())
+        self._flush()
+
+    def accept_offer(self, key: str, sdp: bytes) -> bool:
+        accepted = self._agent(key).accept_offer(key, sdp, self._now())
+        self._flush()
+        return accepted
+
+    def refuse_offer(self, key: str, status: int, reason: str) -> None:
+        self._agent(key).refuse_offer(key, status, reason, self._now())
         self._flush()
 
     def refer(self, key: str, target: str) -> bool:

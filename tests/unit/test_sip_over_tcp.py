@@ -87,7 +87,8 @@ def test_over_tcp_our_bye_names_tcp_is_sent_once_and_given_up_at_timer_f() -> No
     assert isinstance(bye, SipRequest)
     assert to == TRUNK
     assert (bye.header("Via") or "").startswith("SIP/2.0/TCP 198.51.100.1:5060;")
-    assert agent.tick(1.6) == [] and agent.tick(5.0) == []
+    assert agent.tick(1.6) == []
+    assert agent.tick(5.0) == []
     assert agent.datagrams() == []  # timer E is off
     assert agent.tick(33.1) == [HangUpFinished(event.key, answered=False)]  # timer F
     assert not agent.uses(TRUNK)

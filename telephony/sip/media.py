@@ -20,6 +20,7 @@ from app.audio.formats import AudioFormat
 from app.engine.session import CallSession
 from app.observability.metrics import MALFORMED_FRAMES
 from telephony.audio import InboundConverter, OutboundEncoder
+from telephony.sip.reorder import ReorderBuffer
 from telephony.sip.rtp import (
     SAMPLES_PER_FRAME,
     DigitReceiver,
@@ -27,7 +28,6 @@ from telephony.sip.rtp import (
     MalformedRtpPacketError,
     RtpPacket,
     RtpSender,
-    SequenceWindow,
     digit_ticks,
 )
 from telephony.sip.sdp import Answer
@@ -96,7 +96,7 @@ class SipCallMedia:
         self._sender = RtpSender(answer.payload_type)
         self._inbound = InboundConverter(self._format)
         self._digits = DigitReceiver()
-        self._window = SequenceWindow()
+        self._reorder: ReorderBuffer[bytes] = ReorderBuffer()  # the caller's audio payloads
         # Frames (bytes) and marks (str) in the order the engine sent them.
         self._queue: deque[bytes | str] = deque()
         # The agent's keys (RFC 4733), sent in place of audio, tick by tick.
@@ -167,9 +167,11 @@ class SipCallMedia:
         elif source != self.remote:
             self._count_malformed("foreign_source")
             return
-        self.last_heard = asyncio.get_running_loop().time()
+        self.last_heard = now = asyncio.get_running_loop().time()
         self.packets_received += 1
         if packet.payload_type == self.answer.telephone_event:
+            # Its place in the numbering is taken: audio waiting behind it plays on.
+            self._play(self._reorder.push(packet.ssrc, packet.sequence, None, now).released)
             try:
                 digit = self._digits.receive(packet)
             except MalformedRtpPacketError as error:
@@ -182,13 +184,18 @@ class SipCallMedia:
         if packet.payload_type != self.answer.payload_type:
             self._count_malformed("unexpected_payload_type")
             return
-        if not self._window.accept(packet.ssrc, packet.sequence):
+        pushed = self._reorder.push(packet.ssrc, packet.sequence, packet.payload, now)
+        if pushed.dropped:
             self._count_malformed("late_or_duplicate")
             return
-        frames = self._inbound.push(packet.payload)
-        if self.session is not None:
-            for frame in frames:
-                self.session.push_audio(frame)
+        self._play(pushed.released)
+
+    def _play(self, payloads: list[bytes]) -> None:
+        for payload in payloads:
+            frames = self._inbound.push(payload)
+            if self.session is not None:
+                for frame in frames:
+                    self.session.push_audio(frame)
 
     def _count_malformed(self, reason: str) -> None:
         MALFORMED_FRAMES.labels(channel=CHANNEL, reason=reason).inc()
@@ -203,6 +210,7 @@ class SipCallMedia:
         while not self.closed:
             self._tick()
             now = loop.time()
+            self._play(self._reorder.due(now))  # what waited too long behind a gap
             if self.on_hold:
                 self.last_heard = now
             if now - self.last_heard > self._media_timeout_s:

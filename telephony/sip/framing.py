@@ -5,8 +5,9 @@ blank line, and exactly Content-Length bytes of body follow. Bytes arrive split 
 at will; `StreamFramer.feed` takes whatever arrived and returns the whole messages it now holds,
 keeping the rest for later. CRLFs between messages are keep-alives (RFC 5626 section 3.5.1)
 and skipped. A stream that cannot be framed (no or unreadable Content-Length, a message over
-the size cap) raises `FramingError`: the stream has lost its message boundaries, so its
-connection is to be closed.
+the size cap) has lost its message boundaries: `broken` says why (a `FramingError`), the
+messages before the break are still returned, nothing after it is, and its connection is to
+be closed.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class StreamFramer:
     def __init__(self, max_message_bytes: int = MAX_MESSAGE_BYTES) -> None:
         self._buffer = bytearray()
         self._max = max_message_bytes
+        self.broken: FramingError | None = None
 
     @property
     def pending(self) -> int:
@@ -41,11 +43,18 @@ class StreamFramer:
         return len(self._buffer)
 
     def feed(self, data: bytes) -> list[bytes]:
-        """The messages completed by `data`, in order."""
+        """The messages completed by `data`, in order (up to a break: see `broken`)."""
+        if self.broken is not None:
+            return []
         self._buffer += data
         messages: list[bytes] = []
         while True:
-            message = self._next()
+            try:
+                message = self._next()
+            except FramingError as error:
+                self.broken = error
+                self._buffer.clear()
+                return messages
             if message is None:
                 return messages
             messages.append(message)

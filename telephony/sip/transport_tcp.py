@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import cast
 
 from app.observability.metrics import MALFORMED_FRAMES, SIP_TCP_CLOSED
-from telephony.sip.framing import FramingError, StreamFramer
+from telephony.sip.framing import StreamFramer
 from telephony.sip.message import MAX_MESSAGE_BYTES
 from telephony.sip.transactions import Address
 
@@ -43,15 +43,13 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.active_at = asyncio.get_running_loop().time()
-        try:
-            messages = self._framer.feed(data)
-        except FramingError as error:
+        for message in self._framer.feed(data):
+            self._owner.deliver(message, self.peer)
+        error = self._framer.broken
+        if error is not None and self.transport is not None and not self.transport.is_closing():
             MALFORMED_FRAMES.labels(channel="sip", reason=f"tcp_{error.reason}").inc()
             log.info("SIP TCP stream from %s:%d closed: %s", *self.peer, error)
             self.close(error.reason)
-            return
-        for message in messages:
-            self._owner.deliver(message, self.peer)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._owner.lost(self)

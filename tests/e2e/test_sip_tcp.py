@@ -15,6 +15,7 @@ from app.observability.metrics import SIP_TCP_CLOSED
 from telephony.audio import pcm16_to_mulaw
 from telephony.sip.framing import StreamFramer
 from telephony.sip.message import SipResponse, parse_message
+from telephony.sip.transport_tcp import TcpTransport
 from tests.audio_samples import silence, speech_like
 from tests.e2e.sip_peer import run_sipp, sipp_errors
 from tests.e2e.test_sip_call import ANSWER, agent_config, opening_hours, to_8k, wait_saved
@@ -71,6 +72,24 @@ def test_sipp_over_tcp_asks_over_rtp_and_the_answer_is_saved(
     assert ";transport=tcp>" in messages
     # Over TCP the 200 came once: sipp would log a retransmission otherwise.
     assert messages.count("SIP/2.0 200 OK") == 2  # the INVITE's and the BYE's
+
+
+def test_sipp_places_10_calls_each_on_its_own_tcp_connection(
+    service: VoiceService, tmp_path: Path
+) -> None:
+    result = run_sipp(
+        service.sip_port,
+        [
+            *("-t", "tn", "-max_socket", "100"),  # sipp's default (50000) is over the fd limit
+            *("-sn", "uac", "-s", SIP_NUMBER.lstrip("+")),
+            *("-m", "10", "-r", "5", "-l", "5", "-d", "500"),
+        ],
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + sipp_errors(tmp_path)
+    calls = wait_saved(service, 10)
+    assert len(calls) == 10
+    assert {call.termination_reason for call in calls} == {"caller_hung_up"}
 
 
 def test_a_call_placed_over_a_tcp_trunk_is_answered_and_ended(
@@ -158,3 +177,37 @@ async def test_split_and_coalesced_messages_are_each_answered_and_a_bad_frame_cl
         assert closed == closed_before + 1
     finally:
         peer.sock.close()
+
+
+async def test_connections_over_the_cap_and_idle_ones_are_closed() -> None:
+    delivered: list[tuple[bytes, tuple[str, int]]] = []
+    busy: set[tuple[str, int]] = set()
+    transport = TcpTransport(
+        lambda data, peer: delivered.append((data, peer)),
+        lambda peer: peer in busy,
+        max_connections=2,
+        idle_s=1.0,
+    )
+    port = await transport.start("127.0.0.1", 0)
+    capped_before = SIP_TCP_CLOSED.labels(reason="connection_cap")._value.get()
+    loop = asyncio.get_running_loop()
+    try:
+        first = await asyncio.open_connection("127.0.0.1", port)
+        second = await asyncio.open_connection("127.0.0.1", port)
+        third = await asyncio.open_connection("127.0.0.1", port)
+        assert await asyncio.wait_for(third[0].read(), 5) == b""  # over the cap: closed
+        assert SIP_TCP_CLOSED.labels(reason="connection_cap")._value.get() == capped_before + 1
+        busy.add(first[1].get_extra_info("sockname"))  # a call still uses the first
+        started = loop.time()
+        assert await asyncio.wait_for(second[0].read(), 5) == b""  # idle, no call: closed
+        assert 0.9 < loop.time() - started < 3.0
+        await asyncio.sleep(1.0)
+        assert transport.connections == 1  # the one a call uses stays
+        first[1].write(request("OPTIONS"))
+        await asyncio.sleep(0.3)
+        assert [data for data, _ in delivered] == [request("OPTIONS")]
+        first[1].close()
+        second[1].close()
+        third[1].close()
+    finally:
+        await transport.stop()

@@ -127,7 +127,10 @@ class SipCallMedia:
 
     def hold(self, on_hold: bool) -> None:
         """The far end put the call on hold (or took it off): our RTP stops (the agent's frames
-        still leave the queue on the clock, unheard) and its silence does not time out."""
+        still leave the queue on the clock, unheard) and its silence does not time out. The
+        change is an event of the call (`hold`, `unhold`)."""
+        if on_hold != self.on_hold and self.session is not None:
+            self.session.log.event("hold" if on_hold else "unhold")
         self.on_hold = on_hold
 
     def follow(self, offered_to: Address) -> None:

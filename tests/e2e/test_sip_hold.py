@@ -128,3 +128,5 @@ async def test_held_the_agent_sends_no_rtp_and_the_silence_is_no_dead_call(
     body = await asyncio.to_thread(service.conversation, call.id)
     said = [(line["role"], line["message"]) for line in body["transcript"]]
     assert ("agent", ANSWER) in said
+    kinds = [event["kind"] for event in body["velox"]["events"]]
+    assert [kind for kind in kinds if kind in ("hold", "unhold")] == ["hold", "unhold"]

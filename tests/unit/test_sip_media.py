@@ -32,8 +32,17 @@ class Wire:
         self.closed = True
 
 
+class Log:
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def event(self, kind: str, **data: object) -> None:
+        self.events.append(kind)
+
+
 class Session:
     def __init__(self) -> None:
+        self.log = Log()
         self.marks: list[tuple[str, int]] = []
         self.digits: list[str] = []
         self.frames = 0
@@ -170,6 +179,7 @@ async def test_held_nothing_is_sent_nor_hung_up_and_off_hold_it_flows_again() ->
     assert len(wire.packets) == 1
     await asyncio.sleep(0.15)
     assert hang_ups == ["media_timeout"]  # off hold, silence counts again
+    assert session.log.events == ["hold", "unhold"]
     await line.close()
 
 

@@ -5,7 +5,7 @@ A re-INVITE or UPDATE in a call becomes a `SessionOffered` event, held (`reoffer
 the application answers it: `accept_offer` sends 200 with our SDP (a re-INVITE's re-sent until
 its ACK, as the first 200 was), `refuse_offer` a failure (488 when the offer has no codec in
 common with the call's: the call goes on as it was). A second offer while one waits is 500
-with Retry-After (section 14.2); one crossing a call not yet answered, 491.
+with Retry-After (section 14.2); a re-INVITE before the call's ACK, 491 (try again later).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ class OfferAnswering(AgentBase):
         headers: list[tuple[str, str]] = []
         if dialog is None or not dialog.matches(request):
             status = 481
-        elif dialog.state is DialogState.RINGING and request.method == "INVITE":
-            status = 491  # an offer of the trunk's own crossing ours
+        elif dialog.state is not DialogState.CONFIRMED and request.method == "INVITE":
+            status = 491  # the first INVITE is not over (no ACK yet): try again later
         elif self._reoffers.waiting(dialog.key) == tx_key:
             return []  # a copy of the UPDATE that waits for its answer
         else:

@@ -112,3 +112,15 @@ def test_hold_is_read_from_the_offer(change: tuple[str, str], on_hold: bool, our
 def test_parse_message_reads_update() -> None:
     message = parse_message(request("UPDATE", to_tag="t", body=SDP_OFFER))
     assert message.method == "UPDATE"  # type: ignore[union-attr]
+
+
+def test_a_re_invite_before_the_calls_ack_is_491() -> None:
+    agent = user_agent()
+    key = answered_call(agent)
+    tag = agent._dialogs[key].local_tag
+    early = request("INVITE", branch="z9hG4bK-early", cseq=2, to_tag=tag, body=HOLD_OFFER)
+    assert agent.receive(early, TRUNK, 0.1) == []
+    assert [m.status for m, _ in sent(agent)] == [491]
+    agent.receive(request("ACK", to_tag=tag), TRUNK, 0.2)
+    agent.tick(1.0)
+    assert [m.status for m, _ in sent(agent)] == [491]  # not ACKed yet: re-sent; the 200 not

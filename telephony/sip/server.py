@@ -93,16 +93,20 @@ class SipServer:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Socket(self), local_addr=(self._host, self._port)
-        )
-        self._socket = transport
-        self._port = transport.get_extra_info("sockname")[1]
-        try:
-            await self._tcp.start(self._host, self._port)
-        except OSError:
-            transport.close()
-            raise
+        any_port = self._port == 0
+        for attempt in range(5 if any_port else 1):  # any port: one free for UDP and TCP both
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: _Socket(self), local_addr=(self._host, 0 if any_port else self._port)
+            )
+            port = transport.get_extra_info("sockname")[1]
+            try:
+                await self._tcp.start(self._host, port)
+                break
+            except OSError:
+                transport.close()
+                if attempt == 4 or not any_port:
+                    raise
+        self._socket, self._port = transport, port
         self._user_agent = UserAgent(self.local_host_for, self._port)
         self._tcp_agent = UserAgent(self.local_host_for, self._port, "TCP")
         self._ticker = loop.create_task(self._tick_forever())

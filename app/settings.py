@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     twilio_auth_token: str = ""
     twilio_api_base_url: str = "https://api.twilio.com"
 
-    # SIP trunks (telephony/sip): inbound calls over UDP on this address when `sip_port` is
+    # SIP trunks (telephony/sip): inbound calls over UDP and TCP on this address when `sip_port` is
     # set (5060 is SIP's own); none when it is not. The address callers reach us at, in SDP and
     # Contact: `sip_public_host`, else `sip_host` unless that is a wildcard, else the local
     # address that routes to the caller. RTP uses even ports of the range, one per call.
@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     # How long a transfer (REFER) may take to reach the person before the agent is told it
     # failed.
     sip_transfer_timeout_s: float = Field(default=30.0, ge=1, le=600)
+    # SIP over TCP: connections held open at once (one more is closed at once), and how long
+    # one carrying no call and no message stays open.
+    sip_tcp_max_connections: int = Field(default=1_000, ge=1, le=100_000)
+    sip_tcp_idle_s: float = Field(default=120.0, ge=1, le=86_400)
 
     # An OpenAI-compatible chat endpoint (OpenAI, Groq, Ollama, vLLM, a llama.cpp server) for
     # agents whose LLM provider is "openai".

@@ -4,8 +4,8 @@
 Passwords are encrypted at rest with the provider keys' box and never shown again: a stored
 configuration says `has_auth_credentials` and the `username`; a change that names the username
 without a password keeps the password stored before. What Velox cannot do yet is refused with a
-clear error rather than ignored: `media_encryption: "required"` (no SRTP), a `tcp`/`tls`
-transport (UDP only), a codec other than PCMU or PCMA.
+clear error rather than ignored: `media_encryption: "required"` (no SRTP), a `tls` transport
+(UDP and TCP only: TLS is for a front proxy, see the README), a codec other than PCMU or PCMA.
 """
 
 from __future__ import annotations
@@ -91,10 +91,10 @@ def _refuse_unsupported(media_encryption: str | None, transport: str | None = No
             'media_encryption "required" needs SRTP, which Velox does not offer yet: use '
             '"disabled" or "allowed" (calls then run unencrypted RTP)'
         )
-    if transport in ("tcp", "tls"):
+    if transport == "tls":
         raise TrunkConfigError(
-            f'transport "{transport}" is not supported yet: Velox speaks SIP over UDP; use '
-            '"udp" or "auto"'
+            'transport "tls" is not supported: Velox speaks SIP over UDP and TCP; use "udp", '
+            '"tcp" or "auto", and put a TLS front proxy (kamailio, see the README) before it'
         )
 
 
@@ -199,6 +199,7 @@ class OutboundTrunk:
     headers: tuple[tuple[str, str], ...] = ()
     credentials: DigestCredentials | None = None
     codecs: tuple[str, ...] = SUPPORTED_CODECS
+    transport: str = "UDP"  # or TCP
 
 
 def _credentials(stored: dict[str, Any], box: CredentialBox) -> DigestCredentials | None:
@@ -240,4 +241,5 @@ def outbound_trunk(stored: dict[str, Any], box: CredentialBox) -> OutboundTrunk:
         headers=tuple((stored.get("headers") or {}).items()),
         credentials=_credentials(stored, box),
         codecs=codecs or SUPPORTED_CODECS,
+        transport="TCP" if stored.get("transport") == "tcp" else "UDP",
     )

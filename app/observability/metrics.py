@@ -69,6 +69,13 @@ SIP_REFUSALS = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+SIP_TCP_CLOSED = Counter(
+    "velox_sip_tcp_closed",
+    "SIP TCP connections Velox closed: over the connection cap, idle, or a stream that lost "
+    "its message boundaries (no or bad Content-Length, over the size cap)",
+    ["reason"],
+    registry=REGISTRY,
+)
 BARGE_INS = Counter("velox_barge_ins", "Agent turns cut short by the caller", registry=REGISTRY)
 WEBHOOK_REJECTIONS = Counter(
     "velox_webhook_signature_rejections",

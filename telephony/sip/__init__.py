@@ -1,1 +1,1 @@
-"""SIP trunks: a sans-I/O SIP user agent and RTP media, over UDP."""
+"""SIP trunks: a sans-I/O SIP user agent and RTP media, over UDP and TCP."""

@@ -16,9 +16,10 @@ from app.db.sip_messages import LoggedSipMessage
 from app.engine.session import CallSession
 from app.engine.transport import TransferNotSupportedError
 from telephony.sip.digest import DigestChecker
-from telephony.sip.events import TransferEnded
+from telephony.sip.events import SessionOffered, TransferEnded
 from telephony.sip.media import SipCallMedia
 from telephony.sip.placing import Placement
+from telephony.sip.sdp import SdpError, choose, parse_offer, render_answer
 
 
 class Signaling(Protocol):
@@ -40,6 +41,10 @@ class Signaling(Protocol):
     def hang_up(self, key: str) -> None: ...
 
     def refer(self, key: str, target: str) -> bool: ...
+
+    def accept_offer(self, key: str, sdp: bytes) -> bool: ...
+
+    def refuse_offer(self, key: str, status: int, reason: str) -> None: ...
 
     def place(self, placement: Placement, call: SipCall) -> str: ...
 
@@ -75,6 +80,9 @@ class SipCall(ABC):
         self.organization_id = ""
         self.sip_messages: list[LoggedSipMessage] = []
         self._transfer: asyncio.Future[TransferEnded] | None = None
+        # Our SDP's address, RTP port and session id, and its version (re-INVITE, UPDATE).
+        self.local_sdp: tuple[str, int, int] | None = None
+        self._sdp_version = 0
 
     def end(self, reason: str) -> None:
         """The SIP side is over (BYE, CANCEL, no ACK): the call ends `reason`."""
@@ -86,6 +94,37 @@ class SipCall(ABC):
         """We end the call (the agent, the media timeout): BYE, then the call ends `reason`."""
         self.signaling.hang_up(self.key)
         self.end(reason)
+
+    def offered(self, event: SessionOffered) -> None:
+        """A new offer in the call (RFC 3264 section 8): hold (`sendonly`, `inactive`,
+        `c=0.0.0.0`), off hold, a new RTP address. Answered 200 with our SDP, its version one
+        more; 488 when it no longer offers the call's codec (the call goes on as it was)."""
+        media, local = self.media, self.local_sdp
+        if media is None or local is None:
+            self.signaling.refuse_offer(self.key, 491, "the call's media is not set up yet")
+            return
+        direction = "sendrecv"
+        if event.offer:  # none: a re-INVITE asking for our offer, the session as it stands
+            try:
+                offer = parse_offer(event.offer)
+                choose(offer, (media.answer.codec,))
+            except SdpError as error:
+                log.info("SIP call %s: new offer refused (%s)", self.key, error)
+                self.signaling.refuse_offer(self.key, 488, str(error)[:120])
+                return
+            if offer.address not in ("0.0.0.0", "::"):
+                media.follow((offer.address, offer.port))
+            if offer.on_hold != media.on_hold:
+                log.info("SIP call %s %s hold", self.key, "on" if offer.on_hold else "off")
+            media.hold(offer.on_hold)
+            direction = offer.answer_direction
+        self._sdp_version += 1
+        address, port, session_id = local
+        version = session_id + self._sdp_version
+        sdp = render_answer(
+            media.answer, address, port, session_id, version=version, direction=direction
+        )
+        self.signaling.accept_offer(self.key, sdp)
 
     def log_message(self, message: LoggedSipMessage) -> None:
         if len(self.sip_messages) < MAX_LOGGED_MESSAGES:

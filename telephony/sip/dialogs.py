@@ -35,7 +35,13 @@ class Dialog:
     local_tag: str
     state: DialogState = DialogState.RINGING
     ok: Retransmission | None = None  # the 200, re-sent until ACK (section 13.3.1.4)
+    ok_cseq: int = 0  # the CSeq of the INVITE that 200 answers (a re-INVITE's, later)
     local_cseq: int = field(default_factory=lambda: secrets.randbelow(2**20) + 1)
+    transport: str = "UDP"  # or TCP: what our requests' Via names; nothing re-sent over TCP
+
+    @property
+    def reliable(self) -> bool:
+        return self.transport != "UDP"
 
     @property
     def call_id(self) -> str:
@@ -72,7 +78,7 @@ class Dialog:
         if "tag" not in header_params(to_header):
             to_header = f"{to_header};tag={self.local_tag}"
         lines = [
-            ("Via", f"SIP/2.0/UDP {via_host}:{via_port};branch={new_branch()};rport"),
+            ("Via", f"SIP/2.0/{self.transport} {via_host}:{via_port};branch={new_branch()};rport"),
             ("Max-Forwards", "70"),
             ("From", to_header),
             ("To", self.invite.header("From") or ""),

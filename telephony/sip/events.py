@@ -22,6 +22,18 @@ class IncomingCall:
 
 
 @dataclass(frozen=True)
+class SessionOffered:
+    """A new SDP offer inside an answered call (re-INVITE or UPDATE: hold, off hold, a new
+    address): the application answers it with `accept_offer` or refuses it (488) with
+    `refuse_offer`. An empty `offer` asks for ours (a re-INVITE without SDP)."""
+
+    key: str
+    method: str  # INVITE or UPDATE
+    offer: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
 class CallConfirmed:
     """The caller's ACK of our 200: the call is fully set up."""
 
@@ -90,4 +102,5 @@ Event = (
     | CallAnswered
     | CallFailed
     | TransferEnded
+    | SessionOffered
 )

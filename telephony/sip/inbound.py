@@ -133,7 +133,9 @@ class InboundCall(SipCall):
             await self._refuse(routed, 503, "no_rtp_port", str(error))
             return
         self.media = media
-        sdp = render_answer(answer, local_host, port, secrets.randbelow(2**31))
+        session_id = secrets.randbelow(2**31)
+        self.local_sdp = (local_host, port, session_id)
+        sdp = render_answer(answer, local_host, port, session_id)
         if not self.signaling.answer(key, sdp):  # cancelled while the agent was readied
             socket.close()
             await self._refuse(routed, 0, "cancelled", "the caller hung up before the answer")

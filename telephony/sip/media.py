@@ -20,6 +20,7 @@ from app.audio.formats import AudioFormat
 from app.engine.session import CallSession
 from app.observability.metrics import MALFORMED_FRAMES
 from telephony.audio import InboundConverter, OutboundEncoder
+from telephony.sip.reorder import ReorderBuffer
 from telephony.sip.rtp import (
     SAMPLES_PER_FRAME,
     DigitReceiver,
@@ -27,7 +28,6 @@ from telephony.sip.rtp import (
     MalformedRtpPacketError,
     RtpPacket,
     RtpSender,
-    SequenceWindow,
     digit_ticks,
 )
 from telephony.sip.sdp import Answer
@@ -89,12 +89,14 @@ class SipCallMedia:
     ) -> None:
         self.answer = answer
         self.remote = offered_to
+        self._offered_to = offered_to
         self._latched = False
+        self.on_hold = False  # the far end holds the call: nothing is sent, silence is no fault
         self._format = answer.audio_format
         self._sender = RtpSender(answer.payload_type)
         self._inbound = InboundConverter(self._format)
         self._digits = DigitReceiver()
-        self._window = SequenceWindow()
+        self._reorder: ReorderBuffer[bytes] = ReorderBuffer()  # the caller's audio payloads
         # Frames (bytes) and marks (str) in the order the engine sent them.
         self._queue: deque[bytes | str] = deque()
         # The agent's keys (RFC 4733), sent in place of audio, tick by tick.
@@ -122,6 +124,21 @@ class SipCallMedia:
         self._socket = socket
         self.last_heard = asyncio.get_running_loop().time()
         self._clock = asyncio.get_running_loop().create_task(self._run_clock())
+
+    def hold(self, on_hold: bool) -> None:
+        """The far end put the call on hold (or took it off): our RTP stops (the agent's frames
+        still leave the queue on the clock, unheard) and its silence does not time out. The
+        change is an event of the call (`hold`, `unhold`)."""
+        if on_hold != self.on_hold and self.session is not None:
+            self.session.log.event("hold" if on_hold else "unhold")
+        self.on_hold = on_hold
+
+    def follow(self, offered_to: Address) -> None:
+        """A new offer names another RTP address: send there, and latch again on the first
+        packet that comes (an unchanged address keeps the latched one: NAT)."""
+        if offered_to != self._offered_to:
+            self._offered_to = self.remote = offered_to
+            self._latched = False
 
     def attach(self, session: CallSession) -> None:
         """The session that hears the caller: audio before it exists is not kept."""
@@ -153,9 +170,11 @@ class SipCallMedia:
         elif source != self.remote:
             self._count_malformed("foreign_source")
             return
-        self.last_heard = asyncio.get_running_loop().time()
+        self.last_heard = now = asyncio.get_running_loop().time()
         self.packets_received += 1
         if packet.payload_type == self.answer.telephone_event:
+            # Its place in the numbering is taken: audio waiting behind it plays on.
+            self._play(self._reorder.push(packet.ssrc, packet.sequence, None, now).released)
             try:
                 digit = self._digits.receive(packet)
             except MalformedRtpPacketError as error:
@@ -168,13 +187,18 @@ class SipCallMedia:
         if packet.payload_type != self.answer.payload_type:
             self._count_malformed("unexpected_payload_type")
             return
-        if not self._window.accept(packet.ssrc, packet.sequence):
+        pushed = self._reorder.push(packet.ssrc, packet.sequence, packet.payload, now)
+        if pushed.dropped:
             self._count_malformed("late_or_duplicate")
             return
-        frames = self._inbound.push(packet.payload)
-        if self.session is not None:
-            for frame in frames:
-                self.session.push_audio(frame)
+        self._play(pushed.released)
+
+    def _play(self, payloads: list[bytes]) -> None:
+        for payload in payloads:
+            frames = self._inbound.push(payload)
+            if self.session is not None:
+                for frame in frames:
+                    self.session.push_audio(frame)
 
     def _count_malformed(self, reason: str) -> None:
         MALFORMED_FRAMES.labels(channel=CHANNEL, reason=reason).inc()
@@ -189,6 +213,9 @@ class SipCallMedia:
         while not self.closed:
             self._tick()
             now = loop.time()
+            self._play(self._reorder.due(now))  # what waited too long behind a gap
+            if self.on_hold:
+                self.last_heard = now
             if now - self.last_heard > self._media_timeout_s:
                 log.warning("SIP call: no RTP for %.0f s, hanging up", self._media_timeout_s)
                 self._on_hang_up("media_timeout")
@@ -211,8 +238,9 @@ class SipCallMedia:
         assert isinstance(frame, bytes)
         self._queued_frames -= 1
         self._room.set()
-        if self._socket is not None:
-            self._socket.sendto(self._sender.frame(frame), self.remote)
+        packet = self._sender.frame(frame)
+        if self._socket is not None and not self.on_hold:
+            self._socket.sendto(packet, self.remote)
         self._confirm_marks()
 
     def _send_key_tick(self, tick: DigitTick | None) -> None:
@@ -223,7 +251,8 @@ class SipCallMedia:
             packet = self._sender.telephone_event(
                 self.answer.telephone_event or 101, self._key_start, tick, first=first
             )
-            self._socket.sendto(packet, self.remote)
+            if not self.on_hold:
+                self._socket.sendto(packet, self.remote)
         self._sender.silent_frame()
         if not self._keys:
             self._keys_sent.set()

@@ -118,17 +118,20 @@ async def place_sip_call(
         return PlacedSipCall(conversation_id, None, detail)
     local_host = signaling.local_host_for(target[0])
     sip_call_id = new_call_id(local_host)
+    session_id = secrets.randbelow(2**31)
+    placed.local_sdp = (local_host, port, session_id)
     placement = Placement(
         call_id=sip_call_id,
         from_user=from_number,
         to_user=(await asyncio.to_thread(_to_number, runtime, call, conversation_id)),
         target=target,
         target_host=trunk.host,
-        offer=render_offer(trunk.codecs, local_host, port, secrets.randbelow(2**31)),
+        offer=render_offer(trunk.codecs, local_host, port, session_id),
         ring_timeout_s=float(call.ringing_timeout_s or DEFAULT_RING_TIMEOUT_S),
         headers=trunk.headers,
         username=trunk.credentials.username if trunk.credentials else "",
         password=trunk.credentials.password if trunk.credentials else "",
+        transport=trunk.transport,
     )
     placed.rtp, placed.codecs, placed.trunk_host = rtp, trunk.codecs, trunk.host
     placed.key = signaling.place(placement, placed)

@@ -39,6 +39,11 @@ class Placement:
     headers: tuple[tuple[str, str], ...] = ()
     username: str = ""
     password: str = ""
+    transport: str = "UDP"  # or TCP (the trunk's `transport: tcp`): nothing is re-sent then
+
+    @property
+    def reliable(self) -> bool:
+        return self.transport != "UDP"
 
 
 class PlacingState(Enum):
@@ -94,10 +99,18 @@ class PlacedCall:
     def request_uri(self) -> str:
         host = self.placement.target_host
         port = self.placement.target[1]
-        return f"sip:{self.placement.to_user}@{host}:{port}"
+        return f"sip:{self.placement.to_user}@{host}:{port}{self._uri_params}"
 
     def _via(self, branch: str) -> str:
-        return f"SIP/2.0/UDP {self.local_host}:{self.local_port};branch={branch};rport"
+        return f"SIP/2.0/{self.placement.transport} {self._hostport};branch={branch};rport"
+
+    @property
+    def _hostport(self) -> str:
+        return f"{self.local_host}:{self.local_port}"
+
+    @property
+    def _uri_params(self) -> str:
+        return ";transport=tcp" if self.placement.reliable else ""
 
     def _from(self) -> str:
         return f"<sip:{self.placement.from_user}@{self.local_host}>;tag={self.local_tag}"
@@ -113,7 +126,7 @@ class PlacedCall:
             ("To", self._to()),
             ("Call-ID", self.placement.call_id),
             ("CSeq", f"{self.cseq} INVITE"),
-            ("Contact", f"<sip:{self.placement.from_user}@{self.local_host}:{self.local_port}>"),
+            ("Contact", f"<sip:{self.placement.from_user}@{self._hostport}{self._uri_params}>"),
             ("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"),
             ("User-Agent", USER_AGENT),
         ]
@@ -128,7 +141,9 @@ class PlacedCall:
     def start(self, now: float) -> bytes:
         """The INVITE, sent now and re-sent by timer A (T1, doubling) until heard."""
         data = render(self.invite)
-        self.retransmission = Retransmission.start(data, self.placement.target, now, cap=64 * T1)
+        self.retransmission = Retransmission.start(
+            data, self.placement.target, now, cap=64 * T1, reliable=self.placement.reliable
+        )
         return data
 
     def _ack_failure(self, response: SipResponse) -> bytes:
@@ -156,7 +171,9 @@ class PlacedCall:
             ("User-Agent", USER_AGENT),
         ]
         data = render(SipRequest(headers=headers, method="CANCEL", uri=self.request_uri))
-        self.cancel = Retransmission.start(data, self.placement.target, now)
+        self.cancel = Retransmission.start(
+            data, self.placement.target, now, reliable=self.placement.reliable
+        )
         return data
 
     # --- what happens -------------------------------------------------------------------------
@@ -324,6 +341,7 @@ def _dialog_of(
         local_tag=call.local_tag,
         state=DialogState.CONFIRMED,
         local_cseq=call.cseq,
+        transport=call.placement.transport,
     )
     return dialog
 

@@ -20,7 +20,7 @@ class Referrals:
         headers = [("Refer-To", f"<{target}>"), ("Referred-By", contact), ("Contact", contact)]
         request = dialog.request("REFER", via[0], via[1], headers)
         data = render(request)
-        retransmission = Retransmission.start(data, dialog.source, now)
+        retransmission = Retransmission.start(data, dialog.source, now, reliable=dialog.reliable)
         self._sent[request.branch] = ClientTransaction("REFER", dialog.key, retransmission)
         return data, dialog.source
 

@@ -29,7 +29,7 @@ REASONS = {
     503: "Service Unavailable",
     603: "Decline",
 }
-ALLOWED_METHODS = "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY"
+ALLOWED_METHODS = "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY, UPDATE"
 USER_AGENT = "Velox"
 BRANCH_MAGIC = "z9hG4bK"  # RFC 3261 section 8.1.1.7: branches that start so are unique
 

@@ -183,21 +183,3 @@ class DigitReceiver:
         if event.event >= len(DTMF_DIGITS):
             return None  # a tone event (fax, flash), not a key
         return DTMF_DIGITS[event.event]
-
-
-class SequenceWindow:
-    """Keeps only packets newer than the last one taken (modulo 2^16) of the same source: a
-    duplicate, or one that arrives after a later one, is dropped, since it would play out of
-    order (there is no reorder buffer yet). A new SSRC starts a new stream."""
-
-    def __init__(self) -> None:
-        self._last: int | None = None
-        self._ssrc: int | None = None
-
-    def accept(self, ssrc: int, sequence: int) -> bool:
-        if self._last is not None and ssrc == self._ssrc:
-            ahead = (sequence - self._last) & 0xFFFF
-            if ahead == 0 or ahead >= 0x8000:
-                return False
-        self._last, self._ssrc = sequence, ssrc
-        return True

@@ -15,6 +15,7 @@ from telephony.sip.message import is_decimal
 # Static payload types (RFC 3551) and what they carry.
 PCMU, PCMA = 0, 8
 _STATIC = {PCMU: "PCMU", PCMA: "PCMA"}
+_DIRECTIONS = frozenset({"sendrecv", "sendonly", "recvonly", "inactive"})
 CODECS: dict[str, AudioFormat] = {"PCMU": MULAW_8K, "PCMA": AudioFormat("alaw", 8000)}
 
 
@@ -35,6 +36,19 @@ class Offer:
     payload_types: list[int]
     rtpmap: dict[int, str] = field(default_factory=dict)  # payload type -> "PCMU/8000"
     ptime_ms: int = 20
+    direction: str = "sendrecv"  # sendonly, recvonly, inactive as the far end says
+
+    @property
+    def on_hold(self) -> bool:
+        """The far end holds the call: it will not listen (RFC 3264 section 8.4; the older
+        `c=0.0.0.0` of RFC 2543 too)."""
+        return self.direction in ("sendonly", "inactive") or self.address in ("0.0.0.0", "::")
+
+    @property
+    def answer_direction(self) -> str:
+        """Ours, mirroring theirs (RFC 3264 section 6.1)."""
+        mirrored = {"sendonly": "recvonly", "recvonly": "sendonly", "inactive": "inactive"}
+        return mirrored.get(self.direction, "sendrecv")
 
 
 @dataclass(frozen=True)
@@ -60,6 +74,7 @@ def parse_offer(body: bytes) -> Offer:
     payload_types: list[int] = []
     rtpmap: dict[int, str] = {}
     ptime, in_audio, seen_audio = 20, False, False
+    session_direction, direction = "sendrecv", ""
     for raw in text.splitlines():
         line = raw.strip()
         kind, _, value = line.partition("=")
@@ -84,12 +99,16 @@ def parse_offer(body: bytes) -> Offer:
                     rtpmap[int(number)] = encoding.strip()
             elif name == "ptime" and is_decimal(attribute.strip()):
                 ptime = int(attribute.strip())
+            elif name in _DIRECTIONS:
+                direction = name
+        elif kind == "a" and not seen_audio and value in _DIRECTIONS:
+            session_direction = value
     if not seen_audio:
         raise SdpError("sdp_no_audio", "the offer has no audio stream")
     address = address or session_address
     if not address:
         raise SdpError("sdp_no_address", "the offer has no connection address")
-    return Offer(address, port, payload_types, rtpmap, ptime)
+    return Offer(address, port, payload_types, rtpmap, ptime, direction or session_direction)
 
 
 def _media_line(value: str) -> tuple[int, list[int]]:
@@ -122,13 +141,22 @@ def choose(offer: Offer, enabled: tuple[str, ...] = ("PCMU", "PCMA")) -> Answer:
     )
 
 
-def render_answer(answer: Answer, address: str, port: int, session_id: int) -> bytes:
-    """Our SDP answer: one audio stream at `address:port`, the chosen codec at 20 ms."""
+def render_answer(
+    answer: Answer,
+    address: str,
+    port: int,
+    session_id: int,
+    *,
+    version: int | None = None,
+    direction: str = "sendrecv",
+) -> bytes:
+    """Our SDP answer: one audio stream at `address:port`, the chosen codec at 20 ms. A later
+    answer in the same call (re-INVITE, UPDATE) keeps `session_id` with the next `version`."""
     family = "IP6" if ":" in address else "IP4"
     formats = [str(answer.payload_type)]
     lines = [
         "v=0",
-        f"o=velox {session_id} {session_id} IN {family} {address}",
+        f"o=velox {session_id} {session_id if version is None else version} IN {family} {address}",
         "s=Velox",
         f"c=IN {family} {address}",
         "t=0 0",
@@ -142,7 +170,7 @@ def render_answer(answer: Answer, address: str, port: int, session_id: int) -> b
         ]
     lines.append(f"m=audio {port} RTP/AVP {' '.join(formats)}")
     lines += attributes
-    lines += ["a=ptime:20", "a=sendrecv"]
+    lines += ["a=ptime:20", f"a={direction}"]
     return ("\r\n".join(lines) + "\r\n").encode("ascii")
 
 

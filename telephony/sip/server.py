@@ -1,5 +1,5 @@
-"""The SIP listener: one UDP socket on `VELOX_SIP_HOST:VELOX_SIP_PORT`, the sans-I/O user agent
-behind it, a timer tick, and one `InboundCall` per call it takes."""
+"""The SIP listener: a UDP socket and a TCP listener on `VELOX_SIP_HOST:VELOX_SIP_PORT`, a
+sans-I/O user agent behind each, a timer tick, and one `InboundCall` per call they take."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from telephony.sip.media import CHANNEL
 from telephony.sip.outbound import OutboundSipCall
 from telephony.sip.placing import Placement
 from telephony.sip.transactions import Address
+from telephony.sip.transport_tcp import TcpTransport
 from telephony.sip.user_agent import (
     CallAnswered,
     CallEnded,
@@ -29,6 +30,7 @@ from telephony.sip.user_agent import (
     Event,
     IncomingCall,
     MessageRejected,
+    SessionOffered,
     TransferEnded,
     UserAgent,
 )
@@ -61,6 +63,14 @@ class SipServer:
         self._socket: asyncio.DatagramTransport | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._user_agent = UserAgent(self.local_host_for, self._port)
+        self._tcp_agent = UserAgent(self.local_host_for, self._port, "TCP")
+        self._tcp = TcpTransport(
+            lambda data, peer: self._received(self._tcp_agent, data, peer),
+            lambda peer: self._tcp_agent.uses(peer),
+            max_connections=settings.sip_tcp_max_connections,
+            idle_s=settings.sip_tcp_idle_s,
+        )
+        self._agent_of: dict[str, UserAgent] = {}  # the calls over TCP, by key
         self.calls: dict[str, SipCall] = {}
         self._by_call_id: dict[str, SipCall] = {}  # the calls, by their messages' Call-ID
         self._tasks: set[asyncio.Task[None]] = set()
@@ -83,14 +93,24 @@ class SipServer:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Socket(self), local_addr=(self._host, self._port)
-        )
-        self._socket = transport
-        self._port = transport.get_extra_info("sockname")[1]
+        any_port = self._port == 0
+        for attempt in range(5 if any_port else 1):  # any port: one free for UDP and TCP both
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: _Socket(self), local_addr=(self._host, 0 if any_port else self._port)
+            )
+            port = transport.get_extra_info("sockname")[1]
+            try:
+                await self._tcp.start(self._host, port)
+                break
+            except OSError:
+                transport.close()
+                if attempt == 4 or not any_port:
+                    raise
+        self._socket, self._port = transport, port
         self._user_agent = UserAgent(self.local_host_for, self._port)
+        self._tcp_agent = UserAgent(self.local_host_for, self._port, "TCP")
         self._ticker = loop.create_task(self._tick_forever())
-        log.info("SIP listening on %s:%d (UDP)", self._host, self._port)
+        log.info("SIP listening on %s:%d (UDP and TCP)", self._host, self._port)
 
     async def stop(self) -> None:
         for call in list(self.calls.values()):
@@ -104,14 +124,21 @@ class SipServer:
                 await self._ticker
         if self._socket is not None:
             self._socket.close()
+        await self._tcp.stop()
 
     # --- the wire -----------------------------------------------------------------------------
 
     def datagram_received(self, data: bytes, source: Address) -> None:
+        self._received(self._user_agent, data, source)
+
+    def _received(self, agent: UserAgent, data: bytes, source: Address) -> None:
+        """A datagram, or a whole message off a TCP connection."""
         now = asyncio.get_running_loop().time()
         arrived_us = time.time_ns() // 1000
-        events = self._user_agent.receive(data, source, now)
+        events = agent.receive(data, source, now)
         for event in events:  # an INVITE makes its call here: it is logged with it, below
+            if isinstance(event, IncomingCall) and agent is self._tcp_agent:
+                self._agent_of[event.key] = agent
             self._on_event(event)
         self._log("in", data, source, arrived_us)
         self._flush()
@@ -122,6 +149,12 @@ class SipServer:
         for data, to in self._user_agent.datagrams():
             self._socket.sendto(data, to)
             self._log("out", data, to, time.time_ns() // 1000)
+        for data, to in self._tcp_agent.datagrams():
+            self._tcp.send(data, to)
+            self._log("out", data, to, time.time_ns() // 1000)
+
+    def _agent(self, key: str) -> UserAgent:
+        return self._agent_of.get(key, self._user_agent)
 
     def _log(self, direction: str, data: bytes, remote: Address, at_us: int) -> None:
         """Keep a message with its call (one the service has), for the call's SIP log."""
@@ -147,7 +180,8 @@ class SipServer:
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(TICK_S)
-            events = self._user_agent.tick(loop.time())
+            now = loop.time()
+            events = self._user_agent.tick(now) + self._tcp_agent.tick(now)
             self._flush()
             for event in events:
                 self._on_event(event)
@@ -159,6 +193,12 @@ class SipServer:
             call = self.calls.get(event.key)
             if call is not None:
                 call.end(event.reason)
+        elif isinstance(event, SessionOffered):
+            call = self.calls.get(event.key)
+            if call is not None:
+                call.offered(event)
+            else:
+                self.refuse_offer(event.key, 500, "Server Internal Error")
         elif isinstance(event, TransferEnded):
             call = self.calls.get(event.key)
             if call is not None:
@@ -207,12 +247,16 @@ class SipServer:
                 del self.calls[call.key]
             if self._by_call_id.get(call_id) is call:
                 del self._by_call_id[call_id]
+                self._agent_of.pop(call.key, None)
 
     def place(self, placement: Placement, call: SipCall) -> str:
         """Send the INVITE of a call we place and run `call`, which hears how it goes."""
         call.key = placement.call_id
+        agent = self._tcp_agent if placement.reliable else self._user_agent
+        if placement.reliable:
+            self._agent_of[placement.call_id] = agent
         self._start(call, placement.call_id, placement.call_id)
-        key = self._user_agent.place(placement, self._now())
+        key = agent.place(placement, self._now())
         self._flush()
         return key
 
@@ -222,11 +266,11 @@ class SipServer:
         return asyncio.get_running_loop().time()
 
     def ring(self, key: str) -> None:
-        self._user_agent.ring(key)
+        self._agent(key).ring(key)
         self._flush()
 
     def answer(self, key: str, sdp: bytes) -> bool:
-        answered = self._user_agent.answer(key, sdp, self._now())
+        answered = self._agent(key).answer(key, sdp, self._now())
         self._flush()
         return answered
 
@@ -238,17 +282,26 @@ class SipServer:
         retry_after: int = 0,
         headers: list[tuple[str, str]] | None = None,
     ) -> None:
-        self._user_agent.reject(
+        self._agent(key).reject(
             key, status, self._now(), reason=reason, retry_after=retry_after, headers=headers
         )
         self._flush()
 
     def hang_up(self, key: str) -> None:
-        self._user_agent.hang_up(key, self._now())
+        self._agent(key).hang_up(key, self._now())
+        self._flush()
+
+    def accept_offer(self, key: str, sdp: bytes) -> bool:
+        accepted = self._agent(key).accept_offer(key, sdp, self._now())
+        self._flush()
+        return accepted
+
+    def refuse_offer(self, key: str, status: int, reason: str) -> None:
+        self._agent(key).refuse_offer(key, status, reason, self._now())
         self._flush()
 
     def refer(self, key: str, target: str) -> bool:
-        sent = self._user_agent.refer(key, target, self._now())
+        sent = self._agent(key).refer(key, target, self._now())
         self._flush()
         return sent
 

@@ -1,7 +1,9 @@
-"""RFC 3261 section 17 transactions over UDP, as deadlines on a clock the caller passes in.
+"""RFC 3261 section 17 transactions, as deadlines on a clock the caller passes in.
 
 Each transaction remembers what it last sent and when it must act next; `due(now)` says what to
-re-send, and `expired` when it is over. Nothing here sleeps or touches a socket.
+re-send, and `expired` when it is over. Over a reliable transport (TCP) nothing is re-sent
+(timers A, E and G are off, section 17.1.1.2, 17.1.2.2, 17.2.1) but the timeouts (B, F, H)
+still end what is never answered. Nothing here sleeps or touches a socket.
 """
 
 from __future__ import annotations
@@ -29,14 +31,17 @@ class Retransmission:
     interval: float = T1
     cap: float = T2
     sent: int = 1
+    reliable: bool = False  # sent over TCP: never re-sent, only timed out
 
     @classmethod
-    def start(cls, data: bytes, to: Address, now: float, cap: float = T2) -> Retransmission:
-        return cls(data, to, now + T1, now + TIMEOUT, T1, cap)
+    def start(
+        cls, data: bytes, to: Address, now: float, cap: float = T2, *, reliable: bool = False
+    ) -> Retransmission:
+        return cls(data, to, now + T1, now + TIMEOUT, T1, cap, reliable=reliable)
 
     def due(self, now: float) -> bool:
         """True (and the next one scheduled) when the message is to be re-sent now."""
-        if now < self.next_at or now >= self.give_up_at:
+        if self.reliable or now < self.next_at or now >= self.give_up_at:
             return False
         self.interval = min(self.interval * 2, self.cap)
         self.next_at = now + self.interval
@@ -47,7 +52,7 @@ class Retransmission:
         return now >= self.give_up_at
 
     def deadline(self) -> float:
-        return min(self.next_at, self.give_up_at)
+        return self.give_up_at if self.reliable else min(self.next_at, self.give_up_at)
 
 
 class InviteState(Enum):
@@ -64,6 +69,7 @@ class InviteServerTransaction:
 
     branch: str
     source: Address
+    reliable: bool = False
     state: InviteState = InviteState.PROCEEDING
     last_response: bytes = b""
     retransmission: Retransmission | None = None
@@ -82,7 +88,7 @@ class InviteServerTransaction:
         """A final failure (3xx-6xx): re-sent by timer G until its ACK or timer H."""
         self.state = InviteState.COMPLETED
         self.last_response = data
-        self.retransmission = Retransmission.start(data, self.source, now)
+        self.retransmission = Retransmission.start(data, self.source, now, reliable=self.reliable)
 
     def on_ack(self, now: float) -> None:
         if self.state is InviteState.COMPLETED:

@@ -3,14 +3,13 @@ call events out.
 
 `receive(data, source, now)` and `tick(now)` return what happened to calls (`IncomingCall`,
 `CallConfirmed`, `CallEnded`, ...); what to put on the wire collects in `datagrams()`. The
-application decides about an `IncomingCall` with `ring`, `answer` or `reject`, and ends an
-answered call with `hang_up`. Retransmissions, their timers and the transactions' matching
+application decides about an `IncomingCall` with `ring`, `answer` or `reject`, about a
+`SessionOffered` (re-INVITE, UPDATE: `reinvites.py`) with `accept_offer` or `refuse_offer`, and
+ends an answered call with `hang_up`. Retransmissions, their timers and the transactions' matching
 (RFC 3261 sections 13, 15, 17) happen here.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from telephony.sip.dialogs import Dialog, DialogState, call_key
 from telephony.sip.events import (
@@ -22,6 +21,7 @@ from telephony.sip.events import (
     HangUpFinished,
     IncomingCall,
     MessageRejected,
+    SessionOffered,
     TransferEnded,
 )
 from telephony.sip.message import (
@@ -29,23 +29,19 @@ from telephony.sip.message import (
     SipRequest,
     SipResponse,
     parse_message,
-    render,
     sent_by,
     uri_of,
     uri_user,
 )
-from telephony.sip.placements import Placements
 from telephony.sip.placing import PlacedCall, Placement
-from telephony.sip.referrals import Referrals
+from telephony.sip.reinvites import OfferAnswering
 from telephony.sip.responses import ALLOWED_METHODS, build_response, new_tag
 from telephony.sip.transactions import (
-    TIMEOUT,
     Address,
     ClientTransaction,
     InviteServerTransaction,
     InviteState,
     Retransmission,
-    ServerTransaction,
 )
 
 __all__ = [
@@ -57,40 +53,15 @@ __all__ = [
     "HangUpFinished",
     "IncomingCall",
     "MessageRejected",
+    "SessionOffered",
     "TransferEnded",
     "UserAgent",
 ]
 
 
-class UserAgent:
-    """Answers calls on one UDP port. `local_host_for(remote_host)` is the address the far end
-    reaches us at (for Contact and Via); `local_port` the SIP port."""
-
-    def __init__(self, local_host_for: Callable[[str], str], local_port: int) -> None:
-        self._local_host_for = local_host_for
-        self._local_port = local_port
-        self._outbox: list[tuple[bytes, Address]] = []
-        self._invites: dict[tuple[str, str], InviteServerTransaction] = {}
-        self._answered: dict[tuple[str, str, str], ServerTransaction] = {}
-        self._dialogs: dict[str, Dialog] = {}
-        self._byes: dict[str, ClientTransaction] = {}
-        self._placements = Placements()
-        self._referrals = Referrals()
-
-    # --- what to send -------------------------------------------------------------------------
-
-    def datagrams(self) -> list[tuple[bytes, Address]]:
-        """Everything to send since the last call, in order."""
-        out, self._outbox = self._outbox, []
-        return out
-
-    def _send(self, message: SipRequest | SipResponse, to: Address) -> bytes:
-        data = render(message)
-        self._outbox.append((data, to))
-        return data
-
-    def contact(self, source: Address) -> str:
-        return f"<sip:velox@{self._local_host_for(source[0])}:{self._local_port}>"
+class UserAgent(OfferAnswering):
+    """Answers calls on one SIP port and transport (UDP or TCP). `local_host_for(remote_host)`
+    is the address the far end reaches us at (for Contact and Via); `local_port` the SIP port."""
 
     # --- input --------------------------------------------------------------------------------
 
@@ -127,30 +98,14 @@ class UserAgent:
             return self._on_bye(request, tx_key, source, now)
         if request.method == "NOTIFY":
             return self._on_notify(request, tx_key, source, now)
+        if request.method == "UPDATE":
+            return self._on_offer(request, tx_key, source, now)
         if request.method == "OPTIONS":
             headers = [("Allow", ALLOWED_METHODS), ("Accept", "application/sdp")]
             self._answer(request, tx_key, source, now, 200, headers=headers)
             return []
         self._answer(request, tx_key, source, now, 405, headers=[("Allow", ALLOWED_METHODS)])
         return []
-
-    def _answer(
-        self,
-        request: SipRequest,
-        tx_key: tuple[str, str],
-        source: Address,
-        now: float,
-        status: int,
-        *,
-        to_tag: str = "",
-        headers: list[tuple[str, str]] | None = None,
-    ) -> None:
-        """Answer a non-INVITE request at once, and remember it for its retransmissions."""
-        response = build_response(
-            request, status, source, to_tag=to_tag or new_tag(), headers=headers
-        )
-        data = self._send(response, source)
-        self._answered[(*tx_key, request.method)] = ServerTransaction(data, now + TIMEOUT)
 
     def _on_invite(
         self, request: SipRequest, tx_key: tuple[str, str], source: Address, now: float
@@ -166,12 +121,10 @@ class UserAgent:
             if transaction.last_response:
                 self._outbox.append((transaction.last_response, source))
             return []
-        transaction = InviteServerTransaction(tx_key[0], source)
+        transaction = InviteServerTransaction(tx_key[0], source, self._reliable)
         self._invites[tx_key] = transaction
-        if request.to_tag:  # a re-INVITE (hold, a new offer): not taken in this version
-            status = 488 if dialog is not None and dialog.matches(request) else 481
-            transaction.rejected(self._send(build_response(request, status, source), source), now)
-            return []
+        if request.to_tag:  # a re-INVITE: hold, off hold, a new address
+            return self._on_offer(request, tx_key, source, now)
         unsupported = request.header("Require")
         if unsupported:
             response = build_response(
@@ -181,7 +134,7 @@ class UserAgent:
             return []
         trying = self._send(build_response(request, 100, source), source)
         transaction.provisional(trying)
-        dialog = Dialog(key, request, tx_key, source, new_tag())
+        dialog = Dialog(key, request, tx_key, source, new_tag(), transport=self._transport)
         self._dialogs[key] = dialog
         request_user = uri_user(request.uri)
         to_user = uri_user(uri_of(request.header("To") or ""))
@@ -205,8 +158,12 @@ class UserAgent:
             transaction.on_ack(now)  # the ACK of a failure answer
             return []
         dialog = self._dialogs.get(call_key(request.call_id, request.from_tag))
-        if dialog is None or not dialog.matches(request) or dialog.state != DialogState.ANSWERED:
+        if dialog is None or not dialog.matches(request) or dialog.state is DialogState.RINGING:
             return []  # an ACK is never answered; a stray one is dropped
+        if dialog.state is not DialogState.ANSWERED:
+            if request.cseq[0] == dialog.ok_cseq:
+                dialog.ok = None  # the ACK of a re-INVITE's 200
+            return []
         dialog.state, dialog.ok = DialogState.CONFIRMED, None
         return [CallConfirmed(dialog.key)]
 
@@ -319,6 +276,7 @@ class UserAgent:
         self._invites[dialog.transaction].accepted(data, now)
         dialog.state = DialogState.ANSWERED
         dialog.ok = Retransmission.start(data, dialog.source, now)
+        dialog.ok_cseq = dialog.invite.cseq[0]
         return True
 
     def reject(
@@ -378,14 +336,10 @@ class UserAgent:
             return True
         bye = dialog.bye(self._local_host_for(dialog.source[0]), self._local_port)
         data = self._send(bye, dialog.source)
-        retransmission = Retransmission.start(data, dialog.source, now)
+        retransmission = Retransmission.start(data, dialog.source, now, reliable=dialog.reliable)
         self._byes[bye.branch] = ClientTransaction("BYE", dialog.key, retransmission)
         self._end(dialog)
         return True
-
-    def _end(self, dialog: Dialog) -> None:
-        dialog.state, dialog.ok = DialogState.ENDED, None
-        self._dialogs.pop(call_key(dialog.call_id, dialog.remote_tag), None)
 
     # --- time ---------------------------------------------------------------------------------
 
@@ -420,8 +374,3 @@ class UserAgent:
             elif bye.retransmission.due(now):
                 self._outbox.append((bye.retransmission.data, bye.retransmission.to))
         return events
-
-    @property
-    def calls(self) -> int:
-        """Calls ringing or answered."""
-        return len(self._dialogs)

@@ -40,13 +40,17 @@ def service(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 class Callee:
-    """sipp as the callee on `port`, running `scenario` in the foreground of its thread."""
+    """sipp as the callee on `port`, running `scenario` in the foreground of its thread, over
+    UDP (`-t u1`) or TCP (`-t t1`)."""
 
-    def __init__(self, service: VoiceService, scenario: str, work_dir: Path) -> None:
+    def __init__(
+        self, service: VoiceService, scenario: str, work_dir: Path, transport: str = "u1"
+    ) -> None:
         self.port = free_port()
         self.result: subprocess.CompletedProcess[str] | None = None
         self.work_dir = work_dir
-        arguments = ["-sf", str(SCENARIOS / scenario), "-m", "1", "-trace_msg"]
+        self._kind = socket.SOCK_STREAM if transport == "t1" else socket.SOCK_DGRAM
+        arguments = ["-sf", str(SCENARIOS / scenario), "-m", "1", "-trace_msg", "-t", transport]
         self._thread = threading.Thread(
             target=self._run, args=(service.sip_port, arguments), daemon=True
         )
@@ -61,7 +65,7 @@ class Callee:
     def _wait_listening(self) -> None:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            with socket.socket(socket.AF_INET, self._kind) as probe:
                 try:
                     probe.bind(("127.0.0.1", self.port))
                 except OSError:
@@ -78,8 +82,10 @@ class Callee:
         return "".join(p.read_text(errors="replace") for p in self.work_dir.glob("*_messages.log"))
 
 
-def set_outbound_trunk(service: VoiceService, port: int, password: str = "") -> str:
-    config: dict[str, Any] = {"address": f"127.0.0.1:{port}", "transport": "udp"}
+def set_outbound_trunk(
+    service: VoiceService, port: int, password: str = "", transport: str = "udp"
+) -> str:
+    config: dict[str, Any] = {"address": f"127.0.0.1:{port}", "transport": transport}
     config["headers"] = {"X-Velox-Test": "outbound"}
     if password:
         config["credentials"] = {"username": "trunk", "password": password}

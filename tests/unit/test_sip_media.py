@@ -15,6 +15,7 @@ from telephony.sip.sdp import Answer
 pytestmark = pytest.mark.unit
 
 FRAME = b"\xff" * 160
+TRUNK = ("192.0.2.10", 40000)
 
 
 class Wire:
@@ -31,11 +32,21 @@ class Wire:
         self.closed = True
 
 
+class Log:
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def event(self, kind: str, **data: object) -> None:
+        self.events.append(kind)
+
+
 class Session:
     def __init__(self) -> None:
+        self.log = Log()
         self.marks: list[tuple[str, int]] = []
         self.digits: list[str] = []
         self.frames = 0
+        self.malformed: list[str] = []
         self.wire: Wire | None = None
 
     def on_mark(self, name: str) -> None:
@@ -49,7 +60,7 @@ class Session:
         self.frames += 1
 
     def count_malformed(self, reason: str) -> None:
-        pass
+        self.malformed.append(reason)
 
 
 def media(hang_ups: list[str] | None = None, timeout_s: float = 30) -> SipCallMedia:
@@ -147,4 +158,66 @@ async def test_a_silent_line_is_hung_up_after_the_media_timeout() -> None:
     started(line)
     await asyncio.sleep(0.25)
     assert hang_ups == ["media_timeout"]
+    await line.close()
+
+
+async def test_held_nothing_is_sent_nor_hung_up_and_off_hold_it_flows_again() -> None:
+    hang_ups: list[str] = []
+    line = media(hang_ups, timeout_s=0.1)
+    wire, session = started(line)
+    line.hold(True)
+    for _ in range(3):
+        await line.send_audio(FRAME)
+    await line.send_mark("held-1")
+    await asyncio.sleep(0.25)  # past the media timeout, the caller silent
+    assert wire.packets == []
+    assert hang_ups == []
+    assert [name for name, _ in session.marks] == ["held-1"]  # the words still played out
+    line.hold(False)
+    await line.send_audio(FRAME)
+    await asyncio.sleep(0.05)
+    assert len(wire.packets) == 1
+    await asyncio.sleep(0.15)
+    assert hang_ups == ["media_timeout"]  # off hold, silence counts again
+    assert session.log.events == ["hold", "unhold"]
+    await line.close()
+
+
+async def test_a_new_offered_address_is_followed_and_latched_again() -> None:
+    line = media()
+    wire, _ = started(line)
+    line.packet_received(RtpPacket(0, 1, 160, 7, FRAME).render(), ("203.0.113.9", 31000))
+    line.follow(("192.0.2.10", 40000))  # the same address as offered: the latched one stays
+    await line.send_audio(FRAME)
+    await asyncio.sleep(0.05)
+    assert wire.packets[-1][2] == ("203.0.113.9", 31000)
+    line.follow(("198.51.100.7", 42000))  # a new one: sent there until its RTP comes
+    await line.send_audio(FRAME)
+    await asyncio.sleep(0.05)
+    assert wire.packets[-1][2] == ("198.51.100.7", 42000)
+    line.packet_received(RtpPacket(0, 1, 160, 8, FRAME).render(), ("198.51.100.7", 42002))
+    await line.send_audio(FRAME)
+    await asyncio.sleep(0.05)
+    assert wire.packets[-1][2] == ("198.51.100.7", 42002)
+    await line.close()
+
+
+async def test_reordered_audio_reaches_the_session_in_order() -> None:
+    class Converter:  # in place of the call's decoder: which payload came when
+        def __init__(self) -> None:
+            self.payloads: list[int] = []
+
+        def push(self, payload: bytes) -> list[bytes]:
+            self.payloads.append(payload[0])
+            return []
+
+    line = media()
+    _, session = started(line)
+    converter = Converter()
+    line._inbound = converter  # type: ignore[assignment]
+    for sequence in (1, 3, 2, 2, 5, 4):
+        payload = bytes([sequence]) * 160
+        line.packet_received(RtpPacket(0, sequence, 160 * sequence, 7, payload).render(), TRUNK)
+    assert converter.payloads == [1, 2, 3, 4, 5]
+    assert session.malformed == ["late_or_duplicate"]  # the second 2
     await line.close()

@@ -22,12 +22,17 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from app.db import call_attempts as attempt_rows
 from app.db.models import utc_now
+from app.db.phone_numbers import get_phone_number
 from app.db.session import Database
 from app.outbound import campaign_outcomes, campaign_runs
 from app.outbound.calls import (
+    OutboundCall,
     OutboundCallError,
     PlacedOutboundCall,
 )
+from app.settings import Settings
+from telephony.sip.dial_queue import expire_queued_dials, queue_sip_dial
+from telephony.sip.outbound import PROVIDER as SIP_TRUNK
 from telephony.twilio.outbound import place_outbound_call
 from workers.celery_app import worker_task
 from workers.database import task_database, task_settings
@@ -57,6 +62,7 @@ def tick(self: Any, now: str | None = None) -> dict[str, Any]:
     at = _now(now)
     database = task_database(self.app)
     settings = task_settings(self.app)
+    expire_queued_dials(database)  # SIP dials no node took: failed, then settled below
     with database.session() as session:
         campaign_ids = campaign_runs.campaigns_to_tick(session, at)
         ended = campaign_outcomes.settle_ended_calls(session, at)  # frees their places first
@@ -134,7 +140,7 @@ def dial(self: Any, attempt_id: str) -> dict[str, Any]:
     if order is None:
         return {"attempt_id": attempt_id, "dialed": False}
     try:
-        placed = asyncio.run(place_outbound_call(database, settings, order.outbound_call()))
+        placed = _place(database, settings, order.outbound_call())
     except OutboundCallError as error:
         placed = PlacedOutboundCall(order.conversation_id, None, str(error))
     with database.session() as session:
@@ -149,3 +155,13 @@ def dial(self: Any, attempt_id: str) -> dict[str, Any]:
     if placed.call_sid is None:
         log.warning("attempt %s was not dialed: %s", attempt_id, placed.error)
     return {"attempt_id": attempt_id, "dialed": placed.call_sid is not None, "error": placed.error}
+
+
+def _place(database: Database, settings: Settings, call: OutboundCall) -> PlacedOutboundCall:
+    """Dial through the number's carrier: Twilio's REST API, or queued for a SIP node."""
+    with database.session() as session:
+        number = get_phone_number(session, call.organization_id, call.phone_number_id)
+        provider = number.provider if number is not None else None
+    if provider == SIP_TRUNK:
+        return queue_sip_dial(database, settings, call)
+    return asyncio.run(place_outbound_call(database, settings, call))

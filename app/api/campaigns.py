@@ -30,7 +30,6 @@ from app.outbound import campaign_runs, campaign_settings
 from app.outbound.campaign_settings import CampaignSettings
 from app.outbound.leads import CampaignClosedError, CampaignNotFoundError, import_leads
 from campaigns.leads_csv import LeadsFileError
-from campaigns.phone_numbers import InvalidPhoneNumberError, normalize_phone_number
 from campaigns.states import CampaignState
 
 router = APIRouter(tags=["campaigns"])
@@ -155,17 +154,6 @@ def caller_number(
             "unsupported_provider",
             f"outbound calls go through Twilio or SIP-trunk numbers; {number.phone_number} is a "
             f"{number.provider} number",
-        )
-    try:
-        valid = normalize_phone_number(number.phone_number) == number.phone_number
-    except InvalidPhoneNumberError:
-        valid = False
-    if not valid:  # the dialer could never plan its calls
-        raise api_error(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            "invalid_caller_id",
-            f"{number.phone_number} is not a dialable E.164 number, so it cannot be a "
-            "campaign's caller ID",
         )
     if number.provider == "sip_trunk" and not number.outbound_trunk:
         raise api_error(

@@ -63,7 +63,11 @@ def take_queued(session: Session, queued_since: datetime, limit: int) -> list[Qu
         return []
     candidates = session.scalars(
         select(Call)
-        .where(Call.provider_status == QUEUED, Call.created_at >= queued_since)
+        .where(
+            Call.provider_status == QUEUED,
+            Call.created_at >= queued_since,
+            Call.phone_number_id.is_not(None),
+        )
         .order_by(Call.created_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -77,7 +81,7 @@ def take_queued(session: Session, queued_since: datetime, limit: int) -> list[Qu
             .execution_options(synchronize_session=False)
         )
         if getattr(won, "rowcount", 0) != 1 or call.phone_number_id is None:
-            continue
+            continue  # another node took it
         taken.append(
             QueuedDial(
                 conversation_id=call.id,

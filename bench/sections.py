@@ -17,6 +17,7 @@ from pathlib import Path
 # 13. kept for offline speech recognition (the `whisper` branch: reverted for now).
 # 14. tenant isolation under rate limits (`python -m bench.tenant_isolation`).
 # 15. fuzzing (`make fuzz`, `python -m bench.fuzz`).
+# 16. SIP trunk calls (`python -m bench.sip_load`; also run by `python -m bench`).
 FEEL = "feel"
 DIALER = "dialer"
 STRESS = "barge-in-stress"
@@ -28,6 +29,7 @@ KNOWLEDGE = "knowledge"
 OFFLINE_LLM = "offline-llm"
 TENANT_ISOLATION = "tenant-isolation"
 FUZZ = "fuzz"
+SIP = "sip-load"
 SECTIONS = (
     FEEL,
     DIALER,
@@ -40,6 +42,7 @@ SECTIONS = (
     OFFLINE_LLM,
     TENANT_ISOLATION,
     FUZZ,
+    SIP,
 )
 # The file-wide method section; a section's own "### How it is measured" must not match it.
 FILE_METHOD_HEADING = "\n## How it is measured"

@@ -39,6 +39,7 @@ class ServerProcess:
     workers: int = 1
     feel: bool = False  # one agent per conversational-feel probe kind (`agents`)
     record: bool = False  # the agents record every call
+    sip_port: int | None = None  # also answer SIP here (UDP, one server process)
     agents: dict[str, str] = field(default_factory=dict)
     _process: subprocess.Popen[str] | None = None
 
@@ -53,6 +54,7 @@ class ServerProcess:
             f" --workers {self.workers}"
             + (" --feel" if self.feel else "")
             + (" --record" if self.record else "")
+            + (f" --sip-port {self.sip_port}" if self.sip_port is not None else "")
         )
 
     @property
@@ -73,6 +75,7 @@ class ServerProcess:
                 *("--port", str(self.port), "--workers", str(self.workers)),
                 *(["--feel"] if self.feel else []),
                 *(["--record"] if self.record else []),
+                *(["--sip-port", str(self.sip_port)] if self.sip_port is not None else []),
             ],
             cwd=PROJECT_ROOT,
             stdout=subprocess.PIPE,

@@ -22,18 +22,14 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from app.db import call_attempts as attempt_rows
 from app.db.models import utc_now
-from app.db.phone_numbers import get_phone_number
 from app.db.session import Database
 from app.outbound import campaign_outcomes, campaign_runs
 from app.outbound.calls import (
-    OutboundCall,
     OutboundCallError,
     PlacedOutboundCall,
 )
-from app.settings import Settings
-from telephony.sip.dial_queue import expire_queued_dials, queue_sip_dial
-from telephony.sip.outbound import PROVIDER as SIP_TRUNK
-from telephony.twilio.outbound import place_outbound_call
+from telephony.dialers import place_campaign_call
+from telephony.sip.dial_queue import expire_queued_dials
 from workers.celery_app import worker_task
 from workers.database import task_database, task_settings
 
@@ -140,7 +136,7 @@ def dial(self: Any, attempt_id: str) -> dict[str, Any]:
     if order is None:
         return {"attempt_id": attempt_id, "dialed": False}
     try:
-        placed = _place(database, settings, order.outbound_call())
+        placed = asyncio.run(place_campaign_call(database, settings, order.outbound_call()))
     except OutboundCallError as error:
         placed = PlacedOutboundCall(order.conversation_id, None, str(error))
     with database.session() as session:
@@ -155,13 +151,3 @@ def dial(self: Any, attempt_id: str) -> dict[str, Any]:
     if placed.call_sid is None:
         log.warning("attempt %s was not dialed: %s", attempt_id, placed.error)
     return {"attempt_id": attempt_id, "dialed": placed.call_sid is not None, "error": placed.error}
-
-
-def _place(database: Database, settings: Settings, call: OutboundCall) -> PlacedOutboundCall:
-    """Dial through the number's carrier: Twilio's REST API, or queued for a SIP node."""
-    with database.session() as session:
-        number = get_phone_number(session, call.organization_id, call.phone_number_id)
-        provider = number.provider if number is not None else None
-    if provider == SIP_TRUNK:
-        return queue_sip_dial(database, settings, call)
-    return asyncio.run(place_outbound_call(database, settings, call))

@@ -18,9 +18,12 @@ from app.db import phone_numbers as number_queries
 from app.db import sip_dials
 from app.db.models import Call, utc_now
 from app.db.session import Database
+from app.outbound.campaign_settings import DAY_NAMES
+from app.people.roles import Role
 from app.settings import Settings
 from telephony.sip.dial_queue import EXPIRED, QUEUED_DIAL_EXPIRY, call_id_for
 from tests.integration.test_api_access import create_agent
+from tests.people import user_token
 from tests.tenants import Tenant
 
 pytestmark = pytest.mark.integration
@@ -150,3 +153,44 @@ def test_campaigns_and_batch_calls_take_sip_trunk_numbers_with_an_outbound_trunk
     )
     assert batch.status_code == 200, batch.text
     assert batch.json()["phone_provider"] == "sip_trunk"
+
+
+def test_a_field_agents_call_on_a_sip_trunk_campaign_is_queued_for_a_sip_node(
+    client: TestClient, database: Database, tenant_a: Tenant
+) -> None:
+    token = user_token(client, database, tenant_a, Role.FIELD_AGENT, "ana@acme.example")
+    agent_id = create_agent(client, tenant_a)
+    number_id = _sip_number(
+        client,
+        tenant_a,
+        agent_id,
+        outbound_trunk_config={"address": "trunk.example.com:5060"},
+    )
+    campaign = {
+        "name": "Trunk",
+        "agent_id": agent_id,
+        "agent_phone_number_id": number_id,
+        "settings": {"calling_hours": {day: ["00:00-24:00"] for day in DAY_NAMES}},
+    }
+    campaign_id = client.post("/v1/campaigns", json=campaign, headers=tenant_a.headers).json()[
+        "campaign_id"
+    ]
+    client.post(
+        f"/v1/campaigns/{campaign_id}/leads",
+        content="phone_number,owner_email\n+12122345601,ana@acme.example\n",
+        headers={**tenant_a.headers, "content-type": "text/csv"},
+    ).raise_for_status()
+    [lead] = client.get("/v1/me/leads", headers={"Authorization": f"Bearer {token}"}).json()[
+        "leads"
+    ]
+    placed = client.post(
+        f"/v1/me/leads/{lead['lead_id']}/call", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert placed.status_code == 200, placed.text
+    body = placed.json()
+    assert body["success"] is True
+    with database.session() as session:
+        call = session.scalars(select(Call).where(Call.id == body["conversation_id"])).one()
+        assert (call.channel, call.status, call.provider_status) == ("sip", "initiated", "queued")
+        assert call.provider_call_sid == body["call_sid"]
+        assert call.to_number == "+12122345601"

@@ -141,6 +141,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sip-port", type=int, help="also answer SIP on 127.0.0.1 (UDP), the agent on SIP_NUMBER"
     )
+    parser.add_argument(
+        "--no-rate-limits",
+        action="store_true",
+        help="no per-organization rates (the new calls a minute among them): capacity runs",
+    )
     args = parser.parse_args(argv)
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="velox-bench-"))
@@ -156,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         sip_host="127.0.0.1",
         sip_port=args.sip_port,
         sip_max_calls=SIP_MAX_CALLS,
+        rate_limits_enabled=not args.no_rate_limits,
     )
     if args.sip_port is not None and args.workers > 1:
         print("missing=SIP answers in one server process (--workers 1)", flush=True)

@@ -40,6 +40,7 @@ class ServerProcess:
     feel: bool = False  # one agent per conversational-feel probe kind (`agents`)
     record: bool = False  # the agents record every call
     sip_port: int | None = None  # also answer SIP here (UDP, one server process)
+    rate_limits: bool = True  # the organization's rates (new calls a minute among them)
     agents: dict[str, str] = field(default_factory=dict)
     _process: subprocess.Popen[str] | None = None
 
@@ -55,6 +56,7 @@ class ServerProcess:
             + (" --feel" if self.feel else "")
             + (" --record" if self.record else "")
             + (f" --sip-port {self.sip_port}" if self.sip_port is not None else "")
+            + ("" if self.rate_limits else " --no-rate-limits")
         )
 
     @property
@@ -76,6 +78,7 @@ class ServerProcess:
                 *(["--feel"] if self.feel else []),
                 *(["--record"] if self.record else []),
                 *(["--sip-port", str(self.sip_port)] if self.sip_port is not None else []),
+                *([] if self.rate_limits else ["--no-rate-limits"]),
             ],
             cwd=PROJECT_ROOT,
             stdout=subprocess.PIPE,

@@ -54,7 +54,8 @@ def render_sip(rates: list[RateResult], steps: list[SipStep], run: SipRun, resul
         f"Run {run.started} with `{run.command}` on {run.machine}; commit {_commit()}."
         + (f" {run.note}" if run.note else ""),
         "",
-        "### Calls accepted per second (real sipp `-sn uac`, each call held 1 s, no audio)",
+        "### Calls accepted per second (real sipp `-sn uac`, each call held 1 s, no audio, the "
+        "organization's rate limits off)",
         "",
         "| offered calls/s | calls | completed | failed | INVITE → 200 (ms) | sipp exit |",
         "|---|---|---|---|---|---|",
@@ -114,7 +115,9 @@ def render_sip(rates: list[RateResult], steps: list[SipStep], run: SipRun, resul
         "- The server is `python -m bench.serve --stack instant --sip-port P` (one process: SIP "
         "answers on one UDP socket), a fresh one per rate and per step; the instant agent and "
         "the real VAD of section 1.",
-        "- Calls per second: sipp's built-in `uac` scenario at `-r R -m 5R -d 1000`; completed "
+        "- Calls per second: sipp's built-in `uac` scenario at `-r R -m 5R -d 1000`, against a "
+        "server started with `--no-rate-limits` (else an organization's 300 new calls a minute "
+        "refuse the rest, as they should); completed "
         "and failed calls from sipp's final statistics, INVITE → 200 (p50 / p95 / p99 / max) "
         "from its `-trace_rtt` (whole milliseconds).",
         "- Concurrent calls: `bench/sip_line.py` callers in this process (one signalling socket, "

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.machine import load_average, this_machine
+from bench.client_load import ClientLoad
+from bench.machine import client_heap_frozen, load_average, this_machine
 from bench.phone_line import Utterance
 from bench.scale import LATENESS_LIMIT_MS, Script, converse, ramp_seconds
 from bench.sections import SIP as SECTION
@@ -37,12 +38,12 @@ from bench.sections import splice_section
 from bench.serve import SIP_NUMBER
 from bench.server_process import ServerProcess
 from bench.sip_line import SipLine, SipLineRecord, SipPhone
-from bench.sip_report import SipRun, render_sip
+from bench.sip_report import SETUP_LIMIT_MS, SipRun, render_sip
 from bench.stats import Summary, summarize
 from bench.utterances import espeak_pcm16, peak_normalized
 
 STEPS, QUICK_STEPS = (10, 25, 50, 100, 150), (5, 20)
-RATES, QUICK_RATES = (20, 50, 100, 200), (20,)
+RATES, QUICK_RATES = (20, 30, 40, 50, 75, 100, 150, 200), (20,)
 RATE_SECONDS = 5
 TALK_S, QUICK_TALK_S = 30.0, 12.0
 QUESTION = "What are your opening hours?"
@@ -63,12 +64,14 @@ class RateResult:
     successful: int
     failed: int
     setup: Summary  # INVITE → 200, each call's (sipp's -trace_rtt)
+    answered_per_s: float  # 200s over the time from sipp's start to the last one
     wall_s: float
     exit_status: int
 
     @property
     def accepted(self) -> bool:
-        return self.exit_status == 0 and self.successful == self.offered and not self.failed
+        completed = self.exit_status == 0 and self.successful == self.offered and not self.failed
+        return completed and self.setup.p95 <= SETUP_LIMIT_MS
 
 
 @dataclass
@@ -78,6 +81,7 @@ class SipStep:
     records: list[SipLineRecord]
     wall_s: float
     server_cpu_s: float
+    client: ClientLoad
 
     @property
     def connected(self) -> int:
@@ -109,6 +113,9 @@ class SipStep:
             and self.lateness.p99 <= LATENESS_LIMIT_MS
         )
 
+    def client_lag_p99(self) -> float:
+        return summarize(self.client.loop_lag_ms).p99
+
     def cpu_per_call_second(self) -> float:
         seconds = sum(r.call_seconds for r in self.records)
         return self.server_cpu_s / seconds if seconds else float("nan")
@@ -138,14 +145,15 @@ def run_rate(rate: int, seconds: int = RATE_SECONDS) -> RateResult:
             check=False,
         )
         wall = time.monotonic() - started
-        setup = summarize(_rtt_ms(Path(work)))
+        answers = _rtt(Path(work))
     out = sipp.stdout
     return RateResult(
         rate=rate,
         offered=offered,
         successful=_count(r"Successful call\s*\|\s*\d+\s*\|\s*(\d+)", out),
         failed=_count(r"Failed call\s*\|\s*\d+\s*\|\s*(\d+)", out),
-        setup=setup,
+        setup=summarize([rtt for _, rtt in answers]),
+        answered_per_s=len(answers) / (max(at for at, _ in answers) / 1000) if answers else 0.0,
         wall_s=wall,
         exit_status=sipp.returncode,
     )
@@ -156,14 +164,15 @@ def _count(pattern: str, text: str) -> int:
     return int(found.group(1)) if found else 0
 
 
-def _rtt_ms(work: Path) -> list[float]:
-    """Each call's INVITE → 200 in ms, from sipp's `-trace_rtt` files."""
+def _rtt(work: Path) -> list[tuple[float, float]]:
+    """Each call's 200: when (ms since sipp started) and its INVITE → 200 (ms), from sipp's
+    `-trace_rtt` files."""
     found = []
     for path in work.glob("*_rtt.csv"):
         for line in path.read_text().splitlines()[1:]:
             fields = line.split(";")
             if len(fields) >= 2:
-                found.append(float(fields[1]))
+                found.append((float(fields[0]), float(fields[1])))
     return found
 
 
@@ -190,10 +199,14 @@ async def run_sip_step(calls: int, script: Script) -> SipStep:
         started = time.monotonic()
         phone = SipPhone(("127.0.0.1", port))
         await phone.open()
+        client = ClientLoad()
+        client.start()
         ramp = ramp_seconds(calls)
-        records = await asyncio.gather(
-            *(_one_call(phone, n, ramp * n / calls, script) for n in range(calls))
-        )
+        with client_heap_frozen():
+            records = await asyncio.gather(
+                *(_one_call(phone, n, ramp * n / calls, script) for n in range(calls))
+            )
+        await client.stop()
         phone.close()
         await asyncio.sleep(1.0)  # the server saves each call as it ends
         return SipStep(
@@ -202,6 +215,7 @@ async def run_sip_step(calls: int, script: Script) -> SipStep:
             records=list(records),
             wall_s=time.monotonic() - started,
             server_cpu_s=server.cpu_seconds() - cpu_started,
+            client=client,
         )
 
 
@@ -221,7 +235,10 @@ async def run_section(
         say(f"SIP: sipp offers {rate} calls/s for {RATE_SECONDS} s ...")
         result = await asyncio.to_thread(run_rate, rate)
         rate_results.append(result)
-        say(f"  {result.successful}/{result.offered} completed, {result.failed} failed")
+        say(
+            f"  {result.successful}/{result.offered} completed, {result.failed} failed, "
+            f"INVITE → 200 p95 {result.setup.p95:.0f} ms"
+        )
         if not result.accepted:
             break
     chosen = script(talk_s)
@@ -254,9 +271,14 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = this_machine().describe()
     print(f"machine: {machine}", flush=True)
-    rate_results, sip_steps = asyncio.run(
-        run_section(steps, rates, talk_s, lambda line: print(line, flush=True))
-    )
+    measure = run_section(steps, rates, talk_s, lambda line: print(line, flush=True))
+    try:
+        import uvloop
+    except ImportError:
+        rate_results, sip_steps = asyncio.run(measure)
+    else:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            rate_results, sip_steps = runner.run(measure)
     existing = args.output.read_text() if args.output.exists() else "# Velox benchmark results\n"
     block = render_sip(
         rate_results,

@@ -285,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         sip_steps,
         SipRun(
             started=started,
-            command="python -m bench.sip_load" + "".join(f" {a}" for a in sys.argv[1:]),
+            command=_command(args.note),
             machine=machine,
             talk_s=talk_s,
             note=args.note,
@@ -295,6 +295,12 @@ def main(argv: list[str] | None = None) -> int:
     args.output.write_text(splice_section(existing, block, SECTION))
     print(f"updated section 16 of {args.output}", flush=True)
     return 0
+
+
+def _command(note: str) -> str:
+    """This run's command line, its note shortened (the note is printed after it)."""
+    shown = ["…" if note and arg == note else arg for arg in sys.argv[1:]]
+    return " ".join(["python -m bench.sip_load", *shown])
 
 
 def _numbers(text: str | None) -> tuple[int, ...]:

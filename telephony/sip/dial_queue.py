@@ -10,7 +10,8 @@ busy, no-answer and failed as the call's status, `completed` after an answered c
 campaign outcomes turn into the lead's outcome and retries as they do a Twilio call's.
 
 SIP has no answering-machine detection: a campaign's voicemail rules do not apply to its SIP
-calls (a machine that answers is a completed call).
+calls (a machine that answers is a completed call). A campaign's call rings for at most
+`outbound.DEFAULT_RING_TIMEOUT_S` (60 s, Twilio's default) before our CANCEL: no answer.
 """
 
 from __future__ import annotations

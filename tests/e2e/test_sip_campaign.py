@@ -213,8 +213,9 @@ def test_a_campaign_dials_its_leads_over_the_sip_trunk(
         state = {n: (lead.status, lead.last_outcome, lead.due_at) for n, lead in leads.items()}
     assert GREETING in said
     # The lead's variables went with its call, as a Twilio call's do.
-    assert calls[ANSWERS].initiation is not None
-    assert calls[ANSWERS].initiation["dynamic_variables"]["customer_id"] == "C3"
+    initiation = calls[ANSWERS].initiation
+    assert initiation is not None
+    assert initiation["dynamic_variables"]["customer_id"] == "C3"
     attempts = {
         a["conversation_id"]: a for a in run.api("GET", f"/v1/campaigns/{campaign_id}/attempts")
     }

@@ -101,6 +101,9 @@ def test_300_talking_callers_at_20_a_second_all_complete(
     assert failed is not None, result.stdout[-3000:]
     assert (int(successful.group(1)), int(failed.group(1))) == (CALLS, 0)
     assert took < 60, f"300 calls took {took:.1f} s"
+    peak = re.search(r"Peak was (\d+) calls", result.stdout)
+    assert peak is not None, result.stdout[-3000:]
+    assert int(peak.group(1)) >= AT_ONCE * 3 // 4, "the calls did not overlap as asked"
 
     calls = wait_saved(service, CALLS, timeout=30)
     assert len(calls) == CALLS

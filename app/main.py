@@ -34,6 +34,7 @@ from app.providers.registry import ProviderRegistry
 from app.providers.warm_up import warm_up
 from app.settings import Settings, get_settings
 from telephony.convai import routes as convai_routes
+from telephony.sip.dial_queue import DialQueue
 from telephony.sip.server import SipServer
 from telephony.twilio import routes as twilio_routes
 
@@ -72,6 +73,8 @@ def create_app(
 
     node = NodeWatch(runtime)
     sip = SipServer(runtime) if settings.sip_port is not None else None
+    # Campaign calls over SIP trunks, queued by the dial tasks, placed by this node.
+    dials = DialQueue(runtime, sip, sip.calls) if sip is not None else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -85,6 +88,8 @@ def create_app(
         await runtime.live.start(runtime.node_id, partial(take_command, runtime))
         if sip is not None:
             await sip.start()
+        if dials is not None:
+            dials.start()
         # SIGTERM drains the node (new calls refused, live ones end politely) before it stops.
         drainer = Drainer(runtime, settings.drain_timeout_s, settings.shutdown_message)
         drainer.install()
@@ -93,6 +98,8 @@ def create_app(
             freeze_startup_heap()  # and again once the models are loaded (see _preload)
         yield
         drainer.uninstall()
+        if dials is not None:
+            await dials.stop()
         if sip is not None:
             await sip.stop()
         if preload and not loading.done():

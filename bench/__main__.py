@@ -4,11 +4,13 @@ Sections: scale with instant providers and the real VAD (calls stepped up until 
 barge-in latency, engine overhead at 100 calls, voice-to-voice on the offline stack, and
 conversational feel (backchannels, coughs, echo, hesitations, interruptions).
 Bounded: every step has a fixed talk time, and the scale section stops past its time budget.
+SIP trunk calls (section 16, `bench/sip_load.py`) run after the scale section.
 `--only feel` runs the feel section alone and replaces it in an existing RESULTS.md;
 `--only dialer` does the same for the campaign dialer's throughput (PostgreSQL, Redis, real
 workers), `--only stress` for the barge-in tests run many times, quiet and with one core
 busy, and `--only queries` for the call list, search, analytics and CSV export over a million
-calls on PostgreSQL; a full run leaves those three sections as they were.
+calls on PostgreSQL (a full run leaves those three sections as they were), `--only sip` for
+the SIP section.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import sip_load
 from bench.barge_in_stress import render_stress, run_stress
 from bench.call_queries import postgres_missing, run_queries
 from bench.call_queries_report import render_queries
@@ -46,10 +50,12 @@ from bench.sections import (
     FEEL,
     QUERIES,
     SECTIONS,
+    SIP,
     STRESS,
     section_of,
     splice_section,
 )
+from bench.sip_report import SipRun, render_sip
 from bench.utterances import espeak_pcm16, peak_normalized
 
 FULL_STEPS = (10, 25, 50, 100, 150, 200, 250, 300)
@@ -193,6 +199,22 @@ def _queries(args: argparse.Namespace, started: str, machine: str, log: list[str
     return 0
 
 
+async def _sip(
+    args: argparse.Namespace, started: str, machine: str, log: list[str]
+) -> Callable[[str], str]:
+    """Section 16 (`bench/sip_load.py`) measured; rendered beside the Twilio figures of the
+    RESULTS.md text it is given."""
+    talk_s = sip_load.QUICK_TALK_S if args.quick else sip_load.TALK_S
+    rates, steps = await sip_load.run_section(
+        sip_load.QUICK_STEPS if args.quick else sip_load.STEPS,
+        sip_load.QUICK_RATES if args.quick else sip_load.RATES,
+        talk_s,
+        lambda line: _say(line, log),
+    )
+    run = SipRun(started=started, command=_command(), machine=machine, talk_s=talk_s)
+    return lambda results_md: render_sip(rates, steps, run, results_md)
+
+
 def _command() -> str:
     return "python -m bench" + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else "")
 
@@ -214,6 +236,8 @@ async def _main(args: argparse.Namespace) -> int:
         return _stress(args, started, machine.describe(), log)
     if args.only == "queries":
         return _queries(args, started, machine.describe(), log)
+    if args.only == "sip":
+        args.skip_scale = args.skip_offline = args.skip_feel = True
     if args.only == "feel":
         args.skip_scale = True
     steps: list[StepResult] = []
@@ -224,6 +248,13 @@ async def _main(args: argparse.Namespace) -> int:
             else (QUICK_STEPS if args.quick else FULL_STEPS)
         )
         steps = await _scale(chosen, 12.0 if args.quick else 30.0, log, args.workers)
+    sip_block = await _sip(args, started, machine.describe(), log) if not args.skip_sip else None
+    if args.only == "sip":
+        assert sip_block is not None
+        existing = args.output.read_text() if args.output.exists() else ""
+        args.output.write_text(splice_section(existing, sip_block(existing), SIP))
+        _say(f"updated section 16 of {args.output}", log)
+        return 0
     offline: OfflineResult | None = None
     if not args.skip_offline and args.only is None:
         _say("offline stack: voice-to-voice ...", log)
@@ -265,7 +296,7 @@ async def _main(args: argparse.Namespace) -> int:
     text = render(run, steps, offline, feel_block)
     # Measured by runs of their own: every section but the feel one this run made.
     for kept in (section for section in SECTIONS if section != FEEL):
-        block = section_of(args.output, kept)
+        block = sip_block(text) if kept == SIP and sip_block else section_of(args.output, kept)
         if block:
             text = splice_section(text, block, kept)
     args.output.write_text(text)
@@ -280,9 +311,10 @@ def main() -> int:
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--skip-offline", action="store_true", help="also skips feel's offline run")
     parser.add_argument("--skip-feel", action="store_true", help="keeps the file's section 4")
+    parser.add_argument("--skip-sip", action="store_true", help="keeps the file's section 16")
     parser.add_argument(
         "--only",
-        choices=("feel", "dialer", "stress", "queries"),
+        choices=("feel", "dialer", "stress", "queries", "sip"),
         help="run one section and replace it in the existing output file",
     )
     parser.add_argument(

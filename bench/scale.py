@@ -13,6 +13,7 @@ import io
 import random
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import httpx
 import soundfile
@@ -125,7 +126,17 @@ class StepResult(MeasuredCalls):
         return self.client.cpu_seconds / self.call_seconds if self.call_seconds else float("nan")
 
 
-async def converse(line: PhoneLine, script: Script, rng: random.Random) -> None:
+class Line(Protocol):
+    """A caller's line, whatever carries it (Twilio's Media Streams, or SIP and RTP)."""
+
+    async def speak(self, utterance: Utterance, *, barge_in: bool = False) -> None: ...
+
+    async def wait_response(self, timeout_s: float) -> bool: ...
+
+    async def wait_played(self, timeout_s: float, quiet_s: float = 0.3) -> None: ...
+
+
+async def converse(line: Line, script: Script, rng: random.Random) -> None:
     """One caller's side of the conversation, until its talk time is up."""
     until = time.monotonic() + script.talk_s
     await line.wait_response(RESPONSE_TIMEOUT_S)  # the greeting

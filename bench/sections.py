@@ -17,6 +17,7 @@ from pathlib import Path
 # 13. offline speech recognition (`python -m bench.offline_stt`).
 # 14. tenant isolation under rate limits (`python -m bench.tenant_isolation`).
 # 15. fuzzing (`make fuzz`, `python -m bench.fuzz`).
+# 16. SIP trunk calls (`python -m bench.sip_load`; also run by `python -m bench`).
 FEEL = "feel"
 DIALER = "dialer"
 STRESS = "barge-in-stress"
@@ -29,6 +30,7 @@ OFFLINE_LLM = "offline-llm"
 OFFLINE_STT = "offline-stt"
 TENANT_ISOLATION = "tenant-isolation"
 FUZZ = "fuzz"
+SIP = "sip-load"
 SECTIONS = (
     FEEL,
     DIALER,
@@ -42,6 +44,7 @@ SECTIONS = (
     OFFLINE_STT,
     TENANT_ISOLATION,
     FUZZ,
+    SIP,
 )
 # The file-wide method section; a section's own "### How it is measured" must not match it.
 FILE_METHOD_HEADING = "\n## How it is measured"

@@ -31,6 +31,7 @@ from app.api.server_protocols import uvicorn_protocols
 from app.config.agent import AgentConfig, ProviderChoice
 from app.db import agents as agent_queries
 from app.db import organizations as org_queries
+from app.db import phone_numbers as number_queries
 from app.db.migrate import upgrade
 from app.db.session import Database
 from app.main import create_app
@@ -44,6 +45,9 @@ from bench.instant_providers import NAME as INSTANT
 from bench.instant_providers import register_instant_providers
 
 GREETING = "Hello! How can I help you today?"
+# The number SIP callers dial (`--sip-port`), and the calls one process may hold at once.
+SIP_NUMBER = "+15550009999"
+SIP_MAX_CALLS = 2000
 # End-of-turn windows of the instant agent, set explicitly so the bench knows what it waits.
 # The instant transcript ends in "?", so the "complete" window is the one that applies.
 END_OF_TURN_SILENCE_MS = 600
@@ -134,6 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers", type=int, default=1, help="server processes (as VELOX_WORKERS)"
     )
+    parser.add_argument(
+        "--sip-port", type=int, help="also answer SIP on 127.0.0.1 (UDP), the agent on SIP_NUMBER"
+    )
+    parser.add_argument(
+        "--no-rate-limits",
+        action="store_true",
+        help="no per-organization rates (the new calls a minute among them): capacity runs",
+    )
     args = parser.parse_args(argv)
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="velox-bench-"))
@@ -146,7 +158,14 @@ def main(argv: list[str] | None = None) -> int:
         database_url=f"sqlite:///{data_dir / 'bench.db'}",
         public_url=f"http://127.0.0.1:{args.port}",
         twilio_auth_token="",
+        sip_host="127.0.0.1",
+        sip_port=args.sip_port,
+        sip_max_calls=SIP_MAX_CALLS,
+        rate_limits_enabled=not args.no_rate_limits,
     )
+    if args.sip_port is not None and args.workers > 1:
+        print("missing=SIP answers in one server process (--workers 1)", flush=True)
+        return 2
     registry = provider_registry(settings)
     if args.stack == "offline" and (missing := missing_offline_providers(registry)):
         print(f"missing={'; '.join(missing)}", flush=True)
@@ -163,6 +182,15 @@ def main(argv: list[str] | None = None) -> int:
             name: agent_queries.create_agent(session, organization.id, config).id
             for name, config in configs.items()
         }
+        if args.sip_port is not None:
+            number_queries.create_phone_number(
+                session,
+                organization.id,
+                phone_number=SIP_NUMBER,
+                label="bench trunk",
+                provider="sip_trunk",
+                agent_id=next(iter(agent_ids.values())),
+            )
     database.dispose()
     # Load the agents' models before answering, so the first call does not pay for them.
     errors = sorted({e for c in configs.values() for e in registry.preload(c.velox.providers)})

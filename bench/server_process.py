@@ -39,6 +39,8 @@ class ServerProcess:
     workers: int = 1
     feel: bool = False  # one agent per conversational-feel probe kind (`agents`)
     record: bool = False  # the agents record every call
+    sip_port: int | None = None  # also answer SIP here (UDP, one server process)
+    rate_limits: bool = True  # the organization's rates (new calls a minute among them)
     agents: dict[str, str] = field(default_factory=dict)
     _process: subprocess.Popen[str] | None = None
 
@@ -53,6 +55,8 @@ class ServerProcess:
             f" --workers {self.workers}"
             + (" --feel" if self.feel else "")
             + (" --record" if self.record else "")
+            + (f" --sip-port {self.sip_port}" if self.sip_port is not None else "")
+            + ("" if self.rate_limits else " --no-rate-limits")
         )
 
     @property
@@ -73,6 +77,8 @@ class ServerProcess:
                 *("--port", str(self.port), "--workers", str(self.workers)),
                 *(["--feel"] if self.feel else []),
                 *(["--record"] if self.record else []),
+                *(["--sip-port", str(self.sip_port)] if self.sip_port is not None else []),
+                *([] if self.rate_limits else ["--no-rate-limits"]),
             ],
             cwd=PROJECT_ROOT,
             stdout=subprocess.PIPE,

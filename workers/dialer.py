@@ -28,7 +28,8 @@ from app.outbound.calls import (
     OutboundCallError,
     PlacedOutboundCall,
 )
-from telephony.twilio.outbound import place_outbound_call
+from telephony.dialers import place_campaign_call
+from telephony.sip.dial_queue import expire_queued_dials
 from workers.celery_app import worker_task
 from workers.database import task_database, task_settings
 
@@ -57,6 +58,7 @@ def tick(self: Any, now: str | None = None) -> dict[str, Any]:
     at = _now(now)
     database = task_database(self.app)
     settings = task_settings(self.app)
+    expire_queued_dials(database)  # SIP dials no node took: failed, then settled below
     with database.session() as session:
         campaign_ids = campaign_runs.campaigns_to_tick(session, at)
         ended = campaign_outcomes.settle_ended_calls(session, at)  # frees their places first
@@ -134,7 +136,7 @@ def dial(self: Any, attempt_id: str) -> dict[str, Any]:
     if order is None:
         return {"attempt_id": attempt_id, "dialed": False}
     try:
-        placed = asyncio.run(place_outbound_call(database, settings, order.outbound_call()))
+        placed = asyncio.run(place_campaign_call(database, settings, order.outbound_call()))
     except OutboundCallError as error:
         placed = PlacedOutboundCall(order.conversation_id, None, str(error))
     with database.session() as session:

@@ -22,6 +22,7 @@ from app.api.errors import api_error, not_found
 from app.api.openapi import error_responses
 from app.api.times import unix
 from app.db import campaigns as campaign_queries
+from app.db import phone_numbers as number_queries
 from app.db.agents import get_agent
 from app.db.campaigns import NewLead
 from app.db.models import Campaign, utc_now
@@ -255,6 +256,16 @@ def _retry_count(campaign: Campaign) -> int:
     return int((campaign.batch or {}).get("retry_count", 0))
 
 
+def _provider(session: Session, campaign: Campaign) -> str:
+    """The batch's number's provider (ElevenLabs' `phone_provider`: twilio or sip_trunk)."""
+    number = (
+        number_queries.get_phone_number(session, campaign.organization_id, campaign.phone_number_id)
+        if campaign.phone_number_id
+        else None
+    )
+    return number.provider if number is not None else "twilio"
+
+
 def _batch(session: Session, campaign: Campaign) -> BatchCallResponse:
     settings = campaign_settings.settings_of(campaign)
     counts = campaign_queries.progress(session, campaign.id)
@@ -263,7 +274,7 @@ def _batch(session: Session, campaign: Campaign) -> BatchCallResponse:
     return BatchCallResponse(
         id=campaign.id,
         phone_number_id=campaign.phone_number_id,
-        phone_provider="twilio",
+        phone_provider=_provider(session, campaign),
         name=campaign.name,
         agent_id=campaign.agent_id,
         created_at_unix=created,

@@ -134,21 +134,32 @@ def _campaign(session: Session, organization_id: str, campaign_id: str) -> Campa
     return campaign
 
 
+# The numbers' providers that place calls out (`workers/dialer.py` dials through each).
+OUTBOUND_PROVIDERS = frozenset({"twilio", "sip_trunk"})
+
+
 def caller_number(
     session: Session, organization_id: str, agent_id: str, phone_number_id: str
 ) -> PhoneNumber:
-    """The Twilio number an outbound campaign calls from, its agent checked too; else 404/422."""
+    """The number an outbound campaign calls from (a Twilio number, or a SIP-trunk number with
+    an outbound trunk), its agent checked too; else 404/422."""
     if get_agent(session, organization_id, agent_id) is None:
         raise not_found("agent", agent_id)
     number = number_queries.get_phone_number(session, organization_id, phone_number_id)
     if number is None:
         raise not_found("phone_number", phone_number_id)
-    if number.provider != "twilio":
+    if number.provider not in OUTBOUND_PROVIDERS:
         raise api_error(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             "unsupported_provider",
-            f"outbound calls go through Twilio numbers; {number.phone_number} is a "
+            f"outbound calls go through Twilio or SIP-trunk numbers; {number.phone_number} is a "
             f"{number.provider} number",
+        )
+    if number.provider == "sip_trunk" and not number.outbound_trunk:
+        raise api_error(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "no_outbound_trunk",
+            f"{number.phone_number} has no outbound_trunk_config: set its trunk's address first",
         )
     return number
 

@@ -40,7 +40,7 @@ from app.outbound.field_leads import NOTE_MAX_CHARS
 from app.people.roles import Role, may_talk_to
 from app.settings import Settings
 from campaigns.outcomes import Outcome
-from telephony.twilio.outbound import place_outbound_call
+from telephony.dialers import place_campaign_call
 
 router = APIRouter(tags=["field leads"])
 
@@ -203,7 +203,7 @@ async def call_lead(lead_id: str, request: Request, principal: PrincipalDep) -> 
                 raise not_found("lead", lead_id)
             campaign = campaign_queries.campaign_by_id(session, lead.campaign_id)
             attempt_id = field_leads.claim_lead_call(session, lead, campaign, utc_now())
-        with database.session() as session:  # committed before Twilio is asked
+        with database.session() as session:  # committed before the carrier is asked
             return campaign_runs.begin_dial(session, attempt_id, asked_by_a_person=True)
 
     try:
@@ -214,7 +214,7 @@ async def call_lead(lead_id: str, request: Request, principal: PrincipalDep) -> 
         raise api_error(status.HTTP_409_CONFLICT, "lead_busy", "the lead is already being called")
     settings: Settings = request.app.state.settings
     try:
-        placed = await place_outbound_call(database, settings, order.outbound_call())
+        placed = await place_campaign_call(database, settings, order.outbound_call())
     except OutboundCallError as error:
         placed = PlacedOutboundCall(order.conversation_id, None, str(error))
 
@@ -232,7 +232,7 @@ async def call_lead(lead_id: str, request: Request, principal: PrincipalDep) -> 
     await asyncio.to_thread(record)
     return LeadCallResponse(
         success=placed.call_sid is not None,
-        message="Success" if placed.call_sid else placed.error or "Twilio refused the call",
+        message="Success" if placed.call_sid else placed.error or "the carrier refused the call",
         conversation_id=placed.conversation_id,
         call_sid=placed.call_sid,
     )

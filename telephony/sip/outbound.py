@@ -19,6 +19,7 @@ from app.config.credentials import CredentialBox
 from app.config.sip_trunks import OutboundTrunk, outbound_trunk
 from app.db import calls as call_queries
 from app.db import phone_numbers as number_queries
+from app.db import sip_dials
 from app.engine.conversation import CallContext
 from app.observability.metrics import SIP_REFUSALS
 from app.outbound.calls import (
@@ -26,7 +27,6 @@ from app.outbound.calls import (
     OutboundCallError,
     open_outbound_call,
     record_carrier_sid,
-    record_refusal,
 )
 from telephony.sip.call import Signaling, SipCall
 from telephony.sip.media import CHANNEL, NoRtpPortError, SipCallMedia, open_rtp_socket
@@ -97,13 +97,42 @@ async def place_sip_call(
     conversation_id, from_number = await asyncio.to_thread(
         open_outbound_call, runtime.database, call, carrier=PROVIDER, channel=CHANNEL
     )
+    to_number = await asyncio.to_thread(_to_number, runtime, call, conversation_id)
+    recorded = RecordedDial(conversation_id, from_number, to_number)
+    return await dial_recorded(runtime, signaling, call, recorded, trunk)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedDial:
+    """A call on record, not placed yet: its numbers (E.164) and, if chosen, its Call-ID."""
+
+    conversation_id: str
+    from_number: str
+    to_number: str
+    sip_call_id: str | None = None
+
+
+async def dial_recorded(
+    runtime: VoiceRuntime,
+    signaling: Signaling,
+    call: OutboundCall,
+    recorded: RecordedDial,
+    trunk: OutboundTrunk | None = None,
+) -> PlacedSipCall:
+    """Send the INVITE of a recorded call to its number's outbound trunk (looked up unless
+    given). A call that cannot be placed is saved failed, with why."""
     settings = runtime.settings
+    conversation_id = recorded.conversation_id
     try:
+        if trunk is None:
+            trunk = await asyncio.to_thread(_trunk_of, runtime, call, settings.signing_secret())
         target = await _resolve(trunk.host, trunk.port)
+    except OutboundCallError as error:
+        return await _not_placed(runtime, call, conversation_id, f"failed: {error}")
     except OSError as error:
+        assert trunk is not None
         detail = f"failed: the trunk address {trunk.host} cannot be resolved ({error})"
-        await asyncio.to_thread(record_refusal, runtime.database, call, conversation_id, detail)
-        return PlacedSipCall(conversation_id, None, detail)
+        return await _not_placed(runtime, call, conversation_id, detail)
     placed = OutboundSipCall(runtime, signaling, call, conversation_id)
     try:
         rtp, port = await open_rtp_socket(
@@ -113,17 +142,15 @@ async def place_sip_call(
             placed.packet_received,
         )
     except NoRtpPortError as error:
-        detail = f"failed: {error}"
-        await asyncio.to_thread(record_refusal, runtime.database, call, conversation_id, detail)
-        return PlacedSipCall(conversation_id, None, detail)
+        return await _not_placed(runtime, call, conversation_id, f"failed: {error}")
     local_host = signaling.local_host_for(target[0])
-    sip_call_id = new_call_id(local_host)
+    sip_call_id = recorded.sip_call_id or new_call_id(local_host)
     session_id = secrets.randbelow(2**31)
     placed.local_sdp = (local_host, port, session_id)
     placement = Placement(
         call_id=sip_call_id,
-        from_user=from_number,
-        to_user=(await asyncio.to_thread(_to_number, runtime, call, conversation_id)),
+        from_user=recorded.from_number,
+        to_user=recorded.to_number or call.to_number,
         target=target,
         target_host=trunk.host,
         offer=render_offer(trunk.codecs, local_host, port, session_id),
@@ -135,10 +162,34 @@ async def place_sip_call(
     )
     placed.rtp, placed.codecs, placed.trunk_host = rtp, trunk.codecs, trunk.host
     placed.key = signaling.place(placement, placed)
-    await asyncio.to_thread(
-        record_carrier_sid, runtime.database, call, conversation_id, sip_call_id
-    )
+    if recorded.sip_call_id is None:
+        await asyncio.to_thread(
+            record_carrier_sid, runtime.database, call, conversation_id, sip_call_id
+        )
     return PlacedSipCall(conversation_id, sip_call_id)
+
+
+async def _not_placed(
+    runtime: VoiceRuntime, call: OutboundCall, conversation_id: str, detail: str
+) -> PlacedSipCall:
+    await asyncio.to_thread(
+        save_outcome, runtime, call.organization_id, conversation_id, "failed", detail
+    )
+    return PlacedSipCall(conversation_id, None, detail)
+
+
+# The placing outcomes in the words of Twilio's call statuses, which the campaign outcomes read
+# from every carrier (`app/db/sip_dials.py`).
+CALL_STATUS = {"busy": "busy", "no_answer": "no-answer", "failed": "failed"}
+
+
+def save_outcome(
+    runtime: VoiceRuntime, organization_id: str, conversation_id: str, status: str, detail: str
+) -> None:
+    """A call that was not answered: saved failed with `detail`, its status for the dialer."""
+    with runtime.database.session() as db:
+        call_queries.fail_unstarted_call(db, organization_id, conversation_id, detail)
+        sip_dials.set_provider_status(db, organization_id, conversation_id, status)
 
 
 def _to_number(runtime: VoiceRuntime, call: OutboundCall, conversation_id: str) -> str:
@@ -191,7 +242,10 @@ class OutboundSipCall(SipCall):
             if isinstance(result, Outcome):
                 await self._failed(result)
                 return
-            await self._answered(result)
+            try:
+                await self._answered(result)
+            finally:  # answered, and saved by now: its end, for the dialer
+                await asyncio.to_thread(self._completed)
         finally:
             if self.media is None and self.rtp is not None:
                 self.rtp.close()
@@ -201,7 +255,12 @@ class OutboundSipCall(SipCall):
         detail = f"{outcome.outcome}: {outcome.detail}"
         log.info("SIP call %s not answered: %s", self.conversation_id, detail)
         await asyncio.to_thread(
-            record_refusal, self.runtime.database, self.call, self.conversation_id, detail
+            save_outcome,
+            self.runtime,
+            self.call.organization_id,
+            self.conversation_id,
+            CALL_STATUS.get(outcome.outcome, "failed"),
+            detail,
         )
 
     async def _answered(self, event: CallAnswered) -> None:
@@ -277,6 +336,12 @@ class OutboundSipCall(SipCall):
         )
         media.attach(session)
         await self.run(session, media)
+
+    def _completed(self) -> None:
+        with self.runtime.database.session() as db:
+            sip_dials.set_provider_status(
+                db, self.call.organization_id, self.conversation_id, "completed"
+            )
 
     def _variables(self) -> dict[str, str]:
         with self.runtime.database.session() as db:

@@ -212,6 +212,7 @@ def voice_service(
     twilio_api_base_url: str = "https://api.twilio.com",
     sip: bool = False,
     drain_timeout_s: float = 15.0,
+    database_url: str | None = None,
 ) -> Iterator[VoiceService]:
     """A running service whose agent uses these test doubles (and the energy VAD)."""
     config = config.model_copy(deep=True)
@@ -228,6 +229,7 @@ def voice_service(
         twilio_api_base_url=twilio_api_base_url,
         sip=sip,
         drain_timeout_s=drain_timeout_s,
+        database_url=database_url,
     ) as running:
         yield VoiceService(
             **{f.name: getattr(running, f.name) for f in fields(RunningService) if f.init},

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -68,6 +69,16 @@ class Call(Base):
     )
     events: Mapped[list[CallEvent]] = relationship(
         order_by="CallEvent.id", cascade="all, delete-orphan", lazy="raise"
+    )
+
+    # Calls queued for a SIP node to place (telephony/sip/dial_queue.py): few rows, read often.
+    __table_args__ = (
+        Index(
+            "ix_calls_queued_dials",
+            "created_at",
+            postgresql_where=text("provider_status = 'queued'"),
+            sqlite_where=text("provider_status = 'queued'"),
+        ),
     )
 
 

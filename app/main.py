@@ -29,6 +29,7 @@ from app.config.redaction import redact_log_records, remember_secrets
 from app.db.session import Database
 from app.engine.record import CallRecorder
 from app.observability.collector import freeze_startup_heap, measure_pauses
+from app.observability.process import observe_process
 from app.providers.builtin import register_builtin_providers
 from app.providers.registry import ProviderRegistry
 from app.providers.warm_up import warm_up
@@ -140,7 +141,9 @@ def create_app(
 
 def create_server_app() -> FastAPI:
     """`velox serve`'s app in each of several worker processes (uvicorn's factory)."""
-    return create_app(freeze_heap=True)
+    settings = get_settings()
+    observe_process(settings, "velox-serve")
+    return create_app(settings, freeze_heap=True)
 
 
 async def _preload(providers: ProviderRegistry, freeze_heap: bool) -> None:

@@ -18,11 +18,13 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from app.config.credentials import CredentialBox
 from app.config.webhook_signing import SIGNATURE_HEADER, signature
 from app.db import webhooks as webhook_rows
 from app.db.models import utc_now
+from app.observability.tracing import linked_to, traceparent, tracer
 from workers.celery_app import worker_task
 from workers.database import task_database, task_settings
 
@@ -64,7 +66,7 @@ def deliver(self: Any) -> dict[str, Any]:
                     endpoint.encrypted_secret,
                     endpoint.retry_enabled,
                 )
-            status_code, error = _post(client, box, send)
+            status_code, error = _traced_post(client, box, send)
             delivered = status_code is not None and 200 <= status_code < 300
             retry_at = None
             if not delivered and send.retry_enabled and send.attempt < MAX_ATTEMPTS:
@@ -94,13 +96,41 @@ class _Send:
     retry_enabled: bool
 
 
-def _post(client: httpx.Client, box: CredentialBox, send: _Send) -> tuple[int | None, str]:
+def _traced_post(
+    client: httpx.Client, box: CredentialBox, send: _Send
+) -> tuple[int | None, str]:
+    """`_post` in a `webhook.delivery` span linked to the call's span (an event about a call
+    carries its `traceparent`); the request carries this span's, for the receiver's trace."""
+    data = send.payload.get("data")
+    call = data.get("traceparent") if isinstance(data, dict) else None
+    attributes: dict[str, str | int] = {
+        "velox.webhook.delivery_id": send.delivery_id,
+        "velox.webhook.event": str(send.payload.get("type", "")),
+        "velox.webhook.attempt": send.attempt,
+    }
+    if isinstance(data, dict) and isinstance(data.get("conversation_id"), str):
+        attributes["velox.conversation_id"] = data["conversation_id"]
+    with tracer().start_as_current_span(
+        "webhook.delivery", kind=SpanKind.CLIENT, links=linked_to(call), attributes=attributes
+    ) as span:
+        status_code, error = _post(client, box, send, traceparent(span.get_span_context()))
+        if status_code is not None:
+            span.set_attribute("http.response.status_code", status_code)
+        if error:
+            span.set_status(Status(StatusCode.ERROR, error[:200]))
+        return status_code, error
+
+
+def _post(
+    client: httpx.Client, box: CredentialBox, send: _Send, trace_parent: str | None = None
+) -> tuple[int | None, str]:
     """POST the delivery, signed; its HTTP status, or None and why nothing was answered."""
     body = json.dumps(send.payload, separators=(",", ":"))
     try:
         secret = box.decrypt(send.encrypted_secret)
         headers = {
             **send.headers,
+            **({"traceparent": trace_parent} if trace_parent else {}),
             "Content-Type": "application/json",
             SIGNATURE_HEADER: signature(secret, int(utc_now().timestamp()), body),
             "Velox-Event": str(send.payload.get("type", "")),

@@ -132,7 +132,9 @@ async def test_a_call_is_traced_and_its_webhook_and_analysis_link_to_it(
         assert turns[0].attributes["velox.turn.source"] == "greeting"
 
         # The answer's stages under its turn, in the order a voice agent goes through them.
-        answer = next(t for t in turns if t.attributes and t.attributes["velox.turn.source"] == "voice")
+        answer = next(
+            t for t in turns if t.attributes and t.attributes["velox.turn.source"] == "voice"
+        )
         assert answer.context is not None
         stages = [s for s in finished if s.parent and s.parent.span_id == answer.context.span_id]
         stages.sort(key=lambda s: s.start_time or 0)
@@ -198,5 +200,3 @@ def analyse_one(service: VoiceService) -> str:
     assert claimed is not None, "the call's analysis was not queued"
     deadline = time.monotonic() + 30
     return analysis_worker._analyse(service.database, service.settings, claimed, deadline)
-
-

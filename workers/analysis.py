@@ -80,7 +80,10 @@ def _analyse(
     database: Database, settings: Settings, claimed: ClaimedAnalysis, deadline: float
 ) -> str:
     """One claimed analysis in its `analysis` span (linked to the call's once it is read)."""
-    attributes = {"velox.conversation_id": claimed.call_id, "velox.attempt": claimed.attempt}
+    attributes: dict[str, str | int] = {
+        "velox.conversation_id": claimed.call_id,
+        "velox.attempt": claimed.attempt,
+    }
     with tracer().start_as_current_span("analysis", attributes=attributes) as span:
         try:
             outcome = _analyse_claimed(database, settings, claimed, deadline)

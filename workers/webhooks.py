@@ -96,9 +96,7 @@ class _Send:
     retry_enabled: bool
 
 
-def _traced_post(
-    client: httpx.Client, box: CredentialBox, send: _Send
-) -> tuple[int | None, str]:
+def _traced_post(client: httpx.Client, box: CredentialBox, send: _Send) -> tuple[int | None, str]:
     """`_post` in a `webhook.delivery` span linked to the call's span (an event about a call
     carries its `traceparent`); the request carries this span's, for the receiver's trace."""
     data = send.payload.get("data")

@@ -154,7 +154,8 @@ async def test_a_calls_logs_are_json_name_the_call_and_hold_no_secret(
     for name, secret in secrets.items():
         assert secret not in text, f"the {name} is in the logs"
     assert "[redacted]" in text  # the provider's echo was logged, without its key
-    assert CALLER_NUMBER not in text and CALLER_NUMBER[1:] not in text
+    assert CALLER_NUMBER not in text
+    assert CALLER_NUMBER[1:] not in text
 
     trace_id = f"{call_trace.trace_id:032x}"
     of_the_call = [line for line in lines if line.get("conversation_id") == conversation_id]

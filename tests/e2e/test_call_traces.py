@@ -5,6 +5,7 @@ and the webhook delivery and the post-call analysis that follow linked to the ca
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -123,10 +124,14 @@ async def test_a_call_is_traced_and_its_webhook_and_analysis_link_to_it(
         assert len(turns) >= 2, [s.name for s in finished]
         call_span = call.get_span_context()
         for turn in turns:
-            assert turn.parent is not None and turn.parent.span_id == call_span.span_id
-            assert turn.context is not None and turn.context.trace_id == call_span.trace_id
-            assert call.start_time is not None and call.end_time is not None
-            assert turn.start_time is not None and turn.end_time is not None
+            assert turn.parent is not None
+            assert turn.parent.span_id == call_span.span_id
+            assert turn.context is not None
+            assert turn.context.trace_id == call_span.trace_id
+            assert call.start_time is not None
+            assert call.end_time is not None
+            assert turn.start_time is not None
+            assert turn.end_time is not None
             assert call.start_time <= turn.start_time <= turn.end_time <= call.end_time
         assert turns[0].attributes is not None
         assert turns[0].attributes["velox.turn.source"] == "greeting"
@@ -139,8 +144,9 @@ async def test_a_call_is_traced_and_its_webhook_and_analysis_link_to_it(
         stages = [s for s in finished if s.parent and s.parent.span_id == answer.context.span_id]
         stages.sort(key=lambda s: s.start_time or 0)
         assert [s.name for s in stages] == STAGES
-        for earlier, later in zip(stages, stages[1:], strict=False):
-            assert earlier.end_time is not None and later.end_time is not None
+        for earlier, later in itertools.pairwise(stages):
+            assert earlier.end_time is not None
+            assert later.end_time is not None
             assert earlier.end_time <= later.end_time
         playout = stages[-1]
         assert answer.end_time == playout.end_time
@@ -149,7 +155,8 @@ async def test_a_call_is_traced_and_its_webhook_and_analysis_link_to_it(
         expected = traceparent(call_span)
         with service.database.session() as session:
             saved = call_queries.get_call(session, service.organization_id, conversation_id)
-            assert saved is not None and saved.metrics["traceparent"] == expected
+            assert saved is not None
+            assert saved.metrics["traceparent"] == expected
         spans.clear()
         delivered = await asyncio.to_thread(deliver_one, service)
         assert delivered == 200

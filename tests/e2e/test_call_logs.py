@@ -184,5 +184,5 @@ def deliver_one(service: object, box: CredentialBox) -> None:
             endpoint.retry_enabled,
         )
     with httpx.Client(timeout=10) as client:
-        status, error = webhook_worker._traced_post(client, box, send)
+        status, error = webhook_worker._traced_post(client, box, send, True)
     assert status == 200, error

@@ -197,7 +197,7 @@ def deliver_one(service: VoiceService) -> int | None:
         )
     box = CredentialBox(service.settings.signing_secret())
     with httpx.Client(timeout=10) as client:
-        status, _ = webhook_worker._traced_post(client, box, send)
+        status, _ = webhook_worker._traced_post(client, box, send, True)
     return status
 
 

@@ -6,8 +6,9 @@ Each body is signed as ElevenLabs signs its webhooks, so the same receiver code 
 Each is sent to the address its host resolves to at that moment, and not at all when that
 address is private (loopback, link-local, the deployment's network) unless the deployment
 allows it (`VELOX_ALLOW_PRIVATE_URLS`). A delivery that gets no 2xx is tried again with
-exponential backoff; one whose worker died is taken again when its lease runs out, so a receiver may see an event twice (`event_id` and the
-`Velox-Delivery` header tell it so) but never loses one.
+exponential backoff; one whose worker died is taken again when its lease runs out, so a
+receiver may see an event twice (`event_id` and the `Velox-Delivery` header tell it so) but
+never loses one.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from app.config.credentials import CredentialBox
 from app.config.url_guard import UnsafeUrlError, check_url_blocking, host_header, pinned_url
 from app.config.webhook_signing import SIGNATURE_HEADER, signature
 from app.db import webhooks as webhook_rows
-from app.db.models import utc_now
+from app.db.models import WebhookDelivery, WebhookEndpoint, utc_now
 from app.observability.tracing import linked_to, traceparent, tracer
 from workers.celery_app import worker_task
 from workers.database import task_database, task_settings
@@ -59,16 +60,7 @@ def deliver(self: Any) -> dict[str, Any]:
                 claimed = webhook_rows.claim_next(session, utc_now(), LEASE)
                 if claimed is None:
                     break
-                delivery, endpoint = claimed
-                send = _Send(
-                    delivery.id,
-                    delivery.attempts,
-                    delivery.payload,
-                    endpoint.url,
-                    dict(endpoint.request_headers),
-                    endpoint.encrypted_secret,
-                    endpoint.retry_enabled,
-                )
+                send = _Send.of(*claimed)
             status_code, error = _traced_post(client, box, send, settings.allow_private_urls)
             delivered = status_code is not None and 200 <= status_code < 300
             retry_at = None
@@ -97,6 +89,19 @@ class _Send:
     headers: dict[str, str]
     encrypted_secret: str
     retry_enabled: bool
+
+    @classmethod
+    def of(cls, delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> _Send:
+        """A claimed delivery's send, as plain data (its session may close)."""
+        return cls(
+            delivery.id,
+            delivery.attempts,
+            delivery.payload,
+            endpoint.url,
+            dict(endpoint.request_headers),
+            endpoint.encrypted_secret,
+            endpoint.retry_enabled,
+        )
 
 
 def _traced_post(

@@ -12,37 +12,31 @@ import io
 import json
 import logging
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from opentelemetry.trace import NoOpTracerProvider
 
-from app.config.agent import AgentConfig, FallbackChoice, ProviderChoice
 from app.config.credentials import CredentialBox
 from app.db import calls as call_queries
 from app.db import webhooks as webhook_rows
-from app.db.models import utc_now
 from app.observability.logs import configure_logging
 from app.observability.tracing import configure_tracing, parse_traceparent, use_provider
-from app.providers.builtin import register_builtin_providers
-from app.providers.energy.vad import EnergyVad
-from app.providers.registry import ProviderRegistry
-from app.settings import Settings
-from tests.e2e.voice_service import AUTH_TOKEN, CALLER_NUMBER, running_service
+from tests.e2e.test_call_traces import deliver_one
+from tests.e2e.test_secrets_stay_secret import (
+    GROQ_KEY,
+    ask_opening_hours,
+    echoing_refusal,
+    leaky_service,
+)
+from tests.e2e.voice_service import AUTH_TOKEN, CALLER_NUMBER
 from tests.fakes.cloud.elevenlabs import VALID_KEY as ELEVENLABS_KEY
 from tests.fakes.cloud.elevenlabs import ElevenLabsDouble
-from tests.fakes.cloud.groq import GroqChatDouble, GroqScript, Refusal
-from tests.fakes.providers import ScriptedSpeechToText
+from tests.fakes.cloud.groq import GroqChatDouble, GroqScript
 from tests.integration.dialer_service import webhook_receiver
-from tests.models.spoken import speak
-from tests.twilio_caller import TwilioCaller
-from workers import webhooks as webhook_worker
 
 pytestmark = pytest.mark.e2e
 
-GROQ_KEY = "gsk_logged_0123456789abcdef"
 WEBHOOK_SECRET = "whsec_logs_test_0123456789abcdef"
 
 
@@ -69,40 +63,15 @@ def json_logs() -> Iterator[io.StringIO]:
             logging.getLogger(name).propagate = propagate
 
 
-def echoing_refusal() -> Refusal:
-    return Refusal(
-        500,
-        f"upstream failed for headers {{'Authorization': 'Bearer {GROQ_KEY}'}}; key {GROQ_KEY}",
-        "internal_server_error",
-    )
-
-
 async def test_a_calls_logs_are_json_name_the_call_and_hold_no_secret(
     tmp_path: Path, json_logs: io.StringIO
 ) -> None:
     with GroqChatDouble(GROQ_KEY, GroqScript(refuse=echoing_refusal())) as groq:
         async with ElevenLabsDouble() as elevenlabs:
-            registry = ProviderRegistry()
-            register_builtin_providers(
-                registry,
-                Settings(groq_base_url=groq.base_url, elevenlabs_base_url=elevenlabs.base_url),
-            )
-            registry.vad.register("energy", EnergyVad)
-            stt = ScriptedSpeechToText(["what are your opening hours"])
-            registry.stt.register(stt.name, lambda: stt)
-            config = AgentConfig(name="Logged")
-            config.conversation_config.agent.first_message = "Hello."
-            config.conversation_config.tts.voice_id = "voice-1"
-            config.velox.providers = ProviderChoice(
-                vad="energy", stt=stt.name, llm="groq", tts="elevenlabs"
-            )
-            config.velox.fallbacks = FallbackChoice(stt=[], llm=[], tts=[])
             with (
                 webhook_receiver(failures=0) as receiver,
-                running_service(tmp_path, config=config, registry=registry) as service,
+                leaky_service(tmp_path, groq, elevenlabs) as service,
             ):
-                service.set_provider_key("groq", GROQ_KEY)
-                service.set_provider_key("elevenlabs", ELEVENLABS_KEY)
                 box = CredentialBox(service.settings.signing_secret())
                 with service.database.session() as session:
                     webhook_rows.create_endpoint(
@@ -114,20 +83,9 @@ async def test_a_calls_logs_are_json_name_the_call_and_hold_no_secret(
                         request_headers={},
                         events=["call_ended"],
                     )
-                stream_url, parameters = service.dial()
-                async with TwilioCaller(
-                    stream_url,
-                    custom_parameters=parameters,
-                    headers=service.stream_headers(stream_url),
-                ) as caller:
-                    await caller.silence(0.3)
-                    await caller.wait_for_audio(timeout=5)
-                    await caller.silence(1.0)
-                    await caller.play(speak("What are your opening hours?"))
-                    await caller.silence(3.0)
-                conversation_id = parameters["conversation_id"]
-                await asyncio.to_thread(service.ended_conversation, conversation_id)
-                await asyncio.to_thread(deliver_one, service, box)
+                conversation_id = (await ask_opening_hours(service))["conversation_id"]
+                sent, error = await asyncio.to_thread(deliver_one, service.database, box)
+                assert sent == 200, error
                 with service.database.session() as session:
                     call = call_queries.get_call(session, service.organization_id, conversation_id)
                     assert call is not None
@@ -166,23 +124,3 @@ async def test_a_calls_logs_are_json_name_the_call_and_hold_no_secret(
     # The call's own work logged from its tasks (the engine, the providers' clients), not
     # only the line that opened it.
     assert {line["logger"] for line in of_the_call} - {"app.calls.lifecycle"}, of_the_call
-
-
-def deliver_one(service: object, box: CredentialBox) -> None:
-    database = service.database  # type: ignore[attr-defined]
-    with database.session() as session:
-        claimed = webhook_rows.claim_next(session, utc_now(), timedelta(seconds=60))
-        assert claimed is not None, "the call_ended webhook was not queued"
-        delivery, endpoint = claimed
-        send = webhook_worker._Send(
-            delivery.id,
-            delivery.attempts,
-            delivery.payload,
-            endpoint.url,
-            dict(endpoint.request_headers),
-            endpoint.encrypted_secret,
-            endpoint.retry_enabled,
-        )
-    with httpx.Client(timeout=10) as client:
-        status, error = webhook_worker._traced_post(client, box, send, True)
-    assert status == 200, error

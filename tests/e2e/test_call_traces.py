@@ -24,6 +24,7 @@ from app.db import analyses as analysis_rows
 from app.db import calls as call_queries
 from app.db import webhooks as webhook_rows
 from app.db.models import utc_now
+from app.db.session import Database
 from app.observability.tracing import traceparent, use_provider
 from tests.audio_samples import speech_like
 from tests.e2e.voice_service import VoiceService, voice_service
@@ -158,7 +159,8 @@ async def test_a_call_is_traced_and_its_webhook_and_analysis_link_to_it(
             assert saved is not None
             assert saved.metrics["traceparent"] == expected
         spans.clear()
-        delivered = await asyncio.to_thread(deliver_one, service)
+        box = CredentialBox(service.settings.signing_secret())
+        delivered, _ = await asyncio.to_thread(deliver_one, service.database, box)
         assert delivered == 200
         (body, headers, _), *_ = receiver.received
         assert f'"traceparent":"{expected}"' in body
@@ -180,25 +182,15 @@ async def test_a_call_is_traced_and_its_webhook_and_analysis_link_to_it(
     assert analysis.attributes["velox.conversation_id"] == conversation_id
 
 
-def deliver_one(service: VoiceService) -> int | None:
-    """The webhook worker's send of the one queued delivery, as its task makes it."""
-    with service.database.session() as session:
+def deliver_one(database: Database, box: CredentialBox) -> tuple[int | None, str]:
+    """The webhook worker's send of the next queued delivery, as its task makes it (its
+    receiver is on this machine)."""
+    with database.session() as session:
         claimed = webhook_rows.claim_next(session, utc_now(), timedelta(seconds=60))
         assert claimed is not None, "the call_ended webhook was not queued"
-        delivery, endpoint = claimed
-        send = webhook_worker._Send(
-            delivery.id,
-            delivery.attempts,
-            delivery.payload,
-            endpoint.url,
-            dict(endpoint.request_headers),
-            endpoint.encrypted_secret,
-            endpoint.retry_enabled,
-        )
-    box = CredentialBox(service.settings.signing_secret())
+        send = webhook_worker._Send.of(*claimed)
     with httpx.Client(timeout=10) as client:
-        status, _ = webhook_worker._traced_post(client, box, send, True)
-    return status
+        return webhook_worker._traced_post(client, box, send, True)
 
 
 def analyse_one(service: VoiceService) -> str:

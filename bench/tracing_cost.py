@@ -14,14 +14,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from app.calls.tracing import CallTrace
 from app.engine.conversation import CallContext
 from app.engine.record import CallRecord
 from app.engine.response import ResponseTimings
 from app.engine.transcript import TurnStages
-from app.observability.tracing import configure_tracing
+from app.observability.tracing import configure_tracing, flush_spans
 
 TURNS = 6
 
@@ -39,17 +43,42 @@ def _one_call(n: int) -> None:
     trace.end(record)
 
 
-def spans_cpu_us(calls: int, *, enabled: bool) -> float:
-    """CPU microseconds per call for its spans (TURNS exchanges each)."""
-    configure_tracing(enabled=enabled, endpoint="")
+def spans_cpu_us(calls: int, *, enabled: bool, endpoint: str = "") -> float:
+    """CPU microseconds per call for its spans (TURNS exchanges each); with `endpoint`, the
+    exporter's batching and its thread's encoding and sending included (process CPU time)."""
+    configure_tracing(enabled=enabled, endpoint=endpoint)
     for n in range(50):  # warm up
         _one_call(n)
     started = time.process_time()
     for n in range(calls):
         _one_call(n)
-    spent = time.process_time() - started
-    configure_tracing(enabled=False)
-    return spent / calls * 1e6
+        if n % 50 == 49:  # the exporter's queue (2048 spans) is never overrun
+            flush_spans()
+    configure_tracing(enabled=False)  # shuts the provider down: its last batches are sent
+    return (time.process_time() - started) / calls * 1e6
+
+
+@contextmanager
+def collector() -> Iterator[str]:
+    """A local OTLP/HTTP endpoint that takes every export (200) and throws it away."""
+
+    class Sink(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
 
 
 async def server_cpu_per_call_s(calls: int, talk_s: float, *, tracing: bool) -> float:
@@ -79,7 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     off = spans_cpu_us(args.spans_calls, enabled=False)
     on = spans_cpu_us(args.spans_calls, enabled=True)
-    print(f"spans of one call ({TURNS} turns), CPU µs: no-op {off:.1f}, SDK no exporter {on:.1f}")
+    with collector() as url:
+        exported = spans_cpu_us(args.spans_calls, enabled=True, endpoint=url)
+    print(
+        f"spans of one call ({TURNS} turns), CPU µs: no-op {off:.1f}, SDK no exporter {on:.1f},"
+        f" SDK exporting over OTLP/HTTP {exported:.1f} (this process, its collector included)"
+    )
     if args.calls <= 0:
         return 0
     figures: dict[bool, list[float]] = {False: [], True: []}

@@ -5,7 +5,8 @@ saved; its `traceparent` is saved with the call (`metrics.traceparent`), so the 
 and its post-call analysis link their spans to it. Each agent turn becomes a `turn` span with
 children made from the instants the engine already records (`TurnStages`): `stt.final` (the
 caller's end of speech to the final transcript), `llm.first_token`, `tts.first_byte`, and
-`playout` (first frame sent to the audio's end or cut-off). The call's log lines carry its ids
+`playout` (first frame sent to the audio's end or cut-off), and an `endpoint` event (the
+caller's turn taken as over). The call's log lines carry its ids
 (`app.observability.logs.bind_call`).
 """
 
@@ -64,6 +65,8 @@ class CallTrace:
         turn = tracer().start_span(
             "turn", context=parent, start_time=at_ns(start), attributes=attributes
         )
+        if stages.endpoint is not None:  # when the caller's turn was taken as over
+            turn.add_event("endpoint", timestamp=at_ns(stages.endpoint))
         inside = trace.set_span_in_context(turn)
         for name, begun, reached in (
             ("stt.final", stages.end_of_speech, stages.stt_final),

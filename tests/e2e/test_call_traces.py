@@ -151,6 +151,10 @@ async def test_a_call_is_traced_and_its_webhook_and_analysis_link_to_it(
             assert earlier.end_time <= later.end_time
         playout = stages[-1]
         assert answer.end_time == playout.end_time
+        # The caller's turn was taken as over after their speech ended, before the answer.
+        (endpoint,) = [e for e in answer.events if e.name == "endpoint"]
+        assert stages[0].start_time is not None
+        assert stages[0].start_time <= endpoint.timestamp <= (stages[1].start_time or 0)
 
         # The call's traceparent is saved with it and carried by its webhook.
         expected = traceparent(call_span)

@@ -6,14 +6,18 @@ same policy by test_dashboard.py and test_dashboard_test_panel.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from app.people.roles import Role
-from tests.e2e.dashboard_app import RunningDashboard, launch, running_dashboard
-from tests.e2e.test_dashboard import NAV_LABELS, person, sign_in
+from tests.e2e.dashboard_app import RunningDashboard
+from tests.e2e.test_dashboard import (  # noqa: F401 (its fixtures: a dashboard, Chromium)
+    NAV_LABELS,
+    browser,
+    dashboard,
+    person,
+    sign_in,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -26,22 +30,9 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 
-@pytest.fixture(scope="module")
-def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDashboard]:
-    with running_dashboard(tmp_path_factory.mktemp("dashboard-csp")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
-
-
 def test_the_signed_in_pages_break_no_rule_of_the_policy(
-    browser: Browser, dashboard: RunningDashboard
+    browser: Browser,  # noqa: F811 (test_dashboard's fixture)
+    dashboard: RunningDashboard,  # noqa: F811
 ) -> None:
     email = person(dashboard, "csp-admin@example.com", Role.ADMIN)
     context = browser.new_context(base_url=dashboard.base_url)

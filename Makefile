@@ -13,7 +13,7 @@ FUZZ_EXAMPLES ?= 20000
 LINT_PATHS := app telephony campaigns workers tests migrations
 
 .DEFAULT_GOAL := help
-.PHONY: help install dashboard dashboard-client mobile-app services browser sipp run test lint format typecheck check bench fuzz clean distclean
+.PHONY: help install dashboard dashboard-client mobile-app services browser sipp run test lint format typecheck audit check bench fuzz clean distclean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -115,7 +115,12 @@ format: install ## apply ruff's fixes and formatting
 typecheck: install ## mypy (strict; packages and settings from pyproject.toml)
 	$(BIN)/mypy
 
-check: lint typecheck test ## lint + typecheck + test
+# A report: known vulnerabilities in the locked Python and npm dependencies, and what could not be
+# checked (both need PyPI's and npm's advisory services); AUDIT_STRICT=1 makes either fail it.
+audit: install ## pip-audit over requirements.lock, npm audit over the front ends' locks (a report)
+	scripts/audit_dependencies.sh $(BIN)
+
+check: lint typecheck test audit ## lint + typecheck + test, then the dependency audit's report
 
 bench: install ## run the benchmarks (python -m bench, about 30 min) and write bench/RESULTS.md
 	$(BIN)/python -m bench

@@ -4,7 +4,6 @@ and talk to an agent from a terminal."""
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 
@@ -14,6 +13,7 @@ from app.db import organizations as org_queries
 from app.db import people as people_rows
 from app.db.migrate import upgrade
 from app.db.session import Database
+from app.observability.process import observe_process
 from app.people.roles import Permission
 from app.settings import Settings, get_settings
 
@@ -117,10 +117,7 @@ def serve(settings: Settings) -> None:
     from app.api.server_protocols import uvicorn_protocols
     from app.main import create_app
 
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    observe_process(settings, "velox-serve")
     if settings.sip_port is not None and settings.workers > 1:
         # Each worker process would bind the same UDP port; a call's datagrams must all reach
         # the one process that holds it, which several processes on one port do not promise.
@@ -153,6 +150,7 @@ def serve(settings: Settings) -> None:
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level.lower(),
+            log_config=None,  # each process's logging is Velox's own (create_server_app)
             **uvicorn_protocols(),
         )
         return
@@ -161,6 +159,7 @@ def serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's loggers go through Velox's (observe_process)
         **uvicorn_protocols(settings.header_timeout_s),
     )
 
@@ -169,8 +168,13 @@ def worker(
     settings: Settings, concurrency: int | None, beat: bool, queues: str | None = None
 ) -> None:
     """Migrate, then run a Celery worker; with ``beat`` it also sends the periodic tasks."""
+    from celery.signals import setup_logging
+
     from workers.celery_app import make_celery
 
+    observe_process(settings, "velox-worker")
+    # Celery leaves the process's logging alone when something answers this signal.
+    setup_logging.connect(lambda **_: None, weak=False)
     _migrate(settings)
     argv = [
         "worker",

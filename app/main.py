@@ -18,6 +18,7 @@ from app.api.mobile_app_files import PREFIX as MOBILE_APP_PREFIX
 from app.api.mobile_app_files import serve_mobile_app
 from app.api.refused_at_the_door import RefusedAtTheDoor
 from app.api.routers import REST_ROUTERS, VOICE_ROUTERS
+from app.api.security_headers import secure_responses
 from app.calls.draining import Drainer
 from app.calls.lifecycle import take_command
 from app.calls.live import live_bus
@@ -29,6 +30,7 @@ from app.config.redaction import redact_log_records, remember_secrets
 from app.db.session import Database
 from app.engine.record import CallRecorder
 from app.observability.collector import freeze_startup_heap, measure_pauses
+from app.observability.process import observe_process
 from app.providers.builtin import register_builtin_providers
 from app.providers.registry import ProviderRegistry
 from app.providers.warm_up import warm_up
@@ -142,12 +144,18 @@ def create_app(
         paths = [getattr(route, "path", "") for router in routers for route in router.routes]
         # The field agents' app at /m/ is not the dashboard's either.
         serve_dashboard(app, dashboard, api_paths=[*paths, MOBILE_APP_PREFIX])
+    # Last, so outermost: every response, the dashboard's and the API's errors included.
+    secure_responses(
+        app, public_url=settings.resolved_public_url(), cors_origins=settings.cors_allowed_origins
+    )
     return app
 
 
 def create_server_app() -> FastAPI:
     """`velox serve`'s app in each of several worker processes (uvicorn's factory)."""
-    return create_app(freeze_heap=True)
+    settings = get_settings()
+    observe_process(settings, "velox-serve")
+    return create_app(settings, freeze_heap=True)
 
 
 async def _preload(providers: ProviderRegistry, freeze_heap: bool) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,17 @@ class Settings(BaseSettings):
     drain_timeout_s: float = Field(default=15.0, ge=0, le=3600)
     shutdown_message: str = "I'm sorry, I have to end our call now. Please call us back. Goodbye."
     log_level: str = "INFO"
+    # Log lines: `json` (one object a line), `console` (for a person), or `auto`: console when
+    # standard error is a terminal, JSON otherwise (app/observability/logs.py).
+    log_format: Literal["auto", "json", "console"] = "auto"
+    # OpenTelemetry traces (app/observability/tracing.py): spans made (trace ids in logs, calls,
+    # webhooks) unless off; exported over OTLP/HTTP only to this endpoint (the base URL, as
+    # OTEL_EXPORTER_OTLP_ENDPOINT, which is read when this is empty).
+    tracing: bool = True
+    otlp_endpoint: str = ""
+    # Browser origins other than the service's own that may call the API (CORS), e.g.
+    # `["https://ops.example.com"]`; none by default.
+    cors_allowed_origins: list[str] = Field(default_factory=list)
     data_dir: Path = DEFAULT_DATA_DIR
     # Call recordings (one MP3 per recorded call); several nodes share one volume here.
     # Default: `recordings` in the data directory.

@@ -18,7 +18,6 @@ interruption, echo and end-of-turn settings, and prints `agent.<kind>=<id>` for 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from app.db import phone_numbers as number_queries
 from app.db.migrate import upgrade
 from app.db.session import Database
 from app.main import create_app
+from app.observability.process import observe_process
 from app.providers.builtin import register_builtin_providers
 from app.providers.registry import ProviderRegistry
 from app.settings import Settings
@@ -170,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.stack == "offline" and (missing := missing_offline_providers(registry)):
         print(f"missing={'; '.join(missing)}", flush=True)
         return 2
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Logs and traces as `velox serve` has them (VELOX_TRACING=false turns the spans off).
+    observe_process(settings, "velox-bench")
     upgrade(settings.resolved_database_url())
     configs = agent_configs(args.stack, registry, args.feel)
     for config in configs.values():
@@ -223,12 +224,18 @@ def main(argv: list[str] | None = None) -> int:
             host=settings.host,
             port=settings.port,
             log_level="warning",
+            log_config=None,
             **uvicorn_protocols(),
         )
         return 0
     app = create_app(settings, providers=registry, preload=False, freeze_heap=True)
     uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level="warning", **uvicorn_protocols()
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        log_config=None,
+        **uvicorn_protocols(),
     )
     return 0
 
@@ -236,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
 def worker_app() -> FastAPI:
     """One worker process's app: the instant providers beside the product's, no preloading."""
     settings = Settings()
+    observe_process(settings, "velox-bench")
     return create_app(
         settings, providers=provider_registry(settings), preload=False, freeze_heap=True
     )

@@ -22,6 +22,8 @@ from app.db import analyses as analysis_rows
 from app.db.analyses import ClaimedAnalysis
 from app.db.models import utc_now
 from app.db.session import Database
+from app.observability.logs import bind_call, unbind_call
+from app.observability.tracing import link_current_span, parse_traceparent, trace_id, tracer
 from app.providers.builtin import register_builtin_providers
 from app.providers.registry import ProviderRegistry
 from app.settings import Settings
@@ -77,6 +79,23 @@ def analyze(self: Any) -> dict[str, int]:
 def _analyse(
     database: Database, settings: Settings, claimed: ClaimedAnalysis, deadline: float
 ) -> str:
+    """One claimed analysis in its `analysis` span (linked to the call's once it is read)."""
+    attributes: dict[str, str | int] = {
+        "velox.conversation_id": claimed.call_id,
+        "velox.attempt": claimed.attempt,
+    }
+    with tracer().start_as_current_span("analysis", attributes=attributes) as span:
+        try:
+            outcome = _analyse_claimed(database, settings, claimed, deadline)
+        finally:
+            unbind_call()
+        span.set_attribute("velox.analysis.outcome", outcome)
+        return outcome
+
+
+def _analyse_claimed(
+    database: Database, settings: Settings, claimed: ClaimedAnalysis, deadline: float
+) -> str:
     """One claimed analysis to its end or its next try; returns which of the counts it is."""
     if claimed.attempt > MAX_ATTEMPTS:  # its earlier tries died (worker killed, time limit)
         error = f"gave up: {MAX_ATTEMPTS} tries never finished"
@@ -84,6 +103,9 @@ def _analyse(
     try:
         with database.session() as session:
             job = analysis_runs.load_job(session, claimed.call_id, settings.signing_secret())
+        link_current_span(job.traceparent)
+        call_span = parse_traceparent(job.traceparent)
+        bind_call(job.call_id, job.organization_id, trace_id(call_span) if call_span else None)
         failed = False
         try:
             finding = analysis_runs.find(job, _registry(settings), deadline)

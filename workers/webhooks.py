@@ -3,9 +3,12 @@
 Each body is signed as ElevenLabs signs its webhooks, so the same receiver code (and the
 `elevenlabs` SDK's `webhooks.construct_event`) verifies it: the header
 `ElevenLabs-Signature: t=<unix time>,v0=<hex HMAC-SHA256 of "<t>.<body>" with the secret>`.
-A delivery that gets no 2xx is tried again with exponential backoff; one whose worker died is
-taken again when its lease runs out, so a receiver may see an event twice (`event_id` and the
-`Velox-Delivery` header tell it so) but never loses one.
+Each is sent to the address its host resolves to at that moment, and not at all when that
+address is private (loopback, link-local, the deployment's network) unless the deployment
+allows it (`VELOX_ALLOW_PRIVATE_URLS`). A delivery that gets no 2xx is tried again with
+exponential backoff; one whose worker died is taken again when its lease runs out, so a
+receiver may see an event twice (`event_id` and the `Velox-Delivery` header tell it so) but
+never loses one.
 """
 
 from __future__ import annotations
@@ -18,11 +21,14 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from app.config.credentials import CredentialBox
+from app.config.url_guard import UnsafeUrlError, check_url_blocking, host_header, pinned_url
 from app.config.webhook_signing import SIGNATURE_HEADER, signature
 from app.db import webhooks as webhook_rows
-from app.db.models import utc_now
+from app.db.models import WebhookDelivery, WebhookEndpoint, utc_now
+from app.observability.tracing import linked_to, traceparent, tracer
 from workers.celery_app import worker_task
 from workers.database import task_database, task_settings
 
@@ -54,17 +60,8 @@ def deliver(self: Any) -> dict[str, Any]:
                 claimed = webhook_rows.claim_next(session, utc_now(), LEASE)
                 if claimed is None:
                     break
-                delivery, endpoint = claimed
-                send = _Send(
-                    delivery.id,
-                    delivery.attempts,
-                    delivery.payload,
-                    endpoint.url,
-                    dict(endpoint.request_headers),
-                    endpoint.encrypted_secret,
-                    endpoint.retry_enabled,
-                )
-            status_code, error = _post(client, box, send)
+                send = _Send.of(*claimed)
+            status_code, error = _traced_post(client, box, send, settings.allow_private_urls)
             delivered = status_code is not None and 200 <= status_code < 300
             retry_at = None
             if not delivered and send.retry_enabled and send.attempt < MAX_ATTEMPTS:
@@ -93,20 +90,80 @@ class _Send:
     encrypted_secret: str
     retry_enabled: bool
 
+    @classmethod
+    def of(cls, delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> _Send:
+        """A claimed delivery's send, as plain data (its session may close)."""
+        return cls(
+            delivery.id,
+            delivery.attempts,
+            delivery.payload,
+            endpoint.url,
+            dict(endpoint.request_headers),
+            endpoint.encrypted_secret,
+            endpoint.retry_enabled,
+        )
 
-def _post(client: httpx.Client, box: CredentialBox, send: _Send) -> tuple[int | None, str]:
-    """POST the delivery, signed; its HTTP status, or None and why nothing was answered."""
+
+def _traced_post(
+    client: httpx.Client, box: CredentialBox, send: _Send, allow_private: bool
+) -> tuple[int | None, str]:
+    """`_post` in a `webhook.delivery` span linked to the call's span (an event about a call
+    carries its `traceparent`); the request carries this span's, for the receiver's trace."""
+    data = send.payload.get("data")
+    call = data.get("traceparent") if isinstance(data, dict) else None
+    attributes: dict[str, str | int] = {
+        "velox.webhook.delivery_id": send.delivery_id,
+        "velox.webhook.event": str(send.payload.get("type", "")),
+        "velox.webhook.attempt": send.attempt,
+    }
+    if isinstance(data, dict) and isinstance(data.get("conversation_id"), str):
+        attributes["velox.conversation_id"] = data["conversation_id"]
+    with tracer().start_as_current_span(
+        "webhook.delivery", kind=SpanKind.CLIENT, links=linked_to(call), attributes=attributes
+    ) as span:
+        status_code, error = _post(
+            client, box, send, allow_private, traceparent(span.get_span_context())
+        )
+        if status_code is not None:
+            span.set_attribute("http.response.status_code", status_code)
+        if error:
+            span.set_status(Status(StatusCode.ERROR, error[:200]))
+        return status_code, error
+
+
+def _post(
+    client: httpx.Client,
+    box: CredentialBox,
+    send: _Send,
+    allow_private: bool,
+    trace_parent: str | None = None,
+) -> tuple[int | None, str]:
+    """POST the delivery, signed, to the address its host resolves to now, refused when that
+    is private (unless `allow_private`, app/config/url_guard.py) and sent to that very address;
+    its HTTP status, or None and why nothing was answered."""
     body = json.dumps(send.payload, separators=(",", ":"))
+    try:
+        checked = check_url_blocking(send.url, allow_private=allow_private)
+    except UnsafeUrlError as refused:
+        log.warning("webhook %s not sent: %s", send.delivery_id, refused.reason)
+        return None, f"url_refused: {refused.reason}"[:500]
     try:
         secret = box.decrypt(send.encrypted_secret)
         headers = {
             **send.headers,
+            **({"traceparent": trace_parent} if trace_parent else {}),
             "Content-Type": "application/json",
             SIGNATURE_HEADER: signature(secret, int(utc_now().timestamp()), body),
             "Velox-Event": str(send.payload.get("type", "")),
             "Velox-Delivery": send.delivery_id,
+            "Host": host_header(checked),
         }
-        response = client.post(send.url, content=body.encode(), headers=headers)
+        response = client.post(
+            pinned_url(checked),
+            content=body.encode(),
+            headers=headers,
+            extensions={"sni_hostname": checked.host},
+        )
     except Exception as failure:  # any failure is this delivery's, never the batch's
         log.warning("webhook %s to %s failed: %s", send.delivery_id, send.url, failure)
         return None, f"{type(failure).__name__}: {failure}"[:500]

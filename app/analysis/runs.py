@@ -70,6 +70,8 @@ class AnalysisJob:
     metrics: dict[str, Any]
     voicemail_left: bool
     keys: Mapping[str, str]
+    # The call's trace (W3C `traceparent`, saved with it), for the analysis span's link.
+    traceparent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +136,7 @@ def load_job(session: Session, call_id: str, secret: bytes) -> AnalysisJob:
         metrics=call_metrics(spoken, kinds, call.duration_secs or 0.0),
         voicemail_left=VOICEMAIL_LEFT_EVENT in kinds,
         keys={name: box.decrypt(token) for name, token in encrypted.items()},
+        traceparent=(call.metrics or {}).get("traceparent"),
     )
 
 

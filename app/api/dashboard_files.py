@@ -20,11 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api.precompressed_files import PrecompressedFiles
 
 IMMUTABLE_PREFIX = "/_next/static/"
-HEADERS = (
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"same-origin"),
-)
+# Its security headers are every response's (app/api/security_headers.py).
 
 
 def serve_dashboard(app: FastAPI, directory: Path, api_paths: Iterable[str]) -> None:
@@ -66,8 +62,7 @@ class DashboardFiles:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *HEADERS]
-                message["headers"].append((b"cache-control", cache))
+                message["headers"] = [*message.get("headers", []), (b"cache-control", cache)]
             await send(message)
 
         await self.files(scope, receive, send_with_headers)

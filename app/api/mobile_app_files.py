@@ -22,11 +22,7 @@ from app.api.precompressed_files import PrecompressedFiles
 PREFIX = "/m"
 SERVICE_WORKER = "sw.js"
 IMMUTABLE_DIR = "assets/"
-HEADERS = (
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"same-origin"),
-)
+# Its security headers are every response's (app/api/security_headers.py).
 
 
 def serve_mobile_app(app: FastAPI, directory: Path) -> None:
@@ -56,7 +52,7 @@ class MobileAppFiles:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *HEADERS, *extra]
+                message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
         try:

@@ -15,9 +15,10 @@ from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, StrictBool
 
 from app.api.deps import OrganizationDep, PrincipalDep, SessionDep, audit
-from app.api.errors import not_found
+from app.api.errors import api_error, not_found
 from app.api.times import unix, unix_or_none
 from app.config.credentials import CredentialBox
+from app.config.url_guard import UnresolvedUrlError, UnsafeUrlError, check_url_blocking
 from app.config.webhook_signing import new_secret
 from app.db import webhooks as webhook_rows
 from app.db.models import WebhookDelivery, WebhookEndpoint
@@ -149,12 +150,19 @@ def create_webhook(
 ) -> WebhookCreateResponse:
     organization = principal.organization
     settings: Settings = request.app.state.settings
+    url = str(body.settings.webhook_url)
+    try:
+        check_url_blocking(url, allow_private=settings.allow_private_urls)
+    except UnresolvedUrlError:
+        pass  # not known to be private: each delivery checks the address it is sent to
+    except UnsafeUrlError as error:
+        raise api_error(status.HTTP_422_UNPROCESSABLE_CONTENT, "unsafe_url", str(error)) from error
     secret = new_secret()
     endpoint = webhook_rows.create_endpoint(
         session,
         organization.id,
         name=body.settings.name,
-        url=str(body.settings.webhook_url),
+        url=url,
         encrypted_secret=CredentialBox(settings.signing_secret()).encrypt(secret),
         request_headers=body.settings.request_headers or {},
         events=list(body.events or webhook_rows.EVENT_TYPES),

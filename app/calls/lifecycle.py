@@ -30,6 +30,7 @@ from app.calls.recording import CallRecording, recording_path
 from app.calls.runtime import VoiceRuntime
 from app.calls.store import RedactingRecorder
 from app.calls.tools import load_call_tools
+from app.calls.tracing import CallTrace, TracedRecorder
 from app.config.agent import AgentConfig
 from app.config.credentials import CredentialBox
 from app.db import agents as agent_queries
@@ -146,15 +147,18 @@ def begin(
             rate=transport.output_format.sample_rate,
             hold_s=runtime.options.playout_lead_ms / 1000 + RECORDING_MARGIN_S,
         )
+    # The call's span, its ids bound to this task's log lines (and the tasks it starts).
+    call_trace = CallTrace(context)
     session = CallSession(
         context=context,
         config=config,
         providers=providers,
         transport=transport,
-        recorder=(
+        recorder=TracedRecorder(
             RedactingRecorder(runtime.recorder)
             if config.platform_settings.privacy.redact_pii
-            else runtime.recorder
+            else runtime.recorder,
+            call_trace,
         ),
         options=runtime.options,
         phrases=runtime.phrases,
@@ -165,6 +169,7 @@ def begin(
         disclosure=config.velox.recording_disclosure if tap is not None else "",
         knowledge=agent_knowledge(runtime.database, context, config),
     )
+    session.log.stage_watchers.append(call_trace.turn)
     runtime.add_live_call(session)
     CALLS_STARTED.labels(channel=context.channel).inc()
     _watch_live(runtime, session)

@@ -18,6 +18,7 @@ from typing import IO
 
 from app.calls.recording_mix import Mixer
 from app.calls.recording_wire import Order, Reply, pack, unpack
+from app.observability.logs import configure_logging
 
 log = logging.getLogger("app.calls.recording_writer")
 
@@ -94,7 +95,7 @@ def serve(orders: IO[bytes], replies: IO[bytes]) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging("INFO")  # JSON lines, or the console format VELOX_LOG_FORMAT asks for
     # A Ctrl-C at the terminal reaches the whole process group; the serving process decides when
     # this one ends (it closes the pipe after its calls have finished their recordings).
     signal.signal(signal.SIGINT, signal.SIG_IGN)

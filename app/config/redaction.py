@@ -114,6 +114,11 @@ def redact_log_records() -> None:
 
     def redacted_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = make_record(*args, **kwargs)
+        if isinstance(record.msg, dict):
+            # structlog's event dict on its way to its formatter (app/observability/logs.py):
+            # redacted as a dict, which that formatter needs it to stay.
+            record.msg = redact_value(record.msg)
+            return record
         try:
             message = record.getMessage()
         except Exception:  # a record whose own formatting fails is left for logging to report

@@ -1,7 +1,8 @@
-"""Tenants' URLs the server fetches (knowledge-base pages, webhook tools) may not reach its own
-network: a host that resolves to a private, loopback, link-local or otherwise non-public
-address is refused (every address the name resolves to is judged, after DNS resolution), unless
-the deployment allows it (`VELOX_ALLOW_PRIVATE_URLS=true`).
+"""Tenants' URLs the server fetches or posts to (knowledge-base pages, webhook tools, the
+organization's webhooks) may not reach its own network: a host that resolves to a private,
+loopback, link-local or otherwise non-public address is refused (every address the name
+resolves to is judged, after DNS resolution), unless the deployment allows it
+(`VELOX_ALLOW_PRIVATE_URLS=true`).
 
 Check every URL before each request, redirects included. A caller that can send the request to
 the very address that was checked (`pinned_url`) should: a second lookup then cannot point it
@@ -64,6 +65,10 @@ def _parts(url: str) -> tuple[str, str, int]:
     return parts.scheme, parts.hostname, port
 
 
+class UnresolvedUrlError(UnsafeUrlError):
+    """A URL whose host does not resolve (now): not known to be private, not reachable either."""
+
+
 async def check_url(url: str, *, allow_private: bool) -> CheckedUrl:
     """Resolve `url`'s host and allow it, or raise `UnsafeUrlError` saying why: not http(s),
     no host, a host that does not resolve, or (unless `allow_private`) one that resolves to an
@@ -74,10 +79,25 @@ async def check_url(url: str, *, allow_private: bool) -> CheckedUrl:
             host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
         )
     except socket.gaierror as error:
-        raise UnsafeUrlError(url, f"the host {host} does not resolve") from error
-    addresses = [str(info[4][0]) for info in infos]
+        raise UnresolvedUrlError(url, f"the host {host} does not resolve") from error
+    return _judged(url, scheme, host, port, [str(info[4][0]) for info in infos], allow_private)
+
+
+def check_url_blocking(url: str, *, allow_private: bool) -> CheckedUrl:
+    """`check_url` for code that runs off an event loop (a worker task, a sync route)."""
+    scheme, host, port = _parts(url)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as error:
+        raise UnresolvedUrlError(url, f"the host {host} does not resolve") from error
+    return _judged(url, scheme, host, port, [str(info[4][0]) for info in infos], allow_private)
+
+
+def _judged(
+    url: str, scheme: str, host: str, port: int, addresses: list[str], allow_private: bool
+) -> CheckedUrl:
     if not addresses:
-        raise UnsafeUrlError(url, f"the host {host} does not resolve")
+        raise UnresolvedUrlError(url, f"the host {host} does not resolve")
     if not allow_private:
         for address in addresses:
             if not is_public_address(address):
@@ -96,6 +116,12 @@ def pinned_url(checked: CheckedUrl) -> str:
     address = checked.address
     literal = f"[{address}]" if ":" in address else address
     return parts._replace(netloc=f"{literal}:{checked.port}").geturl()
+
+
+def host_header(checked: CheckedUrl) -> str:
+    """The Host header of a request sent to `pinned_url(checked)`: the name that was checked."""
+    default = 443 if checked.scheme == "https" else 80
+    return checked.host if checked.port == default else f"{checked.host}:{checked.port}"
 
 
 def same_host(first: str, second: str) -> bool:

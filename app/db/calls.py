@@ -131,6 +131,9 @@ def _call_ended(session: Session, call: Call, transcript: list[dict[str, Any]]) 
         "end_time_unix_secs": int(call.ended_at.timestamp()) if call.ended_at else None,
         "transcript": transcript,
     }
+    traceparent = (call.metrics or {}).get("traceparent")
+    if traceparent:  # the call's trace (W3C), for the receiver's and the worker's spans
+        data["traceparent"] = traceparent
     enqueue_event(session, call.organization_id, "call_ended", data)
 
 

@@ -7,6 +7,7 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +43,21 @@ def response_metrics(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class TurnStages:
+    """One exchange's instants on the session's clock, for whoever traces calls: the caller's
+    end of speech, the final transcript, the turn taken (endpoint), the response's own timings,
+    and `ended` (its audio played out, or cut off)."""
+
+    source: str
+    interrupted: bool
+    end_of_speech: float | None
+    stt_final: float | None
+    endpoint: float | None
+    timings: ResponseTimings
+    ended: float
+
+
 class TranscriptLog:
     def __init__(self, *, clock: Callable[[], float] = time.monotonic, started: float) -> None:
         self._clock = clock
@@ -51,6 +67,8 @@ class TranscriptLog:
         self.counters: Counter[str] = Counter()
         # Told each moment as it is logged (a live view of the call); must not block.
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
+        # Told each agent turn's stage instants when it is logged (tracing); must not block.
+        self.stage_watchers: list[Callable[[TurnStages], None]] = []
 
     def _tell(self, moment: dict[str, Any]) -> None:
         for listener in self.listeners:
@@ -110,10 +128,31 @@ class TranscriptLog:
             )
         )
         # The user turn that this answers carries the full chain for that exchange.
+        answered = None
         if end_of_speech is not None and self.turns[-2:-1] and self.turns[-2].role == "user":
-            self.turns[-2].metrics.update(response_metrics(timings, end_of_speech))
+            answered = self.turns[-2].metrics
+            answered.update(response_metrics(timings, end_of_speech))
         if self.listeners:
             self._tell(_turn_moment(self.turns[-1]))
+        if self.stage_watchers:
+            self._tell_stages(
+                TurnStages(
+                    source,
+                    interrupted,
+                    end_of_speech,
+                    _after(end_of_speech, answered, "stt_final_ms"),
+                    _after(end_of_speech, answered, "end_of_speech_to_endpoint_ms"),
+                    timings,
+                    self._clock(),
+                )
+            )
+
+    def _tell_stages(self, stages: TurnStages) -> None:
+        for watcher in self.stage_watchers:
+            try:
+                watcher(stages)
+            except Exception:  # tracing's failure is not the call's
+                log.exception("a turn stage watcher failed")
 
     def interrupted_agent_turn(
         self, response: AgentResponse, playout: Playout, source: str, end_of_speech: float | None
@@ -163,6 +202,14 @@ class TranscriptLog:
             "clears_sent": playout.clears_sent,
         }
         return figures
+
+
+def _after(start: float | None, metrics: dict[str, Any] | None, key: str) -> float | None:
+    """The instant `metrics[key]` milliseconds after `start`, if both are known."""
+    value = metrics.get(key) if metrics is not None else None
+    if start is None or not isinstance(value, int | float):
+        return None
+    return start + value / 1000
 
 
 def _turn_moment(turn: TurnRecord) -> dict[str, Any]:

@@ -226,6 +226,8 @@ def running_dashboard(tmp_path: Path) -> Iterator[RunningDashboard]:
         public_url=f"http://127.0.0.1:{port}",
         port=port,
         dashboard_dir=build,
+        # Webhook receivers and tools of the tests are on this machine.
+        allow_private_urls=True,
     )
     upgrade(settings.resolved_database_url())
     database = Database(settings.resolved_database_url())
@@ -251,7 +253,10 @@ def deliver_due_webhooks(data_dir: Path) -> dict[str, int]:
     from workers.celery_app import make_celery
 
     settings = Settings(
-        _env_file=None, data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'velox.db'}"
+        _env_file=None,
+        data_dir=data_dir,
+        database_url=f"sqlite:///{data_dir / 'velox.db'}",
+        allow_private_urls=True,  # the receiver is on this machine
     )
     celery = make_celery(settings)
     try:

@@ -24,6 +24,7 @@ from tests.e2e.dashboard_app import (
     screenshot_path,
     serious_accessibility_violations,
 )
+from tests.e2e.page_waits import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -423,23 +424,23 @@ def test_a_support_lead_opens_a_recorded_call_reads_its_latency_and_seeks_by_lin
 
     # Play, then pause: the time moves on.
     page.get_by_role("button", name="Play the recording").click()
-    page.wait_for_function("document.querySelector('audio').currentTime > 0.3")
+    wait_until(page, "document.querySelector('audio').currentTime > 0.3")
     page.get_by_role("button", name="Pause the recording").click()
     expect(page.get_by_role("button", name="Play the recording")).to_be_visible()
 
     # A line seeks the player to its time and is then the one highlighted; so does a mark.
-    page.wait_for_function("document.querySelector('audio').readyState >= 1")
+    wait_until(page, "document.querySelector('audio').readyState >= 1")
     duration = page.evaluate("document.querySelector('audio').duration")
     assert 11 < duration < 13, duration
     page.get_by_role("button", name=re.compile(r"^Agent 0:08 I see both.*play from here")).click()
-    page.wait_for_function("document.querySelector('audio').currentTime >= 8")
+    wait_until(page, "document.querySelector('audio').currentTime >= 8")
     playing = transcript.locator("li[aria-current='true']")
     expect(playing).to_contain_text("I see both charges")
     page.evaluate("document.querySelector('audio').pause()")
     screenshot(page, "call-detail-seeked")
     mark.click()
-    page.wait_for_function(
-        "Math.abs(document.querySelector('audio').currentTime - 4.1) < 0.5", polling=50
+    wait_until(
+        page, "Math.abs(document.querySelector('audio').currentTime - 4.1) < 0.5", polling_ms=50
     )
     expect(playing).to_contain_text("let me look that up")
     page.evaluate("document.querySelector('audio').pause()")
@@ -447,8 +448,8 @@ def test_a_support_lead_opens_a_recorded_call_reads_its_latency_and_seeks_by_lin
     box = lanes.bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + 20)
-    page.wait_for_function(
-        "Math.abs(document.querySelector('audio').currentTime - 9) < 0.6", polling=50
+    wait_until(
+        page, "Math.abs(document.querySelector('audio').currentTime - 9) < 0.6", polling_ms=50
     )
     page.evaluate("document.querySelector('audio').pause()")
     assert_accessible(page, "call page with the recording's lanes")

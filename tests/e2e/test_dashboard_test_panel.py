@@ -30,6 +30,7 @@ from tests.e2e.dashboard_app import (
     screenshot,
     serious_accessibility_violations,
 )
+from tests.e2e.page_waits import wait_until
 from tests.e2e.voice_service import VoiceService, voice_service
 from tests.fakes.providers import ScriptedLanguageModel, ScriptedSpeechToText, ToneTextToSpeech
 
@@ -141,10 +142,11 @@ def test_a_manager_talks_to_the_agent_and_sees_the_transcript_level_and_latency(
     expect(transcript).to_contain_text(f"Agent{GREETING}")
     expect(panel.get_by_text("Live: speak now")).to_be_visible()
     # The microphone's level rises while the WAV's sound plays.
-    page.wait_for_function(
+    wait_until(
+        page,
         "Number(document.querySelector('[role=meter]')?.getAttribute('aria-valuenow')) > 0",
-        timeout=15_000,
-        polling=50,
+        timeout_ms=15_000,
+        polling_ms=50,
     )
     expect(transcript).to_contain_text(f"You{QUESTION}", timeout=15_000)
     assert tab.errors == []

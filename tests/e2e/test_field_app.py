@@ -36,6 +36,7 @@ from tests.e2e.field_team import (
     field_team,
     post,
 )
+from tests.e2e.page_waits import wait_until
 from tests.e2e.voice_service import running_service
 
 pytestmark = pytest.mark.e2e
@@ -301,9 +302,8 @@ def test_offline_the_shell_and_leads_open_and_an_outcome_is_stored_once_when_bac
     phone.set_offline(False)  # the `online` event replays the queue
     page.get_by_test_id("outbox").wait_for(state="detached", timeout=10_000)
     page.get_by_role("button", name="Refresh").click()
-    page.wait_for_function(
-        f"() => Number(document.querySelector('[data-synced-at]')?.dataset.syncedAt) > {first_sync}"
-    )
+    synced = "Number(document.querySelector('[data-synced-at]')?.dataset.syncedAt)"
+    wait_until(page, f"() => {synced} > {first_sync}")
     assert team.reports_of(dana) == 1
     page.reload()  # the app starting replays nothing more: the queue is empty
     page.get_by_text("Maria Lopez").first.wait_for()

@@ -71,6 +71,7 @@ def worker_environment(settings: Settings) -> dict[str, str]:
         "VELOX_OPENAI_BASE_URL": settings.openai_base_url,
         "VELOX_ANALYSIS_POLL_S": str(settings.analysis_poll_s),
         "VELOX_ANALYSIS_RETRY_BASE_S": str(settings.analysis_retry_base_s),
+        "VELOX_ALLOW_PRIVATE_URLS": str(settings.allow_private_urls).lower(),
         "VELOX_LOG_LEVEL": "INFO",
     }
 

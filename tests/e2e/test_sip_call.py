@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -46,13 +48,18 @@ def agent_config() -> AgentConfig:
     return config
 
 
-@pytest.fixture
-def service(tmp_path: Path):  # type: ignore[no-untyped-def]
+def answering_service(tmp_path: Path) -> AbstractContextManager[VoiceService]:
+    """The service with a SIP port and an agent that answers "What are your opening hours?"."""
     stt = ScriptedSpeechToText(["What are your opening hours?"])
     llm = ScriptedLanguageModel(opening_hours)
-    with voice_service(
+    return voice_service(
         tmp_path, config=agent_config(), stt=stt, llm=llm, tts=ToneTextToSpeech(), sip=True
-    ) as running:
+    )
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[VoiceService]:
+    with answering_service(tmp_path) as running:
         yield running
 
 

@@ -8,15 +8,15 @@ a raw socket, so it runs as root (or with CAP_NET_RAW), as these tests do."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.audio_samples import silence
 from tests.e2e.sip_peer import run_sipp, sipp_errors
-from tests.e2e.test_sip_call import ANSWER, agent_config, opening_hours, to_8k, wait_saved
-from tests.e2e.voice_service import SIP_NUMBER, VoiceService, voice_service
-from tests.fakes.providers import ScriptedLanguageModel, ScriptedSpeechToText, ToneTextToSpeech
+from tests.e2e.test_sip_call import ANSWER, answering_service, to_8k, wait_saved
+from tests.e2e.voice_service import SIP_NUMBER, VoiceService
 from tests.rtp_pcap import RtpCapture, espeak_8k
 
 pytestmark = pytest.mark.e2e
@@ -25,12 +25,8 @@ SCENARIOS = Path(__file__).parent / "sipp"
 
 
 @pytest.fixture
-def service(tmp_path: Path):  # type: ignore[no-untyped-def]
-    stt = ScriptedSpeechToText(["What are your opening hours?"])
-    llm = ScriptedLanguageModel(opening_hours)
-    with voice_service(
-        tmp_path, config=agent_config(), stt=stt, llm=llm, tts=ToneTextToSpeech(), sip=True
-    ) as running:
+def service(tmp_path: Path) -> Iterator[VoiceService]:
+    with answering_service(tmp_path) as running:
         yield running
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,9 @@ from telephony.sip.message import SipResponse, parse_message
 from telephony.sip.transport_tcp import TcpTransport
 from tests.audio_samples import silence, speech_like
 from tests.e2e.sip_peer import run_sipp, sipp_errors
-from tests.e2e.test_sip_call import ANSWER, agent_config, opening_hours, to_8k, wait_saved
+from tests.e2e.test_sip_call import ANSWER, answering_service, to_8k, wait_saved
 from tests.e2e.test_sip_outbound_call import Callee, place, set_outbound_trunk, wait_ended
-from tests.e2e.voice_service import SIP_NUMBER, VoiceService, voice_service
-from tests.fakes.providers import ScriptedLanguageModel, ScriptedSpeechToText, ToneTextToSpeech
+from tests.e2e.voice_service import SIP_NUMBER, VoiceService
 from tests.unit.sip_requests import request
 
 pytestmark = pytest.mark.e2e
@@ -30,12 +30,8 @@ SCENARIOS = Path(__file__).parent / "sipp"
 
 
 @pytest.fixture
-def service(tmp_path: Path):  # type: ignore[no-untyped-def]
-    stt = ScriptedSpeechToText(["What are your opening hours?"])
-    llm = ScriptedLanguageModel(opening_hours)
-    with voice_service(
-        tmp_path, config=agent_config(), stt=stt, llm=llm, tts=ToneTextToSpeech(), sip=True
-    ) as running:
+def service(tmp_path: Path) -> Iterator[VoiceService]:
+    with answering_service(tmp_path) as running:
         yield running
 
 

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from app.config.agent import AgentConfig
@@ -406,6 +406,8 @@ class CallSession:
         if turn.final_overdue:
             self.log.event("stt_final_timeout", used_interim=bool(turn.text))
         if state is TurnState.NOISE:
+            if turn.recognizer_lost and self.config.velox.fallback_message:  # words lost
+                self._responder.start(self.config.velox.fallback_message, "fallback")
             return
         last_speech = self._last_speech_wall or now
         stt_final = turn.final_received_wall
@@ -459,6 +461,11 @@ class CallSession:
         if not self._listening:
             return
         turn = self._user_turn
+        if transcript.recognizer_lost:
+            self.log.event("stt_recognizer_lost", interim=turn.interim)
+            if not turn.is_empty() or self._segmenter.in_speech:
+                turn.lose_recognizer(self.log.media_ms())
+            return
         turn.add(transcript, media_ms=self.log.media_ms(), now=self._clock())
         if transcript.is_final:
             self.log.event("user_transcript", text=transcript.text.strip())
@@ -538,13 +545,26 @@ class CallSession:
             log.exception("call %s: shutdown did not finish cleanly", self.context.call_id)
         finally:
             if self._stt is not None:
-                with contextlib.suppress(Exception):
-                    await self._stt.aclose()
-            with contextlib.suppress(Exception):
-                await self._responder.voice.aclose()
+                await self._close_provider("stt", self._stt.aclose)
+            await self._close_provider("tts", self._responder.voice.aclose)
             recording = await self._close_recording()
             await self._save(self.reason_saved(reason), failed, recording)
             self._closed.set()
+
+    async def _close_provider(self, role: str, close: Callable[[], Awaitable[None]]) -> None:
+        """Close a provider's session, waiting at most the provider close timeout: a service
+        that stalls on close must not hold up the call's save (it is counted, and left)."""
+        try:
+            async with asyncio.timeout(self._options.provider_close_timeout_s):
+                await close()
+        except TimeoutError:
+            log.warning("call %s: the %s session did not close in time", self.context.call_id, role)
+            self.log.event("provider_close_timeout", role=role)
+            self.log.count("provider_close_timeouts")
+        except Exception as error:
+            log.info(
+                "call %s: closing the %s session failed: %r", self.context.call_id, role, error
+            )
 
     async def _close_recording(self) -> dict[str, Any] | None:
         if self._tap is None:

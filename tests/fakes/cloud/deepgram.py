@@ -32,6 +32,8 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from tests.fakes.cloud.faults import Fault, FaultPlan
+
 BYTES_PER_MS = 32  # PCM16 mono at 16 kHz
 VOICED_DBFS = -45.0
 
@@ -108,6 +110,7 @@ class _Recognizer:
         self._shown = 0
         self._pending = False  # words heard that no final has carried yet
         self._last_word_end_ms: int | None = None
+        self.utterances_heard = 0
 
     def audio(self, frame: bytes) -> list[dict[str, Any]]:
         duration = len(frame) // BYTES_PER_MS
@@ -119,6 +122,7 @@ class _Recognizer:
         out: list[dict[str, Any]] = []
         if voiced:
             if not self._pending:
+                self.utterances_heard += 1
                 self._words = (self._utterances.pop(0) if self._utterances else "mm").split()
                 self._heard_ms = self._shown = 0
                 self._pending = True
@@ -238,6 +242,7 @@ class DeepgramLiveDouble:
         self.api_key = api_key
         self.script = script or DeepgramScript()
         self.connections: list[LiveConnection] = []
+        self.faults: FaultPlan | None = None  # a share of utterances fail, as planned
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: Server | None = None
@@ -324,9 +329,13 @@ class DeepgramLiveDouble:
         script = self.script
         recognizer = _Recognizer(script, record.query, connection.request_id)  # type: ignore[attr-defined]
         sent_results = False
+        fault: Fault | None = None  # the fate of the utterance being heard
+        hung = False  # a hung recognizer reads on and answers nothing
 
         async def send(messages: list[dict[str, Any]]) -> None:
             nonlocal sent_results
+            if hung:
+                return
             for message in messages:
                 if message["type"] == "Results" and not sent_results:
                     sent_results = True
@@ -349,7 +358,20 @@ class DeepgramLiveDouble:
                         await connection.close()
                         return
                     record.audio_bytes += len(data)
-                    await send(recognizer.audio(data))
+                    utterances = recognizer.utterances_heard
+                    messages = recognizer.audio(data)
+                    if self.faults is not None and recognizer.utterances_heard > utterances:
+                        fault = self.faults.next()
+                        if fault is Fault.HANG_BEFORE:
+                            hung = True
+                        elif fault in (Fault.RESET, Fault.SERVER_ERROR):
+                            await send(messages)  # what it heard so far, then the failure
+                            if fault is Fault.RESET:
+                                connection.transport.abort()
+                            else:
+                                await connection.close(1011, "NET-0000: internal server error")
+                            return
+                    await send(messages)
                     if (
                         script.drop_after_audio_ms is not None
                         and record.audio_ms >= script.drop_after_audio_ms
@@ -363,6 +385,7 @@ class DeepgramLiveDouble:
                 kind = _control_type(data)
                 record.controls.append(kind)
                 if kind == "Finalize":
+                    hung = hung or fault is Fault.HANG_AFTER  # interims sent, no final comes
                     await send([recognizer.finalize()])
                 elif kind == "CloseStream":
                     await send([*recognizer.flush(), recognizer.metadata()])

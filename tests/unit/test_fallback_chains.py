@@ -14,7 +14,7 @@ from app.audio.formats import MULAW_8K, AudioChunk
 from app.config.agent import AgentConfig, FallbackChoice
 from app.providers.base import GenerationOptions, ProviderError, TextDelta, Transcript
 from app.providers.call_providers import chain_names, providers_for_call
-from app.providers.fallback.breakers import CircuitBreakers
+from app.providers.fallback.breakers import Admission, CircuitBreakers
 from app.providers.fallback.chain import Chain, FallbackLanguageModel, open_with_retries
 from app.providers.fallback.stt import FallbackSpeechToText
 from app.providers.fallback.voice import FallbackTextToSpeech
@@ -205,7 +205,8 @@ def test_breakers_open_after_repeated_failures_and_let_one_try_through_after_the
     assert chain.name == "smollm2"  # a new call starts past the open breaker
     now[0] = 31.0
     assert breakers.allows("groq", "org-a")
-    breakers.record_success("groq", "org-a")
+    assert breakers.admit("groq", "org-a") is Admission.TRIAL
+    breakers.record_success("groq", "org-a", trial=True)
     assert not breakers.is_open("groq", "org-a")
 
 

@@ -77,26 +77,33 @@ class CircuitBreakers:
             breaker = self._breakers.get((provider, scope))
             return breaker is not None and breaker.opened_at is not None
 
-    def record_success(self, provider: str, scope: str) -> bool:
-        """The provider worked: its breaker closes. True when that closed an open breaker."""
+    def record_success(self, provider: str, scope: str, *, trial: bool = False) -> bool:
+        """The provider worked: the failures in a row start again from zero. An open breaker
+        closes only on its half-open try (`trial`): a call that was already using the provider
+        says nothing about new calls. True when this closed an open breaker."""
         with self._lock:
-            breaker = self._breakers.pop((provider, scope), None)
-            if breaker is None or breaker.opened_at is None:
+            breaker = self._breakers.get((provider, scope))
+            if breaker is None:
+                return False
+            if breaker.opened_at is not None and not trial:
+                return False
+            del self._breakers[(provider, scope)]
+            if breaker.opened_at is None:
                 return False
             self.transitions.append((self._clock(), provider, scope, "closed"))
         PROVIDER_BREAKER_CLOSES.labels(provider=provider).inc()
         return True
 
-    def record_failure(self, provider: str, scope: str) -> bool:
-        """The provider failed. True when that opened its breaker (or re-opened it)."""
+    def record_failure(self, provider: str, scope: str, *, trial: bool = False) -> bool:
+        """The provider failed. True when that opened its breaker, or a failed half-open try
+        (`trial`) opened it again for another cooldown."""
         with self._lock:
             breaker = self._breakers.setdefault((provider, scope), _Breaker())
+            if breaker.opened_at is not None and not trial:
+                return False  # already open: a call that started before says nothing new
             breaker.failures += 1
-            if breaker.failures < self._threshold:
+            if breaker.failures < self._threshold and breaker.opened_at is None:
                 return False
-            reopened = breaker.opened_at is not None
-            if reopened and breaker.trial_at is None:
-                return False  # a call that started before it opened: still open, not news
             breaker.opened_at = self._clock()
             breaker.trial_at = None
             self.transitions.append((breaker.opened_at, provider, scope, "opened"))

@@ -123,16 +123,18 @@ class Chain(Generic[P]):
 
     def succeeded(self, index: int) -> None:
         provider = str(self.members[index].name)
+        trial = index in self._trials
         self._trials.discard(index)
-        if self._breakers.record_success(provider, self._scope):
+        if self._breakers.record_success(provider, self._scope, trial=trial):
             log.info("%s provider %s is back: its breaker closed", self.role, provider)
             self.observer.event("provider_breaker_closed", role=self.role, provider=provider)
 
     def failed(self, index: int, error: BaseException, elapsed_s: float) -> None:
         """Record the failure and move the call past this provider if another one is left."""
         provider = str(self.members[index].name)
+        trial = index in self._trials
         self._trials.discard(index)
-        if self._breakers.record_failure(provider, self._scope):
+        if self._breakers.record_failure(provider, self._scope, trial=trial):
             self.observer.event("provider_breaker_opened", role=self.role, provider=provider)
         PROVIDER_FAILURES.labels(role=self.role, provider=provider).inc()
         moved_to = None

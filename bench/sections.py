@@ -17,6 +17,7 @@ from pathlib import Path
 # 13. kept for offline speech recognition (the `whisper` branch: reverted for now).
 # 14. tenant isolation under rate limits (`python -m bench.tenant_isolation`).
 # 15. fuzzing (`make fuzz`, `python -m bench.fuzz`).
+# 17. a provider outage (`python -m bench.outage`). 18. the soak (`python -m bench.soak`).
 FEEL = "feel"
 DIALER = "dialer"
 STRESS = "barge-in-stress"
@@ -28,6 +29,8 @@ KNOWLEDGE = "knowledge"
 OFFLINE_LLM = "offline-llm"
 TENANT_ISOLATION = "tenant-isolation"
 FUZZ = "fuzz"
+OUTAGE = "outage"
+SOAK = "soak"
 SECTIONS = (
     FEEL,
     DIALER,
@@ -40,6 +43,8 @@ SECTIONS = (
     OFFLINE_LLM,
     TENANT_ISOLATION,
     FUZZ,
+    OUTAGE,
+    SOAK,
 )
 # The file-wide method section; a section's own "### How it is measured" must not match it.
 FILE_METHOD_HEADING = "\n## How it is measured"

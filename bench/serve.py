@@ -18,6 +18,7 @@ interruption, echo and end-of-turn settings, and prints `agent.<kind>=<id>` for 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from app.api.server_protocols import uvicorn_protocols
 from app.config.agent import AgentConfig, ProviderChoice
@@ -199,10 +201,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     app = create_app(settings, providers=registry, preload=False, freeze_heap=True)
+    app.router.routes.insert(0, APIRoute("/bench/runtime", runtime_counts, methods=["GET"]))
     uvicorn.run(
         app, host=settings.host, port=settings.port, log_level="warning", **uvicorn_protocols()
     )
     return 0
+
+
+async def runtime_counts() -> dict[str, int]:
+    """This process's asyncio tasks and open file descriptors (the soak's leak checks)."""
+    return {"tasks": len(asyncio.all_tasks()), "fds": len(os.listdir("/proc/self/fd"))}
 
 
 def worker_app() -> FastAPI:

@@ -188,9 +188,16 @@ async def soak(calls: int, minutes: float, warmup_s: float) -> SoakResult:
                     )
                 )
             sampler.cancel()
-            await asyncio.sleep(5.0)  # the last calls are saved and their tasks end
+        # The callers' pooled connections are the server's descriptors too: closed first.
+        await asyncio.sleep(5.0)  # the last calls are saved and their tasks end
+        async with httpx.AsyncClient(timeout=30) as http:
             result.idle_after = await _sample(server, http, started)
     return result
+
+
+def _rss_by_minute(result: SoakResult) -> dict[int, int]:
+    """The last RSS sample of each minute."""
+    return {int(sample.at_s // 60): sample.rss for sample in result.samples}
 
 
 def render(result: SoakResult, command: str) -> str:
@@ -227,6 +234,11 @@ def render(result: SoakResult, command: str) -> str:
         "",
         "p99 frame lateness per minute (ms): "
         + ", ".join(f"min {m + 1}: {p:.1f}" for m, p in zip(minutes, p99s, strict=True)),
+        "",
+        "RSS at the end of each minute (MiB): "
+        + ", ".join(
+            f"min {m + 1}: {rss / 2**20:.1f}" for m, rss in sorted(_rss_by_minute(result).items())
+        ),
         "",
         f"{'**Met**' if held else '**Not met**'}: 0 dropped calls, RSS growth under "
         f"{RSS_GROWTH_LIMIT:.0%} after warm-up, tasks and descriptors back to idle.",

@@ -208,9 +208,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-async def runtime_counts() -> dict[str, int]:
-    """This process's asyncio tasks and open file descriptors (the soak's leak checks)."""
-    return {"tasks": len(asyncio.all_tasks()), "fds": len(os.listdir("/proc/self/fd"))}
+async def runtime_counts() -> dict[str, object]:
+    """This process's asyncio tasks and open file descriptors, those by kind (`socket`,
+    `pipe`, a file's name...), for the soak's leak checks."""
+    kinds: dict[str, int] = {}
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue  # closed meanwhile (the listing's own descriptor)
+        kind = target.split(":", 1)[0] if ":" in target else Path(target).name
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return {"tasks": len(asyncio.all_tasks()), "fds": sum(kinds.values()), "fd_kinds": kinds}
 
 
 def worker_app() -> FastAPI:

@@ -40,6 +40,7 @@ INTERRUPTION = "Hold on a second"
 TALK_S = (8.0, 20.0)
 SAMPLE_S = 5.0
 RSS_GROWTH_LIMIT = 0.05
+DATABASE_FILE = "bench.db"  # bench.serve's SQLite file (and its -wal, -shm)
 
 
 class SoakLine(PhoneLine):
@@ -89,6 +90,7 @@ class Sample:
     rss: int
     fds: int
     tasks: int
+    fd_kinds: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -120,7 +122,11 @@ class SoakResult:
 async def _sample(server: ServerProcess, http: httpx.AsyncClient, started: float) -> Sample:
     counts = (await http.get(f"{server.base_url}/bench/runtime")).json()
     return Sample(
-        time.monotonic() - started, server.resident_bytes(), counts["fds"], counts["tasks"]
+        time.monotonic() - started,
+        server.resident_bytes(),
+        counts["fds"],
+        counts["tasks"],
+        counts["fd_kinds"],
     )
 
 
@@ -195,6 +201,12 @@ async def soak(calls: int, minutes: float, warmup_s: float) -> SoakResult:
     return result
 
 
+def _not_database(sample: Sample) -> int:
+    """Descriptors other than the SQLite files, which the connection pool holds open (it grows
+    to its size under load and keeps them: not a leak)."""
+    return sum(n for kind, n in sample.fd_kinds.items() if not kind.startswith(DATABASE_FILE))
+
+
 def _rss_by_minute(result: SoakResult) -> dict[int, int]:
     """The last RSS sample of each minute."""
     return {int(sample.at_s // 60): sample.rss for sample in result.samples}
@@ -210,7 +222,9 @@ def render(result: SoakResult, command: str) -> str:
     minutes = sorted(result.lateness_by_minute)
     p99s = [summarize(result.lateness_by_minute[m]).p99 for m in minutes]
     held = result.dropped == 0 and growth < RSS_GROWTH_LIMIT
-    held = held and after.tasks <= before.tasks + 2 and after.fds <= before.fds + 2
+    held = (
+        held and after.tasks <= before.tasks + 2 and _not_database(after) <= _not_database(before)
+    )
     lines = [
         "<!-- soak:begin -->",
         "## 18. Soak: calls ending and starting on one server",
@@ -241,8 +255,19 @@ def render(result: SoakResult, command: str) -> str:
         ),
         "",
         f"{'**Met**' if held else '**Not met**'}: 0 dropped calls, RSS growth under "
-        f"{RSS_GROWTH_LIMIT:.0%} after warm-up, tasks and descriptors back to idle.",
+        f"{RSS_GROWTH_LIMIT:.0%} after warm-up, tasks and descriptors back to idle (those "
+        "of the SQLite files aside: the connection pool keeps what it opened).",
     ]
+    grown = {
+        kind: n - before.fd_kinds.get(kind, 0)
+        for kind, n in after.fd_kinds.items()
+        if n != before.fd_kinds.get(kind, 0)
+    }
+    if grown:
+        lines.append(
+            "Descriptors idle after vs before, by kind: "
+            + ", ".join(f"{kind} {n:+d}" for kind, n in sorted(grown.items()))
+        )
     if result.errors:
         lines.append("Errors: " + "; ".join(sorted(set(result.errors))[:5]))
     lines += [

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from app.config.agent import AgentConfig
@@ -23,7 +23,7 @@ from app.engine.conversation import (
     render_call_templates,
 )
 from app.engine.echo import EchoGate
-from app.engine.ending import VOICEMAIL_LEFT, save_finished_call, voicemail_text
+from app.engine.ending import VOICEMAIL_LEFT, close_provider, save_finished_call, voicemail_text
 from app.engine.interruptions import Interruptions
 from app.engine.keypad import KeypadEntry
 from app.engine.knowledge import KnowledgeSource, TurnKnowledge
@@ -544,27 +544,13 @@ class CallSession:
         except Exception:
             log.exception("call %s: shutdown did not finish cleanly", self.context.call_id)
         finally:
+            timeout_s = self._options.provider_close_timeout_s
             if self._stt is not None:
-                await self._close_provider("stt", self._stt.aclose)
-            await self._close_provider("tts", self._responder.voice.aclose)
+                await close_provider("stt", self._stt.aclose, timeout_s, self.log)
+            await close_provider("tts", self._responder.voice.aclose, timeout_s, self.log)
             recording = await self._close_recording()
             await self._save(self.reason_saved(reason), failed, recording)
             self._closed.set()
-
-    async def _close_provider(self, role: str, close: Callable[[], Awaitable[None]]) -> None:
-        """Close a provider's session, waiting at most the provider close timeout: a service
-        that stalls on close must not hold up the call's save (it is counted, and left)."""
-        try:
-            async with asyncio.timeout(self._options.provider_close_timeout_s):
-                await close()
-        except TimeoutError:
-            log.warning("call %s: the %s session did not close in time", self.context.call_id, role)
-            self.log.event("provider_close_timeout", role=role)
-            self.log.count("provider_close_timeouts")
-        except Exception as error:
-            log.info(
-                "call %s: closing the %s session failed: %r", self.context.call_id, role, error
-            )
 
     async def _close_recording(self) -> dict[str, Any] | None:
         if self._tap is None:

@@ -224,10 +224,12 @@ class FallbackLanguageModel:
                 time.monotonic() - started
             )
             yield first
+            # A stream that stalls after its first tokens fails the turn as a silent one would:
+            # each later event is due within the same timeout. The last model of the chain is
+            # waited for (a slow offline model writing a tool call yields nothing meanwhile).
+            last = index == len(self.chain.members) - 1
             try:
-                # A stream that stalls after its first tokens fails the turn as a silent one
-                # would: each later event is due within the same timeout.
-                async for event in within(events, self._timeout_s):
+                async for event in events if last else within(events, self._timeout_s):
                     yield event
             except Exception as error:
                 self.chain.failed(index, error, time.monotonic() - started)

@@ -95,9 +95,9 @@ class FallbackTextToSpeech:
                 )
                 spoke = True
                 yield first
-                # A voice that stalls mid-sentence is a voice that failed: the caller must
-                # not be left listening to nothing (every voice, the last one included).
-                async for chunk in within(stream, self._timeout_s):
+                # A voice that stalls mid-sentence is a voice that failed: the caller must not
+                # be left listening to nothing while another voice could speak.
+                async for chunk in stream if last else within(stream, self._timeout_s):
                     yield chunk
                 self.chain.succeeded(index)
                 return

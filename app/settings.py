@@ -112,8 +112,16 @@ class Settings(BaseSettings):
     # Inbound frames waiting for the engine; past this a call is falling behind and the
     # oldest audio is dropped (and counted) rather than letting latency grow without bound.
     inbound_queue_frames: int = Field(default=50, ge=5, le=1000)
+    # A provider failing this many times in a row for one organization is skipped by new calls
+    # (its circuit breaker opens); after the cooldown one call tries it again.
+    provider_breaker_failures: int = Field(default=3, ge=1, le=100)
+    provider_breaker_cooldown_s: float = Field(default=30.0, gt=0, le=3600)
     # Seconds a hung-up call may take to wind down its tasks before they are cancelled.
     call_shutdown_timeout_s: float = Field(default=5.0, gt=0)
+    # Seconds a call's end waits for each provider session (recognizer, voice) to close; one
+    # that stalls is left behind (counted in the call's `provider_close_timeouts`) and the call
+    # is saved anyway.
+    provider_close_timeout_s: float = Field(default=3.0, gt=0, le=60)
     dtmf_collect_timeout_s: float = Field(default=1.5, gt=0)
     # A client has this long to send a request's headers, else 408 and the connection closes.
     header_timeout_s: float = Field(default=10.0, gt=0, le=300)

@@ -51,11 +51,14 @@ from bench.sections import (
     QUERIES,
     SECTIONS,
     SIP,
+    SOAK,
     STRESS,
     section_of,
     splice_section,
 )
 from bench.sip_report import SipRun, render_sip
+from bench.soak import render as render_soak
+from bench.soak import soak
 from bench.utterances import espeak_pcm16, peak_normalized
 
 FULL_STEPS = (10, 25, 50, 100, 150, 200, 250, 300)
@@ -215,6 +218,20 @@ async def _sip(
     return lambda results_md: render_sip(rates, steps, run, results_md)
 
 
+async def _soak(args: argparse.Namespace, log: list[str]) -> str:
+    """Section 18: calls ending and starting on one server (`bench.soak`), as a block."""
+    calls = args.soak_calls or (10 if args.quick else 50)
+    minutes = args.soak_minutes or (0.5 if args.quick else 2.0)
+    _say(f"soak: {calls} calls at once for {minutes:g} min ...", log)
+    result = await soak(calls, minutes, warmup_s=min(30.0, minutes * 15))
+    _say(f"  {result.placed} calls placed, {result.dropped} dropped", log)
+    return render_soak(result, _command())
+
+
+def _existing(path: Path) -> str:
+    return path.read_text() if path.exists() else "# Velox benchmark results\n"
+
+
 def _command() -> str:
     return "python -m bench" + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else "")
 
@@ -238,6 +255,9 @@ async def _main(args: argparse.Namespace) -> int:
         return _queries(args, started, machine.describe(), log)
     if args.only == "sip":
         args.skip_scale = args.skip_offline = args.skip_feel = True
+    if args.only == "soak":
+        args.output.write_text(splice_section(_existing(args.output), await _soak(args, log), SOAK))
+        return 0
     if args.only == "feel":
         args.skip_scale = True
     steps: list[StepResult] = []
@@ -263,6 +283,9 @@ async def _main(args: argparse.Namespace) -> int:
             _say(f"  not measured: {offline.unavailable}", log)
         else:
             _say(f"  voice-to-voice p50 {offline.response.p50:.0f} ms", log)
+    soak_block = None
+    if not args.skip_soak and args.only is None:
+        soak_block = await _soak(args, log)
     command = _command()
     feel_block = previous_block(args.output)
     if not args.skip_feel:
@@ -296,7 +319,13 @@ async def _main(args: argparse.Namespace) -> int:
     text = render(run, steps, offline, feel_block)
     # Measured by runs of their own: every section but the feel one this run made.
     for kept in (section for section in SECTIONS if section != FEEL):
-        block = sip_block(text) if kept == SIP and sip_block else section_of(args.output, kept)
+        block: str | None
+        if kept == SIP and sip_block:
+            block = sip_block(text)
+        elif kept == SOAK and soak_block:
+            block = soak_block
+        else:
+            block = section_of(args.output, kept)
         if block:
             text = splice_section(text, block, kept)
     args.output.write_text(text)
@@ -314,9 +343,12 @@ def main() -> int:
     parser.add_argument("--skip-sip", action="store_true", help="keeps the file's section 16")
     parser.add_argument(
         "--only",
-        choices=("feel", "dialer", "stress", "queries", "sip"),
+        choices=("feel", "dialer", "stress", "queries", "sip", "soak"),
         help="run one section and replace it in the existing output file",
     )
+    parser.add_argument("--skip-soak", action="store_true", help="keeps the file's section 18")
+    parser.add_argument("--soak-calls", type=int, help="calls at once (default 50; full: 200)")
+    parser.add_argument("--soak-minutes", type=float, help="soak duration (default 2; full: 10)")
     parser.add_argument(
         "--feel-probes", type=int, help=f"probes per kind (default {FEEL_PROBES}, quick 2)"
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 # 14. tenant isolation under rate limits (`python -m bench.tenant_isolation`).
 # 15. fuzzing (`make fuzz`, `python -m bench.fuzz`).
 # 16. SIP trunk calls (`python -m bench.sip_load`; also run by `python -m bench`).
+# 17. a provider outage (`python -m bench.outage`). 18. the soak (`python -m bench.soak`).
 FEEL = "feel"
 DIALER = "dialer"
 STRESS = "barge-in-stress"
@@ -31,6 +32,8 @@ OFFLINE_STT = "offline-stt"
 TENANT_ISOLATION = "tenant-isolation"
 FUZZ = "fuzz"
 SIP = "sip-load"
+OUTAGE = "outage"
+SOAK = "soak"
 SECTIONS = (
     FEEL,
     DIALER,
@@ -45,6 +48,8 @@ SECTIONS = (
     TENANT_ISOLATION,
     FUZZ,
     SIP,
+    OUTAGE,
+    SOAK,
 )
 # The file-wide method section; a section's own "### How it is measured" must not match it.
 FILE_METHOD_HEADING = "\n## How it is measured"

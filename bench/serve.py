@@ -18,6 +18,7 @@ interruption, echo and end-of-turn settings, and prints `agent.<kind>=<id>` for 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 import tempfile
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from app.api.server_protocols import uvicorn_protocols
 from app.config.agent import AgentConfig, ProviderChoice
@@ -229,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     app = create_app(settings, providers=registry, preload=False, freeze_heap=True)
+    app.router.routes.insert(0, APIRoute("/bench/runtime", runtime_counts, methods=["GET"]))
     uvicorn.run(
         app,
         host=settings.host,
@@ -238,6 +241,20 @@ def main(argv: list[str] | None = None) -> int:
         **uvicorn_protocols(),
     )
     return 0
+
+
+async def runtime_counts() -> dict[str, object]:
+    """This process's asyncio tasks and open file descriptors, those by kind (`socket`,
+    `pipe`, a file's name...), for the soak's leak checks."""
+    kinds: dict[str, int] = {}
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue  # closed meanwhile (the listing's own descriptor)
+        kind = target.split(":", 1)[0] if ":" in target else Path(target).name
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return {"tasks": len(asyncio.all_tasks()), "fds": sum(kinds.values()), "fd_kinds": kinds}
 
 
 def worker_app() -> FastAPI:

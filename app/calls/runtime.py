@@ -32,7 +32,7 @@ class VoiceRuntime:
     options: EngineOptions
     live_calls: dict[str, CallSession] = field(default_factory=dict)
     phrases: PhraseCache = field(default_factory=PhraseCache)
-    breakers: CircuitBreakers = field(default_factory=CircuitBreakers)
+    breakers: CircuitBreakers = field(init=False)
     # This process's row in voice_nodes once the service has started (see app/calls/node_watch.py).
     node_id: str | None = None
     # Every node's calls as they happen, and commands to the node holding a call.
@@ -46,6 +46,10 @@ class VoiceRuntime:
 
     def __post_init__(self) -> None:
         self.rates = rate_limits_for(self.settings)
+        self.breakers = CircuitBreakers(
+            failure_threshold=self.settings.provider_breaker_failures,
+            cooldown_s=self.settings.provider_breaker_cooldown_s,
+        )
 
     def add_live_call(self, session: CallSession) -> None:
         self.live_calls[session.context.call_id] = session
@@ -80,5 +84,6 @@ class VoiceRuntime:
             playout_lead_ms=settings.playout_lead_ms,
             inbound_queue_frames=settings.inbound_queue_frames,
             call_shutdown_timeout_s=settings.call_shutdown_timeout_s,
+            provider_close_timeout_s=settings.provider_close_timeout_s,
             dtmf_collect_timeout_s=settings.dtmf_collect_timeout_s,
         )

@@ -2,12 +2,15 @@
 
 `CallSession` decides when a call ends (a tool, a timer, a voicemail message heard to its end,
 the caller gone, an engine error); this module holds what ending needs that is not the
-session's state: the voicemail text, and a save that never leaves a call unfinished.
+session's state: the voicemail text, a bounded close of each provider session, and a save that
+never leaves a call unfinished.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from app.config.agent import MESSAGE_MAX_CHARS, AgentConfig
 from app.engine.conversation import CallContext
@@ -19,6 +22,22 @@ log = logging.getLogger(__name__)
 
 # The call event (and end reason) of a voicemail message heard to its end.
 VOICEMAIL_LEFT = "voicemail_left"
+
+
+async def close_provider(
+    role: str, close: Callable[[], Awaitable[None]], timeout_s: float, call_log: TranscriptLog
+) -> None:
+    """Close a provider's session, waiting at most `timeout_s`: a service that stalls on close
+    must not hold up the call's save (it is counted, and left behind)."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            await close()
+    except TimeoutError:
+        log.warning("the %s session did not close within %.1f s; the call goes on", role, timeout_s)
+        call_log.event("provider_close_timeout", role=role)
+        call_log.count("provider_close_timeouts")
+    except Exception as error:
+        log.info("closing the %s session failed: %r", role, error)
 
 
 async def voicemail_text(

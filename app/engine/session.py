@@ -23,7 +23,7 @@ from app.engine.conversation import (
     render_call_templates,
 )
 from app.engine.echo import EchoGate
-from app.engine.ending import VOICEMAIL_LEFT, save_finished_call, voicemail_text
+from app.engine.ending import VOICEMAIL_LEFT, close_provider, save_finished_call, voicemail_text
 from app.engine.interruptions import Interruptions
 from app.engine.keypad import KeypadEntry
 from app.engine.knowledge import KnowledgeSource, TurnKnowledge
@@ -406,6 +406,8 @@ class CallSession:
         if turn.final_overdue:
             self.log.event("stt_final_timeout", used_interim=bool(turn.text))
         if state is TurnState.NOISE:
+            if turn.recognizer_lost and self.config.velox.fallback_message:  # words lost
+                self._responder.start(self.config.velox.fallback_message, "fallback")
             return
         last_speech = self._last_speech_wall or now
         stt_final = turn.final_received_wall
@@ -459,6 +461,11 @@ class CallSession:
         if not self._listening:
             return
         turn = self._user_turn
+        if transcript.recognizer_lost:
+            self.log.event("stt_recognizer_lost", interim=turn.interim)
+            if not turn.is_empty() or self._segmenter.in_speech:
+                turn.lose_recognizer(self.log.media_ms())
+            return
         turn.add(transcript, media_ms=self.log.media_ms(), now=self._clock())
         if transcript.is_final:
             self.log.event("user_transcript", text=transcript.text.strip())
@@ -537,11 +544,10 @@ class CallSession:
         except Exception:
             log.exception("call %s: shutdown did not finish cleanly", self.context.call_id)
         finally:
+            timeout_s = self._options.provider_close_timeout_s
             if self._stt is not None:
-                with contextlib.suppress(Exception):
-                    await self._stt.aclose()
-            with contextlib.suppress(Exception):
-                await self._responder.voice.aclose()
+                await close_provider("stt", self._stt.aclose, timeout_s, self.log)
+            await close_provider("tts", self._responder.voice.aclose, timeout_s, self.log)
             recording = await self._close_recording()
             await self._save(self.reason_saved(reason), failed, recording)
             self._closed.set()

@@ -79,6 +79,7 @@ class UserTurn:
         self.final_received_wall: float | None = None
         self.final_overdue = False
         self.recognizer_ended = False  # the recognizer's own end-of-utterance, since the last words
+        self.recognizer_lost = False  # the recognizer failed while this turn was being heard
 
     @property
     def text(self) -> str:
@@ -101,6 +102,17 @@ class UserTurn:
         self.final_received_wall = now
         if text:
             self.finals.append(text)
+
+    def lose_recognizer(self, media_ms: int) -> None:
+        """The recognizer failed mid-turn: its interim stands as the words heard, no final is
+        awaited, and a turn without words is one the agent must ask to hear again."""
+        self.recognizer_lost = True
+        self.awaiting_final = False
+        if self.interim:
+            self.finals.append(self.interim)
+            self.interim = ""
+        if self.first_speech_ms is None:
+            self.first_speech_ms = media_ms
 
     def state(
         self, *, in_speech: bool, now_ms: int, silence_ms: int, windows: EndOfTurnWindows

@@ -122,6 +122,12 @@ PROVIDER_BREAKER_OPENS = Counter(
     ["provider"],
     registry=REGISTRY,
 )
+PROVIDER_BREAKER_CLOSES = Counter(
+    "velox_provider_breaker_closes",
+    "Circuit breakers closed again: a half-open try of the provider succeeded",
+    ["provider"],
+    registry=REGISTRY,
+)
 REJECTED_QUERIES = Counter(
     "velox_rejected_queries",
     "Requests refused for their query string: an unknown filter value, search syntax, a bad "

@@ -53,12 +53,15 @@ class VoiceActivityDetector(Protocol):
 @dataclass(frozen=True, slots=True)
 class Transcript:
     """Words heard. `end_of_speech` is the recognizer's own view that the caller finished an
-    utterance (Deepgram's `speech_final` or `UtteranceEnd`); the turn rules may use it."""
+    utterance (Deepgram's `speech_final` or `UtteranceEnd`); the turn rules may use it.
+    `recognizer_lost` (no words) says the recognizer failed and was replaced: whatever it had
+    heard since its last final will never come."""
 
     text: str
     is_final: bool
     confidence: float | None = None
     end_of_speech: bool = False
+    recognizer_lost: bool = False
 
 
 class SttStream(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -141,10 +141,12 @@ def running_service(
     drain_timeout_s: float = 15.0,
     allow_private_urls: bool = False,
     rate_limits_enabled: bool = True,
+    settings_overrides: Mapping[str, Any] | None = None,
 ) -> Iterator[RunningService]:
     """Serve `registry`'s providers, with an agent (as `config` chooses them) on AGENT_NUMBER;
     on a SQLite file in `tmp_path` unless given an (empty) database's URL. With `sip`, it
-    listens for SIP on 127.0.0.1 (a free UDP port) and answers SIP_NUMBER as a SIP trunk."""
+    listens for SIP on 127.0.0.1 (a free UDP port) and answers SIP_NUMBER as a SIP trunk.
+    `settings_overrides` sets any other setting (or replaces one of these)."""
     port = free_port()
     settings = Settings(
         data_dir=tmp_path,
@@ -160,6 +162,8 @@ def running_service(
         rate_limits_enabled=rate_limits_enabled,
         allow_private_urls=allow_private_urls,
     )
+    if settings_overrides:
+        settings = settings.model_copy(update=dict(settings_overrides))
     upgrade(settings.resolved_database_url())
     database = Database(settings.resolved_database_url())
     with database.session() as session:

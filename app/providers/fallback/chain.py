@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from app.observability.metrics import PROVIDER_FAILURES, PROVIDER_LATENCY
@@ -30,7 +30,7 @@ from app.providers.base import (
     ToolSpec,
     close_stream,
 )
-from app.providers.fallback.breakers import CircuitBreakers
+from app.providers.fallback.breakers import Admission, CircuitBreakers
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +84,13 @@ class Chain(Generic[P]):
         self._scope = scope
         self.current = 0
         self.observer: ProviderObserver = _Unobserved()
+        self._trials: set[int] = set()
         # Start past providers whose breaker is open (keeping the last one whatever its state).
-        while self.current < len(self.members) - 1 and not self._allows(self.current):
+        # Only a look: a half-open try is taken when the provider is used (a provider set built
+        # to warm a greeting from the phrase cache must not spend it).
+        while self.current < len(self.members) - 1 and not self._breakers.allows(
+            str(self.members[self.current].name), self._scope
+        ):
             self.current += 1
 
     @property
@@ -93,23 +98,44 @@ class Chain(Generic[P]):
         return str(self.members[self.current].name)
 
     def _allows(self, index: int) -> bool:
-        return self._breakers.allows(str(self.members[index].name), self._scope)
+        """Whether this call may use member `index`; a half-open try, once taken, is this
+        call's until it is decided."""
+        if index in self._trials:
+            return True
+        provider = str(self.members[index].name)
+        admission = self._breakers.admit(provider, self._scope)
+        if admission is Admission.TRIAL:
+            self._trials.add(index)
+            self.observer.event("provider_breaker_trial", role=self.role, provider=provider)
+        return admission is not Admission.REFUSED
 
-    def candidates(self) -> list[int]:
-        """Indexes to try, in order, from the one in use."""
-        later = [i for i in range(self.current, len(self.members)) if self._allows(i)]
-        return later or [len(self.members) - 1]
+    def candidates(self) -> Iterator[int]:
+        """Indexes to try, in order, from the one in use (the last one whatever its breaker).
+
+        Lazy: a member's half-open try is taken only when the call gets that far."""
+        last = len(self.members) - 1
+        for index in range(self.current, last + 1):
+            if index == last or self._allows(index):
+                yield index
 
     def has_fallback(self) -> bool:
         return self.current < len(self.members) - 1
 
     def succeeded(self, index: int) -> None:
-        self._breakers.record_success(str(self.members[index].name), self._scope)
+        provider = str(self.members[index].name)
+        trial = index in self._trials
+        self._trials.discard(index)
+        if self._breakers.record_success(provider, self._scope, trial=trial):
+            log.info("%s provider %s is back: its breaker closed", self.role, provider)
+            self.observer.event("provider_breaker_closed", role=self.role, provider=provider)
 
     def failed(self, index: int, error: BaseException, elapsed_s: float) -> None:
         """Record the failure and move the call past this provider if another one is left."""
         provider = str(self.members[index].name)
-        self._breakers.record_failure(provider, self._scope)
+        trial = index in self._trials
+        self._trials.discard(index)
+        if self._breakers.record_failure(provider, self._scope, trial=trial):
+            self.observer.event("provider_breaker_opened", role=self.role, provider=provider)
         PROVIDER_FAILURES.labels(role=self.role, provider=provider).inc()
         moved_to = None
         if index >= self.current and index < len(self.members) - 1:
@@ -152,6 +178,19 @@ async def open_with_retries(
     raise AssertionError("unreachable")
 
 
+async def within(stream: AsyncIterator[T], timeout_s: float) -> AsyncIterator[T]:
+    """`stream`'s items, each due within `timeout_s` of asking for it (TimeoutError if not).
+
+    Only the wait on the provider is timed, not the time the consumer takes between items."""
+    while True:
+        try:
+            async with asyncio.timeout(timeout_s):
+                item = await anext(stream)
+        except StopAsyncIteration:
+            return
+        yield item
+
+
 # --- language model -------------------------------------------------------------------------
 
 
@@ -167,7 +206,7 @@ class FallbackLanguageModel:
     async def stream(
         self, messages: list[ChatMessage], tools: list[ToolSpec], options: GenerationOptions
     ) -> AsyncIterator[LlmEvent]:
-        index = self.chain.candidates()[0]
+        index = next(self.chain.candidates())
         provider = self.chain.members[index]
         started = time.monotonic()
         events = provider.stream(messages, tools, options)
@@ -185,12 +224,16 @@ class FallbackLanguageModel:
                 time.monotonic() - started
             )
             yield first
+            # A stream that stalls after its first tokens fails the turn as a silent one would:
+            # each later event is due within the same timeout. The last model of the chain is
+            # waited for (a slow offline model writing a tool call yields nothing meanwhile).
+            last = index == len(self.chain.members) - 1
             try:
-                async for event in events:
+                async for event in events if last else within(events, self._timeout_s):
                     yield event
             except Exception as error:
                 self.chain.failed(index, error, time.monotonic() - started)
-                raise
+                raise ProviderError(provider.name, f"stopped: {describe(error)}") from error
             self.chain.succeeded(index)
         finally:
             await close_stream(events)

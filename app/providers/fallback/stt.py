@@ -62,6 +62,7 @@ class FallbackSttStream:
         self._switching = False
         self._closed = False
         self._finalize_at: float | None = None
+        self._waiting: asyncio.Timeout | None = None  # the transcript loop's wait, if waiting
 
     async def push_audio(self, frame: bytes) -> None:
         if self._switching:
@@ -74,6 +75,8 @@ class FallbackSttStream:
 
     async def finalize(self) -> None:
         self._finalize_at = time.monotonic()
+        if self._waiting is not None:
+            self._waiting.reschedule(self._final_deadline())
         try:
             await self._stream.finalize()
         except Exception as error:
@@ -90,6 +93,8 @@ class FallbackSttStream:
                     transcript = await self._next(iterator, chain)
                     if transcript is None:
                         return
+                    if transcript.is_final:
+                        chain.succeeded(index)  # a recognizer that delivers finals works
                     if transcript.is_final and self._finalize_at is not None:
                         PROVIDER_LATENCY.labels("stt", chain.name, "final").observe(
                             time.monotonic() - self._finalize_at
@@ -102,22 +107,29 @@ class FallbackSttStream:
                 chain.failed(index, error, 0.0)
                 await close_stream(iterator)
                 await self._switch(stream)
+                yield Transcript("", is_final=False, recognizer_lost=True)
 
     async def _next(
         self, iterator: AsyncIterator[Transcript], chain: Chain[Any]
     ) -> Transcript | None:
         """The next transcript; a final overdue past the deadline counts as a failure when
-        there is a recognizer to move to."""
-        deadline = None
-        if self._finalize_at is not None and chain.has_fallback():
-            deadline = self._finalize_at + self._owner.final_timeout_s - time.monotonic()
-        try:
-            if deadline is None:
+        there is a recognizer to move to. The deadline is set by `finalize()` even while this
+        wait is in progress: a recognizer that goes quiet after its interims is caught too."""
+        async with asyncio.timeout_at(self._final_deadline()) as timeout:
+            self._waiting = timeout
+            try:
                 return await anext(iterator)
-            async with asyncio.timeout(max(0.0, deadline)):
-                return await anext(iterator)
-        except StopAsyncIteration:
+            except StopAsyncIteration:
+                return None
+            finally:
+                self._waiting = None
+
+    def _final_deadline(self) -> float | None:
+        """When the final asked for is overdue, in event-loop time; None when not waited for."""
+        if self._finalize_at is None or not self._owner.chain.has_fallback():
             return None
+        left = self._finalize_at + self._owner.final_timeout_s - time.monotonic()
+        return asyncio.get_running_loop().time() + left
 
     async def _switch(self, broken: SttStream) -> None:
         self._switching = True

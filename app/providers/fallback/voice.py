@@ -19,7 +19,7 @@ from app.providers.base import (
     TtsSession,
     close_stream,
 )
-from app.providers.fallback.chain import Chain, describe, open_with_retries
+from app.providers.fallback.chain import Chain, describe, open_with_retries, within
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,9 @@ class FallbackTextToSpeech:
                 )
                 spoke = True
                 yield first
-                async for chunk in stream:
+                # A voice that stalls mid-sentence is a voice that failed: the caller must not
+                # be left listening to nothing while another voice could speak.
+                async for chunk in stream if last else within(stream, self._timeout_s):
                     yield chunk
                 self.chain.succeeded(index)
                 return

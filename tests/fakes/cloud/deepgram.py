@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import threading
 import time
 import uuid
@@ -26,14 +25,13 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import numpy as np
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-BYTES_PER_MS = 32  # PCM16 mono at 16 kHz
-VOICED_DBFS = -45.0
+from tests.fakes.cloud.deepgram_recognizer import BYTES_PER_MS, Recognizer
+from tests.fakes.cloud.faults import Fault, FaultPlan
 
 
 @dataclass(frozen=True)
@@ -91,146 +89,6 @@ class LiveConnection:
         return self.audio_bytes // BYTES_PER_MS
 
 
-class _Recognizer:
-    """Turns audio level into Deepgram's messages, in audio time."""
-
-    def __init__(self, script: DeepgramScript, query: dict[str, str], request_id: str) -> None:
-        self._script = script
-        self._utterances = list(script.utterances)
-        self._endpointing_ms = int(query.get("endpointing", "10"))
-        self._utterance_end_ms = int(query.get("utterance_end_ms", "0")) or None
-        self._vad_events = query.get("vad_events") == "true"
-        self._request_id = request_id
-        self._clock_ms = 0
-        self._words: list[str] = []
-        self._heard_ms = 0
-        self._quiet_ms = 0
-        self._shown = 0
-        self._pending = False  # words heard that no final has carried yet
-        self._last_word_end_ms: int | None = None
-
-    def audio(self, frame: bytes) -> list[dict[str, Any]]:
-        duration = len(frame) // BYTES_PER_MS
-        start = self._clock_ms
-        self._clock_ms += duration
-        samples = np.frombuffer(frame[: len(frame) // 2 * 2], dtype="<i2").astype(np.float64)
-        rms = math.sqrt(float(np.mean(samples**2))) if samples.size else 0.0
-        voiced = rms > 0 and 20 * math.log10(rms / 32768) > VOICED_DBFS
-        out: list[dict[str, Any]] = []
-        if voiced:
-            if not self._pending:
-                self._words = (self._utterances.pop(0) if self._utterances else "mm").split()
-                self._heard_ms = self._shown = 0
-                self._pending = True
-                if self._vad_events:
-                    out.append(self._speech_started(start))
-            self._heard_ms += duration
-            self._quiet_ms = 0
-            every = self._script.interim_every_ms
-            if self._heard_ms // every > (self._heard_ms - duration) // every:
-                self._shown = min(len(self._words), self._shown + 1)
-                out.append(self._results(" ".join(self._words[: self._shown]), is_final=False))
-            return out
-        self._quiet_ms += duration
-        if self._pending and self._quiet_ms >= self._endpointing_ms:
-            out.append(self._final(speech_final=self._script.speech_final))
-        if (
-            self._utterance_end_ms is not None
-            and self._last_word_end_ms is not None
-            and self._clock_ms - self._last_word_end_ms >= self._utterance_end_ms
-        ):
-            out.append(
-                {
-                    "type": "UtteranceEnd",
-                    "channel": [0, 1],
-                    "last_word_end": self._last_word_end_ms / 1000,
-                }
-            )
-            self._last_word_end_ms = None
-        return out
-
-    def finalize(self) -> dict[str, Any]:
-        if self._pending:
-            return self._final(speech_final=False, from_finalize=True)
-        return self._results("", is_final=True, from_finalize=True)
-
-    def flush(self) -> list[dict[str, Any]]:
-        return [self._final(speech_final=False)] if self._pending else []
-
-    def metadata(self) -> dict[str, Any]:
-        return {
-            "type": "Metadata",
-            "transaction_key": "deprecated",
-            "request_id": self._request_id,
-            "sha256": "0" * 64,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
-            "duration": self._clock_ms / 1000,
-            "channels": 1,
-            "models": ["1abfe86b-e047-4eed-858a-35e5625b41ee"],
-            "model_info": {
-                "1abfe86b-e047-4eed-858a-35e5625b41ee": {
-                    "name": "2-general-nova",
-                    "version": "2024-01-06.5664",
-                    "arch": "nova-3",
-                }
-            },
-        }
-
-    def _final(self, *, speech_final: bool, from_finalize: bool = False) -> dict[str, Any]:
-        self._pending = False
-        self._last_word_end_ms = self._clock_ms - self._quiet_ms
-        text = " ".join(self._words)
-        return self._results(
-            text, is_final=True, speech_final=speech_final, from_finalize=from_finalize
-        )
-
-    def _speech_started(self, start_ms: int) -> dict[str, Any]:
-        return {"type": "SpeechStarted", "channel": [0, 1], "timestamp": start_ms / 1000}
-
-    def _results(
-        self,
-        text: str,
-        *,
-        is_final: bool,
-        speech_final: bool = False,
-        from_finalize: bool = False,
-    ) -> dict[str, Any]:
-        words = text.split()
-        span = self._heard_ms / 1000 / max(len(words), 1)
-        return {
-            "type": "Results",
-            "channel_index": [0, 1],
-            "duration": self._heard_ms / 1000,
-            "start": max(self._clock_ms - self._heard_ms - self._quiet_ms, 0) / 1000,
-            "is_final": is_final,
-            "speech_final": speech_final,
-            "channel": {
-                "alternatives": [
-                    {
-                        "transcript": text,
-                        "confidence": 0.98 if words else 0.0,
-                        "words": [
-                            {
-                                "word": word,
-                                "start": round(i * span, 3),
-                                "end": round((i + 1) * span, 3),
-                                "confidence": 0.98,
-                                "punctuated_word": word,
-                            }
-                            for i, word in enumerate(words)
-                        ],
-                    }
-                ]
-            },
-            "metadata": {
-                "request_id": self._request_id,
-                "model_info": {"name": "2-general-nova", "version": "2024-01-06", "arch": "nova-3"},
-                "model_uuid": "1abfe86b-e047-4eed-858a-35e5625b41ee",
-            },
-            "from_finalize": from_finalize,
-        }
-
-
 class DeepgramLiveDouble:
     """The live API on a free local port, run in its own thread and event loop."""
 
@@ -238,6 +96,7 @@ class DeepgramLiveDouble:
         self.api_key = api_key
         self.script = script or DeepgramScript()
         self.connections: list[LiveConnection] = []
+        self.faults: FaultPlan | None = None  # a share of utterances fail, as planned
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: Server | None = None
@@ -322,11 +181,15 @@ class DeepgramLiveDouble:
     async def _handle(self, connection: ServerConnection) -> None:
         record: LiveConnection = connection.record  # type: ignore[attr-defined]
         script = self.script
-        recognizer = _Recognizer(script, record.query, connection.request_id)  # type: ignore[attr-defined]
+        recognizer = Recognizer(script, record.query, connection.request_id)  # type: ignore[attr-defined]
         sent_results = False
+        fault: Fault | None = None  # the fate of the utterance being heard
+        hung = False  # a hung recognizer reads on and answers nothing
 
         async def send(messages: list[dict[str, Any]]) -> None:
             nonlocal sent_results
+            if hung:
+                return
             for message in messages:
                 if message["type"] == "Results" and not sent_results:
                     sent_results = True
@@ -349,7 +212,20 @@ class DeepgramLiveDouble:
                         await connection.close()
                         return
                     record.audio_bytes += len(data)
-                    await send(recognizer.audio(data))
+                    utterances = recognizer.utterances_heard
+                    messages = recognizer.audio(data)
+                    if self.faults is not None and recognizer.utterances_heard > utterances:
+                        fault = self.faults.next()
+                        if fault is Fault.HANG_BEFORE:
+                            hung = True
+                        elif fault in (Fault.RESET, Fault.SERVER_ERROR):
+                            await send(messages)  # what it heard so far, then the failure
+                            if fault is Fault.RESET:
+                                connection.transport.abort()
+                            else:
+                                await connection.close(1011, "NET-0000: internal server error")
+                            return
+                    await send(messages)
                     if (
                         script.drop_after_audio_ms is not None
                         and record.audio_ms >= script.drop_after_audio_ms
@@ -363,6 +239,7 @@ class DeepgramLiveDouble:
                 kind = _control_type(data)
                 record.controls.append(kind)
                 if kind == "Finalize":
+                    hung = hung or fault is Fault.HANG_AFTER  # interims sent, no final comes
                     await send([recognizer.finalize()])
                 elif kind == "CloseStream":
                     await send([*recognizer.flush(), recognizer.metadata()])

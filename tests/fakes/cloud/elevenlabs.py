@@ -41,6 +41,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from telephony.audio import pcm16_to_alaw, pcm16_to_mulaw
+from tests.fakes.cloud.faults import Fault, FaultPlan
 from tests.fakes.cloud.socket_double import RecordedConnection, SocketDouble
 
 VALID_KEY = "test-elevenlabs-key"
@@ -96,6 +97,7 @@ class ElevenLabsDouble(SocketDouble):
     def __init__(self) -> None:
         super().__init__()
         self.behaviour = Behaviour()
+        self.faults: FaultPlan | None = None  # a share of sentences fail, as planned
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         parts = urlsplit(request.path)
@@ -200,11 +202,27 @@ class ElevenLabsDouble(SocketDouble):
         encoding, rate = fmt
         audio = tone(encoding, rate, len(text.strip()) * MS_PER_CHAR)
         await asyncio.sleep(self.behaviour.first_byte_delay_s)
+        fault = self.faults.next() if self.faults is not None else None
         while self.behaviour.malformed_before_audio > 0:
             self.behaviour.malformed_before_audio -= 1
             await socket.send('{"audio": "not base64 at all!!"')
+        if fault is Fault.SERVER_ERROR:
+            # The service's own failure: an error message, then an internal-error close.
+            message = "An internal server error occurred"
+            await socket.send(json.dumps({"message": message, "error": "internal_error"}))
+            await socket.close(1011, message)
+            return
+        if fault is Fault.HANG_BEFORE:
+            await self._hang(socket)
+            return
         chunk = len(tone(encoding, rate, CHUNK_MS))
         for start in range(0, len(audio), chunk):
+            if fault is not None and start > 0:  # the sentence's first audio is out
+                if fault is Fault.RESET:
+                    socket.transport.abort()
+                else:
+                    await self._hang(socket)
+                return
             drop = self.behaviour.drop_after_chunks
             if drop is not None and self.audio_messages_sent >= drop:
                 socket.transport.abort()
@@ -223,6 +241,13 @@ class ElevenLabsDouble(SocketDouble):
             self.audio_messages_sent += 1
             if self.behaviour.chunk_interval_s:
                 await asyncio.sleep(self.behaviour.chunk_interval_s)
+
+    async def _hang(self, socket: ServerConnection) -> None:
+        """Say nothing more for this sentence, until the connection closes (or the plan's
+        hang ends)."""
+        assert self.faults is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(socket.wait_closed(), self.faults.hang_s)
 
 
 def _alignment(text: str) -> dict[str, list[Any]]:

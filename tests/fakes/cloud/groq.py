@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import socket
+import struct
 import sys
 import threading
 import time
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.fakes.cloud.faults import Fault, FaultPlan
 
 CHAT_PATH = "/openai/v1/chat/completions"
 
@@ -114,6 +117,7 @@ class GroqChatDouble:
         self.script = script or GroqScript()
         self.requests: list[RecordedRequest] = []
         self.client_hung_up = threading.Event()
+        self.faults: FaultPlan | None = None  # a share of streamed requests fail, as planned
         self._httpd = _Server(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
         self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
@@ -123,6 +127,8 @@ class GroqChatDouble:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self.faults is not None:
+            self.faults.released.set()
         self._httpd.shutdown()
         self._httpd.server_close()
 
@@ -200,7 +206,19 @@ def _handler(double: GroqChatDouble) -> type[BaseHTTPRequestHandler]:
             elif not body.get("stream", False):
                 self._complete(script, body)
             else:
-                self._stream(script)
+                fault = double.faults.next() if double.faults is not None else None
+                if fault is Fault.SERVER_ERROR:
+                    self._refuse(server_error(503))
+                elif fault is Fault.HANG_BEFORE:
+                    self._hang()
+                else:
+                    self._stream(script, fault)
+
+        def _hang(self) -> None:
+            """Hold the request unanswered (until the client gives up or the double stops)."""
+            assert double.faults is not None
+            double.faults.released.wait(double.faults.hang_s)
+            self.close_connection = True
 
         def _refuse(self, refusal: Refusal) -> None:
             payload = refusal.body()
@@ -256,7 +274,7 @@ def _handler(double: GroqChatDouble) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(payload)
 
-        def _stream(self, script: GroqScript) -> None:
+        def _stream(self, script: GroqScript, fault: Fault | None = None) -> None:
             time.sleep(script.first_byte_delay_s)
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
@@ -276,6 +294,9 @@ def _handler(double: GroqChatDouble) -> type[BaseHTTPRequestHandler]:
                         self.connection.shutdown(socket.SHUT_RDWR)
                         return
                     self._event(data)
+                    if fault is not None and deltas_sent == 1:  # the first words are out
+                        self._fail_mid_stream(fault)
+                        return
                     time.sleep(script.chunk_delay_s)
                 self._event("[DONE]")
                 self.wfile.write(b"0\r\n\r\n")
@@ -283,6 +304,15 @@ def _handler(double: GroqChatDouble) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):
                 double.client_hung_up.set()
                 self.close_connection = True
+
+        def _fail_mid_stream(self, fault: Fault) -> None:
+            if fault is Fault.HANG_AFTER:
+                self._hang()
+                return
+            # A reset: RST instead of FIN (SO_LINGER 0), the stream cut without its end.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
 
         def _event(self, data: str) -> None:
             payload = f"data: {data}\n\n".encode()

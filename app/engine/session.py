@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from typing import Any
 
 from app.config.agent import AgentConfig
@@ -24,6 +25,7 @@ from app.engine.conversation import (
 )
 from app.engine.echo import EchoGate
 from app.engine.ending import VOICEMAIL_LEFT, save_finished_call, voicemail_text
+from app.engine.handover import TRANSFER_TO_AGENT, AgentDirectory, Handover
 from app.engine.interruptions import Interruptions
 from app.engine.keypad import KeypadEntry
 from app.engine.knowledge import KnowledgeSource, TurnKnowledge
@@ -66,9 +68,16 @@ class CallSession:
         audio_tap: CallAudioTap | None = None,
         disclosure: str = "",
         knowledge: KnowledgeSource | None = None,
+        agents: AgentDirectory | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.context = context
+        # The agent speaking now (another after `transfer_to_agent`), and who may take over.
+        self.agent_id = context.agent_id
+        self._agents = agents
+        self._can_transfer = can_transfer
+        self._on_tool_outcome: Callable[[str, str], None] | None = None
+        self._transcripts: asyncio.Task[None] | None = None
         # The call's recording, if it is recorded, and the line said first because it is.
         self._tap = audio_tap
         self._disclosure = disclosure
@@ -124,16 +133,7 @@ class CallSession:
             config=config,
             providers=providers,
             conversation=self.conversation,
-            system_tools=SystemTools(
-                config,
-                can_transfer=can_transfer,
-                transport=transport,
-                log=self.log,
-                end_call=self._request_end,
-                voicemail=self._voicemail_reached,
-                playout=self._playout,
-                encoder=self._encoder,
-            ),
+            system_tools=self._system_tools(config),
             client_tools=self._client_tools,
             transport=transport,
             playout=self._playout,
@@ -146,6 +146,7 @@ class CallSession:
             phrases=phrases,
             voice=voice,
             knowledge=self._knowledge,
+            hand_over=self._hand_over,
             clock=clock,
         )
 
@@ -158,6 +159,20 @@ class CallSession:
             log=self.log,
             events=self._events,
             clock=clock,
+        )
+
+    def _system_tools(self, config: AgentConfig) -> SystemTools:
+        return SystemTools(
+            config,
+            can_transfer=self._can_transfer,
+            transport=self._transport,
+            log=self.log,
+            end_call=self._request_end,
+            voicemail=self._voicemail_reached,
+            playout=self._playout,
+            encoder=self._encoder,
+            agent_id=self.agent_id,
+            agents=self._agents,
         )
 
     def _on_agent_frame(self, frame: bytes, plays_at: float) -> None:
@@ -185,7 +200,7 @@ class CallSession:
         self._spawn(self._playout.run(), "playout")
         self._spawn(self._inbound_loop(self._stt), "inbound")
         self._spawn(self._watchdog(), "watchdog")
-        self._spawn(self._transcript_loop(self._stt), "transcripts")
+        self._transcripts = self._spawn(self._transcript_loop(self._stt), "transcripts")
         if self._disclosure.strip():
             first_message = f"{self._disclosure.strip()} {first_message}".strip()
         if first_message.strip():
@@ -196,6 +211,7 @@ class CallSession:
     ) -> None:
         """The webhook tools the calls room loaded for this call (the agent's `tool_ids`);
         `on_outcome(kind, outcome)` is told of each call's outcome (for the counters)."""
+        self._on_tool_outcome = on_outcome
         for missing in tools.missing:
             self.log.event("tool_unavailable", reason=missing)
         if not tools.webhooks:
@@ -254,9 +270,11 @@ class CallSession:
     async def wait_closed(self) -> None:
         await self._closed.wait()
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task_name = f"{name}:{self.context.call_id}"
-        self._tasks.append(asyncio.create_task(self._guard(coroutine, name), name=task_name))
+        task = asyncio.create_task(self._guard(coroutine, name), name=task_name)
+        self._tasks.append(task)
+        return task
 
     async def _guard(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
         """A loop that dies ends the call (saved), instead of leaving a silent line."""
@@ -328,6 +346,7 @@ class CallSession:
     async def _inbound_loop(self, stt: SttStream) -> None:
         while True:
             frame = await self._inbound.get()
+            stt = self._stt or stt  # a handover may have opened another stream
             now = self._last_tick = self._clock()
             heard = await self._line.hear(frame, now)
             probability, frame, change = heard.probability, heard.frame, heard.change
@@ -466,6 +485,74 @@ class CallSession:
                 self._knowledge.prefetch(turn.text)
             if await self._interruptions.on_final(turn) and self._user_turn is turn:
                 self._user_turn = UserTurn()  # said over the agent, and not a turn
+
+    # --- handing over: another agent, another language -------------------------------------
+
+    async def _hand_over(self, handover: Handover) -> str:
+        """Go on as `handover` says, history kept: the new settings' prompt, voice, recognizer
+        language, tools and knowledge. Returns the new agent's first message (rendered)."""
+        config, agent = handover.config, handover.agent
+        providers = agent.providers if agent is not None else self._providers
+        context = replace(self.context, agent_id=handover.agent_id)
+        language = config.conversation_config.agent.language
+        stt = None
+        if agent is not None or language != self.config.conversation_config.agent.language:
+            stt = await providers.stt.open_stream(language)
+        prompt, first_message = await render_call_templates(config, context, self.log)
+        knowledge = agent.knowledge if agent is not None else self._knowledge_source
+        if knowledge is not None:
+            prompt += await knowledge.prompt_section()
+        self.log.event(
+            "agent_transferred" if handover.kind == TRANSFER_TO_AGENT else "language_switched",
+            **dict(handover.event),
+        )
+        if agent is not None:
+            self.log.handed_to(self.agent_id, agent.agent_id)
+            self.agent_id = agent.agent_id
+            self._knowledge_source = knowledge
+            old_knowledge, self._knowledge = (
+                self._knowledge,
+                (TurnKnowledge(knowledge, self.log) if knowledge is not None else None),
+            )
+            if old_knowledge is not None:
+                await old_knowledge.close()
+        self.config, self._providers = config, providers
+        providers.observe(self.log)
+        self.conversation.set_system_prompt(prompt)
+        if agent is not None:
+            self.conversation.add_context(
+                f"the caller was transferred to you, {config.name}; the conversation so far is "
+                "above. Carry on helping them."
+            )
+        self._windows = EndOfTurnWindows.for_agent(config)
+        self._interruptions.adopt(config)
+        self._client_tools = ClientTools(config, self._events, self.log)
+        replaced = self._responder.adopt(
+            config,
+            providers,
+            self._system_tools(config),
+            self._client_tools,
+            self._knowledge,
+            keep_webhooks=agent is None,
+        )
+        self._spawn(self._responder.voice.open(), "voice")
+        with contextlib.suppress(Exception):
+            await replaced.aclose()
+        if agent is not None and agent.tools is not None:
+            self.offer_tools(agent.tools, self._on_tool_outcome)
+        if stt is not None:
+            await self._listen_with(stt)
+        return first_message
+
+    async def _listen_with(self, stt: SttStream) -> None:
+        """The recognizer's new stream (another language or provider) replaces the old one."""
+        old, self._stt = self._stt, stt
+        if self._transcripts is not None:
+            self._transcripts.cancel()
+        self._transcripts = self._spawn(self._transcript_loop(stt), "transcripts")
+        if old is not None:
+            with contextlib.suppress(Exception):
+                await old.aclose()
 
     # --- ending ----------------------------------------------------------------------------
 

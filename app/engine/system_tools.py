@@ -3,6 +3,7 @@
 ElevenLabs' `prompt.built_in_tools` map onto what a call can do: `end_call` hangs up after the
 goodbye is heard, `transfer_to_number` hands the caller to a listed number through the
 transport (Twilio `<Dial>`, SIP REFER), `skip_turn` ends the agent's turn without a word,
+`transfer_to_agent` and `language_detection` hand the call over on the same line (`handover.py`),
 `voicemail_detection` leaves the configured message on the machine and hangs up, and
 `play_keypad_touch_tone` plays the keys as in-band tones on the agent's audio (every line; the
 only way on Twilio), or as RFC 4733 events when `use_out_of_band_dtmf` asks for it and the
@@ -22,6 +23,13 @@ from app.audio.formats import AudioChunk, AudioFormat
 from app.config.agent import AgentConfig
 from app.config.system_tools import RUNNABLE, SystemTool
 from app.engine.conversation import END_CALL, TRANSFER_CALL
+from app.engine.handover import (
+    LANGUAGE_DETECTION,
+    TRANSFER_TO_AGENT,
+    AgentDirectory,
+    Handover,
+    Handovers,
+)
 from app.engine.keypad_tones import keypad_audio
 from app.engine.playout import Playout
 from app.engine.transport import AudioEncoder, CallTransport
@@ -60,6 +68,8 @@ class SystemResult:
 
     text: str
     turn_over: bool = False
+    # The call goes on with another agent or language, once the tool has answered.
+    handover: Handover | None = None
 
 
 class SystemTools:
@@ -74,6 +84,8 @@ class SystemTools:
         voicemail: Callable[[str], None],
         playout: Playout,
         encoder: AudioEncoder,
+        agent_id: str = "",
+        agents: AgentDirectory | None = None,
     ) -> None:
         self._config = config
         self._built_in = config.conversation_config.agent.prompt.built_in_tools.configured()
@@ -85,6 +97,7 @@ class SystemTools:
         self._playout = playout
         self._encoder = encoder
         self._tones_played = 0
+        self._handovers = Handovers(config, agent_id, self._built_in, agents, log)
         self._specs = {spec.name: spec for spec in self._offered()}
 
     def specs(self) -> list[ToolSpec]:
@@ -98,6 +111,7 @@ class SystemTools:
         destinations = self._config.velox.transfer_destinations
         if destinations and self._can_transfer:
             specs.append(_transfer_call_spec(self._config))
+        specs.extend(self._handovers.specs())
         for kind, tool in self._built_in.items():
             if kind not in RUNNABLE or kind == END_CALL:
                 continue
@@ -131,6 +145,12 @@ class SystemTools:
             return self._voicemail_reached(reason)
         if call.name == PLAY_KEYPAD_TOUCH_TONE:
             return await self._play_tones(call)
+        if call.name == TRANSFER_TO_AGENT:
+            text, handover = await self._handovers.transfer(call)
+            return SystemResult(text, handover=handover)
+        if call.name == LANGUAGE_DETECTION:
+            text, handover = self._handovers.switch_language(call)
+            return SystemResult(text, handover=handover)
         return SystemResult(_error(f"unknown system tool {call.name!r}"))
 
     async def _transfer_to_number(self, call: ToolCall, reason: str) -> SystemResult:

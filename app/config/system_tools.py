@@ -54,6 +54,9 @@ class PhoneNumberTransfer(_Section):
     phone_number: str | None = Field(default=None, pattern=PHONE_NUMBER)
     transfer_destination: TransferDestinationPhone | None = None
     condition: str = Field(default="", max_length=1000)
+    # ElevenLabs' kinds. `conference` is a warm transfer: the person who answers first hears a
+    # summary of the call, then the caller is joined (Twilio). Without it Velox dials blind.
+    transfer_type: Literal["conference", "blind", "sip_refer"] | None = None
 
     @model_validator(mode="after")
     def _has_a_number(self) -> PhoneNumberTransfer:

@@ -173,6 +173,7 @@ class CallSession:
             encoder=self._encoder,
             agent_id=self.agent_id,
             agents=self._agents,
+            tts=self._providers.tts,
         )
 
     def _on_agent_frame(self, frame: bytes, plays_at: float) -> None:

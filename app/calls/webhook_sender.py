@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 
 import httpx
 
-from app.config.url_guard import CheckedUrl, UnsafeUrlError, check_url, pinned_url
+from app.config.url_guard import CheckedUrl, UnsafeUrlError, check_url, host_header, pinned_url
 from app.engine.webhook_request import WebhookRequest
 from app.engine.webhook_tools import WebhookSendError
 
@@ -65,7 +65,7 @@ async def _exchange(
     checked: CheckedUrl, method: str, request: WebhookRequest, max_bytes: int, *, original: bool
 ) -> tuple[int, str | None, bytes]:
     """One exchange with the checked address (its name kept for Host and TLS)."""
-    headers = {**request.headers, "host": _host_header(checked)}
+    headers = {**request.headers, "host": host_header(checked)}
     content: dict[str, Any] = {}
     if original and request.body is not None and method in BODY_METHODS:
         if request.content_type == "application/x-www-form-urlencoded":
@@ -92,8 +92,3 @@ async def _exchange(
             if len(body) > max_bytes:
                 break
         return response.status_code, response.headers.get("location"), bytes(body)
-
-
-def _host_header(checked: CheckedUrl) -> str:
-    default = 443 if checked.scheme == "https" else 80
-    return checked.host if checked.port == default else f"{checked.host}:{checked.port}"

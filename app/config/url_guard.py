@@ -98,6 +98,13 @@ def pinned_url(checked: CheckedUrl) -> str:
     return parts._replace(netloc=f"{literal}:{checked.port}").geturl()
 
 
+def host_header(checked: CheckedUrl) -> str:
+    """The `Host` a request pinned to `checked.address` sends: the URL's own name (and port
+    when it is not the scheme's default)."""
+    default = 443 if checked.scheme == "https" else 80
+    return checked.host if checked.port == default else f"{checked.host}:{checked.port}"
+
+
 def same_host(first: str, second: str) -> bool:
     """Whether two URLs name the same host (a redirect may stay on it)."""
     return (urlsplit(first).hostname or "").lower() == (urlsplit(second).hostname or "").lower()

@@ -2,17 +2,20 @@
 the agent's languages (`language_detection`).
 
 The tool checks the request and, for another agent, has the calls room load it (its settings,
-providers, knowledge and tools: `AgentDirectory`); the responder then says the transfer message
-in the current voice, waits the transfer's delay, and has the session switch: prompt, voice,
-language (a new recognizer stream), tools and knowledge from the new settings, the
-conversation's history kept. The new agent then says its first message (if the transfer asks
-for it) or answers the caller itself. Results are ElevenLabs' result shapes
-(`transfer_to_agent_success` / `_error`, `language_detection_success`).
+providers, knowledge and tools: `AgentDirectory`); then the session prepares what can fail (the
+recognizer's stream in the new language, the new prompt rendered: a failure is the tool's error,
+which the model speaks about). The responder then says the transfer message in the current
+voice, waits the transfer's delay, and has the session switch (`switching.py`): prompt, voice,
+language, tools and knowledge from the new settings, the conversation's history kept. The new
+agent then says its first message (if the transfer asks for it) or answers the caller itself.
+Results are ElevenLabs' result shapes (`transfer_to_agent_success` / `_error`,
+`language_detection_success`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal, Protocol
 
@@ -21,7 +24,7 @@ from app.config.languages import agent_languages, in_language
 from app.config.system_tools import SystemTool
 from app.engine.knowledge import KnowledgeSource
 from app.engine.webhook_tools import CallTools
-from app.providers.base import ToolCall, ToolSpec
+from app.providers.base import SttStream, ToolCall, ToolSpec
 from app.providers.registry import ProviderSet
 
 TRANSFER_TO_AGENT: Final = "transfer_to_agent"
@@ -73,6 +76,14 @@ class Handover:
     delay_s: float = 0.0
     first_message: bool = False  # the new agent then says its first message
     event: tuple[tuple[str, Any], ...] = ()
+    # Prepared by the session before the tool answers: a new recognizer stream (None: the
+    # call's own goes on), the system prompt and the first message, rendered.
+    stt: SttStream | None = None
+    prompt: str = ""
+    greeting: str = ""
+
+
+Prepare = Callable[[Handover], Awaitable[Handover]]
 
 
 class Handovers:
@@ -85,6 +96,7 @@ class Handovers:
         built_in: dict[str, SystemTool],
         directory: AgentDirectory | None,
         log: EventLog,
+        prepare: Prepare | None = None,
     ) -> None:
         self._config = config
         self._agent_id = agent_id
@@ -92,6 +104,7 @@ class Handovers:
         self._languages = built_in.get(LANGUAGE_DETECTION)
         self._directory = directory
         self._log = log
+        self._prepare = prepare
 
     def specs(self) -> list[ToolSpec]:
         specs: list[ToolSpec] = []
@@ -195,9 +208,23 @@ class Handovers:
                 ("reason", reason or None),
             ),
         )
-        return json.dumps(result), handover
+        prepared = await self._prepared(handover)
+        if prepared is None:
+            return self._error("the transfer failed; apologise and go on helping"), None
+        return json.dumps(result), prepared
 
-    def switch_language(self, call: ToolCall) -> tuple[str, Handover | None]:
+    async def _prepared(self, handover: Handover) -> Handover | None:
+        """`handover` with what can fail done (None, said in the record, when it failed)."""
+        if self._prepare is None:
+            return handover
+        try:
+            return await self._prepare(handover)
+        except Exception as error:
+            self._log.event("handover_failed", to=handover.kind, error=repr(error)[:300])
+            self._log.count("handovers_failed")
+            return None
+
+    async def switch_language(self, call: ToolCall) -> tuple[str, Handover | None]:
         """`language_detection`: the result for the model, and the switch if there is one."""
         language = str(call.arguments.get("language") or "")
         reason = str(call.arguments.get("reason") or "")
@@ -227,12 +254,18 @@ class Handovers:
         )
         if language == current:
             return result, None
-        return result, Handover(
-            LANGUAGE_DETECTION,
-            switched,
-            self._agent_id,
-            event=(("from_language", current), ("to_language", language), ("reason", reason)),
+        prepared = await self._prepared(
+            Handover(
+                LANGUAGE_DETECTION,
+                switched,
+                self._agent_id,
+                event=(("from_language", current), ("to_language", language), ("reason", reason)),
+            )
         )
+        if prepared is None:
+            error = f"this call cannot switch to {language!r}; keep speaking {current}"
+            return json.dumps({"status": "error", "error": error}), None
+        return result, prepared
 
     def _error(self, message: str) -> str:
         return json.dumps(

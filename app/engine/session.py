@@ -12,7 +12,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import replace
 from typing import Any
 
 from app.config.agent import AgentConfig
@@ -25,7 +24,7 @@ from app.engine.conversation import (
 )
 from app.engine.echo import EchoGate
 from app.engine.ending import VOICEMAIL_LEFT, save_finished_call, voicemail_text
-from app.engine.handover import TRANSFER_TO_AGENT, AgentDirectory, Handover
+from app.engine.handover import AgentDirectory
 from app.engine.interruptions import Interruptions
 from app.engine.keypad import KeypadEntry
 from app.engine.knowledge import KnowledgeSource, TurnKnowledge
@@ -36,6 +35,7 @@ from app.engine.playout import Playout
 from app.engine.record import CallRecord, CallRecorder
 from app.engine.response import TextOnlyVoice
 from app.engine.speech import SpeechChange, SpeechSegmenter
+from app.engine.switching import Switching
 from app.engine.system_tools import SystemTools
 from app.engine.text import clean_text
 from app.engine.timers import CallTimers, TimerAction, TimerSettings
@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 WATCHDOG_INTERVAL_S = 0.1
 
 
-class CallSession:
+class CallSession(Switching):
     def __init__(
         self,
         *,
@@ -146,7 +146,7 @@ class CallSession:
             phrases=phrases,
             voice=voice,
             knowledge=self._knowledge,
-            hand_over=self._hand_over,
+            hand_over=self.hand_over,
             clock=clock,
         )
 
@@ -174,6 +174,7 @@ class CallSession:
             agent_id=self.agent_id,
             agents=self._agents,
             tts=self._providers.tts,
+            prepare=self.prepare_handover,
         )
 
     def _on_agent_frame(self, frame: bytes, plays_at: float) -> None:
@@ -486,74 +487,6 @@ class CallSession:
                 self._knowledge.prefetch(turn.text)
             if await self._interruptions.on_final(turn) and self._user_turn is turn:
                 self._user_turn = UserTurn()  # said over the agent, and not a turn
-
-    # --- handing over: another agent, another language -------------------------------------
-
-    async def _hand_over(self, handover: Handover) -> str:
-        """Go on as `handover` says, history kept: the new settings' prompt, voice, recognizer
-        language, tools and knowledge. Returns the new agent's first message (rendered)."""
-        config, agent = handover.config, handover.agent
-        providers = agent.providers if agent is not None else self._providers
-        context = replace(self.context, agent_id=handover.agent_id)
-        language = config.conversation_config.agent.language
-        stt = None
-        if agent is not None or language != self.config.conversation_config.agent.language:
-            stt = await providers.stt.open_stream(language)
-        prompt, first_message = await render_call_templates(config, context, self.log)
-        knowledge = agent.knowledge if agent is not None else self._knowledge_source
-        if knowledge is not None:
-            prompt += await knowledge.prompt_section()
-        self.log.event(
-            "agent_transferred" if handover.kind == TRANSFER_TO_AGENT else "language_switched",
-            **dict(handover.event),
-        )
-        if agent is not None:
-            self.log.handed_to(self.agent_id, agent.agent_id)
-            self.agent_id = agent.agent_id
-            self._knowledge_source = knowledge
-            old_knowledge, self._knowledge = (
-                self._knowledge,
-                (TurnKnowledge(knowledge, self.log) if knowledge is not None else None),
-            )
-            if old_knowledge is not None:
-                await old_knowledge.close()
-        self.config, self._providers = config, providers
-        providers.observe(self.log)
-        self.conversation.set_system_prompt(prompt)
-        if agent is not None:
-            self.conversation.add_context(
-                f"the caller was transferred to you, {config.name}; the conversation so far is "
-                "above. Carry on helping them."
-            )
-        self._windows = EndOfTurnWindows.for_agent(config)
-        self._interruptions.adopt(config)
-        self._client_tools = ClientTools(config, self._events, self.log)
-        replaced = self._responder.adopt(
-            config,
-            providers,
-            self._system_tools(config),
-            self._client_tools,
-            self._knowledge,
-            keep_webhooks=agent is None,
-        )
-        self._spawn(self._responder.voice.open(), "voice")
-        with contextlib.suppress(Exception):
-            await replaced.aclose()
-        if agent is not None and agent.tools is not None:
-            self.offer_tools(agent.tools, self._on_tool_outcome)
-        if stt is not None:
-            await self._listen_with(stt)
-        return first_message
-
-    async def _listen_with(self, stt: SttStream) -> None:
-        """The recognizer's new stream (another language or provider) replaces the old one."""
-        old, self._stt = self._stt, stt
-        if self._transcripts is not None:
-            self._transcripts.cancel()
-        self._transcripts = self._spawn(self._transcript_loop(stt), "transcripts")
-        if old is not None:
-            with contextlib.suppress(Exception):
-                await old.aclose()
 
     # --- ending ----------------------------------------------------------------------------
 

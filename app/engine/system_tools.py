@@ -31,6 +31,7 @@ from app.engine.handover import (
     AgentDirectory,
     Handover,
     Handovers,
+    Prepare,
 )
 from app.engine.keypad_tones import keypad_audio
 from app.engine.playout import Playout
@@ -92,6 +93,7 @@ class SystemTools:
         agent_id: str = "",
         agents: AgentDirectory | None = None,
         tts: TextToSpeech | None = None,
+        prepare: Prepare | None = None,
     ) -> None:
         self._config = config
         self._built_in = config.conversation_config.agent.prompt.built_in_tools.configured()
@@ -104,7 +106,7 @@ class SystemTools:
         self._encoder = encoder
         self._tones_played = 0
         self._tts = tts  # the agent's voice, for a warm transfer's words
-        self._handovers = Handovers(config, agent_id, self._built_in, agents, log)
+        self._handovers = Handovers(config, agent_id, self._built_in, agents, log, prepare)
         self._specs = {spec.name: spec for spec in self._offered()}
 
     def specs(self) -> list[ToolSpec]:
@@ -156,7 +158,7 @@ class SystemTools:
             text, handover = await self._handovers.transfer(call)
             return SystemResult(text, handover=handover)
         if call.name == LANGUAGE_DETECTION:
-            text, handover = self._handovers.switch_language(call)
+            text, handover = await self._handovers.switch_language(call)
             return SystemResult(text, handover=handover)
         return SystemResult(_error(f"unknown system tool {call.name!r}"))
 

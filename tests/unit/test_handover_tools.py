@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from app.config.agent import AgentConfig
 from app.config.languages import agent_languages, in_language
-from app.engine.handover import AgentNotFoundError, CallAgent, Handovers
+from app.engine.handover import AgentNotFoundError, CallAgent, Handover, Handovers, Prepare
 from app.providers.base import ToolCall
 
 pytestmark = pytest.mark.unit
@@ -67,9 +67,11 @@ class Directory:
         return CallAgent(agent_id, self.known[agent_id], providers=None)  # type: ignore[arg-type]
 
 
-def handovers(config: AgentConfig, directory: Directory | None = None) -> Handovers:
+def handovers(
+    config: AgentConfig, directory: Directory | None = None, prepare: Prepare | None = None
+) -> Handovers:
     built_in = config.conversation_config.agent.prompt.built_in_tools.configured()
-    return Handovers(config, "agent_desk", built_in, directory, Log())
+    return Handovers(config, "agent_desk", built_in, directory, Log(), prepare)
 
 
 def test_an_agent_transfer_without_an_agent_id_is_refused() -> None:
@@ -160,15 +162,37 @@ async def test_a_listed_agent_goes_ahead_with_its_message_and_delay() -> None:
     assert json.loads(text)["to_agent"] == "agent_billing"
 
 
-def test_a_language_the_agent_does_not_speak_is_refused() -> None:
+async def test_a_language_the_agent_does_not_speak_is_refused() -> None:
     tools = handovers(agent({"language_detection": {}}, language_presets=SPANISH))
-    text, handover = tools.switch_language(
+    text, handover = await tools.switch_language(
         ToolCall("c1", "language_detection", {"language": "de", "reason": "German"})
     )
     assert handover is None
     assert "keep speaking en" in json.loads(text)["error"]
-    same, no_switch = tools.switch_language(
+    same, no_switch = await tools.switch_language(
         ToolCall("c2", "language_detection", {"language": "en", "reason": "English"})
     )
     assert no_switch is None
     assert json.loads(same)["status"] == "success"
+
+
+async def test_a_switch_that_cannot_be_prepared_is_the_tools_error() -> None:
+    async def cannot_hear(handover: Handover) -> Handover:
+        raise RuntimeError("Whisper tiny.en understands English only, not 'es'")
+
+    log = Log()
+    config = agent({"language_detection": {}}, language_presets=SPANISH)
+    built_in = config.conversation_config.agent.prompt.built_in_tools.configured()
+    tools = Handovers(config, "agent_desk", built_in, None, log, cannot_hear)
+    text, handover = await tools.switch_language(
+        ToolCall("c1", "language_detection", {"language": "es", "reason": "Spanish"})
+    )
+    assert handover is None
+    assert json.loads(text) == {
+        "status": "error",
+        "error": "this call cannot switch to 'es'; keep speaking en",
+    }
+    [(kind, data)] = log.events
+    assert kind == "handover_failed"
+    assert "English only" in data["error"]
+    assert log.counts == ["handovers_failed"]

@@ -92,6 +92,9 @@ class SystemToolParams(_Section):
     voicemail_message: str | None = Field(default=None, max_length=5000)
     use_out_of_band_dtmf: StrictBool | None = None
     suppress_turn_after_dtmf: StrictBool | None = None
+    # `language_detection`: switch only within the caller's first two turns (and for good once
+    # a switch happened then).
+    only_at_conversation_start: StrictBool | None = None
 
     @model_validator(mode="after")
     def _transfers_checked(self) -> SystemToolParams:

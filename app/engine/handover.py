@@ -23,12 +23,15 @@ from app.config.agent import AgentConfig
 from app.config.languages import agent_languages, in_language
 from app.config.system_tools import SystemTool
 from app.engine.knowledge import KnowledgeSource
+from app.engine.record import CallEvent, TurnRecord
 from app.engine.webhook_tools import CallTools
 from app.providers.base import SttStream, ToolCall, ToolSpec
 from app.providers.registry import ProviderSet
 
 TRANSFER_TO_AGENT: Final = "transfer_to_agent"
 LANGUAGE_DETECTION: Final = "language_detection"
+# `only_at_conversation_start`: switching is open during the caller's first turns.
+OPENING_TURNS = 2
 
 
 class AgentNotFoundError(LookupError):
@@ -58,6 +61,9 @@ class AgentDirectory(Protocol):
 
 
 class EventLog(Protocol):
+    turns: list[TurnRecord]
+    events: list[CallEvent]
+
     def event(self, kind: str, **data: Any) -> None: ...
 
     def count(self, name: str) -> None: ...
@@ -229,6 +235,11 @@ class Handovers:
         language = str(call.arguments.get("language") or "")
         reason = str(call.arguments.get("reason") or "")
         current = self._config.conversation_config.agent.language
+        if self._past_the_opening():
+            self._log.event("language_switch_refused", language=language, reason="too_late")
+            self._log.count("language_switches_refused")
+            error = f"the language is switched only at the start of a call; keep speaking {current}"
+            return json.dumps({"status": "error", "error": error}), None
         switched = in_language(self._config, language)
         if switched is None:
             self._log.event("language_switch_refused", language=language)
@@ -266,6 +277,16 @@ class Handovers:
             error = f"this call cannot switch to {language!r}; keep speaking {current}"
             return json.dumps({"status": "error", "error": error}), None
         return result, prepared
+
+    def _past_the_opening(self) -> bool:
+        """Whether `only_at_conversation_start` now refuses a switch: past the caller's first
+        turns, with no switch made in them."""
+        if self._languages is None or not self._languages.params.only_at_conversation_start:
+            return False
+        if any(event.kind == "language_switched" for event in self._log.events):
+            return False
+        caller_turns = sum(1 for turn in self._log.turns if turn.role == "user")
+        return caller_turns > OPENING_TURNS
 
     def _error(self, message: str) -> str:
         return json.dumps(

@@ -35,7 +35,7 @@ from app.engine.handover import (
 )
 from app.engine.keypad_tones import keypad_audio
 from app.engine.playout import Playout
-from app.engine.record import TurnRecord
+from app.engine.record import CallEvent, TurnRecord
 from app.engine.transport import AudioEncoder, CallTransport
 from app.providers.base import TextToSpeech, ToolCall, ToolSpec
 
@@ -53,6 +53,7 @@ _REASON = {"type": "string", "description": "why, in a few words"}
 
 class CallLog(Protocol):
     turns: list[TurnRecord]
+    events: list[CallEvent]
 
     def event(self, kind: str, **data: Any) -> None: ...
 

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from app.config.agent import AgentConfig
 from app.config.languages import agent_languages, in_language
 from app.engine.handover import AgentNotFoundError, CallAgent, Handover, Handovers, Prepare
+from app.engine.record import CallEvent, TurnRecord
 from app.providers.base import ToolCall
 
 pytestmark = pytest.mark.unit
@@ -45,11 +46,12 @@ SPANISH = {
 
 class Log:
     def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
+        self.events: list[CallEvent] = []
+        self.turns: list[TurnRecord] = []
         self.counts: list[str] = []
 
     def event(self, kind: str, **data: Any) -> None:
-        self.events.append((kind, data))
+        self.events.append(CallEvent(0, kind, data))
 
     def count(self, name: str) -> None:
         self.counts.append(name)
@@ -192,7 +194,27 @@ async def test_a_switch_that_cannot_be_prepared_is_the_tools_error() -> None:
         "status": "error",
         "error": "this call cannot switch to 'es'; keep speaking en",
     }
-    [(kind, data)] = log.events
-    assert kind == "handover_failed"
-    assert "English only" in data["error"]
+    [event] = log.events
+    assert event.kind == "handover_failed"
+    assert "English only" in event.data["error"]
     assert log.counts == ["handovers_failed"]
+
+
+async def test_only_at_the_start_a_switch_is_refused_after_the_callers_second_turn() -> None:
+    log = Log()
+    config = agent(
+        {"language_detection": {"only_at_conversation_start": True}}, language_presets=SPANISH
+    )
+    built_in = config.conversation_config.agent.prompt.built_in_tools.configured()
+    tools = Handovers(config, "agent_desk", built_in, None, log)
+    call = ToolCall("c1", "language_detection", {"language": "es", "reason": "Spanish"})
+    log.turns = [TurnRecord("user", "Hello", 0), TurnRecord("user", "Hola", 1)]
+    _, early = await tools.switch_language(call)
+    assert early is not None
+    log.turns.append(TurnRecord("user", "Necesito ayuda", 2))
+    text, late = await tools.switch_language(call)
+    assert late is None
+    assert "only at the start of a call" in json.loads(text)["error"]
+    log.events.append(CallEvent(0, "language_switched", {}))
+    _, after_a_switch = await tools.switch_language(call)
+    assert after_a_switch is not None

@@ -53,6 +53,7 @@ class Switching:
         _stt: SttStream | None
         _transcripts: asyncio.Task[None] | None
         _on_tool_outcome: Callable[[str, str], None] | None
+        _closing: bool
 
         def _system_tools(self, config: AgentConfig) -> SystemTools: ...
 
@@ -81,8 +82,13 @@ class Switching:
         return replace(handover, stt=stt, prompt=prompt, greeting=greeting)
 
     async def hand_over(self, handover: Handover) -> str:
-        """Go on as the prepared `handover` says; returns the new first message."""
+        """Go on as the prepared `handover` says; returns the new first message (nothing
+        when the call is ending meanwhile)."""
         config, agent = handover.config, handover.agent
+        if self._closing:
+            if handover.stt is not None:
+                _close_later(handover.stt)
+            return ""
         kind = "agent_transferred" if handover.kind == TRANSFER_TO_AGENT else "language_switched"
         self.log.event(kind, **dict(handover.event))
         if agent is not None:
@@ -135,7 +141,17 @@ class Switching:
             self._transcripts.cancel()
         self._transcripts = self._spawn(self._transcript_loop(stt), "transcripts")
         if old is not None:
-            self._spawn(_closed(old), "stt_close")
+            _close_later(old)
+
+
+# Streams being closed: held until they are (a call's end does not cancel their closing).
+_CLOSING: set[asyncio.Task[None]] = set()
+
+
+def _close_later(stt: SttStream) -> None:
+    task = asyncio.get_running_loop().create_task(_closed(stt), name="stt_close")
+    _CLOSING.add(task)
+    task.add_done_callback(_CLOSING.discard)
 
 
 async def _closed(stt: SttStream) -> None:

@@ -4,12 +4,15 @@ calls the tool and the call goes on, on the same line, as another agent or in an
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from app.config.agent import AgentConfig, ProviderChoice
 from app.db import agents as agent_queries
@@ -228,3 +231,39 @@ async def test_language_detection_switches_language_voice_and_prompt(tmp_path: P
         "reason": "the caller speaks Spanish",
         "language": "es",
     }
+
+
+async def test_a_caller_who_cuts_into_the_transfer_message_still_reaches_the_other_agent(
+    tmp_path: Path,
+) -> None:
+    hold = "Please hold on while I transfer you to our billing team, it only takes a moment."
+
+    def reply(messages: list[ChatMessage]) -> Reply:
+        if system_prompt(messages).startswith(BILLING_PROMPT):
+            return "Billing speaking, go ahead."
+        return [transfer_call(0)]
+
+    with running(tmp_path, reply, ["Invoices please.", "Hello?"], desk()) as service:
+        billing_id = add_agent(service, billing_agent())
+        transfers_to(service, {"agent_id": billing_id, "transfer_message": hold})
+        caller, conversation_id = caller_for(service)
+        async with caller:
+            await listen_to_greeting(caller)
+            await caller.play(speech_like(0.6))
+            line = asyncio.create_task(caller.silence(6))
+            said = lambda: "Please hold on" in " ".join(service.tts.spoken)  # noqa: E731
+            await caller.wait_for(said, 6, "the transfer message")
+            await asyncio.sleep(0.8)
+            line.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                await line
+            await caller.play(speech_like(1.0))  # cuts into the message
+            await hear_out(caller, lambda: "Billing speaking, go ahead." in service.tts.spoken)
+        body = service.ended_conversation(conversation_id)
+    [moved] = events(body, "agent_transferred")
+    assert moved["to_agent_id"] == billing_id
+    [cut] = [t for t in body["transcript"] if t["interrupted"]]
+    assert hold.startswith(cut["message"])  # what the caller heard of it, cut short
+    assert cut["message"] != hold
+    answer = [t for t in body["transcript"] if t["message"] == "Billing speaking, go ahead."]
+    assert answer[0]["agent_metadata"]["agent_id"] == billing_id

@@ -153,3 +153,30 @@ def move(
         .values(parent_folder_id=move_to, updated_at=utc_now())
     )
     session.flush()
+
+
+def documents_in(session: Session, organization_id: str, ids: Sequence[str]) -> list[str]:
+    """`ids` with each folder replaced by the documents anywhere inside it (an agent's
+    `knowledge_base` may name folders), in order, each once; ids not found are dropped."""
+    if not ids:
+        return []
+    rows = {
+        row.id: row
+        for row in session.scalars(
+            select(KnowledgeDocument).where(
+                KnowledgeDocument.organization_id == organization_id,
+                KnowledgeDocument.id.in_(list(ids)),
+            )
+        )
+    }
+    found: list[str] = []
+    for document_id in ids:
+        row = rows.get(document_id)
+        if row is None:
+            continue
+        if row.type != FOLDER:
+            found.append(row.id)
+            continue
+        inside = subtree(session, organization_id, row.id)
+        found.extend(item.id for item in inside if item.type != FOLDER)
+    return list(dict.fromkeys(found))

@@ -1,17 +1,22 @@
 """Knowledge-base folders in ElevenLabs' shapes: created (nested), documents created in them,
 listed within one, moved (one, in bulk, to the root), a folder kept out of itself, `folder_path`
 on get, an empty folder deleted and a full one refused unless forced; other tenants' folders
-are not found; and the official SDK does the same."""
+are not found; the official SDK does the same; an agent that names a folder knows what is in it."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from elevenlabs import ElevenLabs
 from fastapi.testclient import TestClient
 
+from app.config.knowledge import KnowledgeBaseLocator, RagSettings
 from app.db.session import Database
+from app.knowledge.indexing import index_due_documents
+from app.knowledge.minilm import shared_model
+from app.knowledge.retrieval import AgentKnowledge, ChunkCache
 from tests.api_app import build_api_app
 from tests.live_server import free_port, serve
 from tests.tenants import Tenant
@@ -166,3 +171,36 @@ def _sdk_round(sdk: ElevenLabs) -> None:
     shown = kb.documents.get(created.id)
     assert shown.type == "folder"
     assert shown.children_count == 1
+
+
+async def test_an_agent_that_names_a_folder_knows_the_documents_inside_it(
+    client: TestClient, tenant_a: Tenant, database: Database
+) -> None:
+    manuals = folder(client, tenant_a, "Manuals")
+    bikes = folder(client, tenant_a, "Bikes", manuals)
+    policies = folder(client, tenant_a, "Policies")
+    for name, words, parent in (
+        ("Velo 3", "The Velo 3 goes 120 km on one charge of its 500 Wh battery.", bikes),
+        ("Velo 2", "The Velo 2 weighs 19 kg and folds in ten seconds.", manuals),
+        ("Returns", "Unworn items come back within 30 days for a full refund.", policies),
+    ):
+        body = {"text": words, "name": name, "parent_folder_id": parent}
+        assert client.post(f"{BASE}/text", json=body, headers=tenant_a.headers).status_code == 200
+    assert await asyncio.to_thread(index_due_documents, database, shared_model()) == 3
+    knowledge = AgentKnowledge(
+        database,
+        tenant_a.organization_id,
+        "agent_bikes",
+        [
+            KnowledgeBaseLocator(type="folder", name="Manuals", id=manuals, usage_mode="auto"),
+            KnowledgeBaseLocator(type="folder", name="Policies", id=policies, usage_mode="prompt"),
+        ],
+        RagSettings(enabled=True, max_retrieved_rag_chunks_count=5, max_vector_distance=1.0),
+        cache=ChunkCache(),
+    )
+    prompt = await knowledge.prompt_section()
+    found = await knowledge.retrieve("How far does the Velo 3 go on a charge?")
+    assert "Unworn items come back within 30 days" in prompt
+    assert "Velo" not in prompt
+    assert found[0].text.startswith("The Velo 3 goes 120 km")
+    assert {chunk.text.split()[2] for chunk in found} == {"3", "2"}  # both, from nested folders

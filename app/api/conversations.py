@@ -84,6 +84,12 @@ class RagRetrievalInfo(BaseModel):
     rag_latency_secs: float
 
 
+class AgentMetadata(BaseModel):
+    """ElevenLabs' shape: which agent spoke this entry (set once a call was transferred)."""
+
+    agent_id: str
+
+
 class TranscriptEntry(BaseModel):
     role: str
     message: str
@@ -94,6 +100,7 @@ class TranscriptEntry(BaseModel):
     tool_calls: list[TranscriptToolCall] = Field(default_factory=list)
     tool_results: list[TranscriptToolResult] = Field(default_factory=list)
     rag_retrieval_info: RagRetrievalInfo | None = None
+    agent_metadata: AgentMetadata | None = None
 
 
 class PhoneCallMetadata(BaseModel):
@@ -216,6 +223,11 @@ def _transcript_entry(turn: Turn, rag: RagRetrievalInfo | None = None) -> Transc
         velox_metrics=turn.metrics,
         tool_calls=tool_calls(turn.tool_calls),
         tool_results=tool_results(turn.tool_results),
+        agent_metadata=(
+            AgentMetadata(agent_id=str(agent_id))
+            if (agent_id := (turn.metrics or {}).get("agent_id"))
+            else None
+        ),
     )
 
 

@@ -17,11 +17,25 @@ from starlette.types import Message
 from app.api.access_info import AccessInfo, access_info
 from app.api.deps import OrganizationDep, PrincipalDep, SessionDep, audit
 from app.api.errors import api_error, not_found
+from app.api.knowledge_folders import (
+    FolderResponse,
+    delete_folder,
+    folder_in,
+    folder_response,
+    folders_within,
+)
+from app.api.knowledge_shapes import (
+    DocumentMetadata,
+    FolderSegment,
+    document_metadata,
+    folder_path,
+    remove_document,
+)
 from app.api.openapi import error_responses
 from app.api.times import unix
 from app.config.url_guard import UnsafeUrlError
-from app.db import agents as agent_queries
 from app.db import knowledge as knowledge_rows
+from app.db import knowledge_folders as folder_rows
 from app.db.models import Agent, KnowledgeDocument, Organization
 from app.db.paging import InvalidCursorError
 from app.knowledge import intake
@@ -31,7 +45,7 @@ from app.settings import Settings
 
 router = APIRouter(prefix="/v1/convai/knowledge-base", tags=["knowledge base"])
 
-DocumentType = Literal["file", "url", "text"]
+DocumentType = Literal["file", "url", "text", "folder"]
 EMBEDDING_MODEL = "all_minilm_l6_v2"
 # The request's multipart framing around a file, beyond the file's own size cap.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -70,13 +84,7 @@ class DocumentUpdateRequest(BaseModel):
 class AddedDocument(BaseModel):
     id: str
     name: str
-    folder_path: list[dict[str, Any]] = Field(default_factory=list)
-
-
-class DocumentMetadata(BaseModel):
-    created_at_unix_secs: int
-    last_updated_at_unix_secs: int
-    size_bytes: int
+    folder_path: list[FolderSegment] = Field(default_factory=list)
 
 
 class DependentAgent(BaseModel):
@@ -95,10 +103,13 @@ class DocumentSummary(BaseModel):
     supported_usages: list[str]
     access_info: AccessInfo
     folder_parent_id: str | None = None
-    folder_path: list[dict[str, Any]] = Field(default_factory=list)
+    folder_path: list[FolderSegment] = Field(default_factory=list)
     dependent_agents: list[DependentAgent]
     url: str | None = None
     filename: str | None = None
+    # A folder's: its direct children, and the documents anywhere inside it.
+    children_count: int | None = None
+    document_count: int | None = None
 
 
 class DocumentsPage(BaseModel):
@@ -115,7 +126,7 @@ class DocumentResponse(BaseModel):
     supported_usages: list[str]
     access_info: AccessInfo
     folder_parent_id: str | None = None
-    folder_path: list[dict[str, Any]] = Field(default_factory=list)
+    folder_path: list[FolderSegment] = Field(default_factory=list)
     # The extracted text (Velox keeps text, not HTML), as ElevenLabs' field names it.
     extracted_inner_html: str
     content_format: Literal["markdown"] = "markdown"
@@ -153,22 +164,17 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _metadata(document: KnowledgeDocument) -> DocumentMetadata:
-    return DocumentMetadata(
-        created_at_unix_secs=unix(document.created_at),
-        last_updated_at_unix_secs=unix(document.updated_at),
-        size_bytes=document.size_bytes,
-    )
-
-
 def _added(
     session: SessionDep,
     principal: PrincipalDep,
     kind: str,
     name: str,
     extracted: intake.Extracted,
+    parent_folder_id: str | None = None,
     **source: str | None,
 ) -> AddedDocument:
+    if parent_folder_id is not None:
+        folder_in(session, principal.organization.id, parent_folder_id)
     document = knowledge_rows.create_document(
         session,
         principal.organization.id,
@@ -176,10 +182,13 @@ def _added(
         type=kind,
         content=extracted.content,
         size_bytes=extracted.size_bytes,
+        parent_folder_id=parent_folder_id,
         **source,
     )
     audit(session, principal, "created", "knowledge_document", document.id, name=name)
-    return AddedDocument(id=document.id, name=document.name)
+    return AddedDocument(
+        id=document.id, name=document.name, folder_path=folder_path(session, document)
+    )
 
 
 def _unreadable(error: UnreadableDocumentError) -> Exception:
@@ -201,7 +210,7 @@ def create_from_text(
     except UnreadableDocumentError as error:
         raise _unreadable(error) from error
     name = body.name or " ".join(extracted.content.split())[:60]
-    return _added(session, principal, "text", name, extracted)
+    return _added(session, principal, "text", name, extracted, body.parent_folder_id)
 
 
 @router.post("/url", response_model=AddedDocument, responses=error_responses(413, 422))
@@ -215,7 +224,15 @@ async def create_from_url(
         raise api_error(status.HTTP_422_UNPROCESSABLE_CONTENT, "unsafe_url", str(error)) from error
     except UnreadableDocumentError as error:
         raise _unreadable(error) from error
-    return _added(session, principal, "url", body.name or body.url, extracted, url=body.url)
+    return _added(
+        session,
+        principal,
+        "url",
+        body.name or body.url,
+        extracted,
+        body.parent_folder_id,
+        url=body.url,
+    )
 
 
 FILE_BODY = {
@@ -282,7 +299,7 @@ async def create_from_file(
         raise api_error(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_upload", f"not a file upload: {detail}"
         ) from error
-    upload, name = form.get("file"), form.get("name")
+    upload, name, folder = form.get("file"), form.get("name"), form.get("parent_folder_id")
     if not isinstance(upload, UploadFile):
         KNOWLEDGE_REFUSALS.labels("bad_multipart").inc()
         raise api_error(
@@ -302,7 +319,10 @@ async def create_from_file(
         )
     except UnreadableDocumentError as error:
         raise _unreadable(error) from error
-    return _added(session, principal, "file", name or filename, extracted, filename=filename)
+    parent = folder if isinstance(folder, str) and folder else None
+    return _added(
+        session, principal, "file", name or filename, extracted, parent, filename=filename
+    )
 
 
 @router.get("", response_model=DocumentsPage)
@@ -313,8 +333,13 @@ def list_documents(
     cursor: str | None = None,
     search: str | None = None,
     types: Annotated[list[DocumentType] | None, Query()] = None,
+    parent_folder_id: str | None = None,
+    ancestor_folder_id: str | None = None,
 ) -> DocumentsPage:
-    """The organization's documents, newest first, in pages linked by ``next_cursor``."""
+    """The organization's documents and folders, newest first, in pages linked by
+    ``next_cursor``; only a folder's direct children with ``parent_folder_id``, everything
+    inside it with ``ancestor_folder_id``."""
+    within = folders_within(session, organization.id, parent_folder_id, ancestor_folder_id)
     try:
         page = knowledge_rows.list_documents(
             session,
@@ -323,6 +348,7 @@ def list_documents(
             cursor=cursor,
             search=search,
             types=types or (),
+            within=within,
         )
     except InvalidCursorError as error:
         raise api_error(
@@ -330,7 +356,7 @@ def list_documents(
         ) from error
     using = knowledge_rows.agents_by_document(session, organization.id)
     return DocumentsPage(
-        documents=[_summary(organization, document, using) for document in page.items],
+        documents=[_summary(session, organization, document, using) for document in page.items],
         next_cursor=page.next_cursor,
         has_more=page.has_more,
     )
@@ -344,13 +370,25 @@ def _dependents(agents: list[Agent]) -> list[DependentAgent]:
 
 
 def _summary(
-    organization: Organization, document: KnowledgeDocument, using: dict[str, list[Agent]]
+    session: SessionDep,
+    organization: Organization,
+    document: KnowledgeDocument,
+    using: dict[str, list[Agent]],
 ) -> DocumentSummary:
+    counts = (
+        folder_rows.counts(session, organization.id, document.id)
+        if document.type == folder_rows.FOLDER
+        else (None, None)
+    )
     return DocumentSummary(
+        folder_parent_id=document.parent_folder_id,
+        folder_path=folder_path(session, document),
+        children_count=counts[0],
+        document_count=counts[1],
         id=document.id,
         name=document.name,
         type=document.type,
-        metadata=_metadata(document),
+        metadata=document_metadata(document),
         supported_usages=["prompt", "auto"],
         access_info=access_info(organization),
         dependent_agents=_dependents(using.get(document.id, [])),
@@ -360,34 +398,40 @@ def _summary(
 
 
 def _document(
-    session: SessionDep, organization: Organization, document_id: str
+    session: SessionDep, organization: Organization, document_id: str, *, folder: bool = False
 ) -> KnowledgeDocument:
+    """The organization's document (or folder, where `folder` allows one); 404 otherwise."""
     document = knowledge_rows.get_document(session, organization.id, document_id)
-    if document is None:
+    if document is None or (document.type == folder_rows.FOLDER and not folder):
         raise not_found("knowledge base document", document_id)
     return document
 
 
-@router.get("/{documentation_id}", response_model=DocumentResponse)
+@router.get("/{documentation_id}", response_model=DocumentResponse | FolderResponse)
 def get_document(
     documentation_id: str, organization: OrganizationDep, session: SessionDep
-) -> DocumentResponse:
-    """The document with the text extracted from it."""
-    return _document_response(organization, _document(session, organization, documentation_id))
+) -> DocumentResponse | FolderResponse:
+    """The document with the text extracted from it, or the folder with what it holds."""
+    document = _document(session, organization, documentation_id, folder=True)
+    if document.type == folder_rows.FOLDER:
+        return folder_response(session, organization, document)
+    return _document_response(session, organization, document)
 
 
 @router.patch(
-    "/{documentation_id}", response_model=DocumentResponse, responses=error_responses(422)
+    "/{documentation_id}",
+    response_model=DocumentResponse | FolderResponse,
+    responses=error_responses(422),
 )
 def update_document(
     documentation_id: str,
     body: DocumentUpdateRequest,
     principal: PrincipalDep,
     session: SessionDep,
-) -> DocumentResponse:
-    """Rename the document, or replace its text (indexed again)."""
+) -> DocumentResponse | FolderResponse:
+    """Rename the document or folder, or replace a document's text (indexed again)."""
     organization = principal.organization
-    document = _document(session, organization, documentation_id)
+    document = _document(session, organization, documentation_id, folder=body.content is None)
     extracted = None
     if body.content is not None:
         try:
@@ -409,15 +453,21 @@ def update_document(
         documentation_id,
         fields=sorted(body.model_dump(exclude_none=True)),
     )
-    return _document_response(organization, document)
+    if document.type == folder_rows.FOLDER:
+        return folder_response(session, organization, document)
+    return _document_response(session, organization, document)
 
 
-def _document_response(organization: Organization, document: KnowledgeDocument) -> DocumentResponse:
+def _document_response(
+    session: SessionDep, organization: Organization, document: KnowledgeDocument
+) -> DocumentResponse:
     return DocumentResponse(
+        folder_parent_id=document.parent_folder_id,
+        folder_path=folder_path(session, document),
         id=document.id,
         name=document.name,
         type=document.type,
-        metadata=_metadata(document),
+        metadata=document_metadata(document),
         supported_usages=["prompt", "auto"],
         access_info=access_info(organization),
         extracted_inner_html=document.content,
@@ -442,9 +492,13 @@ def delete_document(
     force: bool = False,
 ) -> dict[str, Any]:
     """Delete the document; refused (409) while an agent uses it, unless ``force``, which also
-    takes it out of those agents' knowledge bases."""
+    takes it out of those agents' knowledge bases. A folder: refused (409) while it holds
+    anything, unless ``force``, which deletes all it holds."""
     organization = principal.organization
-    _document(session, organization, documentation_id)
+    document = _document(session, organization, documentation_id, folder=True)
+    if document.type == folder_rows.FOLDER:
+        delete_folder(session, principal, document, force=force)
+        return {}
     dependents = knowledge_rows.dependent_agents(session, organization.id, documentation_id)
     if dependents and not force:
         names = ", ".join(agent.name for agent in dependents)
@@ -454,20 +508,7 @@ def delete_document(
             f"the document is used by {len(dependents)} agent(s) ({names}); "
             "detach it first or delete with force=true",
         )
-    for agent in dependents:
-        config = agent_queries.agent_config(agent)
-        kept = [
-            locator.model_dump(mode="json")
-            for locator in config.conversation_config.agent.prompt.knowledge_base
-            if locator.id != documentation_id
-        ]
-        agent_queries.update_agent(
-            session,
-            organization.id,
-            agent.id,
-            {"conversation_config": {"agent": {"prompt": {"knowledge_base": kept}}}},
-        )
-    knowledge_rows.delete_document(session, organization.id, documentation_id)
+    remove_document(session, organization.id, documentation_id, dependents)
     audit(
         session,
         principal,

@@ -24,6 +24,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from app.calls.handover import OrganizationAgents
 from app.calls.knowledge import agent_knowledge
 from app.calls.overrides import answered_config
 from app.calls.recording import CallRecording, recording_path
@@ -168,6 +169,7 @@ def begin(
         audio_tap=tap,
         disclosure=config.velox.recording_disclosure if tap is not None else "",
         knowledge=agent_knowledge(runtime.database, context, config),
+        agents=OrganizationAgents(runtime, context),
     )
     session.log.stage_watchers.append(call_trace.turn)
     runtime.add_live_call(session)

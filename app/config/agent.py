@@ -23,6 +23,7 @@ from pydantic import (
 
 from app.audio.formats import NAMED_FORMATS, format_named
 from app.config.knowledge import KnowledgeBaseLocator, RagSettings
+from app.config.languages import LANGUAGE_CODE, LanguagePreset
 from app.config.system_tools import SYSTEM_TOOL_NAMES, BuiltInTools
 
 _syntax_check = SandboxedEnvironment(autoescape=False)
@@ -184,6 +185,10 @@ class ConversationConfig(_ElevenLabsSection):
     asr: AsrSection = Field(default_factory=AsrSection)
     turn: TurnSection = Field(default_factory=TurnSection)
     conversation: ConversationSection = Field(default_factory=ConversationSection)
+    # The other languages the agent speaks, by code (`language_detection` switches to them).
+    language_presets: dict[Annotated[str, Field(pattern=LANGUAGE_CODE)], LanguagePreset] = Field(
+        default_factory=dict, max_length=50
+    )
 
 
 class AuthSettings(_ElevenLabsSection):

@@ -1,10 +1,9 @@
 """ElevenLabs' system tools (`prompt.built_in_tools`): which built-in tools an agent offers.
 
 Each entry is ElevenLabs' `{type: "system", name, description, params: {system_tool_type, ...}}`.
-Velox runs `end_call`, `transfer_to_number`, `skip_turn`, `voicemail_detection` and
-`play_keypad_touch_tone`; `transfer_to_agent` and `language_detection` are accepted and kept as
-written but not offered to the model (they are not built yet). Unknown fields are kept so a body
-written by the ElevenLabs SDK round-trips.
+Velox runs all seven: `end_call`, `transfer_to_number`, `transfer_to_agent`, `skip_turn`,
+`language_detection`, `voicemail_detection` and `play_keypad_touch_tone`. Unknown fields are
+kept so a body written by the ElevenLabs SDK round-trips.
 """
 
 from __future__ import annotations
@@ -32,10 +31,8 @@ SystemToolType = Literal[
 
 SYSTEM_TOOL_NAMES: frozenset[str] = frozenset(get_args(SystemToolType))
 
-# The system tools Velox runs in a call; the others are stored and not offered.
-RUNNABLE = frozenset(
-    {"end_call", "transfer_to_number", "skip_turn", "voicemail_detection", "play_keypad_touch_tone"}
-)
+# The system tools Velox runs in a call (every kind ElevenLabs has).
+RUNNABLE = SYSTEM_TOOL_NAMES
 
 PHONE_NUMBER = r"^\+[1-9]\d{6,14}$"
 
@@ -57,6 +54,9 @@ class PhoneNumberTransfer(_Section):
     phone_number: str | None = Field(default=None, pattern=PHONE_NUMBER)
     transfer_destination: TransferDestinationPhone | None = None
     condition: str = Field(default="", max_length=1000)
+    # ElevenLabs' kinds. `conference` is a warm transfer: the person who answers first hears a
+    # summary of the call, then the caller is joined (Twilio). Without it Velox dials blind.
+    transfer_type: Literal["conference", "blind", "sip_refer"] | None = None
 
     @model_validator(mode="after")
     def _has_a_number(self) -> PhoneNumberTransfer:
@@ -71,6 +71,18 @@ class PhoneNumberTransfer(_Section):
         return self.phone_number
 
 
+class AgentTransfer(_Section):
+    """One agent `transfer_to_agent` may hand the caller to (ElevenLabs' `AgentTransfer`): when
+    (`condition`, told to the model), after how long, what is said first, and whether the
+    other agent then says its own first message."""
+
+    agent_id: str = Field(min_length=1, max_length=64)
+    condition: str = Field(default="", max_length=1000)
+    delay_ms: int = Field(default=0, ge=0, le=10_000)
+    transfer_message: str | None = Field(default=None, max_length=1000)
+    enable_transferred_agent_first_message: StrictBool = False
+
+
 class SystemToolParams(_Section):
     """`params`: the tool's kind and its own settings (only the kind's fields matter)."""
 
@@ -80,16 +92,23 @@ class SystemToolParams(_Section):
     voicemail_message: str | None = Field(default=None, max_length=5000)
     use_out_of_band_dtmf: StrictBool | None = None
     suppress_turn_after_dtmf: StrictBool | None = None
+    # `language_detection`: switch only within the caller's first two turns (and for good once
+    # a switch happened then).
+    only_at_conversation_start: StrictBool | None = None
 
     @model_validator(mode="after")
-    def _phone_transfers_checked(self) -> SystemToolParams:
-        if self.system_tool_type == "transfer_to_number":
-            for index, transfer in enumerate(self.transfers):
-                try:
-                    PhoneNumberTransfer.model_validate(transfer)
-                except ValidationError as error:
-                    problems = "; ".join(e["msg"] for e in error.errors())
-                    raise ValueError(f"transfers[{index}]: {problems}") from None
+    def _transfers_checked(self) -> SystemToolParams:
+        kinds: dict[str, type[BaseModel]] = {
+            "transfer_to_number": PhoneNumberTransfer,
+            "transfer_to_agent": AgentTransfer,
+        }
+        kind = kinds.get(self.system_tool_type)
+        for index, transfer in enumerate(self.transfers if kind is not None else []):
+            try:
+                kind.model_validate(transfer)  # type: ignore[union-attr]
+            except ValidationError as error:
+                problems = "; ".join(e["msg"] for e in error.errors())
+                raise ValueError(f"transfers[{index}]: {problems}") from None
         return self
 
     def phone_transfers(self) -> list[PhoneNumberTransfer]:
@@ -97,6 +116,12 @@ class SystemToolParams(_Section):
         if self.system_tool_type != "transfer_to_number":
             return []
         return [PhoneNumberTransfer.model_validate(t) for t in self.transfers]
+
+    def agent_transfers(self) -> list[AgentTransfer]:
+        """`transfer_to_agent`'s agents (checked when the agent was saved)."""
+        if self.system_tool_type != "transfer_to_agent":
+            return []
+        return [AgentTransfer.model_validate(t) for t in self.transfers]
 
 
 class SystemTool(_Section):

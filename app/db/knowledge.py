@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.config.agent import AgentConfig
@@ -35,8 +35,9 @@ def create_document(
     size_bytes: int,
     url: str | None = None,
     filename: str | None = None,
+    parent_folder_id: str | None = None,
 ) -> KnowledgeDocument:
-    """A new document, due for indexing now."""
+    """A new document, due for indexing now (in the folder given, already checked)."""
     now = utc_now()
     document = KnowledgeDocument(
         id=new_id("kb"),
@@ -53,6 +54,7 @@ def create_document(
         index_progress=0.0,
         index_attempts=0,
         index_due_at=now,
+        parent_folder_id=parent_folder_id,
     )
     session.add(document)
     session.flush()
@@ -93,9 +95,10 @@ def list_documents(
     cursor: str | None = None,
     search: str | None = None,
     types: Sequence[str] = (),
+    within: Sequence[str] | None = None,
 ) -> Page[KnowledgeDocument]:
     """Newest first; `search` matches the start of a name (as ElevenLabs' does), `types` keeps
-    only those types."""
+    only those types, `within` only those in these folders (`""`: the root)."""
     limit = clamp_page_size(page_size)
     query = select(KnowledgeDocument).where(KnowledgeDocument.organization_id == organization_id)
     if search:
@@ -103,6 +106,11 @@ def list_documents(
         query = query.where(KnowledgeDocument.name.ilike(f"{escaped}%", escape="\\"))
     if types:
         query = query.where(KnowledgeDocument.type.in_(list(types)))
+    if within is not None:
+        folders = [folder for folder in within if folder]
+        in_folders = KnowledgeDocument.parent_folder_id.in_(folders)
+        at_root = KnowledgeDocument.parent_folder_id.is_(None)
+        query = query.where(or_(in_folders, at_root) if "" in within else in_folders)
     if cursor:
         query = query.where(KnowledgeDocument.seq < decode_cursor(cursor))
     rows = list(session.scalars(query.order_by(KnowledgeDocument.seq.desc()).limit(limit + 1)))

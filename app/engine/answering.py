@@ -7,13 +7,14 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from app.audio.formats import AudioFormat
 from app.config.agent import AgentConfig
 from app.engine.client_tools import ClientTools
 from app.engine.conversation import Conversation
+from app.engine.handover import Handover
 from app.engine.knowledge import TurnKnowledge, with_knowledge
 from app.engine.phrases import PhraseCache
 from app.engine.playout import Playout
@@ -73,6 +74,7 @@ class Responder:
         phrases: PhraseCache | None = None,
         voice: TextToSpeech | None = None,
         knowledge: TurnKnowledge | None = None,
+        hand_over: Callable[[Handover], Awaitable[str]] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._config = config
@@ -82,6 +84,9 @@ class Responder:
         self._client_tools = client_tools
         self._system_tools = system_tools
         self._tools = [*system_tools.specs(), *client_tools.specs()]
+        # Switches the call to another agent or language; returns the first message to say.
+        self._hand_over = hand_over
+        self._handover: Handover | None = None
         self._transport = transport
         self._playout = playout
         self._encoder = encoder
@@ -95,21 +100,49 @@ class Responder:
         self._counter = 0
         self._events = events or ConversationEvents()
         self._clock = clock
-        # `voice` replaces the agent's TTS (a text-only conversation has none). Fixed lines are
-        # spoken through the phrase cache; LLM answers never repeat exactly.
-        tts: TextToSpeech = voice or providers.tts
-        voice_id = config.conversation_config.tts.voice_id
-        # One connection for the call's answers; fixed lines one by one through the cache.
-        self.voice = CallVoice(tts, voice_id, tts_format)
-        self._fixed_voice = CallVoice(
-            phrases.voice(tts) if phrases is not None and voice is None else tts,
-            voice_id,
-            tts_format,
-        )
+        self._phrases = phrases
+        self._text_voice = voice
+        self.voice, self._fixed_voice = self._voices(tts_format)
         self.current: AgentResponse | None = None
         self.current_request: ResponseRequest | None = None
         self._tool_runs = ToolRuns(conversation, clock=clock)
         self._webhooks: WebhookTools | None = None
+
+    def _voices(self, tts_format: AudioFormat) -> tuple[CallVoice, CallVoice]:
+        """One connection for the call's answers; fixed lines one by one through the phrase
+        cache (LLM answers never repeat exactly). A text-only conversation's `voice` replaces
+        the agent's TTS."""
+        voice = self._text_voice
+        tts: TextToSpeech = voice or self._providers.tts
+        voice_id = self._config.conversation_config.tts.voice_id
+        phrases = self._phrases
+        fixed = phrases.voice(tts) if phrases is not None and voice is None else tts
+        return CallVoice(tts, voice_id, tts_format), CallVoice(fixed, voice_id, tts_format)
+
+    def adopt(
+        self,
+        config: AgentConfig,
+        providers: ProviderSet,
+        system_tools: SystemTools,
+        client_tools: ClientTools,
+        knowledge: TurnKnowledge | None,
+        *,
+        keep_webhooks: bool,
+    ) -> CallVoice:
+        """Answer from now on as `config` says (another agent, another language); returns the
+        voice replaced, for the caller to close."""
+        self._config, self._providers, self._knowledge = config, providers, knowledge
+        self._system_tools, self._client_tools = system_tools, client_tools
+        if not keep_webhooks:
+            self._webhooks = None
+        webhooks = self._webhooks.specs() if self._webhooks is not None else []
+        self._tools = [*system_tools.specs(), *client_tools.specs(), *webhooks]
+        tts_format = (self._text_voice or providers.tts).output_format(
+            self._transport.output_format
+        )
+        replaced = self.voice
+        self.voice, self._fixed_voice = self._voices(tts_format)
+        return replaced
 
     def offer_webhook_tools(self, webhooks: WebhookTools) -> None:
         """The call's webhook tools (loaded by the calls room), offered from the next turn on."""
@@ -221,7 +254,28 @@ class Responder:
                 await self._call_tool(call, turn, request)
             if self._turn_over:
                 return  # a transfer that failed goes back to the model, which tells the caller
+            if self._handover is not None and await self._carry_out(request):
+                return  # the new agent greeted the caller: theirs to speak next
         self._log.event("tool_rounds_exhausted", rounds=MAX_TOOL_ROUNDS)
+
+    async def _carry_out(self, request: ResponseRequest) -> bool:
+        """The handover a tool asked for: its message in the current voice, its delay, then the
+        switch (carried out even if the caller cuts in first); True when the new agent has said
+        its first message, False when it is to answer the caller itself."""
+        handover, self._handover = self._handover, None
+        if handover is None or self._hand_over is None:
+            return False
+        try:
+            if handover.message:
+                await self._say(handover.message, request, f"h{request.number}")
+            if handover.delay_s > 0:
+                await asyncio.sleep(handover.delay_s)
+        finally:
+            first_message = await asyncio.shield(self._hand_over(handover))
+        if handover.first_message and first_message.strip():
+            await self._say(first_message, request, f"h{request.number}.first")
+            return True
+        return False
 
     async def _passages(self, request: ResponseRequest) -> ChatMessage | None:
         if self._knowledge is None or request.source not in ("voice", "text"):
@@ -332,6 +386,7 @@ class Responder:
         if self._system_tools.handles(call.name):
             outcome = await self._system_tools.run(call)
             self._turn_over = self._turn_over or outcome.turn_over
+            self._handover = outcome.handover or self._handover
             return outcome.text
         self._log.event("tool_call", name=call.name, arguments=call.arguments)
         if self._client_tools.handles(call.name):

@@ -77,6 +77,11 @@ class Interruptions:
         self._yielded: _Yielded | None = None
         self._probe: _Probe | None = None
 
+    def adopt(self, config: AgentConfig) -> None:
+        """The call goes on with other settings (another agent, another language)."""
+        self._config = config
+        self._vocabulary = vocabulary(config)
+
     @property
     def holding(self) -> bool:
         return self._yielded is not None

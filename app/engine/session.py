@@ -24,6 +24,7 @@ from app.engine.conversation import (
 )
 from app.engine.echo import EchoGate
 from app.engine.ending import VOICEMAIL_LEFT, close_provider, save_finished_call, voicemail_text
+from app.engine.handover import AgentDirectory
 from app.engine.interruptions import Interruptions
 from app.engine.keypad import KeypadEntry
 from app.engine.knowledge import KnowledgeSource, TurnKnowledge
@@ -34,6 +35,7 @@ from app.engine.playout import Playout
 from app.engine.record import CallRecord, CallRecorder
 from app.engine.response import TextOnlyVoice
 from app.engine.speech import SpeechChange, SpeechSegmenter
+from app.engine.switching import Switching
 from app.engine.system_tools import SystemTools
 from app.engine.text import clean_text
 from app.engine.timers import CallTimers, TimerAction, TimerSettings
@@ -49,7 +51,7 @@ log = logging.getLogger(__name__)
 WATCHDOG_INTERVAL_S = 0.1
 
 
-class CallSession:
+class CallSession(Switching):
     def __init__(
         self,
         *,
@@ -66,9 +68,16 @@ class CallSession:
         audio_tap: CallAudioTap | None = None,
         disclosure: str = "",
         knowledge: KnowledgeSource | None = None,
+        agents: AgentDirectory | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.context = context
+        # The agent speaking now (another after `transfer_to_agent`), and who may take over.
+        self.agent_id = context.agent_id
+        self._agents = agents
+        self._can_transfer = can_transfer
+        self._on_tool_outcome: Callable[[str, str], None] | None = None
+        self._transcripts: asyncio.Task[None] | None = None
         # The call's recording, if it is recorded, and the line said first because it is.
         self._tap = audio_tap
         self._disclosure = disclosure
@@ -124,16 +133,7 @@ class CallSession:
             config=config,
             providers=providers,
             conversation=self.conversation,
-            system_tools=SystemTools(
-                config,
-                can_transfer=can_transfer,
-                transport=transport,
-                log=self.log,
-                end_call=self._request_end,
-                voicemail=self._voicemail_reached,
-                playout=self._playout,
-                encoder=self._encoder,
-            ),
+            system_tools=self._system_tools(config),
             client_tools=self._client_tools,
             transport=transport,
             playout=self._playout,
@@ -146,6 +146,7 @@ class CallSession:
             phrases=phrases,
             voice=voice,
             knowledge=self._knowledge,
+            hand_over=self.hand_over,
             clock=clock,
         )
 
@@ -158,6 +159,22 @@ class CallSession:
             log=self.log,
             events=self._events,
             clock=clock,
+        )
+
+    def _system_tools(self, config: AgentConfig) -> SystemTools:
+        return SystemTools(
+            config,
+            can_transfer=self._can_transfer,
+            transport=self._transport,
+            log=self.log,
+            end_call=self._request_end,
+            voicemail=self._voicemail_reached,
+            playout=self._playout,
+            encoder=self._encoder,
+            agent_id=self.agent_id,
+            agents=self._agents,
+            tts=self._providers.tts,
+            prepare=self.prepare_handover,
         )
 
     def _on_agent_frame(self, frame: bytes, plays_at: float) -> None:
@@ -185,7 +202,7 @@ class CallSession:
         self._spawn(self._playout.run(), "playout")
         self._spawn(self._inbound_loop(self._stt), "inbound")
         self._spawn(self._watchdog(), "watchdog")
-        self._spawn(self._transcript_loop(self._stt), "transcripts")
+        self._transcripts = self._spawn(self._transcript_loop(self._stt), "transcripts")
         if self._disclosure.strip():
             first_message = f"{self._disclosure.strip()} {first_message}".strip()
         if first_message.strip():
@@ -196,6 +213,7 @@ class CallSession:
     ) -> None:
         """The webhook tools the calls room loaded for this call (the agent's `tool_ids`);
         `on_outcome(kind, outcome)` is told of each call's outcome (for the counters)."""
+        self._on_tool_outcome = on_outcome
         for missing in tools.missing:
             self.log.event("tool_unavailable", reason=missing)
         if not tools.webhooks:
@@ -254,9 +272,11 @@ class CallSession:
     async def wait_closed(self) -> None:
         await self._closed.wait()
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task_name = f"{name}:{self.context.call_id}"
-        self._tasks.append(asyncio.create_task(self._guard(coroutine, name), name=task_name))
+        task = asyncio.create_task(self._guard(coroutine, name), name=task_name)
+        self._tasks.append(task)
+        return task
 
     async def _guard(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
         """A loop that dies ends the call (saved), instead of leaving a silent line."""
@@ -328,6 +348,7 @@ class CallSession:
     async def _inbound_loop(self, stt: SttStream) -> None:
         while True:
             frame = await self._inbound.get()
+            stt = self._stt or stt  # a handover may have opened another stream
             now = self._last_tick = self._clock()
             heard = await self._line.hear(frame, now)
             probability, frame, change = heard.probability, heard.frame, heard.change

@@ -2,7 +2,9 @@
 
 ElevenLabs' `prompt.built_in_tools` map onto what a call can do: `end_call` hangs up after the
 goodbye is heard, `transfer_to_number` hands the caller to a listed number through the
-transport (Twilio `<Dial>`, SIP REFER), `skip_turn` ends the agent's turn without a word,
+transport (Twilio `<Dial>`, SIP REFER; a `conference` transfer briefs the person first where the
+line can: `briefing.py`), `skip_turn` ends the agent's turn without a word,
+`transfer_to_agent` and `language_detection` hand the call over on the same line (`handover.py`),
 `voicemail_detection` leaves the configured message on the machine and hangs up, and
 `play_keypad_touch_tone` plays the keys as in-band tones on the agent's audio (every line; the
 only way on Twilio), or as RFC 4733 events when `use_out_of_band_dtmf` asks for it and the
@@ -21,11 +23,21 @@ from typing import Any, Protocol, runtime_checkable
 from app.audio.formats import AudioChunk, AudioFormat
 from app.config.agent import AgentConfig
 from app.config.system_tools import RUNNABLE, SystemTool
+from app.engine.briefing import Briefing, WarmTransfers, spoken, transcript_summary
 from app.engine.conversation import END_CALL, TRANSFER_CALL
+from app.engine.handover import (
+    LANGUAGE_DETECTION,
+    TRANSFER_TO_AGENT,
+    AgentDirectory,
+    Handover,
+    Handovers,
+    Prepare,
+)
 from app.engine.keypad_tones import keypad_audio
 from app.engine.playout import Playout
+from app.engine.record import CallEvent, TurnRecord
 from app.engine.transport import AudioEncoder, CallTransport
-from app.providers.base import ToolCall, ToolSpec
+from app.providers.base import TextToSpeech, ToolCall, ToolSpec
 
 TRANSFER_TO_NUMBER = "transfer_to_number"
 SKIP_TURN = "skip_turn"
@@ -40,6 +52,9 @@ _REASON = {"type": "string", "description": "why, in a few words"}
 
 
 class CallLog(Protocol):
+    turns: list[TurnRecord]
+    events: list[CallEvent]
+
     def event(self, kind: str, **data: Any) -> None: ...
 
     def count(self, name: str) -> None: ...
@@ -60,6 +75,8 @@ class SystemResult:
 
     text: str
     turn_over: bool = False
+    # The call goes on with another agent or language, once the tool has answered.
+    handover: Handover | None = None
 
 
 class SystemTools:
@@ -74,6 +91,10 @@ class SystemTools:
         voicemail: Callable[[str], None],
         playout: Playout,
         encoder: AudioEncoder,
+        agent_id: str = "",
+        agents: AgentDirectory | None = None,
+        tts: TextToSpeech | None = None,
+        prepare: Prepare | None = None,
     ) -> None:
         self._config = config
         self._built_in = config.conversation_config.agent.prompt.built_in_tools.configured()
@@ -85,6 +106,8 @@ class SystemTools:
         self._playout = playout
         self._encoder = encoder
         self._tones_played = 0
+        self._tts = tts  # the agent's voice, for a warm transfer's words
+        self._handovers = Handovers(config, agent_id, self._built_in, agents, log, prepare)
         self._specs = {spec.name: spec for spec in self._offered()}
 
     def specs(self) -> list[ToolSpec]:
@@ -98,6 +121,7 @@ class SystemTools:
         destinations = self._config.velox.transfer_destinations
         if destinations and self._can_transfer:
             specs.append(_transfer_call_spec(self._config))
+        specs.extend(self._handovers.specs())
         for kind, tool in self._built_in.items():
             if kind not in RUNNABLE or kind == END_CALL:
                 continue
@@ -131,6 +155,12 @@ class SystemTools:
             return self._voicemail_reached(reason)
         if call.name == PLAY_KEYPAD_TOUCH_TONE:
             return await self._play_tones(call)
+        if call.name == TRANSFER_TO_AGENT:
+            text, handover = await self._handovers.transfer(call)
+            return SystemResult(text, handover=handover)
+        if call.name == LANGUAGE_DETECTION:
+            text, handover = await self._handovers.switch_language(call)
+            return SystemResult(text, handover=handover)
         return SystemResult(_error(f"unknown system tool {call.name!r}"))
 
     async def _transfer_to_number(self, call: ToolCall, reason: str) -> SystemResult:
@@ -139,21 +169,51 @@ class SystemTools:
         number = str(call.arguments.get("transfer_number") or "")
         if not number and len(allowed) == 1:
             number = allowed[0]
-        return await self._transfer(number, allowed, reason)
+        chosen = [t for t in tool.params.phone_transfers() if t.number == number]
+        warm = bool(chosen) and chosen[0].transfer_type == "conference"
+        return await self._transfer(number, allowed, reason, call if warm else None)
 
-    async def _transfer(self, number: str, allowed: list[str], reason: str) -> SystemResult:
+    async def _transfer(
+        self, number: str, allowed: list[str], reason: str, warm: ToolCall | None = None
+    ) -> SystemResult:
         if number not in allowed:
             self._log.event("transfer_refused", phone_number=number)
             self._log.count("transfers_refused")
             return SystemResult(_error(f"{number!r} is not an allowed transfer destination"))
         try:
-            await self._transport.transfer(number)
+            if warm is not None and isinstance(self._transport, WarmTransfers):
+                briefing = await self._briefing(warm)
+                await self._transport.transfer_warm(number, briefing)
+                self._log.event("warm_transfer_briefed", summary=briefing.summary)
+            else:
+                if warm is not None:
+                    self._log.event("warm_transfer_unsupported", phone_number=number)
+                    self._log.count("warm_transfers_unsupported")
+                await self._transport.transfer(number)
         except Exception as error:
             self._log.event("transfer_failed", phone_number=number, error=repr(error))
             return SystemResult(_error("the transfer failed; apologise and offer to help"))
         self._log.event("transferred", phone_number=number, reason=reason or None)
         self._end_call("transferred")
         return SystemResult(_success(transfer_number=number, reason=reason or None), turn_over=True)
+
+    async def _briefing(self, call: ToolCall) -> Briefing:
+        """The warm transfer's words in the agent's voice: the model's `agent_message` (or a
+        summary from the transcript) for the person, its `client_message` for the caller."""
+        if self._tts is None:
+            raise RuntimeError("the call has no voice to brief the person with")
+        voice_id = self._config.conversation_config.tts.voice_id
+        summary = str(call.arguments.get("agent_message") or "").strip()
+        if not summary:
+            summary = transcript_summary(self._log.turns)
+            self._log.event("warm_transfer_summary_from_transcript")
+        caller = str(call.arguments.get("client_message") or "").strip()
+        return Briefing(
+            summary,
+            await spoken(self._tts, voice_id, summary),
+            caller,
+            await spoken(self._tts, voice_id, caller) if caller else None,
+        )
 
     def _voicemail_reached(self, reason: str) -> SystemResult:
         message = self._built_in[VOICEMAIL_DETECTION].params.voicemail_message or ""
@@ -270,6 +330,12 @@ def _transfer_call_spec(config: AgentConfig) -> ToolSpec:
 def _transfer_to_number_spec(tool: SystemTool) -> ToolSpec:
     transfers = tool.params.phone_transfers()
     numbers = [t.number for t in transfers if t.number is not None]
+    properties: dict[str, Any] = {
+        "transfer_number": {"type": "string", "enum": numbers},
+        "reason": _REASON,
+    }
+    if any(t.transfer_type == "conference" for t in transfers):
+        properties |= _WARM_ARGUMENTS
     when = "; ".join(
         f"{t.number}: {t.condition}" if t.condition else str(t.number) for t in transfers
     )
@@ -277,15 +343,22 @@ def _transfer_to_number_spec(tool: SystemTool) -> ToolSpec:
     return ToolSpec(
         TRANSFER_TO_NUMBER,
         f"{description}. Numbers, and when to use each: {when}",
-        {
-            "type": "object",
-            "properties": {
-                "transfer_number": {"type": "string", "enum": numbers},
-                "reason": _REASON,
-            },
-            "required": ["transfer_number"],
-        },
+        {"type": "object", "properties": properties, "required": ["transfer_number"]},
     )
+
+
+# ElevenLabs' arguments of a warm (`conference`) transfer.
+_WARM_ARGUMENTS = {
+    "client_message": {
+        "type": "string",
+        "description": "what the caller hears while the person is called",
+    },
+    "agent_message": {
+        "type": "string",
+        "description": "a short summary of the call for the person who answers, said to them "
+        "before the caller is joined",
+    },
+}
 
 
 def _success(**fields: Any) -> str:

@@ -69,6 +69,8 @@ class TranscriptLog:
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
         # Told each agent turn's stage instants when it is logged (tracing); must not block.
         self.stage_watchers: list[Callable[[TurnStages], None]] = []
+        # Set once a call has been handed to another agent: named on each agent turn from then.
+        self.agent_id: str | None = None
 
     def _tell(self, moment: dict[str, Any]) -> None:
         for listener in self.listeners:
@@ -76,6 +78,14 @@ class TranscriptLog:
                 listener(moment)
             except Exception:  # a watcher's failure is not the call's
                 log.exception("a live listener failed")
+
+    def handed_to(self, from_agent_id: str, to_agent_id: str) -> None:
+        """Another agent takes the call: each agent turn says which agent spoke it (ElevenLabs'
+        `agent_metadata`), the turns so far marked as the first agent's."""
+        for turn in self.turns:
+            if turn.role == "agent":
+                turn.metrics.setdefault("agent_id", from_agent_id)
+        self.agent_id = to_agent_id
 
     def media_ms(self, at: float | None = None) -> int:
         return int(((self._clock() if at is None else at) - self._started) * 1000)
@@ -114,6 +124,8 @@ class TranscriptLog:
         timings = response.result.timings
         started = timings.first_frame_sent or timings.llm_started or self._clock()
         metrics = response_metrics(timings, end_of_speech)
+        if self.agent_id is not None:
+            metrics["agent_id"] = self.agent_id
         if timings.first_frame_sent is not None:
             # Recorded once its audio has played (or when it was cut off).
             metrics["speech_ms"] = round((self._clock() - timings.first_frame_sent) * 1000, 1)

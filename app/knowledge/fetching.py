@@ -1,5 +1,7 @@
 """A knowledge-base page fetched by the server: guarded (app/config/url_guard.py) before every
-request, redirects followed only on the same host, a timeout and a size cap."""
+request and sent to the very address that was checked (its name kept for `Host` and TLS: a
+second DNS lookup cannot point it elsewhere), redirects followed only on the same host, a
+timeout and a size cap."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from urllib.parse import urljoin
 
 import httpx
 
-from app.config.url_guard import UnsafeUrlError, check_url, same_host
+from app.config.url_guard import UnsafeUrlError, check_url, host_header, pinned_url, same_host
 from app.knowledge.extraction import UnreadableDocumentError
 
 MAX_REDIRECTS = 5
@@ -26,12 +28,18 @@ async def fetch_page(
 ) -> FetchedPage:
     """The page's bytes; `UnsafeUrlError` or `UnreadableDocumentError` (with a reason) if not."""
     current = url
-    async with httpx.AsyncClient(timeout=timeout_s, follow_redirects=False) as client:
+    async with httpx.AsyncClient(
+        timeout=timeout_s, follow_redirects=False, trust_env=False
+    ) as client:
         for _ in range(MAX_REDIRECTS + 1):
-            await check_url(current, allow_private=allow_private)
+            checked = await check_url(current, allow_private=allow_private)
+            headers = {"Accept": "text/html,text/plain;q=0.9,*/*;q=0.5"}
             try:
                 async with client.stream(
-                    "GET", current, headers={"Accept": "text/html,text/plain;q=0.9,*/*;q=0.5"}
+                    "GET",
+                    pinned_url(checked),
+                    headers={**headers, "Host": host_header(checked)},
+                    extensions={"sni_hostname": checked.host},
                 ) as response:
                     if response.is_redirect:
                         target = urljoin(current, response.headers.get("location", ""))

@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 from app.config.knowledge import PROMPT_DOCUMENT_MAX_CHARS, KnowledgeBaseLocator, RagSettings
 from app.db import knowledge as knowledge_rows
+from app.db import knowledge_folders as folder_rows
 from app.db.session import Database
 from app.engine.knowledge import RetrievedChunk
 from app.knowledge.indexing import Embedder
@@ -124,8 +125,10 @@ class AgentKnowledge:
         self._database = database
         self._organization_id = organization_id
         self._agent_id = agent_id
+        # As the agent names them (a folder stands for the documents inside it, `_resolve`).
         self._prompt_ids = [d.id for d in documents if d.usage_mode == "prompt"]
         self._retrieved_ids = [d.id for d in documents if d.usage_mode == "auto"]
+        self._resolved = not any(d.type == "folder" for d in documents)
         self._rag = rag
         self._embedder = embedder
         self._cache = cache
@@ -144,8 +147,21 @@ class AgentKnowledge:
             return ""
         return await asyncio.to_thread(self._prompt_section)
 
+    def _resolve(self) -> None:
+        """Folders replaced by the documents inside them, once per call (blocking)."""
+        if self._resolved:
+            return
+        with self._database.session() as session:
+            organization_id = self._organization_id
+            self._prompt_ids = folder_rows.documents_in(session, organization_id, self._prompt_ids)
+            self._retrieved_ids = folder_rows.documents_in(
+                session, organization_id, self._retrieved_ids
+            )
+        self._resolved = True
+
     def _warm(self) -> None:
         try:
+            self._resolve()
             self._cache.matrix(
                 self._database, self._organization_id, self._agent_id, self._retrieved_ids
             )
@@ -155,6 +171,7 @@ class AgentKnowledge:
             log.exception("knowledge for agent %s could not be loaded", self._agent_id)
 
     def _prompt_section(self) -> str:
+        self._resolve()
         with self._database.session() as session:
             documents = knowledge_rows.documents_by_id(
                 session, self._organization_id, self._prompt_ids
@@ -173,6 +190,7 @@ class AgentKnowledge:
         return await asyncio.to_thread(self._retrieve, query)
 
     def _retrieve(self, query: str) -> list[RetrievedChunk]:
+        self._resolve()
         matrix = self._cache.matrix(
             self._database, self._organization_id, self._agent_id, self._retrieved_ids
         )

@@ -1,7 +1,7 @@
 """queued sip dials: an index on the calls a campaign queued for a SIP node to place
 
 Revision ID: 0022_queued_sip_dials
-Revises: 0020_sip_trunk_configs
+Revises: 0021_knowledge_folders
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022_queued_sip_dials"
-down_revision: str | None = "0020_sip_trunk_configs"
+down_revision: str | None = "0021_knowledge_folders"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -17,11 +17,14 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from app.audio.formats import MULAW_8K, AudioFormat
 from app.calls import lifecycle
 from app.calls.runtime import VoiceRuntime
+from app.engine.briefing import Briefing
 from app.engine.conversation import CallContext
 from app.engine.session import CallSession
 from app.observability.metrics import MALFORMED_FRAMES
 from telephony.audio import InboundConverter, OutboundEncoder, UnsupportedAudioFormatError
 from telephony.json_frames import MalformedMessage
+from telephony.twilio import twiml
+from telephony.twilio.briefings import BriefingAudio, audio_url, whisper_url
 from telephony.twilio.media_stream import (
     Dtmf,
     Mark,
@@ -49,11 +52,20 @@ class TwilioMediaTransport:
     # message cost a third of the JSON, base64 and WebSocket work of sending them one by one.
     frames_per_message = 3
 
-    def __init__(self, websocket: WebSocket, start: Start, rest: TwilioRest) -> None:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        start: Start,
+        rest: TwilioRest,
+        briefings: BriefingAudio | None = None,
+        public_url: str = "",
+    ) -> None:
         self._websocket = websocket
         self._stream_sid = start.stream_sid
         self._call_sid = start.call_sid
         self._rest = rest
+        self._briefings = briefings
+        self._public_url = public_url
         self._send_lock = asyncio.Lock()
         self.closed = False
 
@@ -82,6 +94,20 @@ class TwilioMediaTransport:
 
     async def transfer(self, phone_number: str) -> None:
         await self._rest.redirect_to_dial(self._call_sid, phone_number)
+
+    async def transfer_warm(self, phone_number: str, briefing: Briefing) -> None:
+        """Dial `phone_number` with the summary as Twilio's whisper (`briefings.py`)."""
+        if self._briefings is None:
+            raise RuntimeError("this line keeps no briefing audio: a warm transfer is not possible")
+        store = self._briefings.store
+        summary = await asyncio.to_thread(store, briefing.summary_audio)
+        caller = None
+        if briefing.caller_audio is not None:
+            caller = audio_url(
+                self._public_url, await asyncio.to_thread(store, briefing.caller_audio)
+            )
+        document = twiml.warm_dial(phone_number, whisper_url(self._public_url, summary), caller)
+        await self._rest.redirect(self._call_sid, document)
 
     async def _send(self, text: str) -> None:
         if self.closed:
@@ -198,7 +224,13 @@ async def _start_call(
             runtime, call_id, organization_id, agent_id, reason=refused.reason, detail=str(refused)
         )
         return None
-    transport = TwilioMediaTransport(websocket, start, twilio_rest(runtime.settings))
+    transport = TwilioMediaTransport(
+        websocket,
+        start,
+        twilio_rest(runtime.settings),
+        briefing_audio(runtime),
+        runtime.settings.resolved_public_url(),
+    )
     dynamic = {k: v for k, v in params.items() if k not in ROUTING_PARAMETERS}
     session = lifecycle.begin(
         runtime,
@@ -231,3 +263,8 @@ def _wire_format(start: Start) -> AudioFormat:
             f"with {media.channels} channel(s) at {media.sample_rate} Hz"
         )
     return AudioFormat("mulaw", media.sample_rate)
+
+
+def briefing_audio(runtime: VoiceRuntime) -> BriefingAudio:
+    """Warm transfers' audio, beside the recordings (a folder every node sees)."""
+    return BriefingAudio(runtime.settings.resolved_recordings_dir() / "briefings")

@@ -136,6 +136,10 @@ class TwilioRest:
         """Replace the live call's TwiML with `<Dial>` to `phone_number`."""
         await self._update(call_sid, twiml=dial(phone_number))
 
+    async def redirect(self, call_sid: str, twiml: str) -> None:
+        """Replace the live call's TwiML with `twiml` (a warm transfer's `<Dial>`)."""
+        await self._update(call_sid, twiml=twiml)
+
     async def hang_up(self, call_sid: str) -> None:
         await self._update(call_sid, status="completed")
 

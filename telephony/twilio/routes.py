@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from fastapi import APIRouter, Request, Response, WebSocket
+from fastapi.responses import FileResponse
 
 from app.audio.formats import MULAW_8K
 from app.calls import lifecycle
@@ -20,7 +21,8 @@ from app.limits.calls import new_call_refusal
 from app.observability.metrics import CALLS_REFUSED_DRAINING, WEBHOOK_REJECTIONS
 from app.outbound.calls import hang_up_verdicts
 from telephony.twilio import twiml
-from telephony.twilio.media import ROUTING_PARAMETERS, serve_media_stream
+from telephony.twilio.briefings import audio_url
+from telephony.twilio.media import ROUTING_PARAMETERS, briefing_audio, serve_media_stream
 from telephony.twilio.outbound import voicemail_message
 from telephony.twilio.rest import TwilioRestError, twilio_rest
 from telephony.twilio.signature import SIGNATURE_HEADER, TwilioSignature
@@ -260,6 +262,28 @@ async def answering_machine_callback(request: Request) -> Response:
             return Response(status_code=204)
         log.info("hung up call %s: answered by %s", conversation_id, answered_by)
     return Response(status_code=204)
+
+
+@router.post("/briefing")
+async def warm_transfer_whisper(request: Request, token: str = "") -> Response:
+    """Twilio's whisper of a warm transfer: the person who answered hears the call's summary
+    (`briefings.py`), then is joined to the caller."""
+    if await _verified_form(request, "briefing") is None:
+        return Response("invalid Twilio signature", status_code=403)
+    runtime = _runtime(request)
+    if briefing_audio(runtime).path(token) is None:
+        return Response("no such briefing", status_code=404)
+    public = runtime.settings.resolved_public_url()
+    return Response(twiml.play(audio_url(public, token)), media_type=XML)
+
+
+@router.get("/briefings/{token}.wav")
+async def warm_transfer_audio(request: Request, token: str) -> Response:
+    """A warm transfer's audio (its unguessable token is the key; kept an hour)."""
+    path = briefing_audio(_runtime(request)).path(token)
+    if path is None:
+        return Response("no such briefing", status_code=404)
+    return FileResponse(path, media_type="audio/wav")
 
 
 @router.websocket("/media")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-from twilio.twiml.voice_response import Connect, VoiceResponse
+from twilio.twiml.voice_response import Connect, Dial, VoiceResponse
 
 MEDIA_STREAM_PATH = "/twilio/media"
 
@@ -42,4 +42,24 @@ def dial(phone_number: str, caller_id: str | None = None) -> str:
         response.dial(phone_number, caller_id=caller_id)
     else:
         response.dial(phone_number)
+    return str(response)
+
+
+def warm_dial(phone_number: str, whisper_url: str, caller_audio_url: str | None = None) -> str:
+    """A warm transfer: the caller hears `caller_audio_url` (if any) while `phone_number` is
+    dialled; whoever answers first runs the TwiML at `whisper_url` (Twilio's whisper), then
+    the two are joined."""
+    response = VoiceResponse()
+    if caller_audio_url:
+        response.play(caller_audio_url)
+    dial = Dial()
+    dial.number(phone_number, url=whisper_url, method="POST")
+    response.append(dial)
+    return str(response)
+
+
+def play(audio_url: str) -> str:
+    """Play one audio file (a warm transfer's summary, on the answering person's leg)."""
+    response = VoiceResponse()
+    response.play(audio_url)
     return str(response)

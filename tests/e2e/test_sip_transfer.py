@@ -1,6 +1,6 @@
 """The agent's transfer on a SIP call is a REFER (RFC 3515), with real sipp as the trunk: 202,
 NOTIFY `SIP/2.0 200 OK`, then our BYE; a transfer the trunk reports failed goes back to the agent
-as a tool error, and the call goes on."""
+as a tool error, and the call goes on; a warm transfer goes blind (SIP has no whisper)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from app.config.agent import TransferDestination
+from app.config.system_tools import BuiltInTools
 from app.db.models import Call
-from app.providers.base import ChatMessage, TextDelta
+from app.providers.base import ChatMessage, TextDelta, ToolCall
 from telephony.audio import pcm16_to_mulaw
 from tests.audio_samples import silence, speech_like
 from tests.e2e.sip_peer import run_sipp, sipp_errors
@@ -106,3 +107,39 @@ def test_a_failed_transfer_is_told_to_the_agent_and_the_call_goes_on(
     # Said at once, in the same answer that tried the transfer: the caller need not speak again.
     asked = lines.index(("agent", "Connecting you now."))
     assert lines[asked + 1] == ("agent", SORRY)
+
+
+def test_a_warm_transfer_on_sip_goes_blind_as_a_refer_and_says_so(
+    tmp_path: Path,
+) -> None:
+    config = agent_config()
+    config.conversation_config.agent.prompt.built_in_tools = BuiltInTools.model_validate(
+        {
+            "transfer_to_number": {
+                "type": "system",
+                "name": "transfer_to_number",
+                "params": {
+                    "system_tool_type": "transfer_to_number",
+                    "transfers": [{"phone_number": PERSON, "transfer_type": "conference"}],
+                },
+            }
+        }
+    )
+
+    def warm(messages: list[ChatMessage]) -> Reply:
+        summary = {"transfer_number": PERSON, "agent_message": "Ann wants a refund."}
+        return [ToolCall("call_warm", "transfer_to_number", summary)]
+
+    stt = ScriptedSpeechToText(["A person please."])
+    llm = ScriptedLanguageModel(warm)
+    with voice_service(
+        tmp_path, config=config, stt=stt, llm=llm, tts=ToneTextToSpeech(), sip=True
+    ) as running:
+        messages = ask_for_a_person(running, "uac_transfer.xml", tmp_path)
+        call = ended_call(running)
+        events = running.conversation(call.id)["velox"]["events"]
+    assert f"Refer-To: <sip:{PERSON}@127.0.0.1>" in messages
+    assert call.termination_reason == "transferred"
+    kinds = [e["kind"] for e in events]
+    assert "warm_transfer_unsupported" in kinds
+    assert "transferred" in kinds

@@ -2,8 +2,10 @@
 
 `POST .../Calls.json` creates a call (201 and the call resource, status `queued`), or refuses it
 as Twilio does (400 with Twilio's error body) for a number listed in `refuse`;
-`POST .../Calls/{Sid}.json` updates one. Forms are recorded as the `twilio` client sent them
-(repeated fields such as `StatusCallbackEvent` keep every value in `lists`).
+`POST .../Calls/{Sid}.json` updates one; `run_warm_transfer` then does what Twilio does with a
+warm transfer's TwiML (its `<Play>`, `<Dial><Number url>` whisper). Forms are recorded as the
+`twilio` client sent them (repeated fields such as `StatusCallbackEvent` keep every value in
+`lists`).
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Iterator
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
+
+import httpx
 
 from tests.local_http import QuietHandler, serving
 
@@ -124,3 +129,48 @@ def twilio_rest_double() -> Iterator[TwilioRestDouble]:
     with serving(Handler) as base_url:
         double.base_url = base_url
         yield double
+
+
+@dataclass
+class WarmTransferHeard:
+    """What each side heard of a warm transfer, as Twilio runs its TwiML."""
+
+    dialled: str
+    caller_audio: bytes | None  # the WAV the caller heard while it rang
+    whisper_twiml: str
+    summary_audio: bytes  # the WAV the person heard before the caller was joined
+
+
+def run_warm_transfer(
+    twiml: str, sign: Callable[[str, dict[str, str]], str], call_sid: str
+) -> WarmTransferHeard:
+    """Do what Twilio does with a warm transfer's TwiML: fetch the `<Play>` audio for the
+    caller, dial the `<Number>`, and when the person answers POST its `url` (signed, with the
+    new leg's form) and play the `<Play>` of the TwiML it answers on their leg."""
+    document = ET.fromstring(twiml)
+    play = document.find("./Play")
+    number = document.find("./Dial/Number")
+    assert number is not None, twiml
+    assert number.text, twiml
+    caller_audio = httpx.get(play.text or "").content if play is not None else None
+    whisper_url = number.attrib["url"]
+    assert number.attrib.get("method", "POST") == "POST"
+    form = {
+        "AccountSid": "AC" + "0" * 32,
+        "CallSid": "CA" + "f" * 32,
+        "ParentCallSid": call_sid,
+        "To": number.text,
+        "CallStatus": "in-progress",
+        "Direction": "outbound-dial",
+    }
+    answer = httpx.post(
+        whisper_url, data=form, headers={"X-Twilio-Signature": sign(whisper_url, form)}
+    )
+    answer.raise_for_status()
+    whisper = ET.fromstring(answer.text).find("./Play")
+    assert whisper is not None, answer.text
+    assert whisper.text, answer.text
+    summary = httpx.get(whisper.text)
+    summary.raise_for_status()
+    assert summary.headers["content-type"] == "audio/wav"
+    return WarmTransferHeard(number.text, caller_audio, answer.text, summary.content)

@@ -86,6 +86,8 @@ class ScriptedSpeechToText:
         self.interim_every_s = interim_every_s
         self.streams: list[ScriptedSttStream] = []
         self.closed_streams = 0
+        # The language each stream was opened for, in order.
+        self.languages: list[str] = []
 
     def peek(self) -> str:
         return self.utterances[0] if self.utterances else "something"
@@ -96,6 +98,7 @@ class ScriptedSpeechToText:
     async def open_stream(self, language: str) -> ScriptedSttStream:
         stream = ScriptedSttStream(self)
         self.streams.append(stream)
+        self.languages.append(language)
         return stream
 
 
@@ -143,6 +146,8 @@ class ToneTextToSpeech:
     fail_on: str | None = None
     name: str = "tone"
     spoken: list[str] = field(default_factory=list)
+    # The voice each spoken text was said in (`spoken`'s order).
+    voices: list[str] = field(default_factory=list)
 
     FORMAT = AudioFormat("pcm16", 22050)
 
@@ -156,6 +161,7 @@ class ToneTextToSpeech:
         if self.fail_on is not None and self.fail_on in text:
             raise ProviderError(self.name, "voice service returned 500")
         self.spoken.append(text)
+        self.voices.append(voice_id)
         rate = self.FORMAT.sample_rate
         total = int(rate * len(text) * self.ms_per_char / 1000)
         step = rate * self.chunk_ms // 1000

@@ -12,7 +12,8 @@ from app.db.models.base import Base, SurrogateKey, utc_now
 
 class KnowledgeDocument(Base):
     """One document: its source (text, a URL, a file), the text extracted from it, and its
-    index's progress (`pending` → `processing` → `succeeded` or `failed`), a leased work queue."""
+    index's progress (`pending` → `processing` → `succeeded` or `failed`), a leased work queue.
+    A folder is a row of type `folder` (no text, index status `none`, never queued)."""
 
     __tablename__ = "knowledge_documents"
     __table_args__ = (Index(None, "index_status", "index_due_at"),)
@@ -33,6 +34,8 @@ class KnowledgeDocument(Base):
     index_attempts: Mapped[int] = mapped_column(Integer, default=0)
     index_due_at: Mapped[datetime] = mapped_column(default=utc_now)
     index_error: Mapped[str | None] = mapped_column(String(2000), default=None)
+    # The folder it is in (a row of type `folder` of this table); None at the root.
+    parent_folder_id: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
 
 
 class KnowledgeChunk(Base):

@@ -115,6 +115,8 @@ class GroqChatDouble:
     def __init__(self, api_key: str, script: GroqScript | None = None) -> None:
         self.api_key = api_key
         self.script = script or GroqScript()
+        # Scripts for the requests after the next one, in order (the last one stays).
+        self.then: list[GroqScript] = []
         self.requests: list[RecordedRequest] = []
         self.client_hung_up = threading.Event()
         self.faults: FaultPlan | None = None  # a share of streamed requests fail, as planned
@@ -132,9 +134,10 @@ class GroqChatDouble:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def chunks(self) -> list[str]:
-        """The `data:` payloads of the scripted reply, in order, as Groq would send them."""
-        script = self.script
+    def chunks(self, script: GroqScript | None = None) -> list[str]:
+        """The `data:` payloads of the scripted reply (the double's own unless given), in
+        order, as Groq would send them."""
+        script = script or self.script
         request_id = "req_01test"
         created = int(time.time())
         model = self.requests[-1].body.get("model", "") if self.requests else ""
@@ -190,6 +193,8 @@ def _handler(double: GroqChatDouble) -> type[BaseHTTPRequestHandler]:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
             double.requests.append(RecordedRequest(self.path, dict(self.headers), body))
             script = double.script
+            if double.then:
+                double.script = double.then.pop(0)
             if self.headers.get("Authorization") != f"Bearer {double.api_key}":
                 self._refuse(unauthorized())
             elif self.path != CHAT_PATH:
@@ -282,7 +287,7 @@ def _handler(double: GroqChatDouble) -> type[BaseHTTPRequestHandler]:
             self.send_header("x-request-id", "req_01test")
             self.end_headers()
             try:
-                for n, data in enumerate(double.chunks()):
+                for n, data in enumerate(double.chunks(script)):
                     deltas_sent = n  # the first chunk only opens the assistant message
                     if (
                         script.malformed_after is not None

@@ -863,11 +863,33 @@ export interface paths {
         };
         /**
          * List Documents
-         * @description The organization's documents, newest first, in pages linked by ``next_cursor``.
+         * @description The organization's documents and folders, newest first, in pages linked by
+         *     ``next_cursor``; only a folder's direct children with ``parent_folder_id``, everything
+         *     inside it with ``ancestor_folder_id``.
          */
         get: operations["list_documents_v1_convai_knowledge_base_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/convai/knowledge-base/{document_id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move Document
+         * @description Put the document (or folder) into the folder `move_to`, or the root when null.
+         */
+        post: operations["move_document_v1_convai_knowledge_base__document_id__move_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -883,7 +905,7 @@ export interface paths {
         };
         /**
          * Get Document
-         * @description The document with the text extracted from it.
+         * @description The document with the text extracted from it, or the folder with what it holds.
          */
         get: operations["get_document_v1_convai_knowledge_base__documentation_id__get"];
         put?: never;
@@ -891,14 +913,15 @@ export interface paths {
         /**
          * Delete Document
          * @description Delete the document; refused (409) while an agent uses it, unless ``force``, which also
-         *     takes it out of those agents' knowledge bases.
+         *     takes it out of those agents' knowledge bases. A folder: refused (409) while it holds
+         *     anything, unless ``force``, which deletes all it holds.
          */
         delete: operations["delete_document_v1_convai_knowledge_base__documentation_id__delete"];
         options?: never;
         head?: never;
         /**
          * Update Document
-         * @description Rename the document, or replace its text (indexed again).
+         * @description Rename the document or folder, or replace a document's text (indexed again).
          */
         patch: operations["update_document_v1_convai_knowledge_base__documentation_id__patch"];
         trace?: never;
@@ -944,6 +967,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/convai/knowledge-base/bulk-move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bulk Move
+         * @description Put the documents (or folders) into the folder `move_to`, or the root when null.
+         */
+        post: operations["bulk_move_v1_convai_knowledge_base_bulk_move_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/convai/knowledge-base/file": {
         parameters: {
             query?: never;
@@ -959,6 +1002,26 @@ export interface paths {
          *     (multipart: `file`, and optionally `name`).
          */
         post: operations["create_from_file_v1_convai_knowledge_base_file_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/convai/knowledge-base/folder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Folder
+         * @description A folder, at the root or in `parent_folder_id`.
+         */
+        post: operations["create_folder_v1_convai_knowledge_base_folder_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1596,9 +1659,7 @@ export interface components {
         /** AddedDocument */
         AddedDocument: {
             /** Folder Path */
-            folder_path?: {
-                [key: string]: unknown;
-            }[];
+            folder_path?: components["schemas"]["FolderSegment"][];
             /** Id */
             id: string;
             /** Name */
@@ -1699,20 +1760,13 @@ export interface components {
             tags?: string[] | null;
             velox?: components["schemas"]["VeloxSection"] | null;
         };
-        /** AgentMetadata */
-        AgentMetadata: {
-            /** Created At Unix Secs */
-            created_at_unix_secs: number;
-            /** Updated At Unix Secs */
-            updated_at_unix_secs: number;
-        };
         /** AgentResponse */
         AgentResponse: {
             access_info: components["schemas"]["AccessInfo"];
             /** Agent Id */
             agent_id: string;
             conversation_config: components["schemas"]["ConversationConfig"];
-            metadata: components["schemas"]["AgentMetadata"];
+            metadata: components["schemas"]["app__api__agents__AgentMetadata"];
             /** Name */
             name: string;
             platform_settings: components["schemas"]["PlatformSettings"];
@@ -1886,6 +1940,21 @@ export interface components {
             url: string;
         } & {
             [key: string]: unknown;
+        };
+        /** AgentMetadata */
+        app__api__agents__AgentMetadata: {
+            /** Created At Unix Secs */
+            created_at_unix_secs: number;
+            /** Updated At Unix Secs */
+            updated_at_unix_secs: number;
+        };
+        /**
+         * AgentMetadata
+         * @description ElevenLabs' shape: which agent spoke this entry (set once a call was transferred).
+         */
+        app__api__conversations__AgentMetadata: {
+            /** Agent Id */
+            agent_id: string;
         };
         /** AsrSection */
         AsrSection: {
@@ -2101,6 +2170,13 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** BulkMoveRequest */
+        BulkMoveRequest: {
+            /** Document Ids */
+            document_ids: string[];
+            /** Move To */
+            move_to?: string | null;
+        };
         /** CallbackResponse */
         CallbackResponse: {
             /** Callback Id */
@@ -2276,6 +2352,10 @@ export interface components {
             agent?: components["schemas"]["AgentSection"];
             asr?: components["schemas"]["AsrSection"];
             conversation?: components["schemas"]["ConversationSection"];
+            /** Language Presets */
+            language_presets?: {
+                [key: string]: components["schemas"]["LanguagePreset"];
+            };
             tts?: components["schemas"]["TtsSection"];
             turn?: components["schemas"]["TurnSection"];
         } & {
@@ -2421,6 +2501,15 @@ export interface components {
         CreateAgentResponse: {
             /** Agent Id */
             agent_id: string;
+        };
+        /** CreatedFolder */
+        CreatedFolder: {
+            /** Folder Path */
+            folder_path: components["schemas"]["FolderSegment"][];
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
         };
         /** CreatePhoneNumberResponse */
         CreatePhoneNumberResponse: {
@@ -2639,9 +2728,7 @@ export interface components {
             /** Folder Parent Id */
             folder_parent_id?: string | null;
             /** Folder Path */
-            folder_path?: {
-                [key: string]: unknown;
-            }[];
+            folder_path?: components["schemas"]["FolderSegment"][];
             /** Id */
             id: string;
             metadata: components["schemas"]["DocumentMetadata"];
@@ -2653,7 +2740,7 @@ export interface components {
              * Type
              * @enum {string}
              */
-            type: "file" | "url" | "text";
+            type: "file" | "url" | "text" | "folder";
             /** Url */
             url?: string | null;
         };
@@ -2669,16 +2756,18 @@ export interface components {
         /** DocumentSummary */
         DocumentSummary: {
             access_info: components["schemas"]["AccessInfo"];
+            /** Children Count */
+            children_count?: number | null;
             /** Dependent Agents */
             dependent_agents: components["schemas"]["DependentAgent"][];
+            /** Document Count */
+            document_count?: number | null;
             /** Filename */
             filename?: string | null;
             /** Folder Parent Id */
             folder_parent_id?: string | null;
             /** Folder Path */
-            folder_path?: {
-                [key: string]: unknown;
-            }[];
+            folder_path?: components["schemas"]["FolderSegment"][];
             /** Id */
             id: string;
             metadata: components["schemas"]["DocumentMetadata"];
@@ -2690,7 +2779,7 @@ export interface components {
              * Type
              * @enum {string}
              */
-            type: "file" | "url" | "text";
+            type: "file" | "url" | "text" | "folder";
             /** Url */
             url?: string | null;
         };
@@ -2834,6 +2923,45 @@ export interface components {
              */
             feedback: "like" | "dislike";
         };
+        /** FolderRequest */
+        FolderRequest: {
+            /** Name */
+            name: string;
+            /** Parent Folder Id */
+            parent_folder_id?: string | null;
+        };
+        /** FolderResponse */
+        FolderResponse: {
+            access_info: components["schemas"]["AccessInfo"];
+            /** Children Count */
+            children_count: number;
+            /** Document Count */
+            document_count: number;
+            /** Folder Parent Id */
+            folder_parent_id?: string | null;
+            /** Folder Path */
+            folder_path?: components["schemas"]["FolderSegment"][];
+            /** Id */
+            id: string;
+            metadata: components["schemas"]["DocumentMetadata"];
+            /** Name */
+            name: string;
+            /** Supported Usages */
+            supported_usages: string[];
+            /**
+             * Type
+             * @default folder
+             * @constant
+             */
+            type: "folder";
+        };
+        /** FolderSegment */
+        FolderSegment: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+        };
         /** FunnelBody */
         FunnelBody: {
             /**
@@ -2959,6 +3087,13 @@ export interface components {
              * @enum {string}
              */
             usage_mode: "prompt" | "auto";
+        } & {
+            [key: string]: unknown;
+        };
+        /** LanguagePreset */
+        LanguagePreset: {
+            first_message_translation?: components["schemas"]["PresetTranslation"] | null;
+            overrides?: components["schemas"]["PresetOverrides"];
         } & {
             [key: string]: unknown;
         };
@@ -3158,6 +3293,11 @@ export interface components {
             /** Role */
             role: string;
         };
+        /** MoveRequest */
+        MoveRequest: {
+            /** Move To */
+            move_to?: string | null;
+        };
         /** OutboundCallBody */
         OutboundCallBody: {
             /** Agent Id */
@@ -3350,6 +3490,47 @@ export interface components {
             evaluation?: components["schemas"]["EvaluationSettings"];
             overrides?: components["schemas"]["OverrideSettings"];
             privacy?: components["schemas"]["PrivacySettings"];
+        } & {
+            [key: string]: unknown;
+        };
+        /** PresetAgent */
+        PresetAgent: {
+            /** First Message */
+            first_message?: string | null;
+            /** Language */
+            language?: string | null;
+            prompt?: components["schemas"]["PresetPrompt"] | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** PresetOverrides */
+        PresetOverrides: {
+            agent?: components["schemas"]["PresetAgent"] | null;
+            tts?: components["schemas"]["PresetTts"] | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** PresetPrompt */
+        PresetPrompt: {
+            /** Prompt */
+            prompt?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** PresetTranslation */
+        PresetTranslation: {
+            /**
+             * Text
+             * @default
+             */
+            text: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** PresetTts */
+        PresetTts: {
+            /** Voice Id */
+            voice_id?: string | null;
         } & {
             [key: string]: unknown;
         };
@@ -3963,6 +4144,8 @@ export interface components {
          * @description `params`: the tool's kind and its own settings (only the kind's fields matter).
          */
         SystemToolParams: {
+            /** Only At Conversation Start */
+            only_at_conversation_start?: boolean | null;
             /** Suppress Turn After Dtmf */
             suppress_turn_after_dtmf?: boolean | null;
             /**
@@ -4060,6 +4243,7 @@ export interface components {
         };
         /** TranscriptEntry */
         TranscriptEntry: {
+            agent_metadata?: components["schemas"]["app__api__conversations__AgentMetadata"] | null;
             /** Interrupted */
             interrupted: boolean;
             /** Message */
@@ -7876,10 +8060,12 @@ export interface operations {
     list_documents_v1_convai_knowledge_base_get: {
         parameters: {
             query?: {
+                ancestor_folder_id?: string | null;
                 cursor?: string | null;
                 page_size?: number;
+                parent_folder_id?: string | null;
                 search?: string | null;
-                types?: ("file" | "url" | "text")[] | null;
+                types?: ("file" | "url" | "text" | "folder")[] | null;
             };
             header?: never;
             path?: never;
@@ -7934,6 +8120,86 @@ export interface operations {
             };
         };
     };
+    move_document_v1_convai_knowledge_base__document_id__move_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_document_v1_convai_knowledge_base__documentation_id__get: {
         parameters: {
             query?: never;
@@ -7951,7 +8217,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DocumentResponse"];
+                    "application/json": components["schemas"]["DocumentResponse"] | components["schemas"]["FolderResponse"];
                 };
             };
             /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
@@ -8102,7 +8368,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DocumentResponse"];
+                    "application/json": components["schemas"]["DocumentResponse"] | components["schemas"]["FolderResponse"];
                 };
             };
             /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
@@ -8375,6 +8641,84 @@ export interface operations {
             };
         };
     };
+    bulk_move_v1_convai_knowledge_base_bulk_move_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkMoveRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not this organization's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     create_from_file_v1_convai_knowledge_base_file_post: {
         parameters: {
             query?: never;
@@ -8400,6 +8744,75 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AddedDocument"];
+                };
+            };
+            /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role or key lacks the route's permission, or a browser request that changes something came without its CSRF token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters or body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (the organization's or the key's rate) or attempts: wait as Retry-After says */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_folder_v1_convai_knowledge_base_folder_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FolderRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedFolder"];
                 };
             };
             /** @description Not signed in: no API key or session, or one that is unknown, revoked or expired */

@@ -54,6 +54,10 @@ class CallOutcome:
     answers: int = 0
     fallbacks: int = 0
     error: str | None = None
+    # Agent turns saved as neither a whole answer nor the fallback line (with `interrupted`).
+    others: list[tuple[str, bool]] = field(default_factory=list)
+    saved: list[Any] = field(default_factory=list)
+    events: list[Any] = field(default_factory=list)
 
     def worst_silence_ms(self) -> float:
         waits = self.response_ms + self.gaps_ms
@@ -146,14 +150,22 @@ async def one_call(
 
 def count_agent_turns(outcome: CallOutcome, body: dict[str, Any]) -> None:
     """Answers and fallback lines the saved conversation says the caller heard whole."""
+    outcome.saved = [
+        (e.get("role"), e.get("message"), e.get("interrupted")) for e in body.get("transcript", [])
+    ]
+    outcome.events = [e.get("kind") for e in body.get("velox", {}).get("events", [])]
     for entry in body.get("transcript", []):
-        if entry.get("role") != "agent" or entry.get("interrupted"):
+        if entry.get("role") != "agent":
             continue
         message = (entry.get("message") or "").strip()
-        if message in ANSWERS:
+        if entry.get("interrupted"):
+            outcome.others.append((message, True))
+        elif message in ANSWERS:
             outcome.answers += 1
         elif message == FALLBACK:
             outcome.fallbacks += 1
+        else:
+            outcome.others.append((message, False))
 
 
 async def run_calls(world: OutageWorld) -> OutageResult:

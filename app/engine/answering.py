@@ -282,14 +282,24 @@ class Responder:
             return None
         return await self._knowledge.context_for(request.text, f"r{request.number}")
 
-    async def _say(self, text: str, request: ResponseRequest, turn_id: str) -> None:
+    async def _say(self, text: str, request: ResponseRequest, turn_id: str) -> bool:
+        """Speak a fixed line; False if the voice failed (what was heard of it is kept)."""
         try:
             response, result = await self._speak(turn_id, fixed_text(text), from_llm=False)
         except Exception as error:
             self._log.event("provider_error", role="tts", error=repr(error), turn=turn_id)
-            return
+            self._keep_heard(self.current, request.source)
+            return False
         self._log_agent(response, result, request.source, None)
         self._conversation.add_agent(result.text)
+        return True
+
+    def _keep_heard(self, response: AgentResponse | None, source: str) -> None:
+        """A response cut by a failure: what the caller heard of it goes in the record."""
+        if response is not None and response.result.sentences:
+            heard = self._playout.heard_text(response.result.marks)
+            self._log.agent_turn(response, heard, source, None, interrupted=True)
+            self._conversation.add_agent(heard)
 
     async def _speak(
         self, turn_id: str, events: AsyncIterator[LlmEvent], *, from_llm: bool
@@ -326,14 +336,14 @@ class Responder:
         log.warning("response %s failed: %r", turn_id, error)
         self._log.event("provider_error", provider=provider, error=repr(error), turn=turn_id)
         self._log.count("provider_errors")
-        response = self.current
-        if response is not None and response.result.sentences:
-            heard = self._playout.heard_text(response.result.marks)
-            self._log.agent_turn(response, heard, "voice", None, interrupted=True)
-            self._conversation.add_agent(heard)
+        self._keep_heard(self.current, "voice")
         fallback = self._config.velox.fallback_message
         if fallback:
-            await self._say(fallback, ResponseRequest(fallback, "fallback", 0), f"{turn_id}.fb")
+            request = ResponseRequest(fallback, "fallback", 0)
+            # A voice that fails on the apology itself: once more, from the start (the voice's
+            # fallback chain has moved on by then), so the caller is not left with half of it.
+            if not await self._say(fallback, request, f"{turn_id}.fb"):
+                await self._say(fallback, request, f"{turn_id}.fb2")
 
     async def _call_tool(
         self, call: ToolCall, turn: TurnRecord | None, request: ResponseRequest

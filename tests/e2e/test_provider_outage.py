@@ -32,10 +32,19 @@ async def test_thirty_calls_through_a_provider_outage_meet_no_dead_air(tmp_path:
     assert [o.error for o in result.outcomes if o.error] == []
     assert all(result.faults[role] for role in ROLES), result.faults  # each role had failures
     dead = [
-        (o.number, o.response_ms, o.gaps_ms, o.responses_missing, o.answers, o.fallbacks)
+        (
+            o.number,
+            o.response_ms,
+            o.gaps_ms,
+            o.responses_missing,
+            o.answers,
+            o.fallbacks,
+            o.saved,
+            o.events,
+        )
         for o in result.dead_air_calls
     ]
-    assert dead == [], f"dead air past {result.budget_ms} ms"
+    assert dead == [], f"dead air past {result.budget_ms} ms: {dead}"
     assert result.fallbacks > 0  # failures the caller could not be spared were said
     assert result.answers >= SETTING.calls  # most questions still got their answer
     # Breakers: opened by failures in a row; each later "opened" (a failed half-open try) or

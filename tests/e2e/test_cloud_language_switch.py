@@ -4,7 +4,6 @@ double, and the answer is spoken in that voice."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -14,13 +13,12 @@ from app.providers.builtin import register_builtin_providers
 from app.providers.registry import ProviderRegistry
 from app.settings import Settings
 from tests.e2e.test_cloud_stack_call import DEEPGRAM_KEY, GROQ_KEY
-from tests.e2e.voice_service import running_service
+from tests.e2e.voice_service import ask_after_the_greeting, running_service
 from tests.fakes.cloud.deepgram import DeepgramLiveDouble, DeepgramScript
 from tests.fakes.cloud.elevenlabs import VALID_KEY as ELEVENLABS_KEY
 from tests.fakes.cloud.elevenlabs import ElevenLabsDouble
 from tests.fakes.cloud.groq import GroqChatDouble, GroqScript, ScriptedToolCall
 from tests.models.spoken import speak
-from tests.twilio_caller import TwilioCaller
 
 pytestmark = pytest.mark.e2e
 
@@ -90,22 +88,8 @@ async def test_a_language_switch_asks_deepgram_and_elevenlabs_for_the_new_langua
                 service.set_provider_key("deepgram", DEEPGRAM_KEY)
                 service.set_provider_key("groq", GROQ_KEY)
                 service.set_provider_key("elevenlabs", ELEVENLABS_KEY)
-                stream_url, parameters = service.dial()
-                async with TwilioCaller(
-                    stream_url,
-                    custom_parameters=parameters,
-                    headers=service.stream_headers(stream_url),
-                ) as caller:
-                    await caller.silence(0.3)
-                    await caller.wait_for_audio(timeout=5)
-                    await caller.silence(1.5)
-                    heard = caller.audio_frames
-                    await caller.play(speak("Hola, necesito ayuda."))
-                    listening = asyncio.create_task(caller.silence(6.0))
-                    await caller.wait_for(lambda: caller.audio_frames > heard + 25, timeout=8)
-                    await listening
-                body = await asyncio.to_thread(
-                    service.ended_conversation, parameters["conversation_id"]
+                body = await ask_after_the_greeting(
+                    service, speak("Hola, necesito ayuda."), listen_s=6.0, answer_timeout=8
                 )
 
     assert [c.query["language"] for c in deepgram.connections] == ["en", "es"]

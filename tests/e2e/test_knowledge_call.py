@@ -17,14 +17,13 @@ from app.knowledge.minilm import shared_model
 from app.providers.builtin import register_builtin_providers
 from app.providers.registry import ProviderRegistry
 from app.settings import Settings
-from tests.e2e.voice_service import running_service
+from tests.e2e.voice_service import ask_after_the_greeting, running_service
 from tests.fakes.cloud.deepgram import DeepgramLiveDouble, DeepgramScript
 from tests.fakes.cloud.elevenlabs import VALID_KEY as ELEVENLABS_KEY
 from tests.fakes.cloud.elevenlabs import ElevenLabsDouble
 from tests.fakes.cloud.groq import GroqChatDouble, GroqScript
 from tests.knowledge_set import PASSAGES
 from tests.models.spoken import speak
-from tests.twilio_caller import TwilioCaller
 
 pytestmark = [pytest.mark.e2e, pytest.mark.models]
 
@@ -113,22 +112,11 @@ async def test_the_passage_answering_the_callers_question_reaches_the_llm(
                         },
                     )
                     assert attached.status_code == 200, attached.text
-                stream_url, parameters = service.dial()
-                async with TwilioCaller(
-                    stream_url,
-                    custom_parameters=parameters,
-                    headers=service.stream_headers(stream_url),
-                ) as caller:
-                    await caller.silence(0.3)
-                    await caller.wait_for_audio(timeout=5)
-                    await caller.silence(1.5)
-                    heard = caller.audio_frames
-                    await caller.play(speak("How far can the Velo three go on one charge?"))
-                    listening = asyncio.create_task(caller.silence(4.0))
-                    await caller.wait_for(lambda: caller.audio_frames > heard + 25, timeout=10)
-                    await listening
-                body = await asyncio.to_thread(
-                    service.ended_conversation, parameters["conversation_id"]
+                body = await ask_after_the_greeting(
+                    service,
+                    speak("How far can the Velo three go on one charge?"),
+                    listen_s=4.0,
+                    answer_timeout=10,
                 )
                 with service.database.session() as session:
                     chunks = knowledge_rows.chunks_of(

@@ -241,3 +241,27 @@ def voice_service(
             llm=llm,
             tts=tts,
         )
+
+
+async def ask_after_the_greeting(
+    service: RunningService, question: bytes, *, listen_s: float, answer_timeout: float
+) -> dict[str, Any]:
+    """One Twilio-protocol call: the greeting plays, the caller asks `question` (PCM16 16 kHz)
+    and listens `listen_s` while half a second of the answer arrives; the saved conversation."""
+    import asyncio
+
+    from tests.twilio_caller import TwilioCaller
+
+    stream_url, parameters = service.dial()
+    async with TwilioCaller(
+        stream_url, custom_parameters=parameters, headers=service.stream_headers(stream_url)
+    ) as caller:
+        await caller.silence(0.3)
+        await caller.wait_for_audio(timeout=5)
+        await caller.silence(1.5)
+        heard = caller.audio_frames
+        await caller.play(question)
+        listening = asyncio.create_task(caller.silence(listen_s))
+        await caller.wait_for(lambda: caller.audio_frames > heard + 25, timeout=answer_timeout)
+        await listening
+    return await asyncio.to_thread(service.ended_conversation, parameters["conversation_id"])

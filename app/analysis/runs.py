@@ -193,9 +193,8 @@ async def _ask(
                 errors.append(f"{model.name}: not asked, no time left in this run")
                 break
             try:
-                text = await asyncio.wait_for(
-                    model.complete_json(messages, schema, options), budget
-                )
+                async with asyncio.timeout(budget):
+                    text = await model.complete_json(messages, schema, options)
                 analysis = parse_reply(text, job.request.config, started_at=job.request.started_at)
             except (ProviderError, InvalidAnalysisReplyError, TimeoutError) as error:
                 log.warning("analysis of %s by %s failed: %s", job.call_id, model.name, error)

@@ -88,7 +88,8 @@ class CallRecording:
         deadline = self._finish_deadline_s + FINISH_DEADLINE_PER_CALL_S * (ended - self._started)
         finished = asyncio.wrap_future(self._writer.finish(self._key, ended))
         try:
-            summary: dict[str, Any] = await asyncio.wait_for(finished, deadline)
+            async with asyncio.timeout(deadline):
+                summary: dict[str, Any] = await finished
         except TimeoutError as error:
             RECORDINGS_FAILED.labels(reason="writer_timeout").inc()
             raise RecordingFailedError(

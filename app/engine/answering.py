@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
+from app.aio import cancel_and_wait
 from app.audio.formats import AudioFormat
 from app.config.agent import AgentConfig
 from app.engine.client_tools import ClientTools
@@ -171,15 +171,11 @@ class Responder:
     async def cancel(self) -> None:
         task, self._task = self._task, None
         if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
 
     async def _run(self, request: ResponseRequest, previous: asyncio.Task[None] | None) -> None:
         if previous is not None and not previous.done():
-            previous.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await previous
+            await cancel_and_wait(previous)
         try:
             await self._answer(request)
         except asyncio.CancelledError:

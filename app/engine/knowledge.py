@@ -6,12 +6,12 @@ being decided, so the answer finds the passages ready."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from app.aio import cancel_and_wait
 from app.providers.base import ChatMessage
 
 log = logging.getLogger(__name__)
@@ -102,9 +102,7 @@ class TurnKnowledge:
 
     async def close(self) -> None:
         if self._task is not None and not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            await cancel_and_wait(self._task)
 
 
 def with_knowledge(messages: list[ChatMessage], context: ChatMessage | None) -> list[ChatMessage]:

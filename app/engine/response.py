@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+from app.aio import cancel_and_wait
 from app.audio.formats import AudioChunk, AudioFormat
 from app.engine.playout import Playout
 from app.engine.sentences import SentenceAggregator
@@ -126,9 +127,7 @@ class AgentResponse:
                 with contextlib.suppress(Exception):
                     await self._voice.cancel(self.turn_id)
             if not producer.done():
-                producer.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await producer
+                await cancel_and_wait(producer)
         return self.result
 
     def _first_frame_sent(self, at: float) -> None:

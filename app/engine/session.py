@@ -552,16 +552,27 @@ class CallSession(Switching):
         self._closing = True
         try:
             self._responder.record_interrupted()
-            await self._responder.cancel()
-            await self._responder.close_tools()
-            if self._knowledge is not None:
-                await self._knowledge.close()
+            # Bounded as a whole: work that does not stop when cancelled must not keep the
+            # call from being saved (it is left behind, counted and said in the record).
+            deadline = asyncio.get_running_loop().time() + self._options.call_shutdown_timeout_s
+            async with asyncio.timeout_at(deadline):
+                await self._responder.cancel()
+                await self._responder.close_tools()
+                if self._knowledge is not None:
+                    await self._knowledge.close()
             current = asyncio.current_task()
             others = [t for t in self._tasks if t is not current]
             for task in others:
                 task.cancel()
-            async with asyncio.timeout(self._options.call_shutdown_timeout_s):
-                await asyncio.gather(*others, return_exceptions=True)
+            if others:
+                left = deadline - asyncio.get_running_loop().time()
+                _, stuck = await asyncio.wait(others, timeout=max(0.0, left))
+                if stuck:
+                    raise TimeoutError
+        except TimeoutError:
+            log.error("call %s: its work did not stop when cancelled", self.context.call_id)
+            self.log.event("shutdown_timeout", after_s=self._options.call_shutdown_timeout_s)
+            self.log.count("shutdown_timeouts")
         except Exception:
             log.exception("call %s: shutdown did not finish cleanly", self.context.call_id)
         finally:

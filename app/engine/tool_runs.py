@@ -11,13 +11,13 @@ result follows as context when it arrives.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from app.aio import wait_out
 from app.engine.conversation import Conversation
 from app.engine.record import TurnRecord
 from app.engine.tool_outcome import ToolKind, ToolOutcome
@@ -108,8 +108,7 @@ class ToolRuns:
         for task in pending:
             task.cancel()
         for task in pending:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await wait_out(task)
 
 
 def _call_entry(call: ToolCall, kind: ToolKind) -> dict[str, Any]:

@@ -163,7 +163,8 @@ class SipCall(ABC):
             raise TransferNotSupportedError("the call is not answered and acknowledged yet")
         timeout = self.runtime.settings.sip_transfer_timeout_s
         try:
-            ended = await asyncio.wait_for(asyncio.shield(self._transfer), timeout)
+            async with asyncio.timeout(timeout):
+                ended = await asyncio.shield(self._transfer)
         except TimeoutError:
             raise TransferNotSupportedError(
                 f"the trunk did not report the transfer done within {timeout:g} s"

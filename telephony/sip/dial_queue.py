@@ -25,6 +25,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from app.aio import cancel_and_wait
 from app.calls.runtime import VoiceRuntime
 from app.db import sip_dials
 from app.db.models import utc_now
@@ -104,9 +105,7 @@ class DialQueue:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
 
     async def _poll_forever(self) -> None:
         while True:

@@ -10,12 +10,12 @@ the first packet arrives. A call whose caller sends nothing for the media timeou
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from app.aio import cancel_and_wait
 from app.audio.formats import AudioFormat
 from app.engine.session import CallSession
 from app.observability.metrics import MALFORMED_FRAMES
@@ -149,9 +149,7 @@ class SipCallMedia:
         self._room.set()
         self._keys_sent.set()
         if self._clock is not None:
-            self._clock.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._clock
+            await cancel_and_wait(self._clock)
         if self._socket is not None:
             self._socket.close()
 

@@ -4,13 +4,13 @@ sans-I/O user agent behind each, a timer tick, and one `InboundCall` per call th
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ipaddress
 import logging
 import re
 import socket
 import time
 
+from app.aio import cancel_and_wait
 from app.calls.runtime import VoiceRuntime
 from app.config.credentials import CredentialBox
 from app.db.sip_messages import LoggedSipMessage
@@ -119,9 +119,7 @@ class SipServer:
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=10)
         if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
+            await cancel_and_wait(self._ticker)
         if self._socket is not None:
             self._socket.close()
         await self._tcp.stop()

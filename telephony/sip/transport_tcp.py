@@ -11,11 +11,11 @@ closed and counted.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import cast
 
+from app.aio import cancel_and_wait
 from app.observability.metrics import MALFORMED_FRAMES, SIP_TCP_CLOSED
 from telephony.sip.framing import StreamFramer
 from telephony.sip.message import MAX_MESSAGE_BYTES
@@ -103,9 +103,7 @@ class TcpTransport:
 
     async def stop(self) -> None:
         if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+            await cancel_and_wait(self._sweeper)
         for task in list(self._tasks):
             task.cancel()
         if self._server is not None:
@@ -154,10 +152,10 @@ class TcpTransport:
     async def _connect(self, to: Address) -> None:
         loop = asyncio.get_running_loop()
         try:
-            _, connection = await asyncio.wait_for(
-                loop.create_connection(lambda: _Connection(self), to[0], to[1]),
-                CONNECT_TIMEOUT_S,
-            )
+            async with asyncio.timeout(CONNECT_TIMEOUT_S):
+                _, connection = await loop.create_connection(
+                    lambda: _Connection(self), to[0], to[1]
+                )
         except (OSError, TimeoutError) as error:
             lost = self._connecting.pop(to, [])
             log.info("SIP TCP connection to %s:%d failed (%s): %d lost", *to, error, len(lost))

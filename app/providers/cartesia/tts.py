@@ -24,6 +24,7 @@ from cartesia.lib._tts import AsyncTTSResourceConnection
 from cartesia.types.websocket_client_event_param import WebsocketClientEventParam
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
+from app.aio import cancel_and_wait
 from app.audio.formats import MULAW_8K, PCM16_16K, AudioChunk, AudioFormat
 from app.providers.base import ProviderError
 from app.providers.cartesia.wire import (
@@ -146,7 +147,8 @@ class CartesiaTextToSpeech:
             await connection.send(request)
             while True:
                 try:
-                    raw = await asyncio.wait_for(connection.recv_bytes(), STALL_TIMEOUT_S)
+                    async with asyncio.timeout(STALL_TIMEOUT_S):
+                        raw = await connection.recv_bytes()
                 except TimeoutError:
                     raise failure(f"no audio for {STALL_TIMEOUT_S:.0f} s", None) from None
                 except ConnectionClosed as closed:
@@ -262,7 +264,8 @@ class CartesiaSession:
             await _send(connection, self._request(turn, "", more=True, flush=True))
             while True:
                 try:
-                    item = await asyncio.wait_for(sentence.queue.get(), STALL_TIMEOUT_S)
+                    async with asyncio.timeout(STALL_TIMEOUT_S):
+                        item = await sentence.queue.get()
                 except TimeoutError:
                     raise failure(f"no audio for {STALL_TIMEOUT_S:.0f} s", None) from None
                 if sentence.stopped:
@@ -305,9 +308,7 @@ class CartesiaSession:
         self._turns.clear()
         self._contexts.clear()
         if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+            await cancel_and_wait(self._reader)
         if self._connection is not None:
             await self._connection.close()
 

@@ -26,6 +26,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.protocol import State
 
+from app.aio import cancel_and_wait
 from app.audio.formats import MULAW_8K, PCM16_16K, AudioChunk, AudioFormat
 from app.providers.base import ProviderError
 from app.providers.elevenlabs.wire import (
@@ -143,7 +144,8 @@ class ElevenLabsTextToSpeech:
                     await socket.send(json.dumps(message))
             while True:
                 try:
-                    raw = await asyncio.wait_for(socket.recv(), STALL_TIMEOUT_S)
+                    async with asyncio.timeout(STALL_TIMEOUT_S):
+                        raw = await socket.recv()
                 except TimeoutError:
                     raise failure(f"no audio for {STALL_TIMEOUT_S:.0f} s", None) from None
                 except ConnectionClosed:
@@ -251,7 +253,8 @@ class ElevenLabsSession:
             while True:
                 timeout = STALL_TIMEOUT_S if sentence.closed else CLOSE_WITHOUT_AUDIO_AFTER_S
                 try:
-                    item = await asyncio.wait_for(sentence.queue.get(), timeout)
+                    async with asyncio.timeout(timeout):
+                        item = await sentence.queue.get()
                 except TimeoutError:
                     if sentence.closed:
                         raise failure(f"no audio for {STALL_TIMEOUT_S:.0f} s", None) from None
@@ -300,9 +303,7 @@ class ElevenLabsSession:
                 await _send(socket, {"close_socket": True})
             await socket.close()
         if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+            await cancel_and_wait(self._reader)
 
     async def _close_context(
         self, socket: ClientConnection, context_id: str, sentence: _Sentence

@@ -13,7 +13,6 @@ workers shared by every call (`pool.py`): finals first, interims only with a wor
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import importlib.util
 import logging
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from app.aio import wait_out
 from app.audio.levels import pcm16_dbfs
 from app.providers.base import ProviderError, Transcript
 from app.providers.whisper.decoder import Decoded, WhisperDecoder, normalized
@@ -212,8 +212,7 @@ class WhisperSttStream:
         previous: asyncio.Task[None] | None,
     ) -> None:
         if previous is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(previous)
+            await wait_out(asyncio.shield(previous))
         if self._closed:
             return
         transcript = Transcript("", is_final=True)

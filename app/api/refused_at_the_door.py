@@ -18,7 +18,7 @@ import time
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.limits.rates import Refusal
-from app.observability.metrics import RATE_LIMITED
+from app.observability.metrics import RATE_LIMITED, REFUSED_AT_THE_DOOR
 
 # Credentials remembered at most: past it, the ones whose wait is over are forgotten first, then
 # the oldest.
@@ -86,6 +86,7 @@ class RefusedAtTheDoor:
 
     async def _refuse(self, send: Send, wait_s: float, refusal: Refusal) -> None:
         RATE_LIMITED.labels(kind=refusal.kind).inc()
+        REFUSED_AT_THE_DOOR.labels(kind=refusal.kind).inc()
         retry_after = max(1, math.ceil(wait_s))
         body = json.dumps(
             {

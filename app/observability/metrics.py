@@ -39,6 +39,13 @@ RATE_LIMITED = Counter(
     ["kind"],
     registry=REGISTRY,
 )
+REFUSED_AT_THE_DOOR = Counter(
+    "velox_refused_at_the_door",
+    "Of the rate-limited requests, those refused before authentication or a database session "
+    "(their credential was refused moments before), by which limit",
+    ["kind"],
+    registry=REGISTRY,
+)
 RATE_LIMIT_ERRORS = Counter(
     "velox_rate_limit_errors",
     "Rate limits not checked because their store (Redis) did not answer; the request went on",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import logging
 import os
 from collections import OrderedDict
@@ -22,6 +23,10 @@ from app.providers.base import TextToSpeech, close_stream
 log = logging.getLogger(__name__)
 
 PhraseKey = tuple[str, str, AudioFormat, str]
+
+# Numbers this process's partial files: calls that missed the same phrase at once write it at
+# the same time, each to a file of its own.
+_WRITES = itertools.count()
 
 
 class PhraseCache:
@@ -94,7 +99,7 @@ class PhraseCache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # Written aside and renamed, so another worker never reads half a phrase.
-            partial = path.with_suffix(f".{os.getpid()}.partial")
+            partial = path.with_suffix(f".{os.getpid()}.{next(_WRITES)}.partial")
             partial.write_bytes(b"".join(chunk.data for chunk in audio))
             partial.replace(path)
         except OSError as error:

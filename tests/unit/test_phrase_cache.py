@@ -44,3 +44,15 @@ async def test_a_phrase_cut_short_is_not_cached() -> None:
     await anext(stream)
     await stream.aclose()
     assert cache.lookup(("tone", "joe", tts.FORMAT, "A long sentence to be interrupted.")) is None
+
+
+async def test_calls_that_miss_the_same_phrase_at_once_each_store_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    tts = ToneTextToSpeech(first_byte_delay_s=0)
+    cache = PhraseCache(directory=tmp_path)
+    said = await asyncio.gather(*(collect(cache, tts, "Hello there.") for _ in range(20)))
+    assert len(set(said)) == 1
+    assert "could not store phrase audio" not in caplog.text  # they wrote one partial file
+    stored = await asyncio.to_thread(lambda: sorted(p.suffix for p in tmp_path.iterdir()))
+    assert stored == [".audio"]

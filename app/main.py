@@ -11,6 +11,8 @@ from functools import partial
 from fastapi import FastAPI
 
 from app.api import health
+from app.api.api_docs import PATHS as API_DOCS_PATHS
+from app.api.api_docs import serve_api_docs
 from app.api.body_limits import guard_requests
 from app.api.dashboard_files import serve_dashboard
 from app.api.deps import refused_credentials
@@ -118,7 +120,10 @@ def create_app(
         version="0.1.0",
         description="Contact-center voice AI. ElevenLabs Agents-compatible REST under /v1/convai.",
         lifespan=lifespan,
+        docs_url=None,  # served by serve_api_docs, from this service's own files
+        redoc_url=None,
     )
+    serve_api_docs(app)
     guard_requests(app)
     # Over its rate, a credential's requests are refused before they are authenticated.
     app.add_middleware(RefusedAtTheDoor, refused=refused_credentials(app))
@@ -142,8 +147,8 @@ def create_app(
     dashboard = settings.resolved_dashboard_dir()
     if (dashboard / "index.html").is_file():
         paths = [getattr(route, "path", "") for router in routers for route in router.routes]
-        # The field agents' app at /m/ is not the dashboard's either.
-        serve_dashboard(app, dashboard, api_paths=[*paths, MOBILE_APP_PREFIX])
+        # The field agents' app at /m/ and the API's documentation are not the dashboard's either.
+        serve_dashboard(app, dashboard, api_paths=[*paths, MOBILE_APP_PREFIX, *API_DOCS_PATHS])
     # Last, so outermost: every response, the dashboard's and the API's errors included.
     secure_responses(
         app, public_url=settings.resolved_public_url(), cors_origins=settings.cors_allowed_origins

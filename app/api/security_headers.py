@@ -5,9 +5,9 @@ Every response says: no MIME sniffing, no framing by another site (`X-Frame-Opti
 external source: scripts, styles, images, fonts, media, workers and connections come from this
 origin (inline scripts and styles allowed for the dashboard's static export, which inlines its
 boot code; `blob:` for the audio worklets and recordings the pages build; `data:` images and
-fonts). FastAPI's own documentation pages (`/docs`, `/redoc`) load Swagger UI and ReDoc from
-jsDelivr: they alone get a policy naming it. `Strict-Transport-Security` is sent when the
-service's public URL is https. A response that set one of these headers itself keeps its own.
+fonts); the API's documentation page too, whose files the service serves itself
+(`api_docs.py`). `Strict-Transport-Security` is sent when the service's public URL is https. A
+response that set one of these headers itself keeps its own.
 
 CORS: browsers on other origins get no access unless `VELOX_CORS_ALLOWED_ORIGINS` names them
 (none by default); the dashboard and the field app are served from the service's own origin.
@@ -36,19 +36,6 @@ POLICY = "; ".join(
         "frame-ancestors 'none'",
     )
 )
-DOCS_CDN = "https://cdn.jsdelivr.net"
-DOCS_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        f"script-src 'self' 'unsafe-inline' {DOCS_CDN}",
-        f"style-src 'self' 'unsafe-inline' {DOCS_CDN} https://fonts.googleapis.com",
-        "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly",
-        "font-src 'self' https://fonts.gstatic.com",
-        "worker-src 'self' blob:",
-        "object-src 'none'",
-        "frame-ancestors 'none'",
-    )
-)
 HSTS = b"max-age=31536000; includeSubDomains"
 
 
@@ -65,17 +52,15 @@ def _headers(policy: str, https: bool) -> tuple[tuple[bytes, bytes], ...]:
 class SecurityHeaders:
     """ASGI middleware: the headers above on every HTTP response's start."""
 
-    def __init__(self, app: ASGIApp, *, https: bool, docs_paths: frozenset[str]) -> None:
+    def __init__(self, app: ASGIApp, *, https: bool) -> None:
         self.app = app
         self._headers = _headers(POLICY, https)
-        self._docs_headers = _headers(DOCS_POLICY, https)
-        self._docs_paths = docs_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        added = self._docs_headers if scope["path"] in self._docs_paths else self._headers
+        added = self._headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -99,7 +84,4 @@ def secure_responses(app: FastAPI, *, public_url: str, cors_origins: list[str]) 
             allow_headers=["xi-api-key", "authorization", "content-type", "idempotency-key"],
             max_age=600,
         )
-    docs = frozenset(p for p in (app.docs_url, app.redoc_url, "/docs/oauth2-redirect") if p)
-    app.add_middleware(
-        SecurityHeaders, https=public_url.lower().startswith("https://"), docs_paths=docs
-    )
+    app.add_middleware(SecurityHeaders, https=public_url.lower().startswith("https://"))

@@ -59,3 +59,25 @@ def test_the_signed_in_pages_break_no_rule_of_the_policy(
         seen.append((label, page.evaluate("() => window.__violations")))
     assert refused == []
     assert [(label, v) for label, v in seen if v] == []
+
+
+def test_the_api_docs_render_from_the_service_alone_under_the_policy(
+    browser: Browser,  # noqa: F811 (test_dashboard's fixture)
+    dashboard: RunningDashboard,  # noqa: F811
+) -> None:
+    context = browser.new_context(base_url=dashboard.base_url)
+    context.add_init_script(WATCH_VIOLATIONS)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    elsewhere: list[str] = []
+    page.on(
+        "request",
+        lambda r: None if r.url.startswith(dashboard.base_url) else elsewhere.append(r.url),
+    )
+    page.goto("/docs")
+    # The operations are listed: Swagger UI's script ran and read /openapi.json.
+    expect(page.locator(".opblock-summary-path").first).to_be_visible()
+    expect(page.get_by_text("/v1/convai/agents").first).to_be_attached()
+    page.wait_for_load_state("networkidle")
+    assert elsewhere == []
+    assert page.evaluate("() => window.__violations") == []

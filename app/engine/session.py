@@ -110,6 +110,8 @@ class CallSession(Switching):
         self._closed = asyncio.Event()
         # The client's connection dropped and it may come back (a web or app conversation).
         self._line_down = False
+        # The far end holds the call (SIP hold): the silence rules wait.
+        self._line_held = False
         self._started_wall = clock()
         self._last_tick = self._started_wall
         self._timers = CallTimers(TimerSettings.for_agent(config), self._started_wall)
@@ -263,6 +265,14 @@ class CallSession(Switching):
         self.log.event("connection_lost")
         self._line_down = True
         await self._interruptions.give_turn()
+
+    def line_held(self, held: bool) -> None:
+        """The far end put the call on hold, or took it off: while held the caller is away, not
+        silent, so no re-prompt and no hang-up for silence (the maximum duration still counts);
+        off hold, the silence clock starts again."""
+        self._line_held = held
+        if not held:
+            self._timers.caller_active(self._clock())
 
     def line_restored(self) -> None:
         self.log.event("connection_resumed")
@@ -453,10 +463,11 @@ class CallSession(Switching):
     def _check_timers(self, now: float) -> None:
         if self._ending is not None:
             return
-        if self._segmenter.in_speech or self._line_down:
+        if self._segmenter.in_speech or self._line_down or self._line_held:
             self._timers.caller_active(now)
         busy = (
             self._line_down
+            or self._line_held
             or self._responder.current_request is not None
             or self._segmenter.in_speech
             or not self._user_turn.is_empty()

@@ -127,10 +127,12 @@ class SipCallMedia:
 
     def hold(self, on_hold: bool) -> None:
         """The far end put the call on hold (or took it off): our RTP stops (the agent's frames
-        still leave the queue on the clock, unheard) and its silence does not time out. The
-        change is an event of the call (`hold`, `unhold`)."""
+        still leave the queue on the clock, unheard), its silence does not time out and the
+        agent's silence rules wait (the caller is away, not silent). The change is an event of
+        the call (`hold`, `unhold`)."""
         if on_hold != self.on_hold and self.session is not None:
             self.session.log.event("hold" if on_hold else "unhold")
+            self.session.line_held(on_hold)
         self.on_hold = on_hold
 
     def follow(self, offered_to: Address) -> None:

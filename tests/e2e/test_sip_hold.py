@@ -130,3 +130,58 @@ async def test_held_the_agent_sends_no_rtp_and_the_silence_is_no_dead_call(
     assert ("agent", ANSWER) in said
     kinds = [event["kind"] for event in body["velox"]["events"]]
     assert [kind for kind in kinds if kind in ("hold", "unhold")] == ["hold", "unhold"]
+
+
+@pytest.fixture
+def impatient_service(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """An agent that re-prompts after 1 s of silence and hangs up after 2.5 s."""
+    config = agent_config()
+    config.conversation_config.turn.turn_timeout = 1.0
+    config.conversation_config.turn.silence_end_call_timeout = 2.5
+    with voice_service(
+        tmp_path,
+        config=config,
+        stt=ScriptedSpeechToText([]),
+        llm=ScriptedLanguageModel(opening_hours),
+        tts=ToneTextToSpeech(),
+        sip=True,
+    ) as running:
+        yield running
+
+
+async def test_a_held_caller_is_not_re_prompted_nor_hung_up_on_for_silence(
+    impatient_service: VoiceService,
+) -> None:
+    service = impatient_service
+    caller = SipCaller(service.sip_port, SIP_NUMBER, call_id="hold-silence@127.0.0.1")
+    try:
+        caller.invite()
+        await caller.wait_for(200)
+        caller.ack()
+        while not caller.audio:  # the greeting starts; the caller holds the call at once
+            await caller.pump(0.02)
+        caller.send(offer_of(caller, "z9hG4bK-hold", 2, ("a=ptime:20", "a=ptime:20\r\na=sendonly")))
+        await answer_to(caller, 200, 2)
+        acknowledge(caller, "z9hG4bK-hold-ack", 2)
+        # Held for 4 s, past both silence windows (the greeting's 1.5 s included).
+        await caller.pump(4.0)
+        assert caller.requests("BYE") == [], "hung up on for silence while held"
+        caller.send(offer_of(caller, "z9hG4bK-unhold", 3, ("a=ptime:20", "a=ptime:20")))
+        await answer_to(caller, 200, 3)
+        acknowledge(caller, "z9hG4bK-unhold-ack", 3)
+        unheld_at = time.monotonic()
+        # Off hold and silent: the rules start again from the unhold.
+        while not caller.requests("BYE") and time.monotonic() < unheld_at + 12:
+            await caller.pump(0.05)
+        byes = caller.requests("BYE")
+    finally:
+        caller.close()
+    assert byes, "off hold, the silent caller is hung up on as before"
+    assert byes[0].at - unheld_at >= 2.4
+    (call,) = await asyncio.to_thread(wait_saved, service, 1)
+    assert call.termination_reason == "silence_timeout"
+    body = await asyncio.to_thread(service.conversation, call.id)
+    kinds = [e["kind"] for e in body["velox"]["events"]]
+    watched = [k for k in kinds if k in ("hold", "unhold", "silence_reprompt")]
+    assert watched[:2] == ["hold", "unhold"], watched
+    assert "silence_reprompt" in watched[2:]

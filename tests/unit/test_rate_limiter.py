@@ -61,7 +61,10 @@ def test_the_service_rates_come_from_the_settings() -> None:
     assert limits.hit("new_calls", "org") is None
     refusal = limits.hit("new_calls", "org")
     assert refusal is not None
-    assert refusal.retry_after_s > 60
+    assert refusal.limit == "1 per hour"
+    # The sliding window's estimate of when a call may come: where the clock stands in the
+    # limiter's hour decides it (27 s once, at 22:59:33), so only its range is checked.
+    assert 1 <= refusal.retry_after_s <= 3600
 
 
 @pytest.mark.parametrize("text", ["lots", "10/fortnight", "", "-3/second"])

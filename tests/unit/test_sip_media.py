@@ -47,6 +47,7 @@ class Session:
         self.digits: list[str] = []
         self.frames = 0
         self.malformed: list[str] = []
+        self.holds: list[bool] = []
         self.wire: Wire | None = None
 
     def on_mark(self, name: str) -> None:
@@ -55,6 +56,9 @@ class Session:
 
     def on_dtmf(self, digit: str) -> None:
         self.digits.append(digit)
+
+    def line_held(self, held: bool) -> None:
+        self.holds.append(held)
 
     def push_audio(self, frame: bytes) -> None:
         self.frames += 1
@@ -180,6 +184,7 @@ async def test_held_nothing_is_sent_nor_hung_up_and_off_hold_it_flows_again() ->
     await asyncio.sleep(0.15)
     assert hang_ups == ["media_timeout"]  # off hold, silence counts again
     assert session.log.events == ["hold", "unhold"]
+    assert session.holds == [True, False]  # the session's silence rules wait while held
     await line.close()
 
 

@@ -262,7 +262,10 @@ async def test_a_caller_who_cuts_into_the_transfer_message_still_reaches_the_oth
         body = service.ended_conversation(conversation_id)
     [moved] = events(body, "agent_transferred")
     assert moved["to_agent_id"] == billing_id
-    [cut] = [t for t in body["transcript"] if t["interrupted"]]
+    turns = [(t["role"], t["message"], t["interrupted"]) for t in body["transcript"]]
+    cuts = [t for t in body["transcript"] if t["interrupted"]]
+    assert len(cuts) == 1, turns  # once seen with two (a full run, 2026-12-06): which?
+    [cut] = cuts
     assert hold.startswith(cut["message"])  # what the caller heard of it, cut short
     assert cut["message"] != hold
     answer = [t for t in body["transcript"] if t["message"] == "Billing speaking, go ahead."]

@@ -23,6 +23,7 @@ from tests.e2e.test_call_rules import caller_for, listen_to_greeting, running
 from tests.e2e.test_system_tools import after_tool, agent_with, hear_out, tool_turn
 from tests.e2e.voice_service import VoiceService
 from tests.fakes.providers import Reply
+from tests.twilio_caller import TwilioCaller
 
 pytestmark = pytest.mark.e2e
 
@@ -78,7 +79,7 @@ def transfer_call(number: int) -> ToolCall:
 async def talk(service: VoiceService, said: str) -> dict[str, Any]:
     caller, conversation_id = caller_for(service)
     async with caller:
-        await listen_to_greeting(caller)
+        await greeted(caller)
         await caller.play(speech_like(0.6))
         await hear_out(caller, lambda: said in " ".join(service.tts.spoken), within_s=10)
     return service.ended_conversation(conversation_id)
@@ -86,6 +87,14 @@ async def talk(service: VoiceService, said: str) -> dict[str, Any]:
 
 def events(body: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return [e["data"] for e in body["velox"]["events"] if e["kind"] == kind]
+
+
+async def greeted(caller: TwilioCaller) -> None:
+    """The greeting heard to its end: its mark played and sent back, so the service counts it
+    heard before the caller's first words reach it (a fixed wait after its first audio left a
+    greeting still playing on a slow start, and the caller's words cut it)."""
+    await listen_to_greeting(caller)
+    await caller.wait_for(lambda: bool(caller.marks_echoed), 5, "the greeting's mark")
 
 
 async def test_transfer_to_agent_goes_on_as_the_other_agent_with_the_history(
@@ -248,7 +257,7 @@ async def test_a_caller_who_cuts_into_the_transfer_message_still_reaches_the_oth
         transfers_to(service, {"agent_id": billing_id, "transfer_message": hold})
         caller, conversation_id = caller_for(service)
         async with caller:
-            await listen_to_greeting(caller)
+            await greeted(caller)
             await caller.play(speech_like(0.6))
             line = asyncio.create_task(caller.silence(6))
             said = lambda: "Please hold on" in " ".join(service.tts.spoken)  # noqa: E731

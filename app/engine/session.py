@@ -269,10 +269,9 @@ class CallSession(Switching):
     def line_held(self, held: bool) -> None:
         """The far end put the call on hold, or took it off: while held the caller is away, not
         silent, so no re-prompt and no hang-up for silence (the maximum duration still counts);
-        off hold, the silence clock starts again."""
+        the timers' tick keeps the silence clock at the last held moment, so off hold it starts
+        again from there."""
         self._line_held = held
-        if not held:
-            self._timers.caller_active(self._clock())
 
     def line_restored(self) -> None:
         self.log.event("connection_resumed")

@@ -7,7 +7,7 @@ same policy by test_dashboard.py and test_dashboard_test_panel.py."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from app.people.roles import Role
 from tests.e2e.dashboard_app import RunningDashboard
@@ -30,15 +30,21 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 
+def watched_page(chromium: Browser, service: RunningDashboard) -> Page:
+    """A page of the service whose policy violations collect in `window.__violations`."""
+    context = chromium.new_context(base_url=service.base_url)
+    context.add_init_script(WATCH_VIOLATIONS)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    return page
+
+
 def test_the_signed_in_pages_break_no_rule_of_the_policy(
     browser: Browser,  # noqa: F811 (test_dashboard's fixture)
     dashboard: RunningDashboard,  # noqa: F811
 ) -> None:
     email = person(dashboard, "csp-admin@example.com", Role.ADMIN)
-    context = browser.new_context(base_url=dashboard.base_url)
-    context.add_init_script(WATCH_VIOLATIONS)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+    page = watched_page(browser, dashboard)
     refused: list[str] = []
     page.on(
         "console",
@@ -65,10 +71,7 @@ def test_the_api_docs_render_from_the_service_alone_under_the_policy(
     browser: Browser,  # noqa: F811 (test_dashboard's fixture)
     dashboard: RunningDashboard,  # noqa: F811
 ) -> None:
-    context = browser.new_context(base_url=dashboard.base_url)
-    context.add_init_script(WATCH_VIOLATIONS)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
+    page = watched_page(browser, dashboard)
     elsewhere: list[str] = []
     page.on(
         "request",

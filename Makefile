@@ -99,7 +99,7 @@ run: install dashboard mobile-app ## serve the API and Twilio webhooks with the 
 # tests against the built dashboard (tests/e2e/test_dashboard.py).
 test: install services browser sipp dashboard mobile-app ## the import rules, then the whole test suite (unit, integration, e2e, models, the dashboard's)
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	scripts/run_tests.sh $(BIN) $(PYTEST_ARGS)
 
 lint: install ## ruff check, ruff format --check and the import rules (lint-imports)
 	@status=0; \

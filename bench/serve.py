@@ -126,6 +126,10 @@ def agent_configs(stack: str, registry: ProviderRegistry, feel: bool) -> dict[st
     return {stack: agent_config(stack, registry)}
 
 
+# Set for the worker processes of a `--record` server (they build their app from the environment).
+RECORDING_WRITER_AT_START = "VELOX_BENCH_RECORDING_WRITER_AT_START"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.serve", description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("VELOX_PORT", "8000")))
@@ -218,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             VELOX_PUBLIC_URL=settings.resolved_public_url(),
             VELOX_LOG_LEVEL="WARNING",
             VELOX_TWILIO_AUTH_TOKEN="",
+            **({RECORDING_WRITER_AT_START: "1"} if args.record else {}),
         )
         uvicorn.run(
             "bench.serve:worker_app",
@@ -232,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     app = create_app(settings, providers=registry, preload=False, freeze_heap=True)
     app.router.routes.insert(0, APIRoute("/bench/runtime", runtime_counts, methods=["GET"]))
+    if args.record:
+        start_recording_writer(app)
     uvicorn.run(
         app,
         host=settings.host,
@@ -261,9 +268,22 @@ def worker_app() -> FastAPI:
     """One worker process's app: the instant providers beside the product's, no preloading."""
     settings = Settings()
     observe_process(settings, "velox-bench")
-    return create_app(
+    app = create_app(
         settings, providers=provider_registry(settings), preload=False, freeze_heap=True
     )
+    if os.environ.get(RECORDING_WRITER_AT_START):
+        start_recording_writer(app)
+    return app
+
+
+def start_recording_writer(app: FastAPI) -> None:
+    """Start the process's recording writer now, not at its first recorded call (as the service
+    does): a bench that takes the server's resident memory before the calls as its baseline
+    then counts the writer's own footprint (its interpreter and libraries, the same for 1 call
+    or 100) in the baseline, not as memory per call."""
+    writer = app.state.voice.recordings
+    writer.start()
+    writer.wait()  # its libraries loaded: its footprint is all there before the baseline
 
 
 if __name__ == "__main__":

@@ -22,6 +22,36 @@ from tests.tenants import Tenant
 
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
 BACKENDS = ["sqlite", "postgresql"]
+# The markers of the tests that run alone in `make test` (after the rest, which runs on one
+# worker per core): those that load the real models, and those that hold a latency bound.
+ALONE = ("models", "timing")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--alone",
+        choices=("with", "without", "only"),
+        default="with",
+        help="the tests marked models or timing: run them with the rest (the default), "
+        "leave them out (the parallel part of `make test`), or run only them (its serial part)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Select by `--alone`."""
+    choice = config.getoption("--alone")
+    if choice == "with":
+        return
+    wanted = choice == "only"
+    kept = [item for item in items if _runs_alone(item) == wanted]
+    dropped = [item for item in items if _runs_alone(item) != wanted]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def _runs_alone(item: pytest.Item) -> bool:
+    return any(item.get_closest_marker(name) is not None for name in ALONE)
 
 
 def _postgres_reachable() -> bool:

@@ -34,10 +34,11 @@ from tests.e2e.twilio_rest_double import TwilioRestDouble, twilio_rest_double
 from tests.integration.dialer_service import TICK
 from tests.integration.worker_processes import Worker, flushed_redis, start_worker
 from tests.live_server import free_port, serve
+from tests.redis_dbs import redis_url
 from workers.celery_app import make_celery
 
 # A Redis database of its own (the dialer's integration tests use 14, live calls 13, workers 15).
-REDIS_URL = "redis://127.0.0.1:6379/12"
+REDIS_URL = redis_url(12)
 ACCOUNT_SID = "AC" + "2" * 32
 AUTH_TOKEN = "campaign-pages-token-0123456789abcdef"
 PASSWORD = "correct horse battery staple"

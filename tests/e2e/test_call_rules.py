@@ -385,6 +385,7 @@ def test_health_reports_the_database_and_the_providers(service: VoiceService) ->
     assert components["providers"]["available"]["stt"] == ["scripted"]
 
 
+@pytest.mark.timing
 async def test_the_greeting_is_ready_before_the_stream_starts_even_with_a_slow_voice(
     tmp_path: Path,
 ) -> None:

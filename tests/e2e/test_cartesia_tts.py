@@ -104,6 +104,7 @@ async def test_a_turn_is_one_context_continued_and_each_sentence_ends_at_its_flu
     assert {m["output_format"]["sample_rate"] for m in sent} == {16000}
 
 
+@pytest.mark.timing
 async def test_barge_in_cancels_the_context_at_once_and_the_next_turn_speaks(
     double: CartesiaDouble,
 ) -> None:

@@ -35,6 +35,7 @@ def lowered(headers: dict[str, str]) -> dict[str, str]:
     return {name.lower(): value for name, value in headers.items()}
 
 
+@pytest.mark.timing
 async def test_a_call_runs_on_deepgram_groq_and_elevenlabs_with_the_organizations_keys(
     tmp_path: Path,
 ) -> None:

@@ -516,7 +516,7 @@ def test_the_pages_in_dark_mode_and_on_a_tablet(
     sign_in(page, email)
 
     page.goto("/calls/")
-    expect(page.get_by_role("heading", name="Calls")).to_be_visible()
+    expect(page.get_by_role("heading", name="Calls", exact=True)).to_be_visible()
     loaded = page.get_by_role("table", name="Calls").or_(page.get_by_text("No calls yet"))
     expect(loaded).to_be_visible()
     assert_accessible(page, f"calls page, dark, {width} px")

@@ -92,6 +92,7 @@ async def test_a_session_keeps_one_socket_for_several_turns_and_each_sentence_en
     assert sent.messages[-1] == {"close_socket": True}
 
 
+@pytest.mark.timing
 async def test_barge_in_stops_the_sentence_at_once_and_the_next_turn_speaks(
     double: ElevenLabsDouble,
 ) -> None:

@@ -48,6 +48,7 @@ UPGRADE = (
 )
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("path", ["/v1/convai/conversation", "/twilio/media"])
 def test_an_upgrade_with_a_huge_query_string_is_refused_at_once(
     server: tuple[str, int], path: str
@@ -58,6 +59,7 @@ def test_an_upgrade_with_a_huge_query_string_is_refused_at_once(
     assert took < 1.0
 
 
+@pytest.mark.timing
 def test_an_upgrade_with_a_huge_header_is_refused_at_once(server: tuple[str, int]) -> None:
     request = (
         b"GET /v1/convai/conversation HTTP/1.1\r\nX-Big: " + b"y" * 100_000 + b"\r\n" + UPGRADE

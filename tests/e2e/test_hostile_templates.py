@@ -50,6 +50,7 @@ def service_with(tmp_path: Path) -> Iterator[object]:
         manager.__exit__(None, None, None)  # type: ignore[attr-defined]
 
 
+@pytest.mark.timing
 def test_a_first_message_that_loops_for_ever_does_not_hold_the_webhook_or_health(
     service_with: object,
 ) -> None:

@@ -29,6 +29,7 @@ from tests.fakes.providers import ScriptedLanguageModel, ScriptedSpeechToText, T
 from tests.integration.dialer_service import TICK, new_york_numbers
 from tests.integration.worker_processes import Worker, flushed_redis, start_worker
 from tests.live_server import free_port
+from tests.redis_dbs import redis_url
 from workers.celery_app import make_celery
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ pytestmark = pytest.mark.e2e
 
 SCENARIO = Path(__file__).parent / "sipp" / "uas_campaign.xml"
 # A Redis database of its own (campaign pages 12, live calls 13, the dialer 14, workers 15).
-REDIS_URL = "redis://127.0.0.1:6379/10"
+REDIS_URL = redis_url(10)
 # Wednesday 6 January 2027, 16:00 UTC: 11:00 in New York, inside the default calling hours.
 WEDNESDAY_4PM_UTC = datetime(2027, 1, 6, 16, 0, tzinfo=UTC)
 # The trunk's scenario tells the leads apart by their last two digits.

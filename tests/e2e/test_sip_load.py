@@ -25,7 +25,7 @@ from tests.fakes.providers import (
     ToneTextToSpeech,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timing]
 
 SCENARIO = Path(__file__).parent / "sipp" / "uac_talk.xml"
 CALLS, RATE, AT_ONCE, HOLD_MS = 300, 20, 20, 1000

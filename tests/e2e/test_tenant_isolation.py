@@ -27,7 +27,7 @@ from tests.e2e.tenant_load import LoadProcess, paced_requests
 from tests.e2e.voice_service import RunningService, running_service
 from tests.fakes.providers import ScriptedLanguageModel, ScriptedSpeechToText, ToneTextToSpeech
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timing]
 
 KEY_RATE = "20/second"
 ORGANIZATION_RATE = "40/second"

@@ -56,6 +56,7 @@ def service(tmp_path: Path):  # type: ignore[no-untyped-def]
         yield running
 
 
+@pytest.mark.timing
 async def test_greeting_answer_and_barge_in_are_heard_and_saved(service: VoiceService) -> None:
     stream_url, parameters = service.dial()
     conversation_id = parameters["conversation_id"]

@@ -32,13 +32,14 @@ from tests.e2e.twilio_rest_double import TwilioRestDouble, twilio_rest_double
 from tests.integration.worker_processes import Worker, flushed_redis, start_worker
 from tests.live_server import free_port, serve
 from tests.local_http import QuietHandler, serving
+from tests.redis_dbs import redis_url
 from workers.celery_app import make_celery
 
 if TYPE_CHECKING:
     from tests.conftest import PostgresDatabases
 
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
+REDIS_URL = redis_url(14)
 AUTH_TOKEN = "dialer-test-token-0123456789abcdef"
 ACCOUNT_SID = "AC" + "1" * 32
 CALLER_ID = "+12125550100"

@@ -17,12 +17,13 @@ from app.db.session import Database
 from app.limits.rates import KEY_PREFIX, rate_limits_for
 from app.settings import Settings
 from tests.api_app import build_api_app
+from tests.redis_dbs import redis_url
 from tests.tenants import Tenant
 
 pytestmark = pytest.mark.integration
 
 # A database of its own: the keys are per organization (random ids) and expire by themselves.
-REDIS_URL = "redis://127.0.0.1:6379/11"
+REDIS_URL = redis_url(11)
 AGENTS = "/v1/convai/agents"
 
 

@@ -27,11 +27,12 @@ from app.db.session import Database
 from tests.conftest import PostgresDatabases
 from tests.live_server import free_port
 from tests.models.dental_agent import GREETING, dental_agent
+from tests.redis_dbs import redis_url
 from tests.twilio_caller import TwilioCaller
 
 pytestmark = pytest.mark.integration
 
-REDIS_URL = "redis://127.0.0.1:6379/13"
+REDIS_URL = redis_url(13)
 READY_S = 120.0
 
 

@@ -22,6 +22,7 @@ from app.db.session import Database
 from app.db.task_runs import claim_run, finish_run
 from app.settings import Settings
 from tests.integration.worker_processes import Worker, flushed_redis, start_worker
+from tests.redis_dbs import redis_url
 from workers.celery_app import make_celery, worker_task
 from workers.idempotency import run_idempotently
 
@@ -35,7 +36,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy is deprecated"),
 ]
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = redis_url(15)
 PURGE = "workers.maintenance.purge_used_conversation_tokens"
 SLOW_TASK = "tests.workers.write_journal_slowly"
 RESULT_WAIT_S = 20.0

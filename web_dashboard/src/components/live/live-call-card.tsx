@@ -57,7 +57,8 @@ export function LiveCallCard({ call, agentName, now, canEnd, ending, onEnding }:
           </p>
         </div>
         <div className="flex items-center gap-2">
-          <span className="font-mono text-sm tabular-nums text-ink" aria-label={`Running for ${elapsed(call.startedAt, now)}`}>
+          <span className="font-mono text-sm tabular-nums text-ink">
+            <span className="sr-only">Running for </span>
             {elapsed(call.startedAt, now)}
           </span>
           <Badge tone={STATE_TONE[state]}>{STATE_LABELS[state]}</Badge>

@@ -206,8 +206,9 @@ function LoadedEditor({ agent, canWrite }: { agent: Agent; canWrite: boolean }) 
                 <a href={`#${section.id}`} className={cn("flex items-center justify-between rounded-md px-3 py-1.5 text-sm text-muted hover:bg-subtle hover:text-ink")}>
                   {section.title}
                   {perSection[section.id] ? (
-                    <span className="ml-2 rounded-full bg-danger px-1.5 text-xs font-semibold text-white dark:text-canvas" aria-label={`${perSection[section.id]} errors`}>
+                    <span className="ml-2 rounded-full bg-danger px-1.5 text-xs font-semibold text-white dark:text-canvas">
                       {perSection[section.id]}
+                      <span className="sr-only"> errors</span>
                     </span>
                   ) : null}
                 </a>

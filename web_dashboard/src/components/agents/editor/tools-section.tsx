@@ -48,7 +48,7 @@ export function ToolsSection() {
         {attached.length === 0 ? "No tool attached." : `${attached.length} of at most 50 attached.`}
       </p>
       {tools.isPending ? (
-        <div className="space-y-2" aria-label="Loading tools">
+        <div role="status" aria-busy="true" aria-label="Loading tools" className="space-y-2">
           <Skeleton className="h-14" />
           <Skeleton className="h-14" />
         </div>

@@ -179,7 +179,10 @@ def render(cost: RecordingCost, *, started: str, command: str, engine: str) -> s
             "providers and the "
             "real VAD, once without and once with `privacy.record_voice` (stereo MP3 at the "
             f"line's rate, written while the call runs). One recording fetched back: "
-            f"{cost.sample_seconds:.1f} s of audio.",
+            f"{cost.sample_seconds:.1f} s of audio. The recorded server starts its recording "
+            "writer processes before the baseline memory is read (the service starts one at a "
+            "process's first recorded call): a writer's own footprint, the same for 1 call or "
+            "100, is not memory per call.",
             "",
             "| run | connected / errors | frame lateness p50/p95/p99/max (ms) | "
             "server CPU-s per call-s | RSS per call (KiB) | held |",

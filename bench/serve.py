@@ -168,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
         sip_port=args.sip_port,
         sip_max_calls=SIP_MAX_CALLS,
         rate_limits_enabled=not args.no_rate_limits,
+        # No dashboard here: with a build present it would take `/bench/runtime` for one of its
+        # pages (it serves every path outside the API's own).
+        dashboard_dir=data_dir / "no-dashboard",
     )
     if args.sip_port is not None and args.workers > 1:
         print("missing=SIP answers in one server process (--workers 1)", flush=True)

@@ -38,13 +38,19 @@ class Campaign:
     def __post_init__(self) -> None:
         if not self.agent_id.strip():
             raise InvalidCampaignError("a campaign needs an agent to place its calls")
-        try:
-            e164 = normalize_phone_number(self.caller_id)
-        except InvalidPhoneNumberError as error:
-            raise InvalidCampaignError(f"caller ID {error}") from None
-        if e164 != self.caller_id:
-            raise InvalidCampaignError(f"caller ID {self.caller_id!r} must be E.164, e.g. {e164}")
+        check_caller_id(self.caller_id)
 
     def moved_to(self, target: CampaignState) -> Campaign:
         """This campaign in state `target`; raises `InvalidTransitionError` if not allowed."""
         return dataclasses.replace(self, state=transition(self.state, target))
+
+
+def check_caller_id(caller_id: str) -> None:
+    """Raise `InvalidCampaignError` unless `caller_id` is a valid number written in E.164 (the
+    number a campaign calls from)."""
+    try:
+        e164 = normalize_phone_number(caller_id)
+    except InvalidPhoneNumberError as error:
+        raise InvalidCampaignError(f"caller ID {error}") from None
+    if e164 != caller_id:
+        raise InvalidCampaignError(f"caller ID {caller_id!r} must be E.164, e.g. {e164}")

@@ -11,7 +11,7 @@ from tests.tenants import Tenant
 def campaign_with_a_number(
     client: TestClient,
     tenant: Tenant,
-    number: str = "+15550105555",
+    number: str = "+12125550155",
     settings: dict[str, object] | None = None,
 ) -> tuple[str, str]:
     """The draft campaign's id and its agent's id (`settings` as the API takes them)."""

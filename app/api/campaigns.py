@@ -29,6 +29,7 @@ from app.db.session import Database
 from app.outbound import campaign_runs, campaign_settings
 from app.outbound.campaign_settings import CampaignSettings
 from app.outbound.leads import CampaignClosedError, CampaignNotFoundError, import_leads
+from campaigns.campaign import InvalidCampaignError, check_caller_id
 from campaigns.leads_csv import LeadsFileError
 from campaigns.states import CampaignState
 
@@ -161,6 +162,12 @@ def caller_number(
             "no_outbound_trunk",
             f"{number.phone_number} has no outbound_trunk_config: set its trunk's address first",
         )
+    try:  # the dialer's own rule, checked here so a campaign that could never dial is refused
+        check_caller_id(number.phone_number)
+    except InvalidCampaignError as error:
+        raise api_error(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_caller_id", str(error)
+        ) from None
     return number
 
 

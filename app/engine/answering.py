@@ -97,6 +97,9 @@ class Responder:
         self._turn_over = False
         self._on_done = on_done
         self._task: asyncio.Task[None] | None = None
+        # Set once the call closes: nothing starts speaking after (a final transcript, a timer
+        # or a keypad digit landing while the call closes would start a response nobody ends).
+        self._shut = False
         self._counter = 0
         self._events = events or ConversationEvents()
         self._clock = clock
@@ -160,7 +163,10 @@ class Responder:
         end_of_speech: float | None = None,
         then_end: str | None = None,
     ) -> None:
-        """Answer in a task of its own, replacing any response in flight (one at a time)."""
+        """Answer in a task of its own, replacing any response in flight (one at a time);
+        nothing once the call has shut its responder."""
+        if self._shut:
+            return
         previous = self._task
         self._counter += 1
         request = ResponseRequest(text, source, self._counter, end_of_speech, then_end)
@@ -172,6 +178,11 @@ class Responder:
         task, self._task = self._task, None
         if task is not None and not task.done():
             await cancel_and_wait(task)
+
+    async def shut(self) -> None:
+        """The call is closing: stop the response in flight, and start none after."""
+        self._shut = True
+        await self.cancel()
 
     async def _run(self, request: ResponseRequest, previous: asyncio.Task[None] | None) -> None:
         if previous is not None and not previous.done():

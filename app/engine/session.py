@@ -566,7 +566,7 @@ class CallSession(Switching):
             # call from being saved (it is left behind, counted and said in the record).
             deadline = asyncio.get_running_loop().time() + self._options.call_shutdown_timeout_s
             async with asyncio.timeout_at(deadline):
-                await self._responder.cancel()
+                await self._responder.shut()
                 await self._responder.close_tools()
                 if self._knowledge is not None:
                     await self._knowledge.close()

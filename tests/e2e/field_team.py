@@ -100,7 +100,7 @@ def field_team(svc: RunningService) -> FieldTeam:
     number_id = post(
         svc,
         "/v1/convai/phone-numbers",
-        json={"phone_number": "+15550105555", "label": "sales", "agent_id": svc.agent_id},
+        json={"phone_number": "+12125550155", "label": "sales", "agent_id": svc.agent_id},
     )["phone_number_id"]
     campaign_id = post(
         svc,

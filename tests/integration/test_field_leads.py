@@ -327,7 +327,7 @@ def test_a_field_agent_has_the_agent_call_their_lead_under_the_dialers_rules(
         assert body["success"] is True
         [dialed] = twilio.created
         assert dialed.form["To"] == "+12122345601"
-        assert dialed.form["From"] == "+15550105555"  # the campaign's number
+        assert dialed.form["From"] == "+12125550155"  # the campaign's number
 
         again = client.post(f"/v1/me/leads/{anas['lead_id']}/call", headers=team.ana)
         assert (again.status_code, again.json()["detail"]["status"]) == (409, "lead_busy")
@@ -348,7 +348,7 @@ def test_a_lead_is_not_called_outside_its_calling_hours(
 ) -> None:
     opens = "2030-01-07T14:00:00Z"  # a Monday, 09:00 in New York
     campaign_id, _ = campaign_with_a_number(
-        client, tenant_a, number="+15550106666", settings={"starts_at": opens}
+        client, tenant_a, number="+12125550166", settings={"starts_at": opens}
     )
     client.post(
         f"/v1/campaigns/{campaign_id}/leads",

@@ -155,6 +155,38 @@ def test_campaigns_and_batch_calls_take_sip_trunk_numbers_with_an_outbound_trunk
     assert batch.json()["phone_provider"] == "sip_trunk"
 
 
+def test_a_caller_id_the_dialer_could_never_use_is_refused_when_the_campaign_is_made(
+    client: TestClient, tenant_a: Tenant
+) -> None:
+    """A number in E.164's shape but in no numbering plan (area code 000) was accepted, and
+    every tick of its campaign then failed."""
+    agent_id = create_agent(client, tenant_a)
+    number_id = _sip_number(
+        client,
+        tenant_a,
+        agent_id,
+        phone_number="+10005550100",
+        outbound_trunk_config={"address": "trunk.example.com:5060"},
+    )
+    campaign = {"name": "Nowhere", "agent_id": agent_id, "agent_phone_number_id": number_id}
+    refused = client.post("/v1/campaigns", json=campaign, headers=tenant_a.headers)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"]["status"] == "invalid_caller_id"
+    assert "+10005550100" in refused.json()["detail"]["message"]
+    batch = client.post(
+        "/v1/convai/batch-calling/submit",
+        json={
+            "call_name": "Nowhere",
+            "agent_id": agent_id,
+            "agent_phone_number_id": number_id,
+            "recipients": [{"phone_number": "+12122000101"}],
+        },
+        headers=tenant_a.headers,
+    )
+    assert batch.status_code == 422, batch.text
+    assert batch.json()["detail"]["status"] == "invalid_caller_id"
+
+
 def test_a_field_agents_call_on_a_sip_trunk_campaign_is_queued_for_a_sip_node(
     client: TestClient, database: Database, tenant_a: Tenant
 ) -> None:

@@ -159,3 +159,63 @@ async def test_a_call_whose_work_ignores_the_hang_up_is_saved_all_the_same() -> 
     record = recorder.records[0]
     assert record.metrics["counters"]["shutdown_timeouts"] == 1
     assert [e.data for e in record.events if e.kind == "shutdown_timeout"] == [{"after_s": 0.3}]
+
+
+class HangsOnLateWords(ToneTextToSpeech):
+    """A voice that says the greeting, and never finishes the line the test adds late."""
+
+    async def synthesize(
+        self, text: str, voice_id: str, audio_format: AudioFormat
+    ) -> AsyncIterator[AudioChunk]:
+        if text == LATE_WORDS:
+            await asyncio.sleep(3600)
+        async for chunk in super().synthesize(text, voice_id, audio_format):
+            yield chunk
+
+
+LATE_WORDS = "One more thing."
+
+
+async def test_nothing_starts_speaking_once_the_call_is_closing() -> None:
+    """A final transcript (or a timer, or a key) that lands while the call closes, after its
+    response was stopped, started another response that nobody stopped: it waited for ever for a
+    caller who had gone, until the collector destroyed it ("Task was destroyed but it is
+    pending", seen in the soak at 200 calls)."""
+    config = AgentConfig()
+    config.conversation_config.agent.first_message = "Hello, Acme."
+    line, recorder = PacedLine(), Recorder()
+    session = CallSession(
+        context=CallContext(call_id="conv_1", organization_id="org_1", agent_id="agent_1"),
+        config=config,
+        providers=ProviderSet(
+            vad=EnergyVad(),
+            stt=ScriptedSpeechToText([]),
+            llm=ScriptedLanguageModel(lambda m: "We open at nine."),
+            tts=HangsOnLateWords(),
+        ),
+        transport=line,
+        recorder=recorder,
+        options=EngineOptions(),
+    )
+    line.session = session
+    line.started = asyncio.get_running_loop().time()
+    await session.start()
+    await asyncio.sleep(0.1)
+    responder = session._responder
+    close_tools = responder.close_tools
+
+    async def words_land_meanwhile() -> None:  # after the response in flight was stopped
+        responder.start(LATE_WORDS, "text")
+        await close_tools()
+
+    responder.close_tools = words_land_meanwhile  # type: ignore[method-assign]
+    await session.close("caller_hung_up")
+    left = [
+        task
+        for task in asyncio.all_tasks()
+        if task.get_name().startswith("response:") and not task.done()
+    ]
+    for task in left:
+        task.cancel()
+    assert left == []
+    assert len(recorder.records) == 1

@@ -235,8 +235,8 @@ def render(result: SoakResult, command: str) -> str:
         "(the load average says how busy the machine was at the start; the full setting, "
         "`--calls 200 --minutes 10`, is for a quiet machine). One `bench.serve` process "
         f"(instant providers, no tenant rates); {result.calls} callers each placing call after "
-        f"call for {result.minutes:g} min, each call {TALK_S[0]:g}-{TALK_S[1]:g} s of questions, answers "
-        f"and barge-ins; warm-up {result.warmup_s:g} s.",
+        f"call for {result.minutes:g} min, each call {TALK_S[0]:g}-{TALK_S[1]:g} s of "
+        f"questions, answers and barge-ins; warm-up {result.warmup_s:g} s.",
         "",
         "| calls placed | dropped (errors / server hang-ups) | questions unanswered "
         "| RSS after warm-up → end MiB | growth | tasks idle before → peak → idle after "

@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-from app.aio import cancel_and_wait
+from app.aio import cancel_and_wait, wait_out
 from app.audio.formats import AudioFormat
 from app.config.agent import AgentConfig
 from app.engine.client_tools import ClientTools
@@ -168,6 +168,10 @@ class Responder:
         if self._shut:
             return
         previous = self._task
+        if previous is not None:
+            # Cancelled here, not in the new task: a new task cancelled before its first step
+            # never runs, and the response it replaced would go on unstopped and forgotten.
+            previous.cancel()
         self._counter += 1
         request = ResponseRequest(text, source, self._counter, end_of_speech, then_end)
         self._task = asyncio.create_task(
@@ -186,7 +190,7 @@ class Responder:
 
     async def _run(self, request: ResponseRequest, previous: asyncio.Task[None] | None) -> None:
         if previous is not None and not previous.done():
-            await cancel_and_wait(previous)
+            await wait_out(previous)  # cancelled by `start`
         try:
             await self._answer(request)
         except asyncio.CancelledError:

@@ -176,14 +176,11 @@ class HangsOnLateWords(ToneTextToSpeech):
 LATE_WORDS = "One more thing."
 
 
-async def test_nothing_starts_speaking_once_the_call_is_closing() -> None:
-    """A final transcript (or a timer, or a key) that lands while the call closes, after its
-    response was stopped, started another response that nobody stopped: it waited for ever for a
-    caller who had gone, until the collector destroyed it ("Task was destroyed but it is
-    pending", seen in the soak at 200 calls)."""
+async def started_call(recorder: Recorder) -> CallSession:
+    """A call on a voice that never finishes `LATE_WORDS`, its greeting under way."""
     config = AgentConfig()
     config.conversation_config.agent.first_message = "Hello, Acme."
-    line, recorder = PacedLine(), Recorder()
+    line = PacedLine()
     session = CallSession(
         context=CallContext(call_id="conv_1", organization_id="org_1", agent_id="agent_1"),
         config=config,
@@ -201,6 +198,28 @@ async def test_nothing_starts_speaking_once_the_call_is_closing() -> None:
     line.started = asyncio.get_running_loop().time()
     await session.start()
     await asyncio.sleep(0.1)
+    return session
+
+
+def responses_left() -> list[asyncio.Task[Any]]:
+    """The responses still running (cancelled, so that the test's loop can end)."""
+    left = [
+        task
+        for task in asyncio.all_tasks()
+        if task.get_name().startswith("response:") and not task.done()
+    ]
+    for task in left:
+        task.cancel()
+    return left
+
+
+async def test_nothing_starts_speaking_once_the_call_is_closing() -> None:
+    """A final transcript (or a timer, or a key) that lands while the call closes, after its
+    response was stopped, started another response that nobody stopped: it waited for ever for a
+    caller who had gone, until the collector destroyed it ("Task was destroyed but it is
+    pending", seen in the soak at 200 calls)."""
+    recorder = Recorder()
+    session = await started_call(recorder)
     responder = session._responder
     close_tools = responder.close_tools
 
@@ -210,12 +229,21 @@ async def test_nothing_starts_speaking_once_the_call_is_closing() -> None:
 
     responder.close_tools = words_land_meanwhile  # type: ignore[method-assign]
     await session.close("caller_hung_up")
-    left = [
-        task
-        for task in asyncio.all_tasks()
-        if task.get_name().startswith("response:") and not task.done()
-    ]
-    for task in left:
-        task.cancel()
-    assert left == []
+    assert responses_left() == []
     assert len(recorder.records) == 1
+
+
+async def test_a_response_replaced_then_cut_before_it_ran_stops_the_one_it_replaced() -> None:
+    """The next answer starts (replacing the one speaking) and a barge-in cuts it in the same
+    loop turn, before it has run a step: the one it replaced was to be cancelled by the new
+    task, which never ran, so it went on unstopped and forgotten (also seen in the soak)."""
+    recorder = Recorder()
+    session = await started_call(recorder)
+    responder = session._responder
+    responder.start(LATE_WORDS, "text")
+    await asyncio.sleep(0.05)  # speaking (for ever)
+    responder.start("We open at nine.", "text")
+    await responder.cancel()
+    await asyncio.sleep(0.05)
+    assert responses_left() == []
+    await session.close("caller_hung_up")

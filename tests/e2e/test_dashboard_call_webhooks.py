@@ -172,8 +172,7 @@ def test_a_support_lead_sees_the_webhooks_sent_about_a_call_and_opens_one(
         "Show the JSON sent"
     ).click()
     expect(small.get_by_role("region", name="JSON of call_ended to Billing")).to_be_visible()
-    sideways = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert sideways <= 0, f"the call page scrolls sideways by {sideways} px at 390 px"
+    assert_no_sideways_scroll(phone, "the call page at 390 px")
     assert_accessible(phone, "call page with webhook deliveries, 390 px")
     small.scroll_into_view_if_needed()
     screenshot(phone, "call-webhooks-390")
@@ -200,3 +199,29 @@ def test_a_manager_follows_a_delivery_to_its_endpoints_log(
     row = page.get_by_role("row").filter(has_text="call_ended")
     expect(row).to_contain_text("delivered")
     expect(row).to_contain_text("HTTP 200")
+
+
+# The elements whose right edge is past the window, outside any element that scrolls sideways
+# itself (the navigation's links do, in their own strip).
+STICKING_OUT = """() => [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+    .filter(e => { for (let p = e.parentElement; p; p = p.parentElement) {
+        const x = getComputedStyle(p).overflowX;
+        if (x === 'auto' || x === 'scroll' || x === 'hidden') return false; } return true; })
+    .slice(0, 8)
+    .map(e => `${e.tagName.toLowerCase()}[${e.getAttribute('class') || ''}] right=`
+        + Math.round(e.getBoundingClientRect().right))"""
+
+
+def assert_no_sideways_scroll(page: Page, what: str) -> None:
+    """The page does not scroll sideways once its layout has settled (measured for up to 2 s:
+    once, in a full run beside another worker, it measured 215 px at the moment the JSON
+    opened, and passed in every run since, CPU throttled eight times included); a failure
+    names what sticks out."""
+    sideways = 0
+    for _ in range(20):
+        sideways = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if sideways <= 0:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{what} scrolls sideways by {sideways} px: {page.evaluate(STICKING_OUT)}")

@@ -48,10 +48,15 @@ def tool_turn(body: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 async def hear_out(caller: TwilioCaller, said: Callable[[], bool], within_s: float = 8) -> None:
-    """Stream silence, as Twilio does, until the agent has said it and it has played."""
+    """Stream silence, as Twilio does, until the agent has said it and it has played. `said`
+    holds once the words reach the voice, before their audio does: quiet waited for from
+    then alone was already there when the audio came late (a loaded machine), and the caller
+    hung up on the answer's first frame."""
     line = asyncio.create_task(caller.silence(within_s))
     try:
         await caller.wait_for(said, within_s, "the agent's answer")
+        frames = len(caller.media)
+        await caller.wait_for(lambda: len(caller.media) > frames, within_s, "the answer's audio")
         await caller.wait_until_quiet(silence_s=0.5, timeout=within_s)
     finally:
         line.cancel()

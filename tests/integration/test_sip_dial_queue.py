@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import select, update
 
 from app.config.agent import AgentConfig
@@ -123,6 +124,20 @@ def _sip_number(client: TestClient, tenant: Tenant, agent_id: str, **body: objec
     return str(created.json()["phone_number_id"])
 
 
+def submit_batch(client: TestClient, tenant: Tenant, agent_id: str, number_id: str) -> Response:
+    """A batch call of one recipient from the number `number_id`."""
+    return client.post(
+        "/v1/convai/batch-calling/submit",
+        json={
+            "call_name": "Trunk batch",
+            "agent_id": agent_id,
+            "agent_phone_number_id": number_id,
+            "recipients": [{"phone_number": "+12122000101"}],
+        },
+        headers=tenant.headers,
+    )
+
+
 def test_campaigns_and_batch_calls_take_sip_trunk_numbers_with_an_outbound_trunk(
     client: TestClient, tenant_a: Tenant
 ) -> None:
@@ -141,16 +156,7 @@ def test_campaigns_and_batch_calls_take_sip_trunk_numbers_with_an_outbound_trunk
     accepted = client.post("/v1/campaigns", json=campaign, headers=tenant_a.headers)
     assert accepted.status_code == 201, accepted.text
 
-    batch = client.post(
-        "/v1/convai/batch-calling/submit",
-        json={
-            "call_name": "Trunk batch",
-            "agent_id": agent_id,
-            "agent_phone_number_id": bare,
-            "recipients": [{"phone_number": "+12122000101"}],
-        },
-        headers=tenant_a.headers,
-    )
+    batch = submit_batch(client, tenant_a, agent_id, bare)
     assert batch.status_code == 200, batch.text
     assert batch.json()["phone_provider"] == "sip_trunk"
 
@@ -173,16 +179,7 @@ def test_a_caller_id_the_dialer_could_never_use_is_refused_when_the_campaign_is_
     assert refused.status_code == 422, refused.text
     assert refused.json()["detail"]["status"] == "invalid_caller_id"
     assert "+10005550100" in refused.json()["detail"]["message"]
-    batch = client.post(
-        "/v1/convai/batch-calling/submit",
-        json={
-            "call_name": "Nowhere",
-            "agent_id": agent_id,
-            "agent_phone_number_id": number_id,
-            "recipients": [{"phone_number": "+12122000101"}],
-        },
-        headers=tenant_a.headers,
-    )
+    batch = submit_batch(client, tenant_a, agent_id, number_id)
     assert batch.status_code == 422, batch.text
     assert batch.json()["detail"]["status"] == "invalid_caller_id"
 

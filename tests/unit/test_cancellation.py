@@ -128,39 +128,6 @@ class DeafToCancel(ToneTextToSpeech):
         yield AudioChunk(b"", audio_format)
 
 
-async def test_a_call_whose_work_ignores_the_hang_up_is_saved_all_the_same() -> None:
-    config = AgentConfig()
-    config.conversation_config.agent.first_message = "Hello, Acme."
-    line, recorder, voice = PacedLine(), Recorder(), DeafToCancel()
-    session = CallSession(
-        context=CallContext(call_id="conv_1", organization_id="org_1", agent_id="agent_1"),
-        config=config,
-        providers=ProviderSet(
-            vad=EnergyVad(),
-            stt=ScriptedSpeechToText([]),
-            llm=ScriptedLanguageModel(lambda m: "We open at nine."),
-            tts=voice,
-        ),
-        transport=line,
-        recorder=recorder,
-        options=EngineOptions(call_shutdown_timeout_s=0.3),
-    )
-    line.session = session
-    line.started = asyncio.get_running_loop().time()
-    await session.start()
-    await asyncio.sleep(0.1)  # the greeting is being synthesized
-    started = time.monotonic()
-    try:
-        async with asyncio.timeout(10):  # unbounded, this close waited for ever
-            await session.close("caller_hung_up")
-    finally:
-        voice.deaf = False
-    assert time.monotonic() - started < 3.0
-    record = recorder.records[0]
-    assert record.metrics["counters"]["shutdown_timeouts"] == 1
-    assert [e.data for e in record.events if e.kind == "shutdown_timeout"] == [{"after_s": 0.3}]
-
-
 class HangsOnLateWords(ToneTextToSpeech):
     """A voice that says the greeting, and never finishes the line the test adds late."""
 
@@ -176,8 +143,10 @@ class HangsOnLateWords(ToneTextToSpeech):
 LATE_WORDS = "One more thing."
 
 
-async def started_call(recorder: Recorder) -> CallSession:
-    """A call on a voice that never finishes `LATE_WORDS`, its greeting under way."""
+async def started_call(
+    recorder: Recorder, voice: ToneTextToSpeech, options: EngineOptions | None = None
+) -> CallSession:
+    """A call on `voice`, its greeting under way (being synthesized)."""
     config = AgentConfig()
     config.conversation_config.agent.first_message = "Hello, Acme."
     line = PacedLine()
@@ -188,17 +157,32 @@ async def started_call(recorder: Recorder) -> CallSession:
             vad=EnergyVad(),
             stt=ScriptedSpeechToText([]),
             llm=ScriptedLanguageModel(lambda m: "We open at nine."),
-            tts=HangsOnLateWords(),
+            tts=voice,
         ),
         transport=line,
         recorder=recorder,
-        options=EngineOptions(),
+        options=options or EngineOptions(),
     )
     line.session = session
     line.started = asyncio.get_running_loop().time()
     await session.start()
     await asyncio.sleep(0.1)
     return session
+
+
+async def test_a_call_whose_work_ignores_the_hang_up_is_saved_all_the_same() -> None:
+    recorder, voice = Recorder(), DeafToCancel()
+    session = await started_call(recorder, voice, EngineOptions(call_shutdown_timeout_s=0.3))
+    started = time.monotonic()
+    try:
+        async with asyncio.timeout(10):  # unbounded, this close waited for ever
+            await session.close("caller_hung_up")
+    finally:
+        voice.deaf = False
+    assert time.monotonic() - started < 3.0
+    record = recorder.records[0]
+    assert record.metrics["counters"]["shutdown_timeouts"] == 1
+    assert [e.data for e in record.events if e.kind == "shutdown_timeout"] == [{"after_s": 0.3}]
 
 
 def responses_left() -> list[asyncio.Task[Any]]:
@@ -219,7 +203,7 @@ async def test_nothing_starts_speaking_once_the_call_is_closing() -> None:
     caller who had gone, until the collector destroyed it ("Task was destroyed but it is
     pending", seen in the soak at 200 calls)."""
     recorder = Recorder()
-    session = await started_call(recorder)
+    session = await started_call(recorder, HangsOnLateWords())
     responder = session._responder
     close_tools = responder.close_tools
 
@@ -238,7 +222,7 @@ async def test_a_response_replaced_then_cut_before_it_ran_stops_the_one_it_repla
     loop turn, before it has run a step: the one it replaced was to be cancelled by the new
     task, which never ran, so it went on unstopped and forgotten (also seen in the soak)."""
     recorder = Recorder()
-    session = await started_call(recorder)
+    session = await started_call(recorder, HangsOnLateWords())
     responder = session._responder
     responder.start(LATE_WORDS, "text")
     await asyncio.sleep(0.05)  # speaking (for ever)

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite in two parts (`make test`; the arguments after the first go to pytest):
 #   1. everything except the tests that run alone, on one xdist worker per core, two at most
-#      (a file's tests
-#      stay on one worker; most of the time of the end-to-end tests is calls played at real
-#      speed, so two files side by side take little longer than one);
+#      (a file's tests stay on one worker; most of the time of the end-to-end tests is calls
+#      played at real speed, so two files side by side take little longer than one);
 #   2. the tests marked `models` (they load the real models and use a core each) or `timing`
 #      (they hold a latency bound), one at a time with nothing beside them.
 # Both parts always run; the exit status is the first part's if it failed, else the second's.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,11 +17,10 @@ from app.engine.handover import Handover
 from app.engine.knowledge import TurnKnowledge, with_knowledge
 from app.engine.phrases import PhraseCache
 from app.engine.playout import Playout
-from app.engine.record import TurnRecord
 from app.engine.response import AgentResponse, ResponseResult, fixed_text
 from app.engine.system_tools import SystemTools
-from app.engine.tool_outcome import ToolKind, ToolOutcome, from_text
 from app.engine.tool_runs import ToolRuns
+from app.engine.tool_turns import FILLER_TURN, ToolTurns
 from app.engine.transcript import TranscriptLog
 from app.engine.transport import AudioEncoder, CallTransport, ConversationEvents
 from app.engine.voice import CallVoice
@@ -32,7 +30,6 @@ from app.providers.base import (
     GenerationOptions,
     LlmEvent,
     TextToSpeech,
-    ToolCall,
 )
 from app.providers.registry import ProviderSet
 
@@ -40,7 +37,6 @@ log = logging.getLogger(__name__)
 
 MAX_TOOL_ROUNDS = 3
 LLM_SOURCES = frozenset({"voice", "dtmf", "text"})
-FILLER_TURN = "t"  # the turn id's prefix of a line said while a tool works
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +48,7 @@ class ResponseRequest:
     then_end: str | None = None  # hang up with this reason once it has been heard
 
 
-class Responder:
+class Responder(ToolTurns):
     """Owns the response in flight; the session cancels it on barge-in or hang-up."""
 
     def __init__(
@@ -262,7 +258,7 @@ class Responder:
             turn = self._log.turns[-1] if self._log.turns else None
             self._turn_over = False
             for call in result.tool_calls:
-                await self._call_tool(call, turn, request)
+                await self._call_tool(call, turn, request.number)
             if self._turn_over:
                 return  # a transfer that failed goes back to the model, which tells the caller
             if self._handover is not None and await self._carry_out(request):
@@ -355,70 +351,3 @@ class Responder:
             # fallback chain has moved on by then), so the caller is not left with half of it.
             if not await self._say(fallback, request, f"{turn_id}.fb"):
                 await self._say(fallback, request, f"{turn_id}.fb2")
-
-    async def _call_tool(
-        self, call: ToolCall, turn: TurnRecord | None, request: ResponseRequest
-    ) -> None:
-        """Run a tool once, shielded from barge-in; a slow webhook gets a spoken filler."""
-        webhooks = self._webhooks
-        config = webhooks.config(call.name) if webhooks and webhooks.handles(call.name) else None
-        mode = config.execution_mode if config is not None else None
-        task = self._tool_runs.start(
-            call,
-            turn,
-            _kind(call.name, config is not None, self._client_tools.handles(call.name)),
-            self._execute_tool,
-            background=mode == "async",
-        )
-        if mode == "async":
-            return
-        speech = (config.pre_tool_speech or "auto") if config is not None else "off"
-        if speech == "force":
-            await self._speak_filler(request)
-        elif speech == "auto":
-            after_s = self._config.velox.tool_filler_after_ms / 1000
-            done, _ = await asyncio.wait({task}, timeout=after_s)
-            if not done:
-                await self._speak_filler(request)
-        await asyncio.shield(task)
-
-    async def _speak_filler(self, request: ResponseRequest) -> None:
-        """A line while a tool works; heard, logged, and kept out of the model's history."""
-        text = self._config.velox.tool_filler_message
-        if not text:
-            return
-        try:
-            response, result = await self._speak(
-                f"{FILLER_TURN}{request.number}.{self._counter}", fixed_text(text), from_llm=False
-            )
-        except Exception as error:
-            self._log.event("provider_error", role="tts", error=repr(error), turn="tool_filler")
-            return
-        self._log_agent(response, result, "tool_filler", None)
-
-    async def _execute_tool(self, call: ToolCall) -> ToolOutcome:
-        webhooks = self._webhooks
-        if webhooks is not None and webhooks.handles(call.name):
-            self._log.event("tool_call", name=call.name, arguments=call.arguments)
-            return await webhooks.run(call)
-        return from_text(await self._run_tool(call))
-
-    async def _run_tool(self, call: ToolCall) -> str:
-        if self._system_tools.handles(call.name):
-            outcome = await self._system_tools.run(call)
-            self._turn_over = self._turn_over or outcome.turn_over
-            self._handover = outcome.handover or self._handover
-            return outcome.text
-        self._log.event("tool_call", name=call.name, arguments=call.arguments)
-        if self._client_tools.handles(call.name):
-            return await self._client_tools.run(call)
-        self._log.count("unknown_tool_calls")
-        return json.dumps({"error": f"unknown tool {call.name!r}"})
-
-
-def _kind(name: str, webhook: bool, client: bool) -> ToolKind:
-    if webhook:
-        return "webhook"
-    if client:
-        return "client"
-    return "system"

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.engine import templating
 from app.engine.templating import (
     RENDER_TIMEOUT_S,
     WORKER_START_TIMEOUT_S,
@@ -74,7 +76,7 @@ def renderer() -> Iterator[TemplateRenderer]:
 def test_any_template_renders_or_says_why(
     renderer: TemplateRenderer, source: str, variables: dict[str, object]
 ) -> None:
-    with case(TARGET, LIMIT_S):
+    with case(TARGET, wall_s=LIMIT_S):
         rendered = renderer.render_blocking(source, variables, MAX_CHARS)
     assert len(rendered.text) <= MAX_CHARS
     if rendered.error is not None:
@@ -85,18 +87,25 @@ def test_any_template_renders_or_says_why(
 @SETTINGS
 @given(value=st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=80))
 def test_a_variable_comes_back_as_it_was(renderer: TemplateRenderer, value: str) -> None:
-    with case(TARGET, LIMIT_S):
+    with case(TARGET, wall_s=LIMIT_S):
         rendered = renderer.render_blocking("{{ value }}", {"value": value}, MAX_CHARS)
     assert rendered == type(rendered)(value)
 
 
+@pytest.fixture(scope="module")
+def workerless() -> TemplateRenderer:
+    """A renderer that has not started a worker yet (the test refuses it one)."""
+    return TemplateRenderer(timeout_s=RENDER_TIMEOUT_S)
+
+
 @SETTINGS
 @given(text=st.text(max_size=300))
-def test_text_without_syntax_is_returned_as_it_is(renderer: TemplateRenderer, text: str) -> None:
+def test_text_without_syntax_is_returned_as_it_is(workerless: TemplateRenderer, text: str) -> None:
     if has_template_syntax(text):
         return
-    with case(TARGET, 0.5):
-        rendered = asyncio.run(renderer.render(text, {}, 100))
+    no_worker = AssertionError("plain text was sent to a worker process")
+    with patch.object(templating, "_Worker", side_effect=no_worker), case(TARGET, cpu_s=0.5):
+        rendered = asyncio.run(workerless.render(text, {}, 100))
     if len(text) <= 100:
         assert rendered == type(rendered)(text)
     else:

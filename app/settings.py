@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # `["https://ops.example.com"]`; none by default.
     cors_allowed_origins: list[str] = Field(default_factory=list)
     data_dir: Path = DEFAULT_DATA_DIR
+    # The offline models `make install` joins from their packages (Qwen's GGUF): apart from the
+    # data directory, so a node whose data lives elsewhere still finds them.
+    models_dir: Path = DEFAULT_DATA_DIR / "models"
     # Call recordings (one MP3 per recorded call); several nodes share one volume here.
     # Default: `recordings` in the data directory.
     recordings_dir: Path | None = None

@@ -10,7 +10,7 @@ SIP trunk calls (section 16, `bench/sip_load.py`) run after the scale section.
 workers), `--only stress` for the barge-in tests run many times, quiet and with one core
 busy, and `--only queries` for the call list, search, analytics and CSV export over a million
 calls on PostgreSQL (a full run leaves those three sections as they were), `--only sip` for
-the SIP section.
+the SIP section, `--only offline` for voice-to-voice on the offline stack (section 3).
 """
 
 from __future__ import annotations
@@ -42,12 +42,14 @@ from bench.feel import (
 from bench.feel_report import engine_version, previous_block, render_feel, splice
 from bench.machine import this_machine
 from bench.offline import OfflineResult, run_offline
+from bench.offline_report import offline_only
 from bench.phone_line import Utterance
 from bench.report import OVERHEAD_CALLS, Run, render
 from bench.scale import Script, StepResult, ramp_seconds, run_step
 from bench.sections import (
     DIALER,
     FEEL,
+    OFFLINE_VOICE,
     QUERIES,
     SECTIONS,
     SIP,
@@ -255,6 +257,11 @@ async def _main(args: argparse.Namespace) -> int:
         return _queries(args, started, machine.describe(), log)
     if args.only == "sip":
         args.skip_scale = args.skip_offline = args.skip_feel = True
+    if args.only == "offline":
+        measured = f"Measured by `{_command()}` on {started}; machine: {machine.describe()}."
+        text = await offline_only(_existing(args.output), args.quick, measured)
+        args.output.write_text(text)
+        return 0
     if args.only == "soak":
         args.output.write_text(splice_section(_existing(args.output), await _soak(args, log), SOAK))
         return 0
@@ -320,6 +327,8 @@ async def _main(args: argparse.Namespace) -> int:
     # Measured by runs of their own: every section but the feel one this run made.
     for kept in (section for section in SECTIONS if section != FEEL):
         block: str | None
+        if kept == OFFLINE_VOICE and offline is not None:
+            continue
         if kept == SIP and sip_block:
             block = sip_block(text)
         elif kept == SOAK and soak_block:
@@ -343,7 +352,7 @@ def main() -> int:
     parser.add_argument("--skip-sip", action="store_true", help="keeps the file's section 16")
     parser.add_argument(
         "--only",
-        choices=("feel", "dialer", "stress", "queries", "sip", "soak"),
+        choices=("offline", "feel", "dialer", "stress", "queries", "sip", "soak"),
         help="run one section and replace it in the existing output file",
     )
     parser.add_argument("--skip-soak", action="store_true", help="keeps the file's section 18")

@@ -31,6 +31,10 @@ from app.analysis.post_call import (
 )
 from app.analysis.runs import ANSWER_MAX_TOKENS
 from app.config.agent import AgentConfig
+from app.engine.conversation import END_CALL, Conversation
+from app.engine.leaving import caller_is_leaving
+from app.engine.system_tools import end_call_spec
+from app.engine.transcript import TranscriptLog
 from app.providers.base import ChatMessage, GenerationOptions, TextDelta, ToolCall, ToolSpec
 from app.providers.llama.llm import LlamaLanguageModel
 from app.providers.llama.model_files import QWEN, SMOLLM2, qwen_path, smollm2_path
@@ -96,6 +100,9 @@ class ModelRun:
     tokens_per_s: list[float] = field(default_factory=list)
     tools: list[tuple[ToolCase, str, bool]] = field(default_factory=list)
     analyses: list[tuple[str, str, str, bool]] = field(default_factory=list)  # want, model, ruled
+    # Questions the model answered with a tool call (`end_call` is offered, as on every call):
+    # the question, and what the call came to (refused by the check, hung up, another tool).
+    tool_answers: list[tuple[str, str]] = field(default_factory=list)
 
 
 async def _reply(
@@ -141,14 +148,18 @@ async def _evaluate(
 
 
 async def _answers(llm: LlamaLanguageModel, run: ModelRun, log: list[str]) -> None:
+    tools = [end_call_spec()]  # offered on every call
+    run.tool_answers = []
     for agent, prompt in AGENTS.items():
         # The agent's first call: its system prompt is evaluated and cached, as in the service.
         await _reply(
-            llm, [ChatMessage("system", prompt), ChatMessage("user", "Hello?")], [], ANSWER
+            llm, [ChatMessage("system", prompt), ChatMessage("user", "Hello?")], tools, ANSWER
         )
         for question in (q for q in QUESTIONS if q.agent == agent):
             messages = [ChatMessage("system", prompt), ChatMessage("user", question.text)]
-            text, _, first_s, rate = await _reply(llm, messages, [], ANSWER)
+            text, calls, first_s, rate = await _reply(llm, messages, tools, ANSWER)
+            if calls:
+                text = await _after_tool_calls(llm, run, question, messages, text, calls)
             right = judged(question, text)
             run.answers.append((question, text.strip(), right))
             run.first_token_ms.append(first_s * 1000)
@@ -157,6 +168,38 @@ async def _answers(llm: LlamaLanguageModel, run: ModelRun, log: list[str]) -> No
             _note(
                 log, f"{run.name} {'OK ' if right else 'BAD'} {question.text!r} -> {text.strip()!r}"
             )
+
+
+async def _after_tool_calls(
+    llm: LlamaLanguageModel,
+    run: ModelRun,
+    question: Question,
+    messages: list[ChatMessage],
+    text: str,
+    calls: list[ToolCall],
+) -> str:
+    """What the caller hears when the model answers a question with tool calls, as in a call:
+    `end_call` checked (`app/engine/leaving.py`) and, refused, taken back and the question
+    answered again without it; another (unknown) tool answered with an error, then the model's
+    next words."""
+    if any(call.name == END_CALL for call in calls):
+        conversation = Conversation(messages[0].content)
+        conversation.add_user(question.text)
+        if await caller_is_leaving(llm, conversation, TranscriptLog(started=time.monotonic())):
+            run.tool_answers.append((question.text, "hung up"))
+            return text
+        run.tool_answers.append((question.text, "refused by the check"))
+        again, _, _, _ = await _reply(llm, messages, [], ANSWER)
+        return f"{text} {again}".strip()
+    run.tool_answers.append((question.text, "other tool: " + calls[0].name))
+    results = [json.dumps({"error": f"unknown tool {call.name!r}"}) for call in calls]
+    followed = [
+        *messages,
+        ChatMessage("assistant", text, tool_calls=tuple(calls)),
+        *(ChatMessage("tool", r, tool_call_id=c.id) for c, r in zip(calls, results, strict=True)),
+    ]
+    more, _, _, _ = await _reply(llm, followed, [end_call_spec()], ANSWER)
+    return f"{text} {more}".strip()
 
 
 async def _tools(llm: LlamaLanguageModel, run: ModelRun, log: list[str]) -> None:
@@ -214,7 +257,7 @@ def _note(log: list[str], line: str) -> None:
 def _load(name: str, threads: int) -> LlamaLanguageModel:
     if name == "qwen":
         return LlamaLanguageModel(
-            QWEN, qwen_path(Settings().data_dir), calls_tools=True, n_threads=threads
+            QWEN, qwen_path(Settings().models_dir), calls_tools=True, n_threads=threads
         )
     return LlamaLanguageModel(SMOLLM2, smollm2_path(), calls_tools=False, n_threads=threads)
 

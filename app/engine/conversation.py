@@ -87,6 +87,21 @@ class Conversation:
                 return
         # The call was taken out of the history (its turn was taken back): nothing to answer.
 
+    def withdraw(self, calls: list[ToolCall]) -> None:
+        """Take `calls` and their results out of the history, as if never made."""
+        ids = {call.id for call in calls}
+        kept: list[ChatMessage] = []
+        for message in self.messages:
+            if message.role == "tool" and message.tool_call_id in ids:
+                continue
+            if message.tool_calls and ids & {c.id for c in message.tool_calls}:
+                left = tuple(c for c in message.tool_calls if c.id not in ids)
+                if not left and not message.content:
+                    continue
+                message = ChatMessage(message.role, message.content, tool_calls=left)
+            kept.append(message)
+        self.messages[:] = kept
+
     def drop_last_user(self) -> str:
         """Remove the last user message (and anything after it); return its text."""
         for index in range(len(self.messages) - 1, 0, -1):

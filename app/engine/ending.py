@@ -15,7 +15,8 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from app.config.agent import MESSAGE_MAX_CHARS, AgentConfig
-from app.engine.conversation import CallContext
+from app.engine.conversation import CallContext, Conversation
+from app.engine.leaving import caller_is_leaving
 from app.engine.record import CallEvent, CallRecord, CallRecorder
 from app.engine.templating import render_template
 from app.engine.transcript import TranscriptLog
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from app.engine.playout import Playout
     from app.engine.transport import AudioEncoder, CallAudioTap, CallTransport
     from app.providers.base import SttStream
+    from app.providers.registry import ProviderSet
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,8 @@ class Ending:
         context: CallContext
         log: TranscriptLog
         _options: EngineOptions
+        _providers: ProviderSet
+        conversation: Conversation
         _transport: CallTransport
         _recorder: CallRecorder
         _record: CallRecord
@@ -121,6 +125,10 @@ class Ending:
         def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]: ...
 
         def reason_saved(self, reason: str) -> str: ...
+
+    async def _caller_leaving(self) -> bool:
+        """Asked before the model's `end_call` hangs up (`leaving.py`)."""
+        return await caller_is_leaving(self._providers.llm, self.conversation, self.log)
 
     async def leave_voicemail(self, message: str) -> bool:
         """An answering machine took the call and its greeting is over: stop what is playing,

@@ -176,6 +176,7 @@ class CallSession(Switching, TurnTaking, Ending):
             agents=self._agents,
             tts=self._providers.tts,
             prepare=self.prepare_handover,
+            check_hang_up=self._caller_leaving,
         )
 
     def _on_agent_frame(self, frame: bytes, plays_at: float) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -34,6 +34,7 @@ from app.engine.handover import (
     Prepare,
 )
 from app.engine.keypad_tones import keypad_audio
+from app.engine.leaving import REFUSED as HANG_UP_REFUSED
 from app.engine.playout import Playout
 from app.engine.record import CallEvent, TurnRecord
 from app.engine.transport import AudioEncoder, CallTransport
@@ -77,6 +78,8 @@ class SystemResult:
     turn_over: bool = False
     # The call goes on with another agent or language, once the tool has answered.
     handover: Handover | None = None
+    # The model's call is taken back: it answers again without the tool (a refused hang-up).
+    withdrawn: bool = False
 
 
 class SystemTools:
@@ -95,8 +98,11 @@ class SystemTools:
         agents: AgentDirectory | None = None,
         tts: TextToSpeech | None = None,
         prepare: Prepare | None = None,
+        check_hang_up: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self._config = config
+        # Asked before the model's `end_call` hangs up: False keeps the call going (leaving.py).
+        self._check_hang_up = check_hang_up
         self._built_in = config.conversation_config.agent.prompt.built_in_tools.configured()
         self._can_transfer = can_transfer
         self._transport = transport
@@ -117,7 +123,7 @@ class SystemTools:
         return name in self._specs
 
     def _offered(self) -> list[ToolSpec]:
-        specs = [_end_call_spec(self._built_in.get(END_CALL))]
+        specs = [end_call_spec(self._built_in.get(END_CALL))]
         destinations = self._config.velox.transfer_destinations
         if destinations and self._can_transfer:
             specs.append(_transfer_call_spec(self._config))
@@ -140,6 +146,8 @@ class SystemTools:
         self._log.event("tool_call", name=call.name, arguments=call.arguments)
         reason = str(call.arguments.get("reason") or "")
         if call.name == END_CALL:
+            if self._check_hang_up is not None and not await self._check_hang_up():
+                return SystemResult(_error(HANG_UP_REFUSED), withdrawn=True)
             self._end_call("agent_ended_call")
             return SystemResult(_success(reason=reason or None), turn_over=True)
         if call.name == TRANSFER_CALL:
@@ -302,7 +310,8 @@ def _keypad_arguments() -> dict[str, Any]:
     }
 
 
-def _end_call_spec(tool: SystemTool | None) -> ToolSpec:
+def end_call_spec(tool: SystemTool | None = None) -> ToolSpec:
+    """`end_call` as offered on every call (the built-in tool's description when it has one)."""
     description = tool.description if tool is not None and tool.description else None
     return ToolSpec(END_CALL, description or _END_CALL_DESCRIPTION, dict(_NO_ARGUMENTS))
 

@@ -37,6 +37,7 @@ class ToolTurns:
         _client_tools: ClientTools
         _system_tools: SystemTools
         _turn_over: bool
+        _withdrawn: list[ToolCall]
         _handover: Handover | None
         _counter: int
 
@@ -96,6 +97,8 @@ class ToolTurns:
         if self._system_tools.handles(call.name):
             outcome = await self._system_tools.run(call)
             self._turn_over = self._turn_over or outcome.turn_over
+            if outcome.withdrawn:
+                self._withdrawn.append(call)
             self._handover = outcome.handover or self._handover
             return outcome.text
         self._log.event("tool_call", name=call.name, arguments=call.arguments)

@@ -140,6 +140,16 @@ class LanguageModel(Protocol):
 
 
 @runtime_checkable
+class ChecksHangUps(Protocol):
+    """A language model whose `end_call` the engine checks before hanging up (`checks_hang_ups`
+    true): one that reaches for a tool it was not asked for, as a small local model does when the
+    caller wants something it has no tool for (`app/engine/leaving.py`)."""
+
+    @property
+    def checks_hang_ups(self) -> bool: ...
+
+
+@runtime_checkable
 class JsonLanguageModel(Protocol):
     """A language model that can also give one whole reply as a JSON object (post-call
     analysis). Constrained to `schema` where the model can be (a grammar); elsewhere JSON mode,

@@ -66,12 +66,7 @@ def orders(groq: GroqChatDouble) -> Iterator[tuple[str, OrdersServer]]:
             state.groq.script = GroqScript(text=list(ANSWER))
             state.called.set()
             time.sleep(TOOL_SECONDS)
-            body = json.dumps({"order": "A7", "status": "shipped", "eta": "Tuesday"}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.send_json({"order": "A7", "status": "shipped", "eta": "Tuesday"})
 
     with serving(Handler) as base_url:
         yield base_url, state

@@ -1,4 +1,5 @@
-"""Real speech for model tests: espeak-ng sentences as PCM16 16 kHz, clean or phone-degraded."""
+"""Real speech for model tests: espeak-ng sentences as PCM16 16 kHz, clean or phone-degraded;
+Piper's voice; what a caller heard, transcribed back."""
 
 from __future__ import annotations
 
@@ -6,14 +7,18 @@ import io
 import shutil
 import subprocess
 import wave
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager
 
 import pytest
 
 from app.audio.formats import ENGINE_SAMPLE_RATE, AudioFormat
 from app.providers.piper.tts import PiperTextToSpeech
 from app.providers.registry import ProviderRegistry
+from app.providers.whisper.stt import WhisperSpeechToText
 from telephony.audio import StreamingResampler, mulaw_to_pcm16, pcm16_to_mulaw
+from tests.e2e.voice_service import RunningService
+from tests.twilio_caller import ReceivedMedia, TwilioCaller
 
 FRAME_BYTES = ENGINE_SAMPLE_RATE * 2 // 50  # 20 ms of PCM16
 # Slow, with short gaps between words: espeak-ng at its default pace is hard even for people.
@@ -60,3 +65,26 @@ async def piper_voice(registry: ProviderRegistry, text: str) -> bytes:
     async for chunk in tts.synthesize(text, "default", native):
         audio += resampler.resample_chunk(chunk.data)
     return audio + resampler.flush()
+
+
+async def heard_text(stt: WhisperSpeechToText, media: Sequence[ReceivedMedia]) -> str:
+    """What Whisper hears in `media` (agent audio as the caller received it), lower case."""
+    heard = mulaw_to_pcm16(b"".join(item.mulaw for item in media))
+    up = StreamingResampler(8000, ENGINE_SAMPLE_RATE)
+    transcript = await stt.transcribe(up.resample_chunk(heard) + up.flush(), "en")
+    return transcript.text.lower()
+
+
+@asynccontextmanager
+async def greeted_call(
+    service: RunningService,
+) -> AsyncIterator[tuple[TwilioCaller, dict[str, str]]]:
+    """A Twilio-protocol call to `service`, once the greeting has started to reach the caller;
+    with the call's parameters (its `conversation_id`)."""
+    stream_url, parameters = service.dial()
+    async with TwilioCaller(
+        stream_url, custom_parameters=parameters, headers=service.stream_headers(stream_url)
+    ) as caller:
+        await caller.silence(0.3)
+        await caller.wait_for_audio(timeout=20)
+        yield caller, parameters

@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 
 from app.config.agent import ProviderChoice
+from app.engine.conversation import Conversation
+from app.engine.leaving import caller_is_leaving
+from app.engine.transcript import TranscriptLog
 from app.providers import llama
 from app.providers.base import (
     ChatMessage,
@@ -23,7 +26,7 @@ from app.providers.base import (
     ToolSpec,
 )
 from app.providers.llama.llm import LlamaLanguageModel
-from app.providers.llama.model_files import QWEN, models_dir, qwen_path
+from app.providers.llama.model_files import QWEN, qwen_path
 from app.providers.registry import ProviderRegistry
 from app.settings import Settings
 
@@ -60,7 +63,7 @@ GREEDY = GenerationOptions(temperature=0.0, max_tokens=80)
 
 @pytest.fixture(scope="module")
 def qwen() -> LlamaLanguageModel:
-    return LlamaLanguageModel(QWEN, qwen_path(Settings().data_dir), calls_tools=True)
+    return LlamaLanguageModel(QWEN, qwen_path(Settings().models_dir), calls_tools=True)
 
 
 async def _turn(
@@ -129,9 +132,8 @@ async def test_the_tool_result_is_read_and_answered_in_words(qwen: LlamaLanguage
 
 
 def test_a_model_file_changed_by_one_byte_is_refused_at_start_up(tmp_path: Path) -> None:
-    tampered = models_dir(tmp_path) / QWEN.file_name
-    tampered.parent.mkdir(parents=True)
-    shutil.copyfile(qwen_path(Settings().data_dir), tampered)
+    tampered = tmp_path / QWEN.file_name
+    shutil.copyfile(qwen_path(Settings().models_dir), tampered)
     with tampered.open("r+b") as file:
         file.seek(tampered.stat().st_size // 2)
         byte = file.read(1)
@@ -143,9 +145,31 @@ def test_a_model_file_changed_by_one_byte_is_refused_at_start_up(tmp_path: Path)
 
     # What the service does at start-up: load the default providers and report each refusal.
     registry = ProviderRegistry()
-    llama.register(registry, Settings(data_dir=tmp_path))
+    llama.register(registry, Settings(models_dir=tmp_path))
     errors = registry.preload(ProviderChoice(llm="qwen"))
     refusals = [error for error in errors if error.startswith("llm")]
     assert len(refusals) == 1
     assert "refusing to load" in refusals[0]
     assert QWEN.sha256 in refusals[0]
+
+
+@pytest.mark.parametrize(
+    ("words", "leaving"),
+    [
+        ("I'd like to book an appointment.", False),
+        ("I want to sign up for the Fast plan.", False),
+        ("I want to book an oil change.", False),
+        ("Thanks, that's all I needed. Goodbye!", True),
+        ("Okay, bye now.", True),
+    ],
+)
+async def test_the_hang_up_check_tells_a_request_from_a_goodbye(
+    qwen: LlamaLanguageModel, words: str, leaving: bool
+) -> None:
+    # The three requests are the evaluation's questions on which Qwen called `end_call`.
+    conversation = Conversation(RECEPTIONIST)
+    conversation.add_user(words)
+    log = TranscriptLog(started=time.monotonic())
+
+    assert await caller_is_leaving(qwen, conversation, log) is leaving
+    assert [e.kind for e in log.events] == ([] if leaving else ["end_call_refused"])

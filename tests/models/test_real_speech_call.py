@@ -1,4 +1,4 @@
-"""A phone call with real speech through the offline stack: Silero, Whisper, SmolLM2, Piper.
+"""A phone call with real speech through the offline stack: Silero, Whisper, Qwen, Piper.
 
 The caller is a real voice (Piper), degraded to 8 kHz
 mu-law by the Twilio-protocol client exactly as a phone line would, and played in real time.
@@ -15,14 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from app.audio.formats import ENGINE_SAMPLE_RATE
 from app.providers.registry import ProviderRegistry
 from app.providers.whisper.stt import WhisperSpeechToText
-from telephony.audio import StreamingResampler, mulaw_to_pcm16
 from tests.e2e.voice_service import RunningService, running_service
 from tests.models.dental_agent import dental_agent
-from tests.models.spoken import piper_voice
-from tests.twilio_caller import ReceivedMedia, TwilioCaller
+from tests.models.spoken import greeted_call, heard_text, piper_voice
+from tests.twilio_caller import ReceivedMedia
 
 pytestmark = pytest.mark.models
 
@@ -44,12 +42,7 @@ async def test_a_real_caller_is_understood_answered_in_english_and_can_barge_in(
     # Piper's voice: Whisper tiny misheard espeak-ng's rendering of this sentence in about one
     # call in ten ("I'm recording."), which tested Whisper rather than the call.
     interruption = await piper_voice(registry, "Sorry, can I book a cleaning for Tuesday morning?")
-    stream_url, parameters = service.dial()
-    async with TwilioCaller(
-        stream_url, custom_parameters=parameters, headers=service.stream_headers(stream_url)
-    ) as caller:
-        await caller.silence(0.3)
-        await caller.wait_for_audio(timeout=20)
+    async with greeted_call(service) as (caller, parameters):
         await caller.silence(3.5)  # the greeting plays
 
         answered_from = len(caller.media)
@@ -116,7 +109,4 @@ async def test_a_real_caller_is_understood_answered_in_english_and_can_barge_in(
 
 async def heard_words(stt: WhisperSpeechToText, media: list[ReceivedMedia]) -> list[str]:
     """The words Whisper hears in `media` (agent audio as the caller received it)."""
-    heard = mulaw_to_pcm16(b"".join(item.mulaw for item in media))
-    up = StreamingResampler(8000, ENGINE_SAMPLE_RATE)
-    transcript = await stt.transcribe(up.resample_chunk(heard) + up.flush(), "en")
-    return words(transcript.text)
+    return words(await heard_text(stt, media))

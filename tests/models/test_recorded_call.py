@@ -20,9 +20,8 @@ from telephony.audio import StreamingResampler
 from tests.e2e.test_call_recording import http, loud_windows, runs
 from tests.e2e.voice_service import RunningService, running_service
 from tests.models.dental_agent import dental_agent
-from tests.models.spoken import piper_voice
+from tests.models.spoken import greeted_call, piper_voice
 from tests.models.test_real_speech_call import words
-from tests.twilio_caller import TwilioCaller
 
 pytestmark = pytest.mark.models
 
@@ -50,12 +49,7 @@ async def test_the_served_recording_says_who_said_what_and_where_the_caller_cut_
 ) -> None:
     question = await piper_voice(registry, QUESTION)
     interruption = await piper_voice(registry, INTERRUPTION)
-    stream_url, parameters = service.dial()
-    async with TwilioCaller(
-        stream_url, custom_parameters=parameters, headers=service.stream_headers(stream_url)
-    ) as caller:
-        await caller.silence(0.3)
-        await caller.wait_for_audio(timeout=20)
+    async with greeted_call(service) as (caller, parameters):
         await caller.silence(3.5)  # the greeting plays
         heard_before = caller.audio_frames
         await caller.play(question)

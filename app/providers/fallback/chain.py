@@ -23,7 +23,9 @@ from typing import Any, Generic, Protocol, TypeVar
 from app.observability.metrics import PROVIDER_FAILURES, PROVIDER_LATENCY
 from app.providers.base import (
     ChatMessage,
+    ChecksHangUps,
     GenerationOptions,
+    JsonLanguageModel,
     LanguageModel,
     LlmEvent,
     ProviderError,
@@ -202,6 +204,21 @@ class FallbackLanguageModel:
     @property
     def name(self) -> str:
         return self.chain.name
+
+    @property
+    def checks_hang_ups(self) -> bool:
+        """Whether the model in use wants its `end_call` checked (`ChecksHangUps`)."""
+        model = self.chain.members[self.chain.current]
+        return isinstance(model, ChecksHangUps) and model.checks_hang_ups
+
+    async def complete_json(
+        self, messages: list[ChatMessage], schema: dict[str, Any], options: GenerationOptions
+    ) -> str:
+        """One JSON reply from the model in use (no fallback: a check, not a turn)."""
+        model = self.chain.members[self.chain.current]
+        if not isinstance(model, JsonLanguageModel):
+            raise ProviderError(model.name, "gives no JSON replies")
+        return await model.complete_json(messages, schema, options)
 
     async def stream(
         self, messages: list[ChatMessage], tools: list[ToolSpec], options: GenerationOptions

@@ -1,5 +1,5 @@
-"""Offline language models on llama.cpp (`llm.py`): SmolLM2-135M-Instruct (`smollm2`, the
-default, ignores tools) and Qwen2.5-Coder-0.5B-Instruct (`qwen`, chosen per agent, calls tools)."""
+"""Offline language models on llama.cpp (`llm.py`): Qwen2.5-Coder-0.5B-Instruct (`qwen`, the
+default, calls tools) and SmolLM2-135M-Instruct (`smollm2`, chosen per agent, ignores tools)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from app.providers.registry import ProviderRegistry
 from app.settings import Settings
 
 
-def _qwen(data_dir: Path) -> LanguageModel:
+def _qwen(models_dir: Path) -> LanguageModel:
     from app.providers.llama.llm import LlamaLanguageModel
     from app.providers.llama.model_files import QWEN, qwen_path
 
-    return LlamaLanguageModel(QWEN, qwen_path(data_dir), calls_tools=True)
+    return LlamaLanguageModel(QWEN, qwen_path(models_dir), calls_tools=True)
 
 
 def _smollm2() -> LanguageModel:
@@ -25,6 +25,6 @@ def _smollm2() -> LanguageModel:
 
 
 def register(registry: ProviderRegistry, settings: Settings) -> None:
-    data_dir = settings.data_dir
-    registry.llm.register("qwen", lambda: _qwen(data_dir))
+    models_dir = settings.models_dir
+    registry.llm.register("qwen", lambda: _qwen(models_dir))
     registry.llm.register("smollm2", _smollm2)

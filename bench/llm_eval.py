@@ -179,9 +179,8 @@ async def _after_tool_calls(
     calls: list[ToolCall],
 ) -> str:
     """What the caller hears when the model answers a question with tool calls, as in a call:
-    `end_call` checked (`app/engine/leaving.py`) and, refused, taken back and the question
-    answered again without it; another (unknown) tool answered with an error, then the model's
-    next words."""
+    `end_call` checked (`app/engine/leaving.py`) and, refused, taken back; a tool it made up
+    taken back; either way the question answered again in words (`app/engine/answering.py`)."""
     if any(call.name == END_CALL for call in calls):
         conversation = Conversation(messages[0].content)
         conversation.add_user(question.text)
@@ -189,17 +188,10 @@ async def _after_tool_calls(
             run.tool_answers.append((question.text, "hung up"))
             return text
         run.tool_answers.append((question.text, "refused by the check"))
-        again, _, _, _ = await _reply(llm, messages, [], ANSWER)
-        return f"{text} {again}".strip()
-    run.tool_answers.append((question.text, "other tool: " + calls[0].name))
-    results = [json.dumps({"error": f"unknown tool {call.name!r}"}) for call in calls]
-    followed = [
-        *messages,
-        ChatMessage("assistant", text, tool_calls=tuple(calls)),
-        *(ChatMessage("tool", r, tool_call_id=c.id) for c, r in zip(calls, results, strict=True)),
-    ]
-    more, _, _, _ = await _reply(llm, followed, [end_call_spec()], ANSWER)
-    return f"{text} {more}".strip()
+    else:
+        run.tool_answers.append((question.text, "made-up tool: " + calls[0].name))
+    again, _, _, _ = await _reply(llm, messages, [], ANSWER)
+    return f"{text} {again}".strip()
 
 
 async def _tools(llm: LlamaLanguageModel, run: ModelRun, log: list[str]) -> None:

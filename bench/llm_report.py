@@ -52,9 +52,8 @@ def render_llm(runs: list[ModelRun]) -> str:
         "| receptionist and sales answers right (target ≥ 27/30) | "
         + " | ".join(_count([r for *_, r in run.answers]) for run in runs)
         + " |",
-        "| questions answered with a tool call: refused by the check / hung up / another tool | "
-        + " | ".join(_tool_answers(run) for run in runs)
-        + " |",
+        "| questions answered with a tool call: hang-up refused by the check / hung up / a "
+        "made-up tool | " + " | ".join(_tool_answers(run) for run in runs) + " |",
         "| tool choice and arguments right (target ≥ 90%) | "
         + " | ".join(
             f"{_count([r for *_, r in run.tools])} "

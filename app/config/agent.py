@@ -270,7 +270,7 @@ class ProviderChoice(BaseModel):
 
     vad: str = "silero"
     stt: str = "whisper"
-    llm: str = "qwen"
+    llm: str = "smollm2"
     tts: str = "piper"
 
 

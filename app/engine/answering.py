@@ -92,7 +92,8 @@ class Responder(ToolTurns):
         # Set when a tool ended the agent's turn (end_call, a transfer that went through,
         # skip_turn, voicemail): no more rounds.
         self._turn_over = False
-        # Tool calls taken back this round (a refused hang-up): answered again without them.
+        # Tool calls taken back this round (a refused hang-up, a tool the model made up): the
+        # turn is answered again, in words.
         self._withdrawn: list[ToolCall] = []
         self._on_done = on_done
         self._task: asyncio.Task[None] | None = None
@@ -266,9 +267,9 @@ class Responder(ToolTurns):
             if self._turn_over:
                 return  # a transfer that failed goes back to the model, which tells the caller
             if self._withdrawn:  # kept in the call's record, out of the model's history
-                taken_back, self._withdrawn = self._withdrawn, []
-                self._conversation.withdraw(taken_back)
-                tools = [t for t in tools if t.name not in {c.name for c in taken_back}]
+                self._conversation.withdraw(self._withdrawn)
+                self._withdrawn = []
+                tools = []  # this round in words
             if self._handover is not None and await self._carry_out(request):
                 return  # the new agent greeted the caller: theirs to speak next
         self._log.event("tool_rounds_exhausted", rounds=MAX_TOOL_ROUNDS)

@@ -105,6 +105,7 @@ class ToolTurns:
         if self._client_tools.handles(call.name):
             return await self._client_tools.run(call)
         self._log.count("unknown_tool_calls")
+        self._withdrawn.append(call)  # a tool it made up: it answers in words instead
         return json.dumps({"error": f"unknown tool {call.name!r}"})
 
 

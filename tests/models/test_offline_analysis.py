@@ -73,7 +73,7 @@ def test_the_offline_model_answers_every_field_in_shape(registry: ProviderRegist
     )
     seconds = time.perf_counter() - started
     analysis = finding.analysis
-    assert finding.analyzed_by == "qwen"
+    assert finding.analyzed_by == "smollm2"
     assert analysis.invalid == []  # the grammar allows nothing else
     assert analysis.summary
     assert analysis.sentiment in SENTIMENTS

@@ -1,5 +1,5 @@
-"""A phone call on the offline defaults (Silero, Whisper, Qwen2.5-Coder-0.5B, Piper) in which a
-real voice asks a price from the agent's prompt and then books through a webhook tool.
+"""A phone call on the offline stack with `qwen` (Silero, Whisper, Qwen2.5-Coder-0.5B, Piper) in
+which a real voice asks a price from the agent's prompt and then books through a webhook tool.
 
 The caller's questions are Piper's voice, degraded to 8 kHz mu-law by the Twilio-protocol
 client as a phone line would and played in real time; what the agent said is transcribed back
@@ -68,8 +68,8 @@ def service(tmp_path: Path, registry: ProviderRegistry) -> Iterator[RunningServi
     config = AgentConfig(name="Brightsmile Dental")
     config.conversation_config.agent.first_message = GREETING
     config.conversation_config.agent.prompt.prompt = PROMPT
-    assert config.velox.providers == ProviderChoice()  # the offline defaults, as shipped
-    assert ProviderChoice().llm == "qwen"
+    # The offline defaults but the language model: SmolLM2, the default, calls no tools.
+    config.velox.providers = ProviderChoice(llm="qwen")
     with running_service(tmp_path, config=config, registry=registry, allow_private_urls=True) as s:
         yield s
 
@@ -122,7 +122,7 @@ async def listen_to_the_answer(caller: TwilioCaller, within_s: float = 25.0) -> 
     return start
 
 
-async def test_the_offline_default_answers_from_the_prompt_and_books_through_a_webhook_tool(
+async def test_qwen_answers_from_the_prompt_and_books_through_a_webhook_tool(
     service: RunningService, registry: ProviderRegistry, bookings: tuple[str, Bookings]
 ) -> None:
     base_url, booking_system = bookings

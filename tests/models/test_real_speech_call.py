@@ -1,4 +1,4 @@
-"""A phone call with real speech through the offline stack: Silero, Whisper, Qwen, Piper.
+"""A phone call with real speech through the offline stack: Silero, Whisper, SmolLM2, Piper.
 
 The caller is a real voice (Piper), degraded to 8 kHz
 mu-law by the Twilio-protocol client exactly as a phone line would, and played in real time.

@@ -49,28 +49,30 @@ async def answer(model: FallbackLanguageModel) -> str:
 
 async def test_a_hanging_model_fails_the_turn_in_time_and_the_next_turn_uses_the_next() -> None:
     log = Log()
-    chain = Chain("llm", [llm("groq", hang=True), llm("qwen")], CircuitBreakers(), "org")
+    chain = Chain("llm", [llm("groq", hang=True), llm("smollm2")], CircuitBreakers(), "org")
     chain.observer = log
     model = FallbackLanguageModel(chain, first_token_timeout_s=0.2)
     started = time.monotonic()
     with pytest.raises(ProviderError):
         await answer(model)
     assert time.monotonic() - started < 1.5  # the model hangs for ever; its timeout is 0.2 s
-    assert model.name == "qwen"
-    assert (await answer(model)).strip() == "qwen answers"
+    assert model.name == "smollm2"
+    assert (await answer(model)).strip() == "smollm2 answers"
     kind, data = log.events[0]
     assert kind == "provider_failed"
     assert data["provider"] == "groq"
-    assert data["fallback"] == "qwen"
+    assert data["fallback"] == "smollm2"
     assert data["error"] == "timed out"
 
 
 async def test_a_model_failing_mid_answer_is_replaced_for_the_next_turn() -> None:
-    chain = Chain("llm", [llm("groq", fail_after_tokens=1), llm("qwen")], CircuitBreakers(), "org")
+    chain = Chain(
+        "llm", [llm("groq", fail_after_tokens=1), llm("smollm2")], CircuitBreakers(), "org"
+    )
     model = FallbackLanguageModel(chain, first_token_timeout_s=1.0)
     with pytest.raises(ProviderError):
         await answer(model)
-    assert model.name == "qwen"
+    assert model.name == "smollm2"
 
 
 async def speak(voice: FallbackTextToSpeech, text: str) -> list[AudioChunk]:
@@ -199,8 +201,8 @@ def test_breakers_open_after_repeated_failures_and_let_one_try_through_after_the
         breakers.record_failure("groq", "org-a")
     assert breakers.is_open("groq", "org-a")
     assert breakers.allows("groq", "org-b")  # another organization's key is another story
-    chain = Chain("llm", [llm("groq"), llm("qwen")], breakers, "org-a")
-    assert chain.name == "qwen"  # a new call starts past the open breaker
+    chain = Chain("llm", [llm("groq"), llm("smollm2")], breakers, "org-a")
+    assert chain.name == "smollm2"  # a new call starts past the open breaker
     now[0] = 31.0
     assert breakers.allows("groq", "org-a")
     assert breakers.admit("groq", "org-a") is Admission.TRIAL
@@ -226,7 +228,7 @@ def registry() -> ProviderRegistry:
     providers.vad.register("energy", lambda: object())  # type: ignore[arg-type,return-value]
     for name in ("whisper", "deepgram"):
         providers.stt.register(name, lambda name=name: FlakyRecognizer(name))  # type: ignore[misc]
-    providers.llm.register("qwen", lambda: llm("qwen"))
+    providers.llm.register("smollm2", lambda: llm("smollm2"))
     providers.llm.register_cloud("groq", lambda key: llm(f"groq:{key}"))
     providers.tts.register("piper", lambda: ToneTextToSpeech(name="piper"))
     providers.tts.register_cloud("cartesia", lambda key: ToneTextToSpeech(name="cartesia"))
@@ -235,8 +237,8 @@ def registry() -> ProviderRegistry:
 
 def test_a_cloud_choice_falls_back_to_the_offline_provider_by_default() -> None:
     providers = registry()
-    assert chain_names(providers.llm, "groq", None, "qwen") == ["groq", "qwen"]
-    assert chain_names(providers.llm, "qwen", None, "qwen") == ["qwen"]
+    assert chain_names(providers.llm, "groq", None, "smollm2") == ["groq", "smollm2"]
+    assert chain_names(providers.llm, "smollm2", None, "smollm2") == ["smollm2"]
     assert chain_names(providers.tts, "cartesia", ["piper"], "piper") == ["cartesia", "piper"]
     assert chain_names(providers.tts, "cartesia", [], "piper") == ["cartesia"]
 
@@ -253,7 +255,7 @@ def test_cloud_providers_use_the_organizations_key_and_need_one() -> None:
     without_key = providers_for_call(
         providers, config, keys={}, breakers=CircuitBreakers(), scope="org"
     )
-    assert without_key.llm.name == "qwen"
+    assert without_key.llm.name == "smollm2"
     assert "PUT /v1/provider-keys/groq" in without_key.unavailable[0]
     config.velox.fallbacks = FallbackChoice(llm=[])
     with pytest.raises(MissingKeyError):

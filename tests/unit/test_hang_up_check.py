@@ -1,7 +1,7 @@
 """A model's `end_call` checked before the call hangs up (app/engine/leaving.py): refused when
 the model, asked, says the caller's last words are no goodbye (the call is taken out of its
 history and it answers again without `end_call`); kept when they are, when the check cannot be
-made, and for models that need no check."""
+made, and for models that need no check. A tool the model made up is taken back the same way."""
 
 from __future__ import annotations
 
@@ -157,3 +157,17 @@ async def test_a_model_that_needs_no_check_is_not_asked() -> None:
     assert await ended_within(session, 3)
     assert llm.checks == []
     assert recorder.records[0].termination_reason == "agent_ended_call"
+
+
+async def test_a_made_up_tool_is_taken_back_and_the_turn_answered_in_words() -> None:
+    replies: list[Reply] = [[tool_call("first_exam")]]
+    llm = DoubtedModel(lambda m: replies.pop() if replies else ANSWER, checks_hang_ups=False)
+    said = asyncio.Event()
+    session, _ = await call_with(llm, "How much is a first exam?", Answered(ANSWER, said))
+
+    async with asyncio.timeout(10):
+        await said.wait()
+    assert [m.role for m in llm.requests[-1]] == ["system", "user"]
+    assert llm.offered[1] == []
+    assert session.log.counters["unknown_tool_calls"] == 1
+    await session.close("caller_hung_up")

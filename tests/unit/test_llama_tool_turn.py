@@ -1,9 +1,8 @@
 """A local model's turn with tools, its text source scripted: words before a call are spoken
-first, an unreadable call is handed back to the model as a tool error and counted, once."""
+first; an unreadable call is counted and the turn asked again without tools, once."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncGenerator
 
 import pytest
@@ -27,9 +26,13 @@ class ScriptedModel:
     def __init__(self, *replies: str) -> None:
         self._replies = list(replies)
         self.asked: list[list[ChatMessage]] = []
+        self.offered: list[bool] = []
 
-    async def generate(self, conversation: list[ChatMessage]) -> AsyncGenerator[str, None]:
+    async def generate(
+        self, conversation: list[ChatMessage], offered: bool
+    ) -> AsyncGenerator[str, None]:
         self.asked.append(list(conversation))
+        self.offered.append(offered)
         reply = self._replies.pop(0)
         for i in range(0, len(reply), 3):
             yield reply[i : i + 3]
@@ -58,23 +61,22 @@ async def test_words_come_out_before_the_call_and_the_call_last() -> None:
     assert len(model.asked) == 1
 
 
-async def test_an_unreadable_call_is_handed_back_as_a_tool_error_and_counted() -> None:
+async def test_an_unreadable_call_is_counted_and_the_turn_asked_again_without_tools() -> None:
     before = malformed_count("scripted-retry")
     model = ScriptedModel(
-        'One moment. <tool_call>{"name": "book", "arguments": {"day": </tool_call>', GOOD
+        'One moment. <tool_call>{"name": "book", "arguments": {"day": </tool_call>',
+        "We are open from nine.",
     )
 
     out = await events(model, "scripted-retry")
 
-    calls = [e for e in out if isinstance(e, ToolCall)]
-    assert [c.name for c in calls] == ["book"]
+    assert all(isinstance(e, TextDelta) for e in out)
+    assert "".join(e.text for e in out if isinstance(e, TextDelta)) == (
+        "One moment. We are open from nine."
+    )
     assert malformed_count("scripted-retry") == before + 1
-    retry = model.asked[1]
-    assert retry[:2] == QUESTION
-    assert retry[2].role == "assistant"
-    assert "<tool_call>" in retry[2].content
-    assert retry[3].role == "tool"
-    assert "could not be read" in json.loads(retry[3].content)["error"]
+    assert model.asked == [QUESTION, QUESTION]  # the bad call is not shown to it
+    assert model.offered == [True, False]
 
 
 async def test_a_model_that_keeps_writing_bad_calls_ends_its_turn_in_words() -> None:

@@ -1,5 +1,5 @@
-"""Offline language models on llama.cpp (`llm.py`): Qwen2.5-Coder-0.5B-Instruct (`qwen`, the
-default, calls tools) and SmolLM2-135M-Instruct (`smollm2`, chosen per agent, ignores tools)."""
+"""Offline language models on llama.cpp (`llm.py`): SmolLM2-135M-Instruct (`smollm2`, the
+default, ignores tools) and Qwen2.5-Coder-0.5B-Instruct (`qwen`, chosen per agent, calls tools)."""
 
 from __future__ import annotations
 

@@ -8,8 +8,9 @@ closing the stream stops the thread within one token.
 
 Tools: Qwen is given them through its chat template (`prompt.py`) and writes calls as
 `<tool_call>{json}</tool_call>`; `tool_calls.py` reads them out of the stream, the words before a
-call still spoken as they come, and `tool_turn.py` hands a call that cannot be read back to the
-model as a tool error (counted in `velox_llm_malformed_tool_calls`); it never ends the call.
+call still spoken as they come, and `tool_turn.py` asks again without tools when a call cannot
+be read (counted in `velox_llm_malformed_tool_calls`), so the model answers in words; it never
+ends the call.
 SmolLM2 ignores tools: a 135M model cannot call functions reliably, and guessing an `end_call`
 from its text would hang up on callers.
 
@@ -160,7 +161,11 @@ class LlamaLanguageModel:
         self, messages: list[ChatMessage], tools: list[ToolSpec], options: GenerationOptions
     ) -> AsyncIterator[LlmEvent]:
         return tool_turn(
-            lambda conversation: self._texts(conversation, tools, options), messages, self.name
+            lambda conversation, offered: self._texts(
+                conversation, tools if offered else [], options
+            ),
+            messages,
+            self.name,
         )
 
     async def _texts(

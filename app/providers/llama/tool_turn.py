@@ -1,53 +1,36 @@
 """One turn of a local model that may call tools: its words streamed out as they come, then its
-calls; a call it wrote that cannot be read is counted and handed back to it as a tool error, so
-it can call again or answer in words (at most `MALFORMED_TOOL_CALL_RETRIES` times), and the turn
-never fails for it."""
+calls. A call it wrote that cannot be read is counted and the turn asked again without tools, so
+the model answers in words (at most `MALFORMED_TOOL_CALL_RETRIES` times); the turn never fails for
+it. Handed back as a tool error instead, Qwen2.5-Coder-0.5B read the error out to the caller
+("The tool call could not be read (not JSON…").
+"""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 from app.observability.metrics import LLM_MALFORMED_TOOL_CALLS
 from app.providers.base import ChatMessage, LlmEvent, TextDelta
-from app.providers.llama.tool_calls import MalformedToolCall, ToolCallStreamParser
+from app.providers.llama.tool_calls import ToolCallStreamParser
 
 log = logging.getLogger(__name__)
 
 # A reply whose tool call could not be read is asked for again this many times.
 MALFORMED_TOOL_CALL_RETRIES = 1
 
-# The model's text for a conversation, as it is sampled.
-Generate = Callable[[list[ChatMessage]], AsyncGenerator[str, None]]
-
-
-def tool_error_message(malformed: list[MalformedToolCall]) -> ChatMessage:
-    """What the model is told when its tool call could not be read."""
-    reasons = "; ".join(f"{m.reason}: {m.raw!r}" for m in malformed)
-    return ChatMessage(
-        "tool",
-        json.dumps(
-            {
-                "error": f"your tool call could not be read ({reasons}). Call the tool again as "
-                '<tool_call>{"name": "<tool name>", "arguments": {...}}</tool_call>, '
-                "or answer the caller in words."
-            }
-        ),
-    )
+# The model's text for a conversation, as it is sampled; with the turn's tools offered or none.
+Generate = Callable[[list[ChatMessage], bool], AsyncGenerator[str, None]]
 
 
 async def tool_turn(
     generate: Generate, messages: list[ChatMessage], provider: str
 ) -> AsyncIterator[LlmEvent]:
-    conversation = list(messages)
     for attempt in range(MALFORMED_TOOL_CALL_RETRIES + 1):
         parser = ToolCallStreamParser()
-        written: list[str] = []
-        async with contextlib.aclosing(generate(conversation)) as texts:
+        async with contextlib.aclosing(generate(list(messages), attempt == 0)) as texts:
             async for text in texts:
-                written.append(text)
                 if spoken := parser.feed(text):
                     yield TextDelta(spoken)
         if tail := parser.finish():
@@ -65,7 +48,3 @@ async def tool_turn(
         )
         if parser.calls:
             return  # the readable calls run; the model hears their results next round
-        conversation += [
-            ChatMessage("assistant", "".join(written)),
-            tool_error_message(parser.malformed),
-        ]

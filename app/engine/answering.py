@@ -31,6 +31,7 @@ from app.providers.base import (
     LlmEvent,
     TextToSpeech,
     ToolCall,
+    ToolSpec,
 )
 from app.providers.registry import ProviderSet
 
@@ -146,6 +147,11 @@ class Responder(ToolTurns):
         replaced = self.voice
         self.voice, self._fixed_voice = self._voices(tts_format)
         return replaced
+
+    @property
+    def tools(self) -> list[ToolSpec]:
+        """The tools the model is offered on a turn."""
+        return list(self._tools)
 
     def offer_webhook_tools(self, webhooks: WebhookTools) -> None:
         """The call's webhook tools (loaded by the calls room), offered from the next turn on."""

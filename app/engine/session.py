@@ -44,7 +44,7 @@ from app.engine.transport import CallAudioTap, CallTransport, ConversationEvents
 from app.engine.turn_taking import TurnTaking
 from app.engine.turns import EndOfTurnWindows, UserTurn
 from app.engine.webhook_tools import CallTools, WebhookTools
-from app.providers.base import SttStream
+from app.providers.base import PrefillsPrompts, SttStream
 from app.providers.registry import ProviderSet
 
 log = logging.getLogger(__name__)
@@ -199,8 +199,9 @@ class CallSession(Switching, TurnTaking, Ending):
         self._stt = await self._providers.stt.open_stream(
             self.config.conversation_config.agent.language
         )
-        # The voice connects while the greeting (a cached phrase) plays.
+        # The voice connects, and the model reads the prompt, while the greeting plays.
         self._spawn(self._responder.voice.open(), "voice")
+        self._spawn(self._prefill(), "prefill")
         self._spawn(self._playout.run(), "playout")
         self._spawn(self._inbound_loop(self._stt), "inbound")
         self._spawn(self._watchdog(), "watchdog")
@@ -209,6 +210,14 @@ class CallSession(Switching, TurnTaking, Ending):
             first_message = f"{self._disclosure.strip()} {first_message}".strip()
         if first_message.strip():
             self._responder.start(first_message, "greeting")
+
+    async def _prefill(self) -> None:
+        llm = self._providers.llm
+        if isinstance(llm, PrefillsPrompts):
+            try:
+                await llm.prefill(list(self.conversation.messages), self._responder.tools)
+            except Exception as error:  # the first turn reads the prompt itself
+                self.log.event("prefill_failed", error=repr(error)[:300])
 
     def offer_tools(
         self, tools: CallTools, on_outcome: Callable[[str, str], None] | None = None

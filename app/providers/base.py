@@ -140,6 +140,14 @@ class LanguageModel(Protocol):
 
 
 @runtime_checkable
+class PrefillsPrompts(Protocol):
+    """A language model that can read a call's system prompt (and tools) ahead of its first
+    turn, while the greeting plays (a local model whose prompt evaluation takes seconds)."""
+
+    async def prefill(self, messages: list[ChatMessage], tools: list[ToolSpec]) -> None: ...
+
+
+@runtime_checkable
 class ChecksHangUps(Protocol):
     """A language model whose `end_call` the engine checks before hanging up (`checks_hang_ups`
     true): one that reaches for a tool it was not asked for, as a small local model does when the

@@ -173,3 +173,19 @@ async def test_the_hang_up_check_tells_a_request_from_a_goodbye(
 
     assert await caller_is_leaving(qwen, conversation, log) is leaving
     assert [e.kind for e in log.events] == ([] if leaving else ["end_call_refused"])
+
+
+async def test_a_prompt_read_ahead_is_cached_for_the_first_turn(qwen: LlamaLanguageModel) -> None:
+    # A prompt this model has not seen in this session (the cache is keyed by its tokens).
+    system = [ChatMessage("system", RECEPTIONIST + " Parking is free behind the building.")]
+    system_tokens, _ = qwen._prompt.tokens(system, TOOLS, 80, 4096)
+    cache = qwen.prefix_cache
+    assert cache is not None
+    assert cache.best_match(system_tokens)[1] < len(system_tokens)
+
+    await qwen.prefill(system, TOOLS)
+
+    saved, shared = cache.best_match(system_tokens)
+    assert saved is not None
+    assert saved.is_system_prompt
+    assert shared == len(system_tokens) > 200

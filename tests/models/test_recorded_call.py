@@ -84,7 +84,13 @@ async def test_the_served_recording_says_who_said_what_and_where_the_caller_cut_
     assert {"acme", "dental", "help", "hello"} & set(greeting), greeting
 
     if caller.clears:  # the agent yielded: its side stops soon after the caller cut in
-        cut_in = next(start for start, _ in spoke if start > first_question_end + 0.3)
+        # When the caller cut in, on the recording's clock (the call's media time), as the
+        # engine heard it when it yielded (before a barge-in, or before it withdrew an answer
+        # begun too early). Read from the left channel instead, the question's own last word
+        # after a short pause ("... on | Saturday?") was once taken for the cut-in, and the
+        # answer that followed it failed the quiet below.
+        yielded = next(e for e in body["velox"]["events"] if e["kind"] == "agent_yielded")
+        cut_in = (yielded["at_ms"] - yielded["data"]["speech_ms"]) / 1000
         after = right[int((cut_in + 0.8) * rate) : int((cut_in + 1.3) * rate)]
         assert not loud_windows(after, rate).any(), runs(loud_windows(right, rate))
         # Its answer is saved as cut short; or, when the caller cut in within a breath of their

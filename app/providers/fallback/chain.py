@@ -28,6 +28,7 @@ from app.providers.base import (
     JsonLanguageModel,
     LanguageModel,
     LlmEvent,
+    PrefillsPrompts,
     ProviderError,
     ToolSpec,
     close_stream,
@@ -210,6 +211,12 @@ class FallbackLanguageModel:
         """Whether the model in use wants its `end_call` checked (`ChecksHangUps`)."""
         model = self.chain.members[self.chain.current]
         return isinstance(model, ChecksHangUps) and model.checks_hang_ups
+
+    async def prefill(self, messages: list[ChatMessage], tools: list[ToolSpec]) -> None:
+        """The model in use reads the prompt ahead, if it can (`PrefillsPrompts`)."""
+        model = self.chain.members[self.chain.current]
+        if isinstance(model, PrefillsPrompts):
+            await model.prefill(messages, tools)
 
     async def complete_json(
         self, messages: list[ChatMessage], schema: dict[str, Any], options: GenerationOptions

@@ -157,6 +157,20 @@ class LlamaLanguageModel:
             async for text in texts:
                 yield TextDelta(text)
 
+    async def prefill(self, messages: list[ChatMessage], tools: list[ToolSpec]) -> None:
+        """Evaluate and cache the system prompt (with its tools) before a turn needs it: a call's
+        first answer otherwise waits for it (2.7 s for a 230-token prompt with two tools, Qwen
+        on 2 cores, against the 3 s first-token timeout)."""
+        if self._cache is not None:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._executor, self._prefill, list(messages), list(tools))
+
+    def _prefill(self, messages: list[ChatMessage], tools: list[ToolSpec]) -> None:
+        assert self._cache is not None
+        system, _ = self._prompt.tokens(messages, tools, self.default_max_tokens, self._n_ctx)
+        if system:
+            restore_longest_prefix(self._llm, self._cache, system, system)
+
     def _stream_with_tools(
         self, messages: list[ChatMessage], tools: list[ToolSpec], options: GenerationOptions
     ) -> AsyncIterator[LlmEvent]:

@@ -1,13 +1,13 @@
 """Whether the caller is leaving: asked before a model's `end_call` hangs up.
 
 A small model reaches for `end_call` when the caller asks for something it has no tool for:
-Qwen2.5-Coder-0.5B, the offline default, did on "I'd like to book an appointment", "I want to
+Qwen2.5-Coder-0.5B (`qwen`) did on "I'd like to book an appointment", "I want to
 sign up for the Fast plan" and "I want to book an oil change" (3 of the 30 evaluation
 questions, `bench/llm_eval.py`). Hanging up on a caller cannot be taken back, so for a model
 that says it needs it (`ChecksHangUps`) the caller's last words are put to the same model as
 one yes/no question under a JSON grammar. A no refuses the hang-up: the call stays in the
 call's record, is taken out of the model's history, and the model answers the caller again
-without `end_call` offered (told of the refusal as a tool result, the model read the refusal
+with no tools offered (told of the refusal as a tool result, the model read the refusal
 out). A check that cannot be made lets the model's call stand, as before checks.
 """
 

@@ -207,14 +207,19 @@ class FallbackLanguageModel:
         return self.chain.name
 
     @property
+    def _in_use(self) -> LanguageModel:
+        """The member answering now (a check or a read-ahead has no fallback)."""
+        return self.chain.members[self.chain.current]
+
+    @property
     def checks_hang_ups(self) -> bool:
         """Whether the model in use wants its `end_call` checked (`ChecksHangUps`)."""
-        model = self.chain.members[self.chain.current]
+        model = self._in_use
         return isinstance(model, ChecksHangUps) and model.checks_hang_ups
 
     async def prefill(self, messages: list[ChatMessage], tools: list[ToolSpec]) -> None:
         """The model in use reads the prompt ahead, if it can (`PrefillsPrompts`)."""
-        model = self.chain.members[self.chain.current]
+        model = self._in_use
         if isinstance(model, PrefillsPrompts):
             await model.prefill(messages, tools)
 
@@ -222,7 +227,7 @@ class FallbackLanguageModel:
         self, messages: list[ChatMessage], schema: dict[str, Any], options: GenerationOptions
     ) -> str:
         """One JSON reply from the model in use (no fallback: a check, not a turn)."""
-        model = self.chain.members[self.chain.current]
+        model = self._in_use
         if not isinstance(model, JsonLanguageModel):
             raise ProviderError(model.name, "gives no JSON replies")
         return await model.complete_json(messages, schema, options)

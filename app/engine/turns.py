@@ -100,8 +100,19 @@ class UserTurn:
         self.interim = ""
         self.awaiting_final = False
         self.final_received_wall = now
-        if text:
+        if text and not self._revise(transcript):
             self.finals.append(text)
+
+    def _revise(self, transcript: Transcript) -> bool:
+        """Take a continued sentence heard whole in place of the words it revises, when this
+        turn ends with them (they may belong to a turn already answered: then not)."""
+        revises, sentence = transcript.revises.strip(), transcript.sentence.strip()
+        said = self.text
+        if not revises or not sentence or not (said == revises or said.endswith(" " + revises)):
+            return False
+        before = said[: len(said) - len(revises)].strip()
+        self.finals = [before, sentence] if before else [sentence]
+        return True
 
     def lose_recognizer(self, media_ms: int) -> None:
         """The recognizer failed mid-turn: its interim stands as the words heard, no final is

@@ -55,13 +55,17 @@ class Transcript:
     """Words heard. `end_of_speech` is the recognizer's own view that the caller finished an
     utterance (Deepgram's `speech_final` or `UtteranceEnd`); the turn rules may use it.
     `recognizer_lost` (no words) says the recognizer failed and was replaced: whatever it had
-    heard since its last final will never come."""
+    heard since its last final will never come. A final that continues a sentence the caller
+    paused in may carry `sentence`, the whole of it heard again, which stands for `revises`, the
+    earlier finals' words (Whisper: the first part alone is often misheard at its cut)."""
 
     text: str
     is_final: bool
     confidence: float | None = None
     end_of_speech: bool = False
     recognizer_lost: bool = False
+    sentence: str = ""
+    revises: str = ""
 
 
 class SttStream(Protocol):

@@ -8,6 +8,7 @@ import asyncio
 import numpy as np
 import pytest
 
+from app.engine.turns import UserTurn
 from app.providers.base import Transcript
 from app.providers.whisper.stt import WhisperSpeechToText, WhisperSttStream
 from tests.audio_samples import noise, silence
@@ -83,9 +84,32 @@ async def test_a_hesitation_split_by_a_pause_continues_one_sentence(
     await stream.finalize()
     first, second = await next_final(stream), await next_final(stream)
     assert {"like", "appointment"} <= set(words(first.text))
-    # The second final holds only the new words: the turn joins the two into one sentence.
+    # The second final holds the new words, and the whole sentence heard again in place of the
+    # first final's words.
     assert {"friday", "afternoon"} <= set(words(second.text))
     assert "appointment" not in words(second.text)
+    assert second.revises == first.text
+    assert {"like", "appointment", "friday", "afternoon"} <= set(words(second.sentence))
+    await stream.aclose()
+
+
+@pytest.mark.parametrize("cut", [0.55, 0.6, 0.65])
+async def test_a_question_a_pause_cut_mid_word_is_heard_whole(
+    whisper: WhisperSpeechToText, cut: float
+) -> None:
+    """The VAD's pause window ended the utterance inside a word ("How much does ship-"): the
+    first part alone is misheard at its edge, so the turn takes the sentence heard whole."""
+    question = over_the_phone(speak("How much does shipping cost?"))
+    at = int(len(question) * cut) // 2 * 2
+    stream = await whisper.open_stream("en")
+    await push(stream, LINE + question[:at])
+    await stream.finalize()
+    await push(stream, question[at:] + PAUSE)
+    await stream.finalize()
+    turn = UserTurn()
+    for final in (await next_final(stream), await next_final(stream)):
+        turn.add(final, media_ms=0, now=0.0)
+    assert {"how", "much", "shipping"} <= set(words(turn.text)), turn.text
     await stream.aclose()
 
 

@@ -1,7 +1,8 @@
 import pytest
 
 from app.engine.speech import SpeechChange, SpeechSegmenter
-from app.engine.turns import EndOfTurnWindows, end_of_turn_window_ms
+from app.engine.turns import EndOfTurnWindows, UserTurn, end_of_turn_window_ms
+from app.providers.base import Transcript
 
 pytestmark = pytest.mark.unit
 
@@ -55,3 +56,49 @@ def test_a_statement_the_recognizer_says_is_over_ends_as_soon_as_a_question() ->
     statement = "I'd like to book a table."
     assert end_of_turn_window_ms(statement, WINDOWS, recognizer_ended=True) == 300
     assert end_of_turn_window_ms("a table for", WINDOWS, recognizer_ended=True) == 1200
+
+
+def _final(text: str, *, sentence: str = "", revises: str = "") -> Transcript:
+    return Transcript(text, is_final=True, sentence=sentence, revises=revises)
+
+
+def test_a_sentence_heard_again_whole_replaces_the_words_it_revises() -> None:
+    turn = UserTurn()
+    turn.add(_final("How much does it"), media_ms=0, now=0.0)
+    turn.add(
+        _final(
+            "shipping cost?",
+            sentence="How much does shipping cost?",
+            revises="How much does it",
+        ),
+        media_ms=900,
+        now=1.0,
+    )
+    assert turn.text == "How much does shipping cost?"
+    # The question mark is back: the turn may end after the short window.
+    assert end_of_turn_window_ms(turn.text, WINDOWS) == WINDOWS.complete_ms
+
+
+def test_words_said_before_the_revised_sentence_are_kept() -> None:
+    turn = UserTurn()
+    turn.prepend("Hi.")
+    turn.add(_final("Where in your near?"), media_ms=0, now=0.0)
+    revision = _final(
+        "nearest store?", sentence="Where is your nearest store?", revises="Where in your near?"
+    )
+    turn.add(revision, media_ms=900, now=1.0)
+    assert turn.text == "Hi. Where is your nearest store?"
+
+
+def test_a_revision_of_words_this_turn_does_not_end_with_only_adds_the_new_words() -> None:
+    # The revised words were an earlier turn's, answered already: they are not taken back here.
+    turn = UserTurn()
+    revision = _final(
+        "for Tuesday", sentence="I'd like to book for Tuesday", revises="I'd like to book"
+    )
+    turn.add(revision, media_ms=0, now=0.0)
+    assert turn.text == "for Tuesday"
+    other = UserTurn()
+    other.add(_final("I'd like a booking"), media_ms=0, now=0.0)
+    other.add(_final("now", sentence="king now", revises="king"), media_ms=500, now=0.5)
+    assert other.text == "I'd like a booking now"

@@ -9,6 +9,7 @@ from app.providers.whisper.window import (
     MAX_WINDOW_S,
     SAMPLE_RATE,
     TAIL_PADDING_S,
+    continuation,
     find_loop,
     is_no_speech,
     max_speech_samples,
@@ -113,3 +114,26 @@ def test_short_answers_and_sure_words_pass_the_gate(
     no_speech_prob: float, avg_logprob: float
 ) -> None:
     assert not is_no_speech(no_speech_prob, avg_logprob)
+
+
+@pytest.mark.parametrize(
+    ("earlier", "sentence", "new", "recut"),
+    [
+        # A pause cut a word: the earlier reading's edge was misheard and is heard again.
+        ("How much does it", "How much does shipping cost?", "shipping cost?", True),
+        ("Where in your near?", "Where is your nearest store?", "nearest store?", True),
+        # A hesitation between words: the earlier reading stands.
+        ("I'd like to book.", "I'd like to book for Tuesday.", "for Tuesday.", False),
+        # Nothing new: the whole window was heard as the earlier words.
+        ("Hello.", "Hello.", "", False),
+        # No word shared: all of it is new.
+        ("yes", "No, I want Tuesday.", "No, I want Tuesday.", True),
+        # A word said in both parts counts once, at its place in the earlier words.
+        ("I want", "I want it, I want it now", "it, I want it now", False),
+    ],
+)
+def test_a_continued_sentence_yields_the_words_after_the_earlier_ones(
+    earlier: str, sentence: str, new: str, recut: bool
+) -> None:
+    found = continuation(earlier, sentence)
+    assert (found.words, found.recut) == (new, recut)

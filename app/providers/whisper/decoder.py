@@ -29,6 +29,8 @@ from app.providers.whisper.window import (
     SAMPLE_RATE,
     TAIL_PADDING_S,
     UNSURE_TAIL_PADDING_S,
+    Continuation,
+    continuation,
     is_no_speech,
     token_cap,
     trim_repetition,
@@ -51,7 +53,11 @@ SHORT_CONTINUATION_WORDS = 3
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
-    """What one decode heard after `prefix`: `text` is "" when the gate judged it no speech."""
+    """What one decode heard after `prefix`: `text` is "" when the gate judged it no speech.
+
+    `sentence` is set when the decode continued earlier words and heard new ones: the whole
+    sentence, earlier words re-heard with the new audio after them.
+    """
 
     text: str
     avg_logprob: float
@@ -59,6 +65,7 @@ class Decoded:
     truncated: bool  # stopped at the token cap
     seconds: float  # time the decode took
     retried: bool = False  # decoded again on a longer tail (the first was unsure)
+    sentence: str = ""
 
     @property
     def confidence(self) -> float:
@@ -116,53 +123,56 @@ class WhisperDecoder:
             raise ProviderError("whisper", f"the model's tokenizer has no {token}")
         return int(found)
 
-    def prompt(self, language: str, prefix: str) -> list[int]:
-        """Start of transcript, language and task (multilingual models), no timestamps, then
-        `prefix`'s tokens: the words the caller already said, which the decode continues."""
+    def prompt(self, language: str) -> list[int]:
+        """Start of transcript, language and task (multilingual models), no timestamps."""
         tokens = list(self._start)
         if self.is_multilingual:
             tokens += [self._token(f"<|{language}|>"), self._token("<|transcribe|>")]
         tokens.append(self._no_timestamps)
-        if prefix:
-            tokens += self._tokenizer.encode(" " + prefix.strip(), add_special_tokens=False).ids
         return tokens
 
     def decode(
         self, audio: NDArray[np.float32], *, speech_seconds: float, language: str, prefix: str = ""
     ) -> Decoded:
-        """What is said in `audio` (float32 16 kHz) after `prefix`, which it also holds.
+        """What is said in `audio` (float32 16 kHz) after `prefix`, the words its first part
+        was heard as; `speech_seconds` is the part after them.
 
-        `speech_seconds` is the part after the prefix's audio: it sets the token cap.
+        The window is decoded whole: given the earlier words as the decode's prompt instead,
+        Whisper tiny often repeated them or stopped ("How much does it do?" twice for "How much
+        does | shipping cost?"), and the caller's question was lost.
         """
         started = time.perf_counter()
-        prompt = self.prompt(language, prefix)
-        forced = len(prompt) - len(self._start) - (2 if self.is_multilingual else 0) - 1
-        cap = token_cap(speech_seconds)
-        result = self._generate(audio, prompt, forced + cap)
+        prompt = self.prompt(language)
+        cap = token_cap(len(audio) / SAMPLE_RATE)
+        result = self._generate(audio, prompt, cap)
         avg_logprob, no_speech = _score(result), float(result.no_speech_prob)
         retried = avg_logprob < LOW_AVG_LOGPROB and no_speech < NO_SPEECH_LIKELY
         if retried:  # unsure words over what is likely speech: a longer tail, the surer kept
-            again = self._generate(audio, prompt, forced + cap, tail_s=UNSURE_TAIL_PADDING_S)
+            again = self._generate(audio, prompt, cap, tail_s=UNSURE_TAIL_PADDING_S)
             if _score(again) > avg_logprob:
                 result, avg_logprob, no_speech = again, _score(again), float(again.no_speech_prob)
-        # The result holds the prefix's tokens, then the new ones.
-        tokens: list[int] = list(result.sequences_ids[0])[forced : forced + cap]
+        tokens: list[int] = list(result.sequences_ids[0])[:cap]
         truncated = len(tokens) >= cap
-        text = ""
+        heard = ""
         if not is_no_speech(no_speech, avg_logprob):
-            text = trim_repetition(self._tokenizer.decode(tokens), truncated=truncated)
+            heard = trim_repetition(self._tokenizer.decode(tokens), truncated=truncated)
+        new = continuation(prefix, heard) if prefix else Continuation(heard, recut=False)
+        text = new.words
         if not _WORDS.search(text):
             text = ""  # punctuation alone: the model closing a sentence over noise
-        elif prefix and len(text.split()) <= SHORT_CONTINUATION_WORDS:
-            # The no-speech probability of a continued sentence is the earlier words'; a few new
-            # words may be the model finishing the sentence over noise: ask about them alone.
+        elif prefix and not new.recut and len(text.split()) <= SHORT_CONTINUATION_WORDS:
+            # A few words after a sentence heard as before may be the model finishing it over
+            # noise (the whole window's no-speech probability is the earlier words'): ask about
+            # the new audio alone. A sentence whose earlier words the new audio changed was cut
+            # mid-word by the pause: its rest alone scores as noise (0.82 for "-est store?").
             new_audio = audio[-max(1, round(speech_seconds * SAMPLE_RATE)) :]
-            alone = self._generate(new_audio, self.prompt(language, ""), 1)
+            alone = self._generate(new_audio, prompt, 1)
             no_speech = float(alone.no_speech_prob)
             if is_no_speech(no_speech, _score(alone)):
                 text = ""
         seconds = time.perf_counter() - started
-        return Decoded(text, avg_logprob, no_speech, truncated, seconds, retried)
+        sentence = heard if prefix and text else ""
+        return Decoded(text, avg_logprob, no_speech, truncated, seconds, retried, sentence)
 
     def _generate(
         self,

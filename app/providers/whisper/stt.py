@@ -5,9 +5,10 @@ the background. Whisper does not stream, so a call's stream re-decodes the utter
 about every 300 ms while the caller speaks and emits it as an interim, as a streaming
 recognizer would; `finalize()` decodes the utterance whole. An utterance that follows the
 previous one's words after a short pause (a hesitation: "I'd like to book ... for Tuesday") is
-decoded together with them, the earlier words given as the decode's prefix: the final holds
-only the new words, heard in the context of the whole sentence. Decodes run in one pool of
-workers shared by every call (`pool.py`): finals first, interims only with a worker to spare.
+decoded together with them: the final holds the new words, and the whole sentence heard again
+(`Transcript.sentence`), which the turn takes in place of the earlier words. Decodes run in one
+pool of workers shared by every call (`pool.py`): finals first, interims only with a worker to
+spare.
 """
 
 from __future__ import annotations
@@ -229,8 +230,14 @@ class WhisperSttStream:
                 log.exception("whisper: transcription failed; the utterance is dropped")
                 decoded = None
             if decoded is not None and decoded.text:
-                transcript = Transcript(decoded.text, is_final=True, confidence=decoded.confidence)
-                joined = f"{prefix} {decoded.text}".strip()
+                transcript = Transcript(
+                    decoded.text,
+                    is_final=True,
+                    confidence=decoded.confidence,
+                    sentence=decoded.sentence,
+                    revises=prefix if decoded.sentence else "",
+                )
+                joined = decoded.sentence or f"{prefix} {decoded.text}".strip()
                 self._said = Said(audio, joined, ended_at)
         self._queue.put_nowait(transcript)
 

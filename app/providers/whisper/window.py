@@ -7,10 +7,14 @@ is often lost). On short windows Whisper tiny sometimes loops ("... on Saturday?
 opening hours on Saturday? ...") or invents a word for noise ("you", "I don't know."): the
 output is capped by the audio's length, a phrase repeated to the end is cut back to one, and a
 decode the model itself judges to be no speech yields no words.
+
+A sentence the caller continues after a short pause is decoded whole, both parts' audio in one
+window, and the words after those already given are the new ones (`continuation`).
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 
@@ -119,3 +123,28 @@ def trim_repetition(text: str, *, truncated: bool = False) -> str:
     if loop is None:
         return text.strip()
     return " ".join(words[: loop.start + loop.period])
+
+
+@dataclass(frozen=True, slots=True)
+class Continuation:
+    words: str  # the new words
+    recut: bool  # the earlier reading's last words were heard differently with the new audio
+
+
+def continuation(earlier: str, sentence: str) -> Continuation:
+    """The words of `sentence` (a decode of the earlier audio and the new together) that come
+    after `earlier` (what the earlier audio was heard as alone).
+
+    Heard alone, a part cut off by a pause is often misheard at its edge ("How much does it"
+    for "How much does ship-"): the new words start after the last word the two readings
+    share, in order, and the earlier reading was `recut`. With none shared, the whole sentence
+    is new.
+    """
+    before = [_key(word) for word in earlier.split()]
+    words = sentence.split()
+    matcher = difflib.SequenceMatcher(None, before, [_key(word) for word in words], autojunk=False)
+    shared = [block for block in matcher.get_matching_blocks() if block.size]
+    if not shared:
+        return Continuation(sentence.strip(), recut=bool(before))
+    last = shared[-1]
+    return Continuation(" ".join(words[last.b + last.size :]), last.a + last.size < len(before))

@@ -18,6 +18,19 @@ DANGLING_WORDS = frozenset(
     }
 )  # fmt: skip
 _LAST_WORD = re.compile(r"([\w']+)\W*$")
+# A sentence that opens with one of these asks something ("How much does it cost", "Do you
+# open on Sunday"): a recognizer that writes no punctuation, or a period (Whisper often does),
+# still gives a question the short window.
+QUESTION_OPENERS = frozenset(
+    {
+        "what", "what's", "where", "where's", "when", "why", "who", "who's", "which", "how",
+        "how's", "can", "could", "would", "will", "do", "does", "did", "is", "are", "was",
+        "were", "have", "has", "should", "may", "shall",
+    }
+)  # fmt: skip
+# Fewer words than this are not taken for a question by their form ("How about", "Is it").
+QUESTION_MIN_WORDS = 3
+_SENTENCES = re.compile(r"(?<=[.?!])\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +54,11 @@ def end_of_turn_window_ms(
 ) -> int:
     """How long a silence ends a turn that has said `text` so far.
 
-    Only a question (or an exclamation) is surely finished; a statement may be a thinking pause
-    away from its second half ("I'd like to book ... for Tuesday"), so it waits the default,
-    unless the recognizer itself says the utterance ended (Deepgram's endpointing): then it is
-    treated as finished. Words left dangling always wait longest.
+    Only a question (or an exclamation) is surely finished, by its mark or by its form (a
+    recognizer may drop the mark); a statement may be a thinking pause away from its second half
+    ("I'd like to book ... for Tuesday"), so it waits the default, unless the recognizer itself
+    says the utterance ended (Deepgram's endpointing): then it is treated as finished. Words left
+    dangling always wait longest.
     """
     stripped = text.strip()
     if not stripped:
@@ -54,7 +68,15 @@ def end_of_turn_window_ms(
     match = _LAST_WORD.search(stripped.lower())
     if stripped[-1] in ",-" or (match is not None and match.group(1) in DANGLING_WORDS):
         return windows.incomplete_ms
-    return windows.complete_ms if recognizer_ended else windows.default_ms
+    if recognizer_ended or asks(stripped):
+        return windows.complete_ms
+    return windows.default_ms
+
+
+def asks(text: str) -> bool:
+    """Whether the last sentence of `text` has a question's form, whatever ends it."""
+    words = _SENTENCES.split(text.strip())[-1].lower().split()
+    return len(words) >= QUESTION_MIN_WORDS and words[0].strip("\"'(,") in QUESTION_OPENERS
 
 
 class TurnState(Enum):

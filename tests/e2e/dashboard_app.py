@@ -9,6 +9,7 @@ checks pages with axe-core from web_dashboard/node_modules, injected from disk.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import subprocess
 from collections.abc import Iterator
@@ -38,13 +39,21 @@ AXE = DASHBOARD / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = Path("/usr/bin/chromium")
 # Where each run's screenshots go (gitignored); the test names each file after its page.
 SCREENSHOTS = ROOT / "test-results" / "dashboard"
+BUILD_LOCK = ROOT / "test-results" / "dashboard-build.lock"
 
 
 def ensure_dashboard_build() -> Path:
-    """The built dashboard, built first by `make dashboard` when it is not current."""
-    result = subprocess.run(
-        ["make", "-s", "dashboard"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
+    """The built dashboard, built first by `make dashboard` when it is not current.
+
+    One build at a time: two test workers that both found it out of date once built it into the
+    same `.next` folder together, and one failed on the other's half-written files.
+    """
+    BUILD_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with BUILD_LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = subprocess.run(
+            ["make", "-s", "dashboard"], cwd=ROOT, capture_output=True, text=True, check=False
+        )
     if result.returncode != 0 or not (BUILD / "index.html").is_file():
         pytest.fail(f"make dashboard failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
     return BUILD

@@ -18,6 +18,16 @@ WINDOWS = EndOfTurnWindows(default_ms=600, complete_ms=300, incomplete_ms=1200)
         ("for next Tuesday, um", 1200),
         ("my number is", 1200),
         ("I'd like to book a table", 600),
+        # A question by its form, its mark dropped or a period written (Whisper does both).
+        ("How much does it", 300),
+        ("Do you deliver on weekends.", 300),
+        ("Hi there. Where is your nearest store", 300),
+        ("What are you opening hour", 300),
+        ("Can I book for", 1200),  # still dangling
+        ("Where is your nearest store,", 1200),
+        ("How come", 600),  # too short to tell
+        ("I came to my order", 600),
+        ("Is it. I'd like a table", 600),  # the last sentence counts
     ],
 )
 def test_end_of_turn_window_follows_what_was_said(text: str, window: int) -> None:

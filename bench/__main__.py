@@ -265,8 +265,8 @@ async def _main(args: argparse.Namespace) -> int:
     if args.only == "soak":
         args.output.write_text(splice_section(_existing(args.output), await _soak(args, log), SOAK))
         return 0
-    if args.only == "feel":
-        args.skip_scale = True
+    if args.only == "feel":  # the feel section alone: no scale steps, no SIP runs
+        args.skip_scale = args.skip_sip = True
     steps: list[StepResult] = []
     if not args.skip_scale:
         chosen = (

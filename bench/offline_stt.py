@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from app.observability.metrics import REGISTRY
-from app.providers.whisper.decoder import WhisperDecoder, normalized
+from app.providers.whisper.decoder import WhisperDecoder, Window, normalized
 from app.providers.whisper.stt import WhisperSpeechToText, find_model_dir
 from bench.feel_report import engine_version
 from bench.machine import load_average, this_machine
@@ -81,7 +81,7 @@ def utterance_window(workers: int, threads: int) -> Transcribe:
 
     def transcribe(pcm16: bytes) -> str:
         audio = normalized(pcm16)
-        return decoder.decode(audio, speech_seconds=len(audio) / 16_000, language="en").text
+        return decoder.decode(Window(audio, len(audio) / 16_000), language="en").text
 
     return transcribe
 

@@ -11,6 +11,7 @@ import pytest
 from app.engine.turns import UserTurn
 from app.providers.base import Transcript
 from app.providers.whisper.stt import WhisperSpeechToText, WhisperSttStream
+from bench.utterances import espeak_pcm16, peak_normalized
 from tests.audio_samples import noise, silence
 from tests.models.spoken import frames, over_the_phone, speak
 
@@ -110,6 +111,30 @@ async def test_a_question_a_pause_cut_mid_word_is_heard_whole(
     for final in (await next_final(stream), await next_final(stream)):
         turn.add(final, media_ms=0, now=0.0)
     assert {"how", "much", "shipping"} <= set(words(turn.text)), turn.text
+    await stream.aclose()
+
+
+async def test_a_backchannel_soon_after_a_question_is_not_taken_into_it(
+    whisper: WhisperSpeechToText,
+) -> None:
+    """ "Mm-hmm" said while the agent answers, within the join gap of the caller's question:
+    read whole with the question's audio it became the question's last word ("What are your
+    opening hours?" for "... opening hour?" + "mm-hmm"); heard alone it is its own words."""
+    stream = await whisper.open_stream("en")
+    # espeak-ng at its own pace, as bench section 4 says them (the question read alone loses
+    # the "s" of "hours").
+    question = peak_normalized(espeak_pcm16("What are your opening hours?"))
+    await push(stream, over_the_phone(LINE + question) + PAUSE)
+    await stream.finalize()
+    await push(stream, silence(1.2))  # the agent starts answering
+    await push(stream, over_the_phone(peak_normalized(espeak_pcm16("mm-hmm"))) + PAUSE)
+    await stream.finalize()
+    question, backchannel = await next_final(stream), await next_final(stream)
+    assert "opening" in words(question.text)
+    assert not backchannel.revises, backchannel
+    assert not backchannel.sentence
+    assert "opening" not in words(backchannel.text)
+    assert "hours" not in words(backchannel.text)
     await stream.aclose()
 
 

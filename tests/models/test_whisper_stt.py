@@ -10,7 +10,7 @@ import pytest
 
 from app.audio.formats import ENGINE_SAMPLE_RATE
 from app.providers.base import ProviderError, Transcript
-from app.providers.whisper.decoder import normalized
+from app.providers.whisper.decoder import Window, normalized
 from app.providers.whisper.stt import WhisperSpeechToText, WhisperSttStream
 from app.providers.whisper.window import SAMPLE_RATE
 from telephony.audio import StreamingResampler, mulaw_to_pcm16
@@ -150,7 +150,7 @@ async def test_a_decode_unsure_of_its_words_is_tried_again_on_a_longer_tail(
     up = StreamingResampler(8000, ENGINE_SAMPLE_RATE)
     pcm16 = up.resample_chunk(mulaw_to_pcm16(mulaw)) + up.flush()
     audio = normalized(pcm16)
-    decoded = await asyncio.to_thread(whisper.decode, audio, len(audio) / SAMPLE_RATE, "en")
+    decoded = await asyncio.to_thread(whisper.decode, Window(audio, len(audio) / SAMPLE_RATE), "en")
     assert decoded.retried
     heard = {word.strip(".,?!").lower() for word in decoded.text.split()}
     assert len(heard) >= 5, decoded

@@ -49,6 +49,10 @@ _NO_TIMESTAMPS = "<|notimestamps|>"
 _WORDS = re.compile(r"\w")
 # A continuation this short is checked on its own audio for speech (see `decode`).
 SHORT_CONTINUATION_WORDS = 3
+# Parts with less quiet line than this between them were one stretch of voice that the VAD's
+# pause window cut inside a word ("near- | -est store"): the rest alone is not a word to check.
+# A hesitation leaves a quiet gap (a 700 ms pause: about 240 ms after the stream's lead-in).
+MID_WORD_GAP_MS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +74,17 @@ class Decoded:
     @property
     def confidence(self) -> float:
         return round(math.exp(self.avg_logprob), 3)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Audio to decode: an utterance of `speech_seconds`, alone, or after the audio of `earlier`
+    words the caller said `gap_ms` of quiet line before it (the sentence it may continue)."""
+
+    audio: NDArray[np.float32]
+    speech_seconds: float
+    earlier: str = ""
+    gap_ms: int = 0
 
 
 def normalized(pcm16: bytes) -> NDArray[np.float32]:
@@ -131,17 +146,15 @@ class WhisperDecoder:
         tokens.append(self._no_timestamps)
         return tokens
 
-    def decode(
-        self, audio: NDArray[np.float32], *, speech_seconds: float, language: str, prefix: str = ""
-    ) -> Decoded:
-        """What is said in `audio` (float32 16 kHz) after `prefix`, the words its first part
-        was heard as; `speech_seconds` is the part after them.
+    def decode(self, window: Window, *, language: str) -> Decoded:
+        """What is said in `window`, after its earlier words when it has them.
 
         The window is decoded whole: given the earlier words as the decode's prompt instead,
         Whisper tiny often repeated them or stopped ("How much does it do?" twice for "How much
         does | shipping cost?"), and the caller's question was lost.
         """
         started = time.perf_counter()
+        audio, prefix = window.audio, window.earlier
         prompt = self.prompt(language)
         cap = token_cap(len(audio) / SAMPLE_RATE)
         result = self._generate(audio, prompt, cap)
@@ -157,22 +170,46 @@ class WhisperDecoder:
         if not is_no_speech(no_speech, avg_logprob):
             heard = trim_repetition(self._tokenizer.decode(tokens), truncated=truncated)
         new = continuation(prefix, heard) if prefix else Continuation(heard, recut=False)
-        text = new.words
+        text, sentence = new.words, heard
         if not _WORDS.search(text):
             text = ""  # punctuation alone: the model closing a sentence over noise
-        elif prefix and not new.recut and len(text.split()) <= SHORT_CONTINUATION_WORDS:
-            # A few words after a sentence heard as before may be the model finishing it over
-            # noise (the whole window's no-speech probability is the earlier words'): ask about
-            # the new audio alone. A sentence whose earlier words the new audio changed was cut
-            # mid-word by the pause: its rest alone scores as noise (0.82 for "-est store?").
-            new_audio = audio[-max(1, round(speech_seconds * SAMPLE_RATE)) :]
-            alone = self._generate(new_audio, prompt, 1)
-            no_speech = float(alone.no_speech_prob)
-            if is_no_speech(no_speech, _score(alone)):
-                text = ""
+        elif prefix and (new.recut or len(text.split()) <= SHORT_CONTINUATION_WORDS):
+            text, sentence = self._checked_continuation(window, new, heard, prompt)
         seconds = time.perf_counter() - started
-        sentence = heard if prefix and text else ""
+        sentence = sentence if prefix and text else ""
         return Decoded(text, avg_logprob, no_speech, truncated, seconds, retried, sentence)
+
+    def _checked_continuation(
+        self, window: Window, new: Continuation, heard: str, prompt: list[int]
+    ) -> tuple[str, str]:
+        """The new words and the sentence of a continuation the whole reading may have got
+        wrong, checked against the new audio heard alone.
+
+        - A part cut off inside a word (no quiet line between the parts) changes how the earlier
+          words read ("near" becomes "nearest"): the whole reading stands, its rest alone is not
+          a word.
+        - A reading that changed the earlier words across a quiet gap took a short word of its
+          own into the sentence ("mm-hmm" made "opening hour?" "opening hours ..."): the new
+          audio alone is what was said.
+        - A few new words after unchanged ones may be the model finishing the sentence over noise
+          (the whole window's no-speech probability is the earlier words'): dropped when the new
+          audio alone is no speech.
+        """
+        if new.recut and window.gap_ms <= MID_WORD_GAP_MS:
+            return new.words, heard
+        alone = self._generate(
+            window.audio[-max(1, round(window.speech_seconds * SAMPLE_RATE)) :],
+            prompt,
+            token_cap(window.speech_seconds),
+        )
+        alone_text = trim_repetition(self._tokenizer.decode(list(alone.sequences_ids[0])))
+        if is_no_speech(float(alone.no_speech_prob), _score(alone)) or not _WORDS.search(
+            alone_text
+        ):
+            return "", ""
+        if new.recut:
+            return alone_text, ""
+        return new.words, heard
 
     def _generate(
         self,

@@ -30,7 +30,7 @@ import numpy as np
 from app.aio import wait_out
 from app.audio.levels import pcm16_dbfs
 from app.providers.base import ProviderError, Transcript
-from app.providers.whisper.decoder import Decoded, WhisperDecoder, normalized
+from app.providers.whisper.decoder import Decoded, WhisperDecoder, Window, normalized
 from app.providers.whisper.pool import DecodePool
 from app.providers.whisper.window import SAMPLE_RATE, max_speech_samples
 
@@ -156,9 +156,9 @@ class WhisperSttStream:
     def _offer_interim(self) -> None:
         self._interim_frames = self._audio.frames
         pcm = self._audio.peek()
-        audio, prefix, speech_s = self._window(pcm, self._frame_index - len(pcm) // FRAME_BYTES)
+        window = self._window(pcm, self._frame_index - len(pcm) // FRAME_BYTES)
         future = self._provider.pool.offer_interim(
-            self, lambda: self._provider.decode(audio, speech_s, self._language, prefix)
+            self, lambda: self._provider.decode(window, self._language)
         )
         task = asyncio.create_task(self._emit_interim(future, self._utterance))
         self._pending.add(task)
@@ -193,17 +193,18 @@ class WhisperSttStream:
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    def _window(self, pcm: bytes, started_at: int) -> tuple[NDArray[np.float32], str, float]:
-        """The audio to decode for utterance `pcm` that began at frame `started_at`, the words
-        it continues (the decode's prefix) and its own length in seconds."""
+    def _window(self, pcm: bytes, started_at: int) -> Window:
+        """What to decode for utterance `pcm` that began at frame `started_at` (its lead-in
+        included): alone, or after the words it continues."""
         utterance = normalized(pcm)
         seconds = len(utterance) / SAMPLE_RATE
         said = self._said
-        if said is None or (started_at - said.ended_at_frame) * FRAME_MS > JOIN_GAP_MS:
-            return utterance, "", seconds
-        if (len(said.audio) + len(utterance)) / SAMPLE_RATE > MAX_JOINED_S:
-            return utterance, "", seconds
-        return np.concatenate([said.audio, utterance]), said.text, seconds
+        if said is None:
+            return Window(utterance, seconds)
+        gap_ms = (started_at - said.ended_at_frame) * FRAME_MS
+        if gap_ms > JOIN_GAP_MS or (len(said.audio) + len(utterance)) / SAMPLE_RATE > MAX_JOINED_S:
+            return Window(utterance, seconds)
+        return Window(np.concatenate([said.audio, utterance]), seconds, said.text, gap_ms)
 
     async def _emit_final(
         self,
@@ -218,11 +219,11 @@ class WhisperSttStream:
             return
         transcript = Transcript("", is_final=True)
         if pcm is not None:
-            audio, prefix, seconds = self._window(pcm, started_at)
+            window = self._window(pcm, started_at)
             try:
                 decoded = await asyncio.wrap_future(
                     self._provider.pool.submit_final(
-                        lambda: self._provider.decode(audio, seconds, self._language, prefix)
+                        lambda: self._provider.decode(window, self._language)
                     )
                 )
             except Exception:
@@ -235,10 +236,10 @@ class WhisperSttStream:
                     is_final=True,
                     confidence=decoded.confidence,
                     sentence=decoded.sentence,
-                    revises=prefix if decoded.sentence else "",
+                    revises=window.earlier if decoded.sentence else "",
                 )
-                joined = decoded.sentence or f"{prefix} {decoded.text}".strip()
-                self._said = Said(audio, joined, ended_at)
+                joined = decoded.sentence or f"{window.earlier} {decoded.text}".strip()
+                self._said = Said(window.audio, joined, ended_at)
         self._queue.put_nowait(transcript)
 
     async def transcripts(self) -> AsyncIterator[Transcript]:
@@ -304,13 +305,9 @@ class WhisperSpeechToText:
             )
         return WhisperSttStream(self, code)
 
-    def decode(
-        self, audio: NDArray[np.float32], speech_seconds: float, language: str, prefix: str = ""
-    ) -> Decoded:
+    def decode(self, window: Window, language: str) -> Decoded:
         """One decode, in the calling (pool) thread."""
-        return self._decoder.result().decode(
-            audio, speech_seconds=speech_seconds, language=language, prefix=prefix
-        )
+        return self._decoder.result().decode(window, language=language)
 
     async def transcribe(self, pcm16: bytes, language: str) -> Transcript:
         """A final transcript of PCM16 16 kHz audio (30 s windows, each decoded as a final)."""
@@ -322,7 +319,9 @@ class WhisperSpeechToText:
             audio = normalized(pcm16[start : start + step])
             seconds = len(audio) / SAMPLE_RATE
             decoded = await asyncio.wrap_future(
-                self.pool.submit_final(functools.partial(self.decode, audio, seconds, language))
+                self.pool.submit_final(
+                    functools.partial(self.decode, Window(audio, seconds), language)
+                )
             )
             if decoded is not None and decoded.text:
                 texts.append(decoded.text)

@@ -13,6 +13,7 @@ from app.providers.base import ProviderError, Transcript
 from app.providers.whisper.decoder import Window, normalized
 from app.providers.whisper.stt import WhisperSpeechToText, WhisperSttStream
 from app.providers.whisper.window import SAMPLE_RATE
+from bench.utterances import espeak_pcm16, peak_normalized
 from telephony.audio import StreamingResampler, mulaw_to_pcm16
 from tests.audio_samples import noise, silence
 from tests.models.spoken import frames, over_the_phone, speak
@@ -155,3 +156,37 @@ async def test_a_decode_unsure_of_its_words_is_tried_again_on_a_longer_tail(
     heard = {word.strip(".,?!").lower() for word in decoded.text.split()}
     assert len(heard) >= 5, decoded
     assert {"hello", "help"} <= heard, decoded
+
+
+async def test_a_short_word_after_a_quiet_gap_is_decoded_alone_once(
+    whisper: WhisperSpeechToText, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Okay" said soon after the caller's question (within the join gap) is its own utterance:
+    decoded on its own audio, not with the question's audio read again and then checked (two
+    decodes, 440-500 ms, while the backchannel judge waited for the word)."""
+    stream = await whisper.open_stream("en")
+    await push(stream, over_the_phone(silence(0.5) + speak(HOURS)) + PAUSE)
+    await stream.finalize()
+    question = await next_final(stream)
+    decoder = await whisper.ready()
+    windows: list[float] = []
+    generate = decoder._generate
+
+    def counted(audio, prompt, tokens, **options):  # type: ignore[no-untyped-def]
+        windows.append(len(audio) / SAMPLE_RATE)
+        return generate(audio, prompt, tokens, **options)
+
+    monkeypatch.setattr(decoder, "_generate", counted)
+    # espeak-ng at its own pace (0.45 s), as bench section 4 says it; the slow test voice draws
+    # "okay" out past a second, longer than callers say it.
+    okay_audio = peak_normalized(espeak_pcm16("okay"))
+    await push(stream, silence(0.8) + over_the_phone(okay_audio) + PAUSE)
+    await stream.finalize()
+    okay = await next_final(stream)
+    assert "saturday" in words(question)
+    assert words(okay) == {"okay"}, okay
+    assert not okay.revises
+    # Each decode (an interim, the final) read its own audio and the silent tail: the question's
+    # audio, read again with it, would be a window of 5 s.
+    assert windows, windows
+    assert max(windows) < 1.6 + 1.5, windows

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -43,6 +42,7 @@ from bench.feel_report import engine_version, previous_block, render_feel, splic
 from bench.machine import this_machine
 from bench.offline import OfflineResult, run_offline
 from bench.offline_report import offline_only
+from bench.options import parse_options
 from bench.phone_line import Utterance
 from bench.report import OVERHEAD_CALLS, Run, render
 from bench.scale import Script, StepResult, ramp_seconds, run_step
@@ -343,53 +343,7 @@ async def _main(args: argparse.Namespace) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a short smoke run (about 3 minutes)")
-    parser.add_argument("--steps", help="comma-separated call counts, e.g. 10,50")
-    parser.add_argument("--skip-scale", action="store_true")
-    parser.add_argument("--skip-offline", action="store_true", help="also skips feel's offline run")
-    parser.add_argument("--skip-feel", action="store_true", help="keeps the file's section 4")
-    parser.add_argument("--skip-sip", action="store_true", help="keeps the file's section 16")
-    parser.add_argument(
-        "--only",
-        choices=("offline", "feel", "dialer", "stress", "queries", "sip", "soak"),
-        help="run one section and replace it in the existing output file",
-    )
-    parser.add_argument("--skip-soak", action="store_true", help="keeps the file's section 18")
-    parser.add_argument("--soak-calls", type=int, help="calls at once (default 50; full: 200)")
-    parser.add_argument("--soak-minutes", type=float, help="soak duration (default 2; full: 10)")
-    parser.add_argument(
-        "--feel-probes", type=int, help=f"probes per kind (default {FEEL_PROBES}, quick 2)"
-    )
-    parser.add_argument(
-        "--feel-offline-probes",
-        type=int,
-        help=f"hesitations and backchannels on the offline stack (default {FEEL_OFFLINE_PROBES})",
-    )
-    parser.add_argument(
-        "--feel-calls", type=Path, help="also write each feel call's conversation to this folder"
-    )
-    parser.add_argument(
-        "--stress-runs", type=int, default=20, help="runs per condition of `--only stress`"
-    )
-    parser.add_argument(
-        "--calls",
-        type=int,
-        help="the organization's calls in `--only queries` (default 1,000,000; quick 20,000)",
-    )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=os.cpu_count() or 1,
-        help="server processes in the scale section (default: one per core, as VELOX_WORKERS)",
-    )
-    parser.add_argument(
-        "--output", type=Path, help="default bench/RESULTS.md (quick: RESULTS-quick.md)"
-    )
-    args = parser.parse_args()
-    if args.output is None:
-        name = "RESULTS-quick.md" if args.quick else "RESULTS.md"
-        args.output = Path(__file__).resolve().parent / name
+    args = parse_options(__doc__, FEEL_PROBES, FEEL_OFFLINE_PROBES)
     try:
         import uvloop
     except ImportError:

@@ -62,7 +62,8 @@ ALONE_S = 1.5
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
-    """What one decode heard after `prefix`: `text` is "" when the gate judged it no speech.
+    """What one decode heard after its window's earlier words: `text` is "" when the gate
+    judged it no speech.
 
     `sentence` is set when the decode continued earlier words and heard new ones: the whole
     sentence, earlier words re-heard with the new audio after them.
@@ -177,13 +178,13 @@ class WhisperDecoder:
         if not is_no_speech(no_speech, avg_logprob):
             heard = trim_repetition(self._tokenizer.decode(tokens), truncated=truncated)
         new = continuation(prefix, heard) if prefix else Continuation(heard, recut=False)
-        text, sentence = new.words, heard
+        text, sentence = new.words, heard if prefix else ""
         if not _WORDS.search(text):
             text = ""  # punctuation alone: the model closing a sentence over noise
         elif prefix and (new.recut or len(text.split()) <= SHORT_CONTINUATION_WORDS):
             text, sentence = self._checked_continuation(window, new, heard, prompt)
         seconds = time.perf_counter() - started
-        sentence = sentence if prefix and text else ""
+        sentence = sentence if text else ""
         return Decoded(text, avg_logprob, no_speech, truncated, seconds, retried, sentence)
 
     def _checked_continuation(
@@ -206,9 +207,8 @@ class WhisperDecoder:
             return new.words, heard
         alone = self._generate(_own_audio(window), prompt, token_cap(window.speech_seconds))
         alone_text = trim_repetition(self._tokenizer.decode(list(alone.sequences_ids[0])))
-        if is_no_speech(float(alone.no_speech_prob), _score(alone)) or not _WORDS.search(
-            alone_text
-        ):
+        noise = is_no_speech(float(alone.no_speech_prob), _score(alone))
+        if noise or not _WORDS.search(alone_text):
             return "", ""
         if new.recut:
             return alone_text, ""

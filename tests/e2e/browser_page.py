@@ -2,12 +2,16 @@
 
 The page in `tests/e2e/browser/` bundles the client with esbuild; this module builds the bundle
 when it is missing or older than its sources, serves it over HTTP on 127.0.0.1, launches the
-Debian `chromium` (never a downloaded browser) with a WAV file as its microphone, and drives the
-page's `window.velox` API. Each callback the client fires is kept in `window.velox.events`.
+Debian `chromium` (never a downloaded browser), and drives the page's `window.velox` API. Each
+callback the client fires is kept in `window.velox.events`. The microphone is either a WAV file
+Chromium plays from the moment a page opens it, or the cued microphone (`cued_microphone.js`),
+quiet until the test says something into it: a caller who must speak after the agent has
+finished is cued, so that a slow start of the page or the greeting cannot put the words over it.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import http.server
 import itertools
@@ -22,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -38,6 +42,7 @@ BUNDLE_SOURCES = (
     BROWSER_DIR / "page" / "main.js",
 )
 MICROPHONE_SAMPLE_RATE = 16_000
+CUED_MICROPHONE = Path(__file__).parent / "cued_microphone.js"
 
 
 def _run(command: list[str], what: str) -> None:
@@ -96,22 +101,51 @@ def write_microphone_wav(path: Path, pcm16: bytes) -> Path:
     return path
 
 
-def launch_chromium(playwright: Playwright, microphone_wav: Path) -> Browser:
-    """Headless Debian Chromium whose microphone plays `microphone_wav` once, permission granted."""
+def launch_chromium(playwright: Playwright, microphone_wav: Path | None = None) -> Browser:
+    """Headless Debian Chromium, microphone permission granted; its microphone plays
+    `microphone_wav` once when a page opens it, or is the cued microphone's
+    (`use_cued_microphone`) in the contexts that install it."""
     if not CHROMIUM.exists():
         pytest.fail(
             f"{CHROMIUM} is missing: run scripts/ensure_browser.sh (apt-get install -y chromium)"
         )
-    return playwright.chromium.launch(
-        executable_path=str(CHROMIUM),
-        headless=True,
-        args=[
+    microphone = (
+        []
+        if microphone_wav is None
+        else [
             "--use-fake-ui-for-media-stream",
             "--use-fake-device-for-media-stream",
             f"--use-file-for-fake-audio-capture={microphone_wav}%noloop",
-            "--autoplay-policy=no-user-gesture-required",
-        ],
+        ]
     )
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=[*microphone, "--autoplay-policy=no-user-gesture-required"],
+    )
+
+
+def use_cued_microphone(context: BrowserContext) -> None:
+    """Every page of `context` gets a microphone that is quiet until `say` (`cued_microphone.js`):
+    the test speaks when the agent has finished, not at a time counted from the page's start."""
+    context.add_init_script(path=str(CUED_MICROPHONE))
+
+
+def say(
+    page: Page,
+    pcm16: bytes,
+    sample_rate: int = MICROPHONE_SAMPLE_RATE,
+    *,
+    until_played: bool = True,
+) -> None:
+    """Speak PCM16 mono into the page's cued microphone; returns once it has played, or at once
+    (`until_played=False`) for a test that watches the page meanwhile."""
+    script = (
+        "([audio, rate]) => window.veloxMicrophone.say(audio, rate)"
+        if until_played
+        else "([audio, rate]) => { window.veloxMicrophone.say(audio, rate); }"
+    )
+    page.evaluate(script, [base64.b64encode(pcm16).decode("ascii"), sample_rate])
 
 
 class ConversationPage:

@@ -5,6 +5,8 @@ package, its microphone a WAV file of real (synthesized) speech. The client is o
 Velox: `origin` for a public agent, or a signed URL from Velox for a private one, and
 `connectionType: "websocket"`. It then connects, plays the agent's audio, reports the
 transcripts, runs a client tool, and ends; the conversation is read back over the REST API.
+The microphone is cued (`tests/e2e/cued_microphone.js`): the caller asks once the greeting has
+played, as a person would.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from playwright.sync_api import Browser, sync_playwright
 from app.config.agent import AgentConfig
 from app.observability.metrics import REGISTRY
 from app.providers.base import ChatMessage
-from tests.audio_samples import silence
 from tests.e2e.browser_page import (
     ConversationPage,
     ensure_bundle,
     launch_chromium,
+    say,
     serve_directory,
-    write_microphone_wav,
+    use_cued_microphone,
 )
 from tests.e2e.voice_service import VoiceService, voice_service
 from tests.fakes.providers import (
@@ -45,8 +47,6 @@ GREETING = "Hi, thanks for chatting with Acme."
 QUESTION = "What are your opening hours?"
 ANSWER = "We open at nine on weekdays and at ten on Saturdays."
 TOOL_RESULT = "The opening hours are on the screen."  # what the page's client tool returns
-# The microphone stays quiet while the greeting plays (about 1.5 s of it), then asks.
-QUIET_BEFORE_QUESTION_S = 3.5
 
 
 def reply(messages: list[ChatMessage]) -> str | list[Any]:
@@ -137,11 +137,9 @@ def page_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    microphone = silence(QUIET_BEFORE_QUESTION_S) + speak(QUESTION) + silence(20.0)
-    wav = write_microphone_wav(tmp_path_factory.mktemp("microphone") / "question.wav", microphone)
+def chromium() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        browser = launch_chromium(playwright, wav)
+        browser = launch_chromium(playwright)
         try:
             yield browser
         finally:
@@ -163,6 +161,7 @@ def service(tmp_path: Path) -> Iterator[VoiceService]:
 @pytest.fixture
 def browser_tab(chromium: Browser, page_url: str) -> Iterator[ConversationPage]:
     context = chromium.new_context()
+    use_cued_microphone(context)
     try:
         yield ConversationPage(context.new_page(), page_url)
     finally:
@@ -187,7 +186,13 @@ def test_public_agent_talks_runs_a_client_tool_ends_and_is_saved(
         "es => es.some(e => e.kind === 'mode' && e.data.mode === 'speaking')",
         5,
     )
-    # The microphone asks; the agent shows the hours on screen (a client tool), then answers.
+    tab.wait_for(
+        "the greeting to finish playing",
+        "es => es.filter(e => e.kind === 'mode').at(-1).data.mode === 'listening'",
+        10,
+    )
+    # The caller asks; the agent shows the hours on screen (a client tool), then answers.
+    say(tab.page, speak(QUESTION))
     tab.wait_for("the answer in onMessage", message_was(ANSWER), 20)
     tab.wait_for(
         "the answer to finish playing",
@@ -246,6 +251,7 @@ def test_private_agent_takes_a_signed_url_once(
     signed_url: str = response.json()["signed_url"]
 
     first = chromium.new_context()
+    use_cued_microphone(first)
     try:
         tab = ConversationPage(first.new_page(), page_url)
         conversation_id = tab.start(signed_url=signed_url)
@@ -259,6 +265,7 @@ def test_private_agent_takes_a_signed_url_once(
         first.close()
 
     second = chromium.new_context()
+    use_cued_microphone(second)
     try:
         tab = ConversationPage(second.new_page(), page_url)
         refusals_before = token_reuse_refusals()

@@ -23,8 +23,8 @@ from app.config.agent import AgentConfig
 from app.people import accounts
 from app.people.roles import Role
 from app.providers.base import ChatMessage
-from tests.audio_samples import silence, speech_like
-from tests.e2e.browser_page import launch_chromium, write_microphone_wav
+from tests.audio_samples import speech_like
+from tests.e2e.browser_page import launch_chromium, say, use_cued_microphone
 from tests.e2e.dashboard_app import (
     ensure_dashboard_build,
     screenshot,
@@ -40,6 +40,15 @@ PASSWORD = "correct horse battery staple"
 GREETING = "Thanks for calling Acme dental."
 QUESTION = "Can I move my cleaning to Friday?"
 TYPED = "Do you open on Saturdays?"
+# Whether the panel has shown "Agent speaking…": every change of the page is looked at, so a
+# greeting that plays between two polls of the test is still seen.
+WATCH_AGENT_SPEAKING = """() => {
+  window.agentSpeaking = () =>
+    [...document.querySelectorAll("li")].some(li => li.textContent === "Agent speaking…");
+  window.agentSpoke = false;
+  new MutationObserver(() => { window.agentSpoke ||= window.agentSpeaking(); })
+    .observe(document.body, { subtree: true, childList: true, characterData: true });
+}"""
 
 
 def reply(messages: list[ChatMessage]) -> str:
@@ -47,13 +56,10 @@ def reply(messages: list[ChatMessage]) -> str:
 
 
 @pytest.fixture(scope="module")
-def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+def chromium() -> Iterator[Browser]:
     ensure_dashboard_build()
-    # Quiet while the greeting plays, then a second of voiced sound the energy VAD hears.
-    microphone = silence(4.0) + speech_like(1.2) + silence(30.0)
-    wav = write_microphone_wav(tmp_path_factory.mktemp("microphone") / "caller.wav", microphone)
     with sync_playwright() as playwright:
-        browser = launch_chromium(playwright, wav)
+        browser = launch_chromium(playwright)
         try:
             yield browser
         finally:
@@ -113,6 +119,7 @@ def signed_in(browser: Browser, service: VoiceService, email: str, **options: ob
         f"{service.base_url}/v1/auth/invite/accept", json={"token": token, "password": PASSWORD}
     ).raise_for_status()
     context = browser.new_context(base_url=service.base_url, **options)  # type: ignore[arg-type]
+    use_cued_microphone(context)  # quiet until the test speaks into it
     tab = Tab(context, service)
     tab.page.goto("/sign-in/")
     tab.page.get_by_label("Email").fill(email)
@@ -137,11 +144,15 @@ def test_a_manager_talks_to_the_agent_and_sees_the_transcript_level_and_latency(
     expect(panel).to_be_visible()
     assert_accessible(page, "agent editor with the Test panel")
 
+    page.evaluate(WATCH_AGENT_SPEAKING)
     panel.get_by_role("button", name="Start voice test").click()
     transcript = panel.get_by_role("list", name="Test transcript")
     expect(transcript).to_contain_text(f"Agent{GREETING}")
     expect(panel.get_by_text("Live: speak now")).to_be_visible()
-    # The microphone's level rises while the WAV's sound plays.
+    # Once the greeting has played, a second of voiced sound the energy VAD hears; the
+    # microphone's level rises while it plays.
+    wait_until(page, "window.agentSpoke && !agentSpeaking()", timeout_ms=15_000)
+    say(page, speech_like(1.2), until_played=False)
     wait_until(
         page,
         "Number(document.querySelector('[role=meter]')?.getAttribute('aria-valuenow')) > 0",

@@ -56,6 +56,7 @@ from app.providers.llama.prefix_cache import (
 )
 from app.providers.llama.prompt import ChatPrompt
 from app.providers.llama.tool_turn import tool_turn
+from app.providers.local_cores import LOCAL_CORES
 
 log = logging.getLogger(__name__)
 
@@ -257,6 +258,9 @@ class LlamaLanguageModel:
             llm.input_ids[: llm.n_tokens].tolist(), prompt
         )
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        # A spoken reply lets the voices synthesize first once its first piece is out; an
+        # analysis under a grammar is nobody's first audio and waits for no one either way.
+        pacer = LOCAL_CORES.reply_pacer() if grammar is None else None
         # Under a grammar the penalty only reorders the tokens the grammar allows, so JSON's
         # repeated quotes and braces are safe; a stronger one keeps a small model's free text
         # (an analysis summary) from looping.
@@ -275,6 +279,8 @@ class LlamaLanguageModel:
             text = decoder.decode(llm.detokenize([token]))
             if text:
                 deliver(text)
+                if pacer is not None:
+                    pacer.wrote(text)
             if produced >= max_tokens or llm.n_tokens + 1 >= self._n_ctx:
                 break
         tail = decoder.decode(b"", final=True)

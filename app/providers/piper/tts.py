@@ -21,6 +21,7 @@ from piper import PiperVoice
 
 from app.audio.formats import AudioChunk, AudioFormat
 from app.providers.base import ProviderError
+from app.providers.local_cores import LOCAL_CORES
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +104,12 @@ class PiperTextToSpeech:
         try:
             if stop.is_set():
                 return
-            for chunk in self._voice.synthesize(text):
-                if stop.is_set():
-                    self.sentences_cancelled += 1
-                    return
-                _deliver(loop, queue.put_nowait, chunk.audio_int16_bytes)
+            with LOCAL_CORES.synthesizing():
+                for chunk in self._voice.synthesize(text):
+                    if stop.is_set():
+                        self.sentences_cancelled += 1
+                        return
+                    _deliver(loop, queue.put_nowait, chunk.audio_int16_bytes)
         except Exception as error:
             _deliver(loop, queue.put_nowait, error)
         finally:

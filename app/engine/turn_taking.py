@@ -212,6 +212,16 @@ class TurnTaking:
                 self._knowledge.prefetch(turn.text)
             if await self._interruptions.on_final(turn) and self._user_turn is turn:
                 self._user_turn = UserTurn()  # said over the agent, and not a turn
+                return
+            # A final with words that comes after its window has passed (a local recognizer's
+            # decode can end after the 280 ms of a question) ends the turn now, not at the next
+            # frame. Words said over the agent are left to the next frame's interruption rules.
+            if (
+                turn.text
+                and not self._interruptions.holding
+                and not self._interruptions.is_probe(turn)
+            ):
+                self._maybe_end_user_turn(self._clock())
 
 
 def _ms(seconds: float) -> float:

@@ -124,3 +124,40 @@ async def test_transcripts_responses_and_interruptions_reach_the_screen() -> Non
     original, heard = screen.seen[3][1]
     assert original == ANSWER
     assert heard == "We open at nine on weekdays."  # the one sentence played to its mark
+
+
+async def test_a_final_that_arrives_after_its_window_ends_the_turn_at_once() -> None:
+    config = AgentConfig()
+    config.conversation_config.agent.first_message = ""
+    recorder = Recorder()
+    # The final comes 0.3 s after the pause is noticed: past the question's 280 ms window.
+    stt = ScriptedSpeechToText(["When do you open?"], final_delay_s=0.3, interim_every_s=10.0)
+    session = CallSession(
+        context=CallContext(call_id="conv_1", organization_id="org_1", agent_id="agent_1"),
+        config=config,
+        providers=ProviderSet(
+            vad=EnergyVad(),
+            stt=stt,
+            llm=ScriptedLanguageModel(lambda m: ANSWER),
+            tts=ToneTextToSpeech(),
+        ),
+        transport=PacedLine(),
+        recorder=recorder,
+        options=EngineOptions(),
+    )
+    await session.start()
+    pcm = speech_like(0.8) + bytes(640 * 30)
+    for start in range(0, len(pcm), 640):  # at once: the line then sends nothing more
+        session.push_audio(pcm[start : start + 640])
+    await asyncio.sleep(1.0)
+    await session.close("test_over")
+
+    [record] = recorder.records
+    asked = [turn for turn in record.turns if turn.role == "user"]
+    assert [turn.message for turn in asked] == ["When do you open?"]
+    metrics = asked[0].metrics
+    final_ms, endpoint_ms = metrics["stt_final_ms"], metrics["end_of_speech_to_endpoint_ms"]
+    assert isinstance(final_ms, float)
+    assert isinstance(endpoint_ms, float)
+    # Not at the next tick of the silent line's 100 ms watchdog.
+    assert 0 <= endpoint_ms - final_ms < 15, (final_ms, endpoint_ms)

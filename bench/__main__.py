@@ -32,8 +32,10 @@ from bench.dialer import run_dialer
 from bench.dialer_report import code_version, render_dialer
 from bench.dialer_setup import services_missing
 from bench.feel import (
+    OFFLINE_CROWD,
     SCRIPTED_CONCURRENCY,
     FeelRun,
+    crowd_plan,
     offline_plan,
     run_feel,
     scripted_plan,
@@ -74,6 +76,7 @@ SCALE_BUDGET_S = 9 * 60
 # Conversational-feel probes per kind (scripted stack), and per kind on the offline stack.
 FEEL_PROBES, QUICK_FEEL_PROBES = 24, 2
 FEEL_OFFLINE_PROBES, QUICK_FEEL_OFFLINE_PROBES = 20, 1
+FEEL_CROWD_ROUNDS, QUICK_FEEL_CROWD_ROUNDS = 6, 1
 
 
 async def _scale(
@@ -114,6 +117,11 @@ async def _feel(args: argparse.Namespace, log: list[str]) -> list[FeelRun]:
             offline = QUICK_FEEL_OFFLINE_PROBES if args.quick else FEEL_OFFLINE_PROBES
         if offline > 0:
             plans.append(("offline", offline_plan(offline), 1))
+        rounds = args.feel_crowd_rounds
+        if rounds is None:
+            rounds = QUICK_FEEL_CROWD_ROUNDS if args.quick else FEEL_CROWD_ROUNDS
+        if rounds > 0:
+            plans.append(("offline", crowd_plan(rounds), OFFLINE_CROWD))
     runs = []
     for stack, plan, concurrency in plans:
         _say(f"conversational feel, {stack} stack: {len(plan)} calls ...", log)
@@ -343,7 +351,7 @@ async def _main(args: argparse.Namespace) -> int:
 
 
 def main() -> int:
-    args = parse_options(__doc__, FEEL_PROBES, FEEL_OFFLINE_PROBES)
+    args = parse_options(__doc__, FEEL_PROBES, FEEL_OFFLINE_PROBES, FEEL_CROWD_ROUNDS)
     try:
         import uvloop
     except ImportError:

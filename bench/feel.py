@@ -7,7 +7,8 @@ caller pauses 700 ms mid-sentence (a hesitation). The agents keep the product's 
 echo and end-of-turn settings; the real Silero VAD decides what is speech.
 
 Two stacks: `scripted` (a scripted recognizer, LLM and espeak-ng voice, a few calls at a time)
-and `offline` (Whisper, SmolLM2 and Piper, one call at a time, hesitations and backchannels).
+and `offline` (Whisper, SmolLM2 and Piper): one call at a time, hesitations and backchannels;
+then `OFFLINE_CROWD` calls at a time, with coughs too, as the issue's load figures were taken.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bench.saved_calls import ended_conversations
 from bench.server_process import ServerProcess, ServerUnavailableError
 
 SCRIPTED_CONCURRENCY = 4
+OFFLINE_CROWD = 6  # offline calls at a time in the crowded run
 PROBE_INTO_ANSWER_S = (1.0, 2.0)  # when the probe starts, after the answer's first frame
 QUIET_AFTER_S = 1.5  # the reply is over once nothing arrived for this long
 
@@ -49,6 +51,7 @@ class FeelRun:
 
     stack: str
     concurrency: int
+    label: str = ""  # how the report names the run: the stack, and its crowd if it has one
     vad: str = ""
     calls: list[ProbeCall] = field(default_factory=list)
     failed_reads: list[str] = field(default_factory=list)
@@ -76,10 +79,19 @@ def offline_plan(per_kind: int) -> list[Probe]:
     ]
 
 
+def crowd_plan(rounds: int) -> list[Probe]:
+    """The mix the issue measured under load, `rounds` times: per round an "mm-hmm", an "okay",
+    two coughs and a hesitation (so as many coughs as backchannels), interleaved so that every
+    kind meets the same crowd."""
+    kinds = (Probe.MM_HMM, Probe.COUGH, Probe.OKAY, Probe.COUGH, Probe.HESITATION)
+    return [probe for _ in range(rounds) for probe in kinds]
+
+
 async def run_feel(
     stack: str, plan: list[Probe], concurrency: int, say: Callable[[str], None] = print
 ) -> FeelRun:
-    run = FeelRun(stack=stack, concurrency=concurrency)
+    label = stack if stack == "scripted" or concurrency == 1 else f"{stack}, {concurrency} at once"
+    run = FeelRun(stack=stack, concurrency=concurrency, label=label)
     audio = caller_audio()
     timeouts = SCRIPTED_TIMEOUTS if stack == "scripted" else OFFLINE_TIMEOUTS
     started = time.monotonic()

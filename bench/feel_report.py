@@ -90,7 +90,7 @@ def render_feel(
     for run in runs:
         if not run.unavailable:
             add(
-                f"`{run.stack}` stack: {len(run.calls)} calls, {run.concurrency} at a time, "
+                f"`{run.label}`: {len(run.calls)} calls, {run.concurrency} at a time, "
                 f"{run.wall_s / 60:.1f} min; load average at its start "
                 f"{' / '.join(f'{x:.2f}' for x in run.load_average)}."
             )
@@ -120,14 +120,14 @@ def _targets(add: Add, runs: list[FeelRun]) -> None:
     add("|---|---|---|---|")
     for run in runs:
         if run.unavailable:
-            add(f"| {run.stack} | all | not measured: {run.unavailable} | not measured |")
+            add(f"| {run.label} | all | not measured: {run.unavailable} | not measured |")
             continue
         for probe in RESUMING:
             kind = kind_figures(probe, run.calls)
             if kind.calls == 0:
                 continue
             add(
-                f"| {run.stack} | {probe.value}: reply lost in ≤ {TARGET_LOST_SHARE:.0%} | "
+                f"| {run.label} | {probe.value}: reply lost in ≤ {TARGET_LOST_SHARE:.0%} | "
                 f"{_pct(kind.lost, kind.calls)} | "
                 f"{_verdict(kind.lost_share <= TARGET_LOST_SHARE)} |"
             )
@@ -140,7 +140,7 @@ def _targets(add: Add, runs: list[FeelRun]) -> None:
             met = resume.p95 <= TARGET_RESUME_P95_MS if resume.count else kind.yields == 0
             over = f"{resume.p95 - TARGET_RESUME_P95_MS:.0f} ms" if resume.count else ""
             add(
-                f"| {run.stack} | {probe.value}: resumes within {TARGET_RESUME_P95_MS:.0f} ms "
+                f"| {run.label} | {probe.value}: resumes within {TARGET_RESUME_P95_MS:.0f} ms "
                 f"(p95, wire) | {measured} | {_verdict(met, over)} |"
             )
         _hesitation_targets(add, run)
@@ -149,14 +149,14 @@ def _targets(add: Add, runs: list[FeelRun]) -> None:
             clear = interruption.yield_ms
             met = clear.count == interruption.calls and clear.p95 <= TARGET_CLEAR_P95_MS
             add(
-                f"| {run.stack} | true interruption: `clear` p95 ≤ {TARGET_CLEAR_P95_MS:.0f} ms | "
+                f"| {run.label} | true interruption: `clear` p95 ≤ {TARGET_CLEAR_P95_MS:.0f} ms | "
                 f"{_latency(clear)}; no `clear` in {interruption.calls - clear.count} | "
                 f"{_verdict(met, f'{clear.p95 - TARGET_CLEAR_P95_MS:.0f} ms')} |"
             )
         waits = question_endpoint_waits(run.calls)
         met = waits.p95 <= TARGET_QUESTION_WAIT_MS if waits.count else None
         add(
-            f"| {run.stack} | end-of-turn wait after a complete question ≤ "
+            f"| {run.label} | end-of-turn wait after a complete question ≤ "
             f"{TARGET_QUESTION_WAIT_MS:.0f} ms (p95) | {_latency(waits)} | "
             f"{_verdict(met, f'{waits.p95 - TARGET_QUESTION_WAIT_MS:.1f} ms')} |"
         )
@@ -168,14 +168,14 @@ def _hesitation_targets(add: Add, run: FeelRun) -> None:
     if figures.calls == 0:
         return
     add(
-        f"| {run.stack} | {HESITATION_PAUSE_S * 1000:.0f} ms hesitation: agent starts inside "
+        f"| {run.label} | {HESITATION_PAUSE_S * 1000:.0f} ms hesitation: agent starts inside "
         f"the pause in ≤ {TARGET_STARTED_SHARE:.0%} of calls | "
         f"{_pct(figures.started_in_pause, figures.calls)} | "
         f"{_verdict(figures.started_share <= TARGET_STARTED_SHARE)} |"
     )
     started = figures.started_in_pause
     add(
-        f"| {run.stack} | every such start stopped within {HESITATION_STOP_MS:.0f} ms | "
+        f"| {run.label} | every such start stopped within {HESITATION_STOP_MS:.0f} ms | "
         + (
             f"{figures.stopped_in_time}/{started} (caller resumes → `clear` "
             f"{_latency(figures.recovery_ms)})"
@@ -185,7 +185,7 @@ def _hesitation_targets(add: Add, run: FeelRun) -> None:
         + f" | {_verdict(figures.stopped_in_time == started)} |"
     )
     add(
-        f"| {run.stack} | the whole sentence answered once | "
+        f"| {run.label} | the whole sentence answered once | "
         f"{figures.whole_once}/{figures.calls} calls | "
         f"{_verdict(figures.whole_once == figures.calls)} |"
     )
@@ -201,7 +201,7 @@ def _latency(summary: Summary) -> str:
 
 
 def _stack(add: Add, run: FeelRun) -> None:
-    add(f"### `{run.stack}` stack: {STACK_NAMES.get(run.stack, run.stack)}\n")
+    add(f"### `{run.label}`: {STACK_NAMES.get(run.stack, run.stack)}\n")
     if run.unavailable:
         add(f"**Could not be measured**: {run.unavailable}.\n")
         return

@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def parse_options(
-    description: str | None, feel_probes: int, feel_offline_probes: int
+    description: str | None, feel_probes: int, feel_offline_probes: int, feel_crowd_rounds: int
 ) -> argparse.Namespace:
     """The options `python -m bench` was run with (its output file resolved)."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=description)
@@ -33,6 +33,14 @@ def parse_options(
         "--feel-offline-probes",
         type=int,
         help=f"hesitations and backchannels on the offline stack (default {feel_offline_probes})",
+    )
+    parser.add_argument(
+        "--feel-crowd-rounds",
+        type=int,
+        help=(
+            "rounds of mm-hmm, okay, two coughs and a hesitation on the offline stack, "
+            f"several calls at once (default {feel_crowd_rounds}, quick 1; 0 skips)"
+        ),
     )
     parser.add_argument(
         "--feel-calls", type=Path, help="also write each feel call's conversation to this folder"

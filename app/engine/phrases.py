@@ -3,6 +3,12 @@
 A greeting that waits on TTS costs the caller a pause at "hello"; from the cache its first
 frame leaves as soon as the stream starts. Keys hold the TTS, voice, format and exact text,
 so a changed first message or voice is simply a new entry; the oldest entries are evicted.
+
+Calls that miss the same phrase at once (a campaign's calls answered together, after the
+greeting changed) share one synthesis, a `_Flight`: each hears its audio as it is made, from
+the start, and the phrase is synthesized to its end and kept even if every one of them hangs up
+or talks over it first. Without it, a hundred such calls asked the voice a hundred times, and
+on the offline voice (one synthesis at a time) the last greeting waited for all the others.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from pathlib import Path
 
 from app.audio.formats import AudioChunk, AudioFormat
 from app.engine.sentences import split_sentences
-from app.providers.base import TextToSpeech, close_stream
+from app.providers.base import ProviderError, TextToSpeech, close_stream
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +45,18 @@ class PhraseCache:
         self._directory = directory
         self._audio: OrderedDict[PhraseKey, tuple[AudioChunk, ...]] = OrderedDict()
         self._warming: set[asyncio.Task[None]] = set()
+        self._flights: dict[PhraseKey, _Flight] = {}
         self.hits = 0
-        self.misses = 0
+        self.misses = 0  # phrases synthesized because nobody held them
+        self.shared = 0  # misses that joined a synthesis already under way
 
     def voice(self, tts: TextToSpeech) -> CachedVoice:
         """`tts` seen through the cache: a drop-in `TextToSpeech` for fixed lines."""
         return CachedVoice(tts, self)
+
+    def in_flight(self) -> int:
+        """Phrases being synthesized now."""
+        return len(self._flights)
 
     def lookup(self, key: PhraseKey) -> tuple[AudioChunk, ...] | None:
         """The phrase if this process holds it (memory only: safe on the event loop)."""
@@ -61,6 +73,45 @@ class PhraseCache:
             if audio is not None:
                 self._remember(key, audio)
         return audio
+
+    def flight(
+        self, key: PhraseKey, tts: TextToSpeech, text: str, voice_id: str, audio_format: AudioFormat
+    ) -> _Flight:
+        """The synthesis of a phrase nobody holds: the one under way, or a new one."""
+        flight = self._flights.get(key)
+        if flight is not None:
+            self.shared += 1
+            return flight
+        held = self.lookup(key)  # a flight that ended while this call looked on disk
+        if held is not None:
+            self.hits += 1
+            return _Flight.landed(held)
+        self.misses += 1
+        flight = self._flights[key] = _Flight()
+        task = asyncio.get_running_loop().create_task(
+            self._fly(key, flight, tts.synthesize(text, voice_id, audio_format))
+        )
+        self._warming.add(task)
+        task.add_done_callback(self._warming.discard)
+        return flight
+
+    async def _fly(
+        self, key: PhraseKey, flight: _Flight, stream: AsyncIterator[AudioChunk]
+    ) -> None:
+        try:
+            async for chunk in stream:
+                flight.add(chunk)
+            # Kept before the flight ends: a call that misses it from now on finds it.
+            await self.store(key, tuple(flight.chunks))
+        except Exception as error:
+            flight.fail(error)
+        except asyncio.CancelledError:  # the node is stopping
+            flight.fail(ProviderError(key[0], "the phrase's synthesis was stopped"))
+            raise
+        finally:
+            await close_stream(stream)
+            del self._flights[key]
+            flight.finish()
 
     async def store(self, key: PhraseKey, audio: tuple[AudioChunk, ...]) -> None:
         self._remember(key, audio)
@@ -132,6 +183,52 @@ class PhraseCache:
             log.warning("could not pre-synthesize a phrase: %r", error)
 
 
+class _Flight:
+    """One phrase being synthesized: its audio so far, for every call that listens to it."""
+
+    def __init__(self) -> None:
+        self.chunks: list[AudioChunk] = []
+        self._error: Exception | None = None
+        self._done = False
+        self._more = asyncio.Event()
+
+    @classmethod
+    def landed(cls, audio: tuple[AudioChunk, ...]) -> _Flight:
+        flight = cls()
+        flight.chunks.extend(audio)
+        flight.finish()
+        return flight
+
+    def add(self, chunk: AudioChunk) -> None:
+        self.chunks.append(chunk)
+        self._wake()
+
+    def fail(self, error: Exception) -> None:
+        self._error = error
+
+    def finish(self) -> None:
+        self._done = True
+        self._wake()
+
+    def _wake(self) -> None:
+        self._more.set()
+        self._more = asyncio.Event()
+
+    async def listen(self) -> AsyncIterator[AudioChunk]:
+        """The audio from its start, as it is made; the voice's error if it failed."""
+        heard = 0
+        while True:
+            more = self._more
+            while heard < len(self.chunks):
+                yield self.chunks[heard]
+                heard += 1
+            if self._done:
+                if self._error is not None:
+                    raise self._error
+                return
+            await more.wait()
+
+
 class CachedVoice:
     def __init__(self, tts: TextToSpeech, cache: PhraseCache) -> None:
         self._tts = tts
@@ -151,14 +248,6 @@ class CachedVoice:
             for chunk in cached:
                 yield chunk
             return
-        self._cache.misses += 1
-        produced: list[AudioChunk] = []
-        stream = self._tts.synthesize(text, voice_id, audio_format)
-        try:
-            async for chunk in stream:
-                produced.append(chunk)
-                yield chunk
-        finally:
-            await close_stream(stream)
-        # Only a phrase synthesized to its end is kept (a barge-in cuts it short).
-        await self._cache.store(key, tuple(produced))
+        flight = self._cache.flight(key, self._tts, text, voice_id, audio_format)
+        async for chunk in flight.listen():
+            yield chunk

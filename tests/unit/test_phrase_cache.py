@@ -5,9 +5,19 @@ import pytest
 
 from app.audio.formats import MULAW_8K
 from app.engine.phrases import PhraseCache
+from app.providers.base import ProviderError
 from tests.fakes.providers import ToneTextToSpeech
 
 pytestmark = pytest.mark.unit
+
+
+async def wait_for_flights(cache: PhraseCache) -> None:
+    """Until every synthesis the cache started has ended."""
+    for _ in range(200):
+        if not cache.in_flight():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("a phrase's synthesis never ended")
 
 
 async def collect(cache: PhraseCache, tts: ToneTextToSpeech, text: str) -> bytes:
@@ -36,14 +46,56 @@ async def test_another_worker_process_finds_the_phrase_on_disk(tmp_path: Path) -
     assert not partials
 
 
-async def test_a_phrase_cut_short_is_not_cached() -> None:
+async def test_a_phrase_its_caller_talked_over_is_still_made_whole_and_kept() -> None:
     tts = ToneTextToSpeech(first_byte_delay_s=0)
     cache = PhraseCache()
     voice = cache.voice(tts)
-    stream = voice.synthesize("A long sentence to be interrupted.", "joe", tts.FORMAT)
+    text = "A long sentence to be interrupted."
+    stream = voice.synthesize(text, "joe", tts.FORMAT)
     await anext(stream)
     await stream.aclose()
-    assert cache.lookup(("tone", "joe", tts.FORMAT, "A long sentence to be interrupted.")) is None
+    await wait_for_flights(cache)
+    whole = await collect(PhraseCache(), ToneTextToSpeech(first_byte_delay_s=0), text)
+    kept = cache.lookup(("tone", "joe", tts.FORMAT, text))
+    assert kept is not None
+    assert b"".join(chunk.data for chunk in kept) == whole
+    assert tts.spoken == [text]
+
+
+async def test_calls_that_miss_a_phrase_at_once_share_one_synthesis() -> None:
+    tts = ToneTextToSpeech(first_byte_delay_s=0.05)
+    cache = PhraseCache()
+    said = await asyncio.gather(*(collect(cache, tts, "Hello there.") for _ in range(100)))
+    assert len(set(said)) == 1
+    assert said[0]
+    assert tts.spoken == ["Hello there."]
+    assert (cache.misses, cache.shared) == (1, 99)
+
+
+async def test_a_call_that_joins_late_hears_the_phrase_from_its_start() -> None:
+    tts = ToneTextToSpeech(first_byte_delay_s=0, chunk_ms=20)
+    cache = PhraseCache()
+    voice = cache.voice(tts)
+    first = voice.synthesize("Hello there, and welcome.", "joe", tts.FORMAT)
+    opening = [await anext(first), await anext(first)]
+    late = await collect(cache, tts, "Hello there, and welcome.")
+    rest = [chunk async for chunk in first]
+    assert late == b"".join(chunk.data for chunk in opening + rest)
+    assert cache.shared == 1
+
+
+async def test_a_voice_that_fails_fails_every_call_that_shared_it() -> None:
+    tts = ToneTextToSpeech(first_byte_delay_s=0.02, fail_on="Hello")
+    cache = PhraseCache()
+    outcomes = await asyncio.gather(
+        *(collect(cache, tts, "Hello there.") for _ in range(3)), return_exceptions=True
+    )
+    assert all(isinstance(outcome, ProviderError) for outcome in outcomes)
+    assert cache.lookup(("tone", "joe", tts.FORMAT, "Hello there.")) is None
+    # The next call asks the voice again.
+    tts.fail_on = None
+    assert await collect(cache, tts, "Hello there.")
+    assert cache.misses == 2
 
 
 async def test_calls_that_miss_the_same_phrase_at_once_each_store_it(

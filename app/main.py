@@ -110,6 +110,7 @@ def create_app(
             loading.cancel()
         for session in list(runtime.live_calls.values()):
             await session.close("service_shutdown")
+        await runtime.phrases.aclose()
         await asyncio.to_thread(runtime.recordings.stop)
         await runtime.live.stop()
         await node.stop()

@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 
 PhraseKey = tuple[str, str, AudioFormat, str]
 
-# Numbers this process's partial files: calls that missed the same phrase at once write it at
-# the same time, each to a file of its own.
+# Numbers this process's partial files: a phrase written again while it is being written (it
+# was evicted from memory meanwhile) goes to a file of its own.
 _WRITES = itertools.count()
 
 
@@ -55,8 +55,8 @@ class PhraseCache:
         return CachedVoice(tts, self)
 
     def in_flight(self) -> int:
-        """Phrases being synthesized now."""
-        return len(self._flights)
+        """Syntheses still running here, a phrase's write to disk included."""
+        return len(self._warming)
 
     def lookup(self, key: PhraseKey) -> tuple[AudioChunk, ...] | None:
         """The phrase if this process holds it (memory only: safe on the event loop)."""
@@ -76,47 +76,65 @@ class PhraseCache:
 
     def flight(
         self, key: PhraseKey, tts: TextToSpeech, text: str, voice_id: str, audio_format: AudioFormat
-    ) -> _Flight:
-        """The synthesis of a phrase nobody holds: the one under way, or a new one."""
+    ) -> tuple[_Flight, bool]:
+        """The synthesis of a phrase nobody holds, and whether this call joined it: the one
+        under way (joined), or a new one on this call's voice."""
         flight = self._flights.get(key)
         if flight is not None:
             self.shared += 1
-            return flight
+            return flight, True
         held = self.lookup(key)  # a flight that ended while this call looked on disk
         if held is not None:
             self.hits += 1
-            return _Flight.landed(held)
+            return _Flight.landed(key[0], held), False
         self.misses += 1
-        flight = self._flights[key] = _Flight()
-        task = asyncio.get_running_loop().create_task(
-            self._fly(key, flight, tts.synthesize(text, voice_id, audio_format))
-        )
+        flight = _Flight(key[0])
+        stream = tts.synthesize(text, voice_id, audio_format)
+        task = asyncio.get_running_loop().create_task(self._fly(key, flight, stream))
+        self._flights[key] = flight
         self._warming.add(task)
         task.add_done_callback(self._warming.discard)
-        return flight
+        return flight, False
 
     async def _fly(
         self, key: PhraseKey, flight: _Flight, stream: AsyncIterator[AudioChunk]
     ) -> None:
         try:
-            async for chunk in stream:
-                flight.add(chunk)
-            # Kept before the flight ends: a call that misses it from now on finds it.
-            await self.store(key, tuple(flight.chunks))
+            try:
+                async for chunk in stream:
+                    flight.add(chunk)
+            finally:
+                await close_stream(stream)
         except Exception as error:
+            log.warning("could not synthesize the phrase %r: %r", key[3][:60], error)
             flight.fail(error)
         except asyncio.CancelledError:  # the node is stopping
             flight.fail(ProviderError(key[0], "the phrase's synthesis was stopped"))
             raise
         finally:
-            await close_stream(stream)
-            del self._flights[key]
+            # Whatever happened above, nobody waits on a failed flight, nor joins it.
+            self._flights.pop(key, None)
+            if flight.failed:
+                flight.finish()
+        if flight.failed:
+            return
+        # Kept before the flight ends, in memory and on disk, so that a call that misses it
+        # from now on finds it here or in another worker process; the listeners have all the
+        # audio by then, and a stop during the write does not take it from them.
+        audio = tuple(flight.chunks)
+        self._remember(key, audio)
+        try:
+            if self._directory is not None:
+                await asyncio.to_thread(self._write, key, audio)
+        finally:
             flight.finish()
 
-    async def store(self, key: PhraseKey, audio: tuple[AudioChunk, ...]) -> None:
-        self._remember(key, audio)
-        if self._directory is not None:
-            await asyncio.to_thread(self._write, key, audio)
+    async def aclose(self) -> None:
+        """Stop the syntheses under way (the node is stopping); their listeners get an error."""
+        tasks = list(self._warming)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _remember(self, key: PhraseKey, audio: tuple[AudioChunk, ...]) -> None:
         self._audio[key] = audio
@@ -186,18 +204,23 @@ class PhraseCache:
 class _Flight:
     """One phrase being synthesized: its audio so far, for every call that listens to it."""
 
-    def __init__(self) -> None:
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
         self.chunks: list[AudioChunk] = []
         self._error: Exception | None = None
         self._done = False
         self._more = asyncio.Event()
 
     @classmethod
-    def landed(cls, audio: tuple[AudioChunk, ...]) -> _Flight:
-        flight = cls()
+    def landed(cls, provider: str, audio: tuple[AudioChunk, ...]) -> _Flight:
+        flight = cls(provider)
         flight.chunks.extend(audio)
         flight.finish()
         return flight
+
+    @property
+    def failed(self) -> bool:
+        return self._error is not None
 
     def add(self, chunk: AudioChunk) -> None:
         self.chunks.append(chunk)
@@ -215,7 +238,9 @@ class _Flight:
         self._more = asyncio.Event()
 
     async def listen(self) -> AsyncIterator[AudioChunk]:
-        """The audio from its start, as it is made; the voice's error if it failed."""
+        """The audio from its start, as it is made; a `ProviderError` of its own to each
+        listener if the voice failed (one error object raised in many calls would gather all
+        their stacks)."""
         heard = 0
         while True:
             more = self._more
@@ -224,7 +249,7 @@ class _Flight:
                 heard += 1
             if self._done:
                 if self._error is not None:
-                    raise self._error
+                    raise ProviderError(self.provider, str(self._error)) from self._error
                 return
             await more.wait()
 
@@ -248,6 +273,24 @@ class CachedVoice:
             for chunk in cached:
                 yield chunk
             return
-        flight = self._cache.flight(key, self._tts, text, voice_id, audio_format)
-        async for chunk in flight.listen():
-            yield chunk
+        flight, joined = self._cache.flight(key, self._tts, text, voice_id, audio_format)
+        heard = 0
+        audio = flight.listen()
+        try:
+            async for chunk in audio:
+                heard += 1
+                yield chunk
+        except ProviderError:
+            if not joined or heard:
+                raise
+            # The synthesis this call joined failed before any audio, on the voice of the call
+            # that started it (another organization's key or breaker, say): this call's own
+            # voice, and its fallbacks, try once more.
+            stream = self._tts.synthesize(text, voice_id, audio_format)
+            try:
+                async for chunk in stream:
+                    yield chunk
+            finally:
+                await close_stream(stream)
+        finally:
+            await close_stream(audio)

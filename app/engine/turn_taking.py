@@ -218,6 +218,7 @@ class TurnTaking:
             # frame. Words said over the agent are left to the next frame's interruption rules.
             if (
                 turn.text
+                and self._user_turn is turn
                 and not self._interruptions.holding
                 and not self._interruptions.is_probe(turn)
             ):

@@ -8,7 +8,9 @@ written a first piece the voice can speak (a sentence, or a clause of `FIRST_CLA
 the engine's sentence cutter hands the voice its first piece) waits between tokens while any
 voice of the process is synthesizing, at most `MAX_WAIT_S` per token and `MAX_WAIT_PER_REPLY_S`
 per reply, so that a process whose voice never rests still writes every reply. A generation
-still writing its first piece never waits: its own caller is waiting for it.
+still writing its first piece never waits: its own caller is waiting for it. Nor does one
+while other work waits for the model's one thread (another call's reply or prompt), nor one
+that is writing a tool call (`TOOL_CALL_OPENINGS`): nothing of it is spoken.
 
 Process-wide by nature (the cores are), so one `LocalCores` per process: `LOCAL_CORES`.
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 # Where the engine's sentence cutter (app/engine/sentences.py) ends an answer's first piece: at
@@ -25,6 +27,8 @@ from contextlib import contextmanager
 SENTENCE_ENDS = frozenset(".?!")
 CLAUSE_BREAKS = frozenset(",;:—")
 FIRST_CLAUSE_CHARS = 24
+# How a reply that is a tool call begins (Qwen's `<tool_call>`, a bare or fenced JSON object).
+TOOL_CALL_OPENINGS = ("<", "{", "[", "`")
 MAX_WAIT_S = 0.15
 MAX_WAIT_PER_REPLY_S = 1.0
 
@@ -40,6 +44,7 @@ class LocalCores:
         self._voices_quiet = threading.Event()
         self._voices_quiet.set()
         self.waits = 0  # times a generation waited for a voice (read by tests and benches)
+        self.entered = threading.Event()  # set when a voice begins (for tests)
 
     @contextmanager
     def synthesizing(self) -> Iterator[None]:
@@ -47,6 +52,7 @@ class LocalCores:
         with self._lock:
             self._voices += 1
             self._voices_quiet.clear()
+        self.entered.set()
         try:
             yield
         finally:
@@ -55,15 +61,17 @@ class LocalCores:
                 if self._voices == 0:
                     self._voices_quiet.set()
 
-    def reply_pacer(self) -> ReplyPacer:
-        """For one generation: call its `wrote(text)` after each piece of text it delivers."""
-        return ReplyPacer(self)
+    def reply_pacer(self, others_waiting: Callable[[], bool] = lambda: False) -> ReplyPacer:
+        """For one generation: call its `wrote(text)` after each piece of text it delivers;
+        `others_waiting` says whether other work waits for the thread the generation holds."""
+        return ReplyPacer(self, others_waiting)
 
     def _wait_for_voices(self, limit_s: float) -> float:
         if self._voices_quiet.is_set():
             return 0.0
         started = time.perf_counter()
-        self.waits += 1
+        with self._lock:
+            self.waits += 1
         self._voices_quiet.wait(limit_s)
         return time.perf_counter() - started
 
@@ -71,15 +79,25 @@ class LocalCores:
 class ReplyPacer:
     """One reply's side of `LocalCores`: it waits for voices once its first piece is written."""
 
-    def __init__(self, cores: LocalCores) -> None:
+    def __init__(self, cores: LocalCores, others_waiting: Callable[[], bool]) -> None:
         self._cores = cores
+        self._others_waiting = others_waiting
         self._first_piece_written = False
+        self._tool_call = False
         self._chars = 0
         self._waited_s = 0.0
 
     def wrote(self, text: str) -> None:
+        if self._tool_call:
+            return
+        opening = self._chars == 0 and text.lstrip().startswith(TOOL_CALL_OPENINGS)
+        if opening or "<" in text:  # a tool call, at the start or after a few words
+            self._tool_call = True
+            return
         if not self._first_piece_written:
             for char in text:
+                if self._chars == 0 and char.isspace():
+                    continue
                 self._chars += 1
                 if char in SENTENCE_ENDS or (
                     char in CLAUSE_BREAKS and self._chars > FIRST_CLAUSE_CHARS
@@ -87,7 +105,7 @@ class ReplyPacer:
                     self._first_piece_written = True
             return
         budget = self._cores.max_wait_per_reply_s - self._waited_s
-        if budget > 0:
+        if budget > 0 and not self._others_waiting():
             self._waited_s += self._cores._wait_for_voices(min(self._cores.max_wait_s, budget))
 
 

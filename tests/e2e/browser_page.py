@@ -102,9 +102,9 @@ def write_microphone_wav(path: Path, pcm16: bytes) -> Path:
 
 
 def launch_chromium(playwright: Playwright, microphone_wav: Path | None = None) -> Browser:
-    """Headless Debian Chromium, microphone permission granted; its microphone plays
-    `microphone_wav` once when a page opens it, or is the cued microphone's
-    (`use_cued_microphone`) in the contexts that install it."""
+    """Headless Debian Chromium. With `microphone_wav`, microphone permission is granted and
+    the microphone plays the file once when a page opens it; without, a context that needs a
+    microphone installs the cued one (`use_cued_microphone`), which asks no permission."""
     if not CHROMIUM.exists():
         pytest.fail(
             f"{CHROMIUM} is missing: run scripts/ensure_browser.sh (apt-get install -y chromium)"

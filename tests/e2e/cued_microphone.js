@@ -39,7 +39,11 @@
       source.connect(destination);
       const played = new Promise(resolve => source.addEventListener("ended", resolve));
       source.start();
-      await played;
+      const seconds = pcm.length / sampleRate + 10;
+      const late = new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`not played within ${seconds} s`)), seconds * 1000),
+      );
+      await Promise.race([played, late]);
     },
   };
 })();

@@ -186,9 +186,12 @@ def test_public_agent_talks_runs_a_client_tool_ends_and_is_saved(
         "es => es.some(e => e.kind === 'mode' && e.data.mode === 'speaking')",
         5,
     )
+    # Listening for half a second: the greeting has played out (a gap in a loaded machine's
+    # audio would flip the mode back to speaking within it).
     tab.wait_for(
         "the greeting to finish playing",
-        "es => es.filter(e => e.kind === 'mode').at(-1).data.mode === 'listening'",
+        "es => { const last = es.filter(e => e.kind === 'mode').at(-1);"
+        " return last.data.mode === 'listening' && performance.now() - last.at_ms > 500; }",
         10,
     )
     # The caller asks; the agent shows the hours on screen (a client tool), then answers.

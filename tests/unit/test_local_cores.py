@@ -57,6 +57,7 @@ def test_the_wait_ends_when_the_voice_is_done() -> None:
 
     thread = threading.Thread(target=voice)
     thread.start()
+    assert cores.entered.wait(5.0)
     pacer = cores.reply_pacer()
     pacer.wrote("Yes.")
     started = time.perf_counter()
@@ -65,6 +66,31 @@ def test_the_wait_ends_when_the_voice_is_done() -> None:
     waited = time.perf_counter() - started
     thread.join()
     assert 0.02 < waited < 2.0  # woken by the voice, not by the 5 s limit
+
+
+def test_a_reply_does_not_wait_while_other_work_waits_for_its_thread() -> None:
+    cores = LocalCores()
+    queue = ["another call's reply"]
+    pacer = cores.reply_pacer(lambda: bool(queue))
+    with cores.synthesizing():
+        pacer.wrote("We open at nine.")
+        started = time.perf_counter()
+        pacer.wrote(" On")
+        assert time.perf_counter() - started < 0.05
+        queue.clear()
+        pacer.wrote(" Saturdays")
+    assert cores.waits == 1
+
+
+def test_a_tool_call_is_never_held_back() -> None:
+    cores = LocalCores()
+    with cores.synthesizing():
+        opening = ["<tool_call>", '\n{"name": "book",', ' "arguments": {"day": "Friday"}}']
+        assert write(opening, cores) < 0.05
+        after_words = ["Let me book that.", " <", "tool_call>", '{"name": "x",', " more"]
+        assert write(after_words, cores) < 0.05
+        assert write(['{"name": "end_call", "arguments": {}}', " more"], cores) < 0.05
+    assert cores.waits == 0
 
 
 def test_a_voice_that_never_rests_costs_a_reply_at_most_its_budget() -> None:

@@ -116,6 +116,10 @@ class LlamaLanguageModel:
             calls_tools=calls_tools,
         )
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama-llm")
+        # Work handed to that thread, and work it has begun (each written by one thread only):
+        # a reply that could let the voices go first does not while other calls' work waits.
+        self._submitted = 0
+        self._begun = 0
         self.generations_cancelled = 0
         self.last_prompt_tokens_evaluated = 0
         log.info("llama model %s loaded in %.2f s", path.name, self.load_seconds)
@@ -164,9 +168,14 @@ class LlamaLanguageModel:
         on 2 cores, against the 3 s first-token timeout)."""
         if self._cache is not None:
             loop = asyncio.get_running_loop()
+            self._submitted += 1
             await loop.run_in_executor(self._executor, self._prefill, list(messages), list(tools))
 
+    def _others_waiting(self) -> bool:
+        return self._submitted > self._begun
+
     def _prefill(self, messages: list[ChatMessage], tools: list[ToolSpec]) -> None:
+        self._begun += 1
         assert self._cache is not None
         system, _ = self._prompt.tokens(messages, tools, self.default_max_tokens, self._n_ctx)
         if system:
@@ -200,6 +209,7 @@ class LlamaLanguageModel:
                 loop.call_soon_threadsafe(queue.put_nowait, item)
 
         max_tokens = options.max_tokens or self.default_max_tokens
+        self._submitted += 1
         loop.run_in_executor(
             self._executor,
             self._generate_in_thread,
@@ -232,6 +242,7 @@ class LlamaLanguageModel:
         deliver: Callable[[object], None],
         grammar: LlamaGrammar | None,
     ) -> None:
+        self._begun += 1
         try:
             if not stop.is_set():
                 self._generate(messages, tools, max_tokens, temperature, stop, deliver, grammar)
@@ -260,7 +271,7 @@ class LlamaLanguageModel:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         # A spoken reply lets the voices synthesize first once its first piece is out; an
         # analysis under a grammar is nobody's first audio and waits for no one either way.
-        pacer = LOCAL_CORES.reply_pacer() if grammar is None else None
+        pacer = LOCAL_CORES.reply_pacer(self._others_waiting) if grammar is None else None
         # Under a grammar the penalty only reorders the tokens the grammar allows, so JSON's
         # repeated quotes and braces are safe; a stronger one keeps a small model's free text
         # (an analysis summary) from looping.
@@ -281,6 +292,9 @@ class LlamaLanguageModel:
                 deliver(text)
                 if pacer is not None:
                     pacer.wrote(text)
+                    if stop.is_set():  # talked over while it waited
+                        self.generations_cancelled += 1
+                        return
             if produced >= max_tokens or llm.n_tokens + 1 >= self._n_ctx:
                 break
         tail = decoder.decode(b"", final=True)

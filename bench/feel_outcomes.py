@@ -55,6 +55,15 @@ class ProbeCall:
     def event_kinds(self) -> Counter[str]:
         return Counter(e["kind"] for e in self.events)
 
+    @property
+    def model_failed(self) -> bool:
+        """Whether the language model failed an answer (a timeout, an error): the caller heard
+        the fallback line in its place, which no probe figure counts as a lost reply."""
+        return any(
+            e["kind"] == "provider_failed" and (e.get("data") or {}).get("role") == "llm"
+            for e in self.events
+        )
+
     def event_data(self, kind: str, key: str) -> list[float]:
         return [
             float(e["data"][key])

@@ -219,6 +219,11 @@ def _stack(add: Add, run: FeelRun) -> None:
         f'`end_of_speech_to_endpoint_ms`, turns ending in "?"): '
         f"{_latency(question_endpoint_waits(run.calls))}.\n"
     )
+    failed = sum(1 for call in run.calls if call.model_failed)
+    add(
+        f"Calls where the language model failed an answer (the fallback line said instead): "
+        f"{_pct(failed, len(run.calls))}.\n"
+    )
     if run.errors:
         add(f"Calls that failed: {len(run.errors)} (first: {run.errors[0]}).\n")
     if run.failed_reads:

@@ -51,13 +51,19 @@ class FeelRun:
 
     stack: str
     concurrency: int
-    label: str = ""  # how the report names the run: the stack, and its crowd if it has one
     vad: str = ""
     calls: list[ProbeCall] = field(default_factory=list)
     failed_reads: list[str] = field(default_factory=list)
     load_average: tuple[float, float, float] = (0.0, 0.0, 0.0)
     wall_s: float = 0.0
     unavailable: str = ""  # why the stack could not run, if it could not
+
+    @property
+    def label(self) -> str:
+        """How the report names the run: its stack, and its crowd on the offline stack."""
+        if self.stack == "scripted" or self.concurrency == 1:
+            return self.stack
+        return f"{self.stack}, {self.concurrency} at once"
 
     @property
     def errors(self) -> list[str]:
@@ -90,8 +96,7 @@ def crowd_plan(rounds: int) -> list[Probe]:
 async def run_feel(
     stack: str, plan: list[Probe], concurrency: int, say: Callable[[str], None] = print
 ) -> FeelRun:
-    label = stack if stack == "scripted" or concurrency == 1 else f"{stack}, {concurrency} at once"
-    run = FeelRun(stack=stack, concurrency=concurrency, label=label)
+    run = FeelRun(stack=stack, concurrency=concurrency)
     audio = caller_audio()
     timeouts = SCRIPTED_TIMEOUTS if stack == "scripted" else OFFLINE_TIMEOUTS
     started = time.monotonic()

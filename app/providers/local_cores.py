@@ -44,7 +44,6 @@ class LocalCores:
         self._voices_quiet = threading.Event()
         self._voices_quiet.set()
         self.waits = 0  # times a generation waited for a voice (read by tests and benches)
-        self.entered = threading.Event()  # set when a voice begins (for tests)
 
     @contextmanager
     def synthesizing(self) -> Iterator[None]:
@@ -52,7 +51,6 @@ class LocalCores:
         with self._lock:
             self._voices += 1
             self._voices_quiet.clear()
-        self.entered.set()
         try:
             yield
         finally:

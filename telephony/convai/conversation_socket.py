@@ -19,9 +19,8 @@ import asyncio
 import contextlib
 import logging
 from asyncio import FIRST_COMPLETED
-from dataclasses import dataclass, field
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from app.audio.formats import format_named
 from app.calls import lifecycle
@@ -33,73 +32,31 @@ from app.calls.overrides import (
 )
 from app.calls.runtime import VoiceRuntime
 from app.engine.conversation import CallContext
-from app.engine.session import CallSession
 from app.limits.calls import new_call_refusal
 from app.limits.rates import Refusal
 from app.observability.metrics import CALLS_REFUSED_DRAINING, MALFORMED_FRAMES
 from telephony.audio import InboundConverter
-from telephony.convai.client_events import (
-    ClientToolResult,
-    ContextualUpdate,
-    ConversationInitiation,
-    ConversationParser,
-    Feedback,
-    McpToolApprovalResult,
-    MultimodalMessage,
-    Pong,
-    UserActivity,
-    UserAudioChunk,
-    UserMessage,
+from telephony.convai.client_events import ConversationInitiation, ConversationParser
+from telephony.convai.client_frames import (
+    CHANNEL,
+    CONNECTION_LOST,
+    Conversation,
+    Gone,
+    receive_frame,
+    receive_loop,
 )
 from telephony.convai.resume import HeldConversations, ResumeRefusedError, new_resume_token
-from telephony.convai.server_events import render_error, render_initiation_metadata
+from telephony.convai.server_events import render_error
 from telephony.convai.transport import ConvaiTransport
 from telephony.convai.turn_metrics import tell_turn_metrics
 from telephony.json_frames import MalformedMessage
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "websocket"
 INITIATION_TIMEOUT_S = 10.0
 PING_INTERVAL_S = 5.0
-# Far above any real audio chunk (a second of 48 kHz PCM is 128 KiB as base64).
-MAX_FRAME_BYTES = 512 * 1024
-
-
-# A socket gone without a close frame: the connection dropped rather than being closed.
-ABNORMAL_CLOSURE = 1006
-NO_STATUS = 1005
-# Velox's own close code for a client that gave up a connection gone quiet and will resume it
-# (a browser cannot drop a socket without sending a close frame).
-CLIENT_WILL_RESUME = 4001
-LOST_CODES = frozenset({ABNORMAL_CLOSURE, CLIENT_WILL_RESUME})
-CONNECTION_LOST = "connection_lost"
-
-
-@dataclass
-class _Conversation:
-    session: CallSession
-    transport: ConvaiTransport
-    inbound: InboundConverter
-    text_only: bool
-    agent_id: str
-    output_name: str
-    input_name: str
-    resume_token: str
-    background: list[asyncio.Task[None]] = field(default_factory=list)
-
-    def metadata(self, resume_window_s: float) -> str:
-        return render_initiation_metadata(
-            self.session.context.call_id,
-            self.output_name,
-            self.input_name,
-            resume_token=self.resume_token if resume_window_s > 0 else None,
-            resume_window_s=resume_window_s,
-        )
-
-
 # This node's conversations waiting for their client to come back.
-HELD: HeldConversations[_Conversation] = HeldConversations()
+HELD: HeldConversations[Conversation] = HeldConversations()
 
 
 async def serve_conversation(
@@ -171,14 +128,14 @@ async def resume_conversation(
 async def _converse(
     websocket: WebSocket,
     parser: ConversationParser,
-    conversation: _Conversation,
+    conversation: Conversation,
     runtime: VoiceRuntime,
 ) -> None:
     """Receive from `websocket` until the conversation ends, or until its connection drops
     and the conversation is held (then either another socket takes it over, or it ends when
     the window passes)."""
     try:
-        reason = await _receive_loop(websocket, parser, conversation)
+        reason = await receive_loop(websocket, parser, conversation)
     except Exception as error:
         log.exception("conversation %s failed", conversation.session.context.call_id)
         conversation.session.log.event("transport_error", error=repr(error))
@@ -193,7 +150,7 @@ async def _converse(
     await _finish(conversation, reason, runtime)
 
 
-async def _held_until_resumed(conversation: _Conversation, window_s: float) -> bool:
+async def _held_until_resumed(conversation: Conversation, window_s: float) -> bool:
     """Hold the conversation for its client; True once a new socket took it."""
     session, call_id = conversation.session, conversation.session.context.call_id
     conversation.transport.detach()
@@ -223,11 +180,11 @@ async def _receive_initiation(
     """The client's first message, which must be its initiation; else an error and a close."""
     try:
         async with asyncio.timeout(INITIATION_TIMEOUT_S):
-            raw = await _receive_frame(websocket)
+            raw = await receive_frame(websocket)
     except TimeoutError:
         await _refuse(websocket, "no conversation_initiation_client_data within 10 s")
         return None
-    if isinstance(raw, _Gone):
+    if isinstance(raw, Gone):
         return None
     try:
         event = parser.parse(raw)
@@ -255,7 +212,7 @@ async def _start(
     runtime: VoiceRuntime,
     admission: Admission,
     initiation: ConversationInitiation,
-) -> _Conversation | None:
+) -> Conversation | None:
     try:
         config = apply_overrides(admission.config, initiation.overrides)
     except (OverrideNotAllowedError, InvalidOverrideError) as error:
@@ -298,7 +255,7 @@ async def _start(
     )
     transport.on_mark = session.on_mark
     tell_turn_metrics(session.log, transport)
-    conversation = _Conversation(
+    conversation = Conversation(
         session,
         transport,
         InboundConverter(format_named(input_name)),
@@ -322,90 +279,6 @@ async def _start(
     return conversation
 
 
-async def _receive_loop(
-    websocket: WebSocket, parser: ConversationParser, conversation: _Conversation
-) -> str:
-    session, transport = conversation.session, conversation.transport
-    while not session.closed:
-        raw = await _receive_frame(websocket)
-        if isinstance(raw, _Gone):
-            return CONNECTION_LOST if raw.code in LOST_CODES else "client_disconnected"
-        if len(raw) > MAX_FRAME_BYTES:
-            _reject(
-                conversation, "frame_too_large", f"frames are limited to {MAX_FRAME_BYTES} bytes"
-            )
-            continue
-        try:
-            event = parser.parse(raw)
-        except MalformedMessage as error:
-            _reject(conversation, error.reason, str(error))
-            continue
-        if isinstance(event, UserAudioChunk):
-            _push_audio(conversation, event.audio)
-        elif isinstance(event, Pong):
-            if not transport.on_pong(event.event_id):
-                session.log.count("unexpected_pongs")
-        elif isinstance(event, UserMessage):
-            await session.on_user_message(event.text)
-        elif isinstance(event, ContextualUpdate):
-            session.on_contextual_update(event.text)
-        elif isinstance(event, UserActivity):
-            session.on_user_activity()
-        elif isinstance(event, ClientToolResult):
-            session.on_client_tool_result(event.tool_call_id, event.result, event.is_error)
-        elif isinstance(event, Feedback):
-            session.log.event("feedback", score=event.score, event_id=event.event_id)
-        elif isinstance(event, MultimodalMessage | McpToolApprovalResult):
-            _reject(conversation, "unsupported", f"{type(event).__name__} is not supported")
-    return "agent_ended"
-
-
-def _push_audio(conversation: _Conversation, audio: bytes) -> None:
-    if conversation.text_only:
-        conversation.session.log.count("audio_in_text_only_conversation")
-        return
-    if conversation.inbound.wire_format.encoding == "pcm16" and len(audio) % 2:
-        _reject(conversation, "odd_pcm_length", "PCM16 audio must hold whole 2-byte samples")
-        return
-    for frame in conversation.inbound.push(audio):
-        conversation.session.push_audio(frame)
-
-
-def _reject(conversation: _Conversation, reason: str, message: str) -> None:
-    MALFORMED_FRAMES.labels(channel=CHANNEL, reason=reason).inc()
-    log.warning(
-        "conversation %s: bad frame skipped: %s", conversation.session.context.call_id, message
-    )
-    conversation.session.count_malformed(reason)
-    conversation.transport.send_error(message, 1008, error_type=reason)
-
-
-@dataclass(frozen=True, slots=True)
-class _Gone:
-    """The socket is closed; `code` is its close code (1006: dropped without a close frame)."""
-
-    code: int
-
-
-async def _receive_frame(websocket: WebSocket) -> str | bytes | _Gone:
-    """The next text or binary frame, or how the socket went away."""
-    try:
-        message = await websocket.receive()
-    except WebSocketDisconnect as gone:
-        return _Gone(gone.code)
-    except RuntimeError:
-        return _Gone(ABNORMAL_CLOSURE)
-    if message["type"] == "websocket.disconnect":
-        code = int(message.get("code") or 1000)
-        # uvicorn reports a close frame with its reason (possibly empty) and a connection lost
-        # after the handshake as 1005 without one: only the second is a drop.
-        if code == NO_STATUS and "reason" not in message:
-            code = ABNORMAL_CLOSURE
-        return _Gone(code)
-    text = message.get("text")
-    return text if text is not None else (message.get("bytes") or b"")
-
-
 async def _keep_alive(transport: ConvaiTransport) -> None:
     while not transport.closed:
         await asyncio.sleep(PING_INTERVAL_S)
@@ -421,7 +294,7 @@ async def _refuse(
         await websocket.close(code=code, reason=message[:120])
 
 
-async def _finish(conversation: _Conversation, reason: str, runtime: VoiceRuntime) -> None:
+async def _finish(conversation: Conversation, reason: str, runtime: VoiceRuntime) -> None:
     session, transport = conversation.session, conversation.transport
     await lifecycle.finish(runtime, session, reason)
     await transport.drain()

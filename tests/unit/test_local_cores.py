@@ -48,16 +48,17 @@ def test_a_long_first_clause_ends_the_first_piece_at_its_comma() -> None:
 
 def test_the_wait_ends_when_the_voice_is_done() -> None:
     cores = LocalCores(max_wait_s=5.0)
-    done = threading.Event()
+    began, done = threading.Event(), threading.Event()
 
     def voice() -> None:
         with cores.synthesizing():
+            began.set()
             done.wait()
             time.sleep(0.03)
 
     thread = threading.Thread(target=voice)
     thread.start()
-    assert cores.entered.wait(5.0)
+    assert began.wait(5.0)
     pacer = cores.reply_pacer()
     pacer.wrote("Yes.")
     started = time.perf_counter()

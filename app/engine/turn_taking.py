@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from app.engine.speech import SpeechChange
 from app.engine.timers import TimerAction
 from app.engine.turns import TurnState, UserTurn
+from app.providers.base import StartsFinalsEarly
 
 if TYPE_CHECKING:
     from app.config.agent import AgentConfig
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
     from app.providers.registry import ProviderSet
 
 WATCHDOG_INTERVAL_S = 0.1
+# Quiet this long inside the caller's speech lets a recognizer whose final costs a decode
+# (Whisper: 50-100 ms) start it, so the final lands about when the pause (the segmenter's
+# `pause_ms`, 160) is confirmed. Shorter wastes more decodes on gaps between words.
+EARLY_FINAL_QUIET_MS = 60
 
 
 class TurnTaking:
@@ -83,6 +88,12 @@ class TurnTaking:
                 self._user_turn.awaiting_final = True
                 self._user_turn.finalize_requested_ms = self._segmenter.now_ms
                 await stt.finalize()
+            elif (
+                self._segmenter.in_speech
+                and self._segmenter.silence_ms() == EARLY_FINAL_QUIET_MS
+                and isinstance(stt, StartsFinalsEarly)
+            ):
+                await stt.caller_pausing()
             await self._on_caller_audio()
             self._tick()
 

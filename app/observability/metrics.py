@@ -190,9 +190,10 @@ LLM_MALFORMED_TOOL_CALLS = Counter(
 )
 OFFLINE_STT_DECODES = Counter(
     "velox_offline_stt_decodes",
-    "Offline (Whisper) decodes by kind (interim, final) and what became of them: decoded, "
-    "failed, or an interim dropped unrun (stale under load, replaced by a newer one, withdrawn "
-    "by a final)",
+    "Offline (Whisper) decodes by kind (interim, final, early: a final started when the caller "
+    "went quiet) and what became of them: decoded, failed, an interim dropped unrun (stale under "
+    "load, replaced by a newer one, withdrawn by a final), an early one withdrawn unrun or "
+    "unused because the caller spoke on",
     ["kind", "result"],
     registry=REGISTRY,
 )

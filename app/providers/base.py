@@ -82,6 +82,19 @@ class SttStream(Protocol):
 
 
 @runtime_checkable
+class StartsFinalsEarly(Protocol):
+    """A recognizer whose final costs a decode after the pause (Whisper) may start it sooner.
+
+    `caller_pausing()` comes once per stretch of quiet inside the caller's speech, well before
+    that quiet is a pause: the recognizer may start on the words so far. Either `finalize()`
+    follows with no speech between (the early start then stands for the final), or the caller
+    speaks on and a later stretch of quiet calls it again.
+    """
+
+    async def caller_pausing(self) -> None: ...
+
+
+@runtime_checkable
 class SpeechToText(Protocol):
     @property
     def name(self) -> str: ...

@@ -3,14 +3,15 @@
 On two cores, Piper synthesizes a first clause ("Sure, we open at nine.") in about 75 ms alone
 and in about 250 ms while llama.cpp writes the rest of the reply on both cores: the caller
 waits for that first audio, while the rest of the reply is not needed for seconds (the model
-writes about 75 tokens a second, the voice speaks about 3). So a generation that has already
-written a first piece the voice can speak (a sentence, or a clause of `FIRST_CLAUSE_CHARS`, as
-the engine's sentence cutter hands the voice its first piece) waits between tokens while any
-voice of the process is synthesizing, at most `MAX_WAIT_S` per token and `MAX_WAIT_PER_REPLY_S`
-per reply, so that a process whose voice never rests still writes every reply. A generation
-still writing its first piece never waits: its own caller is waiting for it. Nor does one
-while other work waits for the model's one thread (another call's reply or prompt), nor one
-that is writing a tool call (`TOOL_CALL_OPENINGS`): nothing of it is spoken.
+writes about 75 tokens a second, the voice speaks about 3 words). So a generation that has
+already written a first piece the voice can speak (a sentence, or a clause of
+`FIRST_CLAUSE_CHARS`, as the engine's sentence cutter hands the voice its first piece) is
+`patient`: the model's thread may wait between its tokens while any voice of the process is
+synthesizing, at most `MAX_WAIT_S` at a time and `MAX_WAIT_PER_REPLY_S` per reply, so that a
+process whose voice never rests still writes every reply. A generation still writing its first
+piece is `urgent`: its own caller is waiting for it. One writing a tool call
+(`TOOL_CALL_OPENINGS`) stays urgent: nothing of it is spoken, and its caller waits for the tool.
+The model's scheduler (`app/providers/llama/scheduler.py`) decides with these when to wait.
 
 Process-wide by nature (the cores are), so one `LocalCores` per process: `LOCAL_CORES`.
 """
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 # Where the engine's sentence cutter (app/engine/sentences.py) ends an answer's first piece: at
@@ -59,13 +60,16 @@ class LocalCores:
                 if self._voices == 0:
                     self._voices_quiet.set()
 
-    def reply_pacer(self, others_waiting: Callable[[], bool] = lambda: False) -> ReplyPacer:
-        """For one generation: call its `wrote(text)` after each piece of text it delivers;
-        `others_waiting` says whether other work waits for the thread the generation holds."""
-        return ReplyPacer(self, others_waiting)
+    def reply_pacer(self) -> ReplyPacer:
+        """For one generation: call its `wrote(text)` after each piece of text it delivers."""
+        return ReplyPacer(self)
 
-    def _wait_for_voices(self, limit_s: float) -> float:
-        if self._voices_quiet.is_set():
+    def voices_busy(self) -> bool:
+        return not self._voices_quiet.is_set()
+
+    def wait_for_voices(self, limit_s: float) -> float:
+        """Wait until no voice synthesizes, at most `limit_s`; the seconds waited."""
+        if self._voices_quiet.is_set() or limit_s <= 0:
             return 0.0
         started = time.perf_counter()
         with self._lock:
@@ -75,15 +79,30 @@ class LocalCores:
 
 
 class ReplyPacer:
-    """One reply's side of `LocalCores`: it waits for voices once its first piece is written."""
+    """One reply's side of `LocalCores`: urgent until its first piece is written, then patient
+    while its budget for waiting lasts."""
 
-    def __init__(self, cores: LocalCores, others_waiting: Callable[[], bool]) -> None:
+    def __init__(self, cores: LocalCores) -> None:
         self._cores = cores
-        self._others_waiting = others_waiting
         self._first_piece_written = False
         self._tool_call = False
         self._chars = 0
         self._waited_s = 0.0
+
+    @property
+    def urgent(self) -> bool:
+        return not self._first_piece_written
+
+    @property
+    def patient(self) -> bool:
+        return self._first_piece_written and not self._tool_call and self.budget_left_s > 0
+
+    @property
+    def budget_left_s(self) -> float:
+        return self._cores.max_wait_per_reply_s - self._waited_s
+
+    def waited(self, seconds: float) -> None:
+        self._waited_s += seconds
 
     def wrote(self, text: str) -> None:
         if self._tool_call:
@@ -92,19 +111,17 @@ class ReplyPacer:
         if opening or "<" in text:  # a tool call, at the start or after a few words
             self._tool_call = True
             return
-        if not self._first_piece_written:
-            for char in text:
-                if self._chars == 0 and char.isspace():
-                    continue
-                self._chars += 1
-                if char in SENTENCE_ENDS or (
-                    char in CLAUSE_BREAKS and self._chars > FIRST_CLAUSE_CHARS
-                ):
-                    self._first_piece_written = True
+        if self._first_piece_written:
             return
-        budget = self._cores.max_wait_per_reply_s - self._waited_s
-        if budget > 0 and not self._others_waiting():
-            self._waited_s += self._cores._wait_for_voices(min(self._cores.max_wait_s, budget))
+        for char in text:
+            if self._chars == 0 and char.isspace():
+                continue
+            self._chars += 1
+            if char in SENTENCE_ENDS or (
+                char in CLAUSE_BREAKS and self._chars > FIRST_CLAUSE_CHARS
+            ):
+                self._first_piece_written = True
+                return
 
 
 LOCAL_CORES = LocalCores()

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from app.engine.turns import UserTurn
+from app.observability.metrics import REGISTRY
 from app.providers.base import Transcript
 from app.providers.whisper.stt import WhisperSpeechToText, WhisperSttStream
 from bench.utterances import espeak_pcm16, peak_normalized
@@ -193,4 +194,45 @@ async def test_short_answers_are_heard(whisper: WhisperSpeechToText) -> None:
         await stream.finalize()
         heard.append(words((await next_final(stream)).text))
     assert heard == [["no"], ["okay"]]
+    await stream.aclose()
+
+
+def decodes(kind: str, result: str) -> float:
+    """Whisper decodes of a kind, and what became of them, counted in this process so far."""
+    labels = {"kind": kind, "result": result}
+    return REGISTRY.get_sample_value("velox_offline_stt_decodes_total", labels) or 0.0
+
+
+async def test_a_final_started_when_the_caller_went_quiet_stands_for_the_final(
+    whisper: WhisperSpeechToText,
+) -> None:
+    stream = await whisper.open_stream("en")
+    finals_before, early_before = decodes("final", "decoded"), decodes("early", "decoded")
+    await push(stream, over_the_phone(LINE + speak("What are your opening hours on Saturday?")))
+    await push(stream, silence(0.06))
+    await stream.caller_pausing()
+    await push(stream, silence(0.1))  # the pause is confirmed meanwhile
+    await stream.finalize()
+    final = await next_final(stream)
+    assert {"hours", "saturday"} <= set(words(final.text)), final
+    # One decode, the early one: the pause added nothing to decode.
+    assert decodes("early", "decoded") - early_before == 1
+    assert decodes("final", "decoded") == finals_before
+    await stream.aclose()
+
+
+async def test_words_after_the_quiet_are_decoded_with_the_rest(
+    whisper: WhisperSpeechToText,
+) -> None:
+    stream = await whisper.open_stream("en")
+    discarded_before = decodes("early", "unused") + decodes("early", "withdrawn")
+    await push(stream, over_the_phone(LINE + speak("I would like to make")))
+    await push(stream, silence(0.06))
+    await stream.caller_pausing()
+    await push(stream, over_the_phone(speak("an appointment on Friday")) + PAUSE)
+    await stream.caller_pausing()
+    await stream.finalize()
+    final = await next_final(stream)
+    assert {"like", "appointment", "friday"} <= set(words(final.text)), final
+    assert decodes("early", "unused") + decodes("early", "withdrawn") - discarded_before == 1
     await stream.aclose()

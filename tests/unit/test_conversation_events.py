@@ -15,11 +15,17 @@ from app.engine.options import EngineOptions
 from app.engine.record import CallRecord
 from app.engine.session import CallSession
 from app.engine.transport import ConversationEvents
+from app.providers.base import StartsFinalsEarly
 from app.providers.energy.vad import EnergyVad
 from app.providers.registry import ProviderSet
 from telephony.audio import OutboundEncoder
 from tests.audio_samples import speech_like
-from tests.fakes.providers import ScriptedLanguageModel, ScriptedSpeechToText, ToneTextToSpeech
+from tests.fakes.providers import (
+    ScriptedLanguageModel,
+    ScriptedSpeechToText,
+    ScriptedSttStream,
+    ToneTextToSpeech,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -166,3 +172,64 @@ async def test_a_final_that_arrives_after_its_window_ends_the_turn_at_once(
     assert isinstance(final_ms, float)
     assert isinstance(endpoint_ms, float)
     assert 0 <= endpoint_ms - final_ms < 15, (final_ms, endpoint_ms)
+
+
+class EarlyStartingStt(ScriptedSpeechToText):
+    """A recognizer that starts its finals early: it notes when the engine says so."""
+
+    def __init__(self, utterances: list[str]) -> None:
+        super().__init__(utterances, interim_every_s=10.0)
+        self.told: list[tuple[str, int]] = []  # (what, frames heard by then)
+        self.frames = 0
+
+    async def open_stream(self, language: str) -> ScriptedSttStream:
+        owner = self
+
+        class Stream(ScriptedSttStream):
+            async def push_audio(self, frame: bytes) -> None:
+                owner.frames += 1
+                await super().push_audio(frame)
+
+            async def caller_pausing(self) -> None:
+                owner.told.append(("pausing", owner.frames))
+
+            async def finalize(self) -> None:
+                owner.told.append(("finalize", owner.frames))
+                await super().finalize()
+
+        stream = Stream(self)
+        self.streams.append(stream)
+        return stream
+
+
+async def test_a_recognizer_that_starts_finals_early_is_told_at_each_quiet_in_speech() -> None:
+    config = AgentConfig()
+    config.conversation_config.agent.first_message = ""
+    stt = EarlyStartingStt(["When do you open on Saturday?"])
+    session = CallSession(
+        context=CallContext(call_id="conv_1", organization_id="org_1", agent_id="agent_1"),
+        config=config,
+        providers=ProviderSet(
+            vad=EnergyVad(),
+            stt=stt,
+            llm=ScriptedLanguageModel(lambda m: ANSWER),
+            tts=ToneTextToSpeech(),
+        ),
+        transport=PacedLine(),
+        recorder=Recorder(),
+        options=EngineOptions(),
+    )
+    await session.start()
+    gap = bytes(640 * 5)  # 100 ms between words: quiet, but not a pause
+    await feed(session, speech_like(0.6) + gap + speech_like(0.4) + bytes(640 * 20))
+    await session.close("test_over")
+
+    assert isinstance(stt.streams[0], StartsFinalsEarly)
+    # Once in the gap between words and once in the pause, each after 60 ms of quiet (the
+    # frame that makes it 60 ms is heard before the engine says so); the final 100 ms later.
+    speech = 30 + 5 + 20
+    assert stt.told[:3] == [
+        ("pausing", 30 + 3),
+        ("pausing", speech + 3),
+        ("finalize", speech + 8),
+    ], stt.told

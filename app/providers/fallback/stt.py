@@ -11,7 +11,14 @@ from functools import partial
 from typing import Any
 
 from app.observability.metrics import PROVIDER_LATENCY
-from app.providers.base import ProviderError, SpeechToText, SttStream, Transcript, close_stream
+from app.providers.base import (
+    ProviderError,
+    SpeechToText,
+    StartsFinalsEarly,
+    SttStream,
+    Transcript,
+    close_stream,
+)
 from app.providers.fallback.chain import Chain, open_with_retries
 
 log = logging.getLogger(__name__)
@@ -72,6 +79,15 @@ class FallbackSttStream:
             await self._stream.push_audio(frame)
         except Exception as error:
             log.info("stt push failed (%s); the transcript loop moves on", error)
+
+    async def caller_pausing(self) -> None:
+        stream = self._stream
+        if self._switching or not isinstance(stream, StartsFinalsEarly):
+            return
+        try:
+            await stream.caller_pausing()
+        except Exception as error:
+            log.info("stt early final failed (%s); the final will follow", error)
 
     async def finalize(self) -> None:
         self._finalize_at = time.monotonic()

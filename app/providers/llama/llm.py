@@ -2,9 +2,10 @@
 Qwen2.5-Coder-0.5B-Instruct (which also calls tools), from the GGUF files of `model_files.py`,
 each checked against its pinned SHA-256 before it is loaded.
 
-One model per process, generating on one worker thread (llama.cpp is not re-entrant), so
-concurrent calls take turns; tokens travel back to the event loop as they are sampled, and
-closing the stream stops the thread within one token.
+One model per process, generating on one thread (llama.cpp is not re-entrant): concurrent
+calls' replies take turns on it a token at a time, each on a context of its own, a reply still
+writing its first piece first (`scheduler.py`); tokens travel back to the event loop as they are
+sampled, and closing the stream stops its generation within one token.
 
 Tools: Qwen is given them through its chat template (`prompt.py`) and writes calls as
 `<tool_call>{json}</tool_call>`; `tool_calls.py` reads them out of the stream, the words before a
@@ -29,9 +30,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -55,13 +55,16 @@ from app.providers.llama.prefix_cache import (
     save_prefix,
 )
 from app.providers.llama.prompt import ChatPrompt
+from app.providers.llama.scheduler import GenerationScheduler, Job
 from app.providers.llama.tool_turn import tool_turn
-from app.providers.local_cores import LOCAL_CORES
+from app.providers.local_cores import LOCAL_CORES, ReplyPacer
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_TOKENS = 120
 PREFIX_CACHE_BYTES = 256 * 1024 * 1024
+# Generations at once, each on a context of its own (the weights are loaded once); more wait.
+MAX_CONTEXTS = 4
 
 
 class _End:
@@ -80,8 +83,8 @@ def _grammar(schema_json: str) -> LlamaGrammar:
 
 
 class LlamaLanguageModel:
-    """A GGUF model on llama.cpp: one shared model, one generation at a time, cancellable per
-    token; tools through the chat template when `calls_tools`."""
+    """A GGUF model on llama.cpp: one shared model whose generations take turns a token at a
+    time, cancellable per token; tools through the chat template when `calls_tools`."""
 
     def __init__(
         self,
@@ -93,9 +96,12 @@ class LlamaLanguageModel:
         n_threads: int = 2,
         default_max_tokens: int = DEFAULT_MAX_TOKENS,
         prefix_cache_bytes: int = PREFIX_CACHE_BYTES,
+        max_contexts: int = MAX_CONTEXTS,
     ) -> None:
         self.name = model.provider
         path = verified(model, model_path)
+        self._model_file, self._path = model, path
+        self._verified_identity = _identity(path)
         started = time.perf_counter()
         try:
             self._llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False)
@@ -115,14 +121,32 @@ class LlamaLanguageModel:
             tokenize=lambda text: self._llm.tokenize(text.encode(), add_bos=False, special=True),
             calls_tools=calls_tools,
         )
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama-llm")
-        # Work handed to that thread, and work it has begun (each written by one thread only):
-        # a reply that could let the voices go first does not while other calls' work waits.
-        self._submitted = 0
-        self._begun = 0
+        self._scheduler: GenerationScheduler[Llama] = GenerationScheduler(
+            self._llm,
+            partial(self._open_context, n_threads),
+            max_contexts=max_contexts,
+            cores=LOCAL_CORES,
+            name=self.name,
+        )
         self.generations_cancelled = 0
         self.last_prompt_tokens_evaluated = 0
         log.info("llama model %s loaded in %.2f s", path.name, self.load_seconds)
+
+    def _open_context(self, n_threads: int) -> Llama:
+        """Another context, for one more generation at once: the file is mapped again, so its
+        weights' pages are the first context's (about 65 MB more for SmolLM2's context and
+        buffers, 100 MB for Qwen's, and 0.3-0.5 s). A file that is no longer the one verified
+        at start-up (another inode, size or modification time) is verified again."""
+        if _identity(self._path) != self._verified_identity:
+            verified(self._model_file, self._path)
+            self._verified_identity = _identity(self._path)
+        return Llama(
+            model_path=str(self._path), n_ctx=self._n_ctx, n_threads=n_threads, verbose=False
+        )
+
+    @property
+    def scheduler(self) -> GenerationScheduler[Llama]:
+        return self._scheduler
 
     @property
     def calls_tools(self) -> bool:
@@ -166,20 +190,29 @@ class LlamaLanguageModel:
         """Evaluate and cache the system prompt (with its tools) before a turn needs it: a call's
         first answer otherwise waits for it (2.7 s for a 230-token prompt with two tools, Qwen
         on 2 cores, against the 3 s first-token timeout)."""
-        if self._cache is not None:
-            loop = asyncio.get_running_loop()
-            self._submitted += 1
-            await loop.run_in_executor(self._executor, self._prefill, list(messages), list(tools))
+        if self._cache is None:
+            return
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
 
-    def _others_waiting(self) -> bool:
-        return self._submitted > self._begun
+        def failed(error: BaseException) -> None:
+            loop.call_soon_threadsafe(_settle, done, error)
 
-    def _prefill(self, messages: list[ChatMessage], tools: list[ToolSpec]) -> None:
-        self._begun += 1
+        def finished() -> None:
+            loop.call_soon_threadsafe(_settle, done, None)
+
+        run = partial(self._prefill, list(messages), list(tools))
+        self._scheduler.submit(Job(run, failed, finished))
+        await done
+
+    def _prefill(
+        self, messages: list[ChatMessage], tools: list[ToolSpec], llm: Llama
+    ) -> Generator[None, None, None]:
         assert self._cache is not None
         system, _ = self._prompt.tokens(messages, tools, self.default_max_tokens, self._n_ctx)
         if system:
-            restore_longest_prefix(self._llm, self._cache, system, system)
+            restore_longest_prefix(llm, self._cache, system, system)
+        yield
 
     def _stream_with_tools(
         self, messages: list[ChatMessage], tools: list[ToolSpec], options: GenerationOptions
@@ -209,10 +242,11 @@ class LlamaLanguageModel:
                 loop.call_soon_threadsafe(queue.put_nowait, item)
 
         max_tokens = options.max_tokens or self.default_max_tokens
-        self._submitted += 1
-        loop.run_in_executor(
-            self._executor,
-            self._generate_in_thread,
+        # A spoken reply lets the voices synthesize first once its first piece is out; an
+        # analysis under a grammar is nobody's first audio and waits for no one either way.
+        pacer = LOCAL_CORES.reply_pacer() if grammar is None else None
+        run = partial(
+            self._generate,
             list(messages),
             list(tools),
             max_tokens,
@@ -220,7 +254,9 @@ class LlamaLanguageModel:
             stop,
             deliver,
             grammar,
+            pacer,
         )
+        self._scheduler.submit(Job(run, deliver, partial(deliver, _END), pacer))
         try:
             while (item := await queue.get()) is not _END:
                 if isinstance(item, ProviderError):
@@ -232,25 +268,6 @@ class LlamaLanguageModel:
         finally:
             stop.set()
 
-    def _generate_in_thread(
-        self,
-        messages: list[ChatMessage],
-        tools: list[ToolSpec],
-        max_tokens: int,
-        temperature: float,
-        stop: threading.Event,
-        deliver: Callable[[object], None],
-        grammar: LlamaGrammar | None,
-    ) -> None:
-        self._begun += 1
-        try:
-            if not stop.is_set():
-                self._generate(messages, tools, max_tokens, temperature, stop, deliver, grammar)
-        except Exception as error:
-            deliver(error)
-        finally:
-            deliver(_END)
-
     def _generate(
         self,
         messages: list[ChatMessage],
@@ -259,9 +276,13 @@ class LlamaLanguageModel:
         temperature: float,
         stop: threading.Event,
         deliver: Callable[[object], None],
-        grammar: LlamaGrammar | None = None,
-    ) -> None:
-        llm = self._llm
+        grammar: LlamaGrammar | None,
+        pacer: ReplyPacer | None,
+        llm: Llama,
+    ) -> Generator[None, None, None]:
+        """The reply on context `llm`, a token per step."""
+        if stop.is_set():
+            return
         system_tokens, prompt = self._prompt.tokens(messages, tools, max_tokens, self._n_ctx)
         if self._cache is not None:
             restore_longest_prefix(llm, self._cache, prompt, system_tokens)
@@ -269,9 +290,6 @@ class LlamaLanguageModel:
             llm.input_ids[: llm.n_tokens].tolist(), prompt
         )
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        # A spoken reply lets the voices synthesize first once its first piece is out; an
-        # analysis under a grammar is nobody's first audio and waits for no one either way.
-        pacer = LOCAL_CORES.reply_pacer(self._others_waiting) if grammar is None else None
         # Under a grammar the penalty only reorders the tokens the grammar allows, so JSON's
         # repeated quotes and braces are safe; a stronger one keeps a small model's free text
         # (an analysis summary) from looping.
@@ -292,11 +310,9 @@ class LlamaLanguageModel:
                 deliver(text)
                 if pacer is not None:
                     pacer.wrote(text)
-                    if stop.is_set():  # talked over while it waited
-                        self.generations_cancelled += 1
-                        return
             if produced >= max_tokens or llm.n_tokens + 1 >= self._n_ctx:
                 break
+            yield  # the other generations' turn
         tail = decoder.decode(b"", final=True)
         if tail:
             deliver(tail)
@@ -307,3 +323,18 @@ class LlamaLanguageModel:
         if token < 0:
             return ""
         return self._llm.detokenize([token], special=True).decode("utf-8", errors="replace")
+
+
+def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
+    if done.done():
+        return
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)
+
+
+def _identity(path: Path) -> tuple[int, int, int, int]:
+    """What tells a file from one put in its place: device, inode, size, modification time."""
+    stat = path.stat()
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns

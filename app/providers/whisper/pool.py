@@ -32,6 +32,7 @@ STALE_AFTER_S = 0.3
 @dataclass(slots=True)
 class _Job(Generic[T]):
     work: Callable[[], T]
+    kind: str = "interim"  # as counted: interim, final, or early (a final started early)
     future: Future[T | None] = field(default_factory=Future)
     queued_at: float = field(default_factory=time.monotonic)
 
@@ -60,8 +61,8 @@ class DecodePool(Generic[T]):
         for thread in self._threads:
             thread.start()
 
-    def submit_final(self, work: Callable[[], T]) -> Future[T | None]:
-        job: _Job[T] = _Job(work)
+    def submit_final(self, work: Callable[[], T], *, kind: str = "final") -> Future[T | None]:
+        job: _Job[T] = _Job(work, kind)
         with self._lock:
             if self._closed:
                 raise RuntimeError("the decode pool is closed")
@@ -122,7 +123,7 @@ class DecodePool(Generic[T]):
             if taken is None:
                 return
             job, interim = taken
-            kind = "interim" if interim else "final"
+            kind = job.kind
             try:
                 if job.future.set_running_or_notify_cancel():
                     try:

@@ -8,7 +8,9 @@ previous one's words after a short pause (a hesitation: "I'd like to book ... fo
 decoded together with them: the final holds the new words, and the whole sentence heard again
 (`Transcript.sentence`), which the turn takes in place of the earlier words. Decodes run in one
 pool of workers shared by every call (`pool.py`): finals first, interims only with a worker to
-spare.
+spare. A final's decode starts early, when the engine says the caller went quiet
+(`caller_pausing()`), and stands for the final if the quiet turns into the pause: the final then
+lands about when the pause is confirmed instead of a decode later.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import numpy as np
 
 from app.aio import wait_out
 from app.audio.levels import pcm16_dbfs
+from app.observability.metrics import OFFLINE_STT_DECODES
 from app.providers.base import ProviderError, Transcript
 from app.providers.whisper.decoder import Decoded, WhisperDecoder, Window, normalized
 from app.providers.whisper.pool import DecodePool
@@ -111,6 +114,20 @@ class UtteranceAudio:
 
 
 @dataclass(frozen=True, slots=True)
+class EarlyFinal:
+    """A final's decode started when the caller went quiet, before the quiet was a pause."""
+
+    pcm: bytes  # the utterance so far: the final's audio must begin with it
+    window: Window
+    decoded: Future[Decoded | None]
+
+    def discard(self) -> None:
+        """The caller spoke on (or hung up): the decode is withdrawn, or its result unused."""
+        withdrawn = self.decoded.cancel()
+        OFFLINE_STT_DECODES.labels("early", "withdrawn" if withdrawn else "unused").inc()
+
+
+@dataclass(frozen=True, slots=True)
 class Said:
     """Words the caller said, their audio (normalized) and the frame index where it ended."""
 
@@ -134,6 +151,7 @@ class WhisperSttStream:
         self._utterance = 0  # bumped by every finalize: older interims are out of date
         self._interim_frames = 0  # the utterance's length at its last interim
         self._last_interim = ""
+        self._early: EarlyFinal | None = None  # started at the latest quiet since the last final
         self._closed = False
 
     async def push_audio(self, frame: bytes) -> None:
@@ -176,6 +194,23 @@ class WhisperSttStream:
             self._last_interim = decoded.text
             self._queue.put_nowait(Transcript(decoded.text, is_final=False))
 
+    async def caller_pausing(self) -> None:
+        """Start the final's decode on the utterance so far (see `StartsFinalsEarly`)."""
+        if self._closed or not self._audio.frames:
+            return
+        if self._latest is not None and not self._latest.done():
+            return  # the sentence this utterance may continue is not known yet
+        if self._early is not None:
+            self._early.discard()  # an earlier quiet the caller spoke on after
+        self._provider.pool.withdraw_interim(self)
+        self._interim_frames = self._audio.frames  # the early decode is this moment's interim
+        pcm = self._audio.peek()
+        window = self._window(pcm, self._frame_index - len(pcm) // FRAME_BYTES)
+        decoded = self._provider.pool.submit_final(
+            lambda: self._provider.decode(window, self._language), kind="early"
+        )
+        self._early = EarlyFinal(pcm, window, decoded)
+
     async def finalize(self) -> None:
         """Decode what was heard since the last final, now; later audio waits its turn."""
         if self._closed:
@@ -185,9 +220,13 @@ class WhisperSttStream:
         self._last_interim = ""
         self._provider.pool.withdraw_interim(self)
         pcm = self._audio.take()
+        early, self._early = self._early, None
+        if early is not None and (pcm is None or not pcm.startswith(early.pcm)):
+            early.discard()  # the utterance lost its first frames to the length cap
+            early = None
         started_at = self._frame_index - (len(pcm) // FRAME_BYTES if pcm else 0)
         task = asyncio.create_task(
-            self._emit_final(pcm, started_at, self._frame_index, self._latest)
+            self._emit_final(pcm, started_at, self._frame_index, self._latest, early)
         )
         self._latest = task
         self._pending.add(task)
@@ -212,17 +251,23 @@ class WhisperSttStream:
         started_at: int,
         ended_at: int,
         previous: asyncio.Task[None] | None,
+        early: EarlyFinal | None,
     ) -> None:
         if previous is not None:
             await wait_out(asyncio.shield(previous))
         if self._closed:
+            if early is not None:
+                early.discard()
             return
         transcript = Transcript("", is_final=True)
         if pcm is not None:
-            window = self._window(pcm, started_at)
+            # The early decode's audio lacks only the quiet the pause was confirmed in.
+            window = early.window if early is not None else self._window(pcm, started_at)
             try:
                 decoded = await asyncio.wrap_future(
-                    self._provider.pool.submit_final(
+                    early.decoded
+                    if early is not None
+                    else self._provider.pool.submit_final(
                         lambda: self._provider.decode(window, self._language)
                     )
                 )
@@ -251,6 +296,9 @@ class WhisperSttStream:
             return
         self._closed = True
         self._provider.pool.withdraw_interim(self)
+        if self._early is not None:
+            self._early.discard()
+            self._early = None
         for task in list(self._pending):
             task.cancel()
         self._queue.put_nowait(None)

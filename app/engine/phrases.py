@@ -23,8 +23,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from app.audio.formats import AudioChunk, AudioFormat
-from app.engine.sentences import split_sentences
 from app.providers.base import ProviderError, TextToSpeech, close_stream
+from app.providers.sentences import split_sentences
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from app.aio import cancel_and_wait
 from app.audio.formats import AudioChunk, AudioFormat
 from app.engine.playout import Playout
-from app.engine.sentences import SentenceAggregator
 from app.engine.transport import AudioEncoder
 from app.engine.voice import CallVoice
 from app.providers.base import (
@@ -25,6 +24,7 @@ from app.providers.base import (
     ToolCall,
     close_stream,
 )
+from app.providers.sentences import SentenceAggregator
 
 
 @dataclass(slots=True)

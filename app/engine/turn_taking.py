@@ -93,7 +93,7 @@ class TurnTaking:
                 and self._segmenter.silence_ms() == EARLY_FINAL_QUIET_MS
                 and isinstance(stt, StartsFinalsEarly)
             ):
-                await stt.caller_pausing()
+                await stt.caller_pausing(self._segmenter.config.pause_ms - EARLY_FINAL_QUIET_MS)
             await self._on_caller_audio()
             self._tick()
 

@@ -85,13 +85,14 @@ class SttStream(Protocol):
 class StartsFinalsEarly(Protocol):
     """A recognizer whose final costs a decode after the pause (Whisper) may start it sooner.
 
-    `caller_pausing()` comes once per stretch of quiet inside the caller's speech, well before
-    that quiet is a pause: the recognizer may start on the words so far. Either `finalize()`
+    `caller_pausing(pause_in_ms)` comes once per stretch of quiet inside the caller's speech,
+    before that quiet is a pause: the recognizer may start on the words so far, as if followed
+    by `pause_in_ms` more of quiet (what the final's audio would end with). Either `finalize()`
     follows with no speech between (the early start then stands for the final), or the caller
     speaks on and a later stretch of quiet calls it again.
     """
 
-    async def caller_pausing(self) -> None: ...
+    async def caller_pausing(self, pause_in_ms: int) -> None: ...
 
 
 @runtime_checkable

@@ -4,14 +4,19 @@ On two cores, Piper synthesizes a first clause ("Sure, we open at nine.") in abo
 and in about 250 ms while llama.cpp writes the rest of the reply on both cores: the caller
 waits for that first audio, while the rest of the reply is not needed for seconds (the model
 writes about 75 tokens a second, the voice speaks about 3 words). So a generation that has
-already written a first piece the voice can speak (a sentence, or a clause of
-`FIRST_CLAUSE_CHARS`, as the engine's sentence cutter hands the voice its first piece) is
+already written a first piece the voice can speak (the first cut of `sentences.py`, as the engine
+hands its voice the reply: a sentence, or a first clause past 24 characters) is
 `patient`: the model's thread may wait between its tokens while any voice of the process is
 synthesizing, at most `MAX_WAIT_S` at a time and `MAX_WAIT_PER_REPLY_S` per reply, so that a
 process whose voice never rests still writes every reply. A generation still writing its first
 piece is `urgent`: its own caller is waiting for it. One writing a tool call
 (`TOOL_CALL_OPENINGS`) stays urgent: nothing of it is spoken, and its caller waits for the tool.
 The model's scheduler (`app/providers/llama/scheduler.py`) decides with these when to wait.
+
+Each also takes only its share of the cores while the other works (`shares_cores`): with
+llama.cpp's OpenMP threads and the voice's onnxruntime threads both on two cores, measured on
+this machine kind, a token took 85 ms instead of 16 and a sentence 544 ms instead of 225; with
+one thread each, 24 ms and 377 ms side by side. Alone, each takes all its threads.
 
 Process-wide by nature (the cores are), so one `LocalCores` per process: `LOCAL_CORES`.
 """
@@ -23,11 +28,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-# Where the engine's sentence cutter (app/engine/sentences.py) ends an answer's first piece: at
-# the end of a sentence, or at a clause break once the piece is this long.
-SENTENCE_ENDS = frozenset(".?!")
-CLAUSE_BREAKS = frozenset(",;:—")
-FIRST_CLAUSE_CHARS = 24
+from app.providers.sentences import SentenceAggregator
+
 # How a reply that is a tool call begins (Qwen's `<tool_call>`, a bare or fenced JSON object).
 TOOL_CALL_OPENINGS = ("<", "{", "[", "`")
 MAX_WAIT_S = 0.15
@@ -45,6 +47,7 @@ class LocalCores:
         self._voices_quiet = threading.Event()
         self._voices_quiet.set()
         self.waits = 0  # times a generation waited for a voice (read by tests and benches)
+        self.generating = False  # the model's thread has work (set by its scheduler)
 
     @contextmanager
     def synthesizing(self) -> Iterator[None]:
@@ -67,6 +70,11 @@ class LocalCores:
     def voices_busy(self) -> bool:
         return not self._voices_quiet.is_set()
 
+    def shares_cores(self, voice: bool) -> bool:
+        """Whether a voice (or, if not `voice`, a generation) about to run should take only its
+        share of the cores: the other kind of work is running too."""
+        return self.generating if voice else self.voices_busy()
+
     def wait_for_voices(self, limit_s: float) -> float:
         """Wait until no voice synthesizes, at most `limit_s`; the seconds waited."""
         if self._voices_quiet.is_set() or limit_s <= 0:
@@ -84,9 +92,10 @@ class ReplyPacer:
 
     def __init__(self, cores: LocalCores) -> None:
         self._cores = cores
+        self._sentences = SentenceAggregator()
         self._first_piece_written = False
         self._tool_call = False
-        self._chars = 0
+        self._written = False  # anything but white space
         self._waited_s = 0.0
 
     @property
@@ -107,21 +116,13 @@ class ReplyPacer:
     def wrote(self, text: str) -> None:
         if self._tool_call:
             return
-        opening = self._chars == 0 and text.lstrip().startswith(TOOL_CALL_OPENINGS)
+        opening = not self._written and text.lstrip().startswith(TOOL_CALL_OPENINGS)
+        self._written = self._written or bool(text.strip())
         if opening or "<" in text:  # a tool call, at the start or after a few words
             self._tool_call = True
             return
-        if self._first_piece_written:
-            return
-        for char in text:
-            if self._chars == 0 and char.isspace():
-                continue
-            self._chars += 1
-            if char in SENTENCE_ENDS or (
-                char in CLAUSE_BREAKS and self._chars > FIRST_CLAUSE_CHARS
-            ):
-                self._first_piece_written = True
-                return
+        if not self._first_piece_written and self._sentences.push(text):
+            self._first_piece_written = True
 
 
 LOCAL_CORES = LocalCores()

@@ -203,22 +203,40 @@ def decodes(kind: str, result: str) -> float:
     return REGISTRY.get_sample_value("velox_offline_stt_decodes_total", labels) or 0.0
 
 
-async def test_a_final_started_when_the_caller_went_quiet_stands_for_the_final(
-    whisper: WhisperSpeechToText,
-) -> None:
+async def final_of(whisper: WhisperSpeechToText, pcm16: bytes, early: bool) -> Transcript:
+    """The final for `pcm16` followed by the 160 ms pause, started early (at 60 ms) or not."""
     stream = await whisper.open_stream("en")
-    finals_before, early_before = decodes("final", "decoded"), decodes("early", "decoded")
-    await push(stream, over_the_phone(LINE + speak("What are your opening hours on Saturday?")))
-    await push(stream, silence(0.06))
-    await stream.caller_pausing()
+    await push(stream, pcm16 + silence(0.06))
+    if early:
+        await stream.caller_pausing(100)
     await push(stream, silence(0.1))  # the pause is confirmed meanwhile
     await stream.finalize()
     final = await next_final(stream)
-    assert {"hours", "saturday"} <= set(words(final.text)), final
+    await stream.aclose()
+    return final
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What are your opening hours?",
+        "Do you take new patients?",
+        "How much does a cleaning cost?",
+        "I would like to book an appointment for next Tuesday morning please",
+    ],
+)
+async def test_a_final_started_when_the_caller_went_quiet_stands_for_the_final(
+    whisper: WhisperSpeechToText, question: str
+) -> None:
+    pcm = over_the_phone(LINE + peak_normalized(espeak_pcm16(question)))
+    finals_before, early_before = decodes("final", "decoded"), decodes("early", "decoded")
+    early = await final_of(whisper, pcm, early=True)
     # One decode, the early one: the pause added nothing to decode.
     assert decodes("early", "decoded") - early_before == 1
     assert decodes("final", "decoded") == finals_before
-    await stream.aclose()
+    # It heard what the final heard: Whisper's last words and stop change with the silence
+    # after them, so the early decode is given the pause's silence to come.
+    assert early.text == (await final_of(whisper, pcm, early=False)).text
 
 
 async def test_words_after_the_quiet_are_decoded_with_the_rest(
@@ -228,9 +246,9 @@ async def test_words_after_the_quiet_are_decoded_with_the_rest(
     discarded_before = decodes("early", "unused") + decodes("early", "withdrawn")
     await push(stream, over_the_phone(LINE + speak("I would like to make")))
     await push(stream, silence(0.06))
-    await stream.caller_pausing()
+    await stream.caller_pausing(100)
     await push(stream, over_the_phone(speak("an appointment on Friday")) + PAUSE)
-    await stream.caller_pausing()
+    await stream.caller_pausing(0)
     await stream.finalize()
     final = await next_final(stream)
     assert {"like", "appointment", "friday"} <= set(words(final.text)), final

@@ -180,6 +180,7 @@ class EarlyStartingStt(ScriptedSpeechToText):
     def __init__(self, utterances: list[str]) -> None:
         super().__init__(utterances, interim_every_s=10.0)
         self.told: list[tuple[str, int]] = []  # (what, frames heard by then)
+        self.pause_in_ms: list[int] = []
         self.frames = 0
 
     async def open_stream(self, language: str) -> ScriptedSttStream:
@@ -190,8 +191,9 @@ class EarlyStartingStt(ScriptedSpeechToText):
                 owner.frames += 1
                 await super().push_audio(frame)
 
-            async def caller_pausing(self) -> None:
+            async def caller_pausing(self, pause_in_ms: int) -> None:
                 owner.told.append(("pausing", owner.frames))
+                owner.pause_in_ms.append(pause_in_ms)
 
             async def finalize(self) -> None:
                 owner.told.append(("finalize", owner.frames))
@@ -233,3 +235,4 @@ async def test_a_recognizer_that_starts_finals_early_is_told_at_each_quiet_in_sp
         ("pausing", speech + 3),
         ("finalize", speech + 8),
     ], stt.told
+    assert stt.pause_in_ms[:2] == [100, 100]  # the segmenter's 160 ms pause, less the 60

@@ -46,12 +46,16 @@ class Work:
 
 
 def scheduler(
-    cores: LocalCores, max_contexts: int = 4, open_context: Callable[[], int] | None = None
+    cores: LocalCores,
+    max_contexts: int = 4,
+    open_context: Callable[[], int] | None = None,
+    shared: list[bool] | None = None,
 ) -> GenerationScheduler[int]:
     opened = iter(range(1, 100))
     return GenerationScheduler(
         0,
         open_context or (lambda: next(opened)),
+        share_cores=lambda context, sharing: (shared if shared is not None else []).append(sharing),
         max_contexts=max_contexts,
         cores=cores,
         name="test",
@@ -80,7 +84,7 @@ def wait_all(*works: Work) -> None:
         assert work.done.wait(5.0), work.name
 
 
-def test_replies_past_their_first_piece_take_turns_a_token_each() -> None:
+def test_the_oldest_reply_writes_its_first_piece_alone_then_replies_take_turns() -> None:
     cores, log = LocalCores(), list[str]()
     a = Work("a", ["Yes.", " one", " two", " three"], log)
     b = Work("b", ["Sure.", " uno", " dos", " tres"], log)
@@ -88,13 +92,15 @@ def test_replies_past_their_first_piece_take_turns_a_token_each() -> None:
     submit_together(model, [a.job(cores), b.job(cores)])
     wait_all(a, b)
     model.close()
+    # A first piece is known at the word after it, as the engine's sentence cutter knows it;
+    # while "b" writes its own, "a" (being spoken) gets a step beside each of "b"'s.
     assert log == [
-        "a:Yes.", "b:Sure.", "a:one", "b:uno", "a:two", "b:dos", "a:three", "b:tres",
+        "a:Yes.", "a:one", "b:Sure.", "a:two", "b:uno", "a:three", "b:dos", "b:tres",
     ]  # fmt: skip
     assert a.contexts != b.contexts  # a context each
 
 
-def test_a_reply_still_writing_its_first_piece_goes_first() -> None:
+def test_a_reply_still_writing_its_first_piece_gets_every_other_step() -> None:
     cores, log = LocalCores(), list[str]()
     talking = Work("talking", ["We open at nine.", " On", " Saturdays", " at", " ten."], log)
     asked = Work("asked", ["Our", " address", " is", " 12 Oak Street.", " Bye"], log)
@@ -102,10 +108,10 @@ def test_a_reply_still_writing_its_first_piece_goes_first() -> None:
     submit_together(model, [talking.job(cores), asked.job(cores)])
     wait_all(talking, asked)
     model.close()
-    # Once "talking" has its first sentence out, "asked" writes its own first piece alone.
-    assert log[:5] == [
-        "talking:We open at nine.", "asked:Our", "asked:address", "asked:is",
-        "asked:12 Oak Street.",
+    # "talking" is being spoken: it never stalls, but "asked" steps as often as all the others.
+    assert log[:7] == [
+        "talking:We open at nine.", "talking:On", "asked:Our", "talking:Saturdays",
+        "asked:address", "talking:at", "asked:is",
     ]  # fmt: skip
 
 
@@ -133,9 +139,10 @@ def test_when_every_reply_can_wait_a_synthesizing_voice_goes_first() -> None:
         submit_together(model, [a.job(cores), b.job(cores)])
         wait_all(a, b)
     model.close()
-    # The first pieces go at once; before each later round the thread waits for the voice.
-    assert cores.waits == 3
-    assert time.perf_counter() - started >= 3 * 0.05
+    # The first pieces go at once (known with the word after); before each later round the
+    # thread waits for the voice.
+    assert cores.waits == 2
+    assert time.perf_counter() - started >= 2 * 0.05
 
 
 def test_no_wait_for_voices_while_a_reply_writes_its_first_piece_or_work_is_queued() -> None:
@@ -210,6 +217,29 @@ def test_closing_fails_queued_and_running_work() -> None:
         model.submit(queued.job(cores))
 
 
+def test_a_step_beside_a_synthesizing_voice_takes_its_share_of_the_cores() -> None:
+    cores, log, shared = LocalCores(max_wait_s=0.0), list[str](), list[bool]()
+    alone, beside = Work("alone", ["Yes.", " one"], log), Work("beside", ["Sure.", " two"], log)
+    model = scheduler(cores, shared=shared)
+    model.submit(alone.job(cores))
+    wait_all(alone)
+    with cores.synthesizing():
+        model.submit(beside.job(cores))
+        wait_all(beside)
+    model.close()
+    assert shared == [False] * 3 + [True] * 3  # a step per piece, and the one that ends it
+
+
+def test_a_voice_shares_the_cores_only_while_the_model_generates() -> None:
+    cores = LocalCores()
+    assert not cores.shares_cores(voice=True)
+    cores.generating = True
+    assert cores.shares_cores(voice=True)
+    assert not cores.shares_cores(voice=False)
+    with cores.synthesizing():
+        assert cores.shares_cores(voice=False)
+
+
 def test_pacer_says_urgent_then_patient_then_spent() -> None:
     cores = LocalCores(max_wait_per_reply_s=0.2)
     pacer: ReplyPacer = cores.reply_pacer()
@@ -218,6 +248,8 @@ def test_pacer_says_urgent_then_patient_then_spent() -> None:
     pacer.wrote("Sure, we open")  # a short clause does not end the first piece
     assert pacer.urgent
     pacer.wrote(" at nine.")
+    assert pacer.urgent  # a sentence ends with the white space after its stop
+    pacer.wrote(" On")
     assert not pacer.urgent
     assert pacer.patient
     pacer.waited(0.2)

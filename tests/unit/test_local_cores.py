@@ -59,7 +59,7 @@ def test_a_tool_call_never_waits(pieces: list[str]) -> None:
 
 
 def test_a_reply_may_wait_only_within_its_budget() -> None:
-    pacer = pacer_after(["Yes."])
+    pacer = pacer_after(["Yes.", " We"])
     pacer.waited(MAX_WAIT_PER_REPLY_S * 0.6)
     assert pacer.patient
     pacer.waited(MAX_WAIT_PER_REPLY_S * 0.6)

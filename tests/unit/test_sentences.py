@@ -1,6 +1,6 @@
 import pytest
 
-from app.engine.sentences import SentenceAggregator
+from app.providers.sentences import SentenceAggregator
 
 pytestmark = pytest.mark.unit
 

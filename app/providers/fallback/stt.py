@@ -80,12 +80,12 @@ class FallbackSttStream:
         except Exception as error:
             log.info("stt push failed (%s); the transcript loop moves on", error)
 
-    async def caller_pausing(self) -> None:
+    async def caller_pausing(self, pause_in_ms: int) -> None:
         stream = self._stream
         if self._switching or not isinstance(stream, StartsFinalsEarly):
             return
         try:
-            await stream.caller_pausing()
+            await stream.caller_pausing(pause_in_ms)
         except Exception as error:
             log.info("stt early final failed (%s); the final will follow", error)
 

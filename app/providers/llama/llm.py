@@ -64,7 +64,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_TOKENS = 120
 PREFIX_CACHE_BYTES = 256 * 1024 * 1024
 # Generations at once, each on a context of its own (the weights are loaded once); more wait.
-MAX_CONTEXTS = 4
+MAX_CONTEXTS = 8
 
 
 class _End:
@@ -124,10 +124,13 @@ class LlamaLanguageModel:
         self._scheduler: GenerationScheduler[Llama] = GenerationScheduler(
             self._llm,
             partial(self._open_context, n_threads),
+            share_cores=self._share_cores,
             max_contexts=max_contexts,
             cores=LOCAL_CORES,
             name=self.name,
         )
+        self._n_threads = n_threads
+        self._threads_set: dict[int, int] = {}  # each context's threads, by its id
         self.generations_cancelled = 0
         self.last_prompt_tokens_evaluated = 0
         log.info("llama model %s loaded in %.2f s", path.name, self.load_seconds)
@@ -143,6 +146,13 @@ class LlamaLanguageModel:
         return Llama(
             model_path=str(self._path), n_ctx=self._n_ctx, n_threads=n_threads, verbose=False
         )
+
+    def _share_cores(self, llm: Llama, sharing: bool) -> None:
+        """All the model's threads for the next step, or half of them beside a voice."""
+        threads = max(1, self._n_threads // 2) if sharing else self._n_threads
+        if self._threads_set.get(id(llm), self._n_threads) != threads:
+            llama_cpp.llama_set_n_threads(llm.ctx, threads, threads)
+            self._threads_set[id(llm)] = threads
 
     @property
     def scheduler(self) -> GenerationScheduler[Llama]:

@@ -6,12 +6,15 @@ for three whole replies (1.5 s or more each) and missed the 3 s first-token time
 calls, bench section 4). Now each generation runs on a context of its own (up to
 `max_contexts`, each opened on first need) and the thread steps them in turn, a token each:
 
-- a reply still writing its first piece (what its voice says first: `ReplyPacer.urgent`) steps
-  before replies that have written theirs: those have seconds of words for their voice to say,
-  while the model writes tens of tokens a second;
+- a reply still writing its first piece (what its voice says first: `ReplyPacer.urgent`) gets
+  every other step; of several such replies the oldest, until its first piece is out (on one
+  thread, taking turns would make each caller wait as long as the last). The steps between go
+  to the replies being spoken, one at a time in turn: they have seconds of words for their
+  voice to say while the model writes tens of tokens a second, but must never stall;
 - when every generation could wait for the voices (`ReplyPacer.patient`) and no work is queued,
   a synthesizing voice gets the cores first, within each reply's budget (`LocalCores`);
-- work beyond the contexts waits its turn, first come first served.
+- work beyond the contexts waits its turn, first come first served;
+- a step takes only its share of the cores while a voice synthesizes (`LocalCores`).
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ class GenerationScheduler(Generic[C]):
         first: C,
         open_context: Callable[[], C],
         *,
+        share_cores: Callable[[C, bool], None],
         max_contexts: int,
         cores: LocalCores,
         name: str,
@@ -74,6 +78,7 @@ class GenerationScheduler(Generic[C]):
             raise ValueError("the model needs at least one context")
         self.max_contexts = max_contexts
         self._open_context = open_context
+        self._share_cores = share_cores
         self._cores = cores
         self._lock = threading.Condition()
         self._queue: deque[Job[C]] = deque()
@@ -82,6 +87,7 @@ class GenerationScheduler(Generic[C]):
         self._free: list[C] = [first]
         self._opened = 1
         self._active: list[_Running[C]] = []
+        self._turn = 0  # which of the replies past their first piece steps beside an urgent one
         self.steps = 0  # steps run (read by tests)
         self._thread = threading.Thread(target=self._run, name=f"{name}-llm", daemon=True)
         self._thread.start()
@@ -112,6 +118,7 @@ class GenerationScheduler(Generic[C]):
         while True:
             with self._lock:
                 while not self._queue and not self._active and not self._closed:
+                    self._cores.generating = False
                     self._lock.wait()
                 if self._closed:
                     dropped = list(self._queue)
@@ -160,12 +167,21 @@ class GenerationScheduler(Generic[C]):
         self._active.append(running)
 
     def _round(self) -> None:
-        """One step of each urgent generation; else, after letting the voices go first if every
-        generation may wait, one step of each."""
+        """A step of the oldest urgent generation; else, after letting the voices go first if
+        every generation may wait, one step of each."""
+        self._cores.generating = bool(self._active)
         if not self._active:
             return
-        stepping = [running for running in self._active if running.urgent]
-        if not stepping:
+        urgent = [running for running in self._active if running.urgent]
+        if urgent:
+            # The oldest urgent reply, and a turn for one of the others so that a reply being
+            # spoken never stalls behind a stream of new questions.
+            others = [running for running in self._active if not running.urgent]
+            stepping = urgent[:1]
+            if others:
+                self._turn = (self._turn + 1) % len(others)
+                stepping.append(others[self._turn])
+        else:
             stepping = list(self._active)
             if (
                 all(running.patient for running in stepping)
@@ -182,6 +198,7 @@ class GenerationScheduler(Generic[C]):
 
     def _step(self, running: _Running[C]) -> None:
         self.steps += 1
+        self._share_cores(running.context, self._cores.shares_cores(voice=False))
         try:
             next(running.steps)
             return

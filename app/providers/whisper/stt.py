@@ -194,8 +194,10 @@ class WhisperSttStream:
             self._last_interim = decoded.text
             self._queue.put_nowait(Transcript(decoded.text, is_final=False))
 
-    async def caller_pausing(self) -> None:
-        """Start the final's decode on the utterance so far (see `StartsFinalsEarly`)."""
+    async def caller_pausing(self, pause_in_ms: int) -> None:
+        """Start the final's decode on the utterance so far, with the quiet still to come as
+        silence (Whisper's last words and punctuation change with the silence after them),
+        so that it decodes what the final would (see `StartsFinalsEarly`)."""
         if self._closed or not self._audio.frames:
             return
         if self._latest is not None and not self._latest.done():
@@ -205,14 +207,16 @@ class WhisperSttStream:
         self._provider.pool.withdraw_interim(self)
         self._interim_frames = self._audio.frames  # the early decode is this moment's interim
         pcm = self._audio.peek()
-        window = self._window(pcm, self._frame_index - len(pcm) // FRAME_BYTES)
+        quiet = bytes(max(0, pause_in_ms) * FRAME_BYTES // FRAME_MS)
+        window = self._window(pcm + quiet, self._frame_index - len(pcm) // FRAME_BYTES)
         decoded = self._provider.pool.submit_final(
             lambda: self._provider.decode(window, self._language), kind="early"
         )
         self._early = EarlyFinal(pcm, window, decoded)
 
     async def finalize(self) -> None:
-        """Decode what was heard since the last final, now; later audio waits its turn."""
+        """Decode what was heard since the last final, now; later audio waits its turn (an
+        early decode whose audio the utterance begins with stands for it)."""
         if self._closed:
             return
         self._utterance += 1

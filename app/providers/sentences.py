@@ -1,4 +1,9 @@
-"""Cuts a stream of LLM tokens into sentences (and long clauses) that TTS can speak at once."""
+"""Cuts a stream of LLM tokens into sentences (and long clauses) that TTS can speak at once.
+
+The engine hands a voice its text in these pieces, and the offline model's thread
+(`local_cores.py`) reads its replies with the same cuts to know when a caller has a first piece
+to hear.
+"""
 
 from __future__ import annotations
 

@@ -47,7 +47,9 @@ class LocalCores:
         self._voices_quiet = threading.Event()
         self._voices_quiet.set()
         self.waits = 0  # times a generation waited for a voice (read by tests and benches)
-        self.generating = False  # the model's thread has work (set by its scheduler)
+        # The model's thread has work it does beside a voice: a reply still writing its first
+        # piece, or one that may no longer wait (set by its scheduler).
+        self.generating = False
 
     @contextmanager
     def synthesizing(self) -> Iterator[None]:

@@ -169,7 +169,9 @@ class GenerationScheduler(Generic[C]):
     def _round(self) -> None:
         """A step of the oldest urgent generation; else, after letting the voices go first if
         every generation may wait, one step of each."""
-        self._cores.generating = bool(self._active)
+        # A voice starting now shares the cores only with work this thread will do beside it:
+        # not with replies that all wait for the voices.
+        self._cores.generating = any(not running.patient for running in self._active)
         if not self._active:
             return
         urgent = [running for running in self._active if running.urgent]

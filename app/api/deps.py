@@ -101,6 +101,18 @@ def _refuse(code: int, reason: str, message: str) -> Exception:
     return api_error(code, reason, message)
 
 
+def _release(session: Session) -> None:
+    """End the request's transaction once who is asking is known, so its connection goes back
+    to the pool (the session takes one again if the route uses it; what was read stays read).
+
+    A request otherwise held that connection while it asked for a second: for an API key's
+    use, or for a route's own transactions (a leads upload, a field agent's call). With as
+    many such requests at once as the pool has connections, each held one and waited for
+    another, and all of them stalled until the pool's 30 s timeout.
+    """
+    session.commit()
+
+
 def _from_api_key(request: Request, session: Session, plaintext_key: str) -> Principal:
     found = authenticate(session, plaintext_key)
     if found is None:
@@ -110,6 +122,7 @@ def _from_api_key(request: Request, session: Session, plaintext_key: str) -> Pri
             "The API key is unknown or revoked; create a new key for your organization.",
         )
     organization, key = found
+    _release(session)  # before the key's use takes a connection of its own
     if key.last_used_at is None or utc_now() - key.last_used_at >= LAST_USED_RESOLUTION:
         with get_database(request).session() as own_transaction:
             record_key_use(own_transaction, key.id)
@@ -175,6 +188,7 @@ def current_principal(
             "Sign in, or send an API key in the xi-api-key header or as "
             "'Authorization: Bearer <key>'.",
         )
+    _release(session)
     _check_rates(request, principal)
     route = request.scope.get("route")
     needed = ROUTE_PERMISSIONS.get((request.method, getattr(route, "path", "")))

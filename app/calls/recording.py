@@ -54,15 +54,18 @@ class CallRecording:
         started = self._started = self._last_submit = clock()
         self._key = writer.open(directory / relative_path, min(rate, MAX_RATE_HZ), started, hold_s)
 
+    # A batch goes before the frame that finds it due, not with it: the first frame after a
+    # stall then starts the next batch beside the frames held up with it, and the writer sees
+    # the burst whole when it places it (`recording_mix.py`).
     def caller_frame(self, pcm16: bytes) -> None:
         if not self._closed:
-            self._caller.append((pcm16, self._clock()))
             self._maybe_submit()
+            self._caller.append((pcm16, self._clock()))
 
     def agent_frame(self, pcm16: bytes, rate_hz: int, plays_at: float) -> None:
         if not self._closed:
-            self._agent.append((pcm16, rate_hz, plays_at))
             self._maybe_submit()
+            self._agent.append((pcm16, rate_hz, plays_at))
 
     def cleared(self, at: float) -> None:
         if not self._closed:

@@ -30,7 +30,9 @@ BITRATE_KBPS = {8000: 24, 16000: 40}
 CALLER_STALL_S = 1.0
 # Caller frames are laid end to end (network jitter does not tear the caller's speech apart),
 # unless one arrives this much later than that puts it: then the gap is silence, so a client
-# that stops sending audio for a while stays in step with the agent's side.
+# that stops sending audio for a while stays in step with the agent's side. The silence ends
+# early enough that no frame is laid later than it arrived: frames held up together (a network
+# stall, a busy server) arrive in a burst, and what they carry was said before the burst.
 CALLER_GAP_S = 0.3
 
 # (pcm16 at 16 kHz, the clock time it arrived)
@@ -97,20 +99,23 @@ class Mixer:
             return
         self.has_user_audio = True
         gap = int(CALLER_GAP_S * self.rate)
+        sizes = [len(frame) // 2 * self.rate // ENGINE_SAMPLE_RATE for frame, _ in frames]
+        arrivals = [self._sample(arrived) - self.encoded for _, arrived in frames]
+        latest = _latest_starts(arrivals, sizes)
         run: list[bytes] = []
         length = len(self.left)  # with the run's frames still to be appended
-        for frame, arrived in frames:
-            samples = len(frame) // 2 * self.rate // ENGINE_SAMPLE_RATE
-            starts_at = self._sample(arrived) - self.encoded - samples
-            if starts_at > length + gap:
+        for (frame, _), size, arrived, start_by in zip(
+            frames, sizes, arrivals, latest, strict=True
+        ):
+            if arrived - size > length + gap:
                 self._append_caller(run)
                 run = []
                 self.left = np.concatenate(
-                    [self.left, np.zeros(max(0, starts_at - len(self.left)), np.int16)]
+                    [self.left, np.zeros(max(0, start_by - len(self.left)), np.int16)]
                 )
                 length = len(self.left)
             run.append(frame)
-            length += samples
+            length += size
         self._append_caller(run)
 
     def _append_caller(self, run: list[bytes]) -> None:
@@ -202,3 +207,15 @@ class Mixer:
         self._file.close()
         self._pcm_path.unlink(missing_ok=True)
         self.path.with_name(self.path.name + ".part").unlink(missing_ok=True)
+
+
+def _latest_starts(arrivals: list[int], sizes: list[int]) -> list[int]:
+    """For each frame (laid end to end with those after it), the latest sample it can start at
+    for none of them to end after it arrived (`arrivals`: where each frame ends if it ends as
+    it arrives)."""
+    latest = [0] * len(arrivals)
+    bound: int | None = None
+    for index in range(len(arrivals) - 1, -1, -1):
+        end = arrivals[index] if bound is None else min(arrivals[index], bound)
+        latest[index] = bound = end - sizes[index]
+    return latest

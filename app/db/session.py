@@ -47,9 +47,9 @@ def create_database_engine(url: str) -> Engine:
 class Database:
     """One engine plus its session factory, shared by the API and the call recorder."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, engine: Engine | None = None) -> None:
         self.url = normalize_database_url(url)
-        self.engine = create_database_engine(self.url)
+        self.engine = engine if engine is not None else create_database_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

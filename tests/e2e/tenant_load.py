@@ -25,6 +25,8 @@ class LoadResult:
     late_starts: int = 0
     # From the first request's start to the last one's answer: how long the server took.
     elapsed_s: float = 0.0
+    # What each request that got no answer failed with, and when (seconds into the run).
+    errors: list[str] = field(default_factory=list)
 
     def count(self, status: int) -> int:
         return sum(1 for s in self.statuses if s == status)
@@ -53,8 +55,12 @@ async def paced_requests(
             started = time.perf_counter()
             try:
                 status = (await client.get(url)).status_code
-            except httpx.HTTPError:
+            except httpx.HTTPError as error:
                 status = FAILED  # no answer (timed out, connection refused or reset)
+                result.errors.append(
+                    f"{type(error).__name__} at {started - start:.2f} s after "
+                    f"{time.perf_counter() - started:.2f} s: {error!r}"
+                )
             result.latencies_ms.append((time.perf_counter() - started) * 1000)
             result.statuses.append(status)
 

@@ -118,6 +118,7 @@ async def test_the_recording_holds_the_caller_left_and_what_they_heard_right(
     assert audio.shape[1] == 2
     assert rate == 8000  # a Twilio call is recorded at the rate the caller hears
     left, right = runs(loud_windows(audio[:, 0], rate)), runs(loud_windows(audio[:, 1], rate))
+    print(f"left {left}\nright {right}")  # shown by pytest when the test fails
 
     # Left: the caller's two utterances, nothing else (the agent's tone is not on their side).
     assert [end - start for start, end in left] == [
@@ -129,11 +130,17 @@ async def test_the_recording_holds_the_caller_left_and_what_they_heard_right(
     # cutting in, and silent until the caller has finished (the audio sent ahead of the cut was
     # never heard, so it is not there either).
     assert right[0][1] < question[0]
-    answer = next(span for span in right if span[0] > question[1])
-    # (the cut within the caller's 0.8 s interruption: generous, for a loaded machine, where it
-    # has come 0.6 s in; unheard, the answer would run on for seconds)
-    assert answer[0] < barge_in[0] < answer[1] < barge_in[1]
-    assert not [span for span in right if answer[1] < span[0] < barge_in[1]]
+    # (the answer may come in more than one stretch: on a loaded machine the sending can fall
+    # behind for a moment, and the caller heard that gap too)
+    answer = [span for span in right if question[1] < span[0] < barge_in[0]]
+    assert answer, "the answer played before the caller cut in"
+    cut = answer[-1][1]
+    # The cut within the caller's 0.8 s interruption: generous, for a loaded machine, where it
+    # has come 0.6 s in; unheard, the answer would run on for seconds. Not before it, but for
+    # one window: the agent stops 60 ms into the caller's speech, and on a loaded machine the
+    # caller's frames, laid by when they arrived, can come a frame or two late.
+    assert barge_in[0] - WINDOW_S <= cut < barge_in[1]
+    assert not [span for span in right if cut < span[0] < barge_in[1]]
     assert right[-1][0] > barge_in[1]  # the answer to the interruption
     assert len(audio) / rate == pytest.approx(body["metadata"]["call_duration_secs"], abs=1.0)
 

@@ -3,6 +3,8 @@ Piper's voice; what a caller heard, transcribed back."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 import shutil
 import subprocess
@@ -68,11 +70,34 @@ async def piper_voice(registry: ProviderRegistry, text: str) -> bytes:
 
 
 async def heard_text(stt: WhisperSpeechToText, media: Sequence[ReceivedMedia]) -> str:
-    """What Whisper hears in `media` (agent audio as the caller received it), lower case."""
+    """What Whisper hears in `media` (agent audio as the caller received it), lower case.
+
+    Half a second of silence goes either side: Whisper tiny, given Piper's greeting over the
+    line as it is, repeated it ("hello? accidental? how can i help? hello? ...") in 4 of 40
+    tries, and in none of 40 so padded.
+    """
     heard = mulaw_to_pcm16(b"".join(item.mulaw for item in media))
     up = StreamingResampler(8000, ENGINE_SAMPLE_RATE)
-    transcript = await stt.transcribe(up.resample_chunk(heard) + up.flush(), "en")
+    quiet = bytes(ENGINE_SAMPLE_RATE)  # 0.5 s of PCM16
+    transcript = await stt.transcribe(quiet + up.resample_chunk(heard) + up.flush() + quiet, "en")
     return transcript.text.lower()
+
+
+def arrivals(media: Sequence[ReceivedMedia]) -> list[float]:
+    """When each of `media` arrived, in seconds after the first (for a failing test to show)."""
+    return [round(item.at - media[0].at, 2) for item in media] if media else []
+
+
+async def listen_to_the_end(caller: TwilioCaller, quiet_s: float = 0.5) -> None:
+    """Send the line's silence until the agent has said all it had to say (and it has played),
+    as a caller who waits for the agent to finish would."""
+    line = asyncio.create_task(caller.silence(20.0))
+    try:
+        await caller.wait_until_quiet(silence_s=quiet_s, timeout=20)
+    finally:
+        line.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await line
 
 
 @asynccontextmanager

@@ -70,3 +70,43 @@ def test_a_pause_in_what_the_caller_sent_stays_silence_in_the_recording(tmp_path
     assert loud(left, 0.75, 1.35) < speech / 20  # the stall is silence, not the next words
     assert loud(left, 1.65, 1.95) > speech / 2
     assert abs(len(left) / RATE - 2.2) < 0.3
+
+
+def test_frames_held_up_and_arriving_together_are_laid_before_they_arrived(
+    tmp_path: Path,
+) -> None:
+    """A stall, then what the caller said during it arriving at once (the network or a busy
+    server held it up): laid where it was said, ending as it arrived, not after it; so what
+    follows stays in step with the agent's side."""
+    now = [100.0]
+    writer = RecordingProcess()
+    recording = CallRecording(
+        writer,
+        tmp_path,
+        recording_path("org", "call"),
+        rate=RATE,
+        hold_s=0.7,
+        clock=lambda: now[0],
+    )
+    frame = tone_frame()
+    silent = bytes(len(frame))
+    for _ in range(25):  # 0.0-0.5 s: the caller is quiet
+        now[0] += 0.02
+        recording.caller_frame(silent)
+    now[0] += 1.4  # 0.5-1.9 s: nothing arrives
+    for _ in range(20):  # ... then, at 1.9 s, 1.5-1.9 s of the caller speaking, all at once
+        recording.caller_frame(frame)
+    for _ in range(10):  # 1.9-2.1 s: silence again, in real time
+        now[0] += 0.02
+        recording.caller_frame(silent)
+    now[0] += 0.2
+    summary = asyncio.run(recording.close())
+    writer.stop()
+
+    # (decoded, everything comes about 0.2 s late: the resampler's and the MP3 encoder's delay)
+    left = left_channel(tmp_path / summary["path"])
+    speech = loud(left, 1.75, 1.95)
+    assert speech > 1000  # laid before it arrived (it used to start at 1.9 s)
+    assert loud(left, 0.6, 1.6) < speech / 20
+    assert loud(left, 2.2, 2.3) < speech / 20  # nothing runs on past its arrival
+    assert abs(len(left) / RATE - 2.3) < 0.3

@@ -15,6 +15,7 @@ import asyncio
 import sys
 import tempfile
 import time
+from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,8 @@ class Condition:
     noisy_served: int = 0
     noisy_refused: int = 0
     noisy_failed: int = 0  # server errors and requests with no answer
+    # What those were: an HTTP status, or the client's error (e.g. ReadError), and how often.
+    failures: Counter[str] = field(default_factory=Counter)
 
 
 def _registry() -> ProviderRegistry:
@@ -99,6 +102,10 @@ async def _round(
             condition.noisy_served += loud.count(200)
             condition.noisy_refused += loud.count(429)
             condition.noisy_failed += len(loud.statuses) - loud.count(200) - loud.count(429)
+            condition.failures.update(
+                f"HTTP {status}" for status in loud.statuses if status not in (0, 200, 429)
+            )
+            condition.failures.update(error.split(" at ")[0] for error in loud.errors)
         # The noisy key's window passes, and the server catches up, before the next condition.
         await asyncio.sleep(3.0)
     _limits_on(service, True)
@@ -171,6 +178,13 @@ def render(
         verdict = f"**Inconclusive**: {said}, so this run cannot tell what the limits do."
     else:
         verdict = f"**{'Met' if limited_rise <= BAR else 'Not met'}**: {said}."
+    failed = [
+        f"{name}: " + ", ".join(f"{count} × {what}" for what, count in failures.most_common())
+        for name in CONDITIONS
+        if (failures := conditions[name].failures)
+    ]
+    if failed:
+        lines += ["", "The noisy tenant's failed requests: " + "; ".join(failed) + "."]
     lines += [
         "",
         verdict,
@@ -182,8 +196,8 @@ def render(
         "credential over its rate is refused at the door (`app/api/refused_at_the_door.py`) "
         "until its Retry-After passes, without authentication or a database session; 'limits "
         "off' lets the noisy tenant's every request in, to show what the limits protect "
-        "('failed': 5xx answers, such as the database pool running dry, and requests with no "
-        "answer within 30 s).",
+        "('failed': 5xx answers and requests with no answer within 30 s, named under the "
+        "table).",
         f"<!-- {SECTION}:end -->",
     ]
     return "\n".join(lines)

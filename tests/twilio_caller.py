@@ -15,16 +15,18 @@ import contextlib
 import json
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from telephony.audio import MULAW_SILENCE, StreamingResampler, mulaw_to_pcm16, pcm16_to_mulaw
+
+T = TypeVar("T")
 
 FRAME_SECONDS = 0.02
 FRAME_BYTES = 160  # 20 ms of mu-law at 8 kHz
@@ -205,6 +207,22 @@ class TwilioCaller:
         """Send `seconds` of mu-law silence in real time (a caller who says nothing)."""
         n_frames = round(seconds / FRAME_SECONDS)
         await self.play_mulaw(bytes([MULAW_SILENCE]) * (FRAME_BYTES * n_frames))
+
+    async def silent_until(self, waiting: Awaitable[T]) -> T:
+        """Send the line's silence in real time, as Twilio streams a caller who says nothing,
+        until `waiting` is done; its result."""
+
+        async def line() -> None:
+            while True:
+                await self.silence(1.0)
+
+        sending = asyncio.create_task(line())
+        try:
+            return await waiting
+        finally:
+            sending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sending
 
     async def send_dtmf(self, digit: str) -> None:
         """Press a key, as Twilio reports it."""

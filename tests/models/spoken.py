@@ -3,8 +3,6 @@ Piper's voice; what a caller heard, transcribed back."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import io
 import shutil
 import subprocess
@@ -86,18 +84,6 @@ async def heard_text(stt: WhisperSpeechToText, media: Sequence[ReceivedMedia]) -
 def arrivals(media: Sequence[ReceivedMedia]) -> list[float]:
     """When each of `media` arrived, in seconds after the first (for a failing test to show)."""
     return [round(item.at - media[0].at, 2) for item in media] if media else []
-
-
-async def listen_to_the_end(caller: TwilioCaller, quiet_s: float = 0.5) -> None:
-    """Send the line's silence until the agent has said all it had to say (and it has played),
-    as a caller who waits for the agent to finish would."""
-    line = asyncio.create_task(caller.silence(20.0))
-    try:
-        await caller.wait_until_quiet(silence_s=quiet_s, timeout=20)
-    finally:
-        line.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await line
 
 
 @asynccontextmanager

